@@ -1,0 +1,32 @@
+# A thin menu over cargo. `make run` and `make test` are all a fresh machine
+# with a Rust toolchain needs.
+
+CARGO ?= cargo
+
+.PHONY: run test lint bench fuzz
+
+## run: the demo (until `linesman demo` exists: an echo client against a local peer)
+run:
+	$(CARGO) run --locked -p example-echo-client
+
+## test: every test of the workspace, doctests included
+test:
+	$(CARGO) test --workspace --locked
+
+## lint: formatting, clippy with warnings denied, rustdoc with warnings denied
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --locked
+
+## bench: every benchmark, release build, table with same-run baselines
+bench:
+	$(CARGO) run --release --locked -p linesman-bench -- all
+
+## fuzz: the codec's fuzz targets for FUZZ_SECONDS each (needs cargo-fuzz; not in CI)
+FUZZ_SECONDS ?= 60
+fuzz:
+	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	cd fuzz && for target in $$(RUSTC_BOOTSTRAP=1 $(CARGO) fuzz list); do \
+		RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run $$target -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
+	done

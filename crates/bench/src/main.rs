@@ -1,0 +1,39 @@
+//! `linesman-bench`: linesman's figures beside plain tokio/tokio-util
+//! baselines measured in the same run, printed as a table with ratios or as
+//! one JSON object per line (`--json`).
+//!
+//! Each subcommand is one module with a `run` function that returns its
+//! measurements; this file only parses the command line and prints.
+
+mod report;
+
+use clap::{Parser, Subcommand};
+use report::Measurement;
+use std::io::{self, Write};
+
+/// Benchmarks of linesman against plain tokio/tokio-util baselines.
+#[derive(Debug, Parser)]
+#[command(name = "linesman-bench", version)]
+struct Cli {
+    /// Print one JSON object per line instead of a table.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    bench: Bench,
+}
+
+#[derive(Debug, Subcommand)]
+enum Bench {}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let measurements: Vec<Measurement> = match cli.bench {};
+    let mut out = io::stdout().lock();
+    if cli.json {
+        report::write_json(&mut out, &measurements)?;
+    } else {
+        report::write_table(&mut out, &measurements)?;
+    }
+    out.flush()?;
+    Ok(())
+}
