@@ -1,0 +1,67 @@
+//! [`Frame`]: one unit on the wire — a type, an optional request id and a
+//! payload that shares the read buffer's memory.
+
+use bytes::Bytes;
+
+/// One frame: its type, its request id if it has one, and its payload.
+///
+/// The type is a `u32` in memory so that layouts with a 4-byte type field can
+/// be spoken; the encoder refuses a type that does not fit the layout's type
+/// field ([`CodecError::TypeTooWide`](crate::CodecError::TypeTooWide)).
+/// Decoded payloads are zero-copy slices of the codec's read buffer.
+///
+/// ```
+/// use linesman_ipc_codec::Frame;
+/// let ping = Frame::request(7, 42, "ping");
+/// assert_eq!(ping, Frame::new(7, "ping").with_id(42));
+/// assert_eq!(ping.id, Some(42));
+/// assert_eq!(&ping.payload[..], b"ping");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct Frame {
+    /// Frame type: says what the payload is.
+    pub ty: u32,
+    /// Request id, for request/response correlation; `None` for a plain message.
+    pub id: Option<u64>,
+    /// The payload bytes.
+    pub payload: Bytes,
+}
+
+impl Frame {
+    /// A frame without id.
+    pub fn new(ty: u32, payload: impl Into<Bytes>) -> Self {
+        Self {
+            ty,
+            id: None,
+            payload: payload.into(),
+        }
+    }
+
+    /// A frame that carries a request id.
+    pub fn request(ty: u32, id: u64, payload: impl Into<Bytes>) -> Self {
+        Self::new(ty, payload).with_id(id)
+    }
+
+    /// This frame with the given request id.
+    #[must_use]
+    pub fn with_id(mut self, id: u64) -> Self {
+        self.id = Some(id);
+        self
+    }
+
+    /// This frame without request id.
+    #[must_use]
+    pub fn without_id(mut self) -> Self {
+        self.id = None;
+        self
+    }
+
+    /// A reply to this frame: the given type and payload, this frame's id.
+    pub fn reply(&self, ty: u32, payload: impl Into<Bytes>) -> Self {
+        Self {
+            ty,
+            id: self.id,
+            payload: payload.into(),
+        }
+    }
+}
