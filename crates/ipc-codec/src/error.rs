@@ -60,7 +60,9 @@ pub enum CodecError {
         max: usize,
     },
     /// A received header sets flag bits this layout does not define.
-    #[error("unknown flag bits {unknown:#06x} in flags {flags:#06x}; the peer speaks another protocol version")]
+    #[error(
+        "unknown flag bits {unknown:#06x} in flags {flags:#06x}; the peer speaks another protocol version"
+    )]
     UnknownFlags {
         /// The whole flags field as received.
         flags: u16,
@@ -79,7 +81,9 @@ pub enum CodecError {
         expected: usize,
     },
     /// A frame type does not fit the layout's type field.
-    #[error("type {ty} does not fit a {width}-byte type field; use a wider layout or a smaller type")]
+    #[error(
+        "type {ty} does not fit a {width}-byte type field; use a wider layout or a smaller type"
+    )]
     TypeTooWide {
         /// The frame type.
         ty: u32,
@@ -87,13 +91,17 @@ pub enum CodecError {
         width: u8,
     },
     /// The layout puts an id in every frame but the frame to send has none.
-    #[error("frame of type {ty} has no id but the layout carries an id in every frame; set one with `Frame::with_id`")]
+    #[error(
+        "frame of type {ty} has no id but the layout carries an id in every frame; set one with `Frame::with_id`"
+    )]
     MissingId {
         /// The frame type.
         ty: u32,
     },
     /// The frame to send has an id but the layout has no id field.
-    #[error("frame of type {ty} has id {id} but the layout has no id field; send it without an id or use a layout with ids")]
+    #[error(
+        "frame of type {ty} has id {id} but the layout has no id field; send it without an id or use a layout with ids"
+    )]
     IdNotSupported {
         /// The frame type.
         ty: u32,
@@ -101,7 +109,9 @@ pub enum CodecError {
         id: u64,
     },
     /// The value of the length field does not fit its width.
-    #[error("length {length} does not fit a {width}-byte length field; send a smaller payload or use a wider length field")]
+    #[error(
+        "length {length} does not fit a {width}-byte length field; send a smaller payload or use a wider length field"
+    )]
     LengthTooWide {
         /// The value the length field would carry, in bytes.
         length: u64,
@@ -109,7 +119,9 @@ pub enum CodecError {
         width: u8,
     },
     /// A length that counts the header is smaller than the header itself.
-    #[error("length {length} is shorter than the {header_len}-byte header it must count; the peer does not use this layout")]
+    #[error(
+        "length {length} is shorter than the {header_len}-byte header it must count; the peer does not use this layout"
+    )]
     LengthBelowHeader {
         /// The length field as received.
         length: u64,
