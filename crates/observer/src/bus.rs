@@ -1,0 +1,370 @@
+//! The [`Bus`]: publishing, the state registry, registration and close.
+//!
+//! Why one short lock: giving out `seq`, updating the registry and queuing
+//! the event for every interested listener happen under one
+//! `std::sync::Mutex` (the *publish lock*). Without it two publishers could
+//! interleave, and a listener would see `seq` out of order, or a registry
+//! snapshot older or newer than the events it was given. The lock never
+//! waits for a listener and no listener code runs under it: a push is a
+//! `VecDeque::push_back` under the listener's own small lock, or a counted
+//! drop when that queue is full. Registration and resynchronisation after a
+//! lag take their snapshot under the same lock, which is what makes "state
+//! as of `seq` N, then exactly the events after N" hold.
+
+use crate::delivery::{self, ListenerHandle, Subscription};
+use crate::error::BusError;
+use crate::event::{Event, EventPayload, Lagged, ListenerRemoved, What};
+use crate::interest::Interest;
+use crate::listener::{Listener, Typed};
+use crate::options::{BusMetrics, BusOptions, Counters};
+use crate::publisher::{ConnMeta, Publisher};
+use crate::queue::{Pushed, Slot};
+use crate::state::{ConnState, ConnStatus};
+use dashmap::DashMap;
+use dashmap::mapref::entry::Entry;
+use std::cell::RefCell;
+use std::fmt;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::Waker;
+use std::time::SystemTime;
+use tokio_util::task::TaskTracker;
+
+/// The event bus: publish connection events, read the state registry, and
+/// register listeners and streams.
+///
+/// Cloning is cheap and every clone is the same bus. See the crate docs for
+/// a complete example.
+#[derive(Clone)]
+pub struct Bus {
+    shared: Arc<Shared>,
+}
+
+pub(crate) struct Shared {
+    core: Mutex<Core>,
+    registry: DashMap<Arc<str>, ConnStatus>,
+    pub(crate) counters: Arc<Counters>,
+    pub(crate) options: BusOptions,
+    pub(crate) tasks: TaskTracker,
+}
+
+#[derive(Default)]
+struct Core {
+    seq: u64,
+    next_id: u64,
+    closed: bool,
+    slots: Vec<Arc<Slot>>,
+}
+
+thread_local! {
+    /// Wakers collected under the publish lock, woken after it is released.
+    static WAKERS: RefCell<Vec<Waker>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Default for Bus {
+    fn default() -> Bus {
+        Bus::new(BusOptions::default())
+    }
+}
+
+impl fmt::Debug for Bus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Bus")
+            .field("options", &self.shared.options)
+            .field("metrics", &self.metrics())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Bus {
+    /// A bus with these settings.
+    pub fn new(options: BusOptions) -> Bus {
+        Bus {
+            shared: Arc::new(Shared {
+                core: Mutex::new(Core::default()),
+                registry: DashMap::new(),
+                counters: Arc::default(),
+                options,
+                tasks: TaskTracker::new(),
+            }),
+        }
+    }
+
+    /// A handle that publishes the events of connection `name`. Set its kind
+    /// and tags with [`Publisher::kind`] and [`Publisher::tags`].
+    pub fn publisher(&self, name: impl Into<Arc<str>>) -> Publisher {
+        Publisher::new(self.shared.clone(), name.into())
+    }
+
+    /// Registers `listener` with its own [`Listener::interest`]. Its events
+    /// are delivered by a task of its own, one at a time, in `seq` order; it
+    /// first receives the current state of every connection it is
+    /// interested in (replay events). Dropping the handle unsubscribes.
+    ///
+    /// On a closed bus the listener receives the replay, then its task ends.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime (the listener's task is spawned on it).
+    pub fn listen(&self, listener: impl Listener) -> ListenerHandle {
+        let interest = listener.interest();
+        self.listen_with(interest, listener)
+    }
+
+    /// Registers `listener` for the events `interest` admits, ignoring the
+    /// listener's own [`Listener::interest`]. Otherwise as [`Bus::listen`].
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime (the listener's task is spawned on it).
+    pub fn listen_with(&self, interest: Interest, listener: impl Listener) -> ListenerHandle {
+        let slot = self.shared.register(Arc::from(listener.name()), interest);
+        delivery::spawn(&self.shared, slot, listener)
+    }
+
+    /// Registers a closure for the events of type `T` only:
+    /// `bus.on::<Connected>(|event, up| …)`. It is also called for replay
+    /// events of type `T` (see [`Event::replay`]).
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime (the listener's task is spawned on it).
+    pub fn on<T: EventPayload>(
+        &self,
+        f: impl Fn(&Event, &T) + Send + Sync + 'static,
+    ) -> ListenerHandle {
+        self.listen(Typed::new(f))
+    }
+
+    /// A stream of the events `interest` admits, with the same guarantees as
+    /// a listener: the current state first, then live events in `seq` order,
+    /// `Lagged` and a fresh snapshot if it falls behind. It ends after
+    /// [`Bus::close`] once everything published before is taken. Dropping it
+    /// unsubscribes. Needs no runtime to be created.
+    pub fn subscribe(&self, interest: Interest) -> Subscription {
+        let slot = self.shared.register(Arc::from("subscription"), interest);
+        Subscription::new(&self.shared, slot)
+    }
+
+    /// Every connection's record, sorted by name. Each record is at least as
+    /// new as any event already delivered for that connection.
+    pub fn snapshot(&self) -> Vec<ConnStatus> {
+        let mut all: Vec<ConnStatus> = self
+            .shared
+            .registry
+            .iter()
+            .map(|entry| entry.value().clone())
+            .collect();
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        all
+    }
+
+    /// The record of connection `name`, if it has published anything.
+    pub fn state(&self, name: &str) -> Option<ConnStatus> {
+        self.shared.registry.get(name).map(|r| r.value().clone())
+    }
+
+    /// The bus's counters.
+    pub fn metrics(&self) -> BusMetrics {
+        self.shared.counters.read()
+    }
+
+    /// Whether [`Bus::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.shared.lock().closed
+    }
+
+    /// Closes the bus: publishing fails from now on with
+    /// [`BusError::Closed`]; every listener is given everything published
+    /// before, then its task ends, and every stream ends after its last
+    /// event. Resolves when every listener task has ended (a listener that
+    /// never returns keeps it waiting).
+    pub async fn close(&self) {
+        let wakers: Vec<Waker> = {
+            let mut core = self.shared.lock();
+            core.closed = true;
+            core.slots
+                .drain(..)
+                .filter_map(|slot| slot.close())
+                .collect()
+        };
+        self.shared
+            .counters
+            .receivers
+            .store(0, std::sync::atomic::Ordering::Relaxed);
+        wakers.into_iter().for_each(Waker::wake);
+        self.shared.tasks.close();
+        self.shared.tasks.wait().await;
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Core> {
+        // No user code runs under this lock and the registry is updated
+        // before anything else can fail, so a poisoned lock is consistent.
+        self.core.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Publishes `what` for the connection `meta` (or for the bus itself
+    /// when `meta` is `None`). Returns the event's `seq`.
+    pub(crate) fn publish(&self, meta: Option<&ConnMeta>, what: What) -> Result<u64, BusError> {
+        let state = ConnState::after(&what);
+        let mut core = self.lock();
+        if core.closed {
+            return Err(BusError::Closed {
+                event: what.event_type(),
+            });
+        }
+        core.seq += 1;
+        let seq = core.seq;
+        let at = SystemTime::now();
+        let event = match (meta, state) {
+            (Some(meta), Some(state)) => match self.registry.entry(meta.name.clone()) {
+                Entry::Occupied(mut entry) => {
+                    let conn_seq = entry.get().last_event.conn_seq + 1;
+                    let event = Arc::new(meta.event(seq, conn_seq, at, what));
+                    entry.get_mut().apply(event.clone(), state);
+                    event
+                }
+                Entry::Vacant(entry) => {
+                    let event = Arc::new(meta.event(seq, 1, at, what));
+                    entry.insert(ConnStatus::new(event.clone(), state));
+                    event
+                }
+            },
+            _ => Arc::new(bus_event(seq, at, what)),
+        };
+        // Taken out of the thread-local, so that a waker that publishes
+        // (another executor's) cannot find it borrowed.
+        let mut wakers = WAKERS.take();
+        for slot in &core.slots {
+            if !slot.interest.matches(&event) {
+                continue;
+            }
+            match slot.push(&event) {
+                Pushed::Queued(waker) => wakers.extend(waker),
+                Pushed::Missed => {
+                    self.counters.lagged.fetch_add(1, Ordering::Relaxed);
+                }
+                Pushed::Gone => {}
+            }
+        }
+        self.counters.published.store(seq, Ordering::Relaxed);
+        drop(core);
+        wakers.drain(..).for_each(Waker::wake);
+        WAKERS.set(wakers);
+        Ok(seq)
+    }
+
+    /// Creates a slot for `interest`, queues the current state of every
+    /// connection it is interested in, and makes it visible to publishers —
+    /// all under the publish lock, so the replay and the live events that
+    /// follow have no gap and no duplicate.
+    fn register(&self, name: Arc<str>, interest: Interest) -> Arc<Slot> {
+        let mut core = self.lock();
+        core.next_id += 1;
+        let slot = Arc::new(Slot::new(
+            core.next_id,
+            name,
+            interest,
+            self.options.queue_capacity,
+        ));
+        slot.push_replay(self.replay(&slot.interest));
+        if core.closed {
+            // Nothing more will be published: deliver the replay, then end.
+            let _ = slot.close();
+        } else {
+            core.slots.push(slot.clone());
+            self.counters.receivers.fetch_add(1, Ordering::Relaxed);
+        }
+        slot
+    }
+
+    /// The latest event of every connection `interest` is interested in,
+    /// flagged as replay, in `seq` order. Call under the publish lock.
+    fn replay(&self, interest: &Interest) -> Vec<Arc<Event>> {
+        let mut events: Vec<Arc<Event>> = self
+            .registry
+            .iter()
+            .filter(|entry| interest.matches_connection(&entry.value().last_event))
+            .map(|entry| {
+                let mut event = Event::clone(&entry.value().last_event);
+                event.replay = true;
+                Arc::new(event)
+            })
+            .collect();
+        events.sort_by_key(|event| event.seq);
+        events
+    }
+
+    /// Ends `slot`'s lag: the `Lagged { missed }` marker followed by the
+    /// current state of every connection it is interested in, both as of the
+    /// same `seq`. Empty if the slot was not lagging.
+    pub(crate) fn resync(&self, slot: &Slot) -> Vec<Arc<Event>> {
+        let core = self.lock();
+        let Some(missed) = slot.end_lag() else {
+            return Vec::new();
+        };
+        let marker = Arc::new(bus_event(
+            core.seq,
+            SystemTime::now(),
+            What::Lagged(Lagged { missed }),
+        ));
+        let mut events = vec![marker];
+        events.extend(self.replay(&slot.interest));
+        events
+    }
+
+    /// Removes `slot` from the bus; `true` if it was registered.
+    pub(crate) fn unregister(&self, slot: &Slot) -> bool {
+        let mut core = self.lock();
+        let before = core.slots.len();
+        core.slots.retain(|s| s.id != slot.id);
+        let removed = core.slots.len() != before;
+        if removed {
+            self.counters.receivers.fetch_sub(1, Ordering::Relaxed);
+        }
+        removed
+    }
+
+    /// Removes a listener that panicked too often and says so on the bus.
+    pub(crate) fn remove_panicking(&self, slot: &Slot, panics: u32) {
+        slot.removed.store(true, Ordering::Release);
+        slot.cancel();
+        self.unregister(slot);
+        self.counters
+            .listeners_removed
+            .fetch_add(1, Ordering::Relaxed);
+        let what = What::ListenerRemoved(ListenerRemoved {
+            listener: slot.name.to_string(),
+            panics,
+        });
+        // A closed bus cannot say it; the error log and the handle still do.
+        let _ = self.publish(None, what);
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // The last handle is gone: nothing more can be published, so let
+        // every consumer drain and end.
+        let core = self.core.get_mut().unwrap_or_else(PoisonError::into_inner);
+        for waker in core.slots.drain(..).filter_map(|slot| slot.close()) {
+            waker.wake();
+        }
+    }
+}
+
+/// An event that concerns the bus, not a connection.
+fn bus_event(seq: u64, at: SystemTime, what: What) -> Event {
+    Event {
+        seq,
+        conn_seq: 0,
+        at,
+        conn: Arc::from(""),
+        kind: None,
+        tags: Arc::from([]),
+        replay: false,
+        what,
+    }
+}

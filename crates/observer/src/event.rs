@@ -1,0 +1,282 @@
+//! What the bus carries: [`Event`], the closed set of things that can happen
+//! to a connection ([`What`]), and one payload type per variant so listeners
+//! can be typed (`bus.on::<Connected>(…)`).
+//!
+//! The set is closed on purpose: a connection's state is derived from these
+//! events in one `match` (see [`ConnState::after`](crate::ConnState::after)),
+//! and a listener can match them exhaustively.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// One thing that happened, as delivered to listeners.
+///
+/// Cloning is cheap for the names and tags (shared `Arc`s); the payload in
+/// [`what`](Event::what) is cloned.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Event {
+    /// Bus-wide sequence number: every published event gets the next one, so
+    /// live events reach each listener with strictly increasing `seq`.
+    ///
+    /// A [`Lagged`] marker carries the `seq` its fresh snapshot is taken at:
+    /// the replayed state is as of that event, and the live events after the
+    /// marker have a greater `seq`.
+    pub seq: u64,
+    /// Per-connection sequence number, 1 for the connection's first event.
+    /// 0 for events that concern no connection ([`Lagged`], [`ListenerRemoved`]).
+    pub conn_seq: u64,
+    /// Wall-clock time at which the event was published.
+    pub at: SystemTime,
+    /// The connection's name; empty for events that concern no connection.
+    pub conn: Arc<str>,
+    /// The connection's kind, a label from the configuration such as `feed`.
+    pub kind: Option<Arc<str>>,
+    /// The connection's tags.
+    pub tags: Arc<[Arc<str>]>,
+    /// `true` when this is not a live event but a restatement of a
+    /// connection's current state: the connection's latest event, delivered
+    /// again to a listener that registered late or that lagged. Its `seq`,
+    /// `conn_seq` and `at` are the original event's.
+    pub replay: bool,
+    /// What happened.
+    pub what: What,
+}
+
+impl Event {
+    /// The payload as `T`, if this event is a `T`.
+    ///
+    /// ```
+    /// use linesman_observer::{Connected, Event};
+    /// fn peer(event: &Event) -> Option<&str> {
+    ///     event.payload::<Connected>().map(|up| up.peer.as_str())
+    /// }
+    /// ```
+    pub fn payload<T: EventPayload>(&self) -> Option<&T> {
+        T::from_what(&self.what)
+    }
+
+    /// Which type of event this is.
+    pub fn event_type(&self) -> EventType {
+        self.what.event_type()
+    }
+
+    /// Whether this event concerns a connection (and so the registry), as
+    /// opposed to the bus itself ([`Lagged`], [`ListenerRemoved`]).
+    pub fn is_connection_event(&self) -> bool {
+        self.what.event_type().is_connection_event()
+    }
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{} ", self.seq)?;
+        if !self.conn.is_empty() {
+            write!(f, "{}: ", self.conn)?;
+        }
+        write!(f, "{}", self.what)?;
+        if self.replay {
+            write!(f, " (replay)")?;
+        }
+        Ok(())
+    }
+}
+
+macro_rules! event_types {
+    ($( $(#[$doc:meta])* $name:ident $({ $( $(#[$fdoc:meta])* $field:ident : $ty:ty ),* $(,)? })? => $label:literal ),* $(,)?) => {
+        $(
+            $(#[$doc])*
+            #[derive(Debug, Clone, PartialEq, Eq)]
+            pub struct $name { $( $( $(#[$fdoc])* pub $field: $ty, )* )? }
+
+            impl EventPayload for $name {
+                const TYPE: EventType = EventType::$name;
+                fn from_what(what: &What) -> Option<&Self> {
+                    match what {
+                        What::$name(payload) => Some(payload),
+                        _ => None,
+                    }
+                }
+            }
+
+            impl From<$name> for What {
+                fn from(payload: $name) -> What {
+                    What::$name(payload)
+                }
+            }
+        )*
+
+        /// What happened: one variant per event type, each carrying its own
+        /// payload type.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum What {
+            $( $(#[$doc])* $name($name), )*
+        }
+
+        /// The type of an event without its payload, as used by [`Interest`](crate::Interest).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum EventType {
+            $( $(#[$doc])* $name, )*
+        }
+
+        impl EventType {
+            /// Every event type, in declaration order.
+            pub const ALL: &'static [EventType] = &[ $( EventType::$name, )* ];
+
+            /// The type's name in lowercase snake case, e.g. `connect_failed`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $( EventType::$name => $label, )*
+                }
+            }
+        }
+
+        impl What {
+            /// The type of this event.
+            pub fn event_type(&self) -> EventType {
+                match self {
+                    $( What::$name(_) => EventType::$name, )*
+                }
+            }
+        }
+    };
+}
+
+event_types! {
+    /// The connection was started (declared, or started again after it had
+    /// stopped or failed).
+    Started => "started",
+    /// The connection's start rule does not hold: it waits for other connections.
+    Waiting {
+        /// The connections it waits on.
+        on: Vec<String>,
+    } => "waiting",
+    /// A connection attempt began (socket connect, then the handshake).
+    Connecting {
+        /// The attempt number, 1 for the first attempt since the last success.
+        attempt: u32,
+    } => "connecting",
+    /// The connection is up: connected and its handshake done.
+    Connected {
+        /// The peer's address.
+        peer: String,
+    } => "connected",
+    /// A connection attempt failed.
+    ConnectFailed {
+        /// Why it failed.
+        error: String,
+        /// The attempt that failed.
+        attempt: u32,
+    } => "connect_failed",
+    /// A session that was up ended.
+    Disconnected {
+        /// Why it ended.
+        reason: String,
+    } => "disconnected",
+    /// The next attempt waits for a backoff delay.
+    Backoff {
+        /// The attempt that will be made when the delay ends.
+        attempt: u32,
+        /// The delay.
+        delay: Duration,
+        /// When the next attempt is made.
+        until: SystemTime,
+    } => "backoff",
+    /// The restart intensity was exceeded: the connection is failed until it
+    /// is started again.
+    GaveUp {
+        /// Restarts counted within the window.
+        restarts: u32,
+        /// The sliding window they were counted in.
+        window: Duration,
+    } => "gave_up",
+    /// The connection is draining before it stops.
+    Stopping => "stopping",
+    /// The connection stopped (asked, shutdown, or a dependency was lost).
+    Stopped {
+        /// Why it stopped.
+        reason: String,
+    } => "stopped",
+    /// This listener's queue overflowed: `missed` events it was interested in
+    /// were not delivered. A fresh snapshot (replay events) follows at once.
+    /// Delivered only to the listener that lagged.
+    Lagged {
+        /// How many events this listener missed.
+        missed: u64,
+    } => "lagged",
+    /// A listener panicked too often and was removed from the bus.
+    ListenerRemoved {
+        /// The removed listener's name.
+        listener: String,
+        /// How many times it panicked.
+        panics: u32,
+    } => "listener_removed",
+}
+
+impl EventType {
+    /// Whether events of this type concern a connection (and so update the
+    /// registry), as opposed to the bus itself.
+    pub fn is_connection_event(self) -> bool {
+        !matches!(self, EventType::Lagged | EventType::ListenerRemoved)
+    }
+}
+
+impl fmt::Display for EventType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Display for What {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            What::Started(_) => f.write_str("started"),
+            What::Waiting(w) => write!(f, "waiting on [{}]", w.on.join(", ")),
+            What::Connecting(c) => write!(f, "connecting (attempt {})", c.attempt),
+            What::Connected(c) => write!(f, "connected to {}", c.peer),
+            What::ConnectFailed(c) => {
+                write!(f, "connect failed (attempt {}): {}", c.attempt, c.error)
+            }
+            What::Disconnected(d) => write!(f, "disconnected: {}", d.reason),
+            What::Backoff(b) => write!(
+                f,
+                "backoff {} before attempt {}",
+                humanize(b.delay),
+                b.attempt
+            ),
+            What::GaveUp(g) => write!(
+                f,
+                "gave up after {} restarts within {}",
+                g.restarts,
+                humanize(g.window)
+            ),
+            What::Stopping(_) => f.write_str("stopping"),
+            What::Stopped(s) => write!(f, "stopped: {}", s.reason),
+            What::Lagged(l) => write!(f, "lagged: missed {} events", l.missed),
+            What::ListenerRemoved(r) => {
+                write!(
+                    f,
+                    "listener {} removed after {} panics",
+                    r.listener, r.panics
+                )
+            }
+        }
+    }
+}
+
+fn humanize(d: Duration) -> String {
+    format!("{d:?}")
+}
+
+/// A payload type of [`What`], so listeners and lookups can be typed.
+///
+/// Implemented for every payload struct ([`Connected`], [`Backoff`], …); the
+/// set is closed.
+pub trait EventPayload: Sized + Send + Sync + 'static {
+    /// The event type this payload belongs to.
+    const TYPE: EventType;
+
+    /// The payload, if `what` is of this type.
+    fn from_what(what: &What) -> Option<&Self>;
+}

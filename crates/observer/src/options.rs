@@ -1,0 +1,103 @@
+//! The bus's settings ([`BusOptions`]) and its counters ([`BusMetrics`]).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Settings of a [`Bus`](crate::Bus).
+///
+/// ```
+/// use linesman_observer::{Bus, BusOptions};
+/// let bus = Bus::new(BusOptions::default().queue_capacity(4096).max_panics(3));
+/// # let _ = bus;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BusOptions {
+    /// Events each listener's queue holds before it lags. Default 1024.
+    pub queue_capacity: usize,
+    /// Panics after which a listener is removed; `None` keeps it forever.
+    /// Default `None`.
+    pub max_panics: Option<u32>,
+}
+
+impl Default for BusOptions {
+    fn default() -> BusOptions {
+        BusOptions {
+            queue_capacity: 1024,
+            max_panics: None,
+        }
+    }
+}
+
+impl BusOptions {
+    /// How many events each listener's queue holds (counting the batch it is
+    /// working through) before it lags. Default 1024; 0 is taken as 1.
+    ///
+    /// A listener that keeps up never lags; one that falls this far behind
+    /// misses events and then gets `Lagged { missed }` and a fresh snapshot.
+    ///
+    /// ```
+    /// use linesman_observer::BusOptions;
+    /// assert_eq!(BusOptions::default().queue_capacity, 1024);
+    /// assert_eq!(BusOptions::default().queue_capacity(16).queue_capacity, 16);
+    /// ```
+    pub fn queue_capacity(mut self, events: usize) -> BusOptions {
+        self.queue_capacity = events.max(1);
+        self
+    }
+
+    /// Removes a listener after it has panicked `panics` times (default:
+    /// never). A removed listener gets nothing more, its handle says so, and a
+    /// [`ListenerRemoved`](crate::ListenerRemoved) event is published.
+    ///
+    /// ```
+    /// use linesman_observer::BusOptions;
+    /// assert_eq!(BusOptions::default().max_panics, None);
+    /// assert_eq!(BusOptions::default().max_panics(3).max_panics, Some(3));
+    /// ```
+    pub fn max_panics(mut self, panics: u32) -> BusOptions {
+        self.max_panics = Some(panics);
+        self
+    }
+}
+
+/// The bus's counters, read with [`Bus::metrics`](crate::Bus::metrics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct BusMetrics {
+    /// Events published (the last `seq` given out).
+    pub published: u64,
+    /// Events handed to listeners and streams, counted once per receiver,
+    /// replay and `Lagged` markers included.
+    pub delivered: u64,
+    /// Events that receivers missed because their queue was full.
+    pub lagged: u64,
+    /// Listener panics caught.
+    pub panics: u64,
+    /// Listeners removed for panicking too often.
+    pub listeners_removed: u64,
+    /// Listeners and streams registered now.
+    pub receivers: u64,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) published: AtomicU64,
+    pub(crate) delivered: AtomicU64,
+    pub(crate) lagged: AtomicU64,
+    pub(crate) panics: AtomicU64,
+    pub(crate) listeners_removed: AtomicU64,
+    pub(crate) receivers: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn read(&self) -> BusMetrics {
+        BusMetrics {
+            published: self.published.load(Ordering::Relaxed),
+            delivered: self.delivered.load(Ordering::Relaxed),
+            lagged: self.lagged.load(Ordering::Relaxed),
+            panics: self.panics.load(Ordering::Relaxed),
+            listeners_removed: self.listeners_removed.load(Ordering::Relaxed),
+            receivers: self.receivers.load(Ordering::Relaxed),
+        }
+    }
+}

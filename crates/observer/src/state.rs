@@ -1,0 +1,199 @@
+//! A connection's state as derived from its events ([`ConnState`]), and the
+//! registry record the bus keeps for every connection ([`ConnStatus`]).
+//!
+//! Every transition lives in one `match`, [`ConnState::after`]; the registry
+//! applies it under the bus's publish lock, before the event is queued for
+//! any listener, so a state read from the registry is never older than an
+//! event a listener has already received.
+
+use crate::event::{Event, What};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// Where a connection is in its life.
+///
+/// ```text
+/// Starting ─> Waiting ─> Connecting ─> Up ─> Down ─> Backoff ─> Connecting …
+///                                              └──> Failed | Stopped
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnState {
+    /// Started; neither waiting nor connecting yet (after [`Started`](crate::Started)).
+    Starting,
+    /// Its start rule does not hold; it waits on these connections.
+    Waiting {
+        /// The connections it waits on.
+        on: Vec<String>,
+    },
+    /// A connection attempt is under way.
+    Connecting {
+        /// The attempt number.
+        attempt: u32,
+    },
+    /// Connected and handshake done: the connection can carry data.
+    Up {
+        /// The peer's address.
+        peer: String,
+    },
+    /// The attempt failed or the session ended; the restart policy decides
+    /// next (a `Backoff`, `GaveUp` or `Stopped` event follows at once).
+    Down {
+        /// Why (the connect error or the disconnect reason).
+        reason: String,
+    },
+    /// Failed; the next attempt is made at `until`.
+    Backoff {
+        /// The attempt that will be made.
+        attempt: u32,
+        /// When it will be made.
+        until: SystemTime,
+    },
+    /// Draining before it stops.
+    Stopping,
+    /// Stopped: asked, shutdown, or a dependency lost. Terminal until started again.
+    Stopped {
+        /// Why it stopped.
+        reason: String,
+    },
+    /// Gave up: the restart intensity was exceeded. Terminal until started again.
+    Failed {
+        /// Restarts counted within the window.
+        restarts: u32,
+        /// The window.
+        window: Duration,
+    },
+}
+
+impl ConnState {
+    /// The state a connection is in after `what` happened to it, or `None`
+    /// for events that concern no connection (`Lagged`, `ListenerRemoved`).
+    /// This is the one place where transitions are defined.
+    pub fn after(what: &What) -> Option<ConnState> {
+        Some(match what {
+            What::Started(_) => ConnState::Starting,
+            What::Waiting(w) => ConnState::Waiting { on: w.on.clone() },
+            What::Connecting(c) => ConnState::Connecting { attempt: c.attempt },
+            What::Connected(c) => ConnState::Up {
+                peer: c.peer.clone(),
+            },
+            What::ConnectFailed(c) => ConnState::Down {
+                reason: c.error.clone(),
+            },
+            What::Disconnected(d) => ConnState::Down {
+                reason: d.reason.clone(),
+            },
+            What::Backoff(b) => ConnState::Backoff {
+                attempt: b.attempt,
+                until: b.until,
+            },
+            What::GaveUp(g) => ConnState::Failed {
+                restarts: g.restarts,
+                window: g.window,
+            },
+            What::Stopping(_) => ConnState::Stopping,
+            What::Stopped(s) => ConnState::Stopped {
+                reason: s.reason.clone(),
+            },
+            What::Lagged(_) | What::ListenerRemoved(_) => return None,
+        })
+    }
+
+    /// The state's name in lowercase: `starting`, `waiting`, `connecting`,
+    /// `up`, `down`, `backoff`, `stopping`, `stopped` or `failed`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ConnState::Starting => "starting",
+            ConnState::Waiting { .. } => "waiting",
+            ConnState::Connecting { .. } => "connecting",
+            ConnState::Up { .. } => "up",
+            ConnState::Down { .. } => "down",
+            ConnState::Backoff { .. } => "backoff",
+            ConnState::Stopping => "stopping",
+            ConnState::Stopped { .. } => "stopped",
+            ConnState::Failed { .. } => "failed",
+        }
+    }
+
+    /// Whether the connection is up.
+    pub fn is_up(&self) -> bool {
+        matches!(self, ConnState::Up { .. })
+    }
+}
+
+/// What the registry knows of one connection.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ConnStatus {
+    /// The connection's name.
+    pub name: Arc<str>,
+    /// Its kind, as of its latest event.
+    pub kind: Option<Arc<str>>,
+    /// Its tags, as of its latest event.
+    pub tags: Arc<[Arc<str>]>,
+    /// Its current state.
+    pub state: ConnState,
+    /// When it entered a state of this name (a new attempt while
+    /// `connecting` does not reset it).
+    pub since: SystemTime,
+    /// The current or next attempt number (0 before the first).
+    pub attempt: u32,
+    /// Restarts scheduled (`Backoff` events) since it was last started.
+    pub restarts: u32,
+    /// The latest connect error or disconnect reason, kept after it recovers.
+    pub last_error: Option<String>,
+    /// The connection's latest event; a late or lagging listener is sent this
+    /// event again (with [`Event::replay`] set) to learn the current state.
+    pub last_event: Arc<Event>,
+}
+
+impl ConnStatus {
+    /// The record of a connection whose first event is `event`.
+    pub(crate) fn new(event: Arc<Event>, state: ConnState) -> ConnStatus {
+        let mut status = ConnStatus {
+            name: event.conn.clone(),
+            kind: event.kind.clone(),
+            tags: event.tags.clone(),
+            state: state.clone(),
+            since: event.at,
+            attempt: 0,
+            restarts: 0,
+            last_error: None,
+            last_event: event.clone(),
+        };
+        status.apply(event, state);
+        status
+    }
+
+    /// Applies the connection's next event, whose state is `state`.
+    pub(crate) fn apply(&mut self, event: Arc<Event>, state: ConnState) {
+        if state.name() != self.state.name() {
+            self.since = event.at;
+        }
+        match &event.what {
+            What::Started(_) => {
+                self.attempt = 0;
+                self.restarts = 0;
+            }
+            What::Connecting(c) => self.attempt = c.attempt,
+            What::ConnectFailed(c) => {
+                self.attempt = c.attempt;
+                self.last_error = Some(c.error.clone());
+            }
+            What::Disconnected(d) => self.last_error = Some(d.reason.clone()),
+            What::Backoff(b) => {
+                self.attempt = b.attempt;
+                self.restarts = self.restarts.saturating_add(1);
+            }
+            _ => {}
+        }
+        self.kind = event.kind.clone();
+        self.tags = event.tags.clone();
+        self.state = state;
+        self.last_event = event;
+    }
+
+    /// The `seq` of the connection's latest event.
+    pub fn last_seq(&self) -> u64 {
+        self.last_event.seq
+    }
+}
