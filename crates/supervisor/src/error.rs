@@ -1,0 +1,198 @@
+//! Every error this crate returns, in one place.
+//!
+//! Messages are lowercase, carry the offending values and say what to do, so
+//! they can be shown to an operator as they are.
+
+use std::fmt;
+use std::time::Duration;
+
+/// A [`RestartPolicy`](crate::RestartPolicy) that cannot work, found by
+/// [`RestartPolicy::validate`](crate::RestartPolicy::validate).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyError {
+    /// `backoff.initial` is zero: every retry would be immediate.
+    #[error("backoff initial delay must be greater than zero: use e.g. 100ms")]
+    ZeroInitialDelay,
+    /// `backoff.initial` is larger than `backoff.max`.
+    #[error(
+        "backoff initial delay {initial:?} is larger than max {max:?}: lower initial or raise max"
+    )]
+    InitialAboveMax {
+        /// The configured initial delay.
+        initial: Duration,
+        /// The configured maximum delay.
+        max: Duration,
+    },
+    /// `backoff.max` is beyond [`Backoff::MAX_LIMIT`](crate::Backoff::MAX_LIMIT).
+    #[error(
+        "backoff max {max:?} is longer than the limit {limit:?}: lower it, or use policy never"
+    )]
+    MaxTooLarge {
+        /// The configured maximum delay.
+        max: Duration,
+        /// The largest accepted maximum delay.
+        limit: Duration,
+    },
+    /// `backoff.multiplier` is below 1.0, not a number, or infinite.
+    #[error(
+        "backoff multiplier {multiplier} is invalid: use a finite number of at least 1.0 (1.0 keeps the delay constant)"
+    )]
+    InvalidMultiplier {
+        /// The configured multiplier.
+        multiplier: f64,
+    },
+    /// `backoff.jitter` is outside `0.0..=1.0` or not a number.
+    #[error(
+        "backoff jitter {jitter} is invalid: use a fraction between 0.0 and 1.0 (0.2 means within 20% of the delay)"
+    )]
+    InvalidJitter {
+        /// The configured jitter.
+        jitter: f64,
+    },
+    /// `intensity.max_restarts` is zero.
+    #[error(
+        "restart intensity max_restarts must be at least 1: to never restart, use policy never"
+    )]
+    ZeroMaxRestarts,
+    /// `intensity.window` is zero.
+    #[error("restart intensity window must be greater than zero: use e.g. 60s")]
+    ZeroWindow,
+}
+
+/// A name that is not one of the accepted words, from `FromStr` on
+/// [`RestartMode`](crate::RestartMode) or
+/// [`OnDependencyDown`](crate::OnDependencyDown).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// Not `always`, `on-failure` or `never`.
+    #[error("unknown restart policy `{input}`: expected always, on-failure or never")]
+    UnknownRestartMode {
+        /// What was given.
+        input: String,
+    },
+    /// Not `stop`, `keep` or `restart`.
+    #[error("unknown on_dependency_down `{input}`: expected stop, keep or restart")]
+    UnknownOnDependencyDown {
+        /// What was given.
+        input: String,
+    },
+}
+
+/// One problem in the dependency graph, found by
+/// [`DependencyGraph::build`](crate::DependencyGraph::build).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GraphError {
+    /// Two connections share a name.
+    #[error(
+        "connection `{connection}` is declared more than once: give each connection a unique name"
+    )]
+    DuplicateName {
+        /// The repeated name.
+        connection: String,
+    },
+    /// A start rule names a connection that does not exist.
+    #[error("connection `{connection}` depends on unknown connection `{unknown}`: {}", unknown_hint(.suggestion))]
+    UnknownDependency {
+        /// The connection whose rule names `unknown`.
+        connection: String,
+        /// The name that is not a connection.
+        unknown: String,
+        /// The existing connection name nearest to `unknown`, if one is close.
+        suggestion: Option<String>,
+    },
+    /// A start rule names its own connection.
+    #[error(
+        "connection `{connection}` depends on itself: remove `{connection}` from its own start rule"
+    )]
+    SelfDependency {
+        /// The connection.
+        connection: String,
+    },
+    /// A start rule contains an `any` with nothing in it, which can never hold.
+    #[error(
+        "start rule of connection `{connection}` has an empty `any`, which never holds: list at least one connection in it"
+    )]
+    EmptyAny {
+        /// The connection.
+        connection: String,
+    },
+    /// Connections that wait on each other in a circle, so none can start.
+    #[error("dependency cycle {}: remove one of these dependencies", CyclePath(.path))]
+    Cycle {
+        /// The connections on the cycle, each depending on the next and the
+        /// last on the first; starts at the one declared first. The first
+        /// name is not repeated at the end (the message repeats it).
+        path: Vec<String>,
+    },
+}
+
+fn unknown_hint(suggestion: &Option<String>) -> String {
+    match suggestion {
+        Some(name) => format!("did you mean `{name}`?"),
+        None => "declare it or remove it from the start rule".to_owned(),
+    }
+}
+
+/// Renders a cycle as `a -> b -> c -> a`.
+struct CyclePath<'a>(&'a [String]);
+
+impl fmt::Display for CyclePath<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for name in self.0 {
+            write!(f, "{name} -> ")?;
+        }
+        match self.0.first() {
+            Some(first) => write!(f, "{first}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Every problem found in a dependency graph, in a deterministic order:
+/// duplicate names, then per connection (in declaration order) its unknown
+/// names, self-dependency and empty `any`, then cycles.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", Listing(.errors))]
+pub struct GraphErrors {
+    errors: Vec<GraphError>,
+}
+
+impl GraphErrors {
+    pub(crate) fn new(errors: Vec<GraphError>) -> Self {
+        Self { errors }
+    }
+
+    /// The problems, never empty.
+    pub fn errors(&self) -> &[GraphError] {
+        &self.errors
+    }
+}
+
+impl IntoIterator for GraphErrors {
+    type Item = GraphError;
+    type IntoIter = std::vec::IntoIter<GraphError>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.errors.into_iter()
+    }
+}
+
+struct Listing<'a>(&'a [GraphError]);
+
+impl fmt::Display for Listing<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            [one] => write!(f, "{one}"),
+            many => {
+                write!(f, "{} problems in the dependency graph:", many.len())?;
+                for error in many {
+                    write!(f, "\n  - {error}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! One connection's restart bookkeeping: applies a [`RestartPolicy`] to the
+//! sessions as they start and end, and decides what happens next.
+//!
+//! The tracker is a plain state machine with no clock and no tasks of its
+//! own: the caller passes `now` in and sleeps until [`Decision::Restart`]'s
+//! `at` itself. That keeps every rule here exact and testable on paused
+//! tokio time.
+//!
+//! ```
+//! use linesman_supervisor::{Decision, RestartPolicy, RestartTracker, SessionEnd, seed_from};
+//! use tokio::time::Instant;
+//!
+//! let mut tracker = RestartTracker::new(RestartPolicy::default(), seed_from("quotes"))
+//!     .expect("the default policy is valid");
+//! let now = Instant::now();
+//! tracker.session_started(now);
+//! match tracker.session_ended(SessionEnd::Failure, now) {
+//!     Decision::Restart { attempt, delay, .. } => {
+//!         assert_eq!(attempt, 1);
+//!         assert!(delay.as_millis() >= 80 && delay.as_millis() <= 120);
+//!     }
+//!     other => panic!("expected a restart, got {other:?}"),
+//! }
+//! ```
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::error::PolicyError;
+use crate::restart::{RestartMode, RestartPolicy};
+use crate::rng::SplitMix64;
+
+/// How a session ended, as far as the restart policy cares.
+///
+/// The connection layer maps its detailed reason onto this:
+///
+/// - [`Failure`](Self::Failure): the connect failed (refused, timed out,
+///   name not resolved), the connection was reset or broke, the stream ended
+///   inside a frame, a protocol error, a handler error or panic, a liveness
+///   check fired (idle timeout, heartbeat, keepalive, `TCP_USER_TIMEOUT`).
+/// - [`Clean`](Self::Clean): the peer closed the connection in an orderly
+///   way (end of stream at a frame boundary), or the handler ended the
+///   session on purpose without an error.
+///
+/// Under [`RestartMode::OnFailure`] only a failure is restarted. Ends that
+/// the supervisor causes itself (stop, shutdown, lost dependency) are not
+/// reported to the tracker at all: they are not the policy's business.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SessionEnd {
+    /// An orderly end: not a failure.
+    Clean,
+    /// Anything that went wrong.
+    Failure,
+}
+
+impl SessionEnd {
+    /// Whether this end counts as a failure.
+    pub fn is_failure(self) -> bool {
+        self == Self::Failure
+    }
+}
+
+/// What to do after a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Start again after `delay`, at the instant `at` (state `Backoff`).
+    Restart {
+        /// Restart number since the last stable session or reset, from 1.
+        attempt: u32,
+        /// How long to wait, jitter included, never above `backoff.max`.
+        delay: Duration,
+        /// `now + delay`.
+        at: Instant,
+    },
+    /// Too many restarts within the intensity window: stop trying (state
+    /// `Failed`) until [`RestartTracker::reset`].
+    GiveUp {
+        /// Restarts made within the window (the intensity's `max_restarts`).
+        restarts: u32,
+        /// The intensity window.
+        window: Duration,
+    },
+    /// The policy does not restart this end (state `Stopped`).
+    Stop,
+}
+
+/// The restart state of one connection: attempt count, recent restarts,
+/// whether it gave up, and its own jitter generator.
+#[derive(Debug, Clone)]
+pub struct RestartTracker {
+    policy: RestartPolicy,
+    rng: SplitMix64,
+    attempt: u32,
+    up_since: Option<Instant>,
+    /// Instants of the restarts decided within the last window, oldest first.
+    recent: VecDeque<Instant>,
+    failed: bool,
+}
+
+impl RestartTracker {
+    /// A tracker for one connection. `seed` feeds the jitter: use
+    /// [`seed_from`](crate::seed_from) with the connection's name, or a fixed
+    /// value for reproducible delays. Refuses a policy that does not
+    /// [`validate`](RestartPolicy::validate).
+    pub fn new(policy: RestartPolicy, seed: u64) -> Result<Self, PolicyError> {
+        policy.validate()?;
+        Ok(Self {
+            policy,
+            rng: SplitMix64::new(seed),
+            attempt: 0,
+            up_since: None,
+            recent: VecDeque::new(),
+            failed: false,
+        })
+    }
+
+    /// The policy this tracker applies.
+    pub fn policy(&self) -> &RestartPolicy {
+        &self.policy
+    }
+
+    /// Restart number of the last [`Decision::Restart`] since the last
+    /// stable session or reset; 0 before the first restart.
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// Whether the tracker gave up (state `Failed`); cleared by [`reset`](Self::reset).
+    pub fn is_failed(&self) -> bool {
+        self.failed
+    }
+
+    /// Restarts decided within the intensity window that ends at `now`.
+    pub fn restarts_in_window(&self, now: Instant) -> u32 {
+        let window = self.policy.intensity.window;
+        let count = self
+            .recent
+            .iter()
+            .filter(|t| now.saturating_duration_since(**t) < window)
+            .count();
+        u32::try_from(count).unwrap_or(u32::MAX)
+    }
+
+    /// Records that a session is up (connected and handshake done) at `now`.
+    /// A session that never comes up (the connect failed) skips this call.
+    pub fn session_started(&mut self, now: Instant) {
+        self.up_since = Some(now);
+    }
+
+    /// Records that the current session (or connect attempt) ended at `now`
+    /// and decides what happens next.
+    ///
+    /// In order: a session that stayed up at least `reset_after` resets the
+    /// attempt count; a tracker that gave up keeps answering `GiveUp`; the
+    /// mode may say `Stop`; a restart beyond `max_restarts` within the
+    /// sliding window gives up; otherwise the attempt count grows and a
+    /// jittered delay is drawn.
+    pub fn session_ended(&mut self, end: SessionEnd, now: Instant) -> Decision {
+        if let Some(since) = self.up_since.take() {
+            if now.saturating_duration_since(since) >= self.policy.reset_after {
+                self.attempt = 0;
+            }
+        }
+        let window = self.policy.intensity.window;
+        if self.failed {
+            return self.give_up();
+        }
+        match (self.policy.mode, end) {
+            (RestartMode::Never, _) | (RestartMode::OnFailure, SessionEnd::Clean) => {
+                return Decision::Stop;
+            }
+            (RestartMode::Always, _) | (RestartMode::OnFailure, SessionEnd::Failure) => {}
+        }
+        while let Some(oldest) = self.recent.front() {
+            if now.saturating_duration_since(*oldest) < window {
+                break;
+            }
+            self.recent.pop_front();
+        }
+        if self.recent.len() >= self.policy.intensity.max_restarts as usize {
+            self.failed = true;
+            return self.give_up();
+        }
+        self.recent.push_back(now);
+        self.attempt = self.attempt.saturating_add(1);
+        let delay = self.draw_delay(self.attempt);
+        Decision::Restart {
+            attempt: self.attempt,
+            delay,
+            // `delay` is at most `Backoff::MAX_LIMIT` (validated), so this
+            // cannot overflow any clock that is not about to.
+            at: now + delay,
+        }
+    }
+
+    /// Starts afresh, as a manual `start` or `restart` does: clears `Failed`,
+    /// the attempt count and the restart history of the intensity window.
+    /// The jitter generator continues (it is not re-seeded).
+    pub fn reset(&mut self) {
+        self.attempt = 0;
+        self.up_since = None;
+        self.recent.clear();
+        self.failed = false;
+    }
+
+    fn give_up(&self) -> Decision {
+        Decision::GiveUp {
+            restarts: self.policy.intensity.max_restarts,
+            window: self.policy.intensity.window,
+        }
+    }
+
+    fn draw_delay(&mut self, attempt: u32) -> Duration {
+        let backoff = &self.policy.backoff;
+        let nominal = backoff.nominal_delay(attempt);
+        if backoff.jitter == 0.0 {
+            return nominal;
+        }
+        backoff.jittered(nominal, self.rng.next_unit())
+    }
+}

@@ -1,0 +1,423 @@
+//! The restart policy and tracker on paused tokio time: backoff growth,
+//! jitter bounds and spread, reset_after, intensity, modes, validation.
+
+use std::time::Duration;
+
+use linesman_supervisor::{
+    Backoff, Decision, Intensity, ParseError, PolicyError, RestartMode, RestartPolicy,
+    RestartTracker, SessionEnd,
+};
+use tokio::time::{Instant, sleep_until};
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+fn exact(backoff: Backoff) -> RestartPolicy {
+    RestartPolicy::default().backoff(backoff.jitter(0.0))
+}
+
+fn tracker(policy: RestartPolicy, seed: u64) -> RestartTracker {
+    RestartTracker::new(policy, seed).expect("test policies are valid")
+}
+
+/// Ends a session that failed right away and returns the restart delay,
+/// after sleeping until the restart instant (as the runtime does).
+async fn fail_and_wait(tracker: &mut RestartTracker) -> (u32, Duration) {
+    let now = Instant::now();
+    match tracker.session_ended(SessionEnd::Failure, now) {
+        Decision::Restart { attempt, delay, at } => {
+            assert_eq!(at, now + delay);
+            sleep_until(at).await;
+            assert_eq!(
+                Instant::now() - now,
+                delay,
+                "paused time wakes exactly at `at`"
+            );
+            (attempt, delay)
+        }
+        other => panic!("expected a restart, got {other:?}"),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn delays_double_from_initial_and_stop_at_max() {
+    let mut t = tracker(exact(Backoff::default().max(secs(2))), 1);
+    let mut seen = Vec::new();
+    for _ in 0..8 {
+        seen.push(fail_and_wait(&mut t).await);
+    }
+    let expected = [100, 200, 400, 800, 1600, 2000, 2000, 2000];
+    let expected: Vec<(u32, Duration)> = (1..).zip(expected.iter().map(|n| ms(*n))).collect();
+    assert_eq!(seen, expected);
+    assert_eq!(t.attempt(), 8);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_default_backoff_reaches_thirty_seconds_on_the_tenth_restart() {
+    let policy = exact(Backoff::default()).intensity(Intensity::default().max_restarts(100));
+    let mut t = tracker(policy, 1);
+    let mut delays = Vec::new();
+    for _ in 0..11 {
+        delays.push(fail_and_wait(&mut t).await.1);
+    }
+    assert_eq!(delays[8], ms(25_600));
+    assert_eq!(delays[9], secs(30));
+    assert_eq!(delays[10], secs(30));
+}
+
+#[test]
+fn nominal_delay_follows_the_multiplier_and_saturates() {
+    let b = Backoff::default().multiplier(1.5);
+    assert_eq!(b.nominal_delay(0), ms(100));
+    assert_eq!(b.nominal_delay(1), ms(100));
+    assert_eq!(b.nominal_delay(3), ms(225));
+    assert_eq!(b.nominal_delay(u32::MAX), secs(30));
+    let constant = Backoff::default().multiplier(1.0);
+    assert_eq!(constant.nominal_delay(1_000), ms(100));
+}
+
+/// Draws `count` delays for restart number `attempt` from one tracker.
+fn draws(policy: RestartPolicy, seed: u64, attempt: u32, count: usize) -> Vec<Duration> {
+    let policy = policy.intensity(Intensity::default().max_restarts(u32::MAX));
+    let mut t = tracker(policy, seed);
+    let now = Instant::now();
+    (0..count)
+        .map(|_| {
+            t.reset();
+            let mut last = None;
+            for _ in 0..attempt {
+                last = Some(t.session_ended(SessionEnd::Failure, now));
+            }
+            match last {
+                Some(Decision::Restart { delay, .. }) => delay,
+                other => panic!("expected a restart, got {other:?}"),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn jitter_stays_within_bounds_and_spreads_around_the_nominal_delay() {
+    let policy = RestartPolicy::default().backoff(Backoff::default().initial(secs(1)).jitter(0.2));
+    let delays = draws(policy, 7, 1, 10_000);
+    let (low, high) = (ms(800), ms(1200));
+    assert!(
+        delays.iter().all(|d| (low..=high).contains(d)),
+        "a draw left [800ms, 1200ms]"
+    );
+    let min = delays.iter().min().expect("draws");
+    let max = delays.iter().max().expect("draws");
+    assert!(
+        *min < ms(810) && *max > ms(1190),
+        "draws do not cover the range: {min:?}..{max:?}"
+    );
+    let mean = delays.iter().sum::<Duration>().as_secs_f64() / delays.len() as f64;
+    assert!(
+        (mean - 1.0).abs() < 0.01,
+        "mean {mean}s is not near the nominal 1s"
+    );
+}
+
+#[test]
+fn jitter_never_exceeds_max_and_does_not_pile_up_on_it() {
+    // Nominal 30s (capped): draws in [24s, 30s], not half of them on 30s.
+    let policy = RestartPolicy::default().backoff(Backoff::default().initial(secs(20)).jitter(0.2));
+    let delays = draws(policy, 11, 3, 2_000);
+    assert!(delays.iter().all(|d| (secs(24)..=secs(30)).contains(d)));
+    let at_max = delays.iter().filter(|d| **d == secs(30)).count();
+    assert!(at_max < 10, "{at_max} of 2000 draws landed exactly on max");
+    let mean = delays.iter().sum::<Duration>().as_secs_f64() / delays.len() as f64;
+    assert!(
+        (mean - 27.0).abs() < 0.3,
+        "mean {mean}s is not near the middle of [24s, 30s]"
+    );
+}
+
+#[test]
+fn connections_that_fail_together_do_not_reconnect_together() {
+    // 1000 connections at one instant, initial 1s, jitter 0.5: no 10ms slice
+    // of [0.5s, 1.5s] may hold more than three times the mean (10 per slice).
+    let policy = RestartPolicy::default().backoff(Backoff::default().initial(secs(1)).jitter(0.5));
+    let now = Instant::now();
+    let mut slices = [0u32; 100];
+    for seed in 0..1000 {
+        let mut t = tracker(policy, seed);
+        let Decision::Restart { delay, .. } = t.session_ended(SessionEnd::Failure, now) else {
+            panic!("expected a restart");
+        };
+        let slice = (delay.as_millis() as usize).saturating_sub(500) / 10;
+        slices[slice.min(99)] += 1;
+    }
+    let busiest = slices.iter().max().expect("slices");
+    assert!(
+        *busiest <= 30,
+        "a 10ms slice holds {busiest} reconnects: {slices:?}"
+    );
+    assert!(
+        slices.iter().filter(|n| **n == 0).count() < 5,
+        "the window is not covered: {slices:?}"
+    );
+}
+
+#[test]
+fn different_seeds_draw_different_delays_and_equal_seeds_equal_ones() {
+    let policy = RestartPolicy::default();
+    let a = draws(policy, 1, 2, 5);
+    let b = draws(policy, 2, 2, 5);
+    assert_ne!(a, b);
+    assert_eq!(a, draws(policy, 1, 2, 5));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_session_up_for_reset_after_starts_the_backoff_over() {
+    let policy = exact(Backoff::default()).reset_after(secs(30));
+    let mut t = tracker(policy, 1);
+    for _ in 0..4 {
+        fail_and_wait(&mut t).await;
+    }
+    // Up for 29.999s: not stable, the backoff goes on growing.
+    t.session_started(Instant::now());
+    tokio::time::advance(secs(30) - ms(1)).await;
+    assert_eq!(fail_and_wait(&mut t).await, (5, ms(1600)));
+    // Up for exactly 30s: stable, back to `initial`.
+    t.session_started(Instant::now());
+    tokio::time::advance(secs(30)).await;
+    assert_eq!(fail_and_wait(&mut t).await, (1, ms(100)));
+    assert_eq!(fail_and_wait(&mut t).await, (2, ms(200)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_restart_past_max_restarts_within_the_window_gives_up() {
+    let policy = exact(Backoff::default().initial(secs(1)).multiplier(1.0))
+        .intensity(Intensity::default().max_restarts(3).window(secs(10)));
+    let mut t = tracker(policy, 1);
+    for _ in 0..3 {
+        fail_and_wait(&mut t).await;
+    }
+    assert_eq!(t.restarts_in_window(Instant::now()), 3);
+    let give_up = Decision::GiveUp {
+        restarts: 3,
+        window: secs(10),
+    };
+    assert_eq!(
+        t.session_ended(SessionEnd::Failure, Instant::now()),
+        give_up
+    );
+    assert!(t.is_failed());
+    // Failed is sticky, even long after the window: only reset() clears it.
+    tokio::time::advance(secs(60)).await;
+    assert_eq!(
+        t.session_ended(SessionEnd::Failure, Instant::now()),
+        give_up
+    );
+
+    t.reset();
+    assert!(!t.is_failed());
+    assert_eq!(t.attempt(), 0);
+    assert_eq!(t.restarts_in_window(Instant::now()), 0);
+    assert_eq!(fail_and_wait(&mut t).await, (1, secs(1)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn restarts_spread_beyond_the_window_never_give_up() {
+    // 3 restarts per 10s allowed; one restart every 4s (4s backoff) keeps at
+    // most 3 in any window, forever. A counter that never forgot would fail.
+    let policy = exact(Backoff::default().initial(secs(4)).max(secs(4)))
+        .intensity(Intensity::default().max_restarts(3).window(secs(10)));
+    let mut t = tracker(policy, 1);
+    for n in 1..=50 {
+        assert_eq!(fail_and_wait(&mut t).await, (n, secs(4)));
+    }
+    assert!(!t.is_failed());
+    // Restarts 1ms apart, though: the 4th within the window gives up.
+    let policy = policy.backoff(Backoff::default().initial(ms(1)).max(ms(1)).jitter(0.0));
+    let mut t = tracker(policy, 1);
+    for _ in 0..3 {
+        fail_and_wait(&mut t).await;
+    }
+    let decision = t.session_ended(SessionEnd::Failure, Instant::now());
+    assert!(
+        matches!(decision, Decision::GiveUp { restarts: 3, .. }),
+        "{decision:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn intensity_counts_restarts_not_sessions_that_were_stopped() {
+    let policy = exact(Backoff::default())
+        .mode(RestartMode::OnFailure)
+        .intensity(Intensity::default().max_restarts(1));
+    let mut t = tracker(policy, 1);
+    for _ in 0..10 {
+        assert_eq!(
+            t.session_ended(SessionEnd::Clean, Instant::now()),
+            Decision::Stop
+        );
+    }
+    assert_eq!(fail_and_wait(&mut t).await, (1, ms(100)));
+}
+
+#[test]
+fn never_stops_after_any_end() {
+    let mut t = tracker(RestartPolicy::default().mode(RestartMode::Never), 1);
+    let now = Instant::now();
+    assert_eq!(t.session_ended(SessionEnd::Failure, now), Decision::Stop);
+    assert_eq!(t.session_ended(SessionEnd::Clean, now), Decision::Stop);
+    assert_eq!(t.attempt(), 0);
+}
+
+#[test]
+fn on_failure_restarts_failures_only_and_always_restarts_both() {
+    let now = Instant::now();
+    let mut t = tracker(RestartPolicy::default().mode(RestartMode::OnFailure), 1);
+    assert_eq!(t.session_ended(SessionEnd::Clean, now), Decision::Stop);
+    assert!(matches!(
+        t.session_ended(SessionEnd::Failure, now),
+        Decision::Restart { attempt: 1, .. }
+    ));
+
+    let mut t = tracker(RestartPolicy::default(), 1);
+    assert!(matches!(
+        t.session_ended(SessionEnd::Clean, now),
+        Decision::Restart { attempt: 1, .. }
+    ));
+    // A peer that closes cleanly at once still backs off.
+    assert!(matches!(
+        t.session_ended(SessionEnd::Clean, now),
+        Decision::Restart { attempt: 2, .. }
+    ));
+    assert!(SessionEnd::Failure.is_failure() && !SessionEnd::Clean.is_failure());
+}
+
+#[test]
+fn reset_clears_the_attempt_count() {
+    let mut t = tracker(exact(Backoff::default()), 1);
+    let now = Instant::now();
+    for _ in 0..5 {
+        t.session_ended(SessionEnd::Failure, now);
+    }
+    assert_eq!(t.attempt(), 5);
+    t.reset();
+    assert_eq!(t.attempt(), 0);
+    let decision = t.session_ended(SessionEnd::Failure, now);
+    assert_eq!(
+        decision,
+        Decision::Restart {
+            attempt: 1,
+            delay: ms(100),
+            at: now + ms(100)
+        }
+    );
+}
+
+#[test]
+fn validation_names_each_bad_value() {
+    let ok = RestartPolicy::default();
+    assert_eq!(ok.validate(), Ok(()));
+    let with = |b: Backoff| ok.backoff(b).validate();
+    let b = Backoff::default();
+    assert_eq!(
+        with(b.initial(Duration::ZERO)),
+        Err(PolicyError::ZeroInitialDelay)
+    );
+    assert_eq!(
+        with(b.initial(secs(40))),
+        Err(PolicyError::InitialAboveMax {
+            initial: secs(40),
+            max: secs(30)
+        })
+    );
+    assert_eq!(
+        with(b.max(secs(100_000))),
+        Err(PolicyError::MaxTooLarge {
+            max: secs(100_000),
+            limit: Backoff::MAX_LIMIT
+        })
+    );
+    assert_eq!(
+        with(b.multiplier(0.99)),
+        Err(PolicyError::InvalidMultiplier { multiplier: 0.99 })
+    );
+    assert!(matches!(
+        with(b.multiplier(f64::NAN)),
+        Err(PolicyError::InvalidMultiplier { .. })
+    ));
+    assert!(matches!(
+        with(b.multiplier(f64::INFINITY)),
+        Err(PolicyError::InvalidMultiplier { .. })
+    ));
+    assert_eq!(
+        with(b.jitter(-0.1)),
+        Err(PolicyError::InvalidJitter { jitter: -0.1 })
+    );
+    assert_eq!(
+        with(b.jitter(1.01)),
+        Err(PolicyError::InvalidJitter { jitter: 1.01 })
+    );
+    assert!(matches!(
+        with(b.jitter(f64::NAN)),
+        Err(PolicyError::InvalidJitter { .. })
+    ));
+    assert_eq!(
+        with(b.jitter(1.0).multiplier(1.0).initial(secs(30))),
+        Ok(())
+    );
+
+    let i = Intensity::default();
+    assert_eq!(
+        ok.intensity(i.max_restarts(0)).validate(),
+        Err(PolicyError::ZeroMaxRestarts)
+    );
+    assert_eq!(
+        ok.intensity(i.window(Duration::ZERO)).validate(),
+        Err(PolicyError::ZeroWindow)
+    );
+
+    let bad = ok.backoff(b.jitter(2.0));
+    assert_eq!(
+        RestartTracker::new(bad, 1).err(),
+        Some(PolicyError::InvalidJitter { jitter: 2.0 })
+    );
+}
+
+#[test]
+fn errors_say_what_to_do() {
+    let message = PolicyError::InvalidJitter { jitter: 2.0 }.to_string();
+    assert_eq!(
+        message,
+        "backoff jitter 2 is invalid: use a fraction between 0.0 and 1.0 (0.2 means within 20% of the delay)"
+    );
+    let message = PolicyError::InitialAboveMax {
+        initial: secs(40),
+        max: secs(30),
+    }
+    .to_string();
+    assert_eq!(
+        message,
+        "backoff initial delay 40s is larger than max 30s: lower initial or raise max"
+    );
+}
+
+#[test]
+fn modes_parse_and_display_their_config_names() {
+    for mode in [
+        RestartMode::Always,
+        RestartMode::OnFailure,
+        RestartMode::Never,
+    ] {
+        assert_eq!(mode.to_string().parse::<RestartMode>(), Ok(mode));
+    }
+    assert_eq!("on-failure".parse(), Ok(RestartMode::OnFailure));
+    assert_eq!(
+        "sometimes".parse::<RestartMode>(),
+        Err(ParseError::UnknownRestartMode {
+            input: "sometimes".into()
+        })
+    );
+    assert_eq!(RestartMode::default(), RestartMode::Always);
+}
