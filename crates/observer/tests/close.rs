@@ -1,0 +1,93 @@
+//! Guarantee 5: `close()` delivers everything already published to every
+//! listener and stream, then ends them; and dropping a handle or stream
+//! unsubscribes.
+
+use linesman_observer::{Bus, BusError, Connecting, Event, EventType, Interest, listener};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio_stream::StreamExt;
+
+const EVENTS: u32 = 500;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_delivers_everything_published_then_ends_every_receiver() {
+    let bus = Bus::default();
+    let counts: Vec<Arc<AtomicU64>> = (0..3).map(|_| Arc::new(AtomicU64::new(0))).collect();
+    let _handles: Vec<_> = counts
+        .iter()
+        .map(|count| {
+            let count = count.clone();
+            bus.listen(listener::from_async_fn(move |_event: Event| {
+                let count = count.clone();
+                async move {
+                    // Slower than the publisher: events are still queued at close.
+                    tokio::task::yield_now().await;
+                    count.fetch_add(1, Ordering::SeqCst);
+                }
+            }))
+        })
+        .collect();
+    let mut stream = bus.subscribe(Interest::all());
+    let publisher = bus.publisher("conn");
+    for attempt in 0..EVENTS {
+        publisher
+            .publish(Connecting { attempt })
+            .expect("the bus is open");
+    }
+    bus.close().await;
+
+    // Every listener task has finished its queue by the time close resolves.
+    for count in &counts {
+        assert_eq!(count.load(Ordering::SeqCst), u64::from(EVENTS));
+    }
+    let mut received = 0;
+    while let Some(event) = stream.next().await {
+        received += 1;
+        assert_eq!(event.seq, received);
+    }
+    assert_eq!(received, u64::from(EVENTS));
+    assert!(stream.next().await.is_none(), "an ended stream stays ended");
+
+    // Nothing is published after close, and the caller is told.
+    assert_eq!(
+        publisher.publish(Connecting { attempt: 0 }),
+        Err(BusError::Closed {
+            event: EventType::Connecting
+        })
+    );
+    // A stream opened after close gets the state, then ends.
+    let late: Vec<Event> = bus.subscribe(Interest::all()).collect().await;
+    assert_eq!(late.len(), 1);
+    assert!(late[0].replay && late[0].seq == u64::from(EVENTS));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_handle_or_stream_unsubscribes() {
+    let bus = Bus::default();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let handle = bus.listen(move |event: &Event| {
+        let _ = tx.send(event.seq);
+    });
+    let stream = bus.subscribe(Interest::all());
+    assert_eq!(bus.metrics().receivers, 2);
+    let publisher = bus.publisher("conn");
+    let first = publisher
+        .publish(Connecting { attempt: 1 })
+        .expect("the bus is open");
+    assert_eq!(rx.recv().await, Some(first));
+
+    drop(handle);
+    drop(stream);
+    assert_eq!(bus.metrics().receivers, 0);
+    publisher
+        .publish(Connecting { attempt: 2 })
+        .expect("the bus is open");
+    bus.close().await;
+    // The listener's task ended (dropping its sender) without the second event.
+    assert_eq!(rx.recv().await, None);
+    assert_eq!(
+        bus.metrics().delivered,
+        1,
+        "only the first, to the listener"
+    );
+}

@@ -1,0 +1,105 @@
+//! The state registry: every transition, the bookkeeping beside it
+//! (attempt, restarts, last error, since), and the snapshot.
+
+use linesman_observer::{
+    Backoff, Bus, ConnState, ConnectFailed, Connected, Connecting, Disconnected, GaveUp, Lagged,
+    Started, Stopped, Stopping, Waiting,
+};
+use std::time::{Duration, SystemTime};
+
+#[test]
+fn events_drive_the_state_and_its_bookkeeping() {
+    let bus = Bus::default();
+    let conn = bus.publisher("quotes").kind("feed").tags(["eu"]);
+    let state = |bus: &Bus| bus.state("quotes").expect("published");
+
+    conn.publish(Started {}).expect("open");
+    assert_eq!(state(&bus).state, ConnState::Starting);
+    conn.publish(Waiting {
+        on: vec!["orders".into()],
+    })
+    .expect("open");
+    assert_eq!(
+        state(&bus).state,
+        ConnState::Waiting {
+            on: vec!["orders".into()]
+        }
+    );
+    conn.publish(Connecting { attempt: 1 }).expect("open");
+    let connecting_since = state(&bus).since;
+    conn.publish(ConnectFailed {
+        error: "connection refused".into(),
+        attempt: 1,
+    })
+    .expect("open");
+    let s = state(&bus);
+    assert_eq!(
+        s.state,
+        ConnState::Down {
+            reason: "connection refused".into()
+        }
+    );
+    assert_eq!(s.last_error.as_deref(), Some("connection refused"));
+    let until = SystemTime::now() + Duration::from_millis(100);
+    conn.publish(Backoff {
+        attempt: 2,
+        delay: Duration::from_millis(100),
+        until,
+    })
+    .expect("open");
+    let s = state(&bus);
+    assert_eq!(s.state, ConnState::Backoff { attempt: 2, until });
+    assert_eq!((s.attempt, s.restarts), (2, 1));
+    conn.publish(Connecting { attempt: 2 }).expect("open");
+    conn.publish(Connecting { attempt: 3 }).expect("open");
+    let s = state(&bus);
+    assert_eq!(s.attempt, 3);
+    assert!(s.since >= connecting_since);
+    let seq = conn
+        .publish(Connected {
+            peer: "127.0.0.1:7001".into(),
+        })
+        .expect("open");
+    let s = state(&bus);
+    assert!(s.state.is_up());
+    assert_eq!((s.last_seq(), s.last_event.conn_seq), (seq, 8));
+    assert_eq!(s.last_error.as_deref(), Some("connection refused"), "kept");
+    assert_eq!(s.kind.as_deref(), Some("feed"));
+    conn.publish(Disconnected {
+        reason: "peer reset".into(),
+    })
+    .expect("open");
+    assert_eq!(state(&bus).last_error.as_deref(), Some("peer reset"));
+    conn.publish(GaveUp {
+        restarts: 20,
+        window: Duration::from_secs(60),
+    })
+    .expect("open");
+    assert_eq!(state(&bus).state.name(), "failed");
+    conn.publish(Started {}).expect("open");
+    let s = state(&bus);
+    assert_eq!((s.state.name(), s.attempt, s.restarts), ("starting", 0, 0));
+    conn.publish(Stopping {}).expect("open");
+    assert_eq!(state(&bus).state, ConnState::Stopping);
+    conn.publish(Stopped {
+        reason: "asked".into(),
+    })
+    .expect("open");
+    assert_eq!(state(&bus).state.name(), "stopped");
+
+    // The bus's own events leave the registry alone.
+    let before = state(&bus);
+    conn.publish(Lagged { missed: 1 }).expect("open");
+    assert_eq!(state(&bus), before);
+}
+
+#[test]
+fn snapshot_is_sorted_by_name_and_unknown_names_have_no_state() {
+    let bus = Bus::default();
+    for name in ["b", "c", "a"] {
+        bus.publisher(name).publish(Started {}).expect("open");
+    }
+    let names: Vec<String> = bus.snapshot().iter().map(|s| s.name.to_string()).collect();
+    assert_eq!(names, ["a", "b", "c"]);
+    assert!(bus.state("nope").is_none());
+}
