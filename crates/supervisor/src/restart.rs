@@ -227,7 +227,8 @@ impl Backoff {
         if nanos.is_nan() || nanos >= max {
             return self.max;
         }
-        // `nanos` is below `max`, which is at most a day: fits in u64.
+        // Below `max`: a validated `max` (at most a day) fits in u64, and
+        // float-to-int casts saturate for an unvalidated one.
         Duration::from_nanos(nanos.max(0.0).round() as u64)
     }
 }

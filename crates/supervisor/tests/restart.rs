@@ -421,3 +421,36 @@ fn modes_parse_and_display_their_config_names() {
     );
     assert_eq!(RestartMode::default(), RestartMode::Always);
 }
+
+proptest::proptest! {
+    #[test]
+    fn every_delay_of_every_valid_backoff_stays_within_its_bounds(
+        initial_ms in 1u64..60_000,
+        extra_ms in 0u64..86_400_000,
+        multiplier in 1.0f64..10.0,
+        jitter in 0.0f64..=1.0,
+        seed in proptest::prelude::any::<u64>(),
+    ) {
+        let max = (ms(initial_ms) + ms(extra_ms)).min(Backoff::MAX_LIMIT);
+        let backoff = Backoff::default().initial(ms(initial_ms)).max(max).multiplier(multiplier).jitter(jitter);
+        let policy = RestartPolicy::default()
+            .backoff(backoff)
+            .intensity(Intensity::default().max_restarts(u32::MAX));
+        let mut t = tracker(policy, seed);
+        let now = Instant::now();
+        let mut previous_nominal = Duration::ZERO;
+        for attempt in 1..=60 {
+            let nominal = backoff.nominal_delay(attempt);
+            proptest::prop_assert!(nominal >= previous_nominal && nominal <= max);
+            previous_nominal = nominal;
+            let Decision::Restart { delay, attempt: got, .. } = t.session_ended(SessionEnd::Failure, now) else {
+                panic!("expected a restart");
+            };
+            proptest::prop_assert_eq!(got, attempt);
+            let low = nominal.mul_f64(1.0 - jitter).saturating_sub(Duration::from_nanos(2));
+            let high = nominal.mul_f64(1.0 + jitter) + Duration::from_nanos(2);
+            proptest::prop_assert!(delay <= max, "{:?} above max {:?}", delay, max);
+            proptest::prop_assert!(low <= delay && delay <= high, "{:?} outside [{:?}, {:?}]", delay, low, high);
+        }
+    }
+}
