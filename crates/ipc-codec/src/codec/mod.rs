@@ -1,0 +1,184 @@
+//! [`Codec`]: the tokio-util `Decoder`/`Encoder` that cuts a byte stream into
+//! [`Frame`]s according to a [`FrameLayout`], and writes frames back.
+//!
+//! Why it is shaped this way: the decoder is stateless between calls. Each
+//! call re-reads the (at most 24-byte) header from the front of the buffer,
+//! validates it *before* anything is reserved, and only then reserves the rest
+//! of the frame — so the buffer never grows past `header + max_decode_frame`
+//! whatever a peer claims, and a partial frame costs nothing to resume. A
+//! complete frame is split off the buffer (`split_to(..).freeze()`), so its
+//! payload shares the read buffer's memory: no copy.
+
+mod decode;
+mod encode;
+#[cfg(test)]
+mod tests;
+
+use crate::error::CodecError;
+use crate::frame::Frame;
+use crate::layout::FrameLayout;
+use bytes::{Buf, BytesMut};
+use decode::Head;
+use tokio_util::codec::{Decoder, Encoder};
+
+/// Default decode and encode limit on a frame's payload: 16 MiB.
+pub const DEFAULT_MAX_FRAME: usize = 16 * 1024 * 1024;
+
+/// Frames a byte stream with a [`FrameLayout`]; use it with
+/// `tokio_util::codec::Framed`, `FramedRead` or `FramedWrite`.
+///
+/// The limits bound the payload length (the bytes after the header), for
+/// decoding and encoding separately; both default to [`DEFAULT_MAX_FRAME`]
+/// (16 MiB). The decoder never reserves more than `header + max_decode_frame`
+/// bytes of buffer, and reserves nothing for a header it has refused.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use linesman_ipc_codec::{Codec, CodecError, Frame};
+/// use tokio_util::codec::Decoder;
+///
+/// let mut codec = Codec::default().max_decode_frame(1024);
+/// assert_eq!(codec.decode_limit(), 1024);
+/// // Type 1, no flags, a claimed payload of 1 GiB:
+/// let mut hostile = BytesMut::from(&[0, 1, 0, 0, 0x40, 0, 0, 0][..]);
+/// let err = codec.decode(&mut hostile).unwrap_err();
+/// assert!(matches!(err, CodecError::FrameTooLarge { length: 1_073_741_824, max: 1024 }));
+/// assert_eq!(err.to_string(), "frame length 1073741824 exceeds max_frame 1024");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Codec {
+    layout: FrameLayout,
+    max_decode: usize,
+    max_encode: usize,
+    /// `layout.fixed_header_len()`, computed once.
+    fixed_len: usize,
+    /// Whether `layout` is the default one, which has a decoding fast path.
+    default_layout: bool,
+}
+
+impl Default for Codec {
+    fn default() -> Self {
+        Self::new(FrameLayout::default())
+    }
+}
+
+impl Codec {
+    /// A codec for `layout`, with both limits at [`DEFAULT_MAX_FRAME`].
+    pub fn new(layout: FrameLayout) -> Self {
+        Self {
+            layout,
+            max_decode: DEFAULT_MAX_FRAME,
+            max_encode: DEFAULT_MAX_FRAME,
+            fixed_len: layout.fixed_header_len(),
+            default_layout: layout == FrameLayout::default(),
+        }
+    }
+
+    /// Largest payload accepted when decoding, in bytes. Default: 16 MiB
+    /// (16 777 216). A longer announced length is
+    /// [`CodecError::FrameTooLarge`].
+    ///
+    /// ```
+    /// use linesman_ipc_codec::Codec;
+    /// assert_eq!(Codec::default().decode_limit(), 16_777_216);
+    /// assert_eq!(Codec::default().max_decode_frame(4096).decode_limit(), 4096);
+    /// ```
+    #[must_use]
+    pub fn max_decode_frame(mut self, max: usize) -> Self {
+        self.max_decode = max;
+        self
+    }
+
+    /// Largest payload accepted when encoding, in bytes. Default: 16 MiB
+    /// (16 777 216). A longer payload is [`CodecError::EncodeTooLarge`].
+    ///
+    /// ```
+    /// use linesman_ipc_codec::Codec;
+    /// assert_eq!(Codec::default().encode_limit(), 16_777_216);
+    /// assert_eq!(Codec::default().max_encode_frame(4096).encode_limit(), 4096);
+    /// ```
+    #[must_use]
+    pub fn max_encode_frame(mut self, max: usize) -> Self {
+        self.max_encode = max;
+        self
+    }
+
+    /// The decode limit, in payload bytes.
+    pub fn decode_limit(&self) -> usize {
+        self.max_decode
+    }
+
+    /// The encode limit, in payload bytes.
+    pub fn encode_limit(&self) -> usize {
+        self.max_encode
+    }
+
+    /// The layout this codec speaks.
+    pub fn layout(&self) -> FrameLayout {
+        self.layout
+    }
+}
+
+impl Decoder for Codec {
+    type Item = Frame;
+    type Error = CodecError;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, CodecError> {
+        let head = if self.default_layout {
+            self.parse_default_head(src)?
+        } else {
+            self.parse_head(src)?
+        };
+        match head {
+            Head::Need(needed) => {
+                // `needed` is a validated header plus at most `max_decode`
+                // payload bytes: never more than the limit justifies.
+                src.reserve(needed.saturating_sub(src.len()));
+                Ok(None)
+            }
+            Head::Ready {
+                ty,
+                id,
+                header_len,
+                payload_len,
+            } => {
+                src.advance(header_len);
+                let payload = src.split_to(payload_len).freeze();
+                Ok(Some(Frame { ty, id, payload }))
+            }
+        }
+    }
+
+    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, CodecError> {
+        if let Some(frame) = self.decode(buf)? {
+            return Ok(Some(frame));
+        }
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        let expected = match self.parse_head(buf)? {
+            Head::Need(needed) => needed,
+            Head::Ready { .. } => buf.len(),
+        };
+        Err(CodecError::Truncated {
+            buffered: buf.len(),
+            expected,
+        })
+    }
+}
+
+impl Encoder<&Frame> for Codec {
+    type Error = CodecError;
+
+    fn encode(&mut self, frame: &Frame, dst: &mut BytesMut) -> Result<(), CodecError> {
+        self.encode_parts(frame.ty, frame.id, &frame.payload, dst)
+    }
+}
+
+impl Encoder<Frame> for Codec {
+    type Error = CodecError;
+
+    fn encode(&mut self, frame: Frame, dst: &mut BytesMut) -> Result<(), CodecError> {
+        self.encode_parts(frame.ty, frame.id, &frame.payload, dst)
+    }
+}
