@@ -5,6 +5,7 @@
 //! Each subcommand is one module with a `run` function that returns its
 //! measurements; this file only parses the command line and prints.
 
+mod codec;
 mod report;
 
 use clap::{Parser, Subcommand};
@@ -23,11 +24,22 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Bench {}
+enum Bench {
+    /// Every benchmark, one after the other.
+    All,
+    /// Wire codec: decode and encode frames/s against tokio-util's `LengthDelimitedCodec`.
+    Codec,
+}
+
+/// Every benchmark, in the order `all` runs them.
+const ALL: &[fn() -> Vec<Measurement>] = &[codec::run];
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let measurements: Vec<Measurement> = match cli.bench {};
+    let measurements: Vec<Measurement> = match cli.bench {
+        Bench::All => ALL.iter().flat_map(|run| run()).collect(),
+        Bench::Codec => codec::run(),
+    };
     let mut out = io::stdout().lock();
     if cli.json {
         report::write_json(&mut out, &measurements)?;
