@@ -1,0 +1,352 @@
+//! [`connect`]: resolve an [`Endpoint`], then try each address in turn —
+//! create the socket, apply [`ConnectOptions`], run `on_open`, connect with a
+//! timeout — and return the first [`Stream`] that connects.
+//!
+//! Why the connect is done by hand (socket2 nonblocking `connect(2)`, then
+//! waiting for writability) instead of `tokio::net::TcpSocket::connect`: that
+//! method owns the socket until it connects, so a timed-out or cancelled
+//! attempt would close the fd inside tokio before `before_close` could run.
+//! Here every socket sits in a [`Closing`] guard from creation on, so every
+//! exit path — success, error, timeout, cancellation — passes through
+//! `before_close` while the fd is open.
+
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::AsFd;
+use std::path::Path;
+use std::time::Duration;
+
+use socket2::{Domain, Protocol, SockAddr, SockRef, Socket, TcpKeepalive, Type};
+use tokio::net::{TcpStream, UnixStream};
+
+use crate::endpoint::Endpoint;
+use crate::error::{ConnectAttempt, ConnectError};
+use crate::hooks::SocketHooks;
+use crate::options::ConnectOptions;
+use crate::stream::{SocketAddress, Stream};
+
+/// Opens a [`Stream`] to `endpoint`.
+///
+/// A `tcp://` host name is resolved at every call; each address is tried in
+/// the order the resolver gives, each with up to
+/// [`connect_timeout`](ConnectOptions::connect_timeout) to connect (name
+/// resolution has the same budget). The first address that connects wins.
+/// `hooks.on_open` runs on every socket before it connects; an error from it
+/// abandons the connect. A `unix://` endpoint is one address.
+///
+/// # Errors
+///
+/// [`ConnectError`] says which endpoint, every address tried and what the OS
+/// said; [`ConnectError::kind`] tells "refused" from "timed out".
+pub async fn connect(
+    endpoint: &Endpoint,
+    options: &ConnectOptions,
+    hooks: &SocketHooks,
+) -> Result<Stream, ConnectError> {
+    let addresses = match endpoint {
+        Endpoint::Tcp { host, port } => resolve(endpoint, host, *port, options.connect_timeout)
+            .await?
+            .into_iter()
+            .map(SocketAddress::Tcp)
+            .collect(),
+        Endpoint::Unix(path) => vec![SocketAddress::Unix(Some(path.clone()))],
+    };
+    try_in_turn(endpoint, addresses, options, hooks).await
+}
+
+/// Tries each address in order; the first that connects wins.
+async fn try_in_turn(
+    endpoint: &Endpoint,
+    addresses: Vec<SocketAddress>,
+    options: &ConnectOptions,
+    hooks: &SocketHooks,
+) -> Result<Stream, ConnectError> {
+    let mut attempts = Vec::with_capacity(addresses.len());
+    for address in addresses {
+        let result = match &address {
+            SocketAddress::Tcp(addr) => attempt_tcp(*addr, options, hooks).await,
+            SocketAddress::Unix(path) => {
+                let path = path.as_deref().unwrap_or(Path::new(""));
+                attempt_unix(path, options.connect_timeout, hooks).await
+            }
+        };
+        match result {
+            Ok(stream) => {
+                tracing::debug!(%endpoint, %address, "connected");
+                return Ok(Stream::new(stream, endpoint.clone(), hooks.clone()));
+            }
+            Err(Failure::Hook(source)) => {
+                return Err(ConnectError::Hook {
+                    endpoint: endpoint.clone(),
+                    address,
+                    source,
+                });
+            }
+            Err(Failure::Io(error)) => {
+                tracing::debug!(%endpoint, %address, %error, "connect attempt failed");
+                attempts.push(ConnectAttempt { address, error });
+            }
+        }
+    }
+    let endpoint = endpoint.clone();
+    if attempts
+        .iter()
+        .all(|a| a.error.kind() == io::ErrorKind::TimedOut)
+    {
+        Err(ConnectError::Timeout {
+            endpoint,
+            timeout: options.connect_timeout,
+            attempts,
+        })
+    } else {
+        Err(ConnectError::Connect { endpoint, attempts })
+    }
+}
+
+/// Resolves `host`, in the resolver's order, without duplicates.
+async fn resolve(
+    endpoint: &Endpoint,
+    host: &str,
+    port: u16,
+    timeout: Duration,
+) -> Result<Vec<SocketAddr>, ConnectError> {
+    let resolve_error = |source| ConnectError::Resolve {
+        endpoint: endpoint.clone(),
+        source,
+    };
+    let found = match tokio::time::timeout(timeout, tokio::net::lookup_host((host, port))).await {
+        Err(_elapsed) => {
+            return Err(resolve_error(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("name resolution timed out after {timeout:?}"),
+            )));
+        }
+        Ok(Err(source)) => return Err(resolve_error(source)),
+        Ok(Ok(found)) => found,
+    };
+    let mut addresses: Vec<SocketAddr> = Vec::new();
+    for addr in found {
+        if !addresses.contains(&addr) {
+            addresses.push(addr);
+        }
+    }
+    if addresses.is_empty() {
+        return Err(ConnectError::NoAddresses {
+            endpoint: endpoint.clone(),
+        });
+    }
+    Ok(addresses)
+}
+
+/// Why one attempt failed: the hook (abandons the connect) or the OS (try
+/// the next address).
+enum Failure {
+    Hook(io::Error),
+    Io(io::Error),
+}
+
+impl From<io::Error> for Failure {
+    fn from(error: io::Error) -> Self {
+        Failure::Io(error)
+    }
+}
+
+/// A socket whose closing runs `before_close` first, on every path.
+struct Closing<'h, T: AsFd> {
+    io: Option<T>,
+    hooks: &'h SocketHooks,
+}
+
+impl<'h, T: AsFd> Closing<'h, T> {
+    fn new(io: T, hooks: &'h SocketHooks) -> Self {
+        Closing {
+            io: Some(io),
+            hooks,
+        }
+    }
+
+    /// The socket. `io` is `Some` from `new` until `into_inner`, which
+    /// consumes the guard, so the `None` arm is never taken.
+    fn get(&self) -> io::Result<&T> {
+        self.io
+            .as_ref()
+            .ok_or_else(|| io::Error::other("socket already handed on"))
+    }
+
+    /// Hands the socket on; its closing is now the receiver's job.
+    fn into_inner(mut self) -> io::Result<T> {
+        self.io
+            .take()
+            .ok_or_else(|| io::Error::other("socket already handed on"))
+    }
+}
+
+impl<T: AsFd> Drop for Closing<'_, T> {
+    fn drop(&mut self) {
+        if let Some(io) = &self.io {
+            self.hooks.run_before_close(&SockRef::from(io));
+        }
+    }
+}
+
+/// Adds what linesman was doing to an OS error, keeping its kind.
+fn context(what: &str, error: io::Error) -> io::Error {
+    io::Error::new(error.kind(), format!("{what}: {error}"))
+}
+
+/// One TCP attempt: socket, options, `on_open`, connect, wait.
+async fn attempt_tcp(
+    addr: SocketAddr,
+    options: &ConnectOptions,
+    hooks: &SocketHooks,
+) -> Result<crate::stream::Io, Failure> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+        .map_err(|e| context("create socket", e))?;
+    let socket = Closing::new(socket, hooks);
+    let raw = socket.get()?;
+    raw.set_nonblocking(true)
+        .map_err(|e| context("set O_NONBLOCK", e))?;
+    apply_tcp_options(raw, options)?;
+    hooks
+        .run_on_open(&SockRef::from(raw))
+        .map_err(Failure::Hook)?;
+    let in_progress = start_connect(raw, &SockAddr::from(addr))?;
+    let stream: std::net::TcpStream = socket.into_inner()?.into();
+    let stream = Closing::new(TcpStream::from_std(stream)?, hooks);
+    if in_progress {
+        wait_connected(stream.get()?, options.connect_timeout).await?;
+    }
+    Ok(crate::stream::Io::Tcp(stream.into_inner()?))
+}
+
+/// One Unix attempt: socket, `on_open`, connect (immediate on Linux).
+async fn attempt_unix(
+    path: &Path,
+    timeout: Duration,
+    hooks: &SocketHooks,
+) -> Result<crate::stream::Io, Failure> {
+    let socket =
+        Socket::new(Domain::UNIX, Type::STREAM, None).map_err(|e| context("create socket", e))?;
+    let socket = Closing::new(socket, hooks);
+    let raw = socket.get()?;
+    raw.set_nonblocking(true)
+        .map_err(|e| context("set O_NONBLOCK", e))?;
+    hooks
+        .run_on_open(&SockRef::from(raw))
+        .map_err(Failure::Hook)?;
+    let addr = SockAddr::unix(path).map_err(|e| context("unix socket path", e))?;
+    let in_progress = start_connect(raw, &addr)?;
+    let stream: std::os::unix::net::UnixStream = socket.into_inner()?.into();
+    let stream = Closing::new(UnixStream::from_std(stream)?, hooks);
+    if in_progress {
+        wait_connected(stream.get()?, timeout).await?;
+    }
+    Ok(crate::stream::Io::Unix(stream.into_inner()?))
+}
+
+/// Applies the TCP options, naming the option in any error.
+fn apply_tcp_options(socket: &Socket, options: &ConnectOptions) -> io::Result<()> {
+    socket
+        .set_tcp_nodelay(options.nodelay)
+        .map_err(|e| context("set TCP_NODELAY", e))?;
+    if let Some(keepalive) = &options.keepalive {
+        let params = TcpKeepalive::new()
+            .with_time(keepalive.idle)
+            .with_interval(keepalive.interval);
+        #[cfg(any(
+            target_os = "linux",
+            target_os = "android",
+            target_os = "freebsd",
+            target_os = "netbsd",
+            target_vendor = "apple"
+        ))]
+        let params = params.with_retries(keepalive.count);
+        socket
+            .set_tcp_keepalive(&params)
+            .map_err(|e| context("set TCP keepalive", e))?;
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if let Some(timeout) = options.user_timeout {
+        socket
+            .set_tcp_user_timeout(Some(timeout))
+            .map_err(|e| context("set TCP_USER_TIMEOUT", e))?;
+    }
+    if let Some(size) = options.send_buffer_size {
+        socket
+            .set_send_buffer_size(size)
+            .map_err(|e| context("set SO_SNDBUF", e))?;
+    }
+    if let Some(size) = options.recv_buffer_size {
+        socket
+            .set_recv_buffer_size(size)
+            .map_err(|e| context("set SO_RCVBUF", e))?;
+    }
+    Ok(())
+}
+
+/// Starts a nonblocking connect; `Ok(true)` when it is still in progress.
+fn start_connect(socket: &Socket, addr: &SockAddr) -> io::Result<bool> {
+    match socket.connect(addr) {
+        Ok(()) => Ok(false),
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => Ok(true),
+        // A Unix listener whose backlog is full refuses a nonblocking connect.
+        Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => Err(context(
+            "connect (the listener's backlog is full; it is not accepting)",
+            e,
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+/// Waits until an in-progress connect is done, up to `timeout`.
+async fn wait_connected<S>(stream: &S, timeout: Duration) -> io::Result<()>
+where
+    S: Writable,
+{
+    match tokio::time::timeout(timeout, stream.writable()).await {
+        Err(_elapsed) => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("no answer within {timeout:?}"),
+        )),
+        Ok(Err(e)) => Err(e),
+        Ok(Ok(())) => match stream.take_error()? {
+            Some(e) => Err(e),
+            None => stream.check_peer(),
+        },
+    }
+}
+
+/// What [`wait_connected`] needs of tokio's TCP and Unix streams.
+trait Writable {
+    async fn writable(&self) -> io::Result<()>;
+    fn take_error(&self) -> io::Result<Option<io::Error>>;
+    /// Fails with `ENOTCONN` unless the socket is connected.
+    fn check_peer(&self) -> io::Result<()>;
+}
+
+impl Writable for TcpStream {
+    async fn writable(&self) -> io::Result<()> {
+        TcpStream::writable(self).await
+    }
+    fn take_error(&self) -> io::Result<Option<io::Error>> {
+        TcpStream::take_error(self)
+    }
+    fn check_peer(&self) -> io::Result<()> {
+        self.peer_addr().map(drop)
+    }
+}
+
+impl Writable for UnixStream {
+    async fn writable(&self) -> io::Result<()> {
+        UnixStream::writable(self).await
+    }
+    fn take_error(&self) -> io::Result<Option<io::Error>> {
+        UnixStream::take_error(self)
+    }
+    fn check_peer(&self) -> io::Result<()> {
+        self.peer_addr().map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,157 @@
+//! [`Endpoint`]: where a connection goes, written `tcp://host:port` or
+//! `unix:///absolute/path`, parsed strictly and displayed so that it parses
+//! back to the same value.
+
+use std::fmt;
+use std::net::Ipv6Addr;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use crate::error::EndpointError;
+
+/// The forms an endpoint may take, quoted in every [`EndpointError`].
+pub(crate) const ACCEPTED_FORMS: &str = "tcp://host:port, tcp://[v6]:port or unix:///absolute/path";
+
+/// Where a connection goes.
+///
+/// Parse one with [`str::parse`]; [`Display`](fmt::Display) writes it back in
+/// the same form, so `endpoint.to_string().parse()` gives `endpoint` again.
+///
+/// ```
+/// use linesman_stream::Endpoint;
+///
+/// let tcp: Endpoint = "tcp://localhost:7001".parse().unwrap();
+/// assert_eq!(tcp, Endpoint::Tcp { host: "localhost".into(), port: 7001 });
+///
+/// let v6: Endpoint = "tcp://[::1]:7001".parse().unwrap();
+/// assert_eq!(v6, Endpoint::Tcp { host: "::1".into(), port: 7001 });
+/// assert_eq!(v6.to_string(), "tcp://[::1]:7001");
+///
+/// let unix: Endpoint = "unix:///run/orders.sock".parse().unwrap();
+/// assert_eq!(unix, Endpoint::Unix("/run/orders.sock".into()));
+///
+/// assert!("localhost:7001".parse::<Endpoint>().is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    /// A TCP peer. `host` is a DNS name (resolved at every connect), an IPv4
+    /// address, or an IPv6 address written without brackets (`::1`).
+    Tcp {
+        /// Host name or IP address, without brackets.
+        host: String,
+        /// Port, 1 to 65535.
+        port: u16,
+    },
+    /// A Unix stream socket at an absolute path.
+    Unix(PathBuf),
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Endpoint::Tcp { host, port } if host.contains(':') => {
+                write!(f, "tcp://[{host}]:{port}")
+            }
+            Endpoint::Tcp { host, port } => write!(f, "tcp://{host}:{port}"),
+            Endpoint::Unix(path) => write!(f, "unix://{}", path.display()),
+        }
+    }
+}
+
+impl FromStr for Endpoint {
+    type Err = EndpointError;
+
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        if input.trim().is_empty() {
+            return Err(EndpointError::Empty);
+        }
+        let owned = || input.to_owned();
+        let Some((scheme, rest)) = input.split_once("://") else {
+            return Err(EndpointError::MissingScheme { input: owned() });
+        };
+        if scheme.eq_ignore_ascii_case("tcp") {
+            parse_tcp(input, rest)
+        } else if scheme.eq_ignore_ascii_case("unix") {
+            if rest.starts_with('/') {
+                Ok(Endpoint::Unix(PathBuf::from(rest)))
+            } else {
+                Err(EndpointError::RelativeUnixPath { input: owned() })
+            }
+        } else if scheme.is_empty() {
+            Err(EndpointError::MissingScheme { input: owned() })
+        } else {
+            Err(EndpointError::UnknownScheme {
+                input: owned(),
+                scheme: scheme.to_owned(),
+            })
+        }
+    }
+}
+
+/// Parses the part of a `tcp://` endpoint after the scheme.
+fn parse_tcp(input: &str, rest: &str) -> Result<Endpoint, EndpointError> {
+    let owned = || input.to_owned();
+    let (host, port) = if let Some(bracketed) = rest.strip_prefix('[') {
+        let Some((v6, after)) = bracketed.split_once(']') else {
+            return Err(EndpointError::InvalidIpv6 {
+                input: owned(),
+                host: bracketed.to_owned(),
+            });
+        };
+        if v6.parse::<Ipv6Addr>().is_err() {
+            return Err(EndpointError::InvalidIpv6 {
+                input: owned(),
+                host: v6.to_owned(),
+            });
+        }
+        let Some(port) = after.strip_prefix(':') else {
+            return Err(EndpointError::MissingPort { input: owned() });
+        };
+        (v6, port)
+    } else {
+        match rest.matches(':').count() {
+            0 if rest.is_empty() => return Err(EndpointError::EmptyHost { input: owned() }),
+            0 => return Err(EndpointError::MissingPort { input: owned() }),
+            1 => {}
+            _ => return Err(EndpointError::UnbracketedIpv6 { input: owned() }),
+        }
+        let Some((host, port)) = rest.split_once(':') else {
+            return Err(EndpointError::MissingPort { input: owned() });
+        };
+        if host.is_empty() {
+            return Err(EndpointError::EmptyHost { input: owned() });
+        }
+        if !is_host_name(host) {
+            return Err(EndpointError::InvalidHost {
+                input: owned(),
+                host: host.to_owned(),
+            });
+        }
+        (host, port)
+    };
+    if port.is_empty() {
+        return Err(EndpointError::MissingPort { input: owned() });
+    }
+    match port.parse::<u16>() {
+        Ok(number) if number != 0 && port_is_digits(port) => Ok(Endpoint::Tcp {
+            host: host.to_owned(),
+            port: number,
+        }),
+        _ => Err(EndpointError::InvalidPort {
+            input: owned(),
+            port: port.to_owned(),
+        }),
+    }
+}
+
+/// Only ASCII digits: refuses `+80`, which `u16::from_str` accepts, so that
+/// every accepted endpoint displays as it was written.
+fn port_is_digits(port: &str) -> bool {
+    port.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A DNS name or IPv4 address: letters, digits, `-`, `_` and `.`.
+fn is_host_name(host: &str) -> bool {
+    host.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}

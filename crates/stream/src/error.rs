@@ -1,0 +1,252 @@
+//! Every error `linesman-stream` returns: endpoint parsing, connecting, and
+//! starting a blocking source. Each carries the context needed to act on it
+//! (the input, the endpoint, every address tried and what the OS said).
+
+use std::fmt;
+use std::io;
+use std::time::Duration;
+
+use crate::endpoint::{ACCEPTED_FORMS, Endpoint};
+use crate::stream::SocketAddress;
+
+/// An endpoint string that is not one of the accepted forms
+/// (`tcp://host:port`, `tcp://[v6]:port`, `unix:///absolute/path`).
+///
+/// Every message shows the input and the accepted forms.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EndpointError {
+    /// The input was empty or only whitespace.
+    #[error("endpoint is empty; expected {ACCEPTED_FORMS}")]
+    Empty,
+    /// The input has no `scheme://` prefix.
+    #[error("endpoint `{input}` has no scheme; expected {ACCEPTED_FORMS}")]
+    MissingScheme {
+        /// The input as given.
+        input: String,
+    },
+    /// The scheme is neither `tcp` nor `unix`.
+    #[error("endpoint `{input}` has unknown scheme `{scheme}`; expected {ACCEPTED_FORMS}")]
+    UnknownScheme {
+        /// The input as given.
+        input: String,
+        /// The scheme found before `://`.
+        scheme: String,
+    },
+    /// A `tcp://` endpoint without a host.
+    #[error("endpoint `{input}` has an empty host; expected {ACCEPTED_FORMS}")]
+    EmptyHost {
+        /// The input as given.
+        input: String,
+    },
+    /// A host that is neither a DNS name nor an IP address.
+    #[error(
+        "endpoint `{input}` has invalid host `{host}` (a host name may hold only letters, digits, `-`, `_` and `.`); expected {ACCEPTED_FORMS}"
+    )]
+    InvalidHost {
+        /// The input as given.
+        input: String,
+        /// The host part that was refused.
+        host: String,
+    },
+    /// An IPv6 address written without brackets.
+    #[error("endpoint `{input}` has an IPv6 address without brackets; write it as tcp://[v6]:port")]
+    UnbracketedIpv6 {
+        /// The input as given.
+        input: String,
+    },
+    /// The text between `[` and `]` is not an IPv6 address.
+    #[error(
+        "endpoint `{input}` has invalid IPv6 address `{host}` between brackets; expected {ACCEPTED_FORMS}"
+    )]
+    InvalidIpv6 {
+        /// The input as given.
+        input: String,
+        /// The text between the brackets.
+        host: String,
+    },
+    /// A `tcp://` endpoint without `:port`.
+    #[error("endpoint `{input}` has no port; expected {ACCEPTED_FORMS}")]
+    MissingPort {
+        /// The input as given.
+        input: String,
+    },
+    /// A port that is not a number from 1 to 65535.
+    #[error(
+        "endpoint `{input}` has invalid port `{port}` (expected a number from 1 to 65535); expected {ACCEPTED_FORMS}"
+    )]
+    InvalidPort {
+        /// The input as given.
+        input: String,
+        /// The port text that was refused.
+        port: String,
+    },
+    /// A `unix://` endpoint whose path is empty or not absolute.
+    #[error(
+        "endpoint `{input}` has a relative or empty unix path; write unix:///absolute/path (three slashes)"
+    )]
+    RelativeUnixPath {
+        /// The input as given.
+        input: String,
+    },
+}
+
+/// One address that [`connect`](crate::connect) tried, and why it failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ConnectAttempt {
+    /// The address tried.
+    pub address: SocketAddress,
+    /// What the OS said (or a timeout, kind [`io::ErrorKind::TimedOut`]).
+    pub error: io::Error,
+}
+
+impl fmt::Display for ConnectAttempt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.address, self.error)
+    }
+}
+
+/// The attempts of one connect, displayed as `addr: error; addr: error`.
+struct Attempts<'a>(&'a [ConnectAttempt]);
+
+impl fmt::Display for Attempts<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, attempt) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{attempt}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why [`connect`](crate::connect) could not open a [`Stream`](crate::Stream).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// The host name could not be resolved (or resolving it timed out).
+    #[error("resolve {endpoint} failed: {source}; check the host name and the resolver")]
+    Resolve {
+        /// The endpoint being connected.
+        endpoint: Endpoint,
+        /// What the resolver said.
+        source: io::Error,
+    },
+    /// The host name resolved to no address at all.
+    #[error("resolve {endpoint} gave no addresses; check the host name")]
+    NoAddresses {
+        /// The endpoint being connected.
+        endpoint: Endpoint,
+    },
+    /// Every address tried timed out.
+    #[error(
+        "connect to {endpoint} timed out: {}; check that the peer is reachable or raise connect_timeout",
+        Attempts(attempts)
+    )]
+    Timeout {
+        /// The endpoint being connected.
+        endpoint: Endpoint,
+        /// The connect timeout that each attempt had.
+        timeout: Duration,
+        /// Every address tried, in order.
+        attempts: Vec<ConnectAttempt>,
+    },
+    /// Every address tried failed, at least one for a reason other than a timeout.
+    #[error(
+        "connect to {endpoint} failed: {}; check that the peer is up and listening",
+        Attempts(attempts)
+    )]
+    Connect {
+        /// The endpoint being connected.
+        endpoint: Endpoint,
+        /// Every address tried, in order.
+        attempts: Vec<ConnectAttempt>,
+    },
+    /// The `on_open` hook returned an error; the connect was abandoned.
+    #[error(
+        "on_open hook for {endpoint} (address {address}) failed: {source}; the connect was abandoned"
+    )]
+    Hook {
+        /// The endpoint being connected.
+        endpoint: Endpoint,
+        /// The address the socket was about to connect to.
+        address: SocketAddress,
+        /// What the hook returned.
+        source: io::Error,
+    },
+}
+
+impl ConnectError {
+    /// The endpoint this error is about.
+    pub fn endpoint(&self) -> &Endpoint {
+        match self {
+            ConnectError::Resolve { endpoint, .. }
+            | ConnectError::NoAddresses { endpoint }
+            | ConnectError::Timeout { endpoint, .. }
+            | ConnectError::Connect { endpoint, .. }
+            | ConnectError::Hook { endpoint, .. } => endpoint,
+        }
+    }
+
+    /// Every address tried, in order, with what the OS said (empty when no
+    /// address was tried, as for a resolve failure or a failed hook).
+    pub fn attempts(&self) -> &[ConnectAttempt] {
+        match self {
+            ConnectError::Timeout { attempts, .. } | ConnectError::Connect { attempts, .. } => {
+                attempts
+            }
+            _ => &[],
+        }
+    }
+
+    /// The [`io::ErrorKind`] that best describes the failure, so that callers
+    /// can tell "refused" from "timed out" without parsing text.
+    ///
+    /// [`Timeout`](ConnectError::Timeout) gives `TimedOut`;
+    /// [`Connect`](ConnectError::Connect) gives the kind of the last attempt
+    /// that did not time out; [`NoAddresses`](ConnectError::NoAddresses) gives
+    /// `NotFound`; the others give the kind of their source.
+    pub fn kind(&self) -> io::ErrorKind {
+        match self {
+            ConnectError::Resolve { source, .. } | ConnectError::Hook { source, .. } => {
+                source.kind()
+            }
+            ConnectError::NoAddresses { .. } => io::ErrorKind::NotFound,
+            ConnectError::Timeout { .. } => io::ErrorKind::TimedOut,
+            ConnectError::Connect { attempts, .. } => attempts
+                .iter()
+                .rev()
+                .map(|a| a.error.kind())
+                .find(|k| *k != io::ErrorKind::TimedOut)
+                .unwrap_or(io::ErrorKind::Other),
+        }
+    }
+}
+
+/// Why a [`BlockingSource`](crate::BlockingSource) could not be started.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BlockingSourceError {
+    /// `capacity` was 0; a source needs room for at least one chunk.
+    #[error("blocking source `{name}` has capacity 0; set a capacity of at least 1 chunk")]
+    ZeroCapacity {
+        /// The source's thread name.
+        name: String,
+    },
+    /// `buffer_size` was 0; the driver would have nowhere to write.
+    #[error("blocking source `{name}` has buffer_size 0; set a buffer size of at least 1 byte")]
+    ZeroBufferSize {
+        /// The source's thread name.
+        name: String,
+    },
+    /// The OS refused to start the thread.
+    #[error("start thread for blocking source `{name}` failed: {source}")]
+    Spawn {
+        /// The source's thread name.
+        name: String,
+        /// What the OS said.
+        source: io::Error,
+    },
+}

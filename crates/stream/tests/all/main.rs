@@ -1,0 +1,8 @@
+//! The tests of `linesman-stream`, in one binary: real TCP and Unix sockets
+//! on this machine, real threads.
+
+mod blocking;
+mod close;
+mod common;
+mod connect;
+mod endpoint;
