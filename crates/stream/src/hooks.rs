@@ -25,7 +25,13 @@ type BeforeClose = dyn Fn(&SockRef<'_>) + Send + Sync;
 ///   [`Stream`](crate::Stream) closed with [`close`](crate::Stream::close),
 ///   dropped, or dropped after an I/O error, and also a socket whose connect
 ///   failed or whose `on_open` failed — always while its file descriptor is
-///   still open and before the peer can see the close.
+///   still open and before the peer can see the close. (One exception: if
+///   the runtime cannot register a new socket with its reactor, tokio closes
+///   it and `connect` fails with that error.)
+///
+/// A hook that panics is caught: a panic in `on_open` becomes a
+/// [`ConnectError::Hook`](crate::ConnectError::Hook); one in `before_close`
+/// is logged and the socket is closed anyway.
 ///
 /// ```
 /// use linesman_stream::SocketHooks;

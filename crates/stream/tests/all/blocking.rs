@@ -29,12 +29,30 @@ fn scripted(
     }
 }
 
-/// Sends on a channel when dropped, so a test can wait for the driver's drop.
-struct DropSignal(std_mpsc::Sender<()>);
+/// Part of a driver: counts its calls, and when the driver is dropped,
+/// releases its counter and then says so on a channel.
+struct DropSignal {
+    calls: Option<Arc<AtomicUsize>>,
+    dropped: std_mpsc::Sender<()>,
+}
+
+impl DropSignal {
+    fn new(calls: Option<Arc<AtomicUsize>>) -> (DropSignal, std_mpsc::Receiver<()>) {
+        let (dropped, rx) = std_mpsc::channel();
+        (DropSignal { calls, dropped }, rx)
+    }
+
+    fn count_call(&self) {
+        if let Some(calls) = &self.calls {
+            calls.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
 
 impl Drop for DropSignal {
     fn drop(&mut self) {
-        let _ = self.0.send(());
+        drop(self.calls.take());
+        let _ = self.dropped.send(());
     }
 }
 
@@ -72,8 +90,7 @@ async fn chunks_arrive_in_order_then_the_source_ends() {
 
 #[tokio::test]
 async fn an_error_is_passed_through_once_and_ends_the_source() {
-    let (signal, dropped) = std_mpsc::channel();
-    let signal = DropSignal(signal);
+    let (signal, dropped) = DropSignal::new(None);
     let mut inner = scripted(vec![
         Ok(b"data"),
         Err(io::Error::new(
@@ -181,14 +198,11 @@ async fn a_full_channel_stops_the_driver_until_the_consumer_reads() {
 
 #[tokio::test]
 async fn dropping_the_source_ends_the_thread_and_drops_the_driver() {
-    let (signal, dropped) = std_mpsc::channel();
-    let signal = DropSignal(signal);
     let calls = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&calls);
+    let (signal, dropped) = DropSignal::new(Some(Arc::clone(&calls)));
     // A driver that always has data: only cancellation can end it.
     let driver = move |buf: &mut [u8]| {
-        let _keep = &signal;
-        counter.fetch_add(1, Ordering::SeqCst);
+        signal.count_call();
         buf[..4].copy_from_slice(b"tick");
         Ok(4)
     };

@@ -1,5 +1,5 @@
 //! `connect` on real loopback TCP and Unix sockets: success, name
-//! resolution over every address, refusal, timeout, options, hooks.
+//! resolution over every address, refusal, timeout, hooks.
 
 use std::io;
 use std::net::SocketAddr;
@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use linesman_stream::{
-    ConnectError, ConnectOptions, Endpoint, Keepalive, SocketAddress, SocketHooks, connect,
+    ConnectError, ConnectOptions, Endpoint, SocketAddress, SocketHooks, connect,
 };
 use socket2::{Domain, Socket, Type};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -177,84 +177,6 @@ async fn a_full_backlog_gives_a_typed_timeout() {
 }
 
 #[tokio::test]
-async fn default_options_are_applied() {
-    let (_listener, _, endpoint) = tcp_listener().await;
-    let stream = connect(
-        &endpoint,
-        &ConnectOptions::default(),
-        &SocketHooks::default(),
-    )
-    .await
-    .expect("connect");
-    let sock = stream.sock_ref();
-    assert!(sock.tcp_nodelay().expect("TCP_NODELAY"));
-    assert!(sock.keepalive().expect("SO_KEEPALIVE"));
-    assert_eq!(
-        sock.tcp_keepalive_time().expect("idle"),
-        Duration::from_secs(10)
-    );
-    assert_eq!(
-        sock.tcp_keepalive_interval().expect("interval"),
-        Duration::from_secs(5)
-    );
-    assert_eq!(sock.tcp_keepalive_retries().expect("count"), 3);
-    assert_eq!(
-        sock.tcp_user_timeout().expect("TCP_USER_TIMEOUT"),
-        Some(Duration::from_secs(30))
-    );
-}
-
-#[tokio::test]
-async fn chosen_options_are_applied() {
-    let (_listener, _, endpoint) = tcp_listener().await;
-    let options = ConnectOptions::default()
-        .nodelay(false)
-        .keepalive(Some(
-            Keepalive::default()
-                .idle(Duration::from_secs(7))
-                .interval(Duration::from_secs(2))
-                .count(6),
-        ))
-        .user_timeout(Some(Duration::from_secs(12)))
-        .send_buffer_size(Some(96 * 1024))
-        .recv_buffer_size(Some(80 * 1024));
-    let stream = connect(&endpoint, &options, &SocketHooks::default())
-        .await
-        .expect("connect");
-    let sock = stream.sock_ref();
-    assert!(!sock.tcp_nodelay().expect("TCP_NODELAY"));
-    assert_eq!(
-        sock.tcp_keepalive_time().expect("idle"),
-        Duration::from_secs(7)
-    );
-    assert_eq!(
-        sock.tcp_keepalive_interval().expect("interval"),
-        Duration::from_secs(2)
-    );
-    assert_eq!(sock.tcp_keepalive_retries().expect("count"), 6);
-    assert_eq!(
-        sock.tcp_user_timeout().expect("TCP_USER_TIMEOUT"),
-        Some(Duration::from_secs(12))
-    );
-    // Linux doubles the value it is given, for its own bookkeeping.
-    assert!(sock.send_buffer_size().expect("SO_SNDBUF") >= 96 * 1024);
-    assert!(sock.recv_buffer_size().expect("SO_RCVBUF") >= 80 * 1024);
-
-    let off = ConnectOptions::default().keepalive(None).user_timeout(None);
-    let stream = connect(&endpoint, &off, &SocketHooks::default())
-        .await
-        .expect("connect");
-    assert!(!stream.sock_ref().keepalive().expect("SO_KEEPALIVE"));
-    assert_eq!(
-        stream
-            .sock_ref()
-            .tcp_user_timeout()
-            .expect("TCP_USER_TIMEOUT"),
-        None
-    );
-}
-
-#[tokio::test]
 async fn on_open_runs_before_connect() {
     let (listener, _, endpoint) = tcp_listener().await;
     // The hook binds the socket and records the port it got, and whether the
@@ -418,4 +340,13 @@ async fn unix_errors_name_the_path_and_the_os_error() {
     .expect_err("nobody listens");
     assert_eq!(error.kind(), io::ErrorKind::ConnectionRefused, "{error}");
     assert!(error.to_string().contains("refused"), "{error}");
+}
+
+#[test]
+fn streams_and_sources_move_between_tasks() {
+    fn send_sync_unpin<T: Send + Sync + Unpin + 'static>() {}
+    send_sync_unpin::<linesman_stream::Stream>();
+    send_sync_unpin::<linesman_stream::BlockingSource>();
+    send_sync_unpin::<SocketHooks>();
+    send_sync_unpin::<ConnectError>();
 }

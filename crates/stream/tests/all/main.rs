@@ -6,3 +6,4 @@ mod close;
 mod common;
 mod connect;
 mod endpoint;
+mod options;
