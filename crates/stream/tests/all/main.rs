@@ -7,3 +7,4 @@ mod common;
 mod connect;
 mod endpoint;
 mod options;
+mod unix;
