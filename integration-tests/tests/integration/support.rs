@@ -1,0 +1,79 @@
+//! Finding (and, when missing, building) the binaries the tests run.
+//!
+//! `cargo test --workspace` builds every binary of the workspace, but
+//! `cargo test -p linesman-integration-tests` alone does not, and cargo only
+//! tells a package the paths of its own binaries. So the tests look next to
+//! their own executable and, failing that, build the binary once with the
+//! same cargo, profile and target folder.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The target folder this test binary was built into (`…/target`).
+fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary knows its own path");
+    // …/target/debug/deps/integration-HASH → …/target
+    exe.ancestors()
+        .nth(3)
+        .expect("test binaries live in target/<profile>/deps")
+        .to_path_buf()
+}
+
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary knows its own path");
+    exe.ancestors()
+        .nth(2)
+        .expect("test binaries live in target/<profile>/deps")
+        .to_path_buf()
+}
+
+/// The path of binary `bin` of package `package`, built if it is missing.
+pub(crate) fn binary(package: &str, bin: &str) -> PathBuf {
+    let path = profile_dir().join(bin);
+    if !path.exists() {
+        build(package, bin, &path);
+    }
+    path
+}
+
+fn build(package: &str, bin: &str, expected: &Path) {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let release = profile_dir()
+        .file_name()
+        .is_some_and(|name| name == "release");
+    let mut command = Command::new(cargo);
+    command
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            package,
+            "--bin",
+            bin,
+            "--target-dir",
+        ])
+        .arg(target_dir());
+    if release {
+        command.arg("--release");
+    }
+    let status = command
+        .status()
+        .unwrap_or_else(|error| panic!("running cargo to build {bin}: {error}"));
+    assert!(
+        status.success(),
+        "cargo build -p {package} --bin {bin} failed"
+    );
+    assert!(
+        expected.exists(),
+        "cargo built {bin} but it is not at {}",
+        expected.display()
+    );
+}
+
+/// The `linesman-peer` binary of `linesman-testkit` (built first if needed),
+/// for `PeerProcess::spawn_with`.
+pub(crate) fn peer_binary() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| binary("linesman-testkit", "linesman-peer"))
+}
