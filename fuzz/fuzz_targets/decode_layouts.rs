@@ -13,7 +13,11 @@ fuzz_target!(|data: &[u8]| {
     let layout = FrameLayout::builder()
         .type_width([1, 2, 4][usize::from(a & 3) % 3])
         .length_width(if a & 4 == 0 { 2 } else { 4 })
-        .byte_order(if a & 8 == 0 { ByteOrder::Big } else { ByteOrder::Little })
+        .byte_order(if a & 8 == 0 {
+            ByteOrder::Big
+        } else {
+            ByteOrder::Little
+        })
         .length_includes_header(a & 16 != 0)
         .flags(a & 32 != 0)
         .id([IdField::Flagged, IdField::Always, IdField::Never][usize::from(b % 3)])

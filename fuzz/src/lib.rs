@@ -46,7 +46,11 @@ fn decode_checked(codec: &Codec, data: &[u8], chunk: usize) -> Vec<Frame> {
                     codec
                         .encode(&frame, &mut again)
                         .expect("a decoded frame re-encodes");
-                    assert_eq!(&again[..], &data[consumed..consumed + used], "re-encoding differs");
+                    assert_eq!(
+                        &again[..],
+                        &data[consumed..consumed + used],
+                        "re-encoding differs"
+                    );
                     consumed += used;
                     frames.push(frame);
                 }
