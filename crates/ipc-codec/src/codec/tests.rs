@@ -47,7 +47,12 @@ fn decode_trace(mut codec: Codec, input: &[u8], chunk: usize) -> Vec<String> {
 fn near_valid_stream() -> impl Strategy<Value = Vec<u8>> {
     let piece = (
         any::<u16>(),
-        prop_oneof![Just(0u16), Just(1), any::<u16>()],
+        prop_oneof![
+            Just(0u16),
+            Just(1),
+            (0u32..16).prop_map(|bit| 1u16 << bit),
+            any::<u16>()
+        ],
         prop_oneof![0u32..80, any::<u32>()],
         proptest::collection::vec(any::<u8>(), 0..40),
     )

@@ -98,6 +98,22 @@ fn unknown_flag_bits_are_named() {
 }
 
 #[test]
+fn every_flag_bit_but_the_id_bit_is_refused_alone_and_with_it() {
+    for bit in 1..16 {
+        let unknown = 1u16 << bit;
+        for flags in [unknown, unknown | 1] {
+            let [hi, lo] = flags.to_be_bytes();
+            let mut buf = buffer(&[0, 1, hi, lo, 0, 0, 0, 0]);
+            let result = Codec::default().decode(&mut buf);
+            assert!(
+                matches!(result, Err(CodecError::UnknownFlags { flags: f, unknown: u }) if f == flags && u == unknown),
+                "flags {flags:#06x}: {result:?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn id_bit_is_unknown_when_the_layout_has_no_flagged_id() {
     let layout = FrameLayout::builder()
         .id(IdField::Never)
