@@ -1,0 +1,226 @@
+//! [`ConnectionHandle`]: how application code sends, requests, watches and
+//! closes a connection, stable across sessions; [`Link`]: the same for the
+//! handler, which may also send during its handshake; [`Counters`].
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use linesman_ipc_codec::Frame;
+use linesman_observer::{ConnStatus, Interest, Subscription};
+
+use crate::error::{RequestError, SendError};
+use crate::shared::Shared;
+
+/// What a connection has carried, over all its sessions.
+///
+/// Frames and bytes count every frame decoded from, or written to, the
+/// socket, replies and heartbeats included; bytes are counted as encoded
+/// (header and payload).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Counters {
+    /// Frames received.
+    pub frames_in: u64,
+    /// Frames written.
+    pub frames_out: u64,
+    /// Bytes received, headers included.
+    pub bytes_in: u64,
+    /// Bytes written, headers included.
+    pub bytes_out: u64,
+    /// Sessions that came up (`Connected` was published).
+    pub sessions: u64,
+    /// The reason the last failed session or connect attempt gave.
+    pub last_error: Option<String>,
+}
+
+/// A connection's handle for application code: clonable, and stable across
+/// sessions, so it can be kept while sessions come and go.
+///
+/// - [`send`](ConnectionHandle::send) resolves once the frame is written to
+///   the socket; while no session is up it fails at once with
+///   [`SendError::NotConnected`], or waits in the bounded outbox if the
+///   connection has one. A send whose future is dropped before its frame
+///   was written is not written.
+/// - [`request`](ConnectionHandle::request) sends a frame with a fresh id and
+///   resolves with the frame that comes back with the same id.
+#[derive(Debug, Clone)]
+pub struct ConnectionHandle {
+    shared: Arc<Shared>,
+}
+
+impl ConnectionHandle {
+    pub(crate) fn new(shared: Arc<Shared>) -> ConnectionHandle {
+        ConnectionHandle { shared }
+    }
+
+    /// The connection's name.
+    pub fn name(&self) -> &str {
+        &self.shared.name
+    }
+
+    /// Sends `frame`; resolves `Ok` once it is written (flushed) to the socket.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError::NotConnected`] at once while no session is up and there
+    /// is no outbox; [`SendError::OutboxFull`] at once when the outbox is
+    /// full; [`SendError::ConnectionLost`] when the session ended before the
+    /// frame was written (without an outbox, or with a frame that was being
+    /// written); [`SendError::Closed`] after [`close`](ConnectionHandle::close);
+    /// [`SendError::Encode`] when the frame does not fit the layout or
+    /// `max_frame`; [`SendError::ReceiveOnly`] on a blocking source.
+    pub async fn send(&self, frame: Frame) -> Result<(), SendError> {
+        send(&self.shared, frame, false, None).await
+    }
+
+    /// Sends `frame` as a request with a fresh id (replacing any id it has)
+    /// and resolves with the frame that comes back carrying the same id.
+    ///
+    /// Ids come from a counter of the connection that starts at 1 and is
+    /// never reset, so an id is never reused. The reply completes the
+    /// request and is not given to the handler's `on_frame`. Replies may
+    /// come in any order.
+    ///
+    /// # Errors
+    ///
+    /// [`RequestError::TimedOut`] when no reply came within `timeout`
+    /// (counted from this call); [`RequestError::ConnectionLost`] when the
+    /// session ended after the request was written; [`RequestError::Send`]
+    /// when it could not be sent; [`RequestError::Closed`] after
+    /// [`close`](ConnectionHandle::close).
+    pub async fn request(&self, frame: Frame, timeout: Duration) -> Result<Frame, RequestError> {
+        request(&self.shared, frame, timeout, false).await
+    }
+
+    /// The connection's state in the bus registry, `None` before its first
+    /// event.
+    pub fn state(&self) -> Option<ConnStatus> {
+        self.shared.bus.state(&self.shared.name)
+    }
+
+    /// A stream of this connection's events, starting with its current
+    /// state (a replay event) if it has one.
+    pub fn events(&self) -> Subscription {
+        self.shared
+            .bus
+            .subscribe(Interest::all().conn(self.shared.name.clone()))
+    }
+
+    /// What the connection has carried so far.
+    pub fn counters(&self) -> Counters {
+        let cells = &self.shared.counters;
+        Counters {
+            frames_in: cells.frames_in.load(Ordering::Relaxed),
+            frames_out: cells.frames_out.load(Ordering::Relaxed),
+            bytes_in: cells.bytes_in.load(Ordering::Relaxed),
+            bytes_out: cells.bytes_out.load(Ordering::Relaxed),
+            sessions: cells.sessions.load(Ordering::Relaxed),
+            last_error: cells
+                .last_error
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .clone(),
+        }
+    }
+
+    /// Closes the connection for sending, for good: every send and request
+    /// waiting now, and every later one, fails with `Closed`. Frames already
+    /// being written are finished. A running session is not stopped (stop
+    /// it with its stop token).
+    pub fn close(&self) {
+        self.shared.close();
+    }
+
+    /// Whether [`close`](ConnectionHandle::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.shared.phase() == crate::shared::Phase::Closed
+    }
+}
+
+/// What a [`Handler`](crate::Handler) sends through: the same `send` and
+/// `request` as the [`ConnectionHandle`], except that a `Link` may also send
+/// while `on_connect` runs, before the connection is announced up. Frames
+/// sent through the link during `on_connect` are written before any frame
+/// waiting in the outbox.
+#[derive(Debug, Clone)]
+pub struct Link {
+    handle: ConnectionHandle,
+}
+
+impl Link {
+    pub(crate) fn new(handle: ConnectionHandle) -> Link {
+        Link { handle }
+    }
+
+    /// The connection's name.
+    pub fn name(&self) -> &str {
+        self.handle.name()
+    }
+
+    /// The connection's handle, to keep beyond this call.
+    pub fn handle(&self) -> &ConnectionHandle {
+        &self.handle
+    }
+
+    /// Sends `frame`; resolves once it is written. See [`ConnectionHandle::send`].
+    ///
+    /// # Errors
+    ///
+    /// As [`ConnectionHandle::send`].
+    pub async fn send(&self, frame: Frame) -> Result<(), SendError> {
+        send(&self.handle.shared, frame, true, None).await
+    }
+
+    /// Sends a request and waits for its reply. See [`ConnectionHandle::request`].
+    ///
+    /// # Errors
+    ///
+    /// As [`ConnectionHandle::request`].
+    pub async fn request(&self, frame: Frame, timeout: Duration) -> Result<Frame, RequestError> {
+        request(&self.handle.shared, frame, timeout, true).await
+    }
+}
+
+async fn send(
+    shared: &Shared,
+    frame: Frame,
+    via_link: bool,
+    request: Option<u64>,
+) -> Result<(), SendError> {
+    let answer = shared.enqueue(frame, via_link, request)?;
+    match answer.await {
+        Ok(result) => result,
+        // The writer dropped the frame: its session ended while writing it.
+        Err(_) => Err(SendError::ConnectionLost),
+    }
+}
+
+async fn request(
+    shared: &Shared,
+    frame: Frame,
+    timeout: Duration,
+    via_link: bool,
+) -> Result<Frame, RequestError> {
+    let (id, reply) = shared.register();
+    let exchange = async {
+        send(shared, frame.with_id(id), via_link, Some(id))
+            .await
+            .map_err(|error| match error {
+                SendError::Closed => RequestError::Closed,
+                other => RequestError::Send(other),
+            })?;
+        match reply.await {
+            Ok(result) => result,
+            Err(_) => Err(RequestError::ConnectionLost),
+        }
+    };
+    let result = match tokio::time::timeout(timeout, exchange).await {
+        Ok(result) => result,
+        Err(_) => Err(RequestError::TimedOut { after: timeout }),
+    };
+    if result.is_err() {
+        shared.forget(id);
+    }
+    result
+}

@@ -1,0 +1,68 @@
+//! One connection's sessions: connect (through `linesman-stream`, socket
+//! hooks included), frame (through `linesman-ipc-codec`), run the
+//! application's [`Handler`], and end with a typed [`Reason`] — telling the
+//! observer bus each step as it happens (`Connecting`, `Connected` once the
+//! handshake is done, `ConnectFailed`, `Disconnected`).
+//!
+//! This crate knows nothing of restarts or dependency rules: one call of
+//! [`Connection::run_session`] is one session; the supervisor decides what
+//! comes next. Application code sends and requests through a
+//! [`ConnectionHandle`], which stays valid while sessions come and go.
+//!
+//! ```
+//! use std::time::Duration;
+//! use futures_util::StreamExt;
+//! use linesman_connection::{CancellationToken, Connection, ConnectionSpec, Handler};
+//! use linesman_connection::{HandlerError, Link, Reason, async_trait};
+//! use linesman_ipc_codec::Frame;
+//! use linesman_observer::{Bus, EventType};
+//!
+//! struct Feed;
+//! #[async_trait]
+//! impl Handler for Feed {
+//!     async fn on_connect(&mut self, link: &Link) -> Result<(), HandlerError> {
+//!         Ok(link.send(Frame::new(1, "subscribe")).await?) // the handshake
+//!     }
+//!     async fn on_frame(&mut self, frame: Frame, _: &Link) -> Result<(), HandlerError> {
+//!         Ok(println!("frame of type {}", frame.ty))
+//!     }
+//! }
+//!
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let peer = linesman_testkit::Peer::echo().await?; // a local server that echoes
+//! let bus = Bus::default();
+//! let spec = ConnectionSpec::new("feed", peer.endpoint());
+//! let mut conn = Connection::new(spec, Box::new(Feed), &bus);
+//! let (handle, mut events) = (conn.handle(), conn.handle().events());
+//! let stop = CancellationToken::new();
+//! let session = tokio::spawn({
+//!     let stop = stop.clone();
+//!     async move { conn.run_session(1, &stop, Duration::from_secs(1)).await }
+//! });
+//! while events.next().await.ok_or("bus closed")?.event_type() != EventType::Connected {}
+//! let reply = handle.request(Frame::new(2, "ping"), Duration::from_secs(5)).await?;
+//! assert_eq!(&reply.payload[..], b"ping");
+//! stop.cancel();
+//! assert_eq!(session.await?.reason, Reason::Stopped);
+//! # Ok(()) }
+//! ```
+
+#![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
+
+mod error;
+mod handle;
+mod handler;
+mod reason;
+mod session;
+mod shared;
+mod spec;
+
+pub use async_trait::async_trait;
+pub use error::{HandlerError, RequestError, SendError};
+pub use handle::{ConnectionHandle, Counters, Link};
+pub use handler::{Counting, Handler};
+pub use reason::{Reason, SessionOutcome};
+pub use session::Connection;
+pub use spec::{BlockingTarget, ConnectionSpec, Heartbeat, Outbox, Target};
+/// The token that stops a session: re-exported from `tokio-util`.
+pub use tokio_util::sync::CancellationToken;

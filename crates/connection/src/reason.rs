@@ -1,0 +1,137 @@
+//! [`Reason`]: why a session ended, one variant per detection, and
+//! [`SessionOutcome`]: what [`run_session`](crate::Connection::run_session)
+//! returns to whoever decides what happens next.
+
+use std::fmt;
+use std::io;
+use std::time::Duration;
+
+use linesman_ipc_codec::CodecError;
+
+/// Why a session ended.
+///
+/// Its [`Display`](fmt::Display) is lowercase and says which detection
+/// fired; it is the `reason` of the `Disconnected` event (or the `error` of
+/// `ConnectFailed` when the session never came up).
+///
+/// ```
+/// use std::time::Duration;
+/// use linesman_connection::Reason;
+///
+/// let idle = Reason::IdleTimeout { after: Duration::from_secs(5) };
+/// assert_eq!(idle.to_string(), "idle timeout: no bytes received for 5s");
+/// assert!(idle.is_failure());
+/// assert!(!Reason::PeerClosed.is_failure());
+/// assert!(!Reason::Stopped.is_failure());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Reason {
+    /// The socket could not be connected (or the blocking source not
+    /// opened); the session never started.
+    ConnectFailed {
+        /// What the connect said.
+        error: String,
+        /// Its kind: tells "refused" from "timed out".
+        kind: io::ErrorKind,
+    },
+    /// The handler's `on_connect` returned an error; the session never came up.
+    HandshakeFailed(String),
+    /// The peer closed the connection in an orderly way (end of input
+    /// between frames), or the blocking source ended.
+    PeerClosed,
+    /// The peer reset the connection (`ECONNRESET`, `ECONNABORTED`, `EPIPE`).
+    Reset,
+    /// Reading or writing failed for another reason (this includes a dead
+    /// path detected by TCP keepalive or `TCP_USER_TIMEOUT`).
+    Io(String),
+    /// The peer sent bytes that are not a valid frame (the codec's error,
+    /// naming the bad value), or the input ended inside a frame.
+    Protocol(String),
+    /// No byte was received for `after` (the `idle_timeout`).
+    IdleTimeout {
+        /// The idle timeout that ran out.
+        after: Duration,
+    },
+    /// Writing a heartbeat frame failed.
+    HeartbeatFailed(String),
+    /// The handler's `on_frame` returned an error.
+    Handler(String),
+    /// The handler panicked (in `on_connect` or `on_frame`); the panic was
+    /// caught and only this session ended.
+    HandlerPanic(String),
+    /// The session was stopped on request (its stop token was cancelled).
+    Stopped,
+}
+
+impl Reason {
+    /// Whether the session ended because something went wrong. `PeerClosed`
+    /// (an orderly close by the peer) and `Stopped` (asked for) are not
+    /// failures; every other reason is.
+    pub fn is_failure(&self) -> bool {
+        !matches!(self, Reason::PeerClosed | Reason::Stopped)
+    }
+
+    /// The reason for a failed read or write through the codec.
+    pub(crate) fn from_codec(error: CodecError) -> Reason {
+        match error {
+            CodecError::Io(error) => Reason::from_io(&error),
+            other => Reason::Protocol(other.to_string()),
+        }
+    }
+
+    /// The reason for a failed read or write on the socket.
+    pub(crate) fn from_io(error: &io::Error) -> Reason {
+        match error.kind() {
+            io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe => Reason::Reset,
+            _ => Reason::Io(error.to_string()),
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::ConnectFailed { error, .. } => write!(f, "connect failed: {error}"),
+            Reason::HandshakeFailed(error) => {
+                write!(f, "handshake failed: on_connect returned an error: {error}")
+            }
+            Reason::PeerClosed => f.write_str("peer closed the connection"),
+            Reason::Reset => f.write_str("connection reset by peer"),
+            Reason::Io(error) => write!(f, "i/o error: {error}"),
+            Reason::Protocol(error) => write!(f, "protocol error: {error}"),
+            Reason::IdleTimeout { after } => write!(
+                f,
+                "idle timeout: no bytes received for {}",
+                humantime::format_duration(*after)
+            ),
+            Reason::HeartbeatFailed(error) => {
+                write!(
+                    f,
+                    "heartbeat failed: writing the heartbeat frame failed: {error}"
+                )
+            }
+            Reason::Handler(error) => {
+                write!(f, "handler error: on_frame returned an error: {error}")
+            }
+            Reason::HandlerPanic(message) => write!(f, "handler panicked: {message}"),
+            Reason::Stopped => f.write_str("stopped on request"),
+        }
+    }
+}
+
+/// What one session came to: returned by
+/// [`Connection::run_session`](crate::Connection::run_session).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SessionOutcome {
+    /// Why it ended.
+    pub reason: Reason,
+    /// Whether it came up (connected and `on_connect` succeeded), that is,
+    /// whether `Connected` was published.
+    pub was_up: bool,
+    /// How long it was up; zero when it never came up.
+    pub uptime: Duration,
+}

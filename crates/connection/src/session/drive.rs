@@ -1,0 +1,163 @@
+//! One session from connected to its end: the handshake (`on_connect`,
+//! with replies to its requests delivered meanwhile), the announcement that
+//! the connection is up, then every frame to `on_frame` until something
+//! ends the session. Handler errors and panics become the session's reason.
+
+use std::any::Any;
+use std::collections::VecDeque;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use futures_util::FutureExt;
+use linesman_ipc_codec::Frame;
+use linesman_observer::Connected;
+use tokio::io::AsyncRead;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::io::{SessionIo, Step};
+use crate::handle::{ConnectionHandle, Link};
+use crate::handler::Handler;
+use crate::reason::Reason;
+use crate::shared::{Phase, Shared};
+
+/// Frames that are not replies, held while `on_connect` runs; past this the
+/// session stops reading until the handshake is done.
+const EARLY_LIMIT: usize = 1024;
+
+/// How a session that connected ended.
+#[derive(Debug)]
+pub(crate) struct Run {
+    pub(crate) reason: Reason,
+    /// When it came up, if it did.
+    pub(crate) up_since: Option<Instant>,
+}
+
+/// Runs a connected session until it ends.
+pub(crate) async fn drive<R: AsyncRead + Unpin>(
+    handler: &mut dyn Handler,
+    shared: &Arc<Shared>,
+    io: &mut SessionIo<R>,
+    stop: &CancellationToken,
+    peer: String,
+) -> Run {
+    let link = Link::new(ConnectionHandle::new(Arc::clone(shared)));
+    shared.set_phase(Phase::Handshake);
+    let mut early = VecDeque::new();
+    if let Err(reason) = handshake(handler, &link, io, stop, &mut early).await {
+        return Run {
+            reason,
+            up_since: None,
+        };
+    }
+    shared.set_phase(Phase::Up);
+    shared.counters.sessions.fetch_add(1, Ordering::Relaxed);
+    let up_since = Some(Instant::now());
+    shared.publish(Connected { peer });
+    tracing::info!("up");
+    for frame in early {
+        if let Err(reason) = deliver(handler, frame, &link, io, stop).await {
+            return Run { reason, up_since };
+        }
+    }
+    loop {
+        match io.step(stop, true).await {
+            Step::Frame(frame) => {
+                let Some(frame) = shared.complete(frame) else {
+                    continue;
+                };
+                if let Err(reason) = deliver(handler, frame, &link, io, stop).await {
+                    return Run { reason, up_since };
+                }
+            }
+            Step::End(reason) => return Run { reason, up_since },
+        }
+    }
+}
+
+/// Runs `on_connect` while reading: replies complete their requests (so the
+/// handshake may use `request`), other frames wait in `early`.
+async fn handshake<R: AsyncRead + Unpin>(
+    handler: &mut dyn Handler,
+    link: &Link,
+    io: &mut SessionIo<R>,
+    stop: &CancellationToken,
+    early: &mut VecDeque<Frame>,
+) -> Result<(), Reason> {
+    let on_connect = AssertUnwindSafe(handler.on_connect(link)).catch_unwind();
+    tokio::pin!(on_connect);
+    loop {
+        let read = early.len() < EARLY_LIMIT;
+        tokio::select! {
+            biased;
+            done = &mut on_connect => {
+                return match done {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(error)) => Err(Reason::HandshakeFailed(error.to_string())),
+                    Err(panic) => Err(Reason::HandlerPanic(format!(
+                        "in on_connect: {}",
+                        panic_message(&*panic)
+                    ))),
+                };
+            }
+            step = io.step(stop, read) => match step {
+                Step::Frame(frame) => {
+                    if let Some(frame) = io.shared.complete(frame) {
+                        early.push_back(frame);
+                    }
+                }
+                Step::End(reason) => return Err(reason),
+            },
+        }
+    }
+}
+
+/// Gives one frame to `on_frame`. A stop or a failed writer interrupts it
+/// (the handler's future is dropped), so a handler waiting for a send
+/// cannot hold the session open.
+async fn deliver<R: AsyncRead + Unpin>(
+    handler: &mut dyn Handler,
+    frame: Frame,
+    link: &Link,
+    io: &mut SessionIo<R>,
+    stop: &CancellationToken,
+) -> Result<(), Reason> {
+    let on_frame = AssertUnwindSafe(handler.on_frame(frame, link)).catch_unwind();
+    tokio::select! {
+        biased;
+        done = on_frame => match done {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(Reason::Handler(error.to_string())),
+            Err(panic) => Err(Reason::HandlerPanic(format!(
+                "in on_frame: {}",
+                panic_message(&*panic)
+            ))),
+        },
+        reason = io.interrupted(stop) => Err(reason),
+    }
+}
+
+/// Runs `on_disconnect`; a panic in it is caught and logged.
+pub(crate) async fn disconnect(handler: &mut dyn Handler, reason: &Reason) {
+    let done = AssertUnwindSafe(handler.on_disconnect(reason))
+        .catch_unwind()
+        .await;
+    if let Err(panic) = done {
+        tracing::error!(
+            panic = %panic_message(&*panic),
+            "on_disconnect panicked; the session ends anyway"
+        );
+    }
+}
+
+/// The text of a panic's payload.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "a panic without a message".to_owned()
+    }
+}

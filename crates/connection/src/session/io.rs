@@ -1,0 +1,237 @@
+//! The receiving side of a session: opening the transport, reading frames
+//! (counting them and noting when bytes last arrived), and [`SessionIo::step`],
+//! which waits for the next thing that happens — a frame, a stop, the writer
+//! failing, or the idle timeout.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use linesman_ipc_codec::{Codec, CodecError, Frame, FrameLayout};
+use linesman_stream::{BlockingSource, Stream, connect};
+use tokio::io::{AsyncRead, ReadBuf, WriteHalf};
+use tokio::time::{Instant, sleep_until};
+use tokio_util::codec::FramedRead;
+use tokio_util::sync::CancellationToken;
+
+use super::writer::WriterTask;
+use crate::reason::Reason;
+use crate::shared::{Phase, Shared};
+use crate::spec::{ConnectionSpec, Target};
+
+/// An opened transport.
+pub(crate) enum Transport {
+    Socket(Stream),
+    Blocking(BlockingSource),
+}
+
+/// Opens the spec's target for one session.
+pub(crate) async fn open(spec: &ConnectionSpec) -> Result<Transport, Reason> {
+    match &spec.target {
+        Target::Endpoint(endpoint) => connect(endpoint, &spec.connect, &spec.hooks)
+            .await
+            .map(Transport::Socket)
+            .map_err(|error| Reason::ConnectFailed {
+                kind: error.kind(),
+                error: error.to_string(),
+            }),
+        Target::Blocking(target) => {
+            target
+                .open()
+                .map(Transport::Blocking)
+                .map_err(|error| Reason::ConnectFailed {
+                    kind: error.kind(),
+                    error: format!("opening blocking source {} failed: {error}", target.label()),
+                })
+        }
+    }
+}
+
+/// A reader that notes when bytes last arrived, for the idle timeout.
+#[derive(Debug)]
+pub(crate) struct Tracked<R> {
+    inner: R,
+    last_rx: Instant,
+}
+
+impl<R> Tracked<R> {
+    pub(crate) fn new(inner: R) -> Tracked<R> {
+        Tracked {
+            inner,
+            last_rx: Instant::now(),
+        }
+    }
+
+    pub(crate) fn into_inner(self) -> R {
+        self.inner
+    }
+}
+
+impl<R: AsyncRead + Unpin> AsyncRead for Tracked<R> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            this.last_rx = Instant::now();
+        }
+        polled
+    }
+}
+
+/// The writer of the session, if it has one (a blocking source has none).
+#[derive(Debug)]
+pub(crate) enum WriterSlot {
+    None,
+    Running(WriterTask),
+    /// It ended; its write half, unless its task failed.
+    Exited(Option<WriteHalf<Stream>>),
+}
+
+impl WriterSlot {
+    /// Resolves when the writer ends by itself, with why; never otherwise.
+    async fn failed(&mut self) -> Reason {
+        let WriterSlot::Running(task) = self else {
+            return std::future::pending().await;
+        };
+        let joined = (&mut task.handle).await;
+        let (half, reason) = match joined {
+            Ok(exit) => (Some(exit.half), exit.result.err()),
+            Err(error) => (
+                None,
+                Some(Reason::Io(format!("the writer task failed: {error}"))),
+            ),
+        };
+        *self = WriterSlot::Exited(half);
+        match reason {
+            Some(reason) => reason,
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Ends the writer: a graceful stop writes up to the frames queued now
+    /// within `drain`; anything else aborts at once. Returns the write half.
+    pub(crate) async fn finish(
+        self,
+        shared: &Shared,
+        graceful: bool,
+        drain: Duration,
+    ) -> Option<WriteHalf<Stream>> {
+        match self {
+            WriterSlot::None => None,
+            WriterSlot::Exited(half) => half,
+            WriterSlot::Running(mut task) => {
+                if graceful {
+                    // New sends now go to the outbox or fail; what is
+                    // queued at this moment is written.
+                    shared.set_phase(Phase::Draining);
+                    task.control.drain(shared.queued());
+                    if let Ok(joined) = tokio::time::timeout(drain, &mut task.handle).await {
+                        return joined.ok().map(|exit| exit.half);
+                    }
+                    tracing::debug!("drain timed out; frames not yet written stay queued");
+                }
+                task.control.abort();
+                task.handle.await.ok().map(|exit| exit.half)
+            }
+        }
+    }
+}
+
+/// What happened next in a session.
+pub(crate) enum Step {
+    /// A frame arrived.
+    Frame(Frame),
+    /// The session must end.
+    End(Reason),
+}
+
+/// The receiving side of one session.
+pub(crate) struct SessionIo<R> {
+    pub(crate) reader: FramedRead<Tracked<R>, Codec>,
+    pub(crate) writer: WriterSlot,
+    pub(crate) shared: Arc<Shared>,
+    layout: FrameLayout,
+    idle: Option<Duration>,
+}
+
+impl<R: AsyncRead + Unpin> SessionIo<R> {
+    pub(crate) fn new(
+        reader: R,
+        codec: Codec,
+        writer: WriterSlot,
+        shared: Arc<Shared>,
+        idle: Option<Duration>,
+    ) -> SessionIo<R> {
+        SessionIo {
+            layout: codec.layout(),
+            reader: FramedRead::new(Tracked::new(reader), codec),
+            writer,
+            shared,
+            idle,
+        }
+    }
+
+    /// Waits for the next frame or the end of the session. With `read`
+    /// false, no frame is read (and so the idle timeout does not run): only
+    /// a stop or a failed writer ends the wait.
+    pub(crate) async fn step(&mut self, stop: &CancellationToken, read: bool) -> Step {
+        if !read {
+            return Step::End(self.interrupted(stop).await);
+        }
+        // Checked first without registering a waker: the frame path stays
+        // cheap, and a peer that floods frames cannot hide a stop.
+        if stop.is_cancelled() {
+            return Step::End(Reason::Stopped);
+        }
+        loop {
+            let idle = self.idle;
+            let due = idle.map(|after| self.reader.get_ref().last_rx + after);
+            tokio::select! {
+                biased;
+                item = self.reader.next() => return self.received(item),
+                () = stop.cancelled() => return Step::End(Reason::Stopped),
+                reason = self.writer.failed() => return Step::End(reason),
+                () = sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
+                    // Bytes may have arrived since `due` was computed.
+                    if let Some(after) = idle
+                        && self.reader.get_ref().last_rx + after <= Instant::now()
+                    {
+                        return Step::End(Reason::IdleTimeout { after });
+                    }
+                }
+            }
+        }
+    }
+
+    /// Waits for a stop or a failed writer only: what may interrupt a handler.
+    pub(crate) async fn interrupted(&mut self, stop: &CancellationToken) -> Reason {
+        tokio::select! {
+            biased;
+            () = stop.cancelled() => Reason::Stopped,
+            reason = self.writer.failed() => reason,
+        }
+    }
+
+    fn received(&mut self, item: Option<Result<Frame, CodecError>>) -> Step {
+        match item {
+            None => Step::End(Reason::PeerClosed),
+            Some(Err(error)) => Step::End(Reason::from_codec(error)),
+            Some(Ok(frame)) => {
+                let counters = &self.shared.counters;
+                counters.frames_in.fetch_add(1, Ordering::Relaxed);
+                let bytes = self.layout.header_len(frame.id.is_some()) + frame.payload.len();
+                counters.bytes_in.fetch_add(bytes as u64, Ordering::Relaxed);
+                Step::Frame(frame)
+            }
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! [`Connection`]: one connection's spec, handler and shared state, and
+//! [`Connection::run_session`], which runs exactly one session — connect,
+//! handshake, frames, end — and reports how it ended. Restarts, backoff and
+//! dependency rules are the caller's business.
+
+mod drive;
+mod io;
+mod writer;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use linesman_ipc_codec::Codec;
+use linesman_observer::{Bus, ConnectFailed, Connecting, Disconnected, Publisher};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use self::drive::{Run, disconnect, drive};
+use self::io::{SessionIo, Transport, WriterSlot};
+use crate::handle::ConnectionHandle;
+use crate::handler::Handler;
+use crate::reason::{Reason, SessionOutcome};
+use crate::shared::Shared;
+use crate::spec::{ConnectionSpec, Target};
+
+/// One supervised connection: its spec, its handler (which lives across
+/// sessions) and the state its [`ConnectionHandle`]s share.
+///
+/// Each call of [`run_session`](Connection::run_session) is one session.
+/// See the crate docs for an example.
+pub struct Connection {
+    spec: ConnectionSpec,
+    handler: Box<dyn Handler>,
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("spec", &self.spec)
+            .field("counters", &self.handle().counters())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    /// A connection that publishes its events on `bus`, under the spec's
+    /// name, kind and tags.
+    pub fn new(spec: ConnectionSpec, handler: Box<dyn Handler>, bus: &Bus) -> Connection {
+        let mut publisher = bus
+            .publisher(spec.name.as_str())
+            .tags(spec.tags.iter().map(String::as_str));
+        if let Some(kind) = &spec.kind {
+            publisher = publisher.kind(kind.as_str());
+        }
+        let receive_only = matches!(spec.target, Target::Blocking(_));
+        let shared = Shared::new(bus.clone(), publisher, spec.outbox, receive_only);
+        Connection {
+            spec,
+            handler,
+            shared: Arc::new(shared),
+        }
+    }
+
+    /// A handle for application code; every handle is the same connection,
+    /// across all its sessions.
+    pub fn handle(&self) -> ConnectionHandle {
+        ConnectionHandle::new(Arc::clone(&self.shared))
+    }
+
+    /// The connection's name.
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    /// The connection's spec.
+    pub fn spec(&self) -> &ConnectionSpec {
+        &self.spec
+    }
+
+    /// The publisher of this connection's events (name, kind and tags
+    /// set), for the supervisor's own events.
+    pub fn publisher(&self) -> &Publisher {
+        &self.shared.publisher
+    }
+
+    /// The bus this connection publishes on.
+    pub fn bus(&self) -> &Bus {
+        &self.shared.bus
+    }
+
+    /// Runs one session and returns how it ended.
+    ///
+    /// 1. Publishes `Connecting { attempt }` and opens the target (for a
+    ///    socket: resolve, `on_open` hook, connect with the spec's options).
+    ///    If that fails: publishes `ConnectFailed`, returns
+    ///    [`Reason::ConnectFailed`]; the handler is not called.
+    /// 2. Runs the handler's `on_connect`; only once it returns `Ok`
+    ///    publishes `Connected { peer }` (up: ready to carry data), and the
+    ///    outbox starts to flow. If it fails, the session ends with
+    ///    [`Reason::HandshakeFailed`] (or [`Reason::HandlerPanic`]) and
+    ///    `ConnectFailed` is published, not `Disconnected`: the connection
+    ///    was never up.
+    /// 3. Gives every frame to `on_frame`, except replies to pending
+    ///    requests, until the peer closes, an error, the idle timeout, a
+    ///    failed heartbeat, a handler error or panic, or `stop`.
+    /// 4. Ends, in this order: when `stop` ended it, frames queued at that
+    ///    moment are written (for at most `drain`); then pending requests
+    ///    fail with `ConnectionLost`, and queued sends too (or stay in the
+    ///    outbox for the next session, if there is one); `on_disconnect`
+    ///    runs; the stream is closed explicitly, so `before_close` runs while
+    ///    the fd is open; `Disconnected { reason }` is published if the
+    ///    session was up.
+    ///
+    /// A stop before the target is open ends the session with
+    /// [`Reason::Stopped`] and publishes nothing more.
+    pub async fn run_session(
+        &mut self,
+        attempt: u32,
+        stop: &CancellationToken,
+        drain: Duration,
+    ) -> SessionOutcome {
+        let span = tracing::info_span!(
+            "session",
+            conn = %self.spec.name,
+            endpoint = %self.spec.target,
+            attempt
+        );
+        self.session(attempt, stop, drain).instrument(span).await
+    }
+
+    async fn session(
+        &mut self,
+        attempt: u32,
+        stop: &CancellationToken,
+        drain: Duration,
+    ) -> SessionOutcome {
+        self.shared.publish(Connecting { attempt });
+        let opened = tokio::select! {
+            biased;
+            () = stop.cancelled() => Err(Reason::Stopped),
+            opened = io::open(&self.spec) => opened,
+        };
+        let transport = match opened {
+            Ok(transport) => transport,
+            Err(reason) => return self.not_up(reason, attempt),
+        };
+        let codec = Codec::new(self.spec.layout)
+            .max_decode_frame(self.spec.max_frame)
+            .max_encode_frame(self.spec.max_frame);
+        let shared = Arc::clone(&self.shared);
+        let idle = self.spec.idle_timeout;
+        let run = match transport {
+            Transport::Socket(stream) => {
+                let peer = stream
+                    .peer_addr()
+                    .map_or_else(|_| self.spec.target.to_string(), |addr| addr.to_string());
+                let (read, write) = tokio::io::split(stream);
+                let writer = writer::spawn(
+                    write,
+                    codec.clone(),
+                    Arc::clone(&shared),
+                    self.spec.heartbeat,
+                );
+                let mut io = SessionIo::new(read, codec, WriterSlot::Running(writer), shared, idle);
+                let run = drive(&mut *self.handler, &self.shared, &mut io, stop, peer).await;
+                let slot = std::mem::replace(&mut io.writer, WriterSlot::None);
+                let graceful = run.reason == Reason::Stopped;
+                let write = slot.finish(&self.shared, graceful, drain).await;
+                self.shared.end_session();
+                disconnect(&mut *self.handler, &run.reason).await;
+                let read = io.reader.into_inner().into_inner();
+                match write {
+                    Some(write) => {
+                        if let Err(error) = read.unsplit(write).close().await {
+                            tracing::debug!(%error, "closing the stream reported an error");
+                        }
+                    }
+                    // The writer task failed; dropping the last half closes
+                    // the stream, and `before_close` still runs first.
+                    None => drop(read),
+                }
+                run
+            }
+            Transport::Blocking(source) => {
+                let peer = self.spec.target.to_string();
+                let mut io = SessionIo::new(source, codec, WriterSlot::None, shared, idle);
+                let run = drive(&mut *self.handler, &self.shared, &mut io, stop, peer).await;
+                self.shared.end_session();
+                disconnect(&mut *self.handler, &run.reason).await;
+                // The driver call in progress cannot be interrupted: the
+                // thread ends when it returns, without holding this up.
+                let mut source = io.reader.into_inner().into_inner();
+                source.cancel();
+                drop(source);
+                run
+            }
+        };
+        self.ended(run, attempt)
+    }
+
+    /// Publishes the end of a session that connected.
+    fn ended(&self, run: Run, attempt: u32) -> SessionOutcome {
+        let Some(up_since) = run.up_since else {
+            return self.not_up(run.reason, attempt);
+        };
+        if run.reason.is_failure() {
+            self.shared.set_last_error(run.reason.to_string());
+        }
+        self.shared.publish(Disconnected {
+            reason: run.reason.to_string(),
+        });
+        tracing::info!(reason = %run.reason, "down");
+        SessionOutcome {
+            reason: run.reason,
+            was_up: true,
+            uptime: up_since.elapsed(),
+        }
+    }
+
+    /// Publishes the end of a session that never came up.
+    fn not_up(&self, reason: Reason, attempt: u32) -> SessionOutcome {
+        if reason != Reason::Stopped {
+            self.shared.set_last_error(reason.to_string());
+            self.shared.publish(ConnectFailed {
+                error: reason.to_string(),
+                attempt,
+            });
+            tracing::info!(%reason, "connect failed");
+        }
+        SessionOutcome {
+            reason,
+            was_up: false,
+            uptime: Duration::ZERO,
+        }
+    }
+}

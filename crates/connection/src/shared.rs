@@ -1,0 +1,344 @@
+//! What a [`Connection`](crate::Connection) and all its handles share: the
+//! send queue (which is also the outbox), the pending requests, the
+//! counters and the bus.
+//!
+//! Why one queue for "up" and "down": a frame accepted while no session is
+//! up (with an outbox) and a frame accepted while one is up take the same
+//! path to the session's writer, so their order is kept without a hand-over
+//! between two structures. The phase decides who may enqueue: anyone while
+//! `Up`; the handler's [`Link`](crate::Link) during the `Handshake` (into a
+//! queue of its own, written before anything else); nobody but the outbox
+//! while `Down`. Locks are `std` mutexes, never held across an `.await`.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use linesman_ipc_codec::Frame;
+use linesman_observer::{Bus, Publisher, What};
+use tokio::sync::{Notify, oneshot};
+
+use crate::error::{RequestError, SendError};
+use crate::spec::Outbox;
+
+/// Answer to one send: `Ok` once written.
+pub(crate) type Ack = oneshot::Sender<Result<(), SendError>>;
+/// Answer to one request: the reply.
+pub(crate) type Reply = oneshot::Sender<Result<Frame, RequestError>>;
+
+/// One frame accepted for sending, with whom to tell.
+#[derive(Debug)]
+pub(crate) struct Outgoing {
+    pub(crate) frame: Frame,
+    pub(crate) ack: Ack,
+    /// The id of the request this frame carries, if it is one.
+    pub(crate) request: Option<u64>,
+}
+
+/// Where the connection is, as far as sending is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// No session, or a session that has not connected yet.
+    Down,
+    /// Connected; the handler's `on_connect` runs.
+    Handshake,
+    /// Up: connected and handshake done.
+    Up,
+    /// A stopped session writes what was queued before the stop; new sends
+    /// are treated as while down.
+    Draining,
+    /// Closed for good by `ConnectionHandle::close`.
+    Closed,
+}
+
+#[derive(Debug)]
+struct Queue {
+    phase: Phase,
+    /// Sends made through the `Link` during the handshake.
+    handshake: VecDeque<Outgoing>,
+    /// Every other send, and the outbox while down.
+    main: VecDeque<Outgoing>,
+    /// Payload bytes in `main`.
+    main_bytes: usize,
+}
+
+/// Counters kept with atomics, read as [`Counters`](crate::Counters).
+#[derive(Debug, Default)]
+pub(crate) struct Cells {
+    pub(crate) frames_in: AtomicU64,
+    pub(crate) frames_out: AtomicU64,
+    pub(crate) bytes_in: AtomicU64,
+    pub(crate) bytes_out: AtomicU64,
+    pub(crate) sessions: AtomicU64,
+    pub(crate) last_error: Mutex<Option<String>>,
+}
+
+/// The state shared by a connection and its handles.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) name: Arc<str>,
+    pub(crate) bus: Bus,
+    pub(crate) publisher: Publisher,
+    pub(crate) counters: Cells,
+    pub(crate) outbox: Option<Outbox>,
+    /// The target is a blocking source: nothing can be sent.
+    pub(crate) receive_only: bool,
+    next_id: AtomicU64,
+    pending: Mutex<HashMap<u64, Reply>>,
+    queue: Mutex<Queue>,
+    /// Wakes the session's writer when there is something to write.
+    wake: Notify,
+}
+
+/// Locks `mutex`, recovering the data if a panic poisoned it (every
+/// critical section here leaves the data consistent).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Shared {
+    pub(crate) fn new(
+        bus: Bus,
+        publisher: Publisher,
+        outbox: Option<Outbox>,
+        receive_only: bool,
+    ) -> Shared {
+        Shared {
+            name: publisher.name().into(),
+            bus,
+            publisher,
+            counters: Cells::default(),
+            outbox,
+            receive_only,
+            next_id: AtomicU64::new(1),
+            pending: Mutex::new(HashMap::new()),
+            queue: Mutex::new(Queue {
+                phase: Phase::Down,
+                handshake: VecDeque::new(),
+                main: VecDeque::new(),
+                main_bytes: 0,
+            }),
+            wake: Notify::new(),
+        }
+    }
+
+    /// Publishes `what`; a closed bus is not this connection's failure.
+    pub(crate) fn publish(&self, what: impl Into<What>) {
+        if let Err(error) = self.publisher.publish(what) {
+            tracing::debug!(%error, "event not published");
+        }
+    }
+
+    /// Records the last error for the counters.
+    pub(crate) fn set_last_error(&self, error: String) {
+        *lock(&self.counters.last_error) = Some(error);
+    }
+
+    /// Accepts `frame` for sending, or says why not at once.
+    pub(crate) fn enqueue(
+        &self,
+        frame: Frame,
+        via_link: bool,
+        request: Option<u64>,
+    ) -> Result<oneshot::Receiver<Result<(), SendError>>, SendError> {
+        if self.receive_only {
+            return Err(SendError::ReceiveOnly);
+        }
+        let (ack, answer) = oneshot::channel();
+        let item = Outgoing {
+            frame,
+            ack,
+            request,
+        };
+        let mut queue = lock(&self.queue);
+        match queue.phase {
+            Phase::Closed => return Err(SendError::Closed),
+            Phase::Up => queue.push_main(item),
+            Phase::Handshake if via_link => queue.handshake.push_back(item),
+            Phase::Handshake | Phase::Down | Phase::Draining => {
+                let Some(outbox) = self.outbox else {
+                    return Err(SendError::NotConnected);
+                };
+                let bytes = item.frame.payload.len();
+                if queue.main.len() >= outbox.max_frames
+                    || queue.main_bytes.saturating_add(bytes) > outbox.max_bytes
+                {
+                    return Err(SendError::OutboxFull {
+                        max_frames: outbox.max_frames,
+                        max_bytes: outbox.max_bytes,
+                    });
+                }
+                queue.push_main(item);
+            }
+        }
+        drop(queue);
+        self.wake.notify_one();
+        Ok(answer)
+    }
+
+    /// Moves up to `max` frames the writer may write now into `out`: the
+    /// handshake queue first, then (when up) the main queue. Sends whose
+    /// caller has gone are dropped unwritten.
+    pub(crate) fn take(&self, max: usize, out: &mut Vec<Outgoing>) {
+        let mut queue = lock(&self.queue);
+        while out.len() < max {
+            let Some(item) = queue.handshake.pop_front() else {
+                break;
+            };
+            if !item.ack.is_closed() {
+                out.push(item);
+            }
+        }
+        if matches!(queue.phase, Phase::Up | Phase::Draining | Phase::Closed) {
+            while out.len() < max {
+                let Some(item) = queue.pop_main() else {
+                    break;
+                };
+                if !item.ack.is_closed() {
+                    out.push(item);
+                }
+            }
+        }
+    }
+
+    /// Moves up to `max` frames the writer may write into `out`; when there
+    /// are none, waits for a wake-up (a send or a phase change) and tries
+    /// once more, so `out` may still be empty on return.
+    pub(crate) async fn next_batch(&self, max: usize, out: &mut Vec<Outgoing>) {
+        self.take(max, out);
+        if out.is_empty() {
+            // `notify_one` stores a permit when nobody waits, so a frame
+            // enqueued between `take` and here is not missed.
+            self.wake.notified().await;
+            self.take(max, out);
+        }
+    }
+
+    /// Frames that could be written now: what a graceful stop drains.
+    pub(crate) fn queued(&self) -> usize {
+        let queue = lock(&self.queue);
+        queue.handshake.len() + queue.main.len()
+    }
+
+    /// The phase now.
+    pub(crate) fn phase(&self) -> Phase {
+        lock(&self.queue).phase
+    }
+
+    /// Moves to `phase` (`Closed` is kept) and wakes the writer.
+    pub(crate) fn set_phase(&self, phase: Phase) {
+        {
+            let mut queue = lock(&self.queue);
+            if queue.phase != Phase::Closed {
+                queue.phase = phase;
+            }
+        }
+        self.wake.notify_one();
+    }
+
+    /// Settles the queues when a session ends: the phase goes `Down`,
+    /// handshake sends fail, the main queue stays as the outbox (when there
+    /// is one) or fails, and every pending request whose frame is not kept
+    /// in the outbox fails with `ConnectionLost`.
+    pub(crate) fn end_session(&self) {
+        let mut failed = Vec::new();
+        let mut kept = HashSet::new();
+        {
+            let mut queue = lock(&self.queue);
+            if queue.phase != Phase::Closed {
+                queue.phase = Phase::Down;
+            }
+            failed.extend(queue.handshake.drain(..));
+            if self.outbox.is_some() && queue.phase != Phase::Closed {
+                queue.main.retain(|item| !item.ack.is_closed());
+                queue.main_bytes = queue.main.iter().map(|i| i.frame.payload.len()).sum();
+                kept.extend(queue.main.iter().filter_map(|item| item.request));
+            } else {
+                while let Some(item) = queue.pop_main() {
+                    failed.push(item);
+                }
+            }
+        }
+        for item in failed {
+            let _ = item.ack.send(Err(SendError::ConnectionLost));
+        }
+        let lost: Vec<Reply> = {
+            let mut pending = lock(&self.pending);
+            let ids: Vec<u64> = pending
+                .keys()
+                .copied()
+                .filter(|id| !kept.contains(id))
+                .collect();
+            ids.iter().filter_map(|id| pending.remove(id)).collect()
+        };
+        for reply in lost {
+            let _ = reply.send(Err(RequestError::ConnectionLost));
+        }
+    }
+
+    /// Closes for good: everything queued and pending fails with `Closed`.
+    pub(crate) fn close(&self) {
+        let failed: Vec<Outgoing> = {
+            let mut queue = lock(&self.queue);
+            queue.phase = Phase::Closed;
+            queue.main_bytes = 0;
+            let mut failed: Vec<Outgoing> = queue.handshake.drain(..).collect();
+            failed.extend(queue.main.drain(..));
+            failed
+        };
+        for item in failed {
+            let _ = item.ack.send(Err(SendError::Closed));
+        }
+        let pending: Vec<Reply> = lock(&self.pending).drain().map(|(_, r)| r).collect();
+        for reply in pending {
+            let _ = reply.send(Err(RequestError::Closed));
+        }
+        self.wake.notify_one();
+    }
+
+    /// Registers a request: a fresh id and where its reply goes.
+    pub(crate) fn register(&self) -> (u64, oneshot::Receiver<Result<Frame, RequestError>>) {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (reply, answer) = oneshot::channel();
+        lock(&self.pending).insert(id, reply);
+        (id, answer)
+    }
+
+    /// Forgets a request that timed out or could not be sent.
+    pub(crate) fn forget(&self, id: u64) {
+        lock(&self.pending).remove(&id);
+    }
+
+    /// Hands `frame` to the request waiting for it, if its id belongs to
+    /// one; otherwise gives the frame back.
+    pub(crate) fn complete(&self, frame: Frame) -> Option<Frame> {
+        let Some(id) = frame.id else {
+            return Some(frame);
+        };
+        let reply = lock(&self.pending).remove(&id);
+        match reply {
+            Some(reply) => {
+                if reply.send(Ok(frame)).is_err() {
+                    tracing::debug!(id, "reply came after its request gave up; dropped");
+                }
+                None
+            }
+            None => Some(frame),
+        }
+    }
+}
+
+impl Queue {
+    fn push_main(&mut self, item: Outgoing) {
+        self.main_bytes += item.frame.payload.len();
+        self.main.push_back(item);
+    }
+
+    fn pop_main(&mut self) -> Option<Outgoing> {
+        let item = self.main.pop_front()?;
+        self.main_bytes -= item.frame.payload.len();
+        Some(item)
+    }
+}
