@@ -196,3 +196,90 @@ impl fmt::Display for Listing<'_> {
         }
     }
 }
+
+/// A [`Spec`](crate::Spec) that cannot be supervised, from
+/// [`SpecBuilder::build`](crate::SpecBuilder::build).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SpecError {
+    /// A connection's restart policy is invalid.
+    #[error("restart policy of connection `{connection}` is invalid: {error}")]
+    Policy {
+        /// The connection whose policy is invalid.
+        connection: String,
+        /// What is wrong with it.
+        #[source]
+        error: PolicyError,
+    },
+    /// The start rules between the connections are invalid (unknown or
+    /// duplicate names, self-dependencies, cycles).
+    #[error(transparent)]
+    Graph(#[from] GraphErrors),
+    /// The shutdown timeout is zero, so no connection could drain.
+    #[error("shutdown timeout must be greater than zero: use e.g. 5s")]
+    ZeroShutdownTimeout,
+}
+
+/// A [`Supervisor`](crate::Supervisor) that could not be set up or run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SupervisorError {
+    /// A handler was given for a connection the spec does not declare.
+    #[error("cannot set a handler for unknown connection `{name}`: {}", unknown_connection_hint(.suggestion))]
+    UnknownConnection {
+        /// The name given.
+        name: String,
+        /// The declared connection nearest to `name`, if one is close.
+        suggestion: Option<String>,
+    },
+    /// A second handler was given for the same connection.
+    #[error(
+        "connection `{name}` already has a handler: give each connection one handler (it may dispatch to several)"
+    )]
+    DuplicateHandler {
+        /// The connection.
+        name: String,
+    },
+    /// A signal handler could not be installed by `run_until_signal`.
+    #[error(
+        "cannot listen for {signal}: {source}; use `run` and stop the supervisor through its handle"
+    )]
+    Signal {
+        /// The signal, `SIGINT` or `SIGTERM`.
+        signal: &'static str,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A runtime command through a [`SupervisorHandle`](crate::SupervisorHandle)
+/// that could not be carried out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ControlError {
+    /// No connection of that name is supervised.
+    #[error("no connection named `{name}`: {}", unknown_connection_hint(.suggestion))]
+    UnknownConnection {
+        /// The name given.
+        name: String,
+        /// The supervised connection nearest to `name`, if one is close.
+        suggestion: Option<String>,
+    },
+    /// The supervisor has finished (or is shutting down), so the connection
+    /// can no longer be controlled.
+    #[error(
+        "connection `{name}` cannot be controlled: the supervisor is not running any more; start a new one"
+    )]
+    NotRunning {
+        /// The connection.
+        name: String,
+    },
+}
+
+fn unknown_connection_hint(suggestion: &Option<String>) -> String {
+    match suggestion {
+        Some(name) => format!("did you mean `{name}`?"),
+        None => "check the connection names in the spec".to_owned(),
+    }
+}

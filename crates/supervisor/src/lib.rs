@@ -1,21 +1,52 @@
-//! The supervisor's decisions, as pure and separately tested building blocks.
+//! linesman's supervisor: runs a set of connections, restarts what fails
+//! with backoff, starts a connection only when the connections it depends
+//! on are up, and shuts everything down in dependency order.
 //!
-//! What exists now:
+//! - [`Spec`] (built with [`Spec::builder`]): the connections, each a
+//!   [`Supervised`] — the connection's own
+//!   [`ConnectionSpec`](linesman_connection::ConnectionSpec) plus its
+//!   [`RestartPolicy`], start [`Rule`] and [`OnDependencyDown`] — validated
+//!   into a [`DependencyGraph`] (unknown names, self-dependencies, cycles
+//!   with their path).
+//! - [`Supervisor`]: takes the spec, handlers and listeners, and
+//!   [`run`](Supervisor::run)s one task per connection. Every state change is
+//!   an event on its [`Bus`](linesman_observer::Bus); the rule engine listens
+//!   to it and starts connections when their rules start to hold.
+//! - [`SupervisorHandle`]: `start`, `stop`, `restart`, `snapshot` and
+//!   `shutdown` from any task.
 //!
-//! - [`RestartPolicy`] (`always | on-failure | never`, [`Backoff`] with
-//!   jitter, [`Intensity`], `reset_after`) and [`RestartTracker`], the state
-//!   machine that applies it to one connection's sessions and answers with a
-//!   [`Decision`]: restart after a delay, give up, or stop.
-//! - Start rules: [`Rule`] (`up`, `all`, `any`, `depends_on`) and
-//!   [`OnDependencyDown`].
-//! - [`DependencyGraph`]: validation of the rules between connections
-//!   (unknown names with suggestions, self-dependencies, cycles with their
-//!   path), start and shutdown order.
+//! The decisions are pure and separately tested building blocks:
+//! [`RestartTracker`] applies a [`RestartPolicy`] to one connection's
+//! sessions and answers with a [`Decision`]; it reads no clock (callers pass
+//! `now` in), which keeps every rule exact under paused tokio time.
 //!
-//! The runtime that uses them (connection tasks, the rule engine on the
-//! observer bus, `start`/`stop`/`restart`, graceful shutdown on signals) is
-//! in progress. Nothing here spawns a task or reads a clock: callers pass
-//! `now` in, which keeps every rule exact under paused tokio time.
+//! ```no_run
+//! use std::time::Duration;
+//! use linesman_connection::ConnectionSpec;
+//! use linesman_supervisor::{Backoff, RestartPolicy, Spec, Supervised, Supervisor};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let spec = Spec::builder()
+//!     .connection(ConnectionSpec::new("quotes", "tcp://127.0.0.1:7001".parse()?))
+//!     .connection(ConnectionSpec::new("orders", "unix:///run/orders.sock".parse()?))
+//!     .connection(
+//!         Supervised::new(ConnectionSpec::new("hw", "tcp://127.0.0.1:7003".parse()?))
+//!             .depends_on(["quotes", "orders"])
+//!             .restart(RestartPolicy::default().backoff(Backoff::default().initial(Duration::from_millis(250)))),
+//!     )
+//!     .build()?;
+//! let supervisor = Supervisor::new(spec);
+//! let control = supervisor.control();
+//! tokio::spawn(async move {
+//!     tokio::time::sleep(Duration::from_secs(60)).await;
+//!     control.shutdown();
+//! });
+//! supervisor.run_until_signal().await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The pure parts on their own:
 //!
 //! ```
 //! use linesman_supervisor::{Decision, RestartPolicy, RestartTracker, SessionEnd};
@@ -29,17 +60,29 @@
 
 #![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 
+mod control;
 mod error;
 mod graph;
 mod restart;
 mod rng;
 mod rule;
+mod rules;
+mod shutdown;
+mod slot;
+mod spec;
 mod suggest;
+mod supervisor;
+mod task;
 mod tracker;
 
-pub use error::{GraphError, GraphErrors, ParseError, PolicyError};
+pub use control::SupervisorHandle;
+pub use error::{
+    ControlError, GraphError, GraphErrors, ParseError, PolicyError, SpecError, SupervisorError,
+};
 pub use graph::DependencyGraph;
 pub use restart::{Backoff, Intensity, RestartMode, RestartPolicy};
 pub use rng::seed_from;
 pub use rule::{OnDependencyDown, Rule};
+pub use spec::{Spec, SpecBuilder, Supervised};
+pub use supervisor::Supervisor;
 pub use tracker::{Decision, RestartTracker, SessionEnd};

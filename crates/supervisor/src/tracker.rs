@@ -158,10 +158,10 @@ impl RestartTracker {
     /// sliding window gives up; otherwise the attempt count grows and a
     /// jittered delay is drawn.
     pub fn session_ended(&mut self, end: SessionEnd, now: Instant) -> Decision {
-        if let Some(since) = self.up_since.take() {
-            if now.saturating_duration_since(since) >= self.policy.reset_after {
-                self.attempt = 0;
-            }
+        if let Some(since) = self.up_since.take()
+            && now.saturating_duration_since(since) >= self.policy.reset_after
+        {
+            self.attempt = 0;
         }
         let window = self.policy.intensity.window;
         if self.failed {

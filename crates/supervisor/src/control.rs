@@ -1,0 +1,177 @@
+//! Runtime control from any task: [`SupervisorHandle`] sends `start`, `stop`
+//! and `restart` to a connection's task, reads the registry, and asks for a
+//! shutdown.
+//!
+//! Commands are queued on an unbounded channel per connection, so a handle
+//! never waits and commands given before [`Supervisor::run`](crate::Supervisor::run)
+//! are carried out once it runs. The connection's task applies them in its
+//! state machine (see `task.rs`).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use linesman_observer::{Bus, ConnStatus};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::error::ControlError;
+use crate::suggest::nearest;
+
+/// What a connection's task is asked to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Command {
+    /// Leave `Stopped` or `Failed`: reset the restart tracker and start
+    /// (or wait for the start rule). Ignored while running.
+    Start,
+    /// Stop gracefully and stay `Stopped` until started.
+    Stop,
+    /// Reconnect now: end the session (or skip the backoff), reset the
+    /// restart tracker, connect again once the rule holds.
+    Restart,
+}
+
+/// What the handle shares with the supervisor.
+pub(crate) struct Control {
+    pub(crate) names: Vec<Arc<str>>,
+    index: HashMap<Arc<str>, usize>,
+    commands: Vec<mpsc::UnboundedSender<Command>>,
+    pub(crate) bus: Bus,
+    /// Cancelled to start a graceful shutdown.
+    pub(crate) graceful: CancellationToken,
+    /// Cancelled to force the shutdown: remaining tasks are aborted.
+    pub(crate) forced: CancellationToken,
+}
+
+impl Control {
+    /// The shared control of `names` (in declaration order), with one
+    /// command receiver per connection, in the same order.
+    pub(crate) fn new(
+        names: Vec<Arc<str>>,
+        bus: Bus,
+    ) -> (Arc<Self>, Vec<mpsc::UnboundedReceiver<Command>>) {
+        let (commands, receivers) = names.iter().map(|_| mpsc::unbounded_channel()).unzip();
+        let index = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| (name.clone(), i))
+            .collect();
+        let control = Self {
+            names,
+            index,
+            commands,
+            bus,
+            graceful: CancellationToken::new(),
+            forced: CancellationToken::new(),
+        };
+        (Arc::new(control), receivers)
+    }
+
+    pub(crate) fn index_of(&self, name: &str) -> Result<usize, ControlError> {
+        self.index
+            .get(name)
+            .copied()
+            .ok_or_else(|| ControlError::UnknownConnection {
+                name: name.to_owned(),
+                suggestion: nearest(name, self.names.iter().map(|n| &**n)).map(str::to_owned),
+            })
+    }
+}
+
+/// Controls a running [`Supervisor`](crate::Supervisor) from any task or
+/// thread: `start`, `stop`, `restart` a connection, read the state of every
+/// connection, shut down. Cheap to clone; made by
+/// [`Supervisor::control`](crate::Supervisor::control).
+///
+/// Commands return as soon as they are queued; what they cause shows up on
+/// the bus (and so in [`snapshot`](Self::snapshot)).
+#[derive(Clone)]
+pub struct SupervisorHandle {
+    control: Arc<Control>,
+}
+
+impl fmt::Debug for SupervisorHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SupervisorHandle")
+            .field("connections", &self.control.names)
+            .field("shutting_down", &self.is_shutting_down())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SupervisorHandle {
+    pub(crate) fn new(control: Arc<Control>) -> Self {
+        Self { control }
+    }
+
+    /// Starts a connection that is `Stopped` or `Failed`: clears the failure
+    /// and the restart history, then connects, or waits (state `Waiting`)
+    /// if its start rule does not hold. Does nothing to a running one.
+    pub fn start(&self, name: &str) -> Result<(), ControlError> {
+        self.send(name, Command::Start)
+    }
+
+    /// Stops a connection gracefully (its handler's `on_disconnect`, queued
+    /// sends flushed, `before_close`, within the spec's shutdown timeout);
+    /// it stays `Stopped` until [`start`](Self::start)ed.
+    pub fn stop(&self, name: &str) -> Result<(), ControlError> {
+        self.send(name, Command::Stop)
+    }
+
+    /// Reconnects a connection now: ends its session, or skips a running
+    /// backoff, or leaves `Failed`/`Stopped`; the restart history is
+    /// cleared. It still waits for its start rule to hold.
+    pub fn restart(&self, name: &str) -> Result<(), ControlError> {
+        self.send(name, Command::Restart)
+    }
+
+    /// Every connection's record in the bus registry, sorted by name.
+    pub fn snapshot(&self) -> Vec<ConnStatus> {
+        self.control.bus.snapshot()
+    }
+
+    /// The record of connection `name`, once it has published an event.
+    pub fn state(&self, name: &str) -> Option<ConnStatus> {
+        self.control.bus.state(name)
+    }
+
+    /// The supervised connection names, in declaration order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.control.names.iter().map(|n| &**n)
+    }
+
+    /// The bus every event of the supervised connections goes through.
+    pub fn bus(&self) -> &Bus {
+        &self.control.bus
+    }
+
+    /// Starts a graceful shutdown: dependents stop before their
+    /// dependencies, each within the shutdown timeout; then
+    /// [`Supervisor::run`](crate::Supervisor::run) returns.
+    pub fn shutdown(&self) {
+        self.control.graceful.cancel();
+    }
+
+    /// Forces the shutdown: every connection task still running is aborted
+    /// at once (sockets are still closed by linesman, `before_close`
+    /// included, but handlers get no `on_disconnect` and queued sends are
+    /// dropped with an error to their senders).
+    pub fn shutdown_now(&self) {
+        self.control.graceful.cancel();
+        self.control.forced.cancel();
+    }
+
+    /// Whether a shutdown was asked for.
+    pub fn is_shutting_down(&self) -> bool {
+        self.control.graceful.is_cancelled()
+    }
+
+    fn send(&self, name: &str, command: Command) -> Result<(), ControlError> {
+        let index = self.control.index_of(name)?;
+        self.control.commands[index]
+            .send(command)
+            .map_err(|_| ControlError::NotRunning {
+                name: name.to_owned(),
+            })
+    }
+}

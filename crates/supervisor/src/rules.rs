@@ -1,0 +1,105 @@
+//! The rule engine: a listener on the bus that, whenever a connection's
+//! state changes, signals the tasks of the connections whose start rule
+//! mentions it, so they re-evaluate their rule against the registry.
+//!
+//! Why signal and re-read instead of passing the event along: the bus
+//! updates its registry before any listener hears of an event, so a task
+//! that is woken reads a state at least as new as the event that woke it,
+//! and a burst of events costs one evaluation, not one per event.
+//!
+//! Also here: whether anything can still run, which decides when
+//! [`Supervisor::run`](crate::Supervisor::run) returns by itself.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use linesman_observer::listener::named;
+use linesman_observer::{Bus, Event, ListenerHandle};
+use tokio::sync::watch;
+
+use crate::graph::DependencyGraph;
+use crate::rule::Rule;
+
+/// Whether `name` is up according to the bus registry. `Connecting`,
+/// `Backoff`, `Waiting`, `Stopping` and every terminal state are not up.
+pub(crate) fn is_up(bus: &Bus, name: &str) -> bool {
+    bus.state(name).is_some_and(|status| status.state.is_up())
+}
+
+/// Whether `rule` holds now; no rule always holds.
+pub(crate) fn holds(bus: &Bus, rule: Option<&Rule>) -> bool {
+    rule.is_none_or(|rule| rule.holds(&|name: &str| is_up(bus, name)))
+}
+
+/// What `rule` waits on now; empty when it holds.
+pub(crate) fn waiting_on(bus: &Bus, rule: Option<&Rule>) -> Vec<String> {
+    rule.map(|rule| rule.waiting_on(&|name: &str| is_up(bus, name)))
+        .unwrap_or_default()
+}
+
+/// Registers the rule engine on `bus`: every event of a connection bumps the
+/// signal of each of its dependents (`signals` is in the graph's declaration
+/// order). The engine lives as long as the returned handle.
+pub(crate) fn spawn_engine(
+    bus: &Bus,
+    graph: &DependencyGraph,
+    signals: Vec<watch::Sender<u64>>,
+) -> ListenerHandle {
+    let signals: Vec<Arc<watch::Sender<u64>>> = signals.into_iter().map(Arc::new).collect();
+    let by_name: HashMap<&str, &Arc<watch::Sender<u64>>> = graph.names().zip(&signals).collect();
+    let dependents: HashMap<Arc<str>, Vec<Arc<watch::Sender<u64>>>> = graph
+        .names()
+        .map(|name| {
+            let list = graph
+                .dependents_of(name)
+                .filter_map(|d| by_name.get(d).map(|s| Arc::clone(s)))
+                .collect();
+            (Arc::from(name), list)
+        })
+        .filter(|(_, list): &(Arc<str>, Vec<_>)| !list.is_empty())
+        .collect();
+    bus.listen(named("linesman-rules", move |event: &Event| {
+        if let Some(list) = dependents.get(&event.conn) {
+            for signal in list {
+                signal.send_modify(|generation| *generation = generation.wrapping_add(1));
+            }
+        }
+    }))
+}
+
+/// Where a connection's task is, as far as "can anything still run" cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Connecting, up, or in backoff: it will act by itself.
+    Active,
+    /// Waiting for its start rule.
+    Waiting,
+    /// Stopped, failed, or its task ended: only a command can revive it.
+    Terminal,
+}
+
+/// Whether some connection can still run by itself: it is active, or it is
+/// waiting on a rule that could still hold given which connections can
+/// still come up. `phases` and `rules` are in the graph's declaration order.
+pub(crate) fn anything_can_run(
+    graph: &DependencyGraph,
+    rules: &[Option<Rule>],
+    phases: &[Phase],
+) -> bool {
+    let index: HashMap<&str, usize> = graph.names().enumerate().map(|(i, n)| (n, i)).collect();
+    let mut alive = vec![false; phases.len()];
+    // Dependencies come first in start order, so each rule is evaluated
+    // over final answers.
+    for name in graph.start_order() {
+        let Some(&i) = index.get(name) else { continue };
+        let can_run = match phases[i] {
+            Phase::Active => true,
+            Phase::Terminal => false,
+            Phase::Waiting => rules[i]
+                .as_ref()
+                .is_none_or(|rule| rule.holds(&|d: &str| index.get(d).is_some_and(|&j| alive[j]))),
+        };
+        alive[i] = can_run;
+    }
+    alive.into_iter().any(|a| a)
+}

@@ -1,0 +1,102 @@
+//! Shutdown: stop the connection tasks in waves, dependents before their
+//! dependencies, each within a bounded time, or all at once when forced.
+//!
+//! Each task stops itself gracefully when its shutdown token is cancelled:
+//! it ends its session (handler's `on_disconnect`, queued sends flushed,
+//! `before_close` while the fd is open) and publishes `Stopping` then
+//! `Stopped`, dropping the session if it takes longer than the shutdown
+//! timeout. This coordinator only cancels the tokens wave by wave and waits;
+//! a task still running [`BACKSTOP`] after the timeout is aborted, and so is
+//! every task once the shutdown is forced.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use linesman_connection::ConnectionHandle;
+use linesman_observer::{Bus, ConnState, Publisher, Stopped};
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, sleep_until, timeout};
+use tokio_util::sync::CancellationToken;
+
+use crate::graph::DependencyGraph;
+
+/// How long past the shutdown timeout a task may take before it is aborted.
+const BACKSTOP: Duration = Duration::from_millis(250);
+
+/// How long an aborted task may take to be dropped (its socket closed).
+const ABORT_GRACE: Duration = Duration::from_secs(1);
+
+/// A connection task as the coordinator sees it.
+#[derive(Debug)]
+pub(crate) struct Running {
+    pub(crate) name: Arc<str>,
+    pub(crate) join: Option<JoinHandle<()>>,
+    pub(crate) shutdown: CancellationToken,
+    pub(crate) publisher: Publisher,
+    pub(crate) handle: ConnectionHandle,
+}
+
+/// Stops every task: wave by wave (see [`DependencyGraph::shutdown_waves`]),
+/// or by aborting all that remain once `forced` is cancelled.
+pub(crate) async fn shut_down(
+    graph: &DependencyGraph,
+    running: &mut [Running],
+    limit: Duration,
+    forced: &CancellationToken,
+    bus: &Bus,
+) {
+    let index: HashMap<&str, usize> = graph.names().enumerate().map(|(i, n)| (n, i)).collect();
+    for wave in graph.shutdown_waves() {
+        let members: Vec<usize> = wave.iter().filter_map(|n| index.get(n).copied()).collect();
+        for &i in &members {
+            running[i].shutdown.cancel();
+        }
+        let deadline = Instant::now() + limit + BACKSTOP;
+        for &i in &members {
+            let Some(join) = running[i].join.as_mut() else {
+                continue;
+            };
+            tokio::select! {
+                biased;
+                () = forced.cancelled() => {
+                    tracing::warn!("shutdown forced: aborting every connection task");
+                    for task in running.iter_mut() {
+                        abort(task, bus, "shutdown forced").await;
+                    }
+                    return;
+                }
+                _ = join => running[i].join = None,
+                () = sleep_until(deadline) => {
+                    let reason = format!("shutdown: aborted, not stopped within {limit:?}");
+                    abort(&mut running[i], bus, &reason).await;
+                }
+            }
+        }
+    }
+}
+
+/// Aborts `task` if it still runs, waits (bounded) until it is dropped, and
+/// says `Stopped` for it unless it already ended stopped or failed.
+async fn abort(task: &mut Running, bus: &Bus, reason: &str) {
+    let Some(join) = task.join.take() else {
+        return;
+    };
+    join.abort();
+    if timeout(ABORT_GRACE, join).await.is_err() {
+        tracing::warn!(connection = %task.name, "aborted task did not end in time");
+    }
+    task.handle.close();
+    let terminal = bus.state(&task.name).is_some_and(|status| {
+        matches!(
+            status.state,
+            ConnState::Stopped { .. } | ConnState::Failed { .. }
+        )
+    });
+    if !terminal {
+        // Refused only by a closed bus, which is closed after this.
+        let _ = task.publisher.publish(Stopped {
+            reason: reason.into(),
+        });
+    }
+}

@@ -1,0 +1,79 @@
+//! [`HandlerSlot`]: the handler every supervised connection is built with,
+//! which forwards to the application's handler once one is set.
+//!
+//! Why: a [`Connection`](linesman_connection::Connection) takes its handler
+//! when it is made, but the supervisor makes its connections in
+//! [`Supervisor::new`](crate::Supervisor::new) (so that
+//! [`Supervisor::handle`](crate::Supervisor::handle) works at once) and the
+//! application gives handlers afterwards. The slot is filled before `run`
+//! and taken out on the first call, after which calls go straight to the
+//! application's handler. A connection without a handler only counts what
+//! arrives (the connection keeps its counters either way).
+
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use linesman_connection::{Handler, HandlerError, Link, Reason};
+use linesman_ipc_codec::Frame;
+
+/// Where the application's handler waits until the connection first uses it.
+pub(crate) type Pending = Arc<Mutex<Option<Box<dyn Handler>>>>;
+
+/// The handler a supervised connection is built with.
+pub(crate) struct HandlerSlot {
+    pending: Pending,
+    handler: Option<Box<dyn Handler>>,
+}
+
+impl fmt::Debug for HandlerSlot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HandlerSlot")
+            .field("installed", &self.handler.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl HandlerSlot {
+    pub(crate) fn new() -> (Self, Pending) {
+        let pending: Pending = Arc::default();
+        let slot = Self {
+            pending: Arc::clone(&pending),
+            handler: None,
+        };
+        (slot, pending)
+    }
+
+    fn handler(&mut self) -> Option<&mut Box<dyn Handler>> {
+        if self.handler.is_none() {
+            self.handler = self
+                .pending
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+        }
+        self.handler.as_mut()
+    }
+}
+
+#[linesman_connection::async_trait]
+impl Handler for HandlerSlot {
+    async fn on_connect(&mut self, link: &Link) -> Result<(), HandlerError> {
+        match self.handler() {
+            Some(handler) => handler.on_connect(link).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn on_frame(&mut self, frame: Frame, link: &Link) -> Result<(), HandlerError> {
+        match self.handler() {
+            Some(handler) => handler.on_frame(frame, link).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn on_disconnect(&mut self, reason: &Reason) {
+        if let Some(handler) = self.handler() {
+            handler.on_disconnect(reason).await;
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! What the supervisor runs: [`Spec`], the validated set of connections, each
+//! a [`Supervised`] (the connection's own [`ConnectionSpec`] plus its restart
+//! policy, start rule and `on_dependency_down`), and [`SpecBuilder`].
+//!
+//! Validation happens once, in [`SpecBuilder::build`]: every restart policy is
+//! checked and the start rules are turned into a [`DependencyGraph`] (unknown
+//! names with suggestions, self-dependencies, cycles with their path), so the
+//! runtime never meets an invalid spec.
+//!
+//! ```
+//! use std::time::Duration;
+//! use linesman_connection::ConnectionSpec;
+//! use linesman_supervisor::{OnDependencyDown, Spec, Supervised};
+//!
+//! let quotes = ConnectionSpec::new("quotes", "tcp://127.0.0.1:7001".parse()?);
+//! let orders = ConnectionSpec::new("orders", "unix:///run/orders.sock".parse()?);
+//! let hw = ConnectionSpec::new("hw-programmer", "tcp://127.0.0.1:7003".parse()?);
+//! let spec = Spec::builder()
+//!     .connection(quotes)
+//!     .connection(orders)
+//!     .connection(
+//!         Supervised::new(hw)
+//!             .depends_on(["quotes", "orders"])
+//!             .on_dependency_down(OnDependencyDown::Stop),
+//!     )
+//!     .shutdown_timeout(Duration::from_secs(2))
+//!     .build()?;
+//! assert_eq!(spec.graph().start_order(), ["quotes", "orders", "hw-programmer"]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::time::Duration;
+
+use linesman_connection::ConnectionSpec;
+
+use crate::error::SpecError;
+use crate::graph::DependencyGraph;
+use crate::restart::RestartPolicy;
+use crate::rule::{OnDependencyDown, Rule};
+
+/// One supervised connection: how to connect ([`ConnectionSpec`]) and how to
+/// supervise it (restart policy, start rule, `on_dependency_down`).
+///
+/// A bare [`ConnectionSpec`] converts into one with every supervision
+/// setting at its default.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Supervised {
+    /// Endpoint, kind, tags, connect options, hooks, framing, limits,
+    /// liveness and outbox of the connection.
+    pub connection: ConnectionSpec,
+    /// When and how fast to restart it. Default [`RestartPolicy::default`].
+    pub restart: RestartPolicy,
+    /// What must hold before it starts. Default: none (it starts at once).
+    pub start_when: Option<Rule>,
+    /// What it does when its start rule stops holding while it runs.
+    /// Default [`OnDependencyDown::Stop`].
+    pub on_dependency_down: OnDependencyDown,
+}
+
+impl Supervised {
+    /// Supervises `connection` with the default policy, no start rule and
+    /// `on_dependency_down: stop`.
+    pub fn new(connection: ConnectionSpec) -> Self {
+        Self {
+            connection,
+            restart: RestartPolicy::default(),
+            start_when: None,
+            on_dependency_down: OnDependencyDown::default(),
+        }
+    }
+
+    /// The connection's name.
+    pub fn name(&self) -> &str {
+        &self.connection.name
+    }
+
+    /// Sets the restart policy (default [`RestartPolicy::default`]: always,
+    /// backoff 100 ms ×2 up to 30 s with ±20 % jitter, 20 restarts per 60 s).
+    ///
+    /// ```
+    /// # use linesman_connection::ConnectionSpec;
+    /// use linesman_supervisor::{RestartMode, RestartPolicy, Supervised};
+    /// # let spec = ConnectionSpec::new("audit", "tcp://127.0.0.1:7004".parse().unwrap());
+    /// let audit = Supervised::new(spec).restart(RestartPolicy::default().mode(RestartMode::OnFailure));
+    /// assert_eq!(audit.restart.mode, RestartMode::OnFailure);
+    /// ```
+    #[must_use]
+    pub fn restart(mut self, policy: RestartPolicy) -> Self {
+        self.restart = policy;
+        self
+    }
+
+    /// Sets the start rule (default: none, the connection starts at once).
+    /// Replaces an earlier [`depends_on`](Self::depends_on).
+    ///
+    /// ```
+    /// # use linesman_connection::ConnectionSpec;
+    /// use linesman_supervisor::{Rule, Supervised};
+    /// # let spec = ConnectionSpec::new("audit", "tcp://127.0.0.1:7004".parse().unwrap());
+    /// let audit = Supervised::new(spec)
+    ///     .start_when(Rule::Any(vec![Rule::up("quotes"), Rule::up("orders")]));
+    /// assert_eq!(audit.start_when.expect("set").to_string(), "any(up quotes, up orders)");
+    /// ```
+    #[must_use]
+    pub fn start_when(mut self, rule: Rule) -> Self {
+        self.start_when = Some(rule);
+        self
+    }
+
+    /// The `depends_on: [a, b]` shorthand: start once all of `names` are up
+    /// (default: no start rule). Replaces an earlier
+    /// [`start_when`](Self::start_when).
+    ///
+    /// ```
+    /// # use linesman_connection::ConnectionSpec;
+    /// use linesman_supervisor::{Rule, Supervised};
+    /// # let spec = ConnectionSpec::new("hw", "tcp://127.0.0.1:7003".parse().unwrap());
+    /// let hw = Supervised::new(spec).depends_on(["quotes", "orders"]);
+    /// assert_eq!(hw.start_when, Some(Rule::depends_on(["quotes", "orders"])));
+    /// ```
+    #[must_use]
+    pub fn depends_on<I>(self, names: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.start_when(Rule::depends_on(names))
+    }
+
+    /// Sets what happens when the start rule stops holding while the
+    /// connection runs (default [`OnDependencyDown::Stop`]).
+    ///
+    /// ```
+    /// # use linesman_connection::ConnectionSpec;
+    /// use linesman_supervisor::{OnDependencyDown, Supervised};
+    /// # let spec = ConnectionSpec::new("hw", "tcp://127.0.0.1:7003".parse().unwrap());
+    /// let hw = Supervised::new(spec).on_dependency_down(OnDependencyDown::Keep);
+    /// assert_eq!(hw.on_dependency_down, OnDependencyDown::Keep);
+    /// ```
+    #[must_use]
+    pub fn on_dependency_down(mut self, mode: OnDependencyDown) -> Self {
+        self.on_dependency_down = mode;
+        self
+    }
+}
+
+impl From<ConnectionSpec> for Supervised {
+    fn from(connection: ConnectionSpec) -> Self {
+        Self::new(connection)
+    }
+}
+
+/// A validated set of supervised connections, made by [`Spec::builder`].
+#[derive(Debug, Clone)]
+pub struct Spec {
+    connections: Vec<Supervised>,
+    graph: DependencyGraph,
+    shutdown_timeout: Duration,
+}
+
+impl Spec {
+    /// The default [`shutdown_timeout`](SpecBuilder::shutdown_timeout): 5 s.
+    pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+
+    /// An empty builder.
+    pub fn builder() -> SpecBuilder {
+        SpecBuilder::default()
+    }
+
+    /// The connections, in declaration order.
+    pub fn connections(&self) -> &[Supervised] {
+        &self.connections
+    }
+
+    /// The connection named `name`.
+    pub fn get(&self, name: &str) -> Option<&Supervised> {
+        self.connections.iter().find(|c| c.name() == name)
+    }
+
+    /// The validated dependency graph of the start rules.
+    pub fn graph(&self) -> &DependencyGraph {
+        &self.graph
+    }
+
+    /// How long each connection gets to stop gracefully.
+    pub fn shutdown_timeout(&self) -> Duration {
+        self.shutdown_timeout
+    }
+
+    pub(crate) fn into_parts(self) -> (Vec<Supervised>, DependencyGraph, Duration) {
+        (self.connections, self.graph, self.shutdown_timeout)
+    }
+}
+
+/// Builds a [`Spec`]; see [`Spec::builder`].
+#[derive(Debug, Clone)]
+pub struct SpecBuilder {
+    connections: Vec<Supervised>,
+    shutdown_timeout: Duration,
+}
+
+impl Default for SpecBuilder {
+    fn default() -> Self {
+        Self {
+            connections: Vec::new(),
+            shutdown_timeout: Spec::DEFAULT_SHUTDOWN_TIMEOUT,
+        }
+    }
+}
+
+impl SpecBuilder {
+    /// Adds a connection: a [`Supervised`], or a bare [`ConnectionSpec`]
+    /// with the default supervision settings. Declaration order breaks every
+    /// tie in start and shutdown order. Default: no connections.
+    #[must_use]
+    pub fn connection(mut self, connection: impl Into<Supervised>) -> Self {
+        self.connections.push(connection.into());
+        self
+    }
+
+    /// Sets how long each connection gets, at shutdown or when stopped, to
+    /// run its handler's `on_disconnect`, flush queued sends and run
+    /// `before_close`; a connection still running after it is dropped
+    /// (forced). Default 5 s.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use linesman_supervisor::Spec;
+    ///
+    /// assert_eq!(Spec::builder().build()?.shutdown_timeout(), Duration::from_secs(5));
+    /// let spec = Spec::builder().shutdown_timeout(Duration::from_millis(500)).build()?;
+    /// assert_eq!(spec.shutdown_timeout(), Duration::from_millis(500));
+    /// # Ok::<(), linesman_supervisor::SpecError>(())
+    /// ```
+    #[must_use]
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Validates: the shutdown timeout, every restart policy (the first
+    /// invalid one, in declaration order, is reported), then the start rules
+    /// (every problem of the graph at once).
+    pub fn build(self) -> Result<Spec, SpecError> {
+        if self.shutdown_timeout.is_zero() {
+            return Err(SpecError::ZeroShutdownTimeout);
+        }
+        for connection in &self.connections {
+            connection
+                .restart
+                .validate()
+                .map_err(|error| SpecError::Policy {
+                    connection: connection.name().to_owned(),
+                    error,
+                })?;
+        }
+        let graph = DependencyGraph::build(
+            self.connections
+                .iter()
+                .map(|c| (c.name(), c.start_when.as_ref())),
+        )?;
+        Ok(Spec {
+            connections: self.connections,
+            graph,
+            shutdown_timeout: self.shutdown_timeout,
+        })
+    }
+}

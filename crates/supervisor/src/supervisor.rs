@@ -1,0 +1,382 @@
+//! [`Supervisor`]: takes a [`Spec`], handlers and listeners, then runs one
+//! task per connection, the rule engine and the shutdown.
+//!
+//! [`Supervisor::run`] returns once nothing can run any more (every
+//! connection stopped or failed, or waiting on connections that will not
+//! come up) or a shutdown was asked for, after a graceful shutdown and
+//! [`Bus::close`], so every listener has received every event.
+
+use std::fmt;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use futures_util::FutureExt;
+use linesman_connection::{Connection, ConnectionHandle, Handler};
+use linesman_observer::{Bus, BusOptions, Listener, ListenerHandle, Publisher, Stopped};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::AbortOnDropHandle;
+use tracing::Instrument;
+
+use crate::control::{Command, Control, SupervisorHandle};
+use crate::error::SupervisorError;
+use crate::graph::DependencyGraph;
+use crate::restart::RestartPolicy;
+use crate::rng::seed_from;
+use crate::rule::{OnDependencyDown, Rule};
+use crate::rules::{Phase, anything_can_run, spawn_engine};
+use crate::shutdown::{Running, shut_down};
+use crate::slot::{HandlerSlot, Pending};
+use crate::spec::Spec;
+use crate::suggest::nearest;
+use crate::task::{Inbox, PhaseReport, Task};
+use crate::tracker::RestartTracker;
+
+type Registration = Box<dyn FnOnce(&Bus) -> ListenerHandle + Send>;
+
+/// Supervises the connections of a [`Spec`]: connects them when their start
+/// rules hold, restarts them by their policies, tells the [`Bus`] everything,
+/// and shuts them down in dependency order.
+///
+/// ```no_run
+/// use linesman_connection::{ConnectionSpec, Handler, HandlerError, Link};
+/// use linesman_ipc_codec::Frame;
+/// use linesman_supervisor::{Spec, Supervisor};
+///
+/// struct Quotes;
+///
+/// #[linesman_connection::async_trait]
+/// impl Handler for Quotes {
+///     async fn on_frame(&mut self, frame: Frame, _link: &Link) -> Result<(), HandlerError> {
+///         println!("quote of type {}", frame.ty);
+///         Ok(())
+///     }
+/// }
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let spec = Spec::builder()
+///     .connection(ConnectionSpec::new("quotes", "tcp://127.0.0.1:7001".parse()?))
+///     .build()?;
+/// let supervisor = Supervisor::new(spec)
+///     .handler("quotes", Quotes)?
+///     .listen(|event: &linesman_observer::Event| println!("{event}"));
+/// supervisor.run_until_signal().await?;
+/// # Ok(())
+/// # }
+/// ```
+pub struct Supervisor {
+    graph: DependencyGraph,
+    shutdown_timeout: std::time::Duration,
+    entries: Vec<Entry>,
+    bus: Bus,
+    control: Arc<Control>,
+    listeners: Vec<Registration>,
+}
+
+/// One connection before `run`.
+struct Entry {
+    connection: Connection,
+    publisher: Publisher,
+    pending: Pending,
+    has_handler: bool,
+    policy: RestartPolicy,
+    rule: Option<Rule>,
+    on_dependency_down: OnDependencyDown,
+    target: String,
+    commands: tokio::sync::mpsc::UnboundedReceiver<Command>,
+}
+
+impl fmt::Debug for Supervisor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Supervisor")
+            .field("connections", &self.control.names)
+            .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("listeners", &self.listeners.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Supervisor {
+    /// A supervisor of `spec` with a bus of default settings.
+    pub fn new(spec: Spec) -> Self {
+        Self::with_bus_options(spec, BusOptions::default())
+    }
+
+    /// A supervisor of `spec` whose bus has `options` (e.g. a larger
+    /// listener queue for many connections).
+    pub fn with_bus_options(spec: Spec, options: BusOptions) -> Self {
+        let bus = Bus::new(options);
+        let (connections, graph, shutdown_timeout) = spec.into_parts();
+        let names: Vec<Arc<str>> = connections.iter().map(|c| Arc::from(c.name())).collect();
+        let (control, receivers) = Control::new(names, bus.clone());
+        let entries = connections
+            .into_iter()
+            .zip(receivers)
+            .map(|(supervised, commands)| {
+                let spec = supervised.connection;
+                let target = spec.target.to_string();
+                let (slot, pending) = HandlerSlot::new();
+                let connection = Connection::new(spec, Box::new(slot), &bus);
+                let publisher = connection.publisher().clone();
+                Entry {
+                    connection,
+                    publisher,
+                    pending,
+                    has_handler: false,
+                    policy: supervised.restart,
+                    rule: supervised.start_when,
+                    on_dependency_down: supervised.on_dependency_down,
+                    target,
+                    commands,
+                }
+            })
+            .collect();
+        Self {
+            graph,
+            shutdown_timeout,
+            entries,
+            bus,
+            control,
+            listeners: Vec::new(),
+        }
+    }
+
+    /// Sets the handler of connection `name`: it gets `on_connect`,
+    /// `on_frame` and `on_disconnect`, and lives across restarts. A
+    /// connection without a handler only counts what arrives.
+    ///
+    /// # Errors
+    ///
+    /// [`SupervisorError::UnknownConnection`] if the spec has no connection
+    /// `name`, [`SupervisorError::DuplicateHandler`] if it has a handler already.
+    pub fn handler(mut self, name: &str, handler: impl Handler) -> Result<Self, SupervisorError> {
+        let Some(entry) = self
+            .entries
+            .iter_mut()
+            .find(|e| e.connection.name() == name)
+        else {
+            return Err(SupervisorError::UnknownConnection {
+                name: name.to_owned(),
+                suggestion: nearest(name, self.control.names.iter().map(|n| &**n))
+                    .map(str::to_owned),
+            });
+        };
+        if entry.has_handler {
+            return Err(SupervisorError::DuplicateHandler {
+                name: name.to_owned(),
+            });
+        }
+        entry.has_handler = true;
+        let mut pending = entry
+            .pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *pending = Some(Box::new(handler));
+        drop(pending);
+        Ok(self)
+    }
+
+    /// Registers `listener` on the bus when [`run`](Self::run) starts, so it
+    /// hears every event of every connection it is interested in (see
+    /// [`Listener::interest`]). It stays registered until the bus closes at
+    /// the end of `run`, after it has been given every event.
+    #[must_use]
+    pub fn listen(mut self, listener: impl Listener) -> Self {
+        self.listeners
+            .push(Box::new(move |bus: &Bus| bus.listen(listener)));
+        self
+    }
+
+    /// The bus, owned by the supervisor: subscribe to it, or register
+    /// listeners whose handle you keep.
+    pub fn bus(&self) -> &Bus {
+        &self.bus
+    }
+
+    /// The stable handle of connection `name` (send, request, state,
+    /// counters), valid across restarts; `None` for an unknown name.
+    pub fn handle(&self, name: &str) -> Option<ConnectionHandle> {
+        self.entries
+            .iter()
+            .find(|e| e.connection.name() == name)
+            .map(|e| e.connection.handle())
+    }
+
+    /// A handle to control the connections at runtime and to shut down,
+    /// usable from any task, before and during [`run`](Self::run).
+    pub fn control(&self) -> SupervisorHandle {
+        SupervisorHandle::new(Arc::clone(&self.control))
+    }
+
+    /// Runs every connection until nothing can run any more or a shutdown is
+    /// asked for through [`SupervisorHandle::shutdown`], then shuts down
+    /// (dependents first, each within the spec's shutdown timeout) and
+    /// closes the bus once every listener has had every event.
+    pub async fn run(self) {
+        let Supervisor {
+            graph,
+            shutdown_timeout,
+            entries,
+            bus,
+            control,
+            listeners,
+        } = self;
+        let listeners: Vec<ListenerHandle> = listeners.into_iter().map(|f| f(&bus)).collect();
+        let count = entries.len();
+        let (phases, mut phases_rx) = watch::channel(vec![Phase::Active; count]);
+        let phases = Arc::new(phases);
+        let (signals, rule_receivers): (Vec<_>, Vec<_>) =
+            (0..count).map(|_| watch::channel(0u64)).unzip();
+        let engine = spawn_engine(&bus, &graph, signals);
+        let rules: Vec<Option<Rule>> = entries.iter().map(|e| e.rule.clone()).collect();
+
+        let mut running = Vec::with_capacity(count);
+        for (index, (entry, rules_rx)) in entries.into_iter().zip(rule_receivers).enumerate() {
+            let name: Arc<str> = Arc::from(entry.connection.name());
+            let shutdown = CancellationToken::new();
+            let handle = entry.connection.handle();
+            let span = tracing::info_span!(
+                "connection",
+                name = %name,
+                endpoint = %entry.target,
+                attempt = tracing::field::Empty,
+            );
+            let report = PhaseReport {
+                phases: Arc::clone(&phases),
+                index,
+            };
+            let tracker = match RestartTracker::new(entry.policy, seed_from(&name)) {
+                Ok(tracker) => tracker,
+                // The spec validated every policy; a connection whose policy
+                // is refused anyway stays stopped rather than panicking.
+                Err(error) => {
+                    let _ = entry.publisher.publish(Stopped {
+                        reason: error.to_string(),
+                    });
+                    report.set(Phase::Terminal);
+                    running.push(Running {
+                        name,
+                        join: None,
+                        shutdown,
+                        publisher: entry.publisher,
+                        handle,
+                    });
+                    continue;
+                }
+            };
+            let task = Task {
+                conn: entry.connection,
+                publisher: entry.publisher.clone(),
+                bus: bus.clone(),
+                rule: entry.rule,
+                on_dependency_down: entry.on_dependency_down,
+                tracker,
+                inbox: Inbox {
+                    commands: entry.commands,
+                    rules: rules_rx,
+                    shutdown: shutdown.clone(),
+                },
+                timeout: shutdown_timeout,
+                report: report.clone(),
+                span: span.clone(),
+            };
+            let join =
+                tokio::spawn(guarded(task, entry.publisher.clone(), report).instrument(span));
+            running.push(Running {
+                name,
+                join: Some(join),
+                shutdown,
+                publisher: entry.publisher,
+                handle,
+            });
+        }
+
+        loop {
+            if !anything_can_run(&graph, &rules, &phases_rx.borrow_and_update()) {
+                tracing::info!("no connection can run any more");
+                break;
+            }
+            tokio::select! {
+                changed = phases_rx.changed() => if changed.is_err() { break },
+                () = control.graceful.cancelled() => break,
+            }
+        }
+        shut_down(
+            &graph,
+            &mut running,
+            shutdown_timeout,
+            &control.forced,
+            &bus,
+        )
+        .await;
+        drop(engine);
+        bus.close().await;
+        drop(listeners);
+    }
+
+    /// [`run`](Self::run), with `SIGINT` and `SIGTERM` starting a graceful
+    /// shutdown and a second one forcing it. The signal watcher ends with
+    /// `run`, so it never keeps the runtime alive.
+    ///
+    /// # Errors
+    ///
+    /// [`SupervisorError::Signal`] if a signal handler cannot be installed
+    /// (nothing has been started then).
+    pub async fn run_until_signal(self) -> Result<(), SupervisorError> {
+        let mut interrupt =
+            signal(SignalKind::interrupt()).map_err(|source| SupervisorError::Signal {
+                signal: "SIGINT",
+                source,
+            })?;
+        let mut terminate =
+            signal(SignalKind::terminate()).map_err(|source| SupervisorError::Signal {
+                signal: "SIGTERM",
+                source,
+            })?;
+        let control = self.control();
+        let watcher = AbortOnDropHandle::new(tokio::spawn(async move {
+            let mut received = 0u32;
+            loop {
+                let name = tokio::select! {
+                    Some(()) = interrupt.recv() => "SIGINT",
+                    Some(()) = terminate.recv() => "SIGTERM",
+                    else => return,
+                };
+                received += 1;
+                if received == 1 {
+                    tracing::info!(
+                        signal = name,
+                        "shutting down gracefully; send it again to force"
+                    );
+                    control.shutdown();
+                } else {
+                    tracing::warn!(signal = name, "forcing the shutdown");
+                    control.shutdown_now();
+                    return;
+                }
+            }
+        }));
+        self.run().await;
+        drop(watcher);
+        Ok(())
+    }
+}
+
+/// Runs a task; if it panics (a bug: handler panics are caught by the
+/// connection), says `Stopped` for its connection instead of leaving it
+/// looking alive. Either way reports it terminal.
+async fn guarded(task: Task, publisher: Publisher, report: PhaseReport) {
+    if let Err(panic) = AssertUnwindSafe(task.run()).catch_unwind().await {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        tracing::error!(panic = %message, "connection task panicked");
+        let _ = publisher.publish(Stopped {
+            reason: format!("supervisor task panicked: {message}"),
+        });
+    }
+    report.set(Phase::Terminal);
+}

@@ -1,0 +1,403 @@
+//! One connection's task: the supervisor's state machine for it, with every
+//! transition in the one `match` of [`Task::run`].
+//!
+//! ```text
+//!            ┌────────── rule does not hold ──────────┐
+//!            v                                        │
+//! Ready ─> Waiting ── rule holds ──> Connecting ──────┤ (session ends)
+//!   ^                                   │             v
+//!   │                                   │     tracker decides:
+//!   └──────── delay over ─── Backoff <──┴── Restart │ GiveUp ─> Failed
+//!                                                   └ Stop ───> Stopped
+//! ```
+//!
+//! Commands (`start`, `stop`, `restart`), start-rule changes and the
+//! shutdown token reach the task through its [`Inbox`]. The session runs in
+//! [`Task::session`], which keeps listening to the inbox while the
+//! connection is connected, and stops the session gracefully (bounded by the
+//! shutdown timeout) when asked, when the rule stops holding under
+//! `on_dependency_down: stop`, or to reconnect under `restart`.
+//!
+//! Attempt numbers: the first connect is attempt 1; restart number `n`
+//! decided by the [`RestartTracker`] is connect attempt `n + 1`, and the
+//! `Backoff` event before it names that attempt (the attempt that will be
+//! made), so `Backoff.attempt` and the following `Connecting.attempt` agree.
+
+use std::future::pending;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use linesman_connection::{Connection, Reason, SessionOutcome};
+use linesman_observer::{
+    Backoff, Bus, GaveUp, Publisher, Started, Stopped, Stopping, Waiting, What,
+};
+use tokio::sync::{mpsc, watch};
+use tokio::time::{Instant, sleep_until};
+use tokio_util::sync::CancellationToken;
+use tracing::Span;
+
+use crate::control::Command;
+use crate::rule::{OnDependencyDown, Rule};
+use crate::rules::{Phase, holds, waiting_on};
+use crate::tracker::{Decision, RestartTracker, SessionEnd};
+
+/// Where the task is. Every transition is made in [`Task::run`].
+#[derive(Debug)]
+enum State {
+    /// Decide: shut down, connect, or wait for the start rule.
+    Ready { attempt: u32 },
+    /// The start rule does not hold; `on` was published.
+    Waiting { attempt: u32, on: Vec<String> },
+    /// A session runs (connect, handshake, frames, end).
+    Connecting { attempt: u32 },
+    /// Waiting for the restart delay to end at `at`.
+    Backoff { attempt: u32, at: Instant },
+    /// Stopped (asked, or the policy does not restart); only a command revives it.
+    Stopped,
+    /// Gave up; only a command revives it.
+    Failed,
+    /// Shut down: the task ends.
+    Done,
+}
+
+impl State {
+    fn phase(&self) -> Phase {
+        match self {
+            State::Ready { .. } | State::Connecting { .. } | State::Backoff { .. } => Phase::Active,
+            State::Waiting { .. } => Phase::Waiting,
+            State::Stopped | State::Failed | State::Done => Phase::Terminal,
+        }
+    }
+}
+
+/// Why the supervisor ended a session that was running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Intent {
+    Shutdown,
+    Stop,
+    Restart,
+    DependencyDown,
+    Reconnect,
+}
+
+/// What can wake a task that is not waiting on a timer only.
+#[derive(Debug)]
+enum Signal {
+    Shutdown,
+    Command(Command),
+    Rules,
+}
+
+/// The task's inputs.
+#[derive(Debug)]
+pub(crate) struct Inbox {
+    pub(crate) commands: mpsc::UnboundedReceiver<Command>,
+    pub(crate) rules: watch::Receiver<u64>,
+    pub(crate) shutdown: CancellationToken,
+}
+
+impl Inbox {
+    /// The next signal, the shutdown first. Cancel-safe. A closed channel
+    /// is skipped, never reported again and again.
+    async fn next(&mut self) -> Signal {
+        tokio::select! {
+            biased;
+            () = self.shutdown.cancelled() => Signal::Shutdown,
+            Some(command) = self.commands.recv() => Signal::Command(command),
+            Ok(()) = self.rules.changed() => Signal::Rules,
+        }
+    }
+}
+
+/// Where the task reports its [`Phase`] for "can anything still run".
+#[derive(Debug, Clone)]
+pub(crate) struct PhaseReport {
+    pub(crate) phases: Arc<watch::Sender<Vec<Phase>>>,
+    pub(crate) index: usize,
+}
+
+impl PhaseReport {
+    pub(crate) fn set(&self, phase: Phase) {
+        self.phases.send_if_modified(|phases| {
+            let changed = phases[self.index] != phase;
+            phases[self.index] = phase;
+            changed
+        });
+    }
+}
+
+/// Everything one connection's task owns.
+#[derive(Debug)]
+pub(crate) struct Task {
+    pub(crate) conn: Connection,
+    pub(crate) publisher: Publisher,
+    pub(crate) bus: Bus,
+    pub(crate) rule: Option<Rule>,
+    pub(crate) on_dependency_down: OnDependencyDown,
+    pub(crate) tracker: RestartTracker,
+    pub(crate) inbox: Inbox,
+    pub(crate) timeout: Duration,
+    pub(crate) report: PhaseReport,
+    pub(crate) span: Span,
+}
+
+impl Task {
+    /// Runs the connection until the shutdown ends it.
+    pub(crate) async fn run(mut self) {
+        publish(&self.publisher, Started {});
+        let mut state = State::Ready { attempt: 1 };
+        loop {
+            self.report.set(state.phase());
+            state = match state {
+                State::Ready { attempt } => self.ready(attempt),
+                State::Waiting { attempt, on } => self.waiting(attempt, on).await,
+                State::Connecting { attempt } => self.session(attempt).await,
+                State::Backoff { attempt, at } => self.backoff(attempt, at).await,
+                State::Stopped => self.stopped().await,
+                State::Failed => self.failed().await,
+                State::Done => break,
+            };
+        }
+        self.conn.handle().close();
+    }
+
+    fn ready(&mut self, attempt: u32) -> State {
+        if self.inbox.shutdown.is_cancelled() {
+            return self.shut_down("shutdown");
+        }
+        if holds(&self.bus, self.rule.as_ref()) {
+            return State::Connecting { attempt };
+        }
+        let on = waiting_on(&self.bus, self.rule.as_ref());
+        tracing::info!(waiting_on = ?on, "start rule does not hold");
+        publish(&self.publisher, Waiting { on: on.clone() });
+        State::Waiting { attempt, on }
+    }
+
+    async fn waiting(&mut self, attempt: u32, on: Vec<String>) -> State {
+        match self.inbox.next().await {
+            Signal::Shutdown => self.shut_down("shutdown"),
+            Signal::Command(Command::Stop) => self.stop_requested(),
+            Signal::Command(Command::Restart) => {
+                self.tracker.reset();
+                State::Ready { attempt: 1 }
+            }
+            Signal::Command(Command::Start) => State::Waiting { attempt, on },
+            Signal::Rules if holds(&self.bus, self.rule.as_ref()) => State::Connecting { attempt },
+            Signal::Rules => {
+                let now_on = waiting_on(&self.bus, self.rule.as_ref());
+                if now_on != on {
+                    publish(&self.publisher, Waiting { on: now_on.clone() });
+                }
+                State::Waiting {
+                    attempt,
+                    on: now_on,
+                }
+            }
+        }
+    }
+
+    async fn backoff(&mut self, attempt: u32, at: Instant) -> State {
+        tokio::select! {
+            () = sleep_until(at) => State::Ready { attempt },
+            signal = self.inbox.next() => match signal {
+                Signal::Shutdown => self.shut_down("shutdown"),
+                Signal::Command(Command::Stop) => self.stop_requested(),
+                Signal::Command(Command::Restart) => {
+                    self.tracker.reset();
+                    State::Ready { attempt: 1 }
+                }
+                Signal::Command(Command::Start) | Signal::Rules => State::Backoff { attempt, at },
+            },
+        }
+    }
+
+    async fn stopped(&mut self) -> State {
+        match self.inbox.next().await {
+            Signal::Shutdown => State::Done,
+            Signal::Command(Command::Start | Command::Restart) => self.started_again(),
+            Signal::Command(Command::Stop) | Signal::Rules => State::Stopped,
+        }
+    }
+
+    async fn failed(&mut self) -> State {
+        match self.inbox.next().await {
+            // A failed connection stays failed through the shutdown, so the
+            // final registry still says why.
+            Signal::Shutdown => State::Done,
+            Signal::Command(Command::Start | Command::Restart) => self.started_again(),
+            Signal::Command(Command::Stop) => self.stop_requested(),
+            Signal::Rules => State::Failed,
+        }
+    }
+
+    fn started_again(&mut self) -> State {
+        self.tracker.reset();
+        publish(&self.publisher, Started {});
+        State::Ready { attempt: 1 }
+    }
+
+    fn stop_requested(&mut self) -> State {
+        publish(
+            &self.publisher,
+            Stopped {
+                reason: "stopped by request".into(),
+            },
+        );
+        State::Stopped
+    }
+
+    fn shut_down(&mut self, reason: &str) -> State {
+        publish(&self.publisher, Stopping {});
+        publish(
+            &self.publisher,
+            Stopped {
+                reason: reason.into(),
+            },
+        );
+        State::Done
+    }
+
+    /// Runs one session while listening to the inbox; see the module docs.
+    async fn session(&mut self, attempt: u32) -> State {
+        self.span.record("attempt", attempt);
+        let stop = CancellationToken::new();
+        // Half of the budget for flushing queued sends; the rest is left to
+        // `on_disconnect` and closing.
+        let drain = self.timeout / 2;
+        let mut intent: Option<Intent> = None;
+        let mut deadline: Option<Instant> = None;
+        let mut reconnect_when_back = false;
+        let outcome = {
+            let session = self.conn.run_session(attempt, &stop, drain);
+            tokio::pin!(session);
+            loop {
+                tokio::select! {
+                    outcome = &mut session => break Some(outcome),
+                    () = sleep_until_some(deadline) => break None,
+                    signal = self.inbox.next(), if intent.is_none() => {
+                        let wanted = match signal {
+                            Signal::Shutdown => Some(Intent::Shutdown),
+                            Signal::Command(Command::Stop) => Some(Intent::Stop),
+                            Signal::Command(Command::Restart) => Some(Intent::Restart),
+                            Signal::Command(Command::Start) => None,
+                            Signal::Rules => {
+                                let up = holds(&self.bus, self.rule.as_ref());
+                                match (up, self.on_dependency_down) {
+                                    (true, _) if reconnect_when_back => Some(Intent::Reconnect),
+                                    (true, _) | (false, OnDependencyDown::Keep) => None,
+                                    (false, OnDependencyDown::Stop) => Some(Intent::DependencyDown),
+                                    (false, OnDependencyDown::Restart) => {
+                                        reconnect_when_back = true;
+                                        None
+                                    }
+                                }
+                            }
+                        };
+                        if let Some(wanted) = wanted {
+                            tracing::info!(?wanted, "ending the session");
+                            if matches!(wanted, Intent::Shutdown | Intent::Stop) {
+                                publish(&self.publisher, Stopping {});
+                            }
+                            stop.cancel();
+                            deadline = Some(Instant::now() + self.timeout);
+                            intent = Some(wanted);
+                        }
+                    }
+                }
+            }
+        };
+        if outcome.is_none() {
+            tracing::warn!(timeout = ?self.timeout, "the session did not end in time; dropped it");
+        }
+        match (intent, outcome) {
+            (Some(Intent::Shutdown), Some(_)) => self.after_stop("shutdown", State::Done),
+            (Some(Intent::Shutdown), None) => {
+                let reason = format!("shutdown (forced after {:?})", self.timeout);
+                self.after_stop(&reason, State::Done)
+            }
+            (Some(Intent::Stop), _) => self.after_stop("stopped by request", State::Stopped),
+            (Some(Intent::Restart), _) => {
+                self.tracker.reset();
+                State::Ready { attempt: 1 }
+            }
+            (Some(Intent::DependencyDown | Intent::Reconnect), _) => State::Ready { attempt: 1 },
+            (None, Some(outcome)) => self.after_session(outcome),
+            // The deadline is only set together with an intent.
+            (None, None) => State::Ready { attempt },
+        }
+    }
+
+    fn after_stop(&mut self, reason: &str, next: State) -> State {
+        publish(
+            &self.publisher,
+            Stopped {
+                reason: reason.into(),
+            },
+        );
+        next
+    }
+
+    /// A session ended by itself: let the restart policy decide.
+    fn after_session(&mut self, outcome: SessionOutcome) -> State {
+        let now = Instant::now();
+        if matches!(outcome.reason, Reason::Stopped) {
+            // Ended from elsewhere (the handle was closed): not the policy's business.
+            return self.after_stop(&outcome.reason.to_string(), State::Stopped);
+        }
+        if outcome.was_up {
+            self.tracker
+                .session_started(now.checked_sub(outcome.uptime).unwrap_or(now));
+        }
+        let end = if outcome.reason.is_failure() {
+            SessionEnd::Failure
+        } else {
+            SessionEnd::Clean
+        };
+        match self.tracker.session_ended(end, now) {
+            Decision::Restart { attempt, delay, at } => {
+                let next = attempt.saturating_add(1);
+                let wall = SystemTime::now();
+                let until = wall.checked_add(delay).unwrap_or(wall);
+                tracing::info!(reason = %outcome.reason, ?delay, next_attempt = next, "restarting after a delay");
+                publish(
+                    &self.publisher,
+                    Backoff {
+                        attempt: next,
+                        delay,
+                        until,
+                    },
+                );
+                State::Backoff { attempt: next, at }
+            }
+            Decision::GiveUp { restarts, window } => {
+                tracing::warn!(reason = %outcome.reason, restarts, ?window, "restart intensity exceeded; giving up");
+                publish(&self.publisher, GaveUp { restarts, window });
+                State::Failed
+            }
+            Decision::Stop => {
+                let reason = format!(
+                    "restart policy {} does not restart after: {}",
+                    self.tracker.policy().mode,
+                    outcome.reason
+                );
+                self.after_stop(&reason, State::Stopped)
+            }
+        }
+    }
+}
+
+/// Publishes one of the supervisor's own events. The bus refuses only after
+/// it is closed, which happens once every task has ended.
+fn publish(publisher: &Publisher, what: impl Into<What>) {
+    if let Err(error) = publisher.publish(what) {
+        tracing::debug!(%error, "event not published");
+    }
+}
+
+async fn sleep_until_some(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => sleep_until(at).await,
+        None => pending().await,
+    }
+}

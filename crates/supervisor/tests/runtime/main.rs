@@ -1,0 +1,16 @@
+//! The supervisor's runtime against real sockets: restarts, backoff and
+//! intensity, start rules and `on_dependency_down`, runtime control,
+//! isolation of a panicking handler, shutdown order and `run` returning.
+//!
+//! Sockets run on real time with small backoffs (10 ms, no jitter); the
+//! tests assert orders and counts of events and peer connections, never how
+//! long anything took. Every wait is bounded by [`common::LIMIT`] so that a
+//! broken supervisor fails the test instead of hanging it.
+
+mod common;
+mod control;
+mod isolation;
+mod restart;
+mod rules;
+mod shutdown;
+mod spec;

@@ -1,0 +1,159 @@
+//! Restarts: after the peer closes, resets or refuses; backoff growth as
+//! published; restart intensity giving up.
+
+use std::time::Duration;
+
+use linesman_observer::{Backoff, ConnState, EventType, GaveUp};
+use linesman_supervisor::{Backoff as BackoffPolicy, Intensity, RestartPolicy, Spec};
+use linesman_testkit::Behavior;
+
+use crate::common::{Running, accepted_exactly, conn, fast, peer, refusing, wait_peer};
+
+#[tokio::test]
+async fn restarts_after_the_peer_closes() {
+    let feed = peer(Behavior::flap(Duration::from_millis(30))).await;
+    let spec = Spec::builder()
+        .connection(conn("feed", feed.endpoint()))
+        .build()
+        .expect("valid spec");
+    let mut run = Running::spec(spec);
+    run.log.wait_nth("feed", EventType::Connected, 3).await;
+    let log = run.stop().await;
+
+    assert!(feed.stats().accepted >= 3, "{:?}", feed.stats());
+    let types = log.types("feed");
+    // Each orderly close is followed by a backoff and a new attempt.
+    let first_down = types
+        .iter()
+        .position(|t| *t == EventType::Disconnected)
+        .expect("a disconnect");
+    assert_eq!(
+        &types[first_down..first_down + 4],
+        [
+            EventType::Disconnected,
+            EventType::Backoff,
+            EventType::Connecting,
+            EventType::Connected
+        ],
+        "{}",
+        log.render()
+    );
+    assert_eq!(types[0], EventType::Started);
+}
+
+#[tokio::test]
+async fn restarts_after_resets() {
+    let feed = peer(Behavior::Reset).await;
+    let spec = Spec::builder()
+        .connection(conn("feed", feed.endpoint()))
+        .build()
+        .expect("valid spec");
+    let mut run = Running::spec(spec);
+    // A reset comes right after the accept: whether the client sees it as
+    // a failed session or as a connect that broke, it must try again.
+    wait_peer(&feed, "three accepted connections", |s| s.accepted >= 3).await;
+    run.log.wait_nth("feed", EventType::Backoff, 3).await;
+    let log = run.stop().await;
+    let backoffs: Vec<u32> = log
+        .of("feed")
+        .iter()
+        .filter_map(|e| e.payload::<Backoff>().map(|b| b.attempt))
+        .collect();
+    assert_eq!(&backoffs[..3], [2, 3, 4], "{}", log.render());
+}
+
+#[tokio::test]
+async fn refused_then_accepted() {
+    let late = peer(Behavior::refuse(Duration::from_millis(300))).await;
+    let spec = Spec::builder()
+        .connection(conn("late", late.endpoint()))
+        .build()
+        .expect("valid spec");
+    let mut run = Running::spec(spec);
+    let up = run.log.wait_nth("late", EventType::Connected, 1).await;
+    let log = run.stop().await;
+
+    let before_up: Vec<EventType> = log.events[..up]
+        .iter()
+        .filter(|e| &*e.conn == "late")
+        .map(|e| e.event_type())
+        .collect();
+    let failures = before_up
+        .iter()
+        .filter(|t| **t == EventType::ConnectFailed)
+        .count();
+    assert!(failures >= 1, "{}", log.render());
+    // Every failure is followed by a backoff, then a new attempt.
+    let backoffs = before_up
+        .iter()
+        .filter(|t| **t == EventType::Backoff)
+        .count();
+    assert_eq!(backoffs, failures, "{}", log.render());
+    accepted_exactly(&late, 1).await;
+}
+
+#[tokio::test]
+async fn backoff_grows_as_the_policy_says_then_gives_up() {
+    let closed = refusing().await;
+    let policy = RestartPolicy::default()
+        .backoff(
+            BackoffPolicy::default()
+                .initial(Duration::from_millis(5))
+                .multiplier(2.0)
+                .max(Duration::from_millis(40))
+                .jitter(0.0),
+        )
+        .intensity(Intensity::default().max_restarts(6));
+    let spec = Spec::builder()
+        .connection(conn("dead", closed.endpoint()).restart(policy))
+        .build()
+        .expect("valid spec");
+    let mut run = Running::spec(spec);
+    run.log.wait_nth("dead", EventType::GaveUp, 1).await;
+    assert!(
+        matches!(run.state("dead"), ConnState::Failed { restarts: 6, .. }),
+        "{:?}",
+        run.state("dead")
+    );
+    let log = run.stop().await;
+
+    let backoffs: Vec<(u32, u64)> = log
+        .of("dead")
+        .iter()
+        .filter_map(|e| e.payload::<Backoff>())
+        .map(|b| (b.attempt, b.delay.as_millis() as u64))
+        .collect();
+    assert_eq!(
+        backoffs,
+        [(2, 5), (3, 10), (4, 20), (5, 40), (6, 40), (7, 40)],
+        "{}",
+        log.render()
+    );
+    assert_eq!(log.count("dead", EventType::ConnectFailed), 7);
+    let gave_up = log
+        .of("dead")
+        .iter()
+        .find_map(|e| e.payload::<GaveUp>().cloned())
+        .expect("gave up");
+    assert_eq!(gave_up.restarts, 6);
+    // Failed stays failed through the shutdown: no Stopped after GaveUp.
+    assert_eq!(log.types("dead").last(), Some(&EventType::GaveUp));
+}
+
+#[tokio::test]
+async fn intensity_of_two_gives_up_after_three_attempts() {
+    let closed = refusing().await;
+    let policy = fast().intensity(Intensity::default().max_restarts(2));
+    let spec = Spec::builder()
+        .connection(conn("dead", closed.endpoint()).restart(policy))
+        .build()
+        .expect("valid spec");
+    let mut run = Running::spec(spec);
+    run.log.wait_nth("dead", EventType::GaveUp, 1).await;
+    assert_eq!(run.state("dead").name(), "failed");
+    let log = run.stop().await;
+    assert_eq!(log.count("dead", EventType::Connecting), 3);
+    assert_eq!(log.count("dead", EventType::ConnectFailed), 3);
+    assert_eq!(log.count("dead", EventType::Backoff), 2);
+    assert_eq!(closed.stats().accepted, 0);
+}

@@ -1,0 +1,142 @@
+//! Shutdown: dependents stop before their dependencies, `before_close`
+//! runs while the socket is still open, and `run` returns by itself once
+//! nothing can run any more.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use linesman_connection::ConnectionSpec;
+use linesman_observer::{ConnState, EventType, Stopped};
+use linesman_stream::SocketHooks;
+use linesman_supervisor::{RestartMode, Spec, Supervised};
+use linesman_testkit::Behavior;
+
+use crate::common::{LIMIT, Running, accepted_exactly, conn, fast, peer, wait_peer};
+
+#[tokio::test]
+async fn dependents_stop_first_and_before_close_sees_an_open_socket() {
+    let closes: Arc<Mutex<Vec<(String, bool)>>> = Arc::default();
+    let with_hook = |name: &str, endpoint| {
+        let closes = Arc::clone(&closes);
+        let label = name.to_owned();
+        let hooks = SocketHooks::default().before_close(move |sock| {
+            let open = sock.local_addr().is_ok();
+            closes
+                .lock()
+                .expect("not poisoned")
+                .push((label.clone(), open));
+        });
+        Supervised::new(ConnectionSpec::new(name, endpoint).hooks(hooks)).restart(fast())
+    };
+    let base = peer(Behavior::Echo).await;
+    let middle = peer(Behavior::Echo).await;
+    let top = peer(Behavior::Echo).await;
+    let spec = Spec::builder()
+        // Declared out of order on purpose: the order comes from the graph.
+        .connection(with_hook("top", top.endpoint()).depends_on(["middle"]))
+        .connection(with_hook("base", base.endpoint()))
+        .connection(with_hook("middle", middle.endpoint()).depends_on(["base"]))
+        .build()
+        .expect("valid spec");
+    let mut run = Running::spec(spec);
+    run.log.wait_nth("top", EventType::Connected, 1).await;
+    let log = run.stop().await;
+
+    let stopped = |name| log.seq_of(name, EventType::Stopped);
+    assert!(stopped("top") < stopped("middle"), "{}", log.render());
+    assert!(stopped("middle") < stopped("base"), "{}", log.render());
+    // Each waited for its dependents to be stopped before it began.
+    assert!(stopped("top") < log.seq_of("middle", EventType::Stopping));
+    assert!(stopped("middle") < log.seq_of("base", EventType::Stopping));
+    for name in ["top", "middle", "base"] {
+        let tail: Vec<EventType> = log.types(name).into_iter().rev().take(3).rev().collect();
+        assert_eq!(
+            tail,
+            [
+                EventType::Stopping,
+                EventType::Disconnected,
+                EventType::Stopped
+            ],
+            "{name}:\n{}",
+            log.render()
+        );
+    }
+    let mut closes = closes.lock().expect("not poisoned").clone();
+    closes.sort();
+    assert_eq!(
+        closes,
+        [
+            ("base".to_owned(), true),
+            ("middle".to_owned(), true),
+            ("top".to_owned(), true)
+        ]
+    );
+    for p in [&base, &middle, &top] {
+        wait_peer(p, "every connection closed", |s| s.open == 0).await;
+    }
+}
+
+#[tokio::test]
+async fn run_returns_once_every_connection_has_stopped() {
+    let never = fast().mode(RestartMode::Never);
+    let a = peer(Behavior::flap(Duration::from_millis(20))).await;
+    let b = peer(Behavior::flap(Duration::from_millis(20))).await;
+    let spec = Spec::builder()
+        .connection(conn("a", a.endpoint()).restart(never))
+        .connection(conn("b", b.endpoint()).restart(never))
+        .build()
+        .expect("valid spec");
+    let mut run = Running::spec(spec);
+    tokio::time::timeout(LIMIT, &mut run.task)
+        .await
+        .expect("run returns by itself")
+        .expect("run does not panic");
+    run.log.drain().await;
+    for name in ["a", "b"] {
+        let ConnState::Stopped { reason } = run.state(name) else {
+            panic!("{name} is {:?}", run.state(name));
+        };
+        assert!(reason.contains("never"), "{reason}");
+        assert_eq!(
+            run.log.types(name),
+            [
+                EventType::Started,
+                EventType::Connecting,
+                EventType::Connected,
+                EventType::Disconnected,
+                EventType::Stopped
+            ],
+            "{}",
+            run.log.render()
+        );
+    }
+    accepted_exactly(&a, 1).await;
+    accepted_exactly(&b, 1).await;
+}
+
+#[tokio::test]
+async fn run_returns_when_the_rest_waits_on_a_failed_dependency() {
+    let closed = crate::common::refusing().await;
+    let waiting = peer(Behavior::Echo).await;
+    let give_up = fast().intensity(linesman_supervisor::Intensity::default().max_restarts(1));
+    let spec = Spec::builder()
+        .connection(conn("dead", closed.endpoint()).restart(give_up))
+        .connection(conn("dependent", waiting.endpoint()).depends_on(["dead"]))
+        .build()
+        .expect("valid spec");
+    let mut run = Running::spec(spec);
+    tokio::time::timeout(LIMIT, &mut run.task)
+        .await
+        .expect("run returns by itself")
+        .expect("run does not panic");
+    run.log.drain().await;
+    assert_eq!(run.state("dead").name(), "failed");
+    let stopped = run
+        .log
+        .of("dependent")
+        .iter()
+        .find_map(|e| e.payload::<Stopped>().cloned())
+        .expect("the waiting dependent was stopped");
+    assert_eq!(stopped.reason, "shutdown");
+    assert_eq!(waiting.stats().accepted, 0);
+}
