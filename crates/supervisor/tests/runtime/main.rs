@@ -13,4 +13,6 @@ mod isolation;
 mod restart;
 mod rules;
 mod shutdown;
+mod signal;
 mod spec;
+mod timing;

@@ -140,3 +140,73 @@ async fn run_returns_when_the_rest_waits_on_a_failed_dependency() {
     assert_eq!(stopped.reason, "shutdown");
     assert_eq!(waiting.stats().accepted, 0);
 }
+
+/// A handler whose `on_disconnect` never returns.
+pub(crate) struct Hangs;
+
+#[linesman_connection::async_trait]
+impl linesman_connection::Handler for Hangs {
+    async fn on_frame(
+        &mut self,
+        _frame: linesman_ipc_codec::Frame,
+        _link: &linesman_connection::Link,
+    ) -> Result<(), linesman_connection::HandlerError> {
+        Ok(())
+    }
+
+    async fn on_disconnect(&mut self, _reason: &linesman_connection::Reason) {
+        std::future::pending::<()>().await;
+    }
+}
+
+#[tokio::test]
+async fn a_session_that_does_not_stop_in_time_is_dropped() {
+    let echo = peer(Behavior::Echo).await;
+    let spec = Spec::builder()
+        .connection(conn("stuck", echo.endpoint()))
+        .shutdown_timeout(Duration::from_millis(100))
+        .build()
+        .expect("valid spec");
+    let supervisor = linesman_supervisor::Supervisor::new(spec)
+        .handler("stuck", Hangs)
+        .expect("declared");
+    let mut run = Running::start(supervisor);
+    run.log.wait_nth("stuck", EventType::Connected, 1).await;
+    let log = run.stop().await;
+    let stopped = log
+        .of("stuck")
+        .iter()
+        .find_map(|e| e.payload::<Stopped>().cloned())
+        .expect("stopped");
+    assert_eq!(stopped.reason, "shutdown (forced after 100ms)");
+    // Dropping the session still closed the socket.
+    wait_peer(&echo, "the connection closed", |s| s.open == 0).await;
+}
+
+#[tokio::test]
+async fn shutdown_now_does_not_wait_for_the_timeout() {
+    let echo = peer(Behavior::Echo).await;
+    let spec = Spec::builder()
+        .connection(conn("stuck", echo.endpoint()))
+        // Far beyond LIMIT: only forcing can end this run in time.
+        .shutdown_timeout(Duration::from_secs(3600))
+        .build()
+        .expect("valid spec");
+    let supervisor = linesman_supervisor::Supervisor::new(spec)
+        .handler("stuck", Hangs)
+        .expect("declared");
+    let mut run = Running::start(supervisor);
+    run.log.wait_nth("stuck", EventType::Connected, 1).await;
+    run.control.shutdown_now();
+    tokio::time::timeout(LIMIT, &mut run.task)
+        .await
+        .expect("a forced shutdown returns at once")
+        .expect("run does not panic");
+    let ConnState::Stopped { reason } = run.state("stuck") else {
+        panic!("{:?}", run.state("stuck"));
+    };
+    assert!(reason.contains("forced"), "{reason}");
+    // Not asserted here: that the socket is closed at once. Aborting drops
+    // the session, but linesman-connection's writer task keeps the write
+    // half until it notices (reported to the connection crate).
+}
