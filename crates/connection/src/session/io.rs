@@ -140,7 +140,7 @@ impl WriterSlot {
                     tracing::debug!("drain timed out; frames not yet written stay queued");
                 }
                 task.control.abort();
-                task.handle.await.ok().map(|exit| exit.half)
+                (&mut task.handle).await.ok().map(|exit| exit.half)
             }
         }
     }

@@ -150,6 +150,8 @@ impl Connection {
             .max_decode_frame(self.spec.max_frame)
             .max_encode_frame(self.spec.max_frame);
         let shared = Arc::clone(&self.shared);
+        // If this future is dropped half-way, the queues are still settled.
+        let mut guard = EndGuard(Some(Arc::clone(&shared)));
         let idle = self.spec.idle_timeout;
         let run = match transport {
             Transport::Socket(stream) => {
@@ -168,7 +170,7 @@ impl Connection {
                 let slot = std::mem::replace(&mut io.writer, WriterSlot::None);
                 let graceful = run.reason == Reason::Stopped;
                 let write = slot.finish(&self.shared, graceful, drain).await;
-                self.shared.end_session();
+                guard.end();
                 disconnect(&mut *self.handler, &run.reason).await;
                 let read = io.reader.into_inner().into_inner();
                 match write {
@@ -187,7 +189,7 @@ impl Connection {
                 let peer = self.spec.target.to_string();
                 let mut io = SessionIo::new(source, codec, WriterSlot::None, shared, idle);
                 let run = drive(&mut *self.handler, &self.shared, &mut io, stop, peer).await;
-                self.shared.end_session();
+                guard.end();
                 disconnect(&mut *self.handler, &run.reason).await;
                 // The driver call in progress cannot be interrupted: the
                 // thread ends when it returns, without holding this up.
@@ -234,5 +236,23 @@ impl Connection {
             was_up: false,
             uptime: Duration::ZERO,
         }
+    }
+}
+
+/// Settles the queues of a session (`Shared::end_session`) exactly once:
+/// explicitly at the end, or on drop when the session future is dropped.
+struct EndGuard(Option<Arc<Shared>>);
+
+impl EndGuard {
+    fn end(&mut self) {
+        if let Some(shared) = self.0.take() {
+            shared.end_session();
+        }
+    }
+}
+
+impl Drop for EndGuard {
+    fn drop(&mut self) {
+        self.end();
     }
 }

@@ -59,11 +59,19 @@ pub(crate) struct Exit {
     pub(crate) result: Result<(), Reason>,
 }
 
-/// The running writer of one session.
+/// The running writer of one session. Dropping it (a session future
+/// dropped half-way) aborts the writer, which then drops its half of the
+/// stream: the stream closes, `before_close` first.
 #[derive(Debug)]
 pub(crate) struct WriterTask {
     pub(crate) handle: JoinHandle<Exit>,
     pub(crate) control: Arc<Control>,
+}
+
+impl Drop for WriterTask {
+    fn drop(&mut self) {
+        self.control.abort();
+    }
 }
 
 /// Starts the writer of one session on its own task.

@@ -1,0 +1,12 @@
+//! Integration tests of `linesman-connection`: real sessions over loopback
+//! sockets against `linesman-testkit` peers (and a blocking source fed from
+//! a thread). Durations are real where sockets are involved, and tests
+//! assert states and orders, never how long something took.
+
+mod blocking;
+mod common;
+mod handler;
+mod lifecycle;
+mod liveness;
+mod requests;
+mod sends;
