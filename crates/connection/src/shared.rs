@@ -342,3 +342,6 @@ impl Queue {
         Some(item)
     }
 }
+
+#[cfg(test)]
+mod tests;
