@@ -71,10 +71,10 @@ impl FromStr for Listen {
     type Err = ListenError;
 
     fn from_str(input: &str) -> Result<Self, Self::Err> {
-        if let Some(rest) = input.strip_prefix("tcp://") {
-            if let Ok(addr) = rest.parse::<SocketAddr>() {
-                return Ok(Listen::Tcp(addr));
-            }
+        if let Some(rest) = input.strip_prefix("tcp://")
+            && let Ok(addr) = rest.parse::<SocketAddr>()
+        {
+            return Ok(Listen::Tcp(addr));
         }
         let endpoint: Endpoint = input.parse().map_err(|source| ListenError::Endpoint {
             input: input.to_owned(),
