@@ -206,7 +206,9 @@ async fn shutdown_now_does_not_wait_for_the_timeout() {
         panic!("{:?}", run.state("stuck"));
     };
     assert!(reason.contains("forced"), "{reason}");
-    // Not asserted here: that the socket is closed at once. Aborting drops
-    // the session, but linesman-connection's writer task keeps the write
-    // half until it notices (reported to the connection crate).
+    // Aborting drops the session future; the connection crate's drop guard
+    // aborts its writer and closes the socket, so the peer sees the close.
+    tokio::time::timeout(LIMIT, echo.wait_open(0))
+        .await
+        .expect("the forced shutdown closed the socket");
 }
