@@ -1,0 +1,134 @@
+//! Every error this crate returns: [`ControlError`] for the server,
+//! [`ClientError`] for the [`Client`](crate::Client).
+//!
+//! Messages are lowercase, name the socket and say what to do, so the CLI can
+//! print them as they are.
+
+use std::io;
+use std::path::PathBuf;
+
+/// Why the control server could not bind or serve.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ControlError {
+    /// A daemon answers on the socket already; it is never taken over.
+    #[error(
+        "another linesman daemon is already serving on {}{}: stop it first, or pick another socket (control.socket, --socket)",
+        .socket.display(),
+        pid_text(*.pid)
+    )]
+    AlreadyServing {
+        /// The socket path.
+        socket: PathBuf,
+        /// The serving process, when its credentials could be read.
+        pid: Option<i32>,
+    },
+    /// Something that is not a socket is in the way; it is never removed.
+    #[error(
+        "{} exists and is not a socket: remove it, or pick another socket path",
+        .socket.display()
+    )]
+    NotASocket {
+        /// The path.
+        socket: PathBuf,
+    },
+    /// The socket could not be created, bound or listened on.
+    #[error("cannot bind the control socket {}: {source}", .socket.display())]
+    Bind {
+        /// The socket path.
+        socket: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// A stale socket file (no daemon behind it) could not be removed.
+    #[error(
+        "cannot remove the stale control socket {}: {source}; remove it by hand",
+        .socket.display()
+    )]
+    RemoveStale {
+        /// The socket path.
+        socket: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// The socket's mode could not be set to 0600, so it is not served.
+    #[error(
+        "cannot restrict the control socket {} to its owner (mode 0600): {source}",
+        .socket.display()
+    )]
+    Permissions {
+        /// The socket path.
+        socket: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// Serving failed.
+    #[error("the control server on {} failed: {source}", .socket.display())]
+    Serve {
+        /// The socket path.
+        socket: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
+}
+
+fn pid_text(pid: Option<i32>) -> String {
+    pid.map(|pid| format!(" (pid {pid})")).unwrap_or_default()
+}
+
+/// Why a [`Client`](crate::Client) call failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// Nothing listens on the socket: the file is missing, or it is stale.
+    #[error(
+        "no linesman daemon is listening on {} ({source}): start one with `linesman run -c FILE`, or point --socket (LINESMAN_SOCKET) at the daemon's socket",
+        .socket.display()
+    )]
+    NoDaemon {
+        /// The socket path tried.
+        socket: PathBuf,
+        /// The connect error (not found, or connection refused).
+        source: io::Error,
+    },
+    /// The socket exists but could not be connected to, e.g. permission denied.
+    #[error(
+        "cannot connect to the linesman daemon on {}: {source}; the socket is only open to the user that runs the daemon",
+        .socket.display()
+    )]
+    Connect {
+        /// The socket path tried.
+        socket: PathBuf,
+        /// The connect error.
+        source: io::Error,
+    },
+    /// The HTTP exchange failed (the daemon went away mid-request, or sent
+    /// something that is not HTTP).
+    #[error("the HTTP exchange with the daemon on {} failed: {source}", .socket.display())]
+    Http {
+        /// The socket path.
+        socket: PathBuf,
+        /// What hyper said.
+        source: hyper::Error,
+    },
+    /// The daemon answered with an error status; `message` is its own words.
+    #[error("the daemon refused: {message} (HTTP {status})")]
+    Api {
+        /// The HTTP status code, e.g. 404.
+        status: u16,
+        /// The daemon's message.
+        message: String,
+        /// For an unknown connection: the names the daemon knows.
+        known: Vec<String>,
+    },
+    /// The daemon's answer is not the JSON this client expects.
+    #[error(
+        "cannot read the daemon's answer to {what}: {source}; is the daemon the same version as this client?"
+    )]
+    Decode {
+        /// Which request, e.g. `GET /v1/status`.
+        what: &'static str,
+        /// What serde_json said.
+        source: serde_json::Error,
+    },
+}

@@ -1,0 +1,57 @@
+//! linesman's control plane: an HTTP/1.1 + JSON API on a Unix socket, served
+//! by the daemon (`linesman run`) and used by the `linesman` CLI.
+//!
+//! - [`ControlState`] collects what the server reads from a
+//!   [`Supervisor`](linesman_supervisor::Supervisor) before it runs;
+//!   [`ControlServer::bind`] creates the socket (mode 0600, a stale one
+//!   replaced, a live one never stolen) and [`ControlServer::run`] or
+//!   [`ControlServer::spawn`] serves it until shutdown, then removes it.
+//! - [`Client`] talks to it: [`status`](Client::status),
+//!   [`events`](Client::events), [`start`](Client::start) /
+//!   [`stop`](Client::stop) / [`restart`](Client::restart),
+//!   [`metrics`](Client::metrics).
+//! - [`api`] holds the JSON types; only this crate and the CLI know JSON.
+//!
+//! The API:
+//!
+//! | route | answer |
+//! | --- | --- |
+//! | `GET /v1/status` | [`StatusResponse`] |
+//! | `GET /v1/events` | one [`EventLine`] per line, the current state of every connection first (`replay: true`), then live events, until the daemon shuts down |
+//! | `POST /v1/connections/{name}/start`, `/stop`, `/restart` | [`ActionResponse`]; 404 with an [`ErrorBody`] naming the known connections for an unknown name |
+//! | `GET /metrics` | Prometheus (OpenMetrics) text |
+//!
+//! Only the socket owner's uid is served (checked with the peer's
+//! credentials, see [`authorize`]); anyone else gets 403.
+//!
+//! ```no_run
+//! use linesman_control::Client;
+//!
+//! # async fn run() -> Result<(), linesman_control::ClientError> {
+//! let client = Client::new("/run/user/1000/linesman.sock");
+//! for c in client.status().await?.connections {
+//!     println!("{} {} {}", c.name, c.state, c.detail);
+//! }
+//! client.restart("quotes").await?;
+//! # Ok(())
+//! # }
+//! ```
+
+#![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
+
+pub mod api;
+mod client;
+mod convert;
+mod error;
+mod metrics;
+mod routes;
+mod server;
+mod socket;
+mod state;
+
+pub use api::{ActionResponse, ConnectionStatus, ErrorBody, EventLine, State, StatusResponse};
+pub use client::{Client, EventStream};
+pub use error::{ClientError, ControlError};
+pub use server::{ControlServer, ServerHandle};
+pub use socket::authorize;
+pub use state::ControlState;

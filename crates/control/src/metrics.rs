@@ -1,0 +1,149 @@
+//! `GET /metrics`: the Prometheus (OpenMetrics) text of every connection's
+//! state, restarts and traffic, and of the bus, via prometheus-client.
+//!
+//! The values live elsewhere (bus registry, connection counters, bus
+//! counters), so each scrape builds a fresh registry from them: nothing is
+//! kept in step, and nothing can drift.
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+use crate::api::State;
+use crate::state::ControlState;
+
+/// The content type of the text [`render`] returns.
+pub(crate) const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+type Labels = Vec<(String, String)>;
+
+fn conn(name: &str) -> Labels {
+    vec![("connection".to_owned(), name.to_owned())]
+}
+
+/// Every metric, as text.
+pub(crate) fn render(state: &ControlState) -> Result<String, std::fmt::Error> {
+    let mut registry = Registry::with_prefix("linesman");
+
+    let states = Family::<Labels, Gauge>::default();
+    let up = Family::<Labels, Gauge>::default();
+    let restarts = Family::<Labels, Gauge>::default();
+    let attempt = Family::<Labels, Gauge>::default();
+    let sessions = Family::<Labels, Counter>::default();
+    let frames_in = Family::<Labels, Counter>::default();
+    let frames_out = Family::<Labels, Counter>::default();
+    let bytes_in = Family::<Labels, Counter>::default();
+    let bytes_out = Family::<Labels, Counter>::default();
+
+    let status = state.status();
+    for c in &status.connections {
+        for s in State::ALL {
+            let mut labels = conn(&c.name);
+            labels.push(("state".to_owned(), s.as_str().to_owned()));
+            states
+                .get_or_create(&labels)
+                .set(i64::from(c.state == s.as_str()));
+        }
+        up.get_or_create(&conn(&c.name))
+            .set(i64::from(c.state == State::Up.as_str()));
+        restarts
+            .get_or_create(&conn(&c.name))
+            .set(i64::try_from(c.restarts).unwrap_or(i64::MAX));
+        attempt
+            .get_or_create(&conn(&c.name))
+            .set(i64::from(c.attempt));
+    }
+    for (name, counters) in state.counters() {
+        let labels = conn(&name);
+        sessions.get_or_create(&labels).inc_by(counters.sessions);
+        frames_in.get_or_create(&labels).inc_by(counters.frames_in);
+        frames_out
+            .get_or_create(&labels)
+            .inc_by(counters.frames_out);
+        bytes_in.get_or_create(&labels).inc_by(counters.bytes_in);
+        bytes_out.get_or_create(&labels).inc_by(counters.bytes_out);
+    }
+
+    registry.register(
+        "connection_state",
+        "1 for the connection's current state (waiting, connecting, up, backoff, stopped, failed), 0 for the others",
+        states,
+    );
+    registry.register("connection_up", "1 when the connection is up", up);
+    registry.register(
+        "connection_restarts",
+        "Restarts scheduled since the connection was last started",
+        restarts,
+    );
+    registry.register(
+        "connection_attempt",
+        "The connection's current or next attempt number",
+        attempt,
+    );
+    registry.register("connection_sessions", "Sessions that came up", sessions);
+    registry.register(
+        "connection_frames_received",
+        "Frames received, over all sessions",
+        frames_in,
+    );
+    registry.register(
+        "connection_frames_sent",
+        "Frames written, over all sessions",
+        frames_out,
+    );
+    registry.register(
+        "connection_bytes_received",
+        "Bytes received, frame headers included",
+        bytes_in,
+    );
+    registry.register(
+        "connection_bytes_sent",
+        "Bytes written, frame headers included",
+        bytes_out,
+    );
+
+    let bus = state.bus().metrics();
+    let counter = |value: u64| {
+        let c = Counter::<u64>::default();
+        c.inc_by(value);
+        c
+    };
+    registry.register(
+        "bus_events_published",
+        "Events published on the bus",
+        counter(bus.published),
+    );
+    registry.register(
+        "bus_events_delivered",
+        "Events handed to listeners and streams, once per receiver",
+        counter(bus.delivered),
+    );
+    registry.register(
+        "bus_events_lagged",
+        "Events that listeners or streams missed because their queue was full",
+        counter(bus.lagged),
+    );
+    registry.register(
+        "bus_listener_panics",
+        "Listener panics caught by the bus",
+        counter(bus.panics),
+    );
+    registry.register(
+        "bus_listeners_removed",
+        "Listeners removed for panicking too often",
+        counter(bus.listeners_removed),
+    );
+    let receivers = Gauge::<i64>::default();
+    receivers.set(i64::try_from(bus.receivers).unwrap_or(i64::MAX));
+    registry.register(
+        "bus_receivers",
+        "Listeners and streams registered now",
+        receivers,
+    );
+
+    let mut text = String::new();
+    encode(&mut text, &registry)?;
+    Ok(text)
+}

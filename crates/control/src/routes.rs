@@ -1,0 +1,188 @@
+//! The HTTP API: routes, handlers, and the uid check in front of them.
+//!
+//! | route | answer |
+//! | --- | --- |
+//! | `GET /v1/status` | [`StatusResponse`](crate::StatusResponse) |
+//! | `GET /v1/events` | one [`EventLine`](crate::EventLine) per line (`application/x-ndjson`), the current state first |
+//! | `POST /v1/connections/{name}/start`, `/stop`, `/restart` | [`ActionResponse`](crate::ActionResponse); 404 for an unknown name |
+//! | `GET /metrics` | Prometheus (OpenMetrics) text |
+//!
+//! Every error is an [`ErrorBody`](crate::ErrorBody); a peer of another uid
+//! gets 403 whatever it asks.
+
+use std::convert::Infallible;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use bytes::Bytes;
+use futures_util::StreamExt;
+use linesman_observer::Interest;
+use linesman_supervisor::ControlError as SupervisorControlError;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::{ActionResponse, ErrorBody};
+use crate::convert::event_line;
+use crate::metrics;
+use crate::socket::{Peer, authorize};
+use crate::state::ControlState;
+
+/// What every handler gets.
+#[derive(Clone)]
+pub(crate) struct App {
+    pub(crate) state: ControlState,
+    /// Cancelled when the server shuts down: ends every events stream.
+    pub(crate) shutdown: CancellationToken,
+    /// The uid the socket belongs to; only it is served.
+    pub(crate) own_uid: u32,
+}
+
+pub(crate) fn router(app: App) -> Router {
+    Router::new()
+        .route("/v1/status", get(status))
+        .route("/v1/events", get(events))
+        .route("/v1/connections/{name}/{action}", post(action))
+        .route("/metrics", get(metrics))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(app.clone(), same_uid))
+        .with_state(app)
+}
+
+/// A JSON error response.
+pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    error_with_known(status, message, Vec::new())
+}
+
+fn error_with_known(
+    status: StatusCode,
+    message: impl Into<String>,
+    known: Vec<String>,
+) -> Response {
+    let body = ErrorBody {
+        error: message.into(),
+        known,
+    };
+    (status, axum::Json(body)).into_response()
+}
+
+async fn same_uid(
+    State(app): State<App>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if authorize(peer.uid, app.own_uid) {
+        return next.run(request).await;
+    }
+    let who = match (peer.uid, peer.pid) {
+        (Some(uid), Some(pid)) => format!("uid {uid} (pid {pid})"),
+        (Some(uid), None) => format!("uid {uid}"),
+        (None, _) => "a peer whose credentials cannot be read".to_owned(),
+    };
+    tracing::warn!(peer = %who, own_uid = app.own_uid, "refused a control request from another user");
+    error(
+        StatusCode::FORBIDDEN,
+        format!(
+            "refused: this control socket serves only uid {}, and the request came from {who}; run the command as the daemon's user",
+            app.own_uid
+        ),
+    )
+}
+
+async fn status(State(app): State<App>) -> Response {
+    axum::Json(app.state.status()).into_response()
+}
+
+async fn events(State(app): State<App>) -> Response {
+    // Subscribed before the response starts: the replay is the state as of
+    // now, and no later event can be missed.
+    let subscription = app.state.bus().subscribe(Interest::all());
+    let lines = subscription
+        .take_until(app.shutdown.cancelled_owned())
+        .filter_map(|event| async move {
+            match serde_json::to_vec(&event_line(&event)) {
+                Ok(mut line) => {
+                    line.push(b'\n');
+                    Some(Ok::<Bytes, Infallible>(Bytes::from(line)))
+                }
+                Err(error) => {
+                    tracing::error!(%error, seq = event.seq, "cannot encode an event as JSON");
+                    None
+                }
+            }
+        });
+    (
+        [(header::CONTENT_TYPE, "application/x-ndjson")],
+        Body::from_stream(lines),
+    )
+        .into_response()
+}
+
+async fn action(State(app): State<App>, Path((name, action)): Path<(String, String)>) -> Response {
+    let supervisor = app.state.supervisor();
+    let result = match action.as_str() {
+        "start" => supervisor.start(&name),
+        "stop" => supervisor.stop(&name),
+        "restart" => supervisor.restart(&name),
+        other => {
+            return error(
+                StatusCode::NOT_FOUND,
+                format!("unknown action `{other}`: use start, stop or restart"),
+            );
+        }
+    };
+    match result {
+        Ok(()) => {
+            tracing::info!(connection = %name, action = %action, "control command queued");
+            axum::Json(ActionResponse {
+                connection: name,
+                action,
+                accepted: true,
+            })
+            .into_response()
+        }
+        Err(SupervisorControlError::UnknownConnection { suggestion, .. }) => {
+            let known = app.state.names();
+            let hint = suggestion
+                .map(|s| format!("did you mean `{s}`? "))
+                .unwrap_or_default();
+            error_with_known(
+                StatusCode::NOT_FOUND,
+                format!(
+                    "unknown connection `{name}`: {hint}known connections: {}",
+                    known.join(", ")
+                ),
+                known,
+            )
+        }
+        Err(other @ SupervisorControlError::NotRunning { .. }) => {
+            error(StatusCode::CONFLICT, other.to_string())
+        }
+        Err(other) => error(StatusCode::INTERNAL_SERVER_ERROR, other.to_string()),
+    }
+}
+
+async fn metrics(State(app): State<App>) -> Response {
+    match metrics::render(&app.state) {
+        Ok(text) => ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], text).into_response(),
+        Err(_) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "cannot encode the metrics; this is a bug in linesman-control",
+        ),
+    }
+}
+
+async fn not_found(request: Request) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        format!(
+            "no route {} {}: the API has GET /v1/status, GET /v1/events, POST /v1/connections/NAME/start|stop|restart and GET /metrics",
+            request.method(),
+            request.uri().path()
+        ),
+    )
+}

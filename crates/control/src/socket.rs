@@ -1,0 +1,243 @@
+//! The control socket: binding it safely, and who may talk to it.
+//!
+//! Why it is bound this way:
+//!
+//! - **Mode 0600 with no window.** The socket is created with `socket2`,
+//!   bound, `chmod`ed to 0600, and only then put in the listening state. A
+//!   bound socket that does not listen refuses every `connect`, so nobody can
+//!   connect while it still has the mode the umask gave it. The process-wide
+//!   umask is left alone (changing it would race with every other thread
+//!   that creates files).
+//! - **Same uid only.** Every accepted connection's peer credentials
+//!   (`SO_PEERCRED`) are read; [`authorize`] refuses another uid with 403.
+//!   The mode alone would do on most systems; the check is the second lock.
+//! - **A live socket is never stolen.** When the path is taken, the server
+//!   connects to it: if someone answers, binding fails with
+//!   [`ControlError::AlreadyServing`] (naming the pid from the answering
+//!   process's credentials); if the connection is refused, the file is a
+//!   stale leftover of a dead daemon and is replaced. Something that is not
+//!   a socket is never removed. Two daemons that start at the very same time
+//!   on one stale file can still race (both see it stale); the loser serves a
+//!   socket nobody can reach. A lock file would close that gap; it was not
+//!   worth a second file to clean up.
+//! - **Removed on exit**, by [`SocketFile`]'s `Drop`, only if the path still
+//!   names the socket this server bound (same device and inode), so a
+//!   daemon that replaced ours is never cut off.
+
+use std::io;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::unix::net::{UnixListener as StdUnixListener, UnixStream as StdUnixStream};
+use std::path::{Path, PathBuf};
+
+use axum::extract::connect_info::Connected;
+use axum::serve::IncomingStream;
+use socket2::{Domain, SockAddr, Socket, Type};
+use tokio::net::UnixListener;
+
+use crate::error::ControlError;
+
+/// How many connections may wait to be accepted.
+const BACKLOG: i32 = 128;
+
+/// Whether a peer running as `peer_uid` may use a control socket owned by
+/// `own_uid`: only the same uid may. `None` (credentials unreadable) is
+/// refused.
+///
+/// ```
+/// use linesman_control::authorize;
+/// assert!(authorize(Some(1000), 1000));
+/// assert!(!authorize(Some(0), 1000)); // not even root: run the CLI as the daemon's user
+/// assert!(!authorize(None, 1000));
+/// ```
+pub fn authorize(peer_uid: Option<u32>, own_uid: u32) -> bool {
+    peer_uid == Some(own_uid)
+}
+
+/// The credentials of the process on the other end of an accepted
+/// connection, as the server's handlers see them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Peer {
+    pub(crate) uid: Option<u32>,
+    pub(crate) pid: Option<i32>,
+}
+
+impl Connected<IncomingStream<'_, UnixListener>> for Peer {
+    fn connect_info(stream: IncomingStream<'_, UnixListener>) -> Peer {
+        match stream.io().peer_cred() {
+            Ok(cred) => Peer {
+                uid: Some(cred.uid()),
+                pid: cred.pid(),
+            },
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the peer credentials of a control connection");
+                Peer {
+                    uid: None,
+                    pid: None,
+                }
+            }
+        }
+    }
+}
+
+/// The bound socket file: removed on drop if it is still ours.
+#[derive(Debug)]
+pub(crate) struct SocketFile {
+    path: PathBuf,
+    dev: u64,
+    ino: u64,
+    /// The uid that owns the socket, i.e. this process's effective uid.
+    pub(crate) uid: u32,
+}
+
+impl SocketFile {
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Removes the file now, if it is still ours.
+    pub(crate) fn remove(&self) {
+        match std::fs::symlink_metadata(&self.path) {
+            Ok(meta) if meta.dev() == self.dev && meta.ino() == self.ino => {
+                if let Err(error) = std::fs::remove_file(&self.path) {
+                    tracing::warn!(socket = %self.path.display(), %error, "cannot remove the control socket");
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Drop for SocketFile {
+    fn drop(&mut self) {
+        self.remove();
+    }
+}
+
+/// Binds `path` as described in the module docs; the listener is
+/// non-blocking, ready for tokio.
+pub(crate) fn bind(path: &Path) -> Result<(StdUnixListener, SocketFile), ControlError> {
+    match try_bind(path) {
+        Err(error) if in_use(&error) => {}
+        other => return other,
+    }
+    // The path is taken: a live daemon, a stale file, or not a socket at all.
+    check_stale(path)?;
+    tracing::info!(socket = %path.display(), "replacing a stale control socket");
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+        Err(source) => {
+            return Err(ControlError::RemoveStale {
+                socket: path.to_owned(),
+                source,
+            });
+        }
+    }
+    match try_bind(path) {
+        Err(error) if in_use(&error) => {
+            // Someone bound it between our remove and our bind.
+            check_stale(path)?;
+            Err(error)
+        }
+        other => other,
+    }
+}
+
+fn in_use(error: &ControlError) -> bool {
+    matches!(error, ControlError::Bind { source, .. } if source.kind() == io::ErrorKind::AddrInUse)
+}
+
+fn bind_error(path: &Path, source: io::Error) -> ControlError {
+    ControlError::Bind {
+        socket: path.to_owned(),
+        source,
+    }
+}
+
+/// `Ok` if the file at `path` is a socket nobody listens on.
+fn check_stale(path: &Path) -> Result<(), ControlError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if !meta.file_type().is_socket() => {
+            return Err(ControlError::NotASocket {
+                socket: path.to_owned(),
+            });
+        }
+        Ok(_) => {}
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => return Err(bind_error(path, source)),
+    }
+    // A Unix connect does not block on a listening socket (it fails with
+    // EAGAIN when the backlog is full, which also means someone is there).
+    match StdUnixStream::connect(path) {
+        Ok(stream) => Err(ControlError::AlreadyServing {
+            socket: path.to_owned(),
+            pid: stream.peer_cred_pid(),
+        }),
+        Err(error) if error.kind() == io::ErrorKind::ConnectionRefused => Ok(()),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+            Err(ControlError::AlreadyServing {
+                socket: path.to_owned(),
+                pid: None,
+            })
+        }
+        Err(source) => Err(bind_error(path, source)),
+    }
+}
+
+/// The pid of a std `UnixStream`'s peer, read through tokio (std's
+/// `peer_cred` is unstable) when a runtime is there to register with.
+trait PeerPid {
+    fn peer_cred_pid(self) -> Option<i32>;
+}
+
+impl PeerPid for StdUnixStream {
+    fn peer_cred_pid(self) -> Option<i32> {
+        let runtime = tokio::runtime::Handle::try_current().ok()?;
+        let _entered = runtime.enter();
+        self.set_nonblocking(true).ok()?;
+        let stream = tokio::net::UnixStream::from_std(self).ok()?;
+        stream.peer_cred().ok()?.pid()
+    }
+}
+
+/// Creates the socket, binds it, restricts it to 0600, then listens.
+fn try_bind(path: &Path) -> Result<(StdUnixListener, SocketFile), ControlError> {
+    let fail = |source| bind_error(path, source);
+    let socket = Socket::new(Domain::UNIX, Type::STREAM, None).map_err(fail)?;
+    socket
+        .bind(&SockAddr::unix(path).map_err(fail)?)
+        .map_err(fail)?;
+    let meta = std::fs::symlink_metadata(path).map_err(fail)?;
+    let file = SocketFile {
+        path: path.to_owned(),
+        dev: meta.dev(),
+        ino: meta.ino(),
+        uid: meta.uid(),
+    };
+    // From here on, dropping `file` removes the socket if anything fails.
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(|source| {
+        ControlError::Permissions {
+            socket: path.to_owned(),
+            source,
+        }
+    })?;
+    socket.listen(BACKLOG).map_err(fail)?;
+    socket.set_nonblocking(true).map_err(fail)?;
+    let listener = StdUnixListener::from(std::os::fd::OwnedFd::from(socket));
+    Ok((listener, file))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::authorize;
+
+    #[test]
+    fn only_the_same_uid_is_authorized() {
+        assert!(authorize(Some(0), 0));
+        assert!(authorize(Some(1000), 1000));
+        assert!(!authorize(Some(1001), 1000));
+        assert!(!authorize(Some(65534), 0));
+        assert!(!authorize(None, 0));
+    }
+}
