@@ -1,0 +1,176 @@
+//! [`Config`]: what a valid file gives — the supervisor's [`Spec`], the
+//! control-plane settings and the source it came from — and the
+//! entry points [`load`](crate::load), [`parse`](crate::parse) and
+//! [`parse_with_env`](crate::parse_with_env).
+
+use std::path::{Path, PathBuf};
+
+use linesman_supervisor::Spec;
+
+use crate::error::{ConfigError, ConfigErrorKind, ConfigErrors};
+use crate::source::ConfigSource;
+use crate::walk::Walker;
+use crate::{raw, tree, validate};
+
+/// A validated configuration.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Config {
+    /// The connections and their rules, ready for
+    /// `Supervisor::new(config.spec)`.
+    pub spec: Spec,
+    /// The `control:` section.
+    pub control: ControlSettings,
+    /// The file it was read from, kept for later diagnostics and graph
+    /// output.
+    pub source: ConfigSource,
+}
+
+/// The `control:` section: where the daemon serves its control API.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ControlSettings {
+    /// `control.socket`, `${VAR}`s expanded; `None` when not set (the CLI
+    /// then picks its default).
+    pub socket: Option<PathBuf>,
+}
+
+impl Config {
+    /// One line for `linesman check`: how many connections and start rules,
+    /// and the control socket.
+    ///
+    /// ```
+    /// let config = linesman_config::parse(
+    ///     "demo.yaml",
+    ///     "connections:\n  a: { endpoint: tcp://127.0.0.1:7001 }\n  b: { endpoint: tcp://127.0.0.1:7002, depends_on: [a] }\n",
+    /// )?;
+    /// assert_eq!(config.summary(), "2 connections, 1 start rule, default control socket");
+    /// # Ok::<(), linesman_config::ConfigErrors>(())
+    /// ```
+    pub fn summary(&self) -> String {
+        let connections = self.spec.connections();
+        let rules = connections
+            .iter()
+            .filter(|c| c.start_when.is_some())
+            .count();
+        let socket = match &self.control.socket {
+            Some(path) => format!("control socket {}", path.display()),
+            None => "default control socket".to_owned(),
+        };
+        format!(
+            "{}, {}, {socket}",
+            plural(connections.len(), "connection"),
+            plural(rules, "start rule")
+        )
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// Reads the file at `path` and [`parse`]s it, `${VAR}`s from the process
+/// environment. A file that cannot be read is a [`ConfigErrors`] too (kind
+/// [`Io`](ConfigErrorKind::Io), no location).
+pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
+    let name = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse(&name, &text),
+        Err(error) => Err(ConfigErrors::new(
+            ConfigSource::new(name.clone(), String::new()),
+            vec![
+                ConfigError::new(
+                    ConfigErrorKind::Io,
+                    None,
+                    format!("cannot read {name}: {error}"),
+                )
+                .help("check the path, its permissions, and that the file is UTF-8 text"),
+            ],
+        )),
+    }
+}
+
+/// Parses and validates `source`, the text of a file named `file_name`
+/// (used in messages only), with `${VAR}`s from the process environment.
+///
+/// ```
+/// let yaml = "
+/// connections:
+///   quotes: { endpoint: tcp://127.0.0.1:7001 }
+///   audit:
+///     endpiont: tcp://127.0.0.1:7004
+///     depends_on: [qoutes]
+/// ";
+/// let errors = linesman_config::parse("demo.yaml", yaml).unwrap_err();
+/// assert_eq!(
+///     errors.to_string(),
+///     "demo.yaml:4:3: connection `audit` has no `endpoint`
+///   help: add `endpoint: tcp://host:port` or `endpoint: unix:///absolute/path`
+/// demo.yaml:5:5: unknown key `endpiont` in `connections.audit`
+///   help: did you mean `endpoint`?
+/// demo.yaml:6:18: connection `audit` depends on unknown connection `qoutes`
+///   help: did you mean `quotes`?"
+/// );
+/// ```
+pub fn parse(file_name: &str, source: &str) -> Result<Config, ConfigErrors> {
+    parse_with_env(file_name, source, &|name| std::env::var(name).ok())
+}
+
+/// [`parse`] with `${VAR}`s looked up through `env` instead of the process
+/// environment (`None`: not set).
+///
+/// ```
+/// let yaml = "control: { socket: '${RUN}/linesman.sock' }\nconnections: { a: { endpoint: tcp://127.0.0.1:1 } }";
+/// let env = |name: &str| (name == "RUN").then(|| "/run/user/7".to_owned());
+/// let config = linesman_config::parse_with_env("x.yaml", yaml, &env)?;
+/// assert_eq!(config.control.socket.as_deref(), Some(std::path::Path::new("/run/user/7/linesman.sock")));
+/// # Ok::<(), linesman_config::ConfigErrors>(())
+/// ```
+pub fn parse_with_env(
+    file_name: &str,
+    source: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, ConfigErrors> {
+    let source = ConfigSource::new(file_name, source);
+    let root = match tree::parse_tree(&source) {
+        Ok(root) => root,
+        Err(error) => return Err(ConfigErrors::new(source, vec![error])),
+    };
+    let mut walker = Walker::new(&source, env);
+    let file = raw::read_file(&mut walker, &root);
+    let spec = file
+        .as_ref()
+        .and_then(|f| validate::validate(&mut walker, f));
+    let mut errors = walker.errors;
+    match (spec, file) {
+        (Some(spec), Some(file)) if errors.is_empty() => Ok(Config {
+            spec,
+            control: ControlSettings {
+                socket: file.control_socket.map(|s| PathBuf::from(s.value)),
+            },
+            source,
+        }),
+        _ => {
+            if errors.is_empty() {
+                errors.push(ConfigError::new(
+                    ConfigErrorKind::Invalid,
+                    None,
+                    "the configuration could not be validated".to_owned(),
+                ));
+            }
+            Err(ConfigErrors::new(source, in_file_order(errors)))
+        }
+    }
+}
+
+/// Sorts by position (problems without one first) and drops repeats: a
+/// problem in `defaults` is found once per connection that inherits it.
+fn in_file_order(mut errors: Vec<ConfigError>) -> Vec<ConfigError> {
+    errors.sort_by_key(|e| e.location.map(|at| (at.offset, at.line, at.column)));
+    errors.dedup_by(|a, b| a.kind == b.kind && a.location == b.location && a.message == b.message);
+    errors
+}

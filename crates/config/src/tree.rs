@@ -1,0 +1,232 @@
+//! Reading the YAML text into a generic tree of [`Node`]s, each with its
+//! [`Location`], before any key is interpreted.
+//!
+//! Why a tree rather than `#[derive(Deserialize)]` structs: serde stops at
+//! the first error, while an operator wants every mistake of a file in one
+//! pass, each with a "did you mean" hint. Walking a located tree by hand
+//! (`raw/`) gives both. serde-saphyr does the YAML work: syntax errors with
+//! their position, budgets against alias bombs, `Spanned` locations; its
+//! options are set so nothing is lost before the walk: duplicate keys are
+//! passed through (the walk reports them with both positions), and only
+//! `true`/`false` are booleans (so a connection named `y` or `off` stays a
+//! string).
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::options::DuplicateKeyPolicy;
+use serde_saphyr::{Budget, MessageFormatter, Spanned};
+
+use crate::error::{ConfigError, ConfigErrorKind, Location};
+use crate::source::ConfigSource;
+
+/// A YAML node and where it is.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Node {
+    pub(crate) value: Value,
+    pub(crate) at: Location,
+}
+
+/// A YAML value, scalars already typed by the YAML 1.2 core schema.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Value {
+    Null,
+    Bool(bool),
+    Int(i128),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    /// Entries in file order, duplicates kept.
+    Map(Vec<(Node, Node)>),
+}
+
+impl Value {
+    /// What the value is, for "expected X, found Y" messages.
+    pub(crate) fn describe(&self) -> Cow<'static, str> {
+        match self {
+            Value::Null => "nothing (null)".into(),
+            Value::Bool(b) => format!("boolean `{b}`").into(),
+            Value::Int(n) => format!("number `{n}`").into(),
+            Value::Float(x) => format!("number `{x}`").into(),
+            Value::Str(s) => format!("string `{s}`").into(),
+            Value::Seq(_) => "a list".into(),
+            Value::Map(_) => "a mapping".into(),
+        }
+    }
+}
+
+/// The budget for a configuration file: generous for any real one, small
+/// enough that an alias bomb is refused in milliseconds.
+fn budget() -> Budget {
+    let mut budget = Budget::default();
+    budget.max_nodes = 100_000;
+    budget.max_aliases = 10_000;
+    budget.max_depth = 32;
+    budget.max_documents = 1;
+    budget
+}
+
+/// Parses `source` into a tree, or the one syntax or budget error that
+/// stopped the parser.
+pub(crate) fn parse_tree(source: &ConfigSource) -> Result<Node, ConfigError> {
+    let options = serde_saphyr::options! {
+        budget: Some(budget()),
+        duplicate_keys: DuplicateKeyPolicy::PassThrough,
+        strict_booleans: true,
+        with_snippet: false,
+    };
+    match serde_saphyr::from_str_with_options::<Spanned<RawValue>>(source.text(), options) {
+        Ok(root) => Ok(convert(root, source)),
+        Err(error) => Err(yaml_error(&error, source)),
+    }
+}
+
+/// Turns a serde-saphyr error into a located [`ConfigError`].
+fn yaml_error(error: &serde_saphyr::Error, source: &ConfigSource) -> ConfigError {
+    let location = error
+        .location()
+        .filter(|at| at.line() > 0)
+        .map(|at| locate(source, &at));
+    let mut inner = error.without_snippet();
+    while let serde_saphyr::Error::AliasError { error, .. } = inner {
+        inner = error.without_snippet();
+    }
+    if let serde_saphyr::Error::Budget { breach, .. } = inner {
+        return ConfigError::new(
+            ConfigErrorKind::Budget,
+            location,
+            format!("the YAML expands beyond what a configuration file may ({breach:?})"),
+        )
+        .help(
+            "anchors and aliases (`&a`, `*a`) that repeat each other multiply the document; \
+             write the values out or use `defaults`",
+        );
+    }
+    let text = serde_saphyr::DefaultMessageFormatter.format_message(inner);
+    let message: String = text.chars().filter(|c| !c.is_control()).collect();
+    ConfigError::new(
+        ConfigErrorKind::Syntax,
+        location,
+        format!("invalid YAML: {message}"),
+    )
+    .help("check the indentation, quotes and brackets around this position")
+}
+
+fn locate(source: &ConfigSource, at: &serde_saphyr::Location) -> Location {
+    let line = u32::try_from(at.line()).unwrap_or(u32::MAX);
+    let column = u32::try_from(at.column()).unwrap_or(u32::MAX);
+    let len = usize::try_from(at.span().len()).unwrap_or(0);
+    source.locate(line, column, len)
+}
+
+fn convert(spanned: Spanned<RawValue>, source: &ConfigSource) -> Node {
+    let at = locate(source, &spanned.referenced);
+    let value = match spanned.value {
+        RawValue::Null => Value::Null,
+        RawValue::Bool(b) => Value::Bool(b),
+        RawValue::Int(n) => Value::Int(n),
+        RawValue::Float(x) => Value::Float(x),
+        RawValue::Str(s) => Value::Str(s),
+        RawValue::Seq(items) => Value::Seq(items.into_iter().map(|i| convert(i, source)).collect()),
+        RawValue::Map(entries) => Value::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (convert(k, source), convert(v, source)))
+                .collect(),
+        ),
+    };
+    Node { value, at }
+}
+
+/// The tree as serde-saphyr hands it over, locations not yet resolved.
+enum RawValue {
+    Null,
+    Bool(bool),
+    Int(i128),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Spanned<RawValue>>),
+    Map(Vec<(Spanned<RawValue>, Spanned<RawValue>)>),
+}
+
+impl<'de> Deserialize<'de> for RawValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(RawVisitor)
+    }
+}
+
+struct RawVisitor;
+
+impl<'de> Visitor<'de> for RawVisitor {
+    type Value = RawValue;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+
+    fn visit_unit<E>(self) -> Result<RawValue, E> {
+        Ok(RawValue::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<RawValue, E> {
+        Ok(RawValue::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<RawValue, D::Error> {
+        RawValue::deserialize(d)
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<RawValue, E> {
+        Ok(RawValue::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<RawValue, E> {
+        Ok(RawValue::Int(v.into()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<RawValue, E> {
+        Ok(RawValue::Int(v.into()))
+    }
+
+    fn visit_i128<E>(self, v: i128) -> Result<RawValue, E> {
+        Ok(RawValue::Int(v))
+    }
+
+    fn visit_u128<E>(self, v: u128) -> Result<RawValue, E> {
+        Ok(i128::try_from(v).map_or_else(|_| RawValue::Str(v.to_string()), RawValue::Int))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<RawValue, E> {
+        Ok(RawValue::Float(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<RawValue, E> {
+        Ok(RawValue::Str(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<RawValue, E> {
+        Ok(RawValue::Str(v))
+    }
+
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<RawValue, E> {
+        Ok(RawValue::Str(String::from_utf8_lossy(v).into_owned()))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawValue, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(RawValue::Seq(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawValue, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key()? {
+            let value = map.next_value()?;
+            entries.push((key, value));
+        }
+        Ok(RawValue::Map(entries))
+    }
+}

@@ -1,0 +1,362 @@
+//! Phase two: the raw file merged and validated into the supervisor's
+//! [`Spec`]. Every connection is its own settings laid over `defaults`,
+//! laid over the built-in defaults, field by field (a connection that sets
+//! only `restart.backoff.max` keeps the other backoff values of
+//! `defaults`). Errors still point at the line and column of the value that
+//! caused them, whether it came from the connection or from `defaults`.
+
+use linesman_connection::{ConnectionSpec, Heartbeat, Outbox};
+use linesman_ipc_codec::{FrameLayout, LayoutError};
+use linesman_stream::{ConnectOptions, Keepalive};
+use linesman_supervisor::{PolicyError, RestartPolicy, Spec, Supervised};
+
+use crate::error::{ConfigError, ConfigErrorKind as Kind, Location};
+use crate::raw::{RawConnection, RawFile, RawSettings};
+use crate::walk::{Sp, Walker};
+
+/// One layer of settings and the path it was written at.
+struct Layer<'a> {
+    settings: &'a RawSettings,
+    path: String,
+}
+
+/// A connection's settings over `defaults`.
+struct Layers<'a> {
+    top: Layer<'a>,
+    defaults: Layer<'a>,
+}
+
+impl<'a> Layers<'a> {
+    /// The connection's value of a field, else the defaults', with the path
+    /// of the layer it came from.
+    fn pick<T>(
+        &self,
+        field: impl Fn(&'a RawSettings) -> &'a Option<Sp<T>>,
+    ) -> Option<(&'a Sp<T>, &str)> {
+        if let Some(v) = field(self.top.settings) {
+            return Some((v, &self.top.path));
+        }
+        field(self.defaults.settings)
+            .as_ref()
+            .map(|v| (v, self.defaults.path.as_str()))
+    }
+
+    fn value<T: Clone + 'a>(
+        &self,
+        field: impl Fn(&'a RawSettings) -> &'a Option<Sp<T>>,
+    ) -> Option<T> {
+        self.pick(field).map(|(v, _)| v.value.clone())
+    }
+}
+
+/// A section that may be turned off (`false`/`off`) or given as a map that
+/// merges field by field over the same map in `defaults`.
+enum Section<'a, T> {
+    /// Neither layer mentions it.
+    Unset,
+    /// The nearer layer that mentions it turned it off.
+    Off,
+    /// The maps of the layers that set it, nearest first, down to the first
+    /// `off` or the end; and where the nearest one is.
+    On(Vec<&'a T>, Location, String),
+}
+
+fn section<'a, T>(
+    layers: &Layers<'a>,
+    field: impl Fn(&'a RawSettings) -> &'a Option<Sp<Option<T>>>,
+) -> Section<'a, T> {
+    let mut maps = Vec::new();
+    let mut nearest: Option<(Location, String)> = None;
+    for layer in [&layers.top, &layers.defaults] {
+        match field(layer.settings) {
+            None => continue,
+            Some(Sp { value: None, .. }) => break,
+            Some(Sp {
+                value: Some(map),
+                at,
+            }) => {
+                nearest.get_or_insert_with(|| (*at, layer.path.clone()));
+                maps.push(map);
+            }
+        }
+    }
+    match nearest {
+        Some((at, path)) => Section::On(maps, at, path),
+        None if field(layers.top.settings).is_some()
+            || field(layers.defaults.settings).is_some() =>
+        {
+            Section::Off
+        }
+        None => Section::Unset,
+    }
+}
+
+/// The first layer's value of a field among merged section maps.
+fn first<'a, M, T: Clone + 'a>(
+    maps: &[&'a M],
+    field: impl Fn(&'a M) -> &'a Option<Sp<T>>,
+) -> Option<T> {
+    maps.iter()
+        .find_map(|m| field(m).as_ref())
+        .map(|v| v.value.clone())
+}
+
+/// Builds the [`Spec`], or records why not.
+pub(crate) fn validate(w: &mut Walker<'_>, file: &RawFile) -> Option<Spec> {
+    let mut builder = Spec::builder();
+    let mut complete = true;
+    for connection in &file.connections {
+        match supervised(w, file, connection) {
+            Some(s) => builder = builder.connection(s),
+            None => complete = false,
+        }
+    }
+    crate::graph::check(w, &file.connections);
+    if let Some(timeout) = &file.shutdown_timeout {
+        builder = builder.shutdown_timeout(timeout.value);
+    }
+    if !complete || !w.errors.is_empty() || file.connections.is_empty() {
+        return None;
+    }
+    match builder.build() {
+        Ok(spec) => Some(spec),
+        Err(error) => {
+            w.push(ConfigError::new(
+                Kind::Invalid,
+                None,
+                format!("the supervisor refused the configuration: {error}"),
+            ));
+            None
+        }
+    }
+}
+
+fn supervised(w: &mut Walker<'_>, file: &RawFile, c: &RawConnection) -> Option<Supervised> {
+    let layers = Layers {
+        top: Layer {
+            settings: &c.settings,
+            path: format!("connections.{}", c.name.value),
+        },
+        defaults: Layer {
+            settings: &file.defaults,
+            path: "defaults".to_owned(),
+        },
+    };
+    let errors_before = w.errors.len();
+    let connect = connect_options(&layers);
+    let layout = layout(w, &layers);
+    let heartbeat = heartbeat(w, &layers);
+    let outbox = outbox(w, &layers);
+    let restart = restart_policy(w, &layers);
+    let endpoint = c.endpoint.as_ref()?;
+    if w.errors.len() > errors_before {
+        return None;
+    }
+    let mut spec = ConnectionSpec::new(c.name.value.clone(), endpoint.value.clone())
+        .connect(connect)
+        .layout(layout?)
+        .heartbeat(heartbeat?)
+        .outbox(outbox?)
+        .idle_timeout(layers.value(|s| &s.idle_timeout).flatten());
+    if let Some(kind) = layers.value(|s| &s.kind) {
+        spec = spec.kind(kind);
+    }
+    if let Some(tags) = layers.value(|s| &s.tags) {
+        spec = spec.tags(tags);
+    }
+    if let Some(max) = layers.value(|s| &s.max_frame) {
+        spec = spec.max_frame(usize::try_from(max).unwrap_or(usize::MAX));
+    }
+    let mut supervised = Supervised::new(spec).restart(restart?);
+    if let Some(rule) = &c.rule {
+        supervised = supervised.start_when(rule.to_rule());
+    }
+    if let Some(mode) = layers.value(|s| &s.on_dependency_down) {
+        supervised = supervised.on_dependency_down(mode);
+    }
+    Some(supervised)
+}
+
+fn connect_options(layers: &Layers<'_>) -> ConnectOptions {
+    let mut options = ConnectOptions::default();
+    if let Some(timeout) = layers.value(|s| &s.connect_timeout) {
+        options = options.connect_timeout(timeout);
+    }
+    if let Some(nodelay) = layers.value(|s| &s.nodelay) {
+        options = options.nodelay(nodelay);
+    }
+    if let Some(timeout) = layers.value(|s| &s.user_timeout) {
+        options = options.user_timeout(timeout);
+    }
+    if let Some(size) = layers.value(|s| &s.send_buffer_size) {
+        options = options.send_buffer_size(Some(usize::try_from(size).unwrap_or(usize::MAX)));
+    }
+    if let Some(size) = layers.value(|s| &s.recv_buffer_size) {
+        options = options.recv_buffer_size(Some(usize::try_from(size).unwrap_or(usize::MAX)));
+    }
+    options.keepalive = match section(layers, |s| &s.keepalive) {
+        Section::Unset => Some(Keepalive::default()),
+        Section::Off => None,
+        Section::On(maps, _, _) => {
+            let base = Keepalive::default();
+            Some(Keepalive {
+                idle: first(&maps, |m| &m.idle).unwrap_or(base.idle),
+                interval: first(&maps, |m| &m.interval).unwrap_or(base.interval),
+                count: first(&maps, |m| &m.count).unwrap_or(base.count),
+            })
+        }
+    };
+    options
+}
+
+fn heartbeat(w: &mut Walker<'_>, layers: &Layers<'_>) -> Option<Option<Heartbeat>> {
+    let Section::On(maps, at, path) = section(layers, |s| &s.heartbeat) else {
+        return Some(None);
+    };
+    let ty = first(&maps, |m| &m.ty);
+    let interval = first(&maps, |m| &m.interval);
+    match (ty, interval) {
+        (Some(ty), Some(interval)) => Some(Some(Heartbeat { ty, interval })),
+        (ty, _) => {
+            let missing = if ty.is_none() { "type" } else { "interval" };
+            w.push(
+                ConfigError::at(Kind::MissingKey, at, format!("`{path}.heartbeat` has no `{missing}`"))
+                    .help("a heartbeat needs both: `heartbeat: { type: 0, interval: 10s }`, or `heartbeat: off`"),
+            );
+            None
+        }
+    }
+}
+
+fn outbox(w: &mut Walker<'_>, layers: &Layers<'_>) -> Option<Option<Outbox>> {
+    let Section::On(maps, at, path) = section(layers, |s| &s.outbox) else {
+        return Some(None);
+    };
+    let frames = first(&maps, |m| &m.max_frames);
+    let bytes = first(&maps, |m| &m.max_bytes);
+    match (frames, bytes) {
+        (Some(frames), Some(bytes)) => Some(Some(Outbox {
+            max_frames: usize::try_from(frames).unwrap_or(usize::MAX),
+            max_bytes: usize::try_from(bytes).unwrap_or(usize::MAX),
+        })),
+        (frames, _) => {
+            let missing = if frames.is_none() {
+                "max_frames"
+            } else {
+                "max_bytes"
+            };
+            w.push(
+                ConfigError::at(Kind::MissingKey, at, format!("`{path}.outbox` has no `{missing}`"))
+                    .help("an outbox needs both bounds: `outbox: { max_frames: 1000, max_bytes: 1MiB }`, or `outbox: off`"),
+            );
+            None
+        }
+    }
+}
+
+fn layout(w: &mut Walker<'_>, layers: &Layers<'_>) -> Option<FrameLayout> {
+    let f = |s: &RawSettings| s.framing.clone();
+    let (top, defaults) = (f(layers.top.settings), f(layers.defaults.settings));
+    let mut builder = FrameLayout::builder();
+    macro_rules! field {
+        ($name:ident) => {
+            if let Some(v) = top.$name.as_ref().or(defaults.$name.as_ref()) {
+                builder = builder.$name(v.value);
+            }
+        };
+    }
+    field!(type_width);
+    field!(length_width);
+    field!(byte_order);
+    field!(length_includes_header);
+    field!(flags);
+    field!(id);
+    match builder.build() {
+        Ok(layout) => Some(layout),
+        Err(error) => {
+            let (at, path) = match (top.at, defaults.at) {
+                (Some(at), _) => (at, layers.top.path.as_str()),
+                (None, Some(at)) => (at, layers.defaults.path.as_str()),
+                (None, None) => return None,
+            };
+            let error = match error {
+                LayoutError::FlaggedIdWithoutFlags => ConfigError::at(
+                    Kind::Conflict,
+                    at,
+                    format!("`{path}.framing` has `flags: false` with `id: flagged` (the default), which needs the flags field"),
+                )
+                .help("without flags no bit can announce an id: set `id: always` or `id: never`, or `flags: true`"),
+                other => ConfigError::at(Kind::Conflict, at, format!("`{path}.framing` is not a valid layout: {other}")),
+            };
+            w.push(error);
+            None
+        }
+    }
+}
+
+fn restart_policy(w: &mut Walker<'_>, layers: &Layers<'_>) -> Option<RestartPolicy> {
+    let mut policy = RestartPolicy::default();
+    let r = |s: &RawSettings| s.restart.clone();
+    let (top, defaults) = (r(layers.top.settings), r(layers.defaults.settings));
+    macro_rules! pick {
+        ($name:ident) => {
+            top.$name
+                .as_ref()
+                .map(|v| (v, layers.top.path.as_str()))
+                .or(defaults
+                    .$name
+                    .as_ref()
+                    .map(|v| (v, layers.defaults.path.as_str())))
+        };
+    }
+    if let Some((v, _)) = pick!(policy) {
+        policy.mode = v.value;
+    }
+    if let Some((v, _)) = pick!(initial) {
+        policy.backoff.initial = v.value;
+    }
+    if let Some((v, _)) = pick!(max) {
+        policy.backoff.max = v.value;
+    }
+    if let Some((v, _)) = pick!(multiplier) {
+        policy.backoff.multiplier = v.value;
+    }
+    if let Some((v, _)) = pick!(jitter) {
+        policy.backoff.jitter = v.value;
+    }
+    if let Some((v, _)) = pick!(max_restarts) {
+        policy.intensity.max_restarts = v.value;
+    }
+    if let Some((v, _)) = pick!(window) {
+        policy.intensity.window = v.value;
+    }
+    if let Some((v, _)) = pick!(reset_after) {
+        policy.reset_after = v.value;
+    }
+    let Err(error) = policy.validate() else {
+        return Some(policy);
+    };
+    // Phase one refused every value that is wrong on its own, so what is
+    // left is a clash between two values; point at the nearer one.
+    let located = match &error {
+        PolicyError::MaxTooLarge { .. } => pick!(max),
+        _ => pick!(initial).or(pick!(max)),
+    };
+    let (at, path) = located.map_or((None, layers.top.path.as_str()), |(v, p)| (Some(v.at), p));
+    let text = error.to_string();
+    let (message, help) = match text.split_once(": ") {
+        Some((m, h)) => (m.to_owned(), Some(h.to_owned())),
+        None => (text, None),
+    };
+    w.push(
+        ConfigError::new(Kind::Conflict, at, format!("`{path}.restart`: {message}")).maybe_help(
+            help.map(|h| {
+                h.replace(
+                    "lower initial or raise max",
+                    "lower `initial` or raise `max`",
+                )
+            }),
+        ),
+    );
+    None
+}
