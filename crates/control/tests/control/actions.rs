@@ -1,0 +1,82 @@
+//! `POST /v1/connections/{name}/start|stop|restart`.
+
+use linesman_control::ClientError;
+
+use crate::support::{Daemon, read_until};
+
+#[tokio::test]
+async fn stop_then_start_round_trips_the_state() {
+    let daemon = Daemon::start("control-stop-start").await;
+    daemon.client.stop("audit").await.expect("stop is accepted");
+    daemon
+        .wait_for("audit stopped", |s| {
+            s.get("audit").is_some_and(|a| a.state == "stopped")
+        })
+        .await;
+    assert_eq!(daemon.state_of("quotes").await, "up", "others untouched");
+
+    daemon
+        .client
+        .start("audit")
+        .await
+        .expect("start is accepted");
+    daemon
+        .wait_for("audit up again", |s| {
+            s.get("audit").is_some_and(|a| a.state == "up")
+        })
+        .await;
+    assert_eq!(daemon.peers[2].stats().accepted, 2, "a second session");
+    daemon.stop().await;
+}
+
+#[tokio::test]
+async fn restart_reconnects_a_connection_that_is_up() {
+    let daemon = Daemon::start("control-restart").await;
+    let mut events = daemon.client.events().await.expect("the events stream");
+    daemon
+        .client
+        .restart("orders")
+        .await
+        .expect("restart is accepted");
+    let seen = read_until(&mut events, "orders connected again", |l| {
+        l.conn == "orders" && l.ty == "connected" && !l.replay
+    })
+    .await;
+    let orders: Vec<&str> = seen
+        .iter()
+        .filter(|l| l.conn == "orders" && !l.replay)
+        .map(|l| l.ty.as_str())
+        .collect();
+    assert_eq!(orders.first(), Some(&"disconnected"), "{orders:?}");
+    assert_eq!(orders.last(), Some(&"connected"), "{orders:?}");
+    assert_eq!(daemon.peers[1].stats().accepted, 2, "a second session");
+    daemon.wait_for("everything up again", |s| s.all_up()).await;
+    daemon.stop().await;
+}
+
+#[tokio::test]
+async fn an_unknown_name_is_404_naming_the_known_connections() {
+    let daemon = Daemon::start("control-unknown").await;
+    for result in [
+        daemon.client.stop("qoutes").await,
+        daemon.client.start("qoutes").await,
+        daemon.client.restart("qoutes").await,
+    ] {
+        match result {
+            Err(ClientError::Api {
+                status,
+                message,
+                known,
+            }) => {
+                assert_eq!(status, 404);
+                assert!(message.contains("unknown connection `qoutes`"), "{message}");
+                assert!(message.contains("did you mean `quotes`?"), "{message}");
+                assert!(message.contains("quotes, orders, audit"), "{message}");
+                assert_eq!(known, ["quotes", "orders", "audit"]);
+            }
+            other => panic!("expected a 404, got {other:?}"),
+        }
+    }
+    assert!(daemon.client.status().await.expect("a status").all_up());
+    daemon.stop().await;
+}

@@ -1,0 +1,66 @@
+//! `GET /v1/events`: the current state first, then live events, until the
+//! daemon shuts down.
+
+use futures_util::StreamExt;
+
+use crate::support::{Daemon, patiently, read_until};
+
+#[tokio::test]
+async fn events_start_with_the_current_state_then_deliver_live_events() {
+    let daemon = Daemon::start("control-events").await;
+    let mut events = daemon.client.events().await.expect("the events stream");
+
+    let mut replay = Vec::new();
+    for _ in 0..3 {
+        let line = patiently("a replay line", events.next())
+            .await
+            .expect("a line")
+            .expect("an event line");
+        replay.push(line);
+    }
+    assert!(replay.iter().all(|l| l.replay), "{replay:?}");
+    let mut conns: Vec<&str> = replay.iter().map(|l| l.conn.as_str()).collect();
+    conns.sort_unstable();
+    assert_eq!(conns, ["audit", "orders", "quotes"]);
+    assert!(
+        replay
+            .iter()
+            .all(|l| l.ty == "connected" && l.state.as_deref() == Some("up"))
+    );
+    assert!(
+        replay.windows(2).all(|w| w[0].seq < w[1].seq),
+        "replay in seq order"
+    );
+    let quotes = replay.iter().find(|l| l.conn == "quotes").expect("quotes");
+    assert_eq!(quotes.kind.as_deref(), Some("feed"));
+    assert_eq!(quotes.tags, ["eu"]);
+    assert!(quotes.peer.is_some());
+
+    daemon.client.stop("audit").await.expect("audit stops");
+    let live = read_until(&mut events, "audit's stopped event", |l| {
+        l.conn == "audit" && l.ty == "stopped"
+    })
+    .await;
+    let last = live.last().expect("a line");
+    assert!(!last.replay);
+    assert_eq!(last.state.as_deref(), Some("stopped"));
+    assert!(last.reason.is_some(), "{last:?}");
+    assert!(
+        live.iter().all(|l| l.seq > replay[2].seq),
+        "live after replay"
+    );
+    assert!(
+        live.windows(2).all(|w| w[0].seq < w[1].seq),
+        "live in seq order"
+    );
+
+    // The stream ends when the daemon shuts down.
+    let stopping = tokio::spawn(daemon.stop());
+    patiently("the stream to end", async {
+        while let Some(line) = events.next().await {
+            line.expect("an event line");
+        }
+    })
+    .await;
+    stopping.await.expect("the daemon stops");
+}

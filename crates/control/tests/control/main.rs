@@ -1,0 +1,11 @@
+//! End-to-end tests of the control plane: a real supervisor with real peers
+//! (linesman-testkit), the server on a real Unix socket in a temp dir, and
+//! the real client. One binary, a module per concern.
+
+mod actions;
+mod events;
+mod metrics;
+mod socket;
+mod status;
+mod support;
+mod uid;

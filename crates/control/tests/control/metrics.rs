@@ -1,0 +1,40 @@
+//! `GET /metrics`: the Prometheus text.
+
+use crate::support::Daemon;
+
+#[tokio::test]
+async fn metrics_have_every_family_with_per_connection_values() {
+    let daemon = Daemon::start("control-metrics").await;
+    let text = daemon.client.metrics().await.expect("the metrics");
+    for family in [
+        "# TYPE linesman_connection_state gauge",
+        "# TYPE linesman_connection_up gauge",
+        "# TYPE linesman_connection_restarts gauge",
+        "# TYPE linesman_connection_sessions counter",
+        "# TYPE linesman_connection_frames_received counter",
+        "# TYPE linesman_connection_frames_sent counter",
+        "# TYPE linesman_connection_bytes_received counter",
+        "# TYPE linesman_connection_bytes_sent counter",
+        "# TYPE linesman_bus_events_published counter",
+        "# TYPE linesman_bus_events_lagged counter",
+        "# TYPE linesman_bus_listener_panics counter",
+        "# TYPE linesman_bus_listeners_removed counter",
+    ] {
+        assert!(text.contains(family), "no `{family}` in:\n{text}");
+    }
+    for sample in [
+        r#"linesman_connection_state{connection="quotes",state="up"} 1"#,
+        r#"linesman_connection_state{connection="quotes",state="backoff"} 0"#,
+        r#"linesman_connection_up{connection="audit"} 1"#,
+        r#"linesman_connection_sessions_total{connection="orders"} 1"#,
+        "linesman_bus_listener_panics_total 0",
+        "linesman_bus_events_lagged_total 0",
+    ] {
+        assert!(text.contains(sample), "no `{sample}` in:\n{text}");
+    }
+    assert!(
+        text.ends_with("# EOF\n"),
+        "OpenMetrics text ends with # EOF"
+    );
+    daemon.stop().await;
+}

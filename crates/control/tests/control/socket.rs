@@ -1,0 +1,135 @@
+//! The control socket: mode 0600, a live one never stolen, a stale one
+//! replaced, removed on shutdown, and `NoDaemon` when nothing listens.
+
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+
+use linesman_control::{Client, ClientError, ControlError, ControlServer};
+use linesman_testkit::TempDir;
+
+use crate::support::{Daemon, idle_state, patiently};
+
+#[tokio::test]
+async fn the_socket_is_only_open_to_its_owner() {
+    let daemon = Daemon::start("control-mode").await;
+    let meta = std::fs::metadata(daemon.socket()).expect("the socket exists");
+    assert!(meta.file_type().is_socket());
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    daemon.stop().await;
+}
+
+#[tokio::test]
+async fn a_second_bind_on_a_live_socket_fails_and_the_first_keeps_serving() {
+    let dir = TempDir::new("control-live").expect("a temp dir");
+    let socket = dir.join("control.sock");
+    let first = ControlServer::bind(&socket, idle_state())
+        .expect("the first binds")
+        .spawn();
+
+    let second = ControlServer::bind(&socket, idle_state());
+    match second {
+        Err(ref error @ ControlError::AlreadyServing { ref socket, pid }) => {
+            assert_eq!(socket, &dir.join("control.sock"));
+            assert_eq!(pid, i32::try_from(std::process::id()).ok(), "our own pid");
+            let message = error.to_string();
+            assert!(
+                message.starts_with(&format!(
+                    "another linesman daemon is already serving on {}",
+                    socket.display()
+                )),
+                "{message}"
+            );
+            assert!(message.contains("(pid "), "{message}");
+        }
+        other => panic!("expected AlreadyServing, got {other:?}"),
+    }
+
+    let status = Client::new(&socket)
+        .status()
+        .await
+        .expect("the first still serves");
+    assert_eq!(status.connections[0].name, "idle");
+    assert_eq!(status.connections[0].state, "waiting");
+    assert_eq!(status.connections[0].detail, "not started yet");
+    first.shutdown().await.expect("a clean shutdown");
+}
+
+#[tokio::test]
+async fn a_stale_socket_file_is_replaced() {
+    let dir = TempDir::new("control-stale").expect("a temp dir");
+    let socket = dir.join("control.sock");
+    drop(std::os::unix::net::UnixListener::bind(&socket).expect("a listener"));
+    assert!(socket.exists(), "the dead listener left its file");
+    match Client::new(&socket).status().await {
+        Err(ClientError::NoDaemon { .. }) => {}
+        other => panic!("a stale socket has no daemon, got {other:?}"),
+    }
+
+    let server = ControlServer::bind(&socket, idle_state())
+        .expect("the stale file is replaced")
+        .spawn();
+    let status = Client::new(&socket).status().await.expect("it serves");
+    assert_eq!(status.connections.len(), 1);
+    server.shutdown().await.expect("a clean shutdown");
+}
+
+#[tokio::test]
+async fn something_that_is_not_a_socket_is_never_removed() {
+    let dir = TempDir::new("control-file").expect("a temp dir");
+    let path = dir.join("control.sock");
+    std::fs::write(&path, "keep me").expect("a file");
+    match ControlServer::bind(&path, idle_state()) {
+        Err(ControlError::NotASocket { socket }) => assert_eq!(socket, path),
+        other => panic!("expected NotASocket, got {other:?}"),
+    }
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("still there"),
+        "keep me"
+    );
+}
+
+#[tokio::test]
+async fn the_socket_file_is_removed_after_shutdown() {
+    let daemon = Daemon::start("control-cleanup").await;
+    let socket = daemon.stop().await;
+    assert!(!socket.exists(), "{} is left behind", socket.display());
+
+    // The same with `run` and a shutdown future.
+    let dir = TempDir::new("control-run").expect("a temp dir");
+    let socket = dir.join("control.sock");
+    let server = ControlServer::bind(&socket, idle_state()).expect("binds");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(server.run(async move {
+        let _ = stopped.await;
+    }));
+    Client::new(&socket).status().await.expect("it serves");
+    stop.send(()).expect("the server waits for it");
+    patiently("run to return", running)
+        .await
+        .expect("the task ends")
+        .expect("a clean run");
+    assert!(!socket.exists());
+}
+
+#[tokio::test]
+async fn no_daemon_when_nothing_listens() {
+    let dir = TempDir::new("control-nodaemon").expect("a temp dir");
+    let socket = dir.join("absent.sock");
+    let client = Client::new(&socket);
+    let error = client.status().await.expect_err("nobody there");
+    match &error {
+        ClientError::NoDaemon { socket: tried, .. } => assert_eq!(tried, &socket),
+        other => panic!("expected NoDaemon, got {other:?}"),
+    }
+    assert!(
+        error.to_string().contains(&socket.display().to_string()),
+        "the message names the socket: {error}"
+    );
+    assert!(matches!(
+        client.events().await,
+        Err(ClientError::NoDaemon { .. })
+    ));
+    assert!(matches!(
+        client.stop("x").await,
+        Err(ClientError::NoDaemon { .. })
+    ));
+}
