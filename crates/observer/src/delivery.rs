@@ -79,7 +79,9 @@ impl Task {
                     return;
                 }
                 let call = AssertUnwindSafe(listener.on_event(&event)).catch_unwind();
-                if let Err(panic) = call.await {
+                let outcome = call.await;
+                self.slot.set_in_flight(batch.len());
+                if let Err(panic) = outcome {
                     if !self.panicked(panic.as_ref()) {
                         return;
                     }
@@ -252,6 +254,7 @@ impl Stream for Subscription {
         let this = self.get_mut();
         loop {
             if let Some(event) = this.batch.pop_front() {
+                this.slot.set_in_flight(this.batch.len());
                 this.counters.delivered.fetch_add(1, Ordering::Relaxed);
                 this.slot.delivered.fetch_add(1, Ordering::Relaxed);
                 return Poll::Ready(Some(Arc::unwrap_or_clone(event)));

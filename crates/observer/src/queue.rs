@@ -14,7 +14,7 @@
 use crate::event::Event;
 use crate::interest::Interest;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
@@ -29,6 +29,9 @@ pub(crate) struct Slot {
     pub(crate) interest: Interest,
     capacity: usize,
     queue: Mutex<Queue>,
+    /// Events taken out of the queue but not yet delivered; they still count
+    /// against the capacity. Written only by the consumer.
+    in_flight: AtomicUsize,
     /// Set when the consumer must stop at once (unsubscribed or removed).
     cancelled: AtomicBool,
     pub(crate) removed: AtomicBool,
@@ -40,9 +43,6 @@ pub(crate) struct Slot {
 #[derive(Debug, Default)]
 struct Queue {
     buf: VecDeque<Arc<Event>>,
-    /// Events of the batch the consumer is working through; they still count
-    /// against the capacity.
-    in_flight: usize,
     /// Overflowed: drop and count until the consumer has caught up.
     lagging: bool,
     /// Events dropped since the queue overflowed.
@@ -80,6 +80,7 @@ impl Slot {
             interest,
             capacity: capacity.max(1),
             queue: Mutex::new(Queue::default()),
+            in_flight: AtomicUsize::new(0),
             cancelled: AtomicBool::new(false),
             removed: AtomicBool::new(false),
             delivered: AtomicU64::new(0),
@@ -100,7 +101,7 @@ impl Slot {
         if q.closed || self.is_cancelled() {
             return Pushed::Gone;
         }
-        if q.lagging || q.buf.len() + q.in_flight >= self.capacity {
+        if q.lagging || q.buf.len() + self.in_flight.load(Ordering::Acquire) >= self.capacity {
             q.lagging = true;
             q.missed += 1;
             drop(q);
@@ -152,10 +153,10 @@ impl Slot {
         if !q.buf.is_empty() {
             let n = q.buf.len().min(max);
             out.extend(q.buf.drain(..n));
-            q.in_flight = n;
+            self.in_flight.store(n, Ordering::Release);
             return Poll::Ready(Next::Events);
         }
-        q.in_flight = 0;
+        self.in_flight.store(0, Ordering::Release);
         if q.lagging {
             Poll::Ready(Next::Lagged)
         } else if q.closed {
@@ -166,6 +167,11 @@ impl Slot {
             }
             Poll::Pending
         }
+    }
+
+    /// The consumer has `remaining` events of its batch left to deliver.
+    pub(crate) fn set_in_flight(&self, remaining: usize) {
+        self.in_flight.store(remaining, Ordering::Release);
     }
 
     /// Ends a lag: returns the number of events missed and accepts live
