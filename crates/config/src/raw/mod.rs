@@ -68,19 +68,19 @@ pub(crate) fn read_file(w: &mut Walker<'_>, root: &Node) -> Option<RawFile> {
     }
     let mut top = w.mapping(root, "", Duplicates::Keys)?;
     let mut file = RawFile::default();
-    if let Some(node) = top.take("defaults") {
-        if let Some(mut fields) = w.mapping(node, "defaults", Duplicates::Keys) {
-            file.defaults = read_settings(w, &mut fields);
-            fields.finish(w, SETTING_KEYS, NOT_IN_DEFAULTS);
-        }
+    if let Some(node) = top.take("defaults")
+        && let Some(mut fields) = w.mapping(node, "defaults", Duplicates::Keys)
+    {
+        file.defaults = read_settings(w, &mut fields);
+        fields.finish(w, SETTING_KEYS, NOT_IN_DEFAULTS);
     }
-    if let Some(node) = top.take("control") {
-        if let Some(mut fields) = w.mapping(node, "control", Duplicates::Keys) {
-            if let Some(socket) = fields.take("socket") {
-                file.control_socket = w.string(socket, "control.socket");
-            }
-            fields.finish(w, CONTROL_KEYS, &[]);
+    if let Some(node) = top.take("control")
+        && let Some(mut fields) = w.mapping(node, "control", Duplicates::Keys)
+    {
+        if let Some(socket) = fields.take("socket") {
+            file.control_socket = w.string(socket, "control.socket");
         }
+        fields.finish(w, CONTROL_KEYS, &[]);
     }
     if let Some(node) = top.take("shutdown_timeout") {
         file.shutdown_timeout = w.duration(node, "shutdown_timeout").and_then(|d| {
