@@ -169,10 +169,9 @@ impl Client {
             .uri(path)
             .header(hyper::header::HOST, "linesman")
             .body(Empty::<Bytes>::new());
-        let request = request.map_err(|error| ClientError::Api {
-            status: 0,
-            message: format!("cannot build the request for {path}: {error}"),
-            known: Vec::new(),
+        let request = request.map_err(|source| ClientError::Request {
+            path: path.to_owned(),
+            source,
         })?;
         let response = sender
             .send_request(request)

@@ -111,6 +111,14 @@ pub enum ClientError {
         /// What hyper said.
         source: hyper::Error,
     },
+    /// The request could not be made (a bug: names are percent-encoded).
+    #[error("cannot build the request for {path}: {source}")]
+    Request {
+        /// The request's path.
+        path: String,
+        /// What the http crate said.
+        source: hyper::http::Error,
+    },
     /// The daemon answered with an error status; `message` is its own words.
     #[error("the daemon refused: {message} (HTTP {status})")]
     Api {

@@ -48,6 +48,7 @@ pub(crate) fn router(app: App) -> Router {
         .route("/v1/connections/{name}/{action}", post(action))
         .route("/metrics", get(metrics))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(app.clone(), same_uid))
         .with_state(app)
 }
@@ -174,6 +175,17 @@ async fn metrics(State(app): State<App>) -> Response {
             "cannot encode the metrics; this is a bug in linesman-control",
         ),
     }
+}
+
+async fn method_not_allowed(request: Request) -> Response {
+    error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!(
+            "{} is not allowed on {}: status, events and metrics are GET, start/stop/restart are POST",
+            request.method(),
+            request.uri().path()
+        ),
+    )
 }
 
 async fn not_found(request: Request) -> Response {

@@ -80,3 +80,50 @@ async fn an_unknown_name_is_404_naming_the_known_connections() {
     assert!(daemon.client.status().await.expect("a status").all_up());
     daemon.stop().await;
 }
+
+/// A raw HTTP/1.1 exchange, for requests the client never makes.
+async fn raw(socket: &std::path::Path, method: &str, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::UnixStream::connect(socket)
+        .await
+        .expect("the daemon listens");
+    let request =
+        format!("{method} {path} HTTP/1.1\r\nHost: linesman\r\nConnection: close\r\n\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("the request is written");
+    let mut answer = String::new();
+    stream
+        .read_to_string(&mut answer)
+        .await
+        .expect("the answer is read");
+    answer
+}
+
+#[tokio::test]
+async fn unknown_actions_and_routes_are_404_with_a_json_message() {
+    let daemon = Daemon::start("control-routes").await;
+    let socket = daemon.socket();
+
+    let answer = raw(&socket, "POST", "/v1/connections/quotes/explode").await;
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    assert!(
+        answer.contains(r#"{"error":"unknown action `explode`: use start, stop or restart"}"#),
+        "{answer}"
+    );
+
+    let answer = raw(&socket, "GET", "/v2/status").await;
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    assert!(answer.contains("no route GET /v2/status"), "{answer}");
+
+    let answer = raw(&socket, "POST", "/v1/status").await;
+    assert!(answer.starts_with("HTTP/1.1 405"), "{answer}");
+    assert!(
+        answer.contains("POST is not allowed on /v1/status"),
+        "{answer}"
+    );
+
+    assert_eq!(daemon.state_of("quotes").await, "up", "nothing was done");
+    daemon.stop().await;
+}

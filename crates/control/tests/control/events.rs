@@ -64,3 +64,36 @@ async fn events_start_with_the_current_state_then_deliver_live_events() {
     .await;
     stopping.await.expect("the daemon stops");
 }
+
+#[tokio::test]
+async fn shutting_the_server_down_ends_open_streams_while_the_bus_lives() {
+    let dir = linesman_testkit::TempDir::new("control-events-end").expect("a temp dir");
+    let socket = dir.join("control.sock");
+    let state = crate::support::idle_state();
+    let bus = state.bus().clone();
+    let server = linesman_control::ControlServer::bind(&socket, state)
+        .expect("binds")
+        .spawn();
+    let client = linesman_control::Client::new(&socket);
+    let mut events = client.events().await.expect("the events stream");
+
+    // Without the server's own end of the stream, a graceful shutdown would
+    // wait for this response forever.
+    patiently("the server to shut down", server.shutdown())
+        .await
+        .expect("a clean shutdown");
+    let rest = patiently("the stream to end", async {
+        let mut rest = Vec::new();
+        while let Some(line) = events.next().await {
+            rest.push(line.expect("an event line"));
+        }
+        rest
+    })
+    .await;
+    assert!(
+        rest.is_empty(),
+        "an idle supervisor has no events: {rest:?}"
+    );
+    assert!(!bus.is_closed(), "the bus was not what ended it");
+    assert!(!socket.exists());
+}
