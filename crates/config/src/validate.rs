@@ -145,7 +145,7 @@ fn supervised(w: &mut Walker<'_>, file: &RawFile, c: &RawConnection) -> Option<S
     let errors_before = w.errors.len();
     let connect = connect_options(&layers);
     let layout = layout(w, &layers);
-    let heartbeat = heartbeat(w, &layers);
+    let heartbeat = heartbeat(w, &layers, layout.as_ref());
     let outbox = outbox(w, &layers);
     let restart = restart_policy(w, &layers);
     let endpoint = c.endpoint.as_ref()?;
@@ -209,23 +209,42 @@ fn connect_options(layers: &Layers<'_>) -> ConnectOptions {
     options
 }
 
-fn heartbeat(w: &mut Walker<'_>, layers: &Layers<'_>) -> Option<Option<Heartbeat>> {
+fn heartbeat(
+    w: &mut Walker<'_>,
+    layers: &Layers<'_>,
+    layout: Option<&FrameLayout>,
+) -> Option<Option<Heartbeat>> {
     let Section::On(maps, at, path) = section(layers, |s| &s.heartbeat) else {
         return Some(None);
     };
     let ty = first(&maps, |m| &m.ty);
     let interval = first(&maps, |m| &m.interval);
-    match (ty, interval) {
-        (Some(ty), Some(interval)) => Some(Some(Heartbeat { ty, interval })),
-        (ty, _) => {
-            let missing = if ty.is_none() { "type" } else { "interval" };
-            w.push(
-                ConfigError::at(Kind::MissingKey, at, format!("`{path}.heartbeat` has no `{missing}`"))
-                    .help("a heartbeat needs both: `heartbeat: { type: 0, interval: 10s }`, or `heartbeat: off`"),
-            );
-            None
-        }
+    let (Some(ty), Some(interval)) = (ty, interval) else {
+        let missing = if ty.is_none() { "type" } else { "interval" };
+        w.push(
+            ConfigError::at(Kind::MissingKey, at, format!("`{path}.heartbeat` has no `{missing}`"))
+                .help("a heartbeat needs both: `heartbeat: { type: 0, interval: 10s }`, or `heartbeat: off`"),
+        );
+        return None;
+    };
+    if let Some(layout) = layout
+        && ty > layout.max_type()
+    {
+        w.push(
+            ConfigError::at(
+                Kind::OutOfRange,
+                at,
+                format!(
+                    "`{path}.heartbeat` type {ty} does not fit the {}-byte type field of the framing (at most {})",
+                    layout.type_width(),
+                    layout.max_type()
+                ),
+            )
+            .help("use a smaller heartbeat type, or a wider `framing.type_width`"),
+        );
+        return None;
     }
+    Some(Some(Heartbeat { ty, interval }))
 }
 
 fn outbox(w: &mut Walker<'_>, layers: &Layers<'_>) -> Option<Option<Outbox>> {

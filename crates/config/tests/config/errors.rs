@@ -193,6 +193,19 @@ fn framing_width_must_be_supported() {
 }
 
 #[test]
+fn heartbeat_type_must_fit_the_type_field() {
+    let e = one_error(
+        "defaults:\n  heartbeat: { type: 300, interval: 1s }\nconnections:\n  a:\n    endpoint: tcp://h:1\n    framing: { type_width: 1 }\n",
+    );
+    assert_eq!(e.kind, Kind::OutOfRange);
+    assert_at(&e, 2, 14);
+    assert_eq!(
+        e.message,
+        "`defaults.heartbeat` type 300 does not fit the 1-byte type field of the framing (at most 255)"
+    );
+}
+
+#[test]
 fn initial_above_max_is_a_conflict_at_the_initial_value() {
     let e = one_error(
         "defaults:\n  restart: { backoff: { initial: 5s } }\nconnections:\n  a:\n    endpoint: tcp://h:1\n    restart: { backoff: { max: 1s } }\n",
