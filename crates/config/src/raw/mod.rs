@@ -3,6 +3,7 @@
 //! place, every scalar read into its type. Problems are collected, never
 //! returned early; a value that failed to read is left out.
 
+mod restart;
 mod rule;
 mod settings;
 
