@@ -1,0 +1,122 @@
+//! `linesman-bench e2e`: one loopback TCP connection end to end — frames
+//! from a peer to a linesman [`Handler`](linesman_connection::Handler), and
+//! sequential request/response round trips through
+//! [`ConnectionHandle::request`](linesman_connection::ConnectionHandle::request)
+//! — beside plain tokio `Framed<TcpStream, LengthDelimitedCodec>` doing the
+//! same against the same peers, in the same run.
+//!
+//! Setup, and why:
+//! - The peers are in-process testkit [`Peer`](linesman_testkit::Peer)s
+//!   (`Send { count }` for frames, `Echo` for round trips) on a thread of
+//!   their own with a current-thread runtime, so on a 2-core machine the
+//!   peer and the client each have a core. The client side (linesman or the
+//!   baseline) runs on one current-thread runtime on the calling thread.
+//! - Frames: each repetition opens a fresh connection; the peer sends
+//!   `count` frames at once (64 KiB writes) and the client counts them. The
+//!   clock runs from the connect to the last frame. linesman: one
+//!   `Connection::run_session` (no supervisor: it is not on the data path)
+//!   whose handler counts frames and signals the last. Baseline: a
+//!   `Framed<TcpStream, LengthDelimitedCodec>` whose codec is configured to
+//!   linesman's 8-byte header (length at offset 4, 4 bytes, header kept),
+//!   so it splits the same bytes into the same frames.
+//! - Round trips: one request in flight, 64-byte payload. linesman:
+//!   `ConnectionHandle::request` (fresh id, writer task, reply matched by
+//!   id). Baseline: encode the 8-byte header and payload into a reused
+//!   buffer, `write_all`, then read one frame from the `Framed`. Connecting
+//!   is not timed.
+//! - Best of [`REPETITIONS`], linesman and baseline alternating.
+
+mod ours;
+mod peers;
+mod plain;
+
+use std::time::Duration;
+
+use crate::report::{Better, Measurement};
+
+const BENCH: &str = "e2e";
+/// Repetitions per figure; the best counts.
+const REPETITIONS: usize = 5;
+/// 64-byte frames per repetition.
+const SMALL_FRAMES: u64 = 1_000_000;
+/// 4 KiB frames per repetition.
+const LARGE_FRAMES: u64 = 100_000;
+/// Round trips per repetition.
+const ROUND_TRIPS: u64 = 20_000;
+/// Payload bytes of a request.
+const REQUEST_LEN: usize = 64;
+
+/// Runs every case and returns its figures.
+pub(crate) fn run() -> Vec<Measurement> {
+    match measure() {
+        Ok(measurements) => measurements,
+        Err(error) => {
+            eprintln!("e2e: {error:#}");
+            Vec::new()
+        }
+    }
+}
+
+fn measure() -> anyhow::Result<Vec<Measurement>> {
+    let peers = peers::PeerThread::start(SMALL_FRAMES, LARGE_FRAMES)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let mut out = Vec::new();
+    for (label, endpoint, frames) in [
+        ("frames 64 B", &peers.small, SMALL_FRAMES),
+        ("frames 4 KiB", &peers.large, LARGE_FRAMES),
+    ] {
+        let (ours, theirs) = best_of(|| {
+            let ours = runtime.block_on(ours::frames(endpoint, frames))?;
+            let theirs = runtime.block_on(plain::frames(endpoint, frames))?;
+            Ok((ours, theirs))
+        })?;
+        out.push(rate(label, "frames/s", frames, ours, theirs));
+    }
+    let (ours, theirs) = best_of(|| {
+        let ours = runtime.block_on(ours::round_trips(&peers.echo, ROUND_TRIPS, REQUEST_LEN))?;
+        let theirs = runtime.block_on(plain::round_trips(&peers.echo, ROUND_TRIPS, REQUEST_LEN))?;
+        Ok((ours, theirs))
+    })?;
+    out.push(rate(
+        "round trips",
+        "round trips/s",
+        ROUND_TRIPS,
+        ours,
+        theirs,
+    ));
+    drop(runtime);
+    peers.stop();
+    Ok(out)
+}
+
+/// The shortest of [`REPETITIONS`] runs of each side; `once` runs both.
+fn best_of(
+    mut once: impl FnMut() -> anyhow::Result<(Duration, Duration)>,
+) -> anyhow::Result<(Duration, Duration)> {
+    let mut best = (Duration::MAX, Duration::MAX);
+    for _ in 0..REPETITIONS {
+        let (ours, theirs) = once()?;
+        best = (best.0.min(ours), best.1.min(theirs));
+    }
+    Ok(best)
+}
+
+fn rate(
+    case: &str,
+    unit: &'static str,
+    count: u64,
+    ours: Duration,
+    theirs: Duration,
+) -> Measurement {
+    let per_second = |d: Duration| count as f64 / d.as_secs_f64().max(f64::MIN_POSITIVE);
+    Measurement {
+        bench: BENCH,
+        case: case.to_owned(),
+        unit,
+        linesman: per_second(ours),
+        baseline: Some(per_second(theirs)),
+        better: Better::Higher,
+    }
+}

@@ -1,0 +1,116 @@
+//! The e2e linesman side: one `Connection::run_session` per repetition,
+//! with a handler that counts frames, or requests through its handle.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use linesman_connection::{
+    CancellationToken, Connection, ConnectionSpec, Counting, Handler, HandlerError, Link,
+    async_trait,
+};
+use linesman_ipc_codec::Frame;
+use linesman_observer::{Bus, EventType};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use super::peers::Target;
+
+/// Time a stopped session gets to flush (nothing is queued here).
+const DRAIN: Duration = Duration::from_secs(1);
+/// Request timeout; never reached on loopback.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Counts frames and says when the last one expected arrived.
+struct CountFrames {
+    expected: u64,
+    seen: u64,
+    done: Option<oneshot::Sender<()>>,
+}
+
+#[async_trait]
+impl Handler for CountFrames {
+    async fn on_frame(&mut self, frame: Frame, _link: &Link) -> Result<(), HandlerError> {
+        black_box(&frame);
+        self.seen += 1;
+        if self.seen == self.expected
+            && let Some(done) = self.done.take()
+        {
+            let _ = done.send(());
+        }
+        Ok(())
+    }
+}
+
+/// A session of a fresh connection to `target`, on its own task.
+fn session(target: &Target, handler: Box<dyn Handler>) -> (Connection, CancellationToken) {
+    let bus = Bus::default();
+    let spec = ConnectionSpec::new("e2e", target.endpoint.clone());
+    (
+        Connection::new(spec, handler, &bus),
+        CancellationToken::new(),
+    )
+}
+
+fn spawn(
+    mut conn: Connection,
+    stop: &CancellationToken,
+) -> JoinHandle<linesman_connection::SessionOutcome> {
+    let stop = stop.clone();
+    tokio::spawn(async move { conn.run_session(1, &stop, DRAIN).await })
+}
+
+/// Connects and receives `count` frames; the time from the connect to the last.
+pub(super) async fn frames(target: &Target, count: u64) -> anyhow::Result<Duration> {
+    let (done, arrived) = oneshot::channel();
+    let handler = CountFrames {
+        expected: count,
+        seen: 0,
+        done: Some(done),
+    };
+    let (conn, stop) = session(target, Box::new(handler));
+    let start = Instant::now();
+    let running = spawn(conn, &stop);
+    let received = arrived.await;
+    let elapsed = start.elapsed();
+    stop.cancel();
+    let outcome = running.await.context("the session task failed")?;
+    received.map_err(|_| anyhow::anyhow!("the session ended early: {}", outcome.reason))?;
+    Ok(elapsed)
+}
+
+/// Connects, then times `count` sequential requests of `len`-byte payloads.
+pub(super) async fn round_trips(
+    target: &Target,
+    count: u64,
+    len: usize,
+) -> anyhow::Result<Duration> {
+    let (conn, stop) = session(target, Box::new(Counting));
+    let handle = conn.handle();
+    let mut events = handle.events();
+    let running = spawn(conn, &stop);
+    loop {
+        let event = events.next().await.context("the bus closed")?;
+        match event.event_type() {
+            EventType::Connected => break,
+            EventType::ConnectFailed => anyhow::bail!("linesman could not connect: {event}"),
+            _ => {}
+        }
+    }
+    drop(events);
+    let payload = Bytes::from(vec![0x5a; len]);
+    let start = Instant::now();
+    for _ in 0..count {
+        let reply = handle
+            .request(Frame::new(2, payload.clone()), REQUEST_TIMEOUT)
+            .await
+            .context("a request failed")?;
+        black_box(&reply);
+    }
+    let elapsed = start.elapsed();
+    stop.cancel();
+    running.await.context("the session task failed")?;
+    Ok(elapsed)
+}

@@ -1,0 +1,200 @@
+//! `linesman-bench scale`: 10,000 supervised connections to a loopback
+//! peer in a child process, beside 10,000 plain tokio connections to the
+//! same peer, measured in the same run.
+//!
+//! Processes, and why: one process may hold 20,000 descriptors here, so
+//! the peer (which holds one accepted socket per connection) runs in a
+//! child: this same executable, re-run with `LINESMAN_BENCH_SCALE_ROLE=peer`
+//! (a testkit echo `Peer` with its default backlog of 4096, taking
+//! commands on stdin: `drop` drops every connection at once with
+//! `Peer::drop_all`, end of file stops it). The baseline runs in a second
+//! child (`…_ROLE=baseline`), so that its allocations cannot be reused by
+//! linesman afterwards and both resident-memory deltas start from a fresh
+//! process; linesman then runs in this process, which has done nothing but
+//! start the children. Every process raises its `RLIMIT_NOFILE` to the
+//! hard limit and runs a 2-worker multi-thread runtime.
+//!
+//! Figures (see docs/benchmarks.md for how each is measured):
+//! `all up 10k`, `rss per connection`, `snapshot 10k`,
+//! `reconnect all up 10k`, `reconnect spread max/mean`.
+
+mod baseline;
+mod peer;
+mod spread;
+mod supervised;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+use anyhow::Context;
+use linesman_stream::Endpoint;
+
+use crate::report::{Better, Measurement};
+
+const BENCH: &str = "scale";
+/// Connections on each side.
+const CONNECTIONS: usize = 10_000;
+/// Which part a child process runs: `peer` or `baseline`.
+const ROLE_ENV: &str = "LINESMAN_BENCH_SCALE_ROLE";
+/// Where the baseline child connects.
+const PEER_ENV: &str = "LINESMAN_BENCH_SCALE_PEER";
+
+/// Runs the scale benchmark, or one of its child parts when this process
+/// is such a child.
+pub(crate) fn run() -> Vec<Measurement> {
+    let result = match std::env::var(ROLE_ENV).as_deref() {
+        Ok("peer") => peer::serve().map(|()| Vec::new()),
+        Ok("baseline") => baseline::run(),
+        _ => orchestrate(),
+    };
+    result.unwrap_or_else(|error| {
+        eprintln!("scale: {error:#}");
+        Vec::new()
+    })
+}
+
+fn orchestrate() -> anyhow::Result<Vec<Measurement>> {
+    let limit = linesman_testkit::raise_nofile_limit().context("cannot raise RLIMIT_NOFILE")?;
+    anyhow::ensure!(
+        limit > CONNECTIONS as u64 + 100,
+        "the open-file limit is {limit}; {CONNECTIONS} connections need more"
+    );
+    let mut peer = PeerChild::spawn()?;
+    let endpoint = peer.endpoint.clone();
+    let plain = baseline::in_child(&endpoint)?;
+    // Anything the baseline left open on the peer's side is closed now.
+    peer.drop_all()?;
+    let ours = supervised::run(&endpoint, &mut peer)?;
+    drop(peer);
+    let figure =
+        |case: &str, unit: &'static str, linesman: f64, baseline: Option<f64>| Measurement {
+            bench: BENCH,
+            case: case.to_owned(),
+            unit,
+            linesman,
+            baseline,
+            better: Better::Lower,
+        };
+    Ok(vec![
+        figure(
+            "all up 10k",
+            "ms",
+            ours.common.all_up_ms,
+            Some(plain.all_up_ms),
+        ),
+        figure(
+            "rss per connection",
+            "bytes",
+            ours.common.rss_per_conn,
+            Some(plain.rss_per_conn),
+        ),
+        figure("snapshot 10k", "ms", ours.snapshot_ms, None),
+        figure("reconnect all up 10k", "ms", ours.reconnect_all_up_ms, None),
+        figure(
+            "reconnect spread max/mean",
+            "ratio",
+            ours.spread_max_over_mean,
+            None,
+        ),
+    ])
+}
+
+/// A figure pair both sides measure.
+#[derive(Debug, Clone, Copy)]
+struct Common {
+    all_up_ms: f64,
+    rss_per_conn: f64,
+}
+
+/// This process's resident memory, in bytes (`VmRSS` of /proc/self/status).
+fn rss_bytes() -> anyhow::Result<u64> {
+    let status =
+        std::fs::read_to_string("/proc/self/status").context("cannot read /proc/self/status")?;
+    let kib = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.trim().strip_suffix("kB"))
+        .and_then(|n| n.trim().parse::<u64>().ok())
+        .context("no VmRSS line in /proc/self/status")?;
+    Ok(kib * 1024)
+}
+
+/// This executable, re-run as the scale child `role` with `--json`.
+fn child_command(role: &str) -> anyhow::Result<Command> {
+    let exe = std::env::current_exe().context("cannot find the running executable")?;
+    let mut command = Command::new(exe);
+    command
+        .args(["--json", "scale"])
+        .env(ROLE_ENV, role)
+        .stderr(Stdio::inherit());
+    Ok(command)
+}
+
+/// The peer child: killed on drop (its stdin closes, and it is killed).
+#[derive(Debug)]
+struct PeerChild {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: BufReader<ChildStdout>,
+    endpoint: Endpoint,
+}
+
+impl PeerChild {
+    fn spawn() -> anyhow::Result<PeerChild> {
+        let mut child = child_command("peer")?
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .context("cannot start the peer child")?;
+        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            let _ = child.kill();
+            anyhow::bail!("the peer child has no pipes");
+        };
+        let mut peer = PeerChild {
+            child,
+            stdin: Some(stdin),
+            stdout: BufReader::new(stdout),
+            endpoint: Endpoint::Unix("/".into()),
+        };
+        let line = peer.line()?;
+        let endpoint = line
+            .strip_prefix("listening ")
+            .and_then(|rest| rest.parse().ok())
+            .with_context(|| format!("the peer child said {line:?}, not `listening <endpoint>`"))?;
+        peer.endpoint = endpoint;
+        Ok(peer)
+    }
+
+    fn line(&mut self) -> anyhow::Result<String> {
+        let mut line = String::new();
+        let n = self
+            .stdout
+            .read_line(&mut line)
+            .context("cannot read the peer child")?;
+        anyhow::ensure!(n > 0, "the peer child exited");
+        Ok(line.trim_end().to_owned())
+    }
+
+    /// Has the peer drop every connection at once; returns once it has.
+    fn drop_all(&mut self) -> anyhow::Result<()> {
+        let stdin = self.stdin.as_mut().context("the peer child is stopping")?;
+        stdin
+            .write_all(b"drop\n")
+            .and_then(|()| stdin.flush())
+            .context("cannot command the peer child")?;
+        let line = self.line()?;
+        anyhow::ensure!(
+            line == "dropped",
+            "the peer child said {line:?}, not `dropped`"
+        );
+        Ok(())
+    }
+}
+
+impl Drop for PeerChild {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

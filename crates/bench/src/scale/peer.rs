@@ -1,0 +1,41 @@
+//! The scale peer child: a testkit echo [`Peer`] (default backlog 4096)
+//! that prints `listening <endpoint>`, then obeys stdin: `drop` drops every
+//! connection at once ([`Peer::drop_all`]) and answers `dropped`; end of
+//! file stops it.
+
+use std::io::Write;
+
+use anyhow::Context;
+use linesman_testkit::{Behavior, Listen, Peer, raise_nofile_limit};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+/// Serves until stdin closes.
+pub(super) fn serve() -> anyhow::Result<()> {
+    raise_nofile_limit().context("the peer cannot raise RLIMIT_NOFILE")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let peer = Peer::start(Listen::default(), Behavior::Echo)
+            .await
+            .context("the peer cannot listen")?;
+        say(&format!("listening {}", peer.endpoint()))?;
+        let mut lines = BufReader::new(tokio::io::stdin()).lines();
+        while let Some(line) = lines.next_line().await? {
+            if line.trim() == "drop" {
+                peer.drop_all().await;
+                say("dropped")?;
+            }
+        }
+        peer.stop().await;
+        Ok(())
+    })
+}
+
+fn say(line: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{line}")?;
+    stdout.flush()?;
+    Ok(())
+}

@@ -1,0 +1,196 @@
+//! The linesman side of the scale benchmark: one [`Supervisor`] of 10,000
+//! connections (backoff `initial: 1s`, `jitter: 0.5`), watched through a
+//! bus listener that records every `Connecting`, `Connected` and
+//! `Disconnected` event with its publish time.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::Context;
+use linesman_connection::ConnectionSpec;
+use linesman_observer::{BusOptions, Event, EventType, Interest, Listener, async_trait};
+use linesman_stream::Endpoint;
+use linesman_supervisor::{Backoff, RestartPolicy, Spec, Supervised, Supervisor};
+use tokio::sync::watch;
+
+use super::spread::max_over_mean;
+use super::{CONNECTIONS, Common, PeerChild, rss_bytes};
+
+/// Calls of `snapshot()` timed; the median counts.
+const SNAPSHOTS: usize = 11;
+/// Width of one slice of the reconnect window.
+const SLICE: Duration = Duration::from_millis(10);
+/// The backoff under test: every reconnect waits 1 s ± 50 %.
+const INITIAL: Duration = Duration::from_secs(1);
+const JITTER: f64 = 0.5;
+/// Longest wait for all connections to come up (initially or again).
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// linesman's figures.
+#[derive(Debug)]
+pub(super) struct Figures {
+    pub(super) common: Common,
+    pub(super) snapshot_ms: f64,
+    pub(super) reconnect_all_up_ms: f64,
+    pub(super) spread_max_over_mean: f64,
+}
+
+/// Records the events the figures are computed from.
+struct Recorder {
+    events: Mutex<Vec<(EventType, SystemTime)>>,
+    connected: watch::Sender<usize>,
+    lagged: watch::Sender<bool>,
+}
+
+#[async_trait]
+impl Listener for Recorder {
+    async fn on_event(&self, event: &Event) {
+        let ty = event.event_type();
+        if ty == EventType::Lagged {
+            self.lagged.send_replace(true);
+        }
+        if event.replay {
+            return;
+        }
+        self.events
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((ty, event.at));
+        if ty == EventType::Connected {
+            self.connected.send_modify(|n| *n += 1);
+        }
+    }
+
+    fn name(&self) -> &str {
+        "scale-recorder"
+    }
+
+    fn interest(&self) -> Interest {
+        Interest::all().event_types([
+            EventType::Connecting,
+            EventType::Connected,
+            EventType::Disconnected,
+        ])
+    }
+}
+
+/// Runs the supervisor against `endpoint`; `peer` drops every connection
+/// once all are up.
+pub(super) fn run(endpoint: &Endpoint, peer: &mut PeerChild) -> anyhow::Result<Figures> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let before = rss_bytes()?;
+    let recorder = Arc::new(Recorder {
+        events: Mutex::new(Vec::with_capacity(4 * CONNECTIONS)),
+        connected: watch::Sender::new(0),
+        lagged: watch::Sender::new(false),
+    });
+    let policy =
+        RestartPolicy::default().backoff(Backoff::default().initial(INITIAL).jitter(JITTER));
+    let mut builder = Spec::builder();
+    for i in 0..CONNECTIONS {
+        let connection = ConnectionSpec::new(format!("c{i:05}"), endpoint.clone());
+        builder = builder.connection(Supervised::new(connection).restart(policy));
+    }
+    let spec = builder.build().context("the scale spec is invalid")?;
+    // Room for every event of a mass reconnect, so no listener lags.
+    let options = BusOptions::default().queue_capacity(8 * CONNECTIONS);
+    let supervisor = Supervisor::with_bus_options(spec, options).listen(Arc::clone(&recorder));
+    let control = supervisor.control();
+    let mut connected = recorder.connected.subscribe();
+
+    let start = Instant::now();
+    let running = runtime.spawn(supervisor.run());
+    runtime.block_on(all_connected(&mut connected, CONNECTIONS))?;
+    let all_up = start.elapsed();
+    let after = rss_bytes()?;
+
+    let mut snapshot_times = Vec::with_capacity(SNAPSHOTS);
+    for _ in 0..SNAPSHOTS {
+        let started = Instant::now();
+        let snapshot = control.snapshot();
+        snapshot_times.push(started.elapsed());
+        anyhow::ensure!(
+            snapshot.len() == CONNECTIONS,
+            "the snapshot has {} records",
+            snapshot.len()
+        );
+        drop(snapshot);
+    }
+    snapshot_times.sort();
+
+    peer.drop_all()?;
+    runtime.block_on(all_connected(&mut connected, 2 * CONNECTIONS))?;
+    anyhow::ensure!(
+        !*recorder.lagged.borrow(),
+        "the recorder lagged; its counts are incomplete"
+    );
+    let events = std::mem::take(
+        &mut *recorder
+            .events
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner),
+    );
+
+    control.shutdown_now();
+    let _ =
+        runtime.block_on(async { tokio::time::timeout(Duration::from_secs(10), running).await });
+    runtime.shutdown_timeout(Duration::from_secs(1));
+
+    let (reconnect_all_up, spread) = reconnect_figures(&events)?;
+    Ok(Figures {
+        common: Common {
+            all_up_ms: all_up.as_secs_f64() * 1000.0,
+            rss_per_conn: after.saturating_sub(before) as f64 / CONNECTIONS as f64,
+        },
+        snapshot_ms: snapshot_times[SNAPSHOTS / 2].as_secs_f64() * 1000.0,
+        reconnect_all_up_ms: reconnect_all_up.as_secs_f64() * 1000.0,
+        spread_max_over_mean: spread,
+    })
+}
+
+/// Waits until `count` `Connected` events were recorded.
+async fn all_connected(connected: &mut watch::Receiver<usize>, count: usize) -> anyhow::Result<()> {
+    tokio::time::timeout(PATIENCE, connected.wait_for(|n| *n >= count))
+        .await
+        .with_context(|| format!("fewer than {count} connections came up within {PATIENCE:?}"))?
+        .context("the recorder went away")?;
+    Ok(())
+}
+
+/// From the recorded events after the drop (which begins at the first
+/// `Disconnected`): the time until the last connection was up again, and
+/// the max/mean of `Connecting` events per 10 ms slice over the jitter
+/// window, `[drop + 0.5 s, last disconnect + 1.5 s)`.
+fn reconnect_figures(events: &[(EventType, SystemTime)]) -> anyhow::Result<(Duration, f64)> {
+    let of = |ty: EventType| {
+        events
+            .iter()
+            .filter(move |(t, _)| *t == ty)
+            .map(|(_, at)| *at)
+    };
+    let first_drop = of(EventType::Disconnected)
+        .min()
+        .context("no connection was dropped")?;
+    let last_drop = of(EventType::Disconnected).max().unwrap_or(first_drop);
+    let since = |at: SystemTime| at.duration_since(first_drop).unwrap_or_default();
+    let last_up = of(EventType::Connected)
+        .max()
+        .context("no connection came up")?;
+    let attempts: Vec<Duration> = of(EventType::Connecting)
+        .filter(|at| *at >= first_drop)
+        .map(since)
+        .collect();
+    let low = INITIAL.mul_f64(1.0 - JITTER);
+    let high = since(last_drop) + INITIAL.mul_f64(1.0 + JITTER);
+    eprintln!(
+        "scale: the peer's drop took {:?} (first to last Disconnected); {} reconnect attempts",
+        since(last_drop),
+        attempts.len()
+    );
+    let spread = max_over_mean(&attempts, low, high, SLICE)
+        .context("no reconnect attempt in the jitter window")?;
+    Ok((since(last_up), spread))
+}
