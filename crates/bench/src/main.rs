@@ -5,10 +5,9 @@
 //! Each subcommand is one module with a `run` function that returns its
 //! measurements; this file only parses the command line and prints.
 
+mod bus;
 mod codec;
-mod e2e;
 mod report;
-mod scale;
 
 use clap::{Parser, Subcommand};
 use report::Measurement;
@@ -29,24 +28,21 @@ struct Cli {
 enum Bench {
     /// Every benchmark, one after the other.
     All,
+    /// Observer bus: deliveries/s and latency against per-listener `mpsc` and `broadcast`.
+    Bus,
     /// Wire codec: decode and encode frames/s against tokio-util's `LengthDelimitedCodec`.
     Codec,
-    /// One loopback connection end to end: frames/s to a handler and request round trips/s against plain `Framed`.
-    E2e,
-    /// 10,000 supervised connections to a child-process peer: all-up time, memory, snapshot, mass reconnect, against plain tokio.
-    Scale,
 }
 
 /// Every benchmark, in the order `all` runs them.
-const ALL: &[fn() -> Vec<Measurement>] = &[codec::run, e2e::run, scale::run];
+const ALL: &[fn() -> Vec<Measurement>] = &[codec::run, bus::run];
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let measurements: Vec<Measurement> = match cli.bench {
         Bench::All => ALL.iter().flat_map(|run| run()).collect(),
         Bench::Codec => codec::run(),
-        Bench::E2e => e2e::run(),
-        Bench::Scale => scale::run(),
+        Bench::Bus => bus::run(),
     };
     let mut out = io::stdout().lock();
     if cli.json {

@@ -81,10 +81,12 @@ impl Task {
                 let call = AssertUnwindSafe(listener.on_event(&event)).catch_unwind();
                 let outcome = call.await;
                 self.slot.set_in_flight(batch.len());
-                if let Err(panic) = outcome {
-                    if !self.panicked(panic.as_ref()) {
-                        return;
-                    }
+                let goes_on = match outcome {
+                    Ok(()) => true,
+                    Err(panic) => self.panicked(panic.as_ref()),
+                };
+                if !goes_on {
+                    return;
                 }
             }
         }

@@ -30,10 +30,12 @@ pub(crate) struct Slot {
     capacity: usize,
     queue: Mutex<Queue>,
     /// Events taken out of the queue but not yet delivered; they still count
-    /// against the capacity. Written only by the consumer.
-    in_flight: AtomicUsize,
-    /// Set when the consumer must stop at once (unsubscribed or removed).
-    cancelled: AtomicBool,
+    /// against the capacity. Written only by the consumer, on a cache line of
+    /// its own so that its per-event store does not slow the publisher.
+    in_flight: CacheLine<AtomicUsize>,
+    /// Set when the consumer must stop at once (unsubscribed or removed);
+    /// read per event, so kept off the lines that are written per event.
+    cancelled: CacheLine<AtomicBool>,
     pub(crate) removed: AtomicBool,
     pub(crate) delivered: AtomicU64,
     pub(crate) missed: AtomicU64,
@@ -51,6 +53,11 @@ struct Queue {
     closed: bool,
     waker: Option<Waker>,
 }
+
+/// A value alone on its cache line (128 bytes covers adjacent-line prefetch).
+#[derive(Debug)]
+#[repr(align(128))]
+struct CacheLine<T>(T);
 
 /// What a push did.
 pub(crate) enum Pushed {
@@ -80,8 +87,8 @@ impl Slot {
             interest,
             capacity: capacity.max(1),
             queue: Mutex::new(Queue::default()),
-            in_flight: AtomicUsize::new(0),
-            cancelled: AtomicBool::new(false),
+            in_flight: CacheLine(AtomicUsize::new(0)),
+            cancelled: CacheLine(AtomicBool::new(false)),
             removed: AtomicBool::new(false),
             delivered: AtomicU64::new(0),
             missed: AtomicU64::new(0),
@@ -101,7 +108,11 @@ impl Slot {
         if q.closed || self.is_cancelled() {
             return Pushed::Gone;
         }
-        if q.lagging || q.buf.len() + self.in_flight.load(Ordering::Acquire) >= self.capacity {
+        // The consumer's batch holds at most `MAX_BATCH`: while the queue is
+        // that far from full, the consumer's counter need not be read.
+        let full = q.buf.len() + MAX_BATCH >= self.capacity
+            && q.buf.len() + self.in_flight.0.load(Ordering::Acquire) >= self.capacity;
+        if q.lagging || full {
             q.lagging = true;
             q.missed += 1;
             drop(q);
@@ -127,7 +138,7 @@ impl Slot {
 
     /// Stops the consumer at once (unsubscribed or removed).
     pub(crate) fn cancel(&self) {
-        self.cancelled.store(true, Ordering::Release);
+        self.cancelled.0.store(true, Ordering::Release);
         let waker = self.lock().waker.take();
         if let Some(waker) = waker {
             waker.wake();
@@ -135,7 +146,7 @@ impl Slot {
     }
 
     pub(crate) fn is_cancelled(&self) -> bool {
-        self.cancelled.load(Ordering::Acquire)
+        self.cancelled.0.load(Ordering::Acquire)
     }
 
     /// Moves up to `max` queued events into `out` (which the caller has
@@ -153,10 +164,10 @@ impl Slot {
         if !q.buf.is_empty() {
             let n = q.buf.len().min(max);
             out.extend(q.buf.drain(..n));
-            self.in_flight.store(n, Ordering::Release);
+            self.in_flight.0.store(n, Ordering::Release);
             return Poll::Ready(Next::Events);
         }
-        self.in_flight.store(0, Ordering::Release);
+        self.in_flight.0.store(0, Ordering::Release);
         if q.lagging {
             Poll::Ready(Next::Lagged)
         } else if q.closed {
@@ -171,7 +182,7 @@ impl Slot {
 
     /// The consumer has `remaining` events of its batch left to deliver.
     pub(crate) fn set_in_flight(&self, remaining: usize) {
-        self.in_flight.store(remaining, Ordering::Release);
+        self.in_flight.0.store(remaining, Ordering::Release);
     }
 
     /// Ends a lag: returns the number of events missed and accepts live
