@@ -7,7 +7,9 @@
 
 mod bus;
 mod codec;
+mod e2e;
 mod report;
+mod scale;
 
 use clap::{Parser, Subcommand};
 use report::Measurement;
@@ -32,10 +34,14 @@ enum Bench {
     Bus,
     /// Wire codec: decode and encode frames/s against tokio-util's `LengthDelimitedCodec`.
     Codec,
+    /// One loopback connection end to end: frames/s to a handler and request round trips/s against plain `Framed`.
+    E2e,
+    /// 10,000 supervised connections to a child-process peer: all-up time, memory, snapshot, mass reconnect, against plain tokio.
+    Scale,
 }
 
 /// Every benchmark, in the order `all` runs them.
-const ALL: &[fn() -> Vec<Measurement>] = &[codec::run, bus::run];
+const ALL: &[fn() -> Vec<Measurement>] = &[codec::run, bus::run, e2e::run, scale::run];
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -43,6 +49,8 @@ fn main() -> anyhow::Result<()> {
         Bench::All => ALL.iter().flat_map(|run| run()).collect(),
         Bench::Codec => codec::run(),
         Bench::Bus => bus::run(),
+        Bench::E2e => e2e::run(),
+        Bench::Scale => scale::run(),
     };
     let mut out = io::stdout().lock();
     if cli.json {
