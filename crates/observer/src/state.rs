@@ -186,8 +186,13 @@ impl ConnStatus {
             }
             _ => {}
         }
-        self.kind = event.kind.clone();
-        self.tags = event.tags.clone();
+        // Usually the same `Arc`s: skip the shared reference counts then.
+        if !same(&self.kind, &event.kind) {
+            self.kind = event.kind.clone();
+        }
+        if !Arc::ptr_eq(&self.tags, &event.tags) {
+            self.tags = event.tags.clone();
+        }
         self.state = state;
         self.last_event = event;
     }
@@ -195,5 +200,13 @@ impl ConnStatus {
     /// The `seq` of the connection's latest event.
     pub fn last_seq(&self) -> u64 {
         self.last_event.seq
+    }
+}
+
+fn same(a: &Option<Arc<str>>, b: &Option<Arc<str>>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        (None, None) => true,
+        _ => false,
     }
 }
