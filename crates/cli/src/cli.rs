@@ -1,0 +1,234 @@
+//! The command line, declared with clap's derive: every subcommand, flag and
+//! default. Parsing only; the work is in `commands/`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::exit;
+
+/// linesman keeps long-lived outbound connections alive: it opens them,
+/// restarts what fails with backoff, starts a connection only when the ones
+/// it depends on are up, and shows it all live.
+#[derive(Debug, Parser)]
+#[command(name = "linesman", version, after_help = exit::HELP)]
+pub(crate) struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// The subcommands; each is one file under `commands/`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run the daemon in the foreground: supervise the connections of FILE
+    /// and serve the control socket until SIGINT or SIGTERM.
+    Run(RunArgs),
+    /// Show every connection's state (exit 0 when all are up, 3 when some
+    /// are not, 1 when no daemon answers).
+    Status(StatusArgs),
+    /// Validate a configuration file: a one-line summary, or every error.
+    Check(CheckArgs),
+    /// Draw a configuration's dependency graph (Graphviz dot or Mermaid).
+    Graph(GraphArgs),
+    /// Show the dependency tree with each connection's state.
+    Deps(DepsArgs),
+    /// Block until connections are up (exit 0), or the timeout passes (exit 4).
+    Wait(WaitArgs),
+    /// Start a stopped or failed connection.
+    Start(ActionArgs),
+    /// Stop a connection until it is started again.
+    Stop(ActionArgs),
+    /// Reconnect a connection now, skipping a running backoff.
+    Restart(ActionArgs),
+    /// A live demo: local peers that misbehave on a schedule, supervised
+    /// and shown as they recover; `linesman status` works against it.
+    Demo(DemoArgs),
+}
+
+/// How to find the daemon: shared by every command that talks to one.
+#[derive(Debug, Args)]
+pub(crate) struct DaemonArgs {
+    /// The daemon's control socket [env: LINESMAN_SOCKET]; default:
+    /// control.socket of -c FILE, else $XDG_RUNTIME_DIR/linesman.sock, else
+    /// /tmp/linesman-$UID.sock.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) socket: Option<PathBuf>,
+    /// The daemon's configuration file, to read its control.socket.
+    #[arg(short = 'c', long = "config", value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+}
+
+/// `linesman run`.
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// The configuration file (YAML).
+    #[arg(short = 'c', long = "config", value_name = "FILE")]
+    pub(crate) config: PathBuf,
+    /// The control socket [env: LINESMAN_SOCKET]; default: control.socket of
+    /// FILE, else $XDG_RUNTIME_DIR/linesman.sock, else /tmp/linesman-$UID.sock.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) socket: Option<PathBuf>,
+    /// How logs are written to stderr (filter them with RUST_LOG; default info).
+    #[arg(long, value_enum, default_value_t = LogFormat::Pretty)]
+    pub(crate) log_format: LogFormat,
+}
+
+/// The log format of `run`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `linesman status`.
+#[derive(Debug, Args)]
+pub(crate) struct StatusArgs {
+    /// Where the daemon is.
+    #[command(flatten)]
+    pub(crate) daemon: DaemonArgs,
+    /// The output: a table, or the JSON of GET /v1/status (with --watch: one
+    /// event per line).
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = Output::Table)]
+    pub(crate) output: Output,
+    /// Follow the daemon's events and redraw on each (a line per event when
+    /// stdout is not a terminal) until Ctrl-C or the daemon stops.
+    #[arg(short, long)]
+    pub(crate) watch: bool,
+}
+
+/// The output format of `status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Output {
+    /// NAME STATE SINCE ENDPOINT RESTARTS DETAIL.
+    Table,
+    /// The body of GET /v1/status.
+    Json,
+}
+
+/// `linesman check`.
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    /// The configuration file (YAML).
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+}
+
+/// `linesman graph`.
+#[derive(Debug, Args)]
+pub(crate) struct GraphArgs {
+    /// The configuration file (YAML).
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    /// The graph language.
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    pub(crate) format: GraphFormat,
+}
+
+/// The output language of `graph`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum GraphFormat {
+    /// Graphviz: `linesman graph FILE | dot -Tsvg > graph.svg`.
+    Dot,
+    /// A Mermaid flowchart, for Markdown.
+    Mermaid,
+}
+
+/// `linesman deps`.
+#[derive(Debug, Args)]
+pub(crate) struct DepsArgs {
+    /// Where the daemon is; with -c FILE and no daemon, the tree of FILE
+    /// without states.
+    #[command(flatten)]
+    pub(crate) daemon: DaemonArgs,
+    /// Show what depends on each connection instead of what it depends on.
+    #[arg(long)]
+    pub(crate) reverse: bool,
+}
+
+/// `linesman wait`.
+#[derive(Debug, Args)]
+pub(crate) struct WaitArgs {
+    /// Where the daemon is.
+    #[command(flatten)]
+    pub(crate) daemon: DaemonArgs,
+    /// The connections to wait for.
+    #[arg(long = "up", value_name = "NAME", num_args = 1.., required = true)]
+    pub(crate) up: Vec<String>,
+    /// Wait until every one is up (the default).
+    #[arg(long, conflicts_with = "any")]
+    pub(crate) all: bool,
+    /// Wait until at least one is up.
+    #[arg(long)]
+    pub(crate) any: bool,
+    /// Give up after this long (exit 4), e.g. `10s`, `1m 30s`.
+    #[arg(long, value_name = "DUR", value_parser = humantime::parse_duration, default_value = "30s")]
+    pub(crate) timeout: Duration,
+}
+
+/// `linesman start|stop|restart`.
+#[derive(Debug, Args)]
+pub(crate) struct ActionArgs {
+    /// Where the daemon is.
+    #[command(flatten)]
+    pub(crate) daemon: DaemonArgs,
+    /// The connection.
+    #[arg(value_name = "NAME")]
+    pub(crate) name: String,
+}
+
+/// `linesman demo`.
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {
+    /// End after this long (default: run until Ctrl-C), e.g. `30s`.
+    #[arg(long, value_name = "DUR", value_parser = humantime::parse_duration)]
+    pub(crate) duration: Option<Duration>,
+    /// The control socket to serve [env: LINESMAN_SOCKET]; default:
+    /// $XDG_RUNTIME_DIR/linesman.sock, else /tmp/linesman-$UID.sock.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) socket: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn wait_takes_several_names_and_a_humantime_timeout() {
+        let cli = Cli::try_parse_from([
+            "linesman",
+            "wait",
+            "--up",
+            "a",
+            "b",
+            "--any",
+            "--timeout",
+            "1m 30s",
+        ])
+        .expect("valid");
+        let Command::Wait(args) = cli.command else {
+            panic!("parsed as {:?}", cli.command);
+        };
+        assert_eq!(args.up, ["a", "b"]);
+        assert!(args.any && !args.all);
+        assert_eq!(args.timeout, Duration::from_secs(90));
+    }
+
+    #[test]
+    fn usage_errors_exit_with_2() {
+        let error = Cli::try_parse_from(["linesman", "wait", "--up", "a", "--all", "--any"])
+            .expect_err("--all and --any conflict");
+        assert_eq!(error.exit_code(), 2);
+        let error = Cli::try_parse_from(["linesman", "status", "-o", "yaml"]).expect_err("no yaml");
+        assert_eq!(error.exit_code(), 2);
+    }
+}

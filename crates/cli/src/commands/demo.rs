@@ -1,0 +1,106 @@
+//! `linesman demo [--duration DUR] [--socket PATH]`: local peers that
+//! misbehave on a schedule (see `demo/peers.rs`), supervised with the
+//! embedded `demo.yaml`, served on the control socket like `linesman run`,
+//! and shown live — a redrawn table with the latest events on a terminal,
+//! the event log line by line otherwise. Ends on Ctrl-C (SIGINT/SIGTERM) or
+//! after `--duration`, exit 0.
+//!
+//! The view uses the control API like any client (one status, then the
+//! events stream), subscribed before the supervisor starts, so the log
+//! begins with the very first event.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use linesman_control::Client;
+
+use crate::cli::{DemoArgs, LogFormat};
+use crate::daemon::Daemon;
+use crate::demo::{self, peers::Peers};
+use crate::error::CliError;
+use crate::exit::Code;
+use crate::view::watch::{self, Options};
+use crate::{logging, socket};
+
+/// Runs the demo until Ctrl-C or the end of `--duration`.
+pub(crate) async fn demo(args: DemoArgs) -> Result<Code, CliError> {
+    // Logs would scribble over the live view: errors only, unless RUST_LOG says otherwise.
+    logging::init(LogFormat::Pretty, "error");
+    let socket = socket::resolve(args.socket.as_deref(), None);
+    let peers = Peers::start().await?;
+    let result = supervise(&peers, &socket, &args).await;
+    peers.stop().await;
+    result
+}
+
+async fn supervise(peers: &Peers, socket: &Path, args: &DemoArgs) -> Result<Code, CliError> {
+    let config =
+        linesman_config::parse_with_env(demo::YAML_NAME, demo::YAML, &|name| peers.env(name))?;
+    let daemon = Daemon::bind(config.spec.clone(), socket)?;
+    let control = daemon.control();
+    let redraw = std::io::stdout().is_terminal();
+    let hint = status_hint(args.socket.as_deref(), socket);
+    let title = format!(
+        "linesman demo: control socket {}; try `{hint}` in another terminal; Ctrl-C ends it",
+        socket.display()
+    );
+    if !redraw {
+        println!("{title}");
+        for (name, role) in demo::peers::ROLES {
+            let endpoint = config
+                .spec
+                .get(name)
+                .map(|s| s.connection.target.to_string())
+                .unwrap_or_default();
+            println!("  {name:<13}  {endpoint}  {role}");
+        }
+    }
+    let client = Client::new(socket);
+    let status = client.status().await?;
+    let events = client.events().await?;
+    let counters: Vec<_> = config
+        .spec
+        .connections()
+        .iter()
+        .filter_map(|s| daemon.handle(&s.connection.name))
+        .collect();
+    let running = tokio::spawn(daemon.run());
+    if let Some(duration) = args.duration {
+        let control = control.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(duration).await;
+            control.shutdown();
+        });
+    }
+    let options = Options {
+        redraw,
+        json: false,
+        title: Some(title),
+        log_lines: 12,
+    };
+    // The view ends when the daemon ends its event stream, after the shutdown.
+    let viewed = watch::follow(&status, events, &options, std::future::pending()).await;
+    if viewed.is_err() {
+        control.shutdown();
+    }
+    let ran = running
+        .await
+        .map_err(|e| CliError::io("finish the demo's supervisor", std::io::Error::other(e)))?;
+    ran?;
+    viewed?;
+    let frames: Vec<String> = counters
+        .iter()
+        .map(|handle| format!("{} {}", handle.name(), handle.counters().frames_in))
+        .collect();
+    println!("demo over; frames received: {}", frames.join(", "));
+    Ok(Code::Ok)
+}
+
+/// The command that shows the demo's status from another terminal.
+fn status_hint(flag: Option<&Path>, socket: &Path) -> String {
+    if flag.is_some() {
+        format!("linesman status --socket {}", socket.display())
+    } else {
+        "linesman status".to_owned()
+    }
+}

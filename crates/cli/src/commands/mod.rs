@@ -1,0 +1,70 @@
+//! One file per subcommand, each a function from its arguments to an exit
+//! [`Code`]; [`dispatch`] picks it and gives it a runtime.
+
+mod action;
+mod check;
+mod demo;
+mod deps;
+mod graph;
+mod run;
+mod status;
+mod wait;
+
+use linesman_control::Client;
+
+use crate::cli::{Cli, Command, DaemonArgs};
+use crate::error::CliError;
+use crate::exit::Code;
+use crate::socket;
+
+/// Runs the command `cli` asks for.
+pub(crate) fn dispatch(cli: Cli) -> Result<Code, CliError> {
+    match cli.command {
+        // No runtime: these only read a file.
+        Command::Check(args) => check::check(&args),
+        Command::Graph(args) => graph::graph(&args),
+        // The daemon and the demo serve many tasks at once.
+        Command::Run(args) => multi_thread()?.block_on(run::run(args)),
+        Command::Demo(args) => multi_thread()?.block_on(demo::demo(args)),
+        // Clients make one request (or follow one stream) at a time.
+        Command::Status(args) => current_thread()?.block_on(status::status(args)),
+        Command::Deps(args) => current_thread()?.block_on(deps::deps(args)),
+        Command::Wait(args) => current_thread()?.block_on(wait::wait(args)),
+        Command::Start(args) => {
+            current_thread()?.block_on(action::action(action::Action::Start, args))
+        }
+        Command::Stop(args) => {
+            current_thread()?.block_on(action::action(action::Action::Stop, args))
+        }
+        Command::Restart(args) => {
+            current_thread()?.block_on(action::action(action::Action::Restart, args))
+        }
+    }
+}
+
+fn multi_thread() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::io("start the async runtime", e))
+}
+
+fn current_thread() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::io("start the async runtime", e))
+}
+
+/// The client of the daemon `args` points at (see `socket.rs` for the
+/// order); with `-c FILE`, the file is loaded for its `control.socket`.
+pub(crate) fn client(args: &DaemonArgs) -> Result<Client, CliError> {
+    let configured = match &args.config {
+        Some(path) => linesman_config::load(path)?.control.socket,
+        None => None,
+    };
+    Ok(Client::new(socket::resolve(
+        args.socket.as_deref(),
+        configured.as_deref(),
+    )))
+}

@@ -1,0 +1,79 @@
+//! `linesman status [-o table|json] [--watch]`: every connection's state.
+//!
+//! Exit 0 when every connection is up, 3 when some are not, 1 when no
+//! daemon answers. `--watch` follows `/v1/events` (see `view/watch.rs`)
+//! until Ctrl-C (then the same codes) or until the daemon stops (1).
+
+use std::io::IsTerminal;
+
+use linesman_control::Client;
+
+use crate::cli::{Output, StatusArgs};
+use crate::commands::client;
+use crate::error::CliError;
+use crate::exit::Code;
+use crate::view::model::Model;
+use crate::view::table;
+use crate::view::time::now_ms;
+use crate::view::watch::{self, End, Options};
+
+/// Prints the status once, or follows it with `--watch`.
+pub(crate) async fn status(args: StatusArgs) -> Result<Code, CliError> {
+    let client = client(&args.daemon)?;
+    if args.watch {
+        return follow(&client, args.output).await;
+    }
+    let status = client.status().await?;
+    match args.output {
+        Output::Json => {
+            let text = serde_json::to_string_pretty(&status)
+                .map_err(|e| CliError::io("encode the status as JSON", e.into()))?;
+            println!("{text}");
+        }
+        Output::Table => {
+            let now = now_ms();
+            let terminal = std::io::stdout().is_terminal();
+            print!(
+                "{}",
+                table::render(&Model::from_status(&status, now), now, terminal)
+            );
+        }
+    }
+    Ok(if status.all_up() {
+        Code::Ok
+    } else {
+        Code::NotUp
+    })
+}
+
+async fn follow(client: &Client, output: Output) -> Result<Code, CliError> {
+    let options = Options {
+        redraw: std::io::stdout().is_terminal() && output == Output::Table,
+        json: output == Output::Json,
+        title: Some(format!(
+            "linesman status --watch: {} (Ctrl-C to stop)",
+            client.socket().display()
+        )),
+        log_lines: 10,
+    };
+    let ctrl_c = async {
+        // If Ctrl-C cannot be listened for, the daemon's end still ends the watch.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let status = client.status().await?;
+    let events = client.events().await?;
+    let (model, end) = watch::follow(&status, events, &options, ctrl_c).await?;
+    match end {
+        End::DaemonGone => {
+            eprintln!(
+                "linesman: the daemon on {} ended the event stream (it shut down)",
+                client.socket().display()
+            );
+            Ok(Code::Failure)
+        }
+        End::Stopped if model.all_up() => Ok(Code::Ok),
+        End::Stopped => Ok(Code::NotUp),
+    }
+}

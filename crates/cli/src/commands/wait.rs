@@ -1,0 +1,118 @@
+//! `linesman wait --up NAME… [--all|--any] --timeout DUR`: blocks until the
+//! named connections are up (all of them, or any one), for scripts.
+//!
+//! Follows `/v1/events` (whose first lines are the current state), so it
+//! returns as soon as the condition holds, without polling. Exit 0 when it
+//! holds, 4 on timeout (saying what is not up, and why), 1 when no daemon
+//! answers or the daemon stops, 2 for a name the daemon does not know.
+
+use futures_util::StreamExt;
+use linesman_control::ClientError;
+
+use crate::cli::WaitArgs;
+use crate::commands::client;
+use crate::error::CliError;
+use crate::exit::Code;
+use crate::view::detail::detail;
+use crate::view::model::Model;
+use crate::view::time::now_ms;
+
+/// Waits for the condition, or for the timeout.
+pub(crate) async fn wait(args: WaitArgs) -> Result<Code, CliError> {
+    let client = client(&args.daemon)?;
+    let status = client.status().await?;
+    let unknown: Vec<&str> = args
+        .up
+        .iter()
+        .filter(|name| status.get(name).is_none())
+        .map(String::as_str)
+        .collect();
+    if !unknown.is_empty() {
+        let known: Vec<&str> = status.connections.iter().map(|c| c.name.as_str()).collect();
+        return Err(CliError::Usage {
+            message: format!(
+                "the daemon has no connection {}: its connections are {}",
+                quoted(&unknown),
+                quoted(&known)
+            ),
+        });
+    }
+    let any = args.any;
+    let holds = |model: &Model| {
+        let up = |name: &String| model.get(name).is_some_and(|row| row.is_up());
+        if any {
+            args.up.iter().any(up)
+        } else {
+            args.up.iter().all(up)
+        }
+    };
+    let mut model = Model::from_status(&status, now_ms());
+    let mut events = client.events().await?;
+    let deadline = tokio::time::sleep(args.timeout);
+    tokio::pin!(deadline);
+    loop {
+        if holds(&model) {
+            println!("up: {}", up_names(&model, &args.up).join(", "));
+            return Ok(Code::Ok);
+        }
+        tokio::select! {
+            () = &mut deadline => {
+                eprintln!(
+                    "linesman: timed out after {} waiting for {} of {} to be up; {}",
+                    humantime::format_duration(args.timeout),
+                    if any { "any" } else { "all" },
+                    quoted(&args.up.iter().map(String::as_str).collect::<Vec<_>>()),
+                    not_up(&model, &args.up),
+                );
+                return Ok(Code::TimedOut);
+            }
+            item = events.next() => match item {
+                Some(Ok(event)) => {
+                    model.apply(&event);
+                }
+                None | Some(Err(ClientError::Http { .. })) => {
+                    return Err(CliError::DaemonGone {
+                        socket: client.socket().to_owned(),
+                    });
+                }
+                Some(Err(error)) => return Err(error.into()),
+            },
+        }
+    }
+}
+
+fn quoted(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn up_names<'a>(model: &Model, names: &'a [String]) -> Vec<&'a str> {
+    names
+        .iter()
+        .filter(|n| model.get(n).is_some_and(|r| r.is_up()))
+        .map(String::as_str)
+        .collect()
+}
+
+/// `quotes is backoff (connection refused (attempt 3, next in 0.4s))`, for
+/// each awaited connection that is not up.
+fn not_up(model: &Model, names: &[String]) -> String {
+    let now = now_ms();
+    names
+        .iter()
+        .filter_map(|name| model.get(name))
+        .filter(|row| !row.is_up())
+        .map(|row| {
+            let why = detail(row, model, now);
+            if why.is_empty() {
+                format!("`{}` is {}", row.name, row.state)
+            } else {
+                format!("`{}` is {} ({why})", row.name, row.state)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}

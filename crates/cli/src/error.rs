@@ -1,0 +1,83 @@
+//! [`CliError`]: every way a `linesman` command can fail, and the exit code
+//! of each (the codes are listed in `exit.rs`).
+
+use std::io;
+use std::path::PathBuf;
+
+use linesman_config::ConfigErrors;
+use linesman_control::{ClientError, ControlError};
+use linesman_supervisor::SupervisorError;
+
+use crate::exit::Code;
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub(crate) enum CliError {
+    /// The configuration file is invalid or unreadable: every problem of
+    /// one pass, rendered with miette.
+    #[error(transparent)]
+    Config(ConfigErrors),
+    /// Talking to the daemon failed; [`ClientError::NoDaemon`] names the
+    /// socket it tried.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// The control socket could not be served (another daemon holds it…).
+    #[error(transparent)]
+    Control(#[from] ControlError),
+    /// The daemon ended the events stream while a command followed it.
+    #[error(
+        "the daemon on {} shut down while this command was following its events",
+        .socket.display()
+    )]
+    DaemonGone {
+        /// The socket it served.
+        socket: PathBuf,
+    },
+    /// The supervisor could not be set up or run.
+    #[error(transparent)]
+    Supervisor(#[from] SupervisorError),
+    /// The arguments make no sense together or name something unknown.
+    #[error("{message}")]
+    Usage {
+        /// What was wrong and what to do.
+        message: String,
+    },
+    /// An operating system call failed.
+    #[error("cannot {what}")]
+    Io {
+        /// What was being done, e.g. `start the async runtime`.
+        what: String,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl From<ConfigErrors> for CliError {
+    fn from(errors: ConfigErrors) -> Self {
+        CliError::Config(errors)
+    }
+}
+
+impl CliError {
+    /// An [`CliError::Io`] while doing `what`.
+    pub(crate) fn io(what: impl Into<String>, source: io::Error) -> CliError {
+        CliError::Io {
+            what: what.into(),
+            source,
+        }
+    }
+
+    /// The exit code this failure ends the process with.
+    pub(crate) fn code(&self) -> Code {
+        match self {
+            CliError::Config(_) | CliError::Usage { .. } => Code::Invalid,
+            CliError::Client(_)
+            | CliError::Control(_)
+            | CliError::DaemonGone { .. }
+            | CliError::Supervisor(_)
+            | CliError::Io { .. } => Code::Failure,
+        }
+    }
+}

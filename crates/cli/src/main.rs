@@ -1,0 +1,28 @@
+//! `linesman`: run the connection supervisor as a daemon, watch and steer
+//! it, check and draw its configuration, or see it all in a live demo.
+//!
+//! `main` only parses the command line (clap exits 2 on bad usage), runs
+//! the command and maps its result to an exit code; the codes and their
+//! meanings are in `exit.rs`, each subcommand in its own file under
+//! `commands/`.
+
+#![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
+
+mod cli;
+mod commands;
+mod daemon;
+mod demo;
+mod error;
+mod exit;
+mod logging;
+mod socket;
+mod view;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    exit::report(commands::dispatch(cli))
+}

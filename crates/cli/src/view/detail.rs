@@ -1,0 +1,106 @@
+//! The DETAIL column: why a connection is in its state, with the times
+//! computed at the moment of drawing — `waiting on orders (backoff, attempt
+//! 4, next in 3.2s)`, `connection refused (attempt 4, next in 3.2s)`,
+//! `connected to 127.0.0.1:7001`, `stopped: asked`.
+
+use crate::view::model::{Model, Row};
+use crate::view::time::age;
+
+/// Why `row` is in its state, at `now_ms`; what it waits on is described
+/// with `model`'s rows.
+pub(crate) fn detail(row: &Row, model: &Model, now_ms: u64) -> String {
+    match row.state.as_str() {
+        "waiting" if !row.waiting_on.is_empty() => {
+            let on: Vec<String> = row
+                .waiting_on
+                .iter()
+                .map(|name| match model.get(name) {
+                    Some(other) => format!("{name} ({})", brief(other, now_ms)),
+                    None => name.clone(),
+                })
+                .collect();
+            format!("waiting on {}", on.join(", "))
+        }
+        "backoff" => {
+            let plan = plan(row, now_ms);
+            match &row.last_error {
+                Some(error) => format!("{error} ({plan})"),
+                None => plan,
+            }
+        }
+        "connecting" => match &row.last_error {
+            Some(error) if row.attempt > 1 => {
+                format!("attempt {}, last error: {error}", row.attempt)
+            }
+            _ => format!("attempt {}", row.attempt.max(1)),
+        },
+        _ => row.note.clone(),
+    }
+}
+
+/// The state in a few words: `up`, `connecting, attempt 2`, `backoff,
+/// attempt 4, next in 3.2s`, `stopped`…
+pub(crate) fn brief(row: &Row, now_ms: u64) -> String {
+    match row.state.as_str() {
+        "connecting" => format!("connecting, attempt {}", row.attempt.max(1)),
+        "backoff" => format!("backoff, {}", plan(row, now_ms)),
+        other => other.to_owned(),
+    }
+}
+
+/// `attempt 4, next in 3.2s` (or just `attempt 4` before the delay is known).
+fn plan(row: &Row, now_ms: u64) -> String {
+    match row.retry_at_ms {
+        Some(at) => format!(
+            "attempt {}, next in {}",
+            row.attempt,
+            age(at.saturating_sub(now_ms))
+        ),
+        None => format!("attempt {}", row.attempt),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::view::model::tests::status;
+    use linesman_control::StatusResponse;
+
+    fn model() -> Model {
+        let mut orders = status("orders", "backoff");
+        orders.attempt = 4;
+        orders.next_retry_ms = Some(3_250);
+        orders.last_error = Some("connection refused".to_owned());
+        let mut hw = status("hw", "waiting");
+        hw.waiting_on = vec!["orders".to_owned(), "gone".to_owned()];
+        let mut up = status("quotes", "up");
+        up.detail = "connected to 127.0.0.1:7001".to_owned();
+        let mut connecting = status("audit", "connecting");
+        connecting.attempt = 2;
+        connecting.last_error = Some("timed out".to_owned());
+        Model::from_status(
+            &StatusResponse {
+                connections: vec![orders, hw, up, connecting],
+            },
+            100_000,
+        )
+    }
+
+    #[test]
+    fn detail_says_why_with_times_of_now() {
+        let model = model();
+        let text = |name: &str| detail(model.get(name).expect("in the model"), &model, 100_000);
+        assert_eq!(
+            text("orders"),
+            "connection refused (attempt 4, next in 3.2s)"
+        );
+        assert_eq!(
+            text("hw"),
+            "waiting on orders (backoff, attempt 4, next in 3.2s), gone"
+        );
+        assert_eq!(text("quotes"), "connected to 127.0.0.1:7001");
+        assert_eq!(text("audit"), "attempt 2, last error: timed out");
+        let later = detail(model.get("orders").expect("in the model"), &model, 102_000);
+        assert_eq!(later, "connection refused (attempt 4, next in 1.2s)");
+    }
+}

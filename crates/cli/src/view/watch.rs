@@ -1,0 +1,127 @@
+//! The live view shared by `status --watch` and `demo`: one `GET
+//! /v1/status` for the picture, then `/v1/events` only — the model is
+//! updated from each event, never by polling status again.
+//!
+//! On a terminal the screen is redrawn on every event and once a second (so
+//! SINCE and "next in" move), with the latest events under the table.
+//! Otherwise each event is printed as one line (or as JSON), which is what
+//! scripts, logs and tests read.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::io::{self, Write};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use linesman_control::{ClientError, EventStream, StatusResponse};
+
+use crate::error::CliError;
+use crate::view::model::Model;
+use crate::view::time::now_ms;
+use crate::view::{log, table};
+
+/// How the live view prints.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Options {
+    /// Redraw the screen (stdout is a terminal) instead of printing lines.
+    pub(crate) redraw: bool,
+    /// Print each event as its JSON line (`status --watch -o json`).
+    pub(crate) json: bool,
+    /// A line above the table when redrawing.
+    pub(crate) title: Option<String>,
+    /// How many of the latest events to show under the table when
+    /// redrawing (0: none).
+    pub(crate) log_lines: usize,
+}
+
+/// Why the live view ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum End {
+    /// `stop` resolved (Ctrl-C, the demo's duration) or stdout was closed.
+    Stopped,
+    /// The daemon ended the events stream (it shut down).
+    DaemonGone,
+}
+
+/// Shows the daemon live, starting from `status` and following `events`
+/// (both from the same daemon, `status` read first), until `stop` resolves
+/// or the daemon goes away; returns the last picture and why it ended.
+pub(crate) async fn follow(
+    status: &StatusResponse,
+    mut events: EventStream,
+    options: &Options,
+    stop: impl Future<Output = ()>,
+) -> Result<(Model, End), CliError> {
+    let mut model = Model::from_status(status, now_ms());
+    let mut recent: VecDeque<String> = VecDeque::new();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    tokio::pin!(stop);
+    if options.redraw && draw(&model, options, &recent).is_err() {
+        return Ok((model, End::Stopped));
+    }
+    loop {
+        let printed = tokio::select! {
+            () = &mut stop => return Ok((model, End::Stopped)),
+            item = events.next() => match item {
+                None | Some(Err(ClientError::Http { .. })) => return Ok((model, End::DaemonGone)),
+                Some(Err(error)) => return Err(error.into()),
+                Some(Ok(event)) => {
+                    model.apply(&event);
+                    if options.json {
+                        let text = serde_json::to_string(&event)
+                            .map_err(|e| CliError::io("encode an event as JSON", e.into()))?;
+                        print_line(&text)
+                    } else {
+                        let line = log::line(&event, name_width(&model));
+                        if options.redraw {
+                            recent.push_back(line);
+                            while recent.len() > options.log_lines {
+                                recent.pop_front();
+                            }
+                            draw(&model, options, &recent)
+                        } else {
+                            print_line(&line)
+                        }
+                    }
+                }
+            },
+            _ = tick.tick(), if options.redraw && !options.json => draw(&model, options, &recent),
+        };
+        if printed.is_err() {
+            // stdout is gone (a closed pipe): nobody is watching any more.
+            return Ok((model, End::Stopped));
+        }
+    }
+}
+
+/// The width of the longest connection name.
+pub(crate) fn name_width(model: &Model) -> usize {
+    model.rows.iter().map(|r| r.name.len()).max().unwrap_or(0)
+}
+
+fn print_line(line: &str) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    writeln!(out, "{line}")?;
+    out.flush()
+}
+
+/// Clears the terminal and draws the title, the table and the latest events.
+fn draw(model: &Model, options: &Options, recent: &VecDeque<String>) -> io::Result<()> {
+    let mut screen = String::from("\x1b[H\x1b[2J");
+    if let Some(title) = &options.title {
+        screen.push_str(title);
+        screen.push_str("\n\n");
+    }
+    screen.push_str(&table::render(model, now_ms(), true));
+    if options.log_lines > 0 {
+        screen.push_str("\nEVENTS\n");
+        for line in recent {
+            screen.push_str(line);
+            screen.push('\n');
+        }
+    }
+    let mut out = io::stdout().lock();
+    out.write_all(screen.as_bytes())?;
+    out.flush()
+}
