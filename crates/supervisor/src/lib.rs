@@ -70,7 +70,7 @@ mod rules;
 mod shutdown;
 mod slot;
 mod spec;
-mod suggest;
+pub mod suggest;
 mod supervisor;
 mod task;
 mod tracker;
