@@ -2,7 +2,13 @@
 //!
 //! Everything here is real: loopback TCP, Unix sockets in temporary folders,
 //! peers running as child processes (`linesman-peer`, built by
-//! `cargo test --workspace`, which `make test` runs).
+//! `cargo test --workspace`, which `make test` runs), and the real
+//! `linesman` binary (the `cli_*` modules).
 
+mod cli_config;
+mod cli_daemon;
+mod cli_demo;
+mod cli_harness;
+mod cli_status;
 mod support;
 mod transport;

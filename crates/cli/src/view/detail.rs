@@ -24,17 +24,45 @@ pub(crate) fn detail(row: &Row, model: &Model, now_ms: u64) -> String {
         "backoff" => {
             let plan = plan(row, now_ms);
             match &row.last_error {
-                Some(error) => format!("{error} ({plan})"),
+                Some(error) => format!("{} ({plan})", short(error)),
                 None => plan,
             }
         }
         "connecting" => match &row.last_error {
             Some(error) if row.attempt > 1 => {
-                format!("attempt {}, last error: {error}", row.attempt)
+                format!("attempt {}, last error: {}", row.attempt, short(error))
             }
             _ => format!("attempt {}", row.attempt.max(1)),
         },
-        _ => row.note.clone(),
+        _ => short(&row.note),
+    }
+}
+
+/// The common connect failures, as the OS words them, and how DETAIL says
+/// them.
+const CAUSES: [(&str, &str); 7] = [
+    ("Connection refused", "connection refused"),
+    ("No such file or directory", "no such socket file"),
+    ("timed out", "connect timed out"),
+    ("Permission denied", "permission denied"),
+    ("Network is unreachable", "network unreachable"),
+    ("No route to host", "no route to host"),
+    ("resolve ", "cannot resolve the host name"),
+];
+
+/// `text` with a connect failure's long explanation (`connect failed:
+/// connect to tcp://… failed: …: Connection refused (os error 111); check
+/// that …`) cut down to its cause (`connection refused`); anything else as
+/// it is. The full text stays in `-o json`'s `last_error`.
+pub(crate) fn short(text: &str) -> String {
+    const MARK: &str = "connect failed: ";
+    let Some(at) = text.find(MARK) else {
+        return text.to_owned();
+    };
+    let tail = &text[at + MARK.len()..];
+    match CAUSES.iter().find(|(os, _)| tail.contains(os)) {
+        Some((_, cause)) => format!("{}{cause}", &text[..at]),
+        None => text.to_owned(),
     }
 }
 
@@ -70,7 +98,9 @@ mod tests {
         let mut orders = status("orders", "backoff");
         orders.attempt = 4;
         orders.next_retry_ms = Some(3_250);
-        orders.last_error = Some("connection refused".to_owned());
+        orders.last_error = Some(
+            "connect failed: connect to tcp://127.0.0.1:1 failed: 127.0.0.1:1: Connection refused (os error 111); check that the peer is up and listening".to_owned(),
+        );
         let mut hw = status("hw", "waiting");
         hw.waiting_on = vec!["orders".to_owned(), "gone".to_owned()];
         let mut up = status("quotes", "up");
@@ -102,5 +132,29 @@ mod tests {
         assert_eq!(text("audit"), "attempt 2, last error: timed out");
         let later = detail(model.get("orders").expect("in the model"), &model, 102_000);
         assert_eq!(later, "connection refused (attempt 4, next in 1.2s)");
+    }
+
+    #[test]
+    fn connect_failures_are_cut_to_their_cause() {
+        assert_eq!(
+            short(
+                "stopped: policy never: connect failed: connect to unix:///x failed: /x: No such file or directory (os error 2); check it"
+            ),
+            "stopped: policy never: no such socket file"
+        );
+        assert_eq!(
+            short(
+                "connect failed (attempt 2): connect failed: connect to tcp://h:1 timed out: 10.0.0.1:1; raise connect_timeout"
+            ),
+            "connect failed (attempt 2): connect timed out"
+        );
+        assert_eq!(
+            short("peer closed the connection"),
+            "peer closed the connection"
+        );
+        assert_eq!(
+            short("connect failed: something new"),
+            "connect failed: something new"
+        );
     }
 }

@@ -1,0 +1,338 @@
+//! Driving the real `linesman` binary: a daemon (`linesman run`) as a child
+//! process on a YAML file in a fresh temporary folder, one-shot commands
+//! with their exit code and output, and the normalisation of what changes
+//! from run to run (ports, temporary paths, times) for snapshots.
+//!
+//! Peers are testkit [`Peer`](linesman_testkit::Peer)s in the test's own
+//! runtime; every wait is bounded, and a child left behind is killed on drop.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use linesman_testkit::TempDir;
+use tokio::io::AsyncReadExt;
+use tokio::process::{Child, Command};
+
+use crate::support::binary;
+
+/// How long any one wait of these tests may take before it fails: generous,
+/// because a loaded CI machine is slow; nothing asserts how long it took.
+pub(crate) const PATIENCE: Duration = Duration::from_secs(20);
+
+/// The `linesman` binary (built first if needed).
+pub(crate) fn linesman() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| binary("linesman-cli", "linesman"))
+}
+
+/// A `linesman` command with a clean environment: no `LINESMAN_SOCKET`, no
+/// colours, quiet logs.
+pub(crate) fn command(args: &[&str]) -> Command {
+    let mut command = Command::new(linesman());
+    command
+        .args(args)
+        .env_remove("LINESMAN_SOCKET")
+        .env("NO_COLOR", "1")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    command
+}
+
+/// What a finished command did.
+#[derive(Debug)]
+pub(crate) struct Ran {
+    /// Its exit code (-1 if a signal ended it).
+    pub(crate) code: i32,
+    /// Its standard output.
+    pub(crate) stdout: String,
+    /// Its standard error.
+    pub(crate) stderr: String,
+}
+
+/// Runs `linesman ARGS` to its end.
+pub(crate) async fn run(args: &[&str]) -> Ran {
+    let output = tokio::time::timeout(PATIENCE, command(args).output())
+        .await
+        .unwrap_or_else(|_| panic!("`linesman {}` did not end", args.join(" ")))
+        .expect("linesman runs");
+    Ran {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// A `linesman run` child process serving `config.yaml` on `control.sock`,
+/// both in its own temporary folder.
+#[derive(Debug)]
+pub(crate) struct Daemon {
+    /// The folder with the configuration and the socket.
+    pub(crate) dir: TempDir,
+    /// The control socket.
+    pub(crate) socket: PathBuf,
+    /// The configuration file.
+    pub(crate) config: PathBuf,
+    child: Child,
+}
+
+impl Daemon {
+    /// Writes `yaml` to `dir/config.yaml`, starts `linesman run` on it and
+    /// waits until its control socket answers.
+    pub(crate) async fn start(dir: TempDir, yaml: &str) -> Daemon {
+        let config = dir.join("config.yaml");
+        std::fs::write(&config, yaml).expect("write the configuration");
+        let socket = dir.join("control.sock");
+        let child = command(&["run", "-c", path(&config), "--socket", path(&socket)])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("linesman run starts");
+        let mut daemon = Daemon {
+            dir,
+            socket,
+            config,
+            child,
+        };
+        daemon.wait_answering().await;
+        daemon
+    }
+
+    async fn wait_answering(&mut self) {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            if std::os::unix::net::UnixStream::connect(&self.socket).is_ok() {
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                let stderr = self.stderr().await;
+                panic!("linesman run exited with {status} before serving:\n{stderr}");
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "linesman run never served {}",
+                self.socket.display()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Runs `linesman ARGS --socket SOCKET`.
+    pub(crate) async fn cli(&self, args: &[&str]) -> Ran {
+        let mut all = args.to_vec();
+        all.extend(["--socket", path(&self.socket)]);
+        run(&all).await
+    }
+
+    /// `GET /v1/status` through `linesman status -o json`.
+    pub(crate) async fn status(&self) -> serde_json::Value {
+        let ran = self.cli(&["status", "-o", "json"]).await;
+        assert!(
+            ran.code == 0 || ran.code == 3,
+            "status failed ({}): {}",
+            ran.code,
+            ran.stderr
+        );
+        serde_json::from_str(&ran.stdout).expect("status -o json prints JSON")
+    }
+
+    /// Polls the status until `done` holds for it, and returns it.
+    pub(crate) async fn wait_status(
+        &self,
+        what: &str,
+        done: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let status = self.status().await;
+            if done(&status) {
+                return status;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "never {what}; last status: {status:#}"
+            );
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+    }
+
+    /// Sends `signal` (`TERM`, `INT`) to the daemon with `kill`.
+    pub(crate) async fn signal(&self, signal: &str) {
+        let pid = self.child.id().expect("the daemon is running");
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(pid.to_string())
+            .status()
+            .await
+            .expect("kill runs");
+        assert!(status.success(), "kill -{signal} {pid} failed");
+    }
+
+    /// Waits for the daemon to exit; its exit code and stderr.
+    pub(crate) async fn exit(&mut self) -> (i32, String) {
+        let status = tokio::time::timeout(PATIENCE, self.child.wait())
+            .await
+            .expect("the daemon exits")
+            .expect("wait for the daemon");
+        (status.code().unwrap_or(-1), self.stderr().await)
+    }
+
+    async fn stderr(&mut self) -> String {
+        let mut text = String::new();
+        if let Some(mut stderr) = self.child.stderr.take() {
+            let _ = stderr.read_to_string(&mut text).await;
+        }
+        text
+    }
+}
+
+/// The state word of connection `name` in a status JSON.
+pub(crate) fn state<'a>(status: &'a serde_json::Value, name: &str) -> &'a str {
+    status["connections"]
+        .as_array()
+        .and_then(|all| all.iter().find(|c| c["name"] == name))
+        .and_then(|c| c["state"].as_str())
+        .unwrap_or("absent")
+}
+
+/// A path as `&str` (temporary paths are UTF-8).
+pub(crate) fn path(path: &Path) -> &str {
+    path.to_str().expect("temporary paths are UTF-8")
+}
+
+/// A TCP port on loopback where nothing listens: bound, then released.
+pub(crate) fn refused_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind a free port")
+        .port()
+}
+
+/// `text` with what changes from run to run replaced: `dir` by `[DIR]`,
+/// `127.0.0.1:PORT` by `127.0.0.1:[PORT]`, times (`0.3s`, `4m05s`,
+/// `250ms`) by `[T]`.
+pub(crate) fn normalize(text: &str, dir: &Path) -> String {
+    let text = text.replace(path(dir), "[DIR]");
+    let text = replace_ports(&text);
+    replace_times(&text)
+}
+
+fn replace_ports(text: &str) -> String {
+    const HOST: &str = "127.0.0.1:";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(HOST) {
+        out.push_str(&rest[..at + HOST.len()]);
+        rest = &rest[at + HOST.len()..];
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if digits > 0 {
+            out.push_str("[PORT]");
+            rest = &rest[digits..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Replaces every whole word that is a time as the CLI prints it.
+fn replace_times(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let boundary = i == 0 || !(chars[i - 1].is_alphanumeric() || chars[i - 1] == '.');
+        if boundary
+            && chars[i].is_ascii_digit()
+            && let Some(len) = time_len(&chars[i..])
+        {
+            out.push_str("[T]");
+            i += len;
+            continue;
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
+}
+
+/// The length of the time at the start of `s`, if one is there and ends a word.
+fn time_len(s: &[char]) -> Option<usize> {
+    let digits = |from: usize| s[from..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let mut n = digits(0);
+    if s.get(n) == Some(&'.') && digits(n + 1) > 0 {
+        n += 1 + digits(n + 1);
+    }
+    let rest: String = s[n..].iter().take(4).collect();
+    let unit = if rest.starts_with("ms") {
+        2
+    } else if rest.len() >= 4
+        && matches!(&rest[..1], "m" | "h" | "d")
+        && rest[1..3].chars().all(|c| c.is_ascii_digit())
+        && matches!(&rest[3..4], "s" | "m" | "h")
+    {
+        4
+    } else if rest.starts_with('s') {
+        1
+    } else {
+        return None;
+    };
+    let end = n + unit;
+    match s.get(end) {
+        Some(c) if c.is_alphanumeric() => None,
+        _ => Some(end),
+    }
+}
+
+/// A table whose columns are two or more spaces apart, re-aligned after
+/// [`normalize`] changed the widths of some cells.
+pub(crate) fn realign(table: &str) -> String {
+    let rows: Vec<Vec<&str>> = table
+        .lines()
+        .map(|line| {
+            line.split("  ")
+                .map(str::trim)
+                .filter(|cell| !cell.is_empty())
+                .collect()
+        })
+        .collect();
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            line.push_str(cell);
+            if i + 1 < row.len() {
+                let pad = widths[i] - cell.chars().count() + 2;
+                line.push_str(&" ".repeat(pad));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn normalize_replaces_ports_paths_and_times() {
+    let dir = Path::new("/tmp/linesman-x-1-2");
+    let text = "up  0.3s  tcp://127.0.0.1:40123  /tmp/linesman-x-1-2/a.sock  next in 4m05s, 250ms, attempt 4, os error 111, 1.5.2";
+    assert_eq!(
+        normalize(text, dir),
+        "up  [T]  tcp://127.0.0.1:[PORT]  [DIR]/a.sock  next in [T], [T], attempt 4, os error 111, 1.5.2"
+    );
+    assert_eq!(
+        realign("A  BB  C\nxxxx  y  zz\n"),
+        "A     BB  C\nxxxx  y   zz\n"
+    );
+}

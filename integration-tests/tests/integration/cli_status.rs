@@ -1,0 +1,188 @@
+//! `linesman status`, `deps` and `wait` against a real daemon and real
+//! peers: the table and the JSON (snapshots, with ports, paths and times
+//! normalised), the exit codes 0, 3 and 1, and `wait`'s 0, 4 and 2.
+
+use linesman_testkit::{Behavior, Listen, Peer, TempDir};
+
+use crate::cli_harness::{Daemon, normalize, path, realign, refused_port, run, state};
+
+/// Five connections in five different situations, settled within a moment
+/// and then stable: `quotes` and `audit` up (echo peers), `orders` refused
+/// with restarts `never` (so it stays down), `flaky` refused with a one
+/// minute backoff (so it stays in backoff), `hw-programmer` waiting on
+/// `orders`.
+fn five(quotes: &Peer, audit: &Peer, hw: &Peer) -> String {
+    let refused = refused_port();
+    format!(
+        "\
+defaults:
+  connect_timeout: 2s
+connections:
+  quotes:
+    endpoint: {quotes}
+    kind: feed
+  orders:
+    endpoint: tcp://127.0.0.1:{refused}
+    kind: feed
+    restart: {{ policy: never }}
+  flaky:
+    endpoint: tcp://127.0.0.1:{refused}
+    restart: {{ backoff: {{ initial: 1m, max: 1m, jitter: 0.0 }} }}
+  hw-programmer:
+    endpoint: {hw}
+    depends_on: [quotes, orders]
+  audit:
+    endpoint: {audit}
+    start_when: {{ any: [ {{ up: quotes }}, {{ up: orders }} ] }}
+",
+        quotes = quotes.endpoint(),
+        audit = audit.endpoint(),
+        hw = hw.endpoint(),
+    )
+}
+
+async fn echo() -> Peer {
+    Peer::start(Listen::tcp(), Behavior::Echo)
+        .await
+        .expect("an echo peer starts")
+}
+
+async fn settled_five() -> (Daemon, [Peer; 3]) {
+    let peers = [echo().await, echo().await, echo().await];
+    let yaml = five(&peers[0], &peers[1], &peers[2]);
+    let daemon = Daemon::start(TempDir::new("cli-status").expect("temp dir"), &yaml).await;
+    daemon
+        .wait_status("settled", |s| {
+            state(s, "quotes") == "up"
+                && state(s, "audit") == "up"
+                && state(s, "flaky") == "backoff"
+                && s["connections"][2]["next_retry_ms"].is_u64()
+                && matches!(state(s, "orders"), "stopped" | "failed")
+                && state(s, "hw-programmer") == "waiting"
+        })
+        .await;
+    (daemon, peers)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_prints_a_table_and_json_and_exits_3_when_some_are_not_up() {
+    let (daemon, _peers) = settled_five().await;
+
+    let table = daemon.cli(&["status"]).await;
+    assert_eq!(
+        table.code, 3,
+        "some connections are not up: {}",
+        table.stderr
+    );
+    insta::assert_snapshot!(
+        "status_table",
+        realign(&normalize(&table.stdout, daemon.dir.path()))
+    );
+
+    let json = daemon.cli(&["status", "-o", "json"]).await;
+    assert_eq!(json.code, 3, "{}", json.stderr);
+    let mut value: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    for c in value["connections"].as_array_mut().expect("connections") {
+        c["since_ms"] = "[ms]".into();
+        if !c["next_retry_ms"].is_null() {
+            c["next_retry_ms"] = "[ms]".into();
+        }
+    }
+    let text = serde_json::to_string_pretty(&value).expect("JSON");
+    insta::assert_snapshot!("status_json", normalize(&text, daemon.dir.path()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deps_prints_the_tree_with_states_both_ways() {
+    let (daemon, _peers) = settled_five().await;
+    let deps = daemon.cli(&["deps"]).await;
+    assert_eq!(deps.code, 0, "{}", deps.stderr);
+    insta::assert_snapshot!("deps", normalize(&deps.stdout, daemon.dir.path()));
+    let reverse = daemon.cli(&["deps", "--reverse"]).await;
+    assert_eq!(reverse.code, 0, "{}", reverse.stderr);
+    insta::assert_snapshot!(
+        "deps_reverse",
+        normalize(&reverse.stdout, daemon.dir.path())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_exits_0_when_every_connection_is_up() {
+    let quotes = echo().await;
+    let yaml = format!(
+        "connections:\n  quotes: {{ endpoint: {} }}\n",
+        quotes.endpoint()
+    );
+    let daemon = Daemon::start(TempDir::new("cli-up").expect("temp dir"), &yaml).await;
+    daemon
+        .wait_status("up", |s| state(s, "quotes") == "up")
+        .await;
+    let table = daemon.cli(&["status"]).await;
+    assert_eq!(table.code, 0, "{}", table.stderr);
+    assert!(table.stdout.starts_with("NAME"), "{}", table.stdout);
+    assert!(table.stdout.contains("quotes  up"), "{}", table.stdout);
+}
+
+#[tokio::test]
+async fn status_exits_1_naming_the_socket_when_no_daemon_answers() {
+    let dir = TempDir::new("cli-nodaemon").expect("temp dir");
+    let socket = dir.join("nobody.sock");
+    let ran = run(&["status", "--socket", path(&socket)]).await;
+    assert_eq!(ran.code, 1, "{}", ran.stderr);
+    assert!(ran.stdout.is_empty(), "{}", ran.stdout);
+    assert!(ran.stderr.contains(path(&socket)), "{}", ran.stderr);
+    assert!(ran.stderr.contains("no linesman daemon"), "{}", ran.stderr);
+
+    // The same socket through the environment.
+    let ran = crate::cli_harness::command(&["wait", "--up", "x"])
+        .env("LINESMAN_SOCKET", &socket)
+        .output()
+        .await
+        .expect("linesman runs");
+    assert_eq!(ran.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&ran.stderr).contains(path(&socket)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wait_returns_0_when_up_4_on_timeout_and_2_for_unknown_names() {
+    let (daemon, _peers) = settled_five().await;
+
+    let up = daemon
+        .cli(&["wait", "--up", "quotes", "audit", "--timeout", "10s"])
+        .await;
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    assert_eq!(up.stdout, "up: quotes, audit\n");
+
+    let any = daemon
+        .cli(&[
+            "wait",
+            "--up",
+            "flaky",
+            "quotes",
+            "--any",
+            "--timeout",
+            "10s",
+        ])
+        .await;
+    assert_eq!(any.code, 0, "{}", any.stderr);
+    assert_eq!(any.stdout, "up: quotes\n");
+
+    let timed_out = daemon
+        .cli(&["wait", "--up", "quotes", "flaky", "--timeout", "200ms"])
+        .await;
+    assert_eq!(timed_out.code, 4, "{}", timed_out.stderr);
+    assert!(timed_out.stdout.is_empty());
+    assert!(
+        timed_out.stderr.contains("timed out after 200ms")
+            && timed_out.stderr.contains("`flaky` is backoff")
+            && !timed_out.stderr.contains("`quotes` is"),
+        "{}",
+        timed_out.stderr
+    );
+
+    let unknown = daemon
+        .cli(&["wait", "--up", "qoutes", "--timeout", "1s"])
+        .await;
+    assert_eq!(unknown.code, 2, "{}", unknown.stderr);
+    assert!(unknown.stderr.contains("`qoutes`"), "{}", unknown.stderr);
+}
