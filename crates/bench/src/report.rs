@@ -62,21 +62,29 @@ pub(crate) fn write_table(out: &mut impl Write, measurements: &[Measurement]) ->
         .max()
         .unwrap_or(4)
         .max(4);
+    let unit_width = measurements
+        .iter()
+        .map(|m| m.unit.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
     writeln!(
         out,
-        "{:<case_width$}  {:>14}  {:>14}  {:<9}  {:>7}  better",
+        "{:<case_width$}  {:>14}  {:>14}  {:<unit_width$}  {:>7}  better",
         "case", "linesman", "baseline", "unit", "ratio"
     )?;
     for m in measurements {
         let baseline = m.baseline.map_or_else(|| "-".to_owned(), format_figure);
-        let ratio = m.ratio().map_or_else(|| "-".to_owned(), |r| format!("{r:.2}x"));
+        let ratio = m
+            .ratio()
+            .map_or_else(|| "-".to_owned(), |r| format!("{r:.2}x"));
         let better = match m.better {
             Better::Higher => "higher",
             Better::Lower => "lower",
         };
         writeln!(
             out,
-            "{:<case_width$}  {:>14}  {:>14}  {:<9}  {:>7}  {better}",
+            "{:<case_width$}  {:>14}  {:>14}  {:<unit_width$}  {:>7}  {better}",
             format!("{} {}", m.bench, m.case),
             format_figure(m.linesman),
             baseline,
