@@ -5,9 +5,9 @@ CARGO ?= cargo
 
 .PHONY: run test lint bench fuzz
 
-## run: the demo (until `linesman demo` exists: an echo client against a local peer)
+## run: the live demo: local peers that misbehave, supervised and shown as they recover (Ctrl-C ends it)
 run:
-	$(CARGO) run --locked -p example-echo-client
+	$(CARGO) run --locked -p linesman-cli -- demo
 
 ## test: every test of the workspace, doctests included
 test:

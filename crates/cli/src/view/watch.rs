@@ -12,7 +12,7 @@ use std::future::Future;
 use std::io::{self, Write};
 use std::time::Duration;
 
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use linesman_control::{ClientError, EventStream, StatusResponse};
 
 use crate::error::CliError;
@@ -63,30 +63,41 @@ pub(crate) async fn follow(
     loop {
         let printed = tokio::select! {
             () = &mut stop => return Ok((model, End::Stopped)),
-            item = events.next() => match item {
-                None | Some(Err(ClientError::Http { .. })) => return Ok((model, End::DaemonGone)),
-                Some(Err(error)) => return Err(error.into()),
-                Some(Ok(event)) => {
+            item = events.next() => {
+                let event = match item {
+                    None | Some(Err(ClientError::Http { .. })) => {
+                        return Ok((model, End::DaemonGone));
+                    }
+                    Some(Err(error)) => return Err(error.into()),
+                    Some(Ok(event)) => event,
+                };
+                if options.redraw {
+                    // A burst (a shutdown, the replay) is drawn once, with
+                    // every event of it applied and logged.
+                    let mut burst = vec![event];
+                    while let Some(Some(Ok(more))) = events.next().now_or_never() {
+                        burst.push(more);
+                    }
+                    for event in &burst {
+                        model.apply(event);
+                        recent.push_back(log::line(event, name_width(&model)));
+                    }
+                    while recent.len() > options.log_lines {
+                        recent.pop_front();
+                    }
+                    draw(&model, options, &recent)
+                } else {
                     model.apply(&event);
                     if options.json {
                         let text = serde_json::to_string(&event)
                             .map_err(|e| CliError::io("encode an event as JSON", e.into()))?;
                         print_line(&text)
                     } else {
-                        let line = log::line(&event, name_width(&model));
-                        if options.redraw {
-                            recent.push_back(line);
-                            while recent.len() > options.log_lines {
-                                recent.pop_front();
-                            }
-                            draw(&model, options, &recent)
-                        } else {
-                            print_line(&line)
-                        }
+                        print_line(&log::line(&event, name_width(&model)))
                     }
                 }
             },
-            _ = tick.tick(), if options.redraw && !options.json => draw(&model, options, &recent),
+            _ = tick.tick(), if options.redraw => draw(&model, options, &recent),
         };
         if printed.is_err() {
             // stdout is gone (a closed pipe): nobody is watching any more.
