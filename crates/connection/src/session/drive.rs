@@ -5,9 +5,12 @@
 
 use std::any::Any;
 use std::collections::VecDeque;
+use std::future::{Future, poll_fn};
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::task::Poll;
 
 use futures_util::FutureExt;
 use linesman_ipc_codec::Frame;
@@ -62,7 +65,13 @@ pub(crate) async fn drive<R: AsyncRead + Unpin>(
         }
     }
     loop {
-        match io.step(stop, true).await {
+        // Frames already buffered go straight to the handler; only when
+        // none is left does the session wait on everything else.
+        let step = match io.ready(stop) {
+            Some(step) => step,
+            None => io.step(stop, true).await,
+        };
+        match step {
             Step::Frame(frame) => {
                 let Some(frame) = shared.complete(frame) else {
                     continue;
@@ -123,18 +132,24 @@ async fn deliver<R: AsyncRead + Unpin>(
     io: &mut SessionIo<R>,
     stop: &CancellationToken,
 ) -> Result<(), Reason> {
-    let on_frame = AssertUnwindSafe(handler.on_frame(frame, link)).catch_unwind();
-    tokio::select! {
-        biased;
-        done = on_frame => match done {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(error)) => Err(Reason::Handler(error.to_string())),
-            Err(panic) => Err(Reason::HandlerPanic(format!(
-                "in on_frame: {}",
-                panic_message(&*panic)
-            ))),
+    let mut on_frame = AssertUnwindSafe(handler.on_frame(frame, link)).catch_unwind();
+    // Most handlers finish at their first poll: then nothing else is built.
+    let first = poll_fn(|cx| Poll::Ready(Pin::new(&mut on_frame).poll(cx))).await;
+    let done = match first {
+        Poll::Ready(done) => done,
+        Poll::Pending => tokio::select! {
+            biased;
+            done = on_frame => done,
+            reason = io.interrupted(stop) => return Err(reason),
         },
-        reason = io.interrupted(stop) => Err(reason),
+    };
+    match done {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => Err(Reason::Handler(error.to_string())),
+        Err(panic) => Err(Reason::HandlerPanic(format!(
+            "in on_frame: {}",
+            panic_message(&*panic)
+        ))),
     }
 }
 

@@ -10,14 +10,13 @@ use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use linesman_ipc_codec::{Codec, CodecError, Frame, FrameLayout};
 use linesman_stream::{BlockingSource, Stream, connect};
 use tokio::io::{AsyncRead, ReadBuf, WriteHalf};
-use tokio::time::{Instant, sleep_until};
-use tokio_util::codec::FramedRead;
+use tokio::time::{Instant, Sleep, sleep_until};
 use tokio_util::sync::CancellationToken;
 
+use super::read::FrameReader;
 use super::writer::WriterTask;
 use crate::reason::Reason;
 use crate::shared::{Phase, Shared};
@@ -51,18 +50,21 @@ pub(crate) async fn open(spec: &ConnectionSpec) -> Result<Transport, Reason> {
     }
 }
 
-/// A reader that notes when bytes last arrived, for the idle timeout.
+/// A reader that notes when bytes last arrived, for the idle timeout (only
+/// when there is one: the clock is not read for nothing).
 #[derive(Debug)]
 pub(crate) struct Tracked<R> {
     inner: R,
     last_rx: Instant,
+    track: bool,
 }
 
 impl<R> Tracked<R> {
-    pub(crate) fn new(inner: R) -> Tracked<R> {
+    pub(crate) fn new(inner: R, track: bool) -> Tracked<R> {
         Tracked {
             inner,
             last_rx: Instant::now(),
+            track,
         }
     }
 
@@ -80,7 +82,7 @@ impl<R: AsyncRead + Unpin> AsyncRead for Tracked<R> {
         let this = self.get_mut();
         let before = buf.filled().len();
         let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
-        if buf.filled().len() > before {
+        if this.track && buf.filled().len() > before {
             this.last_rx = Instant::now();
         }
         polled
@@ -154,13 +156,21 @@ pub(crate) enum Step {
     End(Reason),
 }
 
+/// The idle timeout of a session: one timer, armed once and moved only when
+/// it fires before the deadline (bytes came meanwhile), so the frame path
+/// never touches it.
+struct Idle {
+    after: Duration,
+    sleep: Pin<Box<Sleep>>,
+}
+
 /// The receiving side of one session.
 pub(crate) struct SessionIo<R> {
-    pub(crate) reader: FramedRead<Tracked<R>, Codec>,
+    pub(crate) reader: FrameReader<Tracked<R>>,
     pub(crate) writer: WriterSlot,
     pub(crate) shared: Arc<Shared>,
     layout: FrameLayout,
-    idle: Option<Duration>,
+    idle: Option<Idle>,
 }
 
 impl<R: AsyncRead + Unpin> SessionIo<R> {
@@ -171,13 +181,28 @@ impl<R: AsyncRead + Unpin> SessionIo<R> {
         shared: Arc<Shared>,
         idle: Option<Duration>,
     ) -> SessionIo<R> {
+        let reader = Tracked::new(reader, idle.is_some());
+        let idle = idle.map(|after| Idle {
+            after,
+            sleep: Box::pin(sleep_until(reader.last_rx + after)),
+        });
         SessionIo {
             layout: codec.layout(),
-            reader: FramedRead::new(Tracked::new(reader), codec),
+            reader: FrameReader::new(reader, codec),
             writer,
             shared,
             idle,
         }
+    }
+
+    /// A frame already read and buffered, or a stop: what can be had
+    /// without waiting. `None` means [`step`](Self::step) must wait.
+    pub(crate) fn ready(&mut self, stop: &CancellationToken) -> Option<Step> {
+        if stop.is_cancelled() {
+            return Some(Step::End(Reason::Stopped));
+        }
+        let item = self.reader.buffered()?;
+        Some(self.received(Some(item)))
     }
 
     /// Waits for the next frame or the end of the session. With `read`
@@ -193,19 +218,26 @@ impl<R: AsyncRead + Unpin> SessionIo<R> {
             return Step::End(Reason::Stopped);
         }
         loop {
-            let idle = self.idle;
-            let due = idle.map(|after| self.reader.get_ref().last_rx + after);
+            let SessionIo {
+                reader,
+                writer,
+                idle,
+                ..
+            } = self;
+            let timed = idle.is_some();
             tokio::select! {
                 biased;
-                item = self.reader.next() => return self.received(item),
+                item = std::future::poll_fn(|cx| reader.poll_next(cx)) => return self.received(item),
                 () = stop.cancelled() => return Step::End(Reason::Stopped),
-                reason = self.writer.failed() => return Step::End(reason),
-                () = sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
-                    // Bytes may have arrived since `due` was computed.
-                    if let Some(after) = idle
-                        && self.reader.get_ref().last_rx + after <= Instant::now()
-                    {
-                        return Step::End(Reason::IdleTimeout { after });
+                reason = writer.failed() => return Step::End(reason),
+                () = expired(idle), if timed => {
+                    if let Some(idle) = idle {
+                        // Bytes may have arrived since the timer was armed.
+                        let due = reader.get_ref().last_rx + idle.after;
+                        if due <= Instant::now() {
+                            return Step::End(Reason::IdleTimeout { after: idle.after });
+                        }
+                        idle.sleep.as_mut().reset(due);
                     }
                 }
             }
@@ -233,5 +265,13 @@ impl<R: AsyncRead + Unpin> SessionIo<R> {
                 Step::Frame(frame)
             }
         }
+    }
+}
+
+/// Resolves when the idle timer fires; never without one.
+async fn expired(idle: &mut Option<Idle>) {
+    match idle {
+        Some(idle) => idle.sleep.as_mut().await,
+        None => std::future::pending().await,
     }
 }

@@ -5,6 +5,7 @@
 
 mod drive;
 mod io;
+mod read;
 mod writer;
 
 use std::fmt;
