@@ -22,6 +22,9 @@ use crate::reason::Reason;
 use crate::shared::{Phase, Shared};
 use crate::spec::{ConnectionSpec, Target};
 
+/// Frames taken from the read buffer between two checks of the stop.
+const STOP_CHECK: u32 = 32;
+
 /// An opened transport.
 pub(crate) enum Transport {
     Socket(Stream),
@@ -171,6 +174,8 @@ pub(crate) struct SessionIo<R> {
     pub(crate) shared: Arc<Shared>,
     layout: FrameLayout,
     idle: Option<Idle>,
+    /// Buffered frames taken since the stop was last checked.
+    unchecked: u32,
 }
 
 impl<R: AsyncRead + Unpin> SessionIo<R> {
@@ -192,14 +197,23 @@ impl<R: AsyncRead + Unpin> SessionIo<R> {
             writer,
             shared,
             idle,
+            unchecked: 0,
         }
     }
 
     /// A frame already read and buffered, or a stop: what can be had
     /// without waiting. `None` means [`step`](Self::step) must wait.
+    ///
+    /// The stop is checked every [`STOP_CHECK`] buffered frames (checking
+    /// takes a lock), and always by `step`: a peer that floods frames delays
+    /// a stop by at most that many frames.
     pub(crate) fn ready(&mut self, stop: &CancellationToken) -> Option<Step> {
-        if stop.is_cancelled() {
-            return Some(Step::End(Reason::Stopped));
+        self.unchecked += 1;
+        if self.unchecked >= STOP_CHECK {
+            self.unchecked = 0;
+            if stop.is_cancelled() {
+                return Some(Step::End(Reason::Stopped));
+            }
         }
         let item = self.reader.buffered()?;
         Some(self.received(Some(item)))
@@ -214,6 +228,7 @@ impl<R: AsyncRead + Unpin> SessionIo<R> {
         }
         // Checked first without registering a waker: the frame path stays
         // cheap, and a peer that floods frames cannot hide a stop.
+        self.unchecked = 0;
         if stop.is_cancelled() {
             return Step::End(Reason::Stopped);
         }

@@ -12,14 +12,13 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use bytes::Bytes;
-use futures_util::SinkExt;
+use bytes::{Bytes, BytesMut};
 use linesman_ipc_codec::{Codec, CodecError, Frame, FrameLayout};
 use linesman_stream::Stream;
-use tokio::io::WriteHalf;
+use tokio::io::{AsyncWriteExt, WriteHalf};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
-use tokio_util::codec::FramedWrite;
+use tokio_util::codec::Encoder;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::SendError;
@@ -29,6 +28,8 @@ use crate::spec::Heartbeat;
 
 /// Frames encoded before one flush: one write for a burst of small frames.
 const BATCH: usize = 64;
+/// Buffered bytes past which the buffer is written before encoding more.
+const BACKPRESSURE: usize = 8 * 1024;
 
 /// How the session tells its writer to end.
 #[derive(Debug, Default)]
@@ -84,11 +85,13 @@ pub(crate) fn spawn(
     let control = Arc::new(Control::default());
     let writer = Writer {
         layout: codec.layout(),
-        framed: FramedWrite::new(half, codec),
+        half,
+        codec,
+        buf: BytesMut::new(),
         shared,
         heartbeat,
         control: Arc::clone(&control),
-        batch: Vec::with_capacity(BATCH),
+        batch: Vec::new(),
     };
     WriterTask {
         handle: tokio::spawn(writer.run()),
@@ -97,7 +100,11 @@ pub(crate) fn spawn(
 }
 
 struct Writer {
-    framed: FramedWrite<WriteHalf<Stream>, Codec>,
+    half: WriteHalf<Stream>,
+    codec: Codec,
+    /// Encoded bytes not yet written; released once flushed, so a
+    /// connection that is not sending holds no write buffer.
+    buf: BytesMut,
     layout: FrameLayout,
     shared: Arc<Shared>,
     heartbeat: Option<Heartbeat>,
@@ -112,7 +119,7 @@ impl Writer {
         // Dropping a frame's ack tells its sender `ConnectionLost`.
         self.batch.clear();
         Exit {
-            half: self.framed.into_inner(),
+            half: self.half,
             result,
         }
     }
@@ -183,7 +190,7 @@ impl Writer {
         let mut accepted = Vec::with_capacity(items.len());
         let mut bytes = 0u64;
         for item in items {
-            match self.framed.feed(&item.frame).await {
+            match self.feed(&item.frame).await {
                 Ok(()) => {
                     bytes += self.encoded_len(&item.frame);
                     accepted.push(item);
@@ -197,8 +204,8 @@ impl Writer {
         if accepted.is_empty() {
             return Ok(());
         }
-        if let Err(error) = SinkExt::<&Frame>::flush(&mut self.framed).await {
-            return Err(Reason::from_codec(error));
+        if let Err(error) = self.flush().await {
+            return Err(Reason::from_io(&error));
         }
         let counters = &self.shared.counters;
         counters
@@ -214,7 +221,11 @@ impl Writer {
     /// Writes one heartbeat frame: type `beat.ty`, no id, no payload.
     async fn heartbeat(&mut self, beat: Heartbeat) -> Result<(), Reason> {
         let frame = Frame::new(beat.ty, Bytes::new());
-        if let Err(error) = self.framed.send(&frame).await {
+        let sent = match self.feed(&frame).await {
+            Ok(()) => self.flush().await.map_err(CodecError::Io),
+            Err(error) => Err(error),
+        };
+        if let Err(error) = sent {
             return Err(Reason::HeartbeatFailed(error.to_string()));
         }
         let counters = &self.shared.counters;
@@ -223,6 +234,24 @@ impl Writer {
             .bytes_out
             .fetch_add(self.encoded_len(&frame), Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Encodes `frame` after what is buffered, first writing the buffer out
+    /// once it holds [`BACKPRESSURE`] bytes (as `FramedWrite` does). A frame
+    /// the codec refuses adds nothing to the buffer.
+    async fn feed(&mut self, frame: &Frame) -> Result<(), CodecError> {
+        if self.buf.len() >= BACKPRESSURE {
+            self.half.write_all(&self.buf).await?;
+            self.buf.clear();
+        }
+        self.codec.encode(frame, &mut self.buf)
+    }
+
+    /// Writes out everything buffered, flushes, and releases the buffer.
+    async fn flush(&mut self) -> std::io::Result<()> {
+        self.half.write_all(&self.buf).await?;
+        self.buf = BytesMut::new();
+        self.half.flush().await
     }
 
     fn encoded_len(&self, frame: &Frame) -> u64 {
