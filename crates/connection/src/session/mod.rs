@@ -141,7 +141,9 @@ impl Connection {
         let opened = tokio::select! {
             biased;
             () = stop.cancelled() => Err(Reason::Stopped),
-            opened = io::open(&self.spec) => opened,
+            // Boxed: the connect future is large and lives only until the
+            // socket is open; unboxed it would size every session's future.
+            opened = Box::pin(io::open(&self.spec)) => opened,
         };
         let transport = match opened {
             Ok(transport) => transport,
