@@ -62,7 +62,12 @@ async fn stop_start_and_restart_reach_the_connection() {
         .cli(&["wait", "--up", "quotes", "--timeout", "10s"])
         .await;
     assert_eq!(up.code, 0, "{}", up.stderr);
-    let accepted = quotes.stats().accepted;
+    // Up on the client's side can come before the peer's accept loop has
+    // counted the connection: wait for the count, then check it.
+    let accepted = tokio::time::timeout(PATIENCE, quotes.wait_connections(2))
+        .await
+        .expect("the peer accepts the new connection")
+        .accepted;
     assert_eq!(
         accepted, 2,
         "one connection before the stop, one after the start"
