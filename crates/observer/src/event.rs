@@ -265,8 +265,11 @@ impl fmt::Display for What {
     }
 }
 
+/// A duration as people write it, to the millisecond: `163ms`, `1s 563ms`,
+/// `1m 30s` (a jittered delay's nanoseconds are noise in a message).
 fn humanize(d: Duration) -> String {
-    format!("{d:?}")
+    let millis = Duration::from_millis(u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    humantime::format_duration(millis).to_string()
 }
 
 /// A payload type of [`What`], so listeners and lookups can be typed.
@@ -279,4 +282,28 @@ pub trait EventPayload: Sized + Send + Sync + 'static {
 
     /// The payload, if `what` is of this type.
     fn from_what(what: &What) -> Option<&Self>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::SystemTime;
+
+    #[test]
+    fn messages_show_durations_to_the_millisecond() {
+        let backoff = What::from(Backoff {
+            attempt: 2,
+            delay: Duration::from_nanos(163_425_568),
+            until: SystemTime::UNIX_EPOCH,
+        });
+        assert_eq!(backoff.to_string(), "backoff 163ms before attempt 2");
+        let gave_up = What::from(GaveUp {
+            restarts: 20,
+            window: Duration::from_secs(90),
+        });
+        assert_eq!(
+            gave_up.to_string(),
+            "gave up after 20 restarts within 1m 30s"
+        );
+    }
 }

@@ -5,7 +5,7 @@
 use linesman_control::EventLine;
 
 use crate::view::detail::short;
-use crate::view::time::{age, clock};
+use crate::view::time::clock;
 
 /// The log line of `event`, its connection name padded to `name_width`.
 /// Restatements of the current state (`replay`) end with `(current)`.
@@ -28,15 +28,9 @@ pub(crate) fn line(event: &EventLine, name_width: usize) -> String {
 }
 
 /// What happened: the daemon's words with connect failures cut to their
-/// cause, and a backoff's delay shown as an age (`backoff 0.3s before
-/// attempt 2`).
+/// cause.
 fn words(event: &EventLine) -> String {
-    match (event.ty.as_str(), event.delay_ms, event.attempt) {
-        ("backoff", Some(delay), Some(attempt)) => {
-            format!("backoff {} before attempt {attempt}", age(delay))
-        }
-        _ => short(&event.message),
-    }
+    short(&event.message)
 }
 
 #[cfg(test)]
@@ -61,10 +55,5 @@ mod tests {
             line(&lagged, 0),
             "00:00:00.000  (bus)  -           lagged: missed 3 events"
         );
-        let mut backoff = event("orders", "backoff", "backoff", 0);
-        backoff.message = "backoff 163.425568ms before attempt 2".to_owned();
-        backoff.delay_ms = Some(1_563);
-        backoff.attempt = Some(2);
-        assert!(line(&backoff, 0).ends_with("  backoff 1.5s before attempt 2"));
     }
 }
