@@ -8,17 +8,12 @@
 //! removes the socket file.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use linesman_connection::ConnectionHandle;
 use linesman_control::{ControlServer, ControlState, ServerHandle};
 use linesman_supervisor::{Spec, Supervisor, SupervisorHandle};
 
 use crate::error::CliError;
-
-/// How long the control server keeps serving after the supervisor ended, so
-/// event followers get the final events.
-const FINAL_EVENTS_GRACE: Duration = Duration::from_millis(200);
 
 /// A supervisor whose control socket is bound, not yet running.
 #[derive(Debug)]
@@ -77,11 +72,9 @@ impl Daemon {
                 "no connection can run any more (every one is stopped or failed): the daemon exits"
             );
         }
-        // The bus is closed now and every event is published; the control
-        // server cuts open `/v1/events` streams when it shuts down, so give
-        // their followers (`status --watch`, the demo's view) a moment to
-        // read the last events (`stopping`, `stopped: shutdown`) first.
-        tokio::time::sleep(FINAL_EVENTS_GRACE).await;
+        // The bus is closed now and every event is published: the server's
+        // shutdown lets open `/v1/events` streams deliver their last events
+        // (`stopping`, `stopped: shutdown`) before it closes them.
         let closed = server.shutdown().await;
         tracing::info!(socket = %socket.display(), "linesman stopped");
         ran?;

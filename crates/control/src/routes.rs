@@ -101,21 +101,30 @@ async fn status(State(app): State<App>) -> Response {
 async fn events(State(app): State<App>) -> Response {
     // Subscribed before the response starts: the replay is the state as of
     // now, and no later event can be missed.
-    let subscription = app.state.bus().subscribe(Interest::all());
-    let lines = subscription
-        .take_until(app.shutdown.cancelled_owned())
-        .filter_map(|event| async move {
-            match serde_json::to_vec(&event_line(&event)) {
-                Ok(mut line) => {
-                    line.push(b'\n');
-                    Some(Ok::<Bytes, Infallible>(Bytes::from(line)))
-                }
-                Err(error) => {
-                    tracing::error!(%error, seq = event.seq, "cannot encode an event as JSON");
-                    None
-                }
+    let bus = app.state.bus().clone();
+    let subscription = bus.subscribe(Interest::all());
+    // A server shutdown cuts the stream only while the bus is still open: a
+    // closed bus has published its last events and ends every subscription
+    // once they are delivered, so followers read the final `stopped` lines.
+    let shutdown = app.shutdown.clone();
+    let cut = async move {
+        shutdown.cancelled().await;
+        if bus.is_closed() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let lines = subscription.take_until(cut).filter_map(|event| async move {
+        match serde_json::to_vec(&event_line(&event)) {
+            Ok(mut line) => {
+                line.push(b'\n');
+                Some(Ok::<Bytes, Infallible>(Bytes::from(line)))
             }
-        });
+            Err(error) => {
+                tracing::error!(%error, seq = event.seq, "cannot encode an event as JSON");
+                None
+            }
+        }
+    });
     (
         [(header::CONTENT_TYPE, "application/x-ndjson")],
         Body::from_stream(lines),

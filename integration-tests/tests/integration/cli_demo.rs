@@ -44,6 +44,14 @@ async fn demo_prints_event_lines_and_ends_after_its_duration() {
             "no `{name}` line with `{what}`:\n{stdout}"
         );
     }
+    for name in ["quotes", "orders", "hw-programmer", "audit"] {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains(&format!("  {name} ")) && l.contains("stopped: shutdown")),
+            "the log shows `{name}` stopped by the shutdown:\n{stdout}"
+        );
+    }
     let last = lines.last().expect("lines");
     assert!(
         last.starts_with("demo over; frames received: quotes "),

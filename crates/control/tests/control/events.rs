@@ -54,15 +54,26 @@ async fn events_start_with_the_current_state_then_deliver_live_events() {
         "live in seq order"
     );
 
-    // The stream ends when the daemon shuts down.
+    // The stream ends when the daemon shuts down, after the shutdown's own
+    // events: every connection still running is seen stopping.
     let stopping = tokio::spawn(daemon.stop());
-    patiently("the stream to end", async {
+    let rest = patiently("the stream to end", async {
+        let mut rest = Vec::new();
         while let Some(line) = events.next().await {
-            line.expect("an event line");
+            rest.push(line.expect("an event line"));
         }
+        rest
     })
     .await;
     stopping.await.expect("the daemon stops");
+    for name in ["quotes", "orders"] {
+        assert!(
+            rest.iter().any(|l| l.conn == name
+                && l.ty == "stopped"
+                && l.state.as_deref() == Some("stopped")),
+            "{name}'s final stopped event reached the follower: {rest:?}"
+        );
+    }
 }
 
 #[tokio::test]
