@@ -1,0 +1,81 @@
+//! linesman for application code: one dependency and one import for what
+//! an application needs to keep its outbound connections alive.
+//!
+//! Each layer is also its own crate, usable alone; this facade re-exports
+//! them under short names ([`stream`], [`codec`], [`observer`],
+//! [`connection`], [`supervisor`], [`config`]) and gathers the everyday
+//! names in [`prelude`].
+//!
+//! ```
+//! use linesman::prelude::*;
+//!
+//! /// Counts the quotes of one feed; one instance lives across restarts.
+//! struct Quotes {
+//!     seen: u64,
+//! }
+//!
+//! #[async_trait]
+//! impl Handler for Quotes {
+//!     async fn on_connect(&mut self, link: &Link) -> Result<(), HandlerError> {
+//!         Ok(link.send(Frame::new(1, "subscribe ACME")).await?)
+//!     }
+//!     async fn on_frame(&mut self, _frame: Frame, _link: &Link) -> Result<(), HandlerError> {
+//!         self.seen += 1;
+//!         Ok(())
+//!     }
+//! }
+//!
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let peer = linesman_testkit::Peer::echo().await?;
+//! # let endpoint = peer.endpoint();
+//! let spec = Spec::builder()
+//!     .connection(ConnectionSpec::new("quotes", endpoint.clone()))
+//!     .connection(Supervised::new(ConnectionSpec::new("audit", endpoint)).depends_on(["quotes"]))
+//!     .build()?;
+//! let supervisor = Supervisor::new(spec).handler("quotes", Quotes { seen: 0 })?;
+//! let _on_up = supervisor.bus().on::<Connected>(|event, up| {
+//!     println!("{} is up (peer {})", event.conn, up.peer);
+//! });
+//! let mut audit = supervisor.bus().subscribe(Interest::all().conn("audit"));
+//! let control = supervisor.control();
+//! let running = tokio::spawn(supervisor.run());
+//!
+//! // `audit` starts only once `quotes` is up; wait for it, then shut down.
+//! use tokio_stream::StreamExt;
+//! while let Some(event) = audit.next().await {
+//!     if event.event_type() == EventType::Connected {
+//!         break;
+//!     }
+//! }
+//! assert!(control.state("quotes").is_some_and(|s| s.state.is_up()));
+//! control.shutdown();
+//! running.await?;
+//! # Ok(()) }
+//! ```
+
+#![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
+
+pub use linesman_config as config;
+pub use linesman_connection as connection;
+pub use linesman_ipc_codec as codec;
+pub use linesman_observer as observer;
+pub use linesman_stream as stream;
+pub use linesman_supervisor as supervisor;
+
+/// The names most applications use, for `use linesman::prelude::*`.
+pub mod prelude {
+    pub use async_trait::async_trait;
+    pub use linesman_connection::{
+        ConnectionHandle, ConnectionSpec, Handler, HandlerError, Link, Reason, RequestError,
+        SendError,
+    };
+    pub use linesman_ipc_codec::{Frame, FrameLayout, Message, MessageError};
+    pub use linesman_observer::{
+        Bus, ConnState, Connected, Disconnected, Event, EventType, Interest, Listener, What,
+    };
+    pub use linesman_stream::{ConnectOptions, Endpoint, SocketHooks};
+    pub use linesman_supervisor::{
+        Backoff, OnDependencyDown, RestartMode, RestartPolicy, Rule, Spec, Supervised, Supervisor,
+        SupervisorHandle,
+    };
+}
