@@ -218,6 +218,9 @@ pub enum SpecError {
     /// The shutdown timeout is zero, so no connection could drain.
     #[error("shutdown timeout must be greater than zero: use e.g. 5s")]
     ZeroShutdownTimeout,
+    /// The connect limit is zero, so no connection could ever connect.
+    #[error("max_concurrent_connects must be greater than zero: use e.g. 512")]
+    ZeroConcurrentConnects,
 }
 
 /// A [`Supervisor`](crate::Supervisor) that could not be set up or run.

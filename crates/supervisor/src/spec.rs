@@ -157,11 +157,15 @@ pub struct Spec {
     connections: Vec<Supervised>,
     graph: DependencyGraph,
     shutdown_timeout: Duration,
+    max_concurrent_connects: usize,
 }
 
 impl Spec {
     /// The default [`shutdown_timeout`](SpecBuilder::shutdown_timeout): 5 s.
     pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+
+    /// The default of [`SpecBuilder::max_concurrent_connects`].
+    pub const DEFAULT_MAX_CONCURRENT_CONNECTS: usize = 512;
 
     /// An empty builder.
     pub fn builder() -> SpecBuilder {
@@ -188,9 +192,28 @@ impl Spec {
         self.shutdown_timeout
     }
 
-    pub(crate) fn into_parts(self) -> (Vec<Supervised>, DependencyGraph, Duration) {
-        (self.connections, self.graph, self.shutdown_timeout)
+    /// How many connects may be in flight at once across all connections
+    /// (see [`SpecBuilder::max_concurrent_connects`]).
+    pub fn max_concurrent_connects(&self) -> usize {
+        self.max_concurrent_connects
     }
+
+    pub(crate) fn into_parts(self) -> Parts {
+        Parts {
+            connections: self.connections,
+            graph: self.graph,
+            shutdown_timeout: self.shutdown_timeout,
+            max_concurrent_connects: self.max_concurrent_connects,
+        }
+    }
+}
+
+/// A [`Spec`] taken apart by the supervisor.
+pub(crate) struct Parts {
+    pub(crate) connections: Vec<Supervised>,
+    pub(crate) graph: DependencyGraph,
+    pub(crate) shutdown_timeout: Duration,
+    pub(crate) max_concurrent_connects: usize,
 }
 
 /// Builds a [`Spec`]; see [`Spec::builder`].
@@ -198,6 +221,7 @@ impl Spec {
 pub struct SpecBuilder {
     connections: Vec<Supervised>,
     shutdown_timeout: Duration,
+    max_concurrent_connects: usize,
 }
 
 impl Default for SpecBuilder {
@@ -205,6 +229,7 @@ impl Default for SpecBuilder {
         Self {
             connections: Vec::new(),
             shutdown_timeout: Spec::DEFAULT_SHUTDOWN_TIMEOUT,
+            max_concurrent_connects: Spec::DEFAULT_MAX_CONCURRENT_CONNECTS,
         }
     }
 }
@@ -239,12 +264,41 @@ impl SpecBuilder {
         self
     }
 
-    /// Validates: the shutdown timeout, every restart policy (the first
+    /// Sets how many connects may be in flight at once, across all
+    /// connections: a connection that is `Connecting` holds one of these
+    /// permits from before its socket is opened until its handshake is
+    /// done or its connect failed; the others wait their turn (still
+    /// `Connecting`). This keeps a storm of connects — thousands of
+    /// connections starting, or reconnecting after a network blip — from
+    /// overflowing the peers' accept queues (a dropped SYN costs a 1 s
+    /// retransmission) and from spending the CPU on everything at once.
+    /// A slow connect (up to its `connect_timeout`) holds its permit
+    /// meanwhile. Default 512.
+    ///
+    /// ```
+    /// use linesman_supervisor::Spec;
+    ///
+    /// assert_eq!(Spec::builder().build()?.max_concurrent_connects(), 512);
+    /// let spec = Spec::builder().max_concurrent_connects(64).build()?;
+    /// assert_eq!(spec.max_concurrent_connects(), 64);
+    /// assert!(Spec::builder().max_concurrent_connects(0).build().is_err());
+    /// # Ok::<(), linesman_supervisor::SpecError>(())
+    /// ```
+    #[must_use]
+    pub fn max_concurrent_connects(mut self, max: usize) -> Self {
+        self.max_concurrent_connects = max;
+        self
+    }
+
+    /// Validates: the shutdown timeout, the connect limit, every restart policy (the first
     /// invalid one, in declaration order, is reported), then the start rules
     /// (every problem of the graph at once).
     pub fn build(self) -> Result<Spec, SpecError> {
         if self.shutdown_timeout.is_zero() {
             return Err(SpecError::ZeroShutdownTimeout);
+        }
+        if self.max_concurrent_connects == 0 {
+            return Err(SpecError::ZeroConcurrentConnects);
         }
         for connection in &self.connections {
             connection
@@ -264,6 +318,7 @@ impl SpecBuilder {
             connections: self.connections,
             graph,
             shutdown_timeout: self.shutdown_timeout,
+            max_concurrent_connects: self.max_concurrent_connects,
         })
     }
 }

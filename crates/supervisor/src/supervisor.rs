@@ -14,7 +14,7 @@ use futures_util::FutureExt;
 use linesman_connection::{Connection, ConnectionHandle, Handler};
 use linesman_observer::{Bus, BusOptions, Listener, ListenerHandle, Publisher, Stopped};
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::AbortOnDropHandle;
 use tracing::Instrument;
@@ -28,7 +28,7 @@ use crate::rule::{OnDependencyDown, Rule};
 use crate::rules::{Phase, anything_can_run, spawn_engine};
 use crate::shutdown::{Running, shut_down};
 use crate::slot::{HandlerSlot, Pending};
-use crate::spec::Spec;
+use crate::spec::{Parts, Spec};
 use crate::suggest::nearest;
 use crate::task::{Inbox, PhaseReport, Task};
 use crate::tracker::RestartTracker;
@@ -107,7 +107,15 @@ impl Supervisor {
     /// listener queue for many connections).
     pub fn with_bus_options(spec: Spec, options: BusOptions) -> Self {
         let bus = Bus::new(options);
-        let (connections, graph, shutdown_timeout) = spec.into_parts();
+        let Parts {
+            connections,
+            graph,
+            shutdown_timeout,
+            max_concurrent_connects,
+        } = spec.into_parts();
+        let connect_limit = Arc::new(Semaphore::new(
+            max_concurrent_connects.min(Semaphore::MAX_PERMITS),
+        ));
         let names: Vec<Arc<str>> = connections.iter().map(|c| Arc::from(c.name())).collect();
         let (control, receivers) = Control::new(names, bus.clone());
         let entries = connections
@@ -117,7 +125,8 @@ impl Supervisor {
                 let spec = supervised.connection;
                 let target = spec.target.to_string();
                 let (slot, pending) = HandlerSlot::new();
-                let connection = Connection::new(spec, Box::new(slot), &bus);
+                let mut connection = Connection::new(spec, Box::new(slot), &bus);
+                connection.limit_connects(Arc::clone(&connect_limit));
                 let publisher = connection.publisher().clone();
                 Entry {
                     connection,

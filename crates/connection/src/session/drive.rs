@@ -16,6 +16,7 @@ use futures_util::FutureExt;
 use linesman_ipc_codec::Frame;
 use linesman_observer::Connected;
 use tokio::io::AsyncRead;
+use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -44,11 +45,15 @@ pub(crate) async fn drive<R: AsyncRead + Unpin>(
     io: &mut SessionIo<R>,
     stop: &CancellationToken,
     peer: String,
+    connect_permit: Option<OwnedSemaphorePermit>,
 ) -> Run {
     let link = Link::new(ConnectionHandle::new(Arc::clone(shared)));
     shared.set_phase(Phase::Handshake);
     let mut early = VecDeque::new();
-    if let Err(reason) = handshake(handler, &link, io, stop, &mut early).await {
+    let handshaken = handshake(handler, &link, io, stop, &mut early).await;
+    // The connect is over, one way or the other.
+    drop(connect_permit);
+    if let Err(reason) = handshaken {
         return Run {
             reason,
             up_since: None,

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use linesman_ipc_codec::Codec;
 use linesman_observer::{Bus, ConnectFailed, Connecting, Disconnected, Publisher};
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -34,6 +35,8 @@ pub struct Connection {
     spec: ConnectionSpec,
     handler: Box<dyn Handler>,
     shared: Arc<Shared>,
+    /// Permits for connects in flight, shared with other connections.
+    connect_limit: Option<Arc<Semaphore>>,
 }
 
 impl fmt::Debug for Connection {
@@ -61,7 +64,32 @@ impl Connection {
             spec,
             handler,
             shared: Arc::new(shared),
+            connect_limit: None,
         }
+    }
+
+    /// Bounds the connects in flight: each session takes a permit of
+    /// `limit` after publishing `Connecting` and before opening its target,
+    /// and gives it back once the handshake is done or the connect failed.
+    /// Share one semaphore between many connections so that a storm of
+    /// connects (all connections starting, or all reconnecting at once)
+    /// reaches the peers' accept queues a bounded number at a time.
+    /// Default: no limit.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use linesman_connection::{Connection, ConnectionSpec, Counting};
+    /// use linesman_observer::Bus;
+    /// use tokio::sync::Semaphore;
+    ///
+    /// let limit = Arc::new(Semaphore::new(256));
+    /// let spec = ConnectionSpec::new("feed", "tcp://127.0.0.1:7001".parse()?);
+    /// let mut conn = Connection::new(spec, Box::new(Counting), &Bus::default());
+    /// conn.limit_connects(Arc::clone(&limit));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn limit_connects(&mut self, limit: Arc<Semaphore>) {
+        self.connect_limit = Some(limit);
     }
 
     /// A handle for application code; every handle is the same connection,
@@ -138,6 +166,15 @@ impl Connection {
         drain: Duration,
     ) -> SessionOutcome {
         self.shared.publish(Connecting { attempt });
+        let permit = match &self.connect_limit {
+            Some(limit) => tokio::select! {
+                biased;
+                () = stop.cancelled() => return self.not_up(Reason::Stopped, attempt),
+                // Only closed if the owner closes it: then go without.
+                permit = Arc::clone(limit).acquire_owned() => permit.ok(),
+            },
+            None => None,
+        };
         let opened = tokio::select! {
             biased;
             () = stop.cancelled() => Err(Reason::Stopped),
@@ -169,7 +206,15 @@ impl Connection {
                     self.spec.heartbeat,
                 );
                 let mut io = SessionIo::new(read, codec, WriterSlot::Running(writer), shared, idle);
-                let run = drive(&mut *self.handler, &self.shared, &mut io, stop, peer).await;
+                let run = drive(
+                    &mut *self.handler,
+                    &self.shared,
+                    &mut io,
+                    stop,
+                    peer,
+                    permit,
+                )
+                .await;
                 let slot = std::mem::replace(&mut io.writer, WriterSlot::None);
                 let graceful = run.reason == Reason::Stopped;
                 let write = slot.finish(&self.shared, graceful, drain).await;
@@ -191,7 +236,15 @@ impl Connection {
             Transport::Blocking(source) => {
                 let peer = self.spec.target.to_string();
                 let mut io = SessionIo::new(source, codec, WriterSlot::None, shared, idle);
-                let run = drive(&mut *self.handler, &self.shared, &mut io, stop, peer).await;
+                let run = drive(
+                    &mut *self.handler,
+                    &self.shared,
+                    &mut io,
+                    stop,
+                    peer,
+                    permit,
+                )
+                .await;
                 guard.end();
                 disconnect(&mut *self.handler, &run.reason).await;
                 // The driver call in progress cannot be interrupted: the

@@ -5,6 +5,7 @@
 
 mod blocking;
 mod common;
+mod connect_limit;
 mod handler;
 mod lifecycle;
 mod liveness;

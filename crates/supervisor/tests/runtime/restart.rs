@@ -157,3 +157,26 @@ async fn intensity_of_two_gives_up_after_three_attempts() {
     assert_eq!(log.count("dead", EventType::Backoff), 2);
     assert_eq!(closed.stats().accepted, 0);
 }
+
+#[tokio::test]
+async fn one_connect_permit_is_enough_for_every_connection_and_retry() {
+    // One connect in flight at a time: a permit must come back after every
+    // connect, failed or not, or the others would wait forever.
+    let bad = refusing().await;
+    let feed = peer(Behavior::flap(Duration::from_millis(30))).await;
+    let spec = Spec::builder()
+        .max_concurrent_connects(1)
+        .connection(conn("bad", bad.endpoint()))
+        .connection(conn("a", feed.endpoint()))
+        .connection(conn("b", feed.endpoint()))
+        .build()
+        .expect("valid spec");
+    assert_eq!(spec.max_concurrent_connects(), 1);
+    let mut run = Running::spec(spec);
+    run.log.wait_nth("bad", EventType::ConnectFailed, 3).await;
+    run.log.wait_nth("a", EventType::Connected, 3).await;
+    run.log.wait_nth("b", EventType::Connected, 3).await;
+    let log = run.stop().await;
+    assert!(feed.stats().accepted >= 6, "{:?}", feed.stats());
+    assert_eq!(log.count("bad", EventType::Connected), 0);
+}
