@@ -17,6 +17,13 @@ use crate::shared::Shared;
 /// Frames and bytes count every frame decoded from, or written to, the
 /// socket, replies and heartbeats included; bytes are counted as encoded
 /// (header and payload).
+///
+/// Received frames and bytes are added once per burst — when the session
+/// has decoded every frame it holds and waits for more, and when it ends —
+/// not once per frame: while frames keep arriving back to back, the counts
+/// lag by at most the frames of the burst being handled, and they are
+/// complete once the session waits or has ended (before `Disconnected` is
+/// published).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Counters {

@@ -176,6 +176,11 @@ pub(crate) struct SessionIo<R> {
     idle: Option<Idle>,
     /// Buffered frames taken since the stop was last checked.
     unchecked: u32,
+    /// Frames and bytes received and not yet added to the shared counters:
+    /// they are published once per burst (before every wait and at the
+    /// end), not with two atomic operations per frame.
+    frames_in: u64,
+    bytes_in: u64,
 }
 
 impl<R: AsyncRead + Unpin> SessionIo<R> {
@@ -198,7 +203,25 @@ impl<R: AsyncRead + Unpin> SessionIo<R> {
             shared,
             idle,
             unchecked: 0,
+            frames_in: 0,
+            bytes_in: 0,
         }
+    }
+
+    /// Adds the frames and bytes received since the last call to the
+    /// shared counters. Called before every wait and when the session ends,
+    /// so a reader of the counters sees them at most one burst late.
+    pub(crate) fn publish_counts(&mut self) {
+        if self.frames_in == 0 {
+            return;
+        }
+        let counters = &self.shared.counters;
+        counters
+            .frames_in
+            .fetch_add(std::mem::take(&mut self.frames_in), Ordering::Relaxed);
+        counters
+            .bytes_in
+            .fetch_add(std::mem::take(&mut self.bytes_in), Ordering::Relaxed);
     }
 
     /// A frame already read and buffered, or a stop: what can be had
@@ -223,6 +246,7 @@ impl<R: AsyncRead + Unpin> SessionIo<R> {
     /// false, no frame is read (and so the idle timeout does not run): only
     /// a stop or a failed writer ends the wait.
     pub(crate) async fn step(&mut self, stop: &CancellationToken, read: bool) -> Step {
+        self.publish_counts();
         if !read {
             return Step::End(self.interrupted(stop).await);
         }
@@ -273,10 +297,9 @@ impl<R: AsyncRead + Unpin> SessionIo<R> {
             None => Step::End(Reason::PeerClosed),
             Some(Err(error)) => Step::End(Reason::from_codec(error)),
             Some(Ok(frame)) => {
-                let counters = &self.shared.counters;
-                counters.frames_in.fetch_add(1, Ordering::Relaxed);
+                self.frames_in += 1;
                 let bytes = self.layout.header_len(frame.id.is_some()) + frame.payload.len();
-                counters.bytes_in.fetch_add(bytes as u64, Ordering::Relaxed);
+                self.bytes_in += bytes as u64;
                 Step::Frame(frame)
             }
         }

@@ -215,6 +215,7 @@ impl Connection {
                     permit,
                 )
                 .await;
+                io.publish_counts();
                 let slot = std::mem::replace(&mut io.writer, WriterSlot::None);
                 let graceful = run.reason == Reason::Stopped;
                 let write = slot.finish(&self.shared, graceful, drain).await;
@@ -245,6 +246,7 @@ impl Connection {
                     permit,
                 )
                 .await;
+                io.publish_counts();
                 guard.end();
                 disconnect(&mut *self.handler, &run.reason).await;
                 // The driver call in progress cannot be interrupted: the
