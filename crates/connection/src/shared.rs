@@ -216,6 +216,16 @@ impl Shared {
         }
     }
 
+    /// Resolves once a frame is queued (in either queue): when the writer
+    /// of a session must start.
+    pub(crate) async fn wait_queued(&self) {
+        // `notify_one` stores a permit when nobody waits, so a frame
+        // enqueued between the check and the wait is not missed.
+        while self.queued() == 0 {
+            self.wake.notified().await;
+        }
+    }
+
     /// Frames that could be written now: what a graceful stop drains.
     pub(crate) fn queued(&self) -> usize {
         let queue = lock(&self.queue);

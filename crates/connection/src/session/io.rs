@@ -17,7 +17,7 @@ use tokio::time::{Instant, Sleep, sleep_until};
 use tokio_util::sync::CancellationToken;
 
 use super::read::FrameReader;
-use super::writer::WriterTask;
+use super::writer::{self, WriterTask};
 use crate::reason::Reason;
 use crate::shared::{Phase, Shared};
 use crate::spec::{ConnectionSpec, Target};
@@ -96,14 +96,38 @@ impl<R: AsyncRead + Unpin> AsyncRead for Tracked<R> {
 #[derive(Debug)]
 pub(crate) enum WriterSlot {
     None,
+    /// Not started yet: nothing has been queued for writing this session
+    /// (and there is no heartbeat). The writer task starts on the first
+    /// frame to write, so a connection that only receives never has one.
+    Idle {
+        half: WriteHalf<Stream>,
+        codec: Codec,
+    },
     Running(WriterTask),
     /// It ended; its write half, unless its task failed.
     Exited(Option<WriteHalf<Stream>>),
 }
 
 impl WriterSlot {
+    /// Starts the writer task if it has not started yet.
+    fn start(&mut self, shared: &Arc<Shared>) {
+        if !matches!(self, WriterSlot::Idle { .. }) {
+            return;
+        }
+        if let WriterSlot::Idle { half, codec } = std::mem::replace(self, WriterSlot::None) {
+            *self = WriterSlot::Running(writer::spawn(half, codec, Arc::clone(shared), None));
+        }
+    }
+
     /// Resolves when the writer ends by itself, with why; never otherwise.
-    async fn failed(&mut self) -> Reason {
+    /// An idle writer is started here as soon as a frame is queued, so a
+    /// handler that sends and waits for its frame to be written is never
+    /// stuck while the session waits on this.
+    async fn failed(&mut self, shared: &Arc<Shared>) -> Reason {
+        if matches!(self, WriterSlot::Idle { .. }) {
+            shared.wait_queued().await;
+            self.start(shared);
+        }
         let WriterSlot::Running(task) = self else {
             return std::future::pending().await;
         };
@@ -125,19 +149,25 @@ impl WriterSlot {
     /// Ends the writer: a graceful stop writes up to the frames queued now
     /// within `drain`; anything else aborts at once. Returns the write half.
     pub(crate) async fn finish(
-        self,
-        shared: &Shared,
+        mut self,
+        shared: &Arc<Shared>,
         graceful: bool,
         drain: Duration,
     ) -> Option<WriteHalf<Stream>> {
+        if graceful {
+            // New sends now go to the outbox or fail; what is queued at
+            // this moment is written.
+            shared.set_phase(Phase::Draining);
+            if shared.queued() > 0 {
+                self.start(shared);
+            }
+        }
         match self {
             WriterSlot::None => None,
+            WriterSlot::Idle { half, .. } => Some(half),
             WriterSlot::Exited(half) => half,
             WriterSlot::Running(mut task) => {
                 if graceful {
-                    // New sends now go to the outbox or fail; what is
-                    // queued at this moment is written.
-                    shared.set_phase(Phase::Draining);
                     task.control.drain(shared.queued());
                     if let Ok(joined) = tokio::time::timeout(drain, &mut task.handle).await {
                         return joined.ok().map(|exit| exit.half);
@@ -261,6 +291,7 @@ impl<R: AsyncRead + Unpin> SessionIo<R> {
                 reader,
                 writer,
                 idle,
+                shared,
                 ..
             } = self;
             let timed = idle.is_some();
@@ -268,7 +299,7 @@ impl<R: AsyncRead + Unpin> SessionIo<R> {
                 biased;
                 item = std::future::poll_fn(|cx| reader.poll_next(cx)) => return self.received(item),
                 () = stop.cancelled() => return Step::End(Reason::Stopped),
-                reason = writer.failed() => return Step::End(reason),
+                reason = writer.failed(shared) => return Step::End(reason),
                 () = expired(idle), if timed => {
                     if let Some(idle) = idle {
                         // Bytes may have arrived since the timer was armed.
@@ -288,7 +319,7 @@ impl<R: AsyncRead + Unpin> SessionIo<R> {
         tokio::select! {
             biased;
             () = stop.cancelled() => Reason::Stopped,
-            reason = self.writer.failed() => reason,
+            reason = self.writer.failed(&self.shared) => reason,
         }
     }
 

@@ -199,13 +199,21 @@ impl Connection {
                     .peer_addr()
                     .map_or_else(|_| self.spec.target.to_string(), |addr| addr.to_string());
                 let (read, write) = tokio::io::split(stream);
-                let writer = writer::spawn(
-                    write,
-                    codec.clone(),
-                    Arc::clone(&shared),
-                    self.spec.heartbeat,
-                );
-                let mut io = SessionIo::new(read, codec, WriterSlot::Running(writer), shared, idle);
+                // The writer task starts at once only for a heartbeat;
+                // otherwise on the first frame to write.
+                let writer = match self.spec.heartbeat {
+                    Some(beat) => WriterSlot::Running(writer::spawn(
+                        write,
+                        codec.clone(),
+                        Arc::clone(&shared),
+                        Some(beat),
+                    )),
+                    None => WriterSlot::Idle {
+                        half: write,
+                        codec: codec.clone(),
+                    },
+                };
+                let mut io = SessionIo::new(read, codec, writer, shared, idle);
                 let run = drive(
                     &mut *self.handler,
                     &self.shared,

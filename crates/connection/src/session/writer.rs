@@ -8,6 +8,13 @@
 //! must make progress without the session's loop. The writer owns the write
 //! half of the socket and gives it back when it ends, so the session can
 //! close the whole stream explicitly.
+//!
+//! The task starts at once only for a heartbeat; otherwise the session
+//! starts it when the first frame is queued (it watches the send queue
+//! whenever it waits, including while a handler runs), so a connection that
+//! only receives never pays for a second task. A send made while the
+//! session is busy handing out frames it already holds starts the writer
+//! when that burst is done.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -235,3 +235,32 @@ async fn close_fails_waiting_and_later_sends_with_closed() {
         Err(RequestError::Closed)
     );
 }
+
+#[tokio::test]
+async fn the_writer_task_starts_on_the_first_send_only() {
+    // A connection that only receives keeps no writer task; the first frame
+    // to write starts it, and the send still resolves once written.
+    let peer = Peer::start(Listen::tcp(), Behavior::Echo)
+        .await
+        .expect("peer starts");
+    let bus = Bus::default();
+    let mut events = bus.subscribe(Interest::all().conn("lazy"));
+    let (recorder, _log, mut frames) = Recorder::new();
+    let conn = Connection::new(spec("lazy", &peer), Box::new(recorder), &bus);
+    let handle = conn.handle();
+    let stop = CancellationToken::new();
+    let session = start(conn, 1, &stop);
+    wait_for(&mut events, EventType::Connected).await;
+    peer.wait_connections(1).await;
+    let metrics = tokio::runtime::Handle::current().metrics();
+    let before = metrics.num_alive_tasks();
+
+    handle
+        .send(Frame::new(3, "ping"))
+        .await
+        .expect("written once the writer runs");
+    assert_eq!(metrics.num_alive_tasks(), before + 1, "the writer started");
+    assert_eq!(next_frame(&mut frames).await, Frame::new(3, "ping"));
+    stop.cancel();
+    assert_eq!(finish(session).await.1.reason, Reason::Stopped);
+}
