@@ -291,7 +291,7 @@ impl Supervisor {
                 span: span.clone(),
             };
             let join =
-                tokio::spawn(guarded(task, entry.publisher.clone(), report).instrument(span));
+                tokio::spawn(guarded(task.run(), entry.publisher.clone(), report).instrument(span));
             running.push(Running {
                 name,
                 join: Some(join),
@@ -375,17 +375,27 @@ impl Supervisor {
 /// Runs a task; if it panics (a bug: handler panics are caught by the
 /// connection), says `Stopped` for its connection instead of leaving it
 /// looking alive. Either way reports it terminal.
-async fn guarded(task: Task, publisher: Publisher, report: PhaseReport) {
-    if let Err(panic) = AssertUnwindSafe(task.run()).catch_unwind().await {
-        let message = panic
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".to_owned());
-        tracing::error!(panic = %message, "connection task panicked");
-        let _ = publisher.publish(Stopped {
-            reason: format!("supervisor task panicked: {message}"),
-        });
-    }
-    report.set(Phase::Terminal);
+///
+/// Built from combinators, not as an `async fn`: an `async fn` keeps its
+/// future argument and the future it awaits in two slots of its own
+/// future, and the task's future is a few KB; here it is held once.
+fn guarded(
+    run: impl Future<Output = ()>,
+    publisher: Publisher,
+    report: PhaseReport,
+) -> impl Future<Output = ()> {
+    AssertUnwindSafe(run).catch_unwind().map(move |ended| {
+        if let Err(panic) = ended {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            tracing::error!(panic = %message, "connection task panicked");
+            let _ = publisher.publish(Stopped {
+                reason: format!("supervisor task panicked: {message}"),
+            });
+        }
+        report.set(Phase::Terminal);
+    })
 }

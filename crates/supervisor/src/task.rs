@@ -143,22 +143,32 @@ pub(crate) struct Task {
 
 impl Task {
     /// Runs the connection until the shutdown ends it.
-    pub(crate) async fn run(mut self) {
-        publish(&self.publisher, Started {});
-        let mut state = State::Ready { attempt: 1 };
-        loop {
-            self.report.set(state.phase());
-            state = match state {
-                State::Ready { attempt } => self.ready(attempt),
-                State::Waiting { attempt, on } => self.waiting(attempt, on).await,
-                State::Connecting { attempt } => self.session(attempt).await,
-                State::Backoff { attempt, at } => self.backoff(attempt, at).await,
-                State::Stopped => self.stopped().await,
-                State::Failed => self.failed().await,
-                State::Done => break,
-            };
+    ///
+    /// Not an `async fn`: one that takes `self` by value keeps two copies of
+    /// it in its future (the argument and the moved local), and a `Task` is
+    /// ~700 bytes; the `async move` block captures it once.
+    #[expect(
+        clippy::manual_async_fn,
+        reason = "an async fn would hold the task twice (3.9 KB against 3.3 KB)"
+    )]
+    pub(crate) fn run(mut self) -> impl Future<Output = ()> + Send {
+        async move {
+            publish(&self.publisher, Started {});
+            let mut state = State::Ready { attempt: 1 };
+            loop {
+                self.report.set(state.phase());
+                state = match state {
+                    State::Ready { attempt } => self.ready(attempt),
+                    State::Waiting { attempt, on } => self.waiting(attempt, on).await,
+                    State::Connecting { attempt } => self.session(attempt).await,
+                    State::Backoff { attempt, at } => self.backoff(attempt, at).await,
+                    State::Stopped => self.stopped().await,
+                    State::Failed => self.failed().await,
+                    State::Done => break,
+                };
+            }
+            self.conn.handle().close();
         }
-        self.conn.handle().close();
     }
 
     fn ready(&mut self, attempt: u32) -> State {
