@@ -1,13 +1,16 @@
 //! `linesman-bench scale`: 10,000 supervised connections to a loopback
-//! peer in a child process, beside 10,000 plain tokio connections to the
-//! same peer, measured in the same run.
+//! peer in a child process, beside 10,000 plain tokio connections to an
+//! identical peer, measured in the same run.
 //!
 //! Processes, and why: one process may hold 20,000 descriptors here, so
 //! the peer (which holds one accepted socket per connection) runs in a
 //! child: this same executable, re-run with `LINESMAN_BENCH_SCALE_ROLE=peer`
 //! (a testkit echo `Peer` with its default backlog of 4096, taking
 //! commands on stdin: `drop` drops every connection at once with
-//! `Peer::drop_all`, end of file stops it). The baseline runs in a second
+//! `Peer::drop_all`, end of file stops it). Each side gets a peer child of
+//! its own, started fresh on its own port, so the baseline's connections
+//! left in TIME_WAIT cannot collide with linesman's connects (same 4-tuple
+//! → reset → the kernel's 1 s SYN retry). The baseline runs in a second
 //! child (`…_ROLE=baseline`), so that its allocations cannot be reused by
 //! linesman afterwards and both resident-memory deltas start from a fresh
 //! process; linesman then runs in this process, which has done nothing but
@@ -59,11 +62,26 @@ fn orchestrate() -> anyhow::Result<Vec<Measurement>> {
         limit > CONNECTIONS as u64 + 100,
         "the open-file limit is {limit}; {CONNECTIONS} connections need more"
     );
+    // Each contender gets a fresh peer child on a port of its own: the
+    // baseline's closed connections linger in TIME_WAIT for a minute, and
+    // a connect whose 4-tuple (same peer port, same ephemeral port) is
+    // still among them can be reset and wait for the kernel's 1 s SYN
+    // retry. With distinct peer ports no 4-tuple of one side can collide
+    // with the other's.
+    let (plain, baseline_endpoint) = {
+        let mut peer = PeerChild::spawn()?;
+        let plain = baseline::in_child(&peer.endpoint)?;
+        // Anything the baseline left open on the peer's side is closed now.
+        peer.drop_all()?;
+        // The baseline's peer is stopped at the end of this block.
+        (plain, peer.endpoint.clone())
+    };
     let mut peer = PeerChild::spawn()?;
+    anyhow::ensure!(
+        peer.endpoint != baseline_endpoint,
+        "linesman's peer listens on the baseline's port {baseline_endpoint}; rerun"
+    );
     let endpoint = peer.endpoint.clone();
-    let plain = baseline::in_child(&endpoint)?;
-    // Anything the baseline left open on the peer's side is closed now.
-    peer.drop_all()?;
     let ours = supervised::run(&endpoint, &mut peer)?;
     drop(peer);
     let figure =
