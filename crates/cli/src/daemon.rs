@@ -30,7 +30,10 @@ impl Daemon {
     ///
     /// Must be called on a tokio runtime.
     pub(crate) fn bind(spec: Spec, socket: &Path) -> Result<Daemon, CliError> {
-        let supervisor = Supervisor::new(spec.clone());
+        // A daemon outlives its connections: one stopped or failed by the
+        // operator (or by its policy) can be started again through the
+        // control socket, so the run ends only on a signal or a shutdown.
+        let supervisor = Supervisor::new(spec.clone()).keep_running(true);
         let state = ControlState::new(&supervisor).with_spec(&spec);
         let server = ControlServer::bind(socket, state)?.spawn();
         Ok(Daemon {
@@ -57,21 +60,14 @@ impl Daemon {
 
     /// Runs every connection until SIGINT, SIGTERM or a shutdown through
     /// the handle (a second signal forces it), then closes the control
-    /// socket. Also ends when no connection can run any more (all stopped
-    /// or failed): the supervisor's run is over then.
+    /// socket. Stopped and failed connections do not end it.
     pub(crate) async fn run(self) -> Result<(), CliError> {
         let Daemon {
             supervisor,
             server,
             socket,
         } = self;
-        let control = supervisor.control();
         let ran = supervisor.run_until_signal().await;
-        if ran.is_ok() && !control.is_shutting_down() {
-            tracing::warn!(
-                "no connection can run any more (every one is stopped or failed): the daemon exits"
-            );
-        }
         // The bus is closed now and every event is published: the server's
         // shutdown lets open `/v1/events` streams deliver their last events
         // (`stopping`, `stopped: shutdown`) before it closes them.

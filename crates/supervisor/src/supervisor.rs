@@ -72,6 +72,7 @@ pub struct Supervisor {
     bus: Bus,
     control: Arc<Control>,
     listeners: Vec<Registration>,
+    keep_running: bool,
 }
 
 /// One connection before `run`.
@@ -93,6 +94,7 @@ impl fmt::Debug for Supervisor {
             .field("connections", &self.control.names)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("listeners", &self.listeners.len())
+            .field("keep_running", &self.keep_running)
             .finish_non_exhaustive()
     }
 }
@@ -148,7 +150,19 @@ impl Supervisor {
             bus,
             control,
             listeners: Vec::new(),
+            keep_running: false,
         }
+    }
+
+    /// Makes [`run`](Self::run) return only on a shutdown, even when every
+    /// connection is stopped or failed: for a daemon, whose operator can
+    /// start a stopped or failed connection again through
+    /// [`SupervisorHandle::start`]. By default (`false`) `run` returns by
+    /// itself once no connection can run any more.
+    #[must_use]
+    pub fn keep_running(mut self, keep_running: bool) -> Self {
+        self.keep_running = keep_running;
+        self
     }
 
     /// Sets the handler of connection `name`: it gets `on_connect`,
@@ -218,8 +232,9 @@ impl Supervisor {
         SupervisorHandle::new(Arc::clone(&self.control))
     }
 
-    /// Runs every connection until nothing can run any more or a shutdown is
-    /// asked for through [`SupervisorHandle::shutdown`], then shuts down
+    /// Runs every connection until nothing can run any more (unless
+    /// [`keep_running`](Self::keep_running)) or a shutdown is asked for
+    /// through [`SupervisorHandle::shutdown`], then shuts down
     /// (dependents first, each within the spec's shutdown timeout) and
     /// closes the bus once every listener has had every event.
     pub async fn run(self) {
@@ -230,6 +245,7 @@ impl Supervisor {
             bus,
             control,
             listeners,
+            keep_running,
         } = self;
         let listeners: Vec<ListenerHandle> = listeners.into_iter().map(|f| f(&bus)).collect();
         let count = entries.len();
@@ -302,7 +318,9 @@ impl Supervisor {
         }
 
         loop {
-            if !anything_can_run(&graph, &rules, &phases_rx.borrow_and_update()) {
+            // Marks the phases seen, so `changed()` below waits for news.
+            let idle = !anything_can_run(&graph, &rules, &phases_rx.borrow_and_update());
+            if idle && !keep_running {
                 tracing::info!("no connection can run any more");
                 break;
             }

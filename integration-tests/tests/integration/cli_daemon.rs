@@ -90,6 +90,32 @@ async fn stop_start_and_restart_reach_the_connection() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_outlives_its_last_stopped_connection() {
+    let (daemon, quotes, orders) = two("cli-all-stopped").await;
+    for name in ["quotes", "orders"] {
+        let stop = daemon.cli(&["stop", name]).await;
+        assert_eq!(stop.code, 0, "{}", stop.stderr);
+    }
+    daemon
+        .wait_status("both stopped", |s| {
+            state(s, "quotes") == "stopped" && state(s, "orders") == "stopped"
+        })
+        .await;
+    // Nothing runs any more, yet the daemon still answers and can start
+    // the connections again.
+    let start = daemon.cli(&["start", "orders"]).await;
+    assert_eq!(start.code, 0, "{}", start.stderr);
+    let up = daemon
+        .cli(&["wait", "--up", "orders", "--timeout", "10s"])
+        .await;
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    tokio::time::timeout(PATIENCE, orders.wait_connections(2))
+        .await
+        .expect("the peer accepts the restarted connection");
+    assert_eq!(quotes.stats().open, 0, "quotes stays stopped");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watch_prints_a_line_for_each_event_when_not_on_a_terminal() {
     let (daemon, _quotes, _orders) = two("cli-watch").await;
     let mut watch = command(&["status", "--watch", "--socket", path(&daemon.socket)])

@@ -1,10 +1,11 @@
 //! Finding (and, when missing, building) the binaries the tests run.
 //!
 //! `cargo test --workspace` builds every binary of the workspace, but
-//! `cargo test -p linesman-integration-tests` alone does not, and cargo only
-//! tells a package the paths of its own binaries. So the tests look next to
-//! their own executable and, failing that, build the binary once with the
-//! same cargo, profile and target folder.
+//! `cargo test -p linesman-integration-tests` alone does not (and leaves a
+//! binary stale after a change to its crate), and cargo only tells a package
+//! the paths of its own binaries. So the tests build each binary once per
+//! process with the same cargo, profile and target folder (a no-op when it
+//! is fresh) and run it from next to their own executable.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,12 +29,15 @@ fn profile_dir() -> PathBuf {
         .to_path_buf()
 }
 
-/// The path of binary `bin` of package `package`, built if it is missing.
+/// The path of binary `bin` of package `package`, brought up to date first.
+///
+/// Always asks cargo (a no-op when the binary is fresh): a binary that merely
+/// exists may be stale when this package is tested on its own after a change
+/// to the binary's crate. Callers keep the path in a `OnceLock`, so this runs
+/// once per test process.
 pub(crate) fn binary(package: &str, bin: &str) -> PathBuf {
     let path = profile_dir().join(bin);
-    if !path.exists() {
-        build(package, bin, &path);
-    }
+    build(package, bin, &path);
     path
 }
 

@@ -212,3 +212,33 @@ async fn shutdown_now_does_not_wait_for_the_timeout() {
         .await
         .expect("the forced shutdown closed the socket");
 }
+
+#[tokio::test]
+async fn keep_running_outlives_stopped_connections_until_a_shutdown() {
+    let never = fast().mode(RestartMode::Never);
+    let a = peer(Behavior::flap(Duration::from_millis(20))).await;
+    let spec = Spec::builder()
+        .connection(conn("a", a.endpoint()).restart(never))
+        .build()
+        .expect("valid spec");
+    let supervisor = linesman_supervisor::Supervisor::new(spec).keep_running(true);
+    let mut run = Running::start(supervisor);
+    run.log.wait_nth("a", EventType::Stopped, 1).await;
+    // Without keep_running, run would return now (see the test above);
+    // with it, the connection can be started again.
+    assert!(
+        !run.task.is_finished(),
+        "run ended with a connection stopped"
+    );
+    run.control
+        .start("a")
+        .expect("a is known and the run is alive");
+    run.log.wait_nth("a", EventType::Connected, 2).await;
+    run.log.wait_nth("a", EventType::Stopped, 2).await;
+    run.control.shutdown();
+    tokio::time::timeout(LIMIT, &mut run.task)
+        .await
+        .expect("a shutdown ends the run")
+        .expect("run does not panic");
+    accepted_exactly(&a, 2).await;
+}
