@@ -115,6 +115,11 @@ pub(crate) fn validate(w: &mut Walker<'_>, file: &RawFile) -> Option<Spec> {
     if let Some(timeout) = &file.shutdown_timeout {
         builder = builder.shutdown_timeout(timeout.value);
     }
+    if let Some(limit) = &file.max_concurrent_connects {
+        // Checked to fit a u32 when read, so it fits a usize.
+        builder =
+            builder.max_concurrent_connects(usize::try_from(limit.value).unwrap_or(usize::MAX));
+    }
     if !complete || !w.errors.is_empty() || file.connections.is_empty() {
         return None;
     }

@@ -19,7 +19,13 @@ use crate::tree::{Node, Value};
 use crate::walk::{Duplicates, Sp, Walker};
 use settings::{SETTING_KEYS, read_settings};
 
-const TOP_KEYS: &[&str] = &["defaults", "control", "connections", "shutdown_timeout"];
+const TOP_KEYS: &[&str] = &[
+    "defaults",
+    "control",
+    "connections",
+    "shutdown_timeout",
+    "max_concurrent_connects",
+];
 const CONTROL_KEYS: &[&str] = &["socket"];
 const CONNECTION_ONLY_KEYS: &[&str] = &["endpoint", "depends_on", "start_when"];
 
@@ -44,6 +50,7 @@ pub(crate) struct RawFile {
     pub(crate) defaults: RawSettings,
     pub(crate) control_socket: Option<Sp<String>>,
     pub(crate) shutdown_timeout: Option<Sp<Duration>>,
+    pub(crate) max_concurrent_connects: Option<Sp<u64>>,
     pub(crate) connections: Vec<RawConnection>,
 }
 
@@ -98,6 +105,10 @@ pub(crate) fn read_file(w: &mut Walker<'_>, root: &Node) -> Option<RawFile> {
             }
             Some(d)
         });
+    }
+    if let Some(node) = top.take("max_concurrent_connects") {
+        file.max_concurrent_connects =
+            w.integer(node, "max_concurrent_connects", 1, u64::from(u32::MAX));
     }
     match top.take("connections") {
         Some(node) => read_connections(w, node, &mut file),

@@ -151,6 +151,17 @@ fn jitter_outside_zero_to_one_is_out_of_range() {
 }
 
 #[test]
+fn zero_concurrent_connects_is_out_of_range() {
+    let e = one_error("max_concurrent_connects: 0\nconnections: { a: { endpoint: tcp://h:1 } }\n");
+    assert_eq!(e.kind, Kind::OutOfRange);
+    assert_at(&e, 1, 26);
+    assert_eq!(
+        e.message,
+        "`max_concurrent_connects` must be between 1 and 4294967295, found 0"
+    );
+}
+
+#[test]
 fn multiplier_below_one_is_out_of_range() {
     let e = one_error(
         "connections:\n  a:\n    endpoint: tcp://h:1\n    restart: { backoff: { multiplier: 0.5 } }\n",

@@ -58,6 +58,10 @@ fn built_in_defaults_apply_where_nothing_is_set() {
     assert_eq!(a.on_dependency_down, OnDependencyDown::Stop);
     assert_eq!(config.control.socket, None);
     assert_eq!(config.spec.shutdown_timeout(), Duration::from_secs(5));
+    assert_eq!(
+        config.spec.max_concurrent_connects(),
+        linesman_supervisor::Spec::DEFAULT_MAX_CONCURRENT_CONNECTS
+    );
 }
 
 #[test]
@@ -122,6 +126,7 @@ connections:
 fn every_connection_setting_reaches_the_spec() {
     let config = valid(
         "shutdown_timeout: 750ms
+max_concurrent_connects: 64
 connections:
   a:
     endpoint: unix:///run/a.sock
@@ -143,6 +148,7 @@ connections:
 ",
     );
     assert_eq!(config.spec.shutdown_timeout(), Duration::from_millis(750));
+    assert_eq!(config.spec.max_concurrent_connects(), 64);
     let a = config.spec.get("a").expect("declared");
     assert_eq!(a.on_dependency_down, OnDependencyDown::Restart);
     assert_eq!(
