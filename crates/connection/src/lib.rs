@@ -60,7 +60,7 @@ mod spec;
 pub use async_trait::async_trait;
 pub use error::{HandlerError, RequestError, SendError};
 pub use handle::{ConnectionHandle, Counters, Link};
-pub use handler::{Counting, Handler};
+pub use handler::{Burst, Counting, Handler};
 pub use reason::{Reason, SessionOutcome};
 pub use session::Connection;
 pub use spec::{BlockingTarget, ConnectionSpec, Heartbeat, Outbox, Target};

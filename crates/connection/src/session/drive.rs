@@ -1,6 +1,7 @@
 //! One session from connected to its end: the handshake (`on_connect`,
 //! with replies to its requests delivered meanwhile), the announcement that
-//! the connection is up, then every frame to `on_frame` until something
+//! the connection is up, then the frames, a burst at a time (every frame
+//! already decoded, up to `Burst::MAX`), to `on_frames` until something
 //! ends the session. Handler errors and panics become the session's reason.
 
 use std::any::Any;
@@ -22,13 +23,17 @@ use tokio_util::sync::CancellationToken;
 
 use super::io::{SessionIo, Step};
 use crate::handle::{ConnectionHandle, Link};
-use crate::handler::Handler;
+use crate::handler::{Burst, Handler};
 use crate::reason::Reason;
 use crate::shared::{Phase, Shared};
 
 /// Frames that are not replies, held while `on_connect` runs; past this the
 /// session stops reading until the handshake is done.
 const EARLY_LIMIT: usize = 1024;
+
+/// A burst buffer with room for more frames than this is released before
+/// the session waits for bytes, so an idle connection does not hold one.
+const SMALL_BURST: usize = 8;
 
 /// How a session that connected ended.
 #[derive(Debug)]
@@ -64,28 +69,60 @@ pub(crate) async fn drive<R: AsyncRead + Unpin>(
     let up_since = Some(Instant::now());
     shared.publish(Connected { peer });
     tracing::info!("up");
-    for frame in early {
-        if let Err(reason) = deliver(handler, frame, &link, io, stop).await {
+    let mut burst = Burst::new();
+    while !early.is_empty() {
+        let take = early.len().min(Burst::MAX);
+        for frame in early.drain(..take) {
+            burst.push(frame);
+        }
+        if let Err(reason) = deliver(handler, &mut burst, &link, io, stop).await {
             return Run { reason, up_since };
         }
     }
+    drop(early);
     loop {
-        // Frames already buffered go straight to the handler; only when
-        // none is left does the session wait on everything else.
+        // Frames already buffered go straight into the burst; only when
+        // none is left does the session wait on everything else (having
+        // released a burst's large buffer first).
         let step = match io.ready(stop) {
             Some(step) => step,
-            None => io.step(stop, true).await,
-        };
-        match step {
-            Step::Frame(frame) => {
-                let Some(frame) = shared.complete(frame) else {
-                    continue;
-                };
-                if let Err(reason) = deliver(handler, frame, &link, io, stop).await {
-                    return Run { reason, up_since };
+            None => {
+                if burst.capacity() > SMALL_BURST {
+                    burst = Burst::new();
                 }
+                io.step(stop, true).await
             }
-            Step::End(reason) => return Run { reason, up_since },
+        };
+        let mut end = match step {
+            Step::Frame(frame) => {
+                if let Some(frame) = shared.complete(frame) {
+                    burst.push(frame);
+                }
+                None
+            }
+            Step::End(reason) => Some(reason),
+        };
+        // The rest of what is already decoded joins the burst; an end
+        // found here comes after the burst is delivered, as it would have
+        // after the same frames one at a time.
+        while end.is_none() && burst.len() < Burst::MAX {
+            match io.ready(stop) {
+                None => break,
+                Some(Step::Frame(frame)) => {
+                    if let Some(frame) = shared.complete(frame) {
+                        burst.push(frame);
+                    }
+                }
+                Some(Step::End(reason)) => end = Some(reason),
+            }
+        }
+        if !burst.is_empty()
+            && let Err(reason) = deliver(handler, &mut burst, &link, io, stop).await
+        {
+            return Run { reason, up_since };
+        }
+        if let Some(reason) = end {
+            return Run { reason, up_since };
         }
     }
 }
@@ -127,32 +164,36 @@ async fn handshake<R: AsyncRead + Unpin>(
     }
 }
 
-/// Gives one frame to `on_frame`. A stop or a failed writer interrupts it
-/// (the handler's future is dropped), so a handler waiting for a send
-/// cannot hold the session open.
+/// Gives a burst to `on_frames`; it is empty afterwards (frames the
+/// handler left are dropped). A stop or a failed writer interrupts it (the
+/// handler's future is dropped), so a handler waiting for a send cannot
+/// hold the session open.
 async fn deliver<R: AsyncRead + Unpin>(
     handler: &mut dyn Handler,
-    frame: Frame,
+    burst: &mut Burst,
     link: &Link,
     io: &mut SessionIo<R>,
     stop: &CancellationToken,
 ) -> Result<(), Reason> {
-    let mut on_frame = AssertUnwindSafe(handler.on_frame(frame, link)).catch_unwind();
-    // Most handlers finish at their first poll: then nothing else is built.
-    let first = poll_fn(|cx| Poll::Ready(Pin::new(&mut on_frame).poll(cx))).await;
-    let done = match first {
-        Poll::Ready(done) => done,
-        Poll::Pending => tokio::select! {
-            biased;
-            done = on_frame => done,
-            reason = io.interrupted(stop) => return Err(reason),
-        },
+    let result = {
+        let mut on_frames = AssertUnwindSafe(handler.on_frames(burst, link)).catch_unwind();
+        // Most handlers finish at their first poll: then nothing else is built.
+        let first = poll_fn(|cx| Poll::Ready(Pin::new(&mut on_frames).poll(cx))).await;
+        match first {
+            Poll::Ready(done) => Ok(done),
+            Poll::Pending => tokio::select! {
+                biased;
+                done = on_frames => Ok(done),
+                reason = io.interrupted(stop) => Err(reason),
+            },
+        }
     };
-    match done {
+    burst.clear();
+    match result? {
         Ok(Ok(())) => Ok(()),
         Ok(Err(error)) => Err(Reason::Handler(error.to_string())),
         Err(panic) => Err(Reason::HandlerPanic(format!(
-            "in on_frame: {}",
+            "while handling frames: {}",
             panic_message(&*panic)
         ))),
     }

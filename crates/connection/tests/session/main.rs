@@ -4,6 +4,7 @@
 //! assert states and orders, never how long something took.
 
 mod blocking;
+mod burst;
 mod common;
 mod connect_limit;
 mod handler;
