@@ -263,7 +263,7 @@ impl Supervisor {
             let handle = entry.connection.handle();
             let span = tracing::info_span!(
                 "connection",
-                name = %name,
+                conn = %name,
                 endpoint = %entry.target,
                 attempt = tracing::field::Empty,
             );
