@@ -15,7 +15,10 @@
 //!   `count` frames at once (64 KiB writes) and the client counts them. The
 //!   clock runs from the connect to the last frame. linesman: one
 //!   `Connection::run_session` (no supervisor: it is not on the data path)
-//!   whose handler counts frames and signals the last. Baseline: a
+//!   whose handler counts frames and signals the last — through `on_frame`
+//!   (one call per frame: `frames 64 B`, `frames 4 KiB`) or an overridden
+//!   `on_frames` (one call per burst: the `(on_frames)` cases), each against
+//!   its own baseline repetitions. Baseline: a
 //!   `Framed<TcpStream, LengthDelimitedCodec>` whose codec is configured to
 //!   linesman's 8-byte header (length at offset 4, 4 bytes, header kept),
 //!   so it splits the same bytes into the same frames.
@@ -32,6 +35,7 @@ mod plain;
 
 use std::time::Duration;
 
+use self::ours::Api;
 use crate::report::{Better, Measurement};
 
 const BENCH: &str = "e2e";
@@ -63,12 +67,24 @@ fn measure() -> anyhow::Result<Vec<Measurement>> {
         .enable_all()
         .build()?;
     let mut out = Vec::new();
-    for (label, endpoint, frames) in [
-        ("frames 64 B", &peers.small, SMALL_FRAMES),
-        ("frames 4 KiB", &peers.large, LARGE_FRAMES),
+    for (label, endpoint, frames, api) in [
+        ("frames 64 B", &peers.small, SMALL_FRAMES, Api::OnFrame),
+        ("frames 4 KiB", &peers.large, LARGE_FRAMES, Api::OnFrame),
+        (
+            "frames 64 B (on_frames)",
+            &peers.small,
+            SMALL_FRAMES,
+            Api::OnFrames,
+        ),
+        (
+            "frames 4 KiB (on_frames)",
+            &peers.large,
+            LARGE_FRAMES,
+            Api::OnFrames,
+        ),
     ] {
         let (ours, theirs) = best_of(|| {
-            let ours = runtime.block_on(ours::frames(endpoint, frames))?;
+            let ours = runtime.block_on(ours::frames(endpoint, frames, api))?;
             let theirs = runtime.block_on(plain::frames(endpoint, frames))?;
             Ok((ours, theirs))
         })?;

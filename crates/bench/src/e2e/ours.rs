@@ -1,5 +1,6 @@
 //! The e2e linesman side: one `Connection::run_session` per repetition,
-//! with a handler that counts frames, or requests through its handle.
+//! with a handler that counts frames (one `on_frame` call per frame, or one
+//! `on_frames` call per burst), or requests through its handle.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -8,7 +9,7 @@ use anyhow::Context;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use linesman_connection::{
-    CancellationToken, Connection, ConnectionSpec, Counting, Handler, HandlerError, Link,
+    Burst, CancellationToken, Connection, ConnectionSpec, Counting, Handler, HandlerError, Link,
     async_trait,
 };
 use linesman_ipc_codec::Frame;
@@ -44,6 +45,40 @@ impl Handler for CountFrames {
     }
 }
 
+/// Counts frames a burst at a time (`on_frames`), with the same work per
+/// frame as [`CountFrames`].
+struct CountBursts(CountFrames);
+
+#[async_trait]
+impl Handler for CountBursts {
+    async fn on_frame(&mut self, frame: Frame, link: &Link) -> Result<(), HandlerError> {
+        self.0.on_frame(frame, link).await
+    }
+
+    async fn on_frames(&mut self, frames: &mut Burst, _link: &Link) -> Result<(), HandlerError> {
+        let counter = &mut self.0;
+        for frame in frames {
+            black_box(&frame);
+            counter.seen += 1;
+        }
+        if counter.seen >= counter.expected
+            && let Some(done) = counter.done.take()
+        {
+            let _ = done.send(());
+        }
+        Ok(())
+    }
+}
+
+/// Which handler API the frames case uses.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Api {
+    /// `on_frame`: one call per frame.
+    OnFrame,
+    /// `on_frames` overridden: one call per burst.
+    OnFrames,
+}
+
 /// A session of a fresh connection to `target`, on its own task.
 fn session(target: &Target, handler: Box<dyn Handler>) -> (Connection, CancellationToken) {
     let bus = Bus::default();
@@ -62,15 +97,20 @@ fn spawn(
     tokio::spawn(async move { conn.run_session(1, &stop, DRAIN).await })
 }
 
-/// Connects and receives `count` frames; the time from the connect to the last.
-pub(super) async fn frames(target: &Target, count: u64) -> anyhow::Result<Duration> {
+/// Connects and receives `count` frames through `api`; the time from the
+/// connect to the last.
+pub(super) async fn frames(target: &Target, count: u64, api: Api) -> anyhow::Result<Duration> {
     let (done, arrived) = oneshot::channel();
-    let handler = CountFrames {
+    let counter = CountFrames {
         expected: count,
         seen: 0,
         done: Some(done),
     };
-    let (conn, stop) = session(target, Box::new(handler));
+    let handler: Box<dyn Handler> = match api {
+        Api::OnFrame => Box::new(counter),
+        Api::OnFrames => Box::new(CountBursts(counter)),
+    };
+    let (conn, stop) = session(target, handler);
     let start = Instant::now();
     let running = spawn(conn, &stop);
     let received = arrived.await;
