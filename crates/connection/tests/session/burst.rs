@@ -84,7 +84,9 @@ async fn serve(groups: Vec<Vec<u32>>, close: bool) -> (Endpoint, JoinHandle<()>)
         .await
         .expect("bind a loopback listener");
     let port = listener.local_addr().expect("a local address").port();
-    let endpoint: Endpoint = format!("tcp://127.0.0.1:{port}").parse().expect("an endpoint");
+    let endpoint: Endpoint = format!("tcp://127.0.0.1:{port}")
+        .parse()
+        .expect("an endpoint");
     let server = tokio::spawn(async move {
         let (mut socket, _) = listener.accept().await.expect("accept the session");
         let mut codec = Codec::new(FrameLayout::default());
