@@ -46,12 +46,10 @@ async fn main() -> anyhow::Result<()> {
     );
     let spec = Spec::builder()
         .connection(
-            Supervised::new(ConnectionSpec::new("quotes", quotes_peer.endpoint()))
-                .restart(quick),
+            Supervised::new(ConnectionSpec::new("quotes", quotes_peer.endpoint())).restart(quick),
         )
         .connection(
-            Supervised::new(ConnectionSpec::new("orders", orders_peer.endpoint()))
-                .restart(quick),
+            Supervised::new(ConnectionSpec::new("orders", orders_peer.endpoint())).restart(quick),
         )
         .connection(
             Supervised::new(ConnectionSpec::new("trader", trader_peer.endpoint()))
