@@ -2,7 +2,7 @@
 //! and `restart` to a connection's task, reads the registry, and asks for a
 //! shutdown.
 //!
-//! Commands are queued on an unbounded channel per connection, so a handle
+//! Commands are queued in each connection's mailbox (`mailbox.rs`), so a handle
 //! never waits and commands given before [`Supervisor::run`](crate::Supervisor::run)
 //! are carried out once it runs. The connection's task applies them in its
 //! state machine (see `task.rs`).
@@ -12,10 +12,10 @@ use std::fmt;
 use std::sync::Arc;
 
 use linesman_observer::{Bus, ConnStatus};
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::ControlError;
+use crate::mailbox::{Inbox, Mailbox};
 use crate::suggest::nearest;
 
 /// What a connection's task is asked to do.
@@ -35,7 +35,8 @@ pub(crate) enum Command {
 pub(crate) struct Control {
     pub(crate) names: Vec<Arc<str>>,
     index: HashMap<Arc<str>, usize>,
-    commands: Vec<mpsc::UnboundedSender<Command>>,
+    /// Each connection's mailbox, in declaration order.
+    pub(crate) mailboxes: Vec<Arc<Mailbox>>,
     pub(crate) bus: Bus,
     /// Cancelled to start a graceful shutdown.
     pub(crate) graceful: CancellationToken,
@@ -45,12 +46,9 @@ pub(crate) struct Control {
 
 impl Control {
     /// The shared control of `names` (in declaration order), with one
-    /// command receiver per connection, in the same order.
-    pub(crate) fn new(
-        names: Vec<Arc<str>>,
-        bus: Bus,
-    ) -> (Arc<Self>, Vec<mpsc::UnboundedReceiver<Command>>) {
-        let (commands, receivers) = names.iter().map(|_| mpsc::unbounded_channel()).unzip();
+    /// inbox per connection, in the same order.
+    pub(crate) fn new(names: Vec<Arc<str>>, bus: Bus) -> (Arc<Self>, Vec<Inbox>) {
+        let (mailboxes, inboxes) = names.iter().map(|_| Inbox::new()).unzip();
         let index = names
             .iter()
             .enumerate()
@@ -59,12 +57,12 @@ impl Control {
         let control = Self {
             names,
             index,
-            commands,
+            mailboxes,
             bus,
             graceful: CancellationToken::new(),
             forced: CancellationToken::new(),
         };
-        (Arc::new(control), receivers)
+        (Arc::new(control), inboxes)
     }
 
     pub(crate) fn index_of(&self, name: &str) -> Result<usize, ControlError> {
@@ -168,10 +166,12 @@ impl SupervisorHandle {
 
     fn send(&self, name: &str, command: Command) -> Result<(), ControlError> {
         let index = self.control.index_of(name)?;
-        self.control.commands[index]
-            .send(command)
-            .map_err(|_| ControlError::NotRunning {
+        if self.control.mailboxes[index].command(command) {
+            Ok(())
+        } else {
+            Err(ControlError::NotRunning {
                 name: name.to_owned(),
             })
+        }
     }
 }

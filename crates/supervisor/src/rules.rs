@@ -15,9 +15,9 @@ use std::sync::Arc;
 
 use linesman_observer::listener::named;
 use linesman_observer::{Bus, Event, ListenerHandle};
-use tokio::sync::watch;
 
 use crate::graph::DependencyGraph;
+use crate::mailbox::Mailbox;
 use crate::rule::Rule;
 
 /// Whether `name` is up according to the bus registry. `Connecting`,
@@ -37,17 +37,17 @@ pub(crate) fn waiting_on(bus: &Bus, rule: Option<&Rule>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Registers the rule engine on `bus`: every event of a connection bumps the
-/// signal of each of its dependents (`signals` is in the graph's declaration
-/// order). The engine lives as long as the returned handle.
+/// Registers the rule engine on `bus`: every event of a connection tells
+/// the mailbox of each of its dependents that its rule may have changed
+/// (`mailboxes` is in the graph's declaration order). The engine lives as
+/// long as the returned handle.
 pub(crate) fn spawn_engine(
     bus: &Bus,
     graph: &DependencyGraph,
-    signals: Vec<watch::Sender<u64>>,
+    mailboxes: &[Arc<Mailbox>],
 ) -> ListenerHandle {
-    let signals: Vec<Arc<watch::Sender<u64>>> = signals.into_iter().map(Arc::new).collect();
-    let by_name: HashMap<&str, &Arc<watch::Sender<u64>>> = graph.names().zip(&signals).collect();
-    let dependents: HashMap<Arc<str>, Vec<Arc<watch::Sender<u64>>>> = graph
+    let by_name: HashMap<&str, &Arc<Mailbox>> = graph.names().zip(mailboxes).collect();
+    let dependents: HashMap<Arc<str>, Vec<Arc<Mailbox>>> = graph
         .names()
         .map(|name| {
             let list = graph
@@ -60,8 +60,8 @@ pub(crate) fn spawn_engine(
         .collect();
     bus.listen(named("linesman-rules", move |event: &Event| {
         if let Some(list) = dependents.get(&event.conn) {
-            for signal in list {
-                signal.send_modify(|generation| *generation = generation.wrapping_add(1));
+            for mailbox in list {
+                mailbox.rules_changed();
             }
         }
     }))

@@ -1,11 +1,11 @@
 //! Shutdown: stop the connection tasks in waves, dependents before their
 //! dependencies, each within a bounded time, or all at once when forced.
 //!
-//! Each task stops itself gracefully when its shutdown token is cancelled:
+//! Each task stops itself gracefully when its mailbox says shut down:
 //! it ends its session (handler's `on_disconnect`, queued sends flushed,
 //! `before_close` while the fd is open) and publishes `Stopping` then
 //! `Stopped`, dropping the session if it takes longer than the shutdown
-//! timeout. This coordinator only cancels the tokens wave by wave and waits;
+//! timeout. This coordinator only tells the mailboxes wave by wave and waits;
 //! a task still running [`BACKSTOP`] after the timeout is aborted, and so is
 //! every task once the shutdown is forced.
 
@@ -20,6 +20,7 @@ use tokio::time::{Instant, sleep_until, timeout};
 use tokio_util::sync::CancellationToken;
 
 use crate::graph::DependencyGraph;
+use crate::mailbox::Mailbox;
 
 /// How long past the shutdown timeout a task may take before it is aborted.
 const BACKSTOP: Duration = Duration::from_millis(250);
@@ -32,7 +33,7 @@ const ABORT_GRACE: Duration = Duration::from_secs(1);
 pub(crate) struct Running {
     pub(crate) name: Arc<str>,
     pub(crate) join: Option<JoinHandle<()>>,
-    pub(crate) shutdown: CancellationToken,
+    pub(crate) mailbox: Arc<Mailbox>,
     pub(crate) publisher: Publisher,
     pub(crate) handle: ConnectionHandle,
 }
@@ -50,7 +51,7 @@ pub(crate) async fn shut_down(
     for wave in graph.shutdown_waves() {
         let members: Vec<usize> = wave.iter().filter_map(|n| index.get(n).copied()).collect();
         for &i in &members {
-            running[i].shutdown.cancel();
+            running[i].mailbox.shut_down();
         }
         let deadline = Instant::now() + limit + BACKSTOP;
         for &i in &members {

@@ -15,13 +15,13 @@ use linesman_connection::{Connection, ConnectionHandle, Handler};
 use linesman_observer::{Bus, BusOptions, Listener, ListenerHandle, Publisher, Stopped};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{Semaphore, watch};
-use tokio_util::sync::CancellationToken;
 use tokio_util::task::AbortOnDropHandle;
 use tracing::Instrument;
 
-use crate::control::{Command, Control, SupervisorHandle};
+use crate::control::{Control, SupervisorHandle};
 use crate::error::SupervisorError;
 use crate::graph::DependencyGraph;
+use crate::mailbox::Inbox;
 use crate::restart::RestartPolicy;
 use crate::rng::seed_from;
 use crate::rule::{OnDependencyDown, Rule};
@@ -30,7 +30,7 @@ use crate::shutdown::{Running, shut_down};
 use crate::slot::{HandlerSlot, Pending};
 use crate::spec::{Parts, Spec};
 use crate::suggest::nearest;
-use crate::task::{Inbox, PhaseReport, Task};
+use crate::task::{PhaseReport, Task};
 use crate::tracker::RestartTracker;
 
 type Registration = Box<dyn FnOnce(&Bus) -> ListenerHandle + Send>;
@@ -85,7 +85,7 @@ struct Entry {
     rule: Option<Rule>,
     on_dependency_down: OnDependencyDown,
     target: String,
-    commands: tokio::sync::mpsc::UnboundedReceiver<Command>,
+    inbox: Inbox,
 }
 
 impl fmt::Debug for Supervisor {
@@ -119,11 +119,11 @@ impl Supervisor {
             max_concurrent_connects.min(Semaphore::MAX_PERMITS),
         ));
         let names: Vec<Arc<str>> = connections.iter().map(|c| Arc::from(c.name())).collect();
-        let (control, receivers) = Control::new(names, bus.clone());
+        let (control, inboxes) = Control::new(names, bus.clone());
         let entries = connections
             .into_iter()
-            .zip(receivers)
-            .map(|(supervised, commands)| {
+            .zip(inboxes)
+            .map(|(supervised, inbox)| {
                 let spec = supervised.connection;
                 let target = spec.target.to_string();
                 let (slot, pending) = HandlerSlot::new();
@@ -139,7 +139,7 @@ impl Supervisor {
                     rule: supervised.start_when,
                     on_dependency_down: supervised.on_dependency_down,
                     target,
-                    commands,
+                    inbox,
                 }
             })
             .collect();
@@ -251,15 +251,13 @@ impl Supervisor {
         let count = entries.len();
         let (phases, mut phases_rx) = watch::channel(vec![Phase::Active; count]);
         let phases = Arc::new(phases);
-        let (signals, rule_receivers): (Vec<_>, Vec<_>) =
-            (0..count).map(|_| watch::channel(0u64)).unzip();
-        let engine = spawn_engine(&bus, &graph, signals);
+        let engine = spawn_engine(&bus, &graph, &control.mailboxes);
         let rules: Vec<Option<Rule>> = entries.iter().map(|e| e.rule.clone()).collect();
 
         let mut running = Vec::with_capacity(count);
-        for (index, (entry, rules_rx)) in entries.into_iter().zip(rule_receivers).enumerate() {
+        for (index, entry) in entries.into_iter().enumerate() {
             let name: Arc<str> = Arc::from(entry.connection.name());
-            let shutdown = CancellationToken::new();
+            let mailbox = Arc::clone(&control.mailboxes[index]);
             let handle = entry.connection.handle();
             let span = tracing::info_span!(
                 "connection",
@@ -283,7 +281,7 @@ impl Supervisor {
                     running.push(Running {
                         name,
                         join: None,
-                        shutdown,
+                        mailbox,
                         publisher: entry.publisher,
                         handle,
                     });
@@ -297,11 +295,7 @@ impl Supervisor {
                 rule: entry.rule,
                 on_dependency_down: entry.on_dependency_down,
                 tracker,
-                inbox: Inbox {
-                    commands: entry.commands,
-                    rules: rules_rx,
-                    shutdown: shutdown.clone(),
-                },
+                inbox: entry.inbox,
                 timeout: shutdown_timeout,
                 report: report.clone(),
                 span: span.clone(),
@@ -311,7 +305,7 @@ impl Supervisor {
             running.push(Running {
                 name,
                 join: Some(join),
-                shutdown,
+                mailbox,
                 publisher: entry.publisher,
                 handle,
             });

@@ -12,7 +12,7 @@
 //! ```
 //!
 //! Commands (`start`, `stop`, `restart`), start-rule changes and the
-//! shutdown token reach the task through its [`Inbox`]. The session runs in
+//! shutdown reach the task through its [`Inbox`]. The session runs in
 //! [`Task::session`], which keeps listening to the inbox while the
 //! connection is connected, and stops the session gracefully (bounded by the
 //! shutdown timeout) when asked, when the rule stops holding under
@@ -31,12 +31,13 @@ use linesman_connection::{Connection, Reason, SessionOutcome};
 use linesman_observer::{
     Backoff, Bus, GaveUp, Publisher, Started, Stopped, Stopping, Waiting, What,
 };
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 use tracing::Span;
 
 use crate::control::Command;
+use crate::mailbox::{Inbox, Signal};
 use crate::rule::{OnDependencyDown, Rule};
 use crate::rules::{Phase, holds, waiting_on};
 use crate::tracker::{Decision, RestartTracker, SessionEnd};
@@ -78,35 +79,6 @@ enum Intent {
     Restart,
     DependencyDown,
     Reconnect,
-}
-
-/// What can wake a task that is not waiting on a timer only.
-#[derive(Debug)]
-enum Signal {
-    Shutdown,
-    Command(Command),
-    Rules,
-}
-
-/// The task's inputs.
-#[derive(Debug)]
-pub(crate) struct Inbox {
-    pub(crate) commands: mpsc::UnboundedReceiver<Command>,
-    pub(crate) rules: watch::Receiver<u64>,
-    pub(crate) shutdown: CancellationToken,
-}
-
-impl Inbox {
-    /// The next signal, the shutdown first. Cancel-safe. A closed channel
-    /// is skipped, never reported again and again.
-    async fn next(&mut self) -> Signal {
-        tokio::select! {
-            biased;
-            () = self.shutdown.cancelled() => Signal::Shutdown,
-            Some(command) = self.commands.recv() => Signal::Command(command),
-            Ok(()) = self.rules.changed() => Signal::Rules,
-        }
-    }
 }
 
 /// Where the task reports its [`Phase`] for "can anything still run".
@@ -172,7 +144,7 @@ impl Task {
     }
 
     fn ready(&mut self, attempt: u32) -> State {
-        if self.inbox.shutdown.is_cancelled() {
+        if self.inbox.is_shut_down() {
             return self.shut_down("shutdown");
         }
         if holds(&self.bus, self.rule.as_ref()) {
