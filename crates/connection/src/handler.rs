@@ -187,8 +187,13 @@ impl Burst {
         Burst::default()
     }
 
-    /// Adds a frame at the back.
+    /// Adds a frame at the back. A full burst grows straight to room for
+    /// [`MAX`](Self::MAX) frames, not by doubling.
     pub fn push(&mut self, frame: Frame) {
+        if self.frames.len() == self.frames.capacity() {
+            self.frames
+                .reserve(Self::MAX.saturating_sub(self.frames.len()).max(1));
+        }
         self.frames.push_back(frame);
     }
 
@@ -207,8 +212,8 @@ impl Burst {
         self.frames.clear();
     }
 
-    /// Room held for frames (the session releases a large one before it
-    /// waits for bytes).
+    /// Room held for frames (the session releases it when it waits for
+    /// bytes that have not arrived yet).
     pub(crate) fn capacity(&self) -> usize {
         self.frames.capacity()
     }

@@ -31,8 +31,9 @@ use crate::shared::{Phase, Shared};
 /// session stops reading until the handshake is done.
 const EARLY_LIMIT: usize = 1024;
 
-/// A burst buffer with room for more frames than this is released before
-/// the session waits for bytes, so an idle connection does not hold one.
+/// A burst buffer with room for more frames than this is released when
+/// the session waits for bytes that have not arrived, so an idle
+/// connection does not hold one.
 const SMALL_BURST: usize = 8;
 
 /// How a session that connected ended.
@@ -87,10 +88,18 @@ pub(crate) async fn drive<R: AsyncRead + Unpin>(
         let step = match io.ready(stop) {
             Some(step) => step,
             None => {
-                if burst.capacity() > SMALL_BURST {
-                    burst = Burst::new();
+                // The burst's room is released only if the wait would
+                // block: a busy session keeps it from burst to burst.
+                let mut step = std::pin::pin!(io.step(stop, true));
+                match poll_fn(|cx| Poll::Ready(step.as_mut().poll(cx))).await {
+                    Poll::Ready(step) => step,
+                    Poll::Pending => {
+                        if burst.capacity() > SMALL_BURST {
+                            burst = Burst::new();
+                        }
+                        step.await
+                    }
                 }
-                io.step(stop, true).await
             }
         };
         let mut end = match step {
