@@ -13,7 +13,7 @@
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use linesman_connection::{Handler, HandlerError, Link, Reason};
+use linesman_connection::{Burst, Handler, HandlerError, Link, Reason};
 use linesman_ipc_codec::Frame;
 
 /// Where the application's handler waits until the connection first uses it.
@@ -68,6 +68,19 @@ impl Handler for HandlerSlot {
         match self.handler() {
             Some(handler) => handler.on_frame(frame, link).await,
             None => Ok(()),
+        }
+    }
+
+    // Forwarded whole, so an application handler that takes bursts keeps
+    // its one call per burst; without a handler, the frames are only
+    // counted (they already are, at decode).
+    async fn on_frames(&mut self, frames: &mut Burst, link: &Link) -> Result<(), HandlerError> {
+        match self.handler() {
+            Some(handler) => handler.on_frames(frames, link).await,
+            None => {
+                frames.clear();
+                Ok(())
+            }
         }
     }
 

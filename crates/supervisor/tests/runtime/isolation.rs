@@ -1,7 +1,7 @@
 //! A panicking handler ends only its own session; the connection restarts
 //! and every other connection keeps working.
 
-use linesman_connection::{Handler, HandlerError, Link, async_trait};
+use linesman_connection::{Burst, Handler, HandlerError, Link, async_trait};
 use linesman_ipc_codec::Frame;
 use linesman_observer::{Disconnected, EventType};
 use linesman_supervisor::{Spec, Supervisor, SupervisorError};
@@ -109,5 +109,51 @@ async fn handlers_for_unknown_or_handled_connections_are_refused() {
     assert!(
         matches!(error, SupervisorError::DuplicateHandler { .. }),
         "{error}"
+    );
+}
+
+/// Takes frames only in bursts; a frame handed to `on_frame` is a failure.
+struct Bursts(watch::Sender<u64>);
+
+#[async_trait]
+impl Handler for Bursts {
+    async fn on_frame(&mut self, _frame: Frame, _link: &Link) -> Result<(), HandlerError> {
+        Err(HandlerError::msg("a frame bypassed on_frames"))
+    }
+
+    async fn on_frames(&mut self, frames: &mut Burst, _link: &Link) -> Result<(), HandlerError> {
+        let n = frames.count() as u64;
+        self.0.send_modify(|seen| *seen += n);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_supervised_handler_gets_its_frames_in_bursts() {
+    let feed = peer(Behavior::Send {
+        count: 200,
+        ty: 1,
+        payload_len: 8,
+    })
+    .await;
+    let spec = Spec::builder()
+        .connection(conn("feed", feed.endpoint()))
+        .build()
+        .expect("valid spec");
+    let (frames, mut seen) = watch::channel(0u64);
+    let supervisor = Supervisor::new(spec)
+        .handler("feed", Bursts(frames))
+        .expect("feed is declared");
+    let run = Running::start(supervisor);
+    tokio::time::timeout(LIMIT, seen.wait_for(|n| *n == 200))
+        .await
+        .expect("every frame arrived through on_frames")
+        .expect("the counter lives");
+    let log = run.stop().await;
+    assert_eq!(
+        log.count("feed", EventType::Connected),
+        1,
+        "{}",
+        log.render()
     );
 }
