@@ -63,7 +63,7 @@ impl ConnectionHandle {
 
     /// The connection's name.
     pub fn name(&self) -> &str {
-        &self.shared.name
+        self.shared.publisher.name()
     }
 
     /// Sends `frame`; resolves `Ok` once it is written (flushed) to the socket.
@@ -103,7 +103,7 @@ impl ConnectionHandle {
     /// The connection's state in the bus registry, `None` before its first
     /// event.
     pub fn state(&self) -> Option<ConnStatus> {
-        self.shared.bus.state(&self.shared.name)
+        self.shared.bus.state(self.shared.publisher.name())
     }
 
     /// A stream of this connection's events, starting with its current
@@ -111,7 +111,7 @@ impl ConnectionHandle {
     pub fn events(&self) -> Subscription {
         self.shared
             .bus
-            .subscribe(Interest::all().conn(self.shared.name.clone()))
+            .subscribe(Interest::all().conn(self.shared.publisher.name()))
     }
 
     /// What the connection has carried so far.

@@ -12,7 +12,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 
 use linesman_ipc_codec::Frame;
 use linesman_observer::{Bus, Publisher, What};
@@ -76,7 +76,6 @@ pub(crate) struct Cells {
 /// The state shared by a connection and its handles.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    pub(crate) name: Arc<str>,
     pub(crate) bus: Bus,
     pub(crate) publisher: Publisher,
     pub(crate) counters: Cells,
@@ -106,7 +105,6 @@ impl Shared {
         receive_only: bool,
     ) -> Shared {
         Shared {
-            name: publisher.name().into(),
             bus,
             publisher,
             counters: Cells::default(),

@@ -56,7 +56,9 @@ pub(crate) async fn drive<R: AsyncRead + Unpin>(
     let link = Link::new(ConnectionHandle::new(Arc::clone(shared)));
     shared.set_phase(Phase::Handshake);
     let mut early = VecDeque::new();
-    let handshaken = handshake(handler, &link, io, stop, &mut early).await;
+    // Boxed: the handshake's future lives only until the session is up;
+    // unboxed it would size the future of every session for its whole life.
+    let handshaken = Box::pin(handshake(handler, &link, io, stop, &mut early)).await;
     // The connect is over, one way or the other.
     drop(connect_permit);
     if let Err(reason) = handshaken {
@@ -190,11 +192,18 @@ async fn deliver<R: AsyncRead + Unpin>(
         let first = poll_fn(|cx| Poll::Ready(Pin::new(&mut on_frames).poll(cx))).await;
         match first {
             Poll::Ready(done) => Ok(done),
-            Poll::Pending => tokio::select! {
-                biased;
-                done = on_frames => Ok(done),
-                reason = io.interrupted(stop) => Err(reason),
-            },
+            // Boxed: only a handler that is still pending pays for the
+            // wait, not the future of every session.
+            Poll::Pending => {
+                Box::pin(async {
+                    tokio::select! {
+                        biased;
+                        done = on_frames => Ok(done),
+                        reason = io.interrupted(stop) => Err(reason),
+                    }
+                })
+                .await
+            }
         }
     };
     burst.clear();

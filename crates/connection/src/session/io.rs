@@ -25,10 +25,12 @@ use crate::spec::{ConnectionSpec, Target};
 /// Frames taken from the read buffer between two checks of the stop.
 const STOP_CHECK: u32 = 32;
 
-/// An opened transport.
+/// An opened transport. Boxed (for the moment between the connect and
+/// the split into the session's reader and writer): the session's future
+/// keeps the slot of its transport for the whole session, so a small one.
 pub(crate) enum Transport {
-    Socket(Stream),
-    Blocking(BlockingSource),
+    Socket(Box<Stream>),
+    Blocking(Box<BlockingSource>),
 }
 
 /// Opens the spec's target for one session.
@@ -36,20 +38,18 @@ pub(crate) async fn open(spec: &ConnectionSpec) -> Result<Transport, Reason> {
     match &spec.target {
         Target::Endpoint(endpoint) => connect(endpoint, &spec.connect, &spec.hooks)
             .await
-            .map(Transport::Socket)
+            .map(|stream| Transport::Socket(Box::new(stream)))
             .map_err(|error| Reason::ConnectFailed {
                 kind: error.kind(),
                 error: error.to_string(),
             }),
-        Target::Blocking(target) => {
-            target
-                .open()
-                .map(Transport::Blocking)
-                .map_err(|error| Reason::ConnectFailed {
-                    kind: error.kind(),
-                    error: format!("opening blocking source {} failed: {error}", target.label()),
-                })
-        }
+        Target::Blocking(target) => target
+            .open()
+            .map(|source| Transport::Blocking(Box::new(source)))
+            .map_err(|error| Reason::ConnectFailed {
+                kind: error.kind(),
+                error: format!("opening blocking source {} failed: {error}", target.label()),
+            }),
     }
 }
 

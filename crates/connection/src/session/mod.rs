@@ -175,45 +175,40 @@ impl Connection {
             },
             None => None,
         };
-        let opened = tokio::select! {
+        // One statement: the result and the transport are moved on at once,
+        // so the session's future keeps no slot for them while it is up.
+        let transport = match tokio::select! {
             biased;
             () = stop.cancelled() => Err(Reason::Stopped),
             // Boxed: the connect future is large and lives only until the
             // socket is open; unboxed it would size every session's future.
             opened = Box::pin(io::open(&self.spec)) => opened,
-        };
-        let transport = match opened {
+        } {
             Ok(transport) => transport,
             Err(reason) => return self.not_up(reason, attempt),
         };
-        let codec = Codec::new(self.spec.layout)
-            .max_decode_frame(self.spec.max_frame)
-            .max_encode_frame(self.spec.max_frame);
         let shared = Arc::clone(&self.shared);
         // If this future is dropped half-way, the queues are still settled.
         let mut guard = EndGuard(Some(Arc::clone(&shared)));
         let idle = self.spec.idle_timeout;
         let run = match transport {
             Transport::Socket(stream) => {
-                let peer = stream
-                    .peer_addr()
-                    .map_or_else(|_| self.spec.target.to_string(), |addr| addr.to_string());
-                let (read, write) = tokio::io::split(stream);
+                let (peer, read, write) = split(stream, &self.spec.target);
                 // The writer task starts at once only for a heartbeat;
                 // otherwise on the first frame to write.
                 let writer = match self.spec.heartbeat {
                     Some(beat) => WriterSlot::Running(writer::spawn(
                         write,
-                        codec.clone(),
+                        codec(&self.spec),
                         Arc::clone(&shared),
                         Some(beat),
                     )),
                     None => WriterSlot::Idle {
                         half: write,
-                        codec: codec.clone(),
+                        codec: codec(&self.spec),
                     },
                 };
-                let mut io = SessionIo::new(read, codec, writer, shared, idle);
+                let mut io = SessionIo::new(read, codec(&self.spec), writer, shared, idle);
                 let run = drive(
                     &mut *self.handler,
                     &self.shared,
@@ -244,7 +239,8 @@ impl Connection {
             }
             Transport::Blocking(source) => {
                 let peer = self.spec.target.to_string();
-                let mut io = SessionIo::new(source, codec, WriterSlot::None, shared, idle);
+                let mut io =
+                    SessionIo::new(*source, codec(&self.spec), WriterSlot::None, shared, idle);
                 let run = drive(
                     &mut *self.handler,
                     &self.shared,
@@ -304,6 +300,32 @@ impl Connection {
         }
     }
 }
+
+/// The spec's codec. Made where it is used rather than cloned from a
+/// local, which the session's future would keep while up.
+fn codec(spec: &ConnectionSpec) -> Codec {
+    Codec::new(spec.layout)
+        .max_decode_frame(spec.max_frame)
+        .max_encode_frame(spec.max_frame)
+}
+
+/// The peer's address (or the target, if the socket cannot tell) and the
+/// stream's two halves. A function of its own so that the session's future
+/// never borrows the stream, which would keep a slot for it while up.
+#[expect(
+    clippy::boxed_local,
+    reason = "unboxed at the call, the session's future would keep a slot for the box"
+)]
+fn split(stream: Box<linesman_stream::Stream>, target: &Target) -> (String, ReadHalf, WriteHalf) {
+    let peer = stream
+        .peer_addr()
+        .map_or_else(|_| target.to_string(), |addr| addr.to_string());
+    let (read, write) = tokio::io::split(*stream);
+    (peer, read, write)
+}
+
+type ReadHalf = tokio::io::ReadHalf<linesman_stream::Stream>;
+type WriteHalf = tokio::io::WriteHalf<linesman_stream::Stream>;
 
 /// Settles the queues of a session (`Shared::end_session`) exactly once:
 /// explicitly at the end, or on drop when the session future is dropped.
