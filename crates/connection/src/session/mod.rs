@@ -14,7 +14,8 @@ use std::time::Duration;
 
 use linesman_ipc_codec::Codec;
 use linesman_observer::{Bus, ConnectFailed, Connecting, Disconnected, Publisher};
-use tokio::sync::Semaphore;
+use linesman_stream::BlockingSource;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -80,7 +81,7 @@ impl Connection {
     /// use std::sync::Arc;
     /// use linesman_connection::{Connection, ConnectionSpec, Counting};
     /// use linesman_observer::Bus;
-    /// use tokio::sync::Semaphore;
+    /// use tokio::sync::{OwnedSemaphorePermit, Semaphore};
     ///
     /// let limit = Arc::new(Semaphore::new(256));
     /// let spec = ConnectionSpec::new("feed", "tcp://127.0.0.1:7001".parse()?);
@@ -187,81 +188,118 @@ impl Connection {
             Ok(transport) => transport,
             Err(reason) => return self.not_up(reason, attempt),
         };
-        let shared = Arc::clone(&self.shared);
         // If this future is dropped half-way, the queues are still settled.
-        let mut guard = EndGuard(Some(Arc::clone(&shared)));
-        let idle = self.spec.idle_timeout;
+        let mut guard = EndGuard(Some(Arc::clone(&self.shared)));
+        // Each kind of transport in an `async fn` of its own, awaited at one
+        // point: their locals then share the storage of one state of this
+        // future instead of each taking a slot of its own for the session.
         let run = match transport {
             Transport::Socket(stream) => {
-                let (peer, read, write) = split(stream, &self.spec.target);
-                // The writer task starts at once only for a heartbeat;
-                // otherwise on the first frame to write.
-                let writer = match self.spec.heartbeat {
-                    Some(beat) => WriterSlot::Running(writer::spawn(
-                        write,
-                        codec(&self.spec),
-                        Arc::clone(&shared),
-                        Some(beat),
-                    )),
-                    None => WriterSlot::Idle {
-                        half: write,
-                        codec: codec(&self.spec),
-                    },
-                };
-                let mut io = SessionIo::new(read, codec(&self.spec), writer, shared, idle);
-                let run = drive(
-                    &mut *self.handler,
-                    &self.shared,
-                    &mut io,
-                    stop,
-                    peer,
-                    permit,
-                )
-                .await;
-                io.publish_counts();
-                let slot = std::mem::replace(&mut io.writer, WriterSlot::None);
-                let graceful = run.reason == Reason::Stopped;
-                let write = slot.finish(&self.shared, graceful, drain).await;
-                guard.end();
-                disconnect(&mut *self.handler, &run.reason).await;
-                let read = io.reader.into_inner().into_inner();
-                match write {
-                    Some(write) => {
-                        if let Err(error) = read.unsplit(write).close().await {
-                            tracing::debug!(%error, "closing the stream reported an error");
-                        }
-                    }
-                    // The writer task failed; dropping the last half closes
-                    // the stream, and `before_close` still runs first.
-                    None => drop(read),
-                }
-                run
+                self.socket_session(stream, stop, drain, permit, &mut guard)
+                    .await
             }
             Transport::Blocking(source) => {
-                let peer = self.spec.target.to_string();
-                let mut io =
-                    SessionIo::new(*source, codec(&self.spec), WriterSlot::None, shared, idle);
-                let run = drive(
-                    &mut *self.handler,
-                    &self.shared,
-                    &mut io,
-                    stop,
-                    peer,
-                    permit,
-                )
-                .await;
-                io.publish_counts();
-                guard.end();
-                disconnect(&mut *self.handler, &run.reason).await;
-                // The driver call in progress cannot be interrupted: the
-                // thread ends when it returns, without holding this up.
-                let mut source = io.reader.into_inner().into_inner();
-                source.cancel();
-                drop(source);
-                run
+                self.blocking_session(source, stop, permit, &mut guard)
+                    .await
             }
         };
         self.ended(run, attempt)
+    }
+
+    /// The connected part of a session over a socket.
+    async fn socket_session(
+        &mut self,
+        stream: Box<linesman_stream::Stream>,
+        stop: &CancellationToken,
+        drain: Duration,
+        permit: Option<OwnedSemaphorePermit>,
+        guard: &mut EndGuard,
+    ) -> Run {
+        let (peer, read, write) = split(stream, &self.spec.target);
+        // The writer task starts at once only for a heartbeat; otherwise
+        // on the first frame to write.
+        let writer = match self.spec.heartbeat {
+            Some(beat) => WriterSlot::Running(writer::spawn(
+                write,
+                codec(&self.spec),
+                Arc::clone(&self.shared),
+                Some(beat),
+            )),
+            None => WriterSlot::Idle {
+                half: write,
+                codec: codec(&self.spec),
+            },
+        };
+        let mut io = SessionIo::new(
+            read,
+            codec(&self.spec),
+            writer,
+            Arc::clone(&self.shared),
+            self.spec.idle_timeout,
+        );
+        let run = drive(
+            &mut *self.handler,
+            &self.shared,
+            &mut io,
+            stop,
+            peer,
+            permit,
+        )
+        .await;
+        io.publish_counts();
+        let slot = std::mem::replace(&mut io.writer, WriterSlot::None);
+        let graceful = run.reason == Reason::Stopped;
+        let write = slot.finish(&self.shared, graceful, drain).await;
+        guard.end();
+        disconnect(&mut *self.handler, &run.reason).await;
+        let read = io.reader.into_inner().into_inner();
+        match write {
+            Some(write) => {
+                if let Err(error) = read.unsplit(write).close().await {
+                    tracing::debug!(%error, "closing the stream reported an error");
+                }
+            }
+            // The writer task failed; dropping the last half closes the
+            // stream, and `before_close` still runs first.
+            None => drop(read),
+        }
+        run
+    }
+
+    /// The connected part of a session over a blocking source.
+    async fn blocking_session(
+        &mut self,
+        source: Box<BlockingSource>,
+        stop: &CancellationToken,
+        permit: Option<OwnedSemaphorePermit>,
+        guard: &mut EndGuard,
+    ) -> Run {
+        let peer = self.spec.target.to_string();
+        let mut io = SessionIo::new(
+            *source,
+            codec(&self.spec),
+            WriterSlot::None,
+            Arc::clone(&self.shared),
+            self.spec.idle_timeout,
+        );
+        let run = drive(
+            &mut *self.handler,
+            &self.shared,
+            &mut io,
+            stop,
+            peer,
+            permit,
+        )
+        .await;
+        io.publish_counts();
+        guard.end();
+        disconnect(&mut *self.handler, &run.reason).await;
+        // The driver call in progress cannot be interrupted: the thread
+        // ends when it returns, without holding this up.
+        let mut source = io.reader.into_inner().into_inner();
+        source.cancel();
+        drop(source);
+        run
     }
 
     /// Publishes the end of a session that connected.
