@@ -24,6 +24,7 @@
 //! made), so `Backoff.attempt` and the following `Connecting.attempt` agree.
 
 use std::future::pending;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -32,7 +33,7 @@ use linesman_observer::{
     Backoff, Bus, GaveUp, Publisher, Started, Stopped, Stopping, Waiting, What,
 };
 use tokio::sync::watch;
-use tokio::time::{Instant, sleep_until};
+use tokio::time::{Instant, Sleep, sleep, sleep_until};
 use tokio_util::sync::CancellationToken;
 use tracing::Span;
 
@@ -248,7 +249,9 @@ impl Task {
         // `on_disconnect` and closing.
         let drain = self.timeout / 2;
         let mut intent: Option<Intent> = None;
-        let mut deadline: Option<Instant> = None;
+        // Boxed and made only once a stop is asked for: unboxed, the timer
+        // would take room in every task's future for the whole session.
+        let mut deadline: Option<Pin<Box<Sleep>>> = None;
         let mut reconnect_when_back = false;
         let outcome = {
             let session = self.conn.run_session(attempt, &stop, drain);
@@ -256,7 +259,7 @@ impl Task {
             loop {
                 tokio::select! {
                     outcome = &mut session => break Some(outcome),
-                    () = sleep_until_some(deadline) => break None,
+                    () = sleep_some(&mut deadline) => break None,
                     signal = self.inbox.next(), if intent.is_none() => {
                         let wanted = match signal {
                             Signal::Shutdown => Some(Intent::Shutdown),
@@ -282,7 +285,7 @@ impl Task {
                                 publish(&self.publisher, Stopping {});
                             }
                             stop.cancel();
-                            deadline = Some(Instant::now() + self.timeout);
+                            deadline = Some(Box::pin(sleep(self.timeout)));
                             intent = Some(wanted);
                         }
                     }
@@ -377,9 +380,9 @@ fn publish(publisher: &Publisher, what: impl Into<What>) {
     }
 }
 
-async fn sleep_until_some(deadline: Option<Instant>) {
+async fn sleep_some(deadline: &mut Option<Pin<Box<Sleep>>>) {
     match deadline {
-        Some(at) => sleep_until(at).await,
+        Some(sleep) => sleep.await,
         None => pending().await,
     }
 }
