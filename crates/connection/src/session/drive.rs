@@ -91,17 +91,22 @@ pub(crate) async fn drive<R: AsyncRead + Unpin>(
             Some(step) => step,
             None => {
                 // The burst's room is released only if the wait would
-                // block: a busy session keeps it from burst to burst.
+                // block: a busy session keeps it from burst to burst. One
+                // await: a wait future held across two would take a slot
+                // of its own for the whole session.
                 let mut step = std::pin::pin!(io.step(stop, true));
-                match poll_fn(|cx| Poll::Ready(step.as_mut().poll(cx))).await {
-                    Poll::Ready(step) => step,
-                    Poll::Pending => {
-                        if burst.capacity() > SMALL_BURST {
-                            burst = Burst::new();
-                        }
-                        step.await
+                let mut first = true;
+                poll_fn(|cx| {
+                    let polled = step.as_mut().poll(cx);
+                    if polled.is_pending()
+                        && std::mem::take(&mut first)
+                        && burst.capacity() > SMALL_BURST
+                    {
+                        burst = Burst::new();
                     }
-                }
+                    polled
+                })
+                .await
             }
         };
         let mut end = match step {
