@@ -276,7 +276,7 @@ impl Connection {
     ) -> Run {
         let peer = self.spec.target.to_string();
         let mut io = SessionIo::new(
-            *source,
+            source,
             codec(&self.spec),
             WriterSlot::None,
             Arc::clone(&self.shared),
