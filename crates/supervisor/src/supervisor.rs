@@ -7,10 +7,8 @@
 //! [`Bus::close`], so every listener has received every event.
 
 use std::fmt;
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
-use futures_util::FutureExt;
 use linesman_connection::{Connection, ConnectionHandle, Handler};
 use linesman_observer::{Bus, BusOptions, Listener, ListenerHandle, Publisher, Stopped};
 use tokio::signal::unix::{SignalKind, signal};
@@ -297,11 +295,10 @@ impl Supervisor {
                 tracker,
                 inbox: entry.inbox,
                 timeout: shutdown_timeout,
-                report: report.clone(),
+                report,
                 span: span.clone(),
             };
-            let join =
-                tokio::spawn(guarded(task.run(), entry.publisher.clone(), report).instrument(span));
+            let join = tokio::spawn(task.run().instrument(span));
             running.push(Running {
                 name,
                 join: Some(join),
@@ -382,32 +379,4 @@ impl Supervisor {
         drop(watcher);
         Ok(())
     }
-}
-
-/// Runs a task; if it panics (a bug: handler panics are caught by the
-/// connection), says `Stopped` for its connection instead of leaving it
-/// looking alive. Either way reports it terminal.
-///
-/// Built from combinators, not as an `async fn`: an `async fn` keeps its
-/// future argument and the future it awaits in two slots of its own
-/// future, and the task's future is a few KB; here it is held once.
-fn guarded(
-    run: impl Future<Output = ()>,
-    publisher: Publisher,
-    report: PhaseReport,
-) -> impl Future<Output = ()> {
-    AssertUnwindSafe(run).catch_unwind().map(move |ended| {
-        if let Err(panic) = ended {
-            let message = panic
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_owned());
-            tracing::error!(panic = %message, "connection task panicked");
-            let _ = publisher.publish(Stopped {
-                reason: format!("supervisor task panicked: {message}"),
-            });
-        }
-        report.set(Phase::Terminal);
-    })
 }

@@ -24,10 +24,12 @@
 //! made), so `Backoff.attempt` and the following `Connecting.attempt` agree.
 
 use std::future::pending;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use futures_util::FutureExt;
 use linesman_connection::{Connection, Reason, SessionOutcome};
 use linesman_observer::{
     Backoff, Bus, GaveUp, Publisher, Started, Stopped, Stopping, Waiting, What,
@@ -115,33 +117,58 @@ pub(crate) struct Task {
 }
 
 impl Task {
-    /// Runs the connection until the shutdown ends it.
+    /// Runs the connection until the shutdown ends it. If it panics (a bug:
+    /// handler panics are caught by the connection), says `Stopped` for its
+    /// connection instead of leaving it looking alive. Either way reports it
+    /// terminal at the end.
     ///
     /// Not an `async fn`: one that takes `self` by value keeps two copies of
     /// it in its future (the argument and the moved local), and a `Task` is
-    /// ~700 bytes; the `async move` block captures it once.
+    /// ~700 bytes; the `async move` block captures it once, and the states
+    /// borrow it. The panic is caught here rather than around the task's
+    /// future, which would need its own publisher and report (~70 bytes).
     #[expect(
         clippy::manual_async_fn,
         reason = "an async fn would hold the task twice (3.9 KB against 3.3 KB)"
     )]
     pub(crate) fn run(mut self) -> impl Future<Output = ()> + Send {
         async move {
-            publish(&self.publisher, Started {});
-            let mut state = State::Ready { attempt: 1 };
-            loop {
-                self.report.set(state.phase());
-                state = match state {
-                    State::Ready { attempt } => self.ready(attempt),
-                    State::Waiting { attempt, on } => self.waiting(attempt, on).await,
-                    State::Connecting { attempt } => self.session(attempt).await,
-                    State::Backoff { attempt, at } => self.backoff(attempt, at).await,
-                    State::Stopped => self.stopped().await,
-                    State::Failed => self.failed().await,
-                    State::Done => break,
-                };
+            let ended = AssertUnwindSafe(self.states()).catch_unwind().await;
+            if let Err(panic) = ended {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".to_owned());
+                tracing::error!(panic = %message, "connection task panicked");
+                publish(
+                    &self.publisher,
+                    Stopped {
+                        reason: format!("supervisor task panicked: {message}"),
+                    },
+                );
             }
-            self.conn.handle().close();
+            self.report.set(Phase::Terminal);
         }
+    }
+
+    /// Goes from state to state until the task is done.
+    async fn states(&mut self) {
+        publish(&self.publisher, Started {});
+        let mut state = State::Ready { attempt: 1 };
+        loop {
+            self.report.set(state.phase());
+            state = match state {
+                State::Ready { attempt } => self.ready(attempt),
+                State::Waiting { attempt, on } => self.waiting(attempt, on).await,
+                State::Connecting { attempt } => self.session(attempt).await,
+                State::Backoff { attempt, at } => self.backoff(attempt, at).await,
+                State::Stopped => self.stopped().await,
+                State::Failed => self.failed().await,
+                State::Done => break,
+            };
+        }
+        self.conn.handle().close();
     }
 
     fn ready(&mut self, attempt: u32) -> State {
