@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::io::{SessionIo, Step};
 use crate::handle::{ConnectionHandle, Link};
-use crate::handler::{Burst, Handler};
+use crate::handler::{Burst, DynHandler};
 use crate::reason::Reason;
 use crate::shared::{Phase, Shared};
 
@@ -46,7 +46,7 @@ pub(crate) struct Run {
 
 /// Runs a connected session until it ends.
 pub(crate) async fn drive<R: AsyncRead + Unpin>(
-    handler: &mut dyn Handler,
+    handler: &mut dyn DynHandler,
     shared: &Arc<Shared>,
     io: &mut SessionIo<R>,
     stop: &CancellationToken,
@@ -146,7 +146,7 @@ pub(crate) async fn drive<R: AsyncRead + Unpin>(
 /// Runs `on_connect` while reading: replies complete their requests (so the
 /// handshake may use `request`), other frames wait in `early`.
 async fn handshake<R: AsyncRead + Unpin>(
-    handler: &mut dyn Handler,
+    handler: &mut dyn DynHandler,
     link: &Link,
     io: &mut SessionIo<R>,
     stop: &CancellationToken,
@@ -185,7 +185,7 @@ async fn handshake<R: AsyncRead + Unpin>(
 /// handler's future is dropped), so a handler waiting for a send cannot
 /// hold the session open.
 async fn deliver<R: AsyncRead + Unpin>(
-    handler: &mut dyn Handler,
+    handler: &mut dyn DynHandler,
     burst: &mut Burst,
     link: &Link,
     io: &mut SessionIo<R>,
@@ -223,7 +223,7 @@ async fn deliver<R: AsyncRead + Unpin>(
 }
 
 /// Runs `on_disconnect`; a panic in it is caught and logged.
-pub(crate) async fn disconnect(handler: &mut dyn Handler, reason: &Reason) {
+pub(crate) async fn disconnect(handler: &mut dyn DynHandler, reason: &Reason) {
     let done = AssertUnwindSafe(handler.on_disconnect(reason))
         .catch_unwind()
         .await;

@@ -22,7 +22,7 @@ use tracing::Instrument;
 use self::drive::{Run, disconnect, drive};
 use self::io::{SessionIo, Transport, WriterSlot};
 use crate::handle::ConnectionHandle;
-use crate::handler::Handler;
+use crate::handler::DynHandler;
 use crate::reason::{Reason, SessionOutcome};
 use crate::shared::Shared;
 use crate::spec::{ConnectionSpec, Target};
@@ -34,7 +34,7 @@ use crate::spec::{ConnectionSpec, Target};
 /// See the crate docs for an example.
 pub struct Connection {
     spec: ConnectionSpec,
-    handler: Box<dyn Handler>,
+    handler: Box<dyn DynHandler>,
     shared: Arc<Shared>,
     /// Permits for connects in flight, shared with other connections.
     connect_limit: Option<Arc<Semaphore>>,
@@ -52,7 +52,7 @@ impl fmt::Debug for Connection {
 impl Connection {
     /// A connection that publishes its events on `bus`, under the spec's
     /// name, kind and tags.
-    pub fn new(spec: ConnectionSpec, handler: Box<dyn Handler>, bus: &Bus) -> Connection {
+    pub fn new(spec: ConnectionSpec, handler: Box<dyn DynHandler>, bus: &Bus) -> Connection {
         let mut publisher = bus
             .publisher(spec.name.as_str())
             .tags(spec.tags.iter().map(String::as_str));

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use futures_util::FutureExt;
 use linesman_connection::{
-    CancellationToken, Connection, Handler, HandlerError, Link, Reason, RequestError, async_trait,
+    CancellationToken, Connection, Handler, HandlerError, Link, Reason, RequestError,
 };
 use linesman_ipc_codec::Frame;
 use linesman_observer::{Bus, EventType, Interest};
@@ -24,8 +24,6 @@ struct Gated {
     gate: Arc<Notify>,
     frames: mpsc::UnboundedSender<Frame>,
 }
-
-#[async_trait]
 impl Handler for Gated {
     async fn on_frame(&mut self, frame: Frame, _link: &Link) -> Result<(), HandlerError> {
         if frame.ty == GATE {
