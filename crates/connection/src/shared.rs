@@ -13,7 +13,9 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
+use std::task::{Context, Poll};
 
+use futures_util::task::AtomicWaker;
 use linesman_ipc_codec::Frame;
 use linesman_observer::{Bus, Publisher, What};
 use tokio::sync::{Notify, oneshot};
@@ -87,6 +89,10 @@ pub(crate) struct Shared {
     queue: Mutex<Queue>,
     /// Wakes the session's writer when there is something to write.
     wake: Notify,
+    /// Wakes the session itself when a frame is queued while its writer
+    /// has not started. The session is this waker's only user, and it
+    /// registers it in its poll instead of holding a `Notified` future.
+    session_wake: AtomicWaker,
 }
 
 /// Locks `mutex`, recovering the data if a panic poisoned it (every
@@ -119,6 +125,7 @@ impl Shared {
                 main_bytes: 0,
             }),
             wake: Notify::new(),
+            session_wake: AtomicWaker::new(),
         }
     }
 
@@ -173,6 +180,7 @@ impl Shared {
         }
         drop(queue);
         self.wake.notify_one();
+        self.session_wake.wake();
         Ok(answer)
     }
 
@@ -214,14 +222,17 @@ impl Shared {
         }
     }
 
-    /// Resolves once a frame is queued (in either queue): when the writer
-    /// of a session must start.
-    pub(crate) async fn wait_queued(&self) {
-        // `notify_one` stores a permit when nobody waits, so a frame
-        // enqueued between the check and the wait is not missed.
-        while self.queued() == 0 {
-            self.wake.notified().await;
+    /// Ready once a frame is queued (in either queue): when the writer of a
+    /// session must start. Pending otherwise, with `cx`'s waker registered
+    /// for the next send.
+    pub(crate) fn poll_queued(&self, cx: &mut Context<'_>) -> Poll<()> {
+        // Registered before the check, so a frame enqueued in between
+        // still wakes this task.
+        self.session_wake.register(cx.waker());
+        if self.queued() == 0 {
+            return Poll::Pending;
         }
+        Poll::Ready(())
     }
 
     /// Frames that could be written now: what a graceful stop drains.

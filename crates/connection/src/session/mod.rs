@@ -145,125 +145,137 @@ impl Connection {
     ///
     /// A stop before the target is open ends the session with
     /// [`Reason::Stopped`] and publishes nothing more.
-    pub async fn run_session(
-        &mut self,
+    ///
+    /// The session is instrumented with a span `session` (connection name,
+    /// endpoint, attempt), made when this is called.
+    pub fn run_session<'a>(
+        &'a mut self,
         attempt: u32,
-        stop: &CancellationToken,
+        stop: &'a CancellationToken,
         drain: Duration,
-    ) -> SessionOutcome {
+    ) -> impl Future<Output = SessionOutcome> + Send + 'a {
         let span = tracing::info_span!(
             "session",
             conn = %self.spec.name,
             endpoint = %self.spec.target,
             attempt
         );
-        self.session(attempt, stop, drain).instrument(span).await
+        // Not an `async fn` that awaits the instrumented session: that
+        // would keep its arguments a second time for the whole session.
+        self.session(attempt, stop, drain).instrument(span)
     }
 
-    async fn session(
-        &mut self,
+    /// Not an `async fn`, for the same reason as `run_session`: the
+    /// `async move` block holds its arguments once.
+    #[expect(
+        clippy::manual_async_fn,
+        reason = "an async fn would hold its arguments twice for the whole session"
+    )]
+    fn session<'a>(
+        &'a mut self,
         attempt: u32,
-        stop: &CancellationToken,
+        stop: &'a CancellationToken,
         drain: Duration,
-    ) -> SessionOutcome {
-        self.shared.publish(Connecting { attempt });
-        let permit = match &self.connect_limit {
-            Some(limit) => tokio::select! {
+    ) -> impl Future<Output = SessionOutcome> + Send + 'a {
+        async move {
+            self.shared.publish(Connecting { attempt });
+            let permit = match &self.connect_limit {
+                Some(limit) => tokio::select! {
+                    biased;
+                    () = stop.cancelled() => return self.not_up(Reason::Stopped, attempt),
+                    // Only closed if the owner closes it: then go without.
+                    permit = Arc::clone(limit).acquire_owned() => permit.ok(),
+                },
+                None => None,
+            };
+            // One statement: the result and the transport are moved on at
+            // once, so the session's future keeps no slot for them while up.
+            let transport = match tokio::select! {
                 biased;
-                () = stop.cancelled() => return self.not_up(Reason::Stopped, attempt),
-                // Only closed if the owner closes it: then go without.
-                permit = Arc::clone(limit).acquire_owned() => permit.ok(),
-            },
-            None => None,
-        };
-        // One statement: the result and the transport are moved on at once,
-        // so the session's future keeps no slot for them while it is up.
-        let transport = match tokio::select! {
-            biased;
-            () = stop.cancelled() => Err(Reason::Stopped),
-            // Boxed: the connect future is large and lives only until the
-            // socket is open; unboxed it would size every session's future.
-            opened = Box::pin(io::open(&self.spec)) => opened,
-        } {
-            Ok(transport) => transport,
-            Err(reason) => return self.not_up(reason, attempt),
-        };
-        // If this future is dropped half-way, the queues are still settled.
-        let mut guard = EndGuard(Some(Arc::clone(&self.shared)));
-        // Each kind of transport in an `async fn` of its own, awaited at one
-        // point: their locals then share the storage of one state of this
-        // future instead of each taking a slot of its own for the session.
-        let run = match transport {
-            Transport::Socket(stream) => {
-                self.socket_session(stream, stop, drain, permit, &mut guard)
-                    .await
-            }
-            Transport::Blocking(source) => {
-                self.blocking_session(source, stop, permit, &mut guard)
-                    .await
-            }
-        };
-        self.ended(run, attempt)
+                () = stop.cancelled() => Err(Reason::Stopped),
+                // Boxed: the connect future is large and lives only until
+                // the socket is open; unboxed it would size every session's
+                // future.
+                opened = Box::pin(io::open(&self.spec)) => opened,
+            } {
+                Ok(transport) => transport,
+                Err(reason) => return self.not_up(reason, attempt),
+            };
+            // If this future is dropped half-way, the queues are still settled.
+            let mut guard = EndGuard(Some(Arc::clone(&self.shared)));
+            // Each kind of transport in a future of its own, awaited at one
+            // point: their locals then share the storage of one state of
+            // this future instead of each taking a slot of its own.
+            let run = match transport {
+                Transport::Socket(stream) => {
+                    self.socket_session(stream, stop, drain, permit, &mut guard)
+                        .await
+                }
+                Transport::Blocking(source) => {
+                    self.blocking_session(source, stop, permit, &mut guard)
+                        .await
+                }
+            };
+            self.ended(run, attempt)
+        }
     }
 
     /// The connected part of a session over a socket.
-    async fn socket_session(
-        &mut self,
+    #[expect(
+        clippy::manual_async_fn,
+        reason = "an async fn would hold its arguments twice for the whole session"
+    )]
+    fn socket_session<'a>(
+        &'a mut self,
         stream: Box<linesman_stream::Stream>,
-        stop: &CancellationToken,
+        stop: &'a CancellationToken,
         drain: Duration,
         permit: Option<OwnedSemaphorePermit>,
-        guard: &mut EndGuard,
-    ) -> Run {
-        let (peer, read, write) = split(stream, &self.spec.target);
-        // The writer task starts at once only for a heartbeat; otherwise
-        // on the first frame to write.
-        let writer = match self.spec.heartbeat {
-            Some(beat) => WriterSlot::Running(writer::spawn(
-                write,
+        guard: &'a mut EndGuard,
+    ) -> impl Future<Output = Run> + Send + 'a {
+        async move {
+            let (peer, read, write) = split(stream, &self.spec.target);
+            // The writer task starts at once only for a heartbeat; otherwise
+            // on the first frame to write.
+            let writer = match self.spec.heartbeat {
+                Some(beat) => WriterSlot::Running(writer::spawn(
+                    write,
+                    codec(&self.spec),
+                    Arc::clone(&self.shared),
+                    Some(beat),
+                )),
+                None => WriterSlot::Idle {
+                    half: write,
+                    codec: codec(&self.spec),
+                },
+            };
+            let mut io = SessionIo::new(
+                read,
                 codec(&self.spec),
+                writer,
                 Arc::clone(&self.shared),
-                Some(beat),
-            )),
-            None => WriterSlot::Idle {
-                half: write,
-                codec: codec(&self.spec),
-            },
-        };
-        let mut io = SessionIo::new(
-            read,
-            codec(&self.spec),
-            writer,
-            Arc::clone(&self.shared),
-            self.spec.idle_timeout,
-        );
-        let run = drive(
-            &mut *self.handler,
-            &self.shared,
-            &mut io,
-            stop,
-            peer,
-            permit,
-        )
-        .await;
-        io.publish_counts();
-        let slot = std::mem::replace(&mut io.writer, WriterSlot::None);
-        let graceful = run.reason == Reason::Stopped;
-        let write = slot.finish(&self.shared, graceful, drain).await;
-        guard.end();
-        disconnect(&mut *self.handler, &run.reason).await;
-        let read = io.reader.into_inner().into_inner();
-        match write {
-            Some(write) => {
-                if let Err(error) = read.unsplit(write).close().await {
-                    tracing::debug!(%error, "closing the stream reported an error");
+                self.spec.idle_timeout,
+            );
+            let run = drive(&mut *self.handler, &mut io, stop, peer, permit).await;
+            io.publish_counts();
+            let slot = std::mem::replace(&mut io.writer, WriterSlot::None);
+            let graceful = run.reason == Reason::Stopped;
+            let write = slot.finish(&self.shared, graceful, drain).await;
+            guard.end();
+            disconnect(&mut *self.handler, &run.reason).await;
+            let read = io.reader.into_inner().into_inner();
+            match write {
+                Some(write) => {
+                    if let Err(error) = read.unsplit(write).close().await {
+                        tracing::debug!(%error, "closing the stream reported an error");
+                    }
                 }
+                // The writer task failed; dropping the last half closes the
+                // stream, and `before_close` still runs first.
+                None => drop(read),
             }
-            // The writer task failed; dropping the last half closes the
-            // stream, and `before_close` still runs first.
-            None => drop(read),
+            run
         }
-        run
     }
 
     /// The connected part of a session over a blocking source.
@@ -282,15 +294,7 @@ impl Connection {
             Arc::clone(&self.shared),
             self.spec.idle_timeout,
         );
-        let run = drive(
-            &mut *self.handler,
-            &self.shared,
-            &mut io,
-            stop,
-            peer,
-            permit,
-        )
-        .await;
+        let run = drive(&mut *self.handler, &mut io, stop, peer, permit).await;
         io.publish_counts();
         guard.end();
         disconnect(&mut *self.handler, &run.reason).await;
