@@ -296,7 +296,6 @@ impl Supervisor {
                 inbox: entry.inbox,
                 timeout: shutdown_timeout,
                 report,
-                span: span.clone(),
             };
             let join = tokio::spawn(task.run().instrument(span));
             running.push(Running {

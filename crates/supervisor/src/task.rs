@@ -23,10 +23,11 @@
 //! `Backoff` event before it names that attempt (the attempt that will be
 //! made), so `Backoff.attempt` and the following `Connecting.attempt` agree.
 
-use std::future::pending;
+use std::future::poll_fn;
 use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, SystemTime};
 
 use futures_util::FutureExt;
@@ -113,7 +114,6 @@ pub(crate) struct Task {
     pub(crate) inbox: Inbox,
     pub(crate) timeout: Duration,
     pub(crate) report: PhaseReport,
-    pub(crate) span: Span,
 }
 
 impl Task {
@@ -270,7 +270,8 @@ impl Task {
 
     /// Runs one session while listening to the inbox; see the module docs.
     async fn session(&mut self, attempt: u32) -> State {
-        self.span.record("attempt", attempt);
+        // The task's future runs inside its connection's span.
+        Span::current().record("attempt", attempt);
         let stop = CancellationToken::new();
         // Half of the budget for flushing queued sends; the rest is left to
         // `on_disconnect` and closing.
@@ -281,43 +282,66 @@ impl Task {
         let mut deadline: Option<Pin<Box<Sleep>>> = None;
         let mut reconnect_when_back = false;
         let outcome = {
-            let session = self.conn.run_session(attempt, &stop, drain);
-            tokio::pin!(session);
-            loop {
-                tokio::select! {
-                    outcome = &mut session => break Some(outcome),
-                    () = sleep_some(&mut deadline) => break None,
-                    signal = self.inbox.next(), if intent.is_none() => {
-                        let wanted = match signal {
-                            Signal::Shutdown => Some(Intent::Shutdown),
-                            Signal::Command(Command::Stop) => Some(Intent::Stop),
-                            Signal::Command(Command::Restart) => Some(Intent::Restart),
-                            Signal::Command(Command::Start) => None,
-                            Signal::Rules => {
-                                let up = holds(&self.bus, self.rule.as_ref());
-                                match (up, self.on_dependency_down) {
-                                    (true, _) if reconnect_when_back => Some(Intent::Reconnect),
-                                    (true, _) | (false, OnDependencyDown::Keep) => None,
-                                    (false, OnDependencyDown::Stop) => Some(Intent::DependencyDown),
-                                    (false, OnDependencyDown::Restart) => {
-                                        reconnect_when_back = true;
-                                        None
-                                    }
+            let Task {
+                conn,
+                publisher,
+                bus,
+                rule,
+                on_dependency_down,
+                inbox,
+                timeout,
+                ..
+            } = self;
+            let mut session = pin!(conn.run_session(attempt, &stop, drain));
+            // One poll over the session, the deadline and the inbox, not a
+            // `select!`: its futures would take room in every task's future
+            // for the whole session.
+            poll_fn(|cx| {
+                loop {
+                    if let Poll::Ready(outcome) = session.as_mut().poll(cx) {
+                        return Poll::Ready(Some(outcome));
+                    }
+                    if let Some(sleep) = &mut deadline
+                        && sleep.as_mut().poll(cx).is_ready()
+                    {
+                        return Poll::Ready(None);
+                    }
+                    if intent.is_some() {
+                        return Poll::Pending;
+                    }
+                    let Poll::Ready(signal) = inbox.poll_next(cx) else {
+                        return Poll::Pending;
+                    };
+                    let wanted = match signal {
+                        Signal::Shutdown => Some(Intent::Shutdown),
+                        Signal::Command(Command::Stop) => Some(Intent::Stop),
+                        Signal::Command(Command::Restart) => Some(Intent::Restart),
+                        Signal::Command(Command::Start) => None,
+                        Signal::Rules => {
+                            let up = holds(bus, rule.as_ref());
+                            match (up, *on_dependency_down) {
+                                (true, _) if reconnect_when_back => Some(Intent::Reconnect),
+                                (true, _) | (false, OnDependencyDown::Keep) => None,
+                                (false, OnDependencyDown::Stop) => Some(Intent::DependencyDown),
+                                (false, OnDependencyDown::Restart) => {
+                                    reconnect_when_back = true;
+                                    None
                                 }
                             }
-                        };
-                        if let Some(wanted) = wanted {
-                            tracing::info!(?wanted, "ending the session");
-                            if matches!(wanted, Intent::Shutdown | Intent::Stop) {
-                                publish(&self.publisher, Stopping {});
-                            }
-                            stop.cancel();
-                            deadline = Some(Box::pin(sleep(self.timeout)));
-                            intent = Some(wanted);
                         }
+                    };
+                    if let Some(wanted) = wanted {
+                        tracing::info!(?wanted, "ending the session");
+                        if matches!(wanted, Intent::Shutdown | Intent::Stop) {
+                            publish(publisher, Stopping {});
+                        }
+                        stop.cancel();
+                        deadline = Some(Box::pin(sleep(*timeout)));
+                        intent = Some(wanted);
                     }
                 }
-            }
+            })
+            .await
         };
         if outcome.is_none() {
             tracing::warn!(timeout = ?self.timeout, "the session did not end in time; dropped it");
@@ -404,12 +428,5 @@ impl Task {
 fn publish(publisher: &Publisher, what: impl Into<What>) {
     if let Err(error) = publisher.publish(what) {
         tracing::debug!(%error, "event not published");
-    }
-}
-
-async fn sleep_some(deadline: &mut Option<Pin<Box<Sleep>>>) {
-    match deadline {
-        Some(sleep) => sleep.await,
-        None => pending().await,
     }
 }
