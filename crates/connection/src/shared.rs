@@ -11,7 +11,7 @@
 //! while `Down`. Locks are `std` mutexes, never held across an `.await`.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
@@ -90,9 +90,12 @@ pub(crate) struct Shared {
     /// Wakes the session's writer when there is something to write.
     wake: Notify,
     /// Wakes the session itself when a frame is queued while its writer
-    /// has not started. The session is this waker's only user, and it
-    /// registers it in its poll instead of holding a `Notified` future.
+    /// has not started, or when a stop is asked for. The session is this
+    /// waker's only user, and it registers it in its poll instead of
+    /// holding a `Notified` future.
     session_wake: AtomicWaker,
+    /// The running session is asked to stop; cleared when a session is made.
+    stop: AtomicBool,
 }
 
 /// Locks `mutex`, recovering the data if a panic poisoned it (every
@@ -126,6 +129,34 @@ impl Shared {
             }),
             wake: Notify::new(),
             session_wake: AtomicWaker::new(),
+            stop: AtomicBool::new(false),
+        }
+    }
+
+    /// Asks the running session to stop (see `SessionStop`).
+    pub(crate) fn request_stop(&self) {
+        self.stop.store(true, Ordering::Release);
+        self.session_wake.wake();
+    }
+
+    /// Forgets an earlier stop: a new session is made.
+    pub(crate) fn clear_stop(&self) {
+        self.stop.store(false, Ordering::Release);
+    }
+
+    /// Whether the running session is asked to stop; registers no waker.
+    pub(crate) fn stop_requested(&self) -> bool {
+        self.stop.load(Ordering::Acquire)
+    }
+
+    /// Ready once the running session is asked to stop; pending otherwise,
+    /// with `cx`'s waker registered.
+    pub(crate) fn poll_stop(&self, cx: &mut Context<'_>) -> Poll<()> {
+        self.session_wake.register(cx.waker());
+        if self.stop_requested() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
         }
     }
 

@@ -287,9 +287,8 @@ impl Supervisor {
                 }
             };
             let task = Task {
+                stopper: entry.connection.session_stop(),
                 conn: entry.connection,
-                publisher: entry.publisher.clone(),
-                bus: bus.clone(),
                 rule: entry.rule,
                 on_dependency_down: entry.on_dependency_down,
                 tracker,

@@ -31,13 +31,10 @@ use std::task::Poll;
 use std::time::{Duration, SystemTime};
 
 use futures_util::FutureExt;
-use linesman_connection::{Connection, Reason, SessionOutcome};
-use linesman_observer::{
-    Backoff, Bus, GaveUp, Publisher, Started, Stopped, Stopping, Waiting, What,
-};
+use linesman_connection::{Connection, Reason, SessionOutcome, SessionStop};
+use linesman_observer::{Backoff, GaveUp, Publisher, Started, Stopped, Stopping, Waiting, What};
 use tokio::sync::watch;
 use tokio::time::{Instant, Sleep, sleep, sleep_until};
-use tokio_util::sync::CancellationToken;
 use tracing::Span;
 
 use crate::control::Command;
@@ -106,8 +103,9 @@ impl PhaseReport {
 #[derive(Debug)]
 pub(crate) struct Task {
     pub(crate) conn: Connection,
-    pub(crate) publisher: Publisher,
-    pub(crate) bus: Bus,
+    /// Stops the connection's sessions; also its publisher and bus (kept
+    /// once, in the connection's shared state, not copied here).
+    pub(crate) stopper: SessionStop,
     pub(crate) rule: Option<Rule>,
     pub(crate) on_dependency_down: OnDependencyDown,
     pub(crate) tracker: RestartTracker,
@@ -142,7 +140,7 @@ impl Task {
                     .unwrap_or_else(|| "unknown panic".to_owned());
                 tracing::error!(panic = %message, "connection task panicked");
                 publish(
-                    &self.publisher,
+                    self.stopper.publisher(),
                     Stopped {
                         reason: format!("supervisor task panicked: {message}"),
                     },
@@ -154,7 +152,7 @@ impl Task {
 
     /// Goes from state to state until the task is done.
     async fn states(&mut self) {
-        publish(&self.publisher, Started {});
+        publish(self.stopper.publisher(), Started {});
         let mut state = State::Ready { attempt: 1 };
         loop {
             self.report.set(state.phase());
@@ -175,12 +173,12 @@ impl Task {
         if self.inbox.is_shut_down() {
             return self.shut_down("shutdown");
         }
-        if holds(&self.bus, self.rule.as_ref()) {
+        if holds(self.stopper.bus(), self.rule.as_ref()) {
             return State::Connecting { attempt };
         }
-        let on = waiting_on(&self.bus, self.rule.as_ref());
+        let on = waiting_on(self.stopper.bus(), self.rule.as_ref());
         tracing::info!(waiting_on = ?on, "start rule does not hold");
-        publish(&self.publisher, Waiting { on: on.clone() });
+        publish(self.stopper.publisher(), Waiting { on: on.clone() });
         State::Waiting { attempt, on }
     }
 
@@ -193,11 +191,13 @@ impl Task {
                 State::Ready { attempt: 1 }
             }
             Signal::Command(Command::Start) => State::Waiting { attempt, on },
-            Signal::Rules if holds(&self.bus, self.rule.as_ref()) => State::Connecting { attempt },
+            Signal::Rules if holds(self.stopper.bus(), self.rule.as_ref()) => {
+                State::Connecting { attempt }
+            }
             Signal::Rules => {
-                let now_on = waiting_on(&self.bus, self.rule.as_ref());
+                let now_on = waiting_on(self.stopper.bus(), self.rule.as_ref());
                 if now_on != on {
-                    publish(&self.publisher, Waiting { on: now_on.clone() });
+                    publish(self.stopper.publisher(), Waiting { on: now_on.clone() });
                 }
                 State::Waiting {
                     attempt,
@@ -243,13 +243,13 @@ impl Task {
 
     fn started_again(&mut self) -> State {
         self.tracker.reset();
-        publish(&self.publisher, Started {});
+        publish(self.stopper.publisher(), Started {});
         State::Ready { attempt: 1 }
     }
 
     fn stop_requested(&mut self) -> State {
         publish(
-            &self.publisher,
+            self.stopper.publisher(),
             Stopped {
                 reason: "stopped by request".into(),
             },
@@ -258,9 +258,9 @@ impl Task {
     }
 
     fn shut_down(&mut self, reason: &str) -> State {
-        publish(&self.publisher, Stopping {});
+        publish(self.stopper.publisher(), Stopping {});
         publish(
-            &self.publisher,
+            self.stopper.publisher(),
             Stopped {
                 reason: reason.into(),
             },
@@ -272,7 +272,6 @@ impl Task {
     async fn session(&mut self, attempt: u32) -> State {
         // The task's future runs inside its connection's span.
         Span::current().record("attempt", attempt);
-        let stop = CancellationToken::new();
         // Half of the budget for flushing queued sends; the rest is left to
         // `on_disconnect` and closing.
         let drain = self.timeout / 2;
@@ -284,15 +283,14 @@ impl Task {
         let outcome = {
             let Task {
                 conn,
-                publisher,
-                bus,
+                stopper,
                 rule,
                 on_dependency_down,
                 inbox,
                 timeout,
                 ..
             } = self;
-            let mut session = pin!(conn.run_session(attempt, &stop, drain));
+            let mut session = pin!(conn.run_session_until_stopped(attempt, drain));
             // One poll over the session, the deadline and the inbox, not a
             // `select!`: its futures would take room in every task's future
             // for the whole session.
@@ -318,7 +316,7 @@ impl Task {
                         Signal::Command(Command::Restart) => Some(Intent::Restart),
                         Signal::Command(Command::Start) => None,
                         Signal::Rules => {
-                            let up = holds(bus, rule.as_ref());
+                            let up = holds(stopper.bus(), rule.as_ref());
                             match (up, *on_dependency_down) {
                                 (true, _) if reconnect_when_back => Some(Intent::Reconnect),
                                 (true, _) | (false, OnDependencyDown::Keep) => None,
@@ -333,9 +331,9 @@ impl Task {
                     if let Some(wanted) = wanted {
                         tracing::info!(?wanted, "ending the session");
                         if matches!(wanted, Intent::Shutdown | Intent::Stop) {
-                            publish(publisher, Stopping {});
+                            publish(stopper.publisher(), Stopping {});
                         }
-                        stop.cancel();
+                        stopper.stop();
                         deadline = Some(Box::pin(sleep(*timeout)));
                         intent = Some(wanted);
                     }
@@ -366,7 +364,7 @@ impl Task {
 
     fn after_stop(&mut self, reason: &str, next: State) -> State {
         publish(
-            &self.publisher,
+            self.stopper.publisher(),
             Stopped {
                 reason: reason.into(),
             },
@@ -397,7 +395,7 @@ impl Task {
                 let until = wall.checked_add(delay).unwrap_or(wall);
                 tracing::info!(reason = %outcome.reason, ?delay, next_attempt = next, "restarting after a delay");
                 publish(
-                    &self.publisher,
+                    self.stopper.publisher(),
                     Backoff {
                         attempt: next,
                         delay,
@@ -408,7 +406,7 @@ impl Task {
             }
             Decision::GiveUp { restarts, window } => {
                 tracing::warn!(reason = %outcome.reason, restarts, ?window, "restart intensity exceeded; giving up");
-                publish(&self.publisher, GaveUp { restarts, window });
+                publish(self.stopper.publisher(), GaveUp { restarts, window });
                 State::Failed
             }
             Decision::Stop => {

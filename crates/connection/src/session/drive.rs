@@ -19,7 +19,6 @@ use linesman_observer::Connected;
 use tokio::io::AsyncRead;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
-use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
 use super::io::{SessionIo, Step};
 use crate::error::HandlerError;
@@ -57,7 +56,6 @@ pub(crate) struct Run {
 pub(crate) fn drive<'a, R: AsyncRead + Unpin>(
     handler: &'a mut dyn Handler,
     io: &'a mut SessionIo<R>,
-    stop: &'a CancellationToken,
     peer: String,
     connect_permit: Option<OwnedSemaphorePermit>,
 ) -> impl Future<Output = Run> + Send + 'a
@@ -65,29 +63,22 @@ where
     R: Send,
 {
     async move {
-        // The session's one stop future, made once: every wait polls it.
-        let mut stopped = pin!(stop.cancelled());
         let link = Link::new(ConnectionHandle::new(Arc::clone(&io.shared)));
         // Boxed: the handshake lives only until the session is up; unboxed
         // it would size the future of every session for its whole life.
-        let up = Box::pin(come_up(
-            handler,
-            &link,
-            io,
-            stopped.as_mut(),
-            peer,
-            connect_permit,
-        ))
-        .await;
-        match up {
-            Ok(up_since) => Run {
-                reason: pump(handler, &link, io, stop, stopped.as_mut()).await,
-                up_since: Some(up_since),
-            },
-            Err(reason) => Run {
-                reason,
-                up_since: None,
-            },
+        let up_since = match Box::pin(come_up(handler, &link, io, peer, connect_permit)).await {
+            Ok(up_since) => up_since,
+            Err(reason) => {
+                return Run {
+                    reason,
+                    up_since: None,
+                };
+            }
+        };
+        let reason = pump(handler, &link, io).await;
+        Run {
+            reason,
+            up_since: Some(up_since),
         }
     }
 }
@@ -99,14 +90,13 @@ async fn come_up<R: AsyncRead + Unpin>(
     handler: &mut dyn Handler,
     link: &Link,
     io: &mut SessionIo<R>,
-    mut stopped: Pin<&mut WaitForCancellationFuture<'_>>,
     peer: String,
     connect_permit: Option<OwnedSemaphorePermit>,
 ) -> Result<Instant, Reason> {
     let shared = Arc::clone(&io.shared);
     shared.set_phase(Phase::Handshake);
     let mut early = VecDeque::new();
-    let handshaken = handshake(handler, link, io, stopped.as_mut(), &mut early).await;
+    let handshaken = handshake(handler, link, io, &mut early).await;
     // The connect is over, one way or the other.
     drop(connect_permit);
     handshaken?;
@@ -121,7 +111,7 @@ async fn come_up<R: AsyncRead + Unpin>(
         for frame in early.drain(..take) {
             burst.push(frame);
         }
-        let delivered = deliver(handler, &mut burst, link, io, stopped.as_mut()).await;
+        let delivered = deliver(handler, &mut burst, link, io).await;
         burst.clear();
         handled(delivered)?;
     }
@@ -135,22 +125,17 @@ async fn come_up<R: AsyncRead + Unpin>(
     clippy::manual_async_fn,
     reason = "an async fn would hold its arguments twice for the whole session"
 )]
-fn pump<'a, 's, R: AsyncRead + Unpin + Send>(
+fn pump<'a, R: AsyncRead + Unpin + Send>(
     handler: &'a mut dyn Handler,
     link: &'a Link,
     io: &'a mut SessionIo<R>,
-    stop: &'a CancellationToken,
-    mut stopped: Pin<&'a mut WaitForCancellationFuture<'s>>,
-) -> impl Future<Output = Reason> + Send + 'a
-where
-    's: 'a,
-{
+) -> impl Future<Output = Reason> + Send + 'a {
     async move {
         let mut burst = Burst::new();
         loop {
-            let end = next_burst(io, &mut burst, stop, stopped.as_mut()).await;
+            let end = next_burst(io, &mut burst).await;
             if !burst.is_empty() {
-                let delivered = deliver(handler, &mut burst, link, io, stopped.as_mut()).await;
+                let delivered = deliver(handler, &mut burst, link, io).await;
                 burst.clear();
                 if let Err(reason) = handled(delivered) {
                     return reason;
@@ -175,8 +160,6 @@ where
 fn next_burst<'a, R: AsyncRead + Unpin>(
     io: &'a mut SessionIo<R>,
     burst: &'a mut Burst,
-    stop: &'a CancellationToken,
-    mut stopped: Pin<&'a mut WaitForCancellationFuture<'_>>,
 ) -> impl Future<Output = Option<Reason>> + 'a {
     // The stop was checked (without a waker) for this wait; the burst's
     // room was released for it.
@@ -184,17 +167,17 @@ fn next_burst<'a, R: AsyncRead + Unpin>(
     let mut released = false;
     poll_fn(move |cx| {
         loop {
-            let step = if let Some(step) = io.ready(stop) {
+            let step = if let Some(step) = io.ready() {
                 step
             } else if !Burst::is_empty(burst) {
                 return Poll::Ready(None);
             } else {
                 if !std::mem::replace(&mut checked, true)
-                    && let Some(Step::End(reason)) = io.before_wait(stop)
+                    && let Some(Step::End(reason)) = io.before_wait()
                 {
                     return Poll::Ready(Some(reason));
                 }
-                match io.poll_step(cx, stopped.as_mut(), true) {
+                match io.poll_step(cx, true) {
                     Poll::Ready(step) => {
                         (checked, released) = (false, false);
                         step
@@ -229,7 +212,6 @@ async fn handshake<R: AsyncRead + Unpin>(
     handler: &mut dyn Handler,
     link: &Link,
     io: &mut SessionIo<R>,
-    mut stopped: Pin<&mut WaitForCancellationFuture<'_>>,
     early: &mut VecDeque<Frame>,
 ) -> Result<(), Reason> {
     let mut on_connect = pin!(AssertUnwindSafe(handler.on_connect(link)).catch_unwind());
@@ -240,7 +222,7 @@ async fn handshake<R: AsyncRead + Unpin>(
             }
             io.publish_counts();
             let read = early.len() < EARLY_LIMIT;
-            match ready!(io.poll_step(cx, stopped.as_mut(), read)) {
+            match ready!(io.poll_step(cx, read)) {
                 Step::Frame(frame) => {
                     if let Some(frame) = io.shared.complete(frame) {
                         early.push_back(frame);
@@ -277,14 +259,13 @@ fn deliver<'a, R: AsyncRead + Unpin>(
     burst: &'a mut Burst,
     link: &'a Link,
     io: &'a mut SessionIo<R>,
-    mut stopped: Pin<&'a mut WaitForCancellationFuture<'_>>,
 ) -> impl Future<Output = Delivered> + 'a {
     let mut on_frames = AssertUnwindSafe(handler.on_frames(burst, link)).catch_unwind();
     poll_fn(move |cx| {
         if let Poll::Ready(done) = Pin::new(&mut on_frames).poll(cx) {
             return Poll::Ready(Ok(done));
         }
-        io.poll_interrupted(cx, stopped.as_mut()).map(Err)
+        io.poll_interrupted(cx).map(Err)
     })
 }
 

@@ -15,7 +15,6 @@ use linesman_ipc_codec::{Codec, CodecError, Frame, FrameLayout};
 use linesman_stream::{BlockingSource, Stream, connect};
 use tokio::io::{AsyncRead, ReadBuf, WriteHalf};
 use tokio::time::{Instant, Sleep, sleep_until};
-use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
 use super::read::FrameReader;
 use super::writer::{self, WriterTask};
@@ -261,11 +260,11 @@ impl<R: AsyncRead + Unpin> SessionIo<R> {
     /// The stop is checked every [`STOP_CHECK`] buffered frames (checking
     /// takes a lock), and always by `before_wait`: a peer that floods frames delays
     /// a stop by at most that many frames.
-    pub(crate) fn ready(&mut self, stop: &CancellationToken) -> Option<Step> {
+    pub(crate) fn ready(&mut self) -> Option<Step> {
         self.unchecked += 1;
         if self.unchecked >= STOP_CHECK {
             self.unchecked = 0;
-            if stop.is_cancelled() {
+            if self.shared.stop_requested() {
                 return Some(Step::End(Reason::Stopped));
             }
         }
@@ -277,10 +276,12 @@ impl<R: AsyncRead + Unpin> SessionIo<R> {
     /// the counts to the shared counters and checks the stop (without
     /// registering a waker: the frame path stays cheap, and a peer that
     /// floods frames cannot hide a stop).
-    pub(crate) fn before_wait(&mut self, stop: &CancellationToken) -> Option<Step> {
+    pub(crate) fn before_wait(&mut self) -> Option<Step> {
         self.publish_counts();
         self.unchecked = 0;
-        stop.is_cancelled().then_some(Step::End(Reason::Stopped))
+        self.shared
+            .stop_requested()
+            .then_some(Step::End(Reason::Stopped))
     }
 
     /// Polls for the next frame or the end of the session, in this order:
@@ -290,20 +291,16 @@ impl<R: AsyncRead + Unpin> SessionIo<R> {
     ///
     /// A poll, not an `async fn`: every future a wait would build (the
     /// stop's, the writer's, the timer's) would take room in the session's
-    /// future for its whole life. `stop` is the session's one stop future.
-    pub(crate) fn poll_step(
-        &mut self,
-        cx: &mut Context<'_>,
-        stop: Pin<&mut WaitForCancellationFuture<'_>>,
-        read: bool,
-    ) -> Poll<Step> {
+    /// future for its whole life. The stop is a flag in `Shared` with a
+    /// waker, not a future.
+    pub(crate) fn poll_step(&mut self, cx: &mut Context<'_>, read: bool) -> Poll<Step> {
         if !read {
-            return self.poll_interrupted(cx, stop).map(Step::End);
+            return self.poll_interrupted(cx).map(Step::End);
         }
         if let Poll::Ready(item) = self.reader.poll_next(cx) {
             return Poll::Ready(self.received(item));
         }
-        if let Poll::Ready(reason) = self.poll_interrupted(cx, stop) {
+        if let Poll::Ready(reason) = self.poll_interrupted(cx) {
             return Poll::Ready(Step::End(reason));
         }
         if let Some(idle) = &mut self.idle {
@@ -321,12 +318,8 @@ impl<R: AsyncRead + Unpin> SessionIo<R> {
 
     /// Polls for a stop or a failed writer only: what may interrupt a
     /// handler.
-    pub(crate) fn poll_interrupted(
-        &mut self,
-        cx: &mut Context<'_>,
-        stop: Pin<&mut WaitForCancellationFuture<'_>>,
-    ) -> Poll<Reason> {
-        if stop.poll(cx).is_ready() {
+    pub(crate) fn poll_interrupted(&mut self, cx: &mut Context<'_>) -> Poll<Reason> {
+        if self.shared.poll_stop(cx).is_ready() {
             return Poll::Ready(Reason::Stopped);
         }
         self.writer.poll_failed(cx, &self.shared)

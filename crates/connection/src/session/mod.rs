@@ -6,9 +6,12 @@
 mod drive;
 mod io;
 mod read;
+mod stop;
 mod writer;
 
 use std::fmt;
+use std::future::poll_fn;
+use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,6 +21,8 @@ use linesman_stream::BlockingSource;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
+
+pub use self::stop::SessionStop;
 
 use self::drive::{Run, disconnect, drive};
 use self::io::{SessionIo, Transport, WriterSlot};
@@ -154,6 +159,48 @@ impl Connection {
         stop: &'a CancellationToken,
         drain: Duration,
     ) -> impl Future<Output = SessionOutcome> + Send + 'a {
+        let shared = Arc::clone(&self.shared);
+        let session = self.run_session_until_stopped(attempt, drain);
+        async move {
+            let mut session = pin!(session);
+            let mut cancelled = pin!(stop.cancelled());
+            let mut asked = false;
+            poll_fn(|cx| {
+                if !asked && cancelled.as_mut().poll(cx).is_ready() {
+                    asked = true;
+                    shared.request_stop();
+                }
+                session.as_mut().poll(cx)
+            })
+            .await
+        }
+    }
+
+    /// What stops a session of
+    /// [`run_session_until_stopped`](Connection::run_session_until_stopped)
+    /// (one `Arc`), with the connection's publisher and bus, so that its
+    /// holder needs no copies of them.
+    pub fn session_stop(&self) -> SessionStop {
+        SessionStop {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+
+    /// Runs one session, as [`run_session`](Connection::run_session) does,
+    /// ended early by [`SessionStop::stop`] instead of a token: a stop is a
+    /// flag and a waker in the connection's shared state, where a
+    /// `CancellationToken` is an allocation of its own and a future in the
+    /// session's (what a supervisor of thousands of connections saves).
+    /// A stop asked for before this is called is forgotten.
+    ///
+    /// The session is instrumented with a span `session` (connection name,
+    /// endpoint, attempt), made when this is called.
+    pub fn run_session_until_stopped(
+        &mut self,
+        attempt: u32,
+        drain: Duration,
+    ) -> impl Future<Output = SessionOutcome> + Send + '_ {
+        self.shared.clear_stop();
         let span = tracing::info_span!(
             "session",
             conn = %self.spec.name,
@@ -162,7 +209,7 @@ impl Connection {
         );
         // Not an `async fn` that awaits the instrumented session: that
         // would keep its arguments a second time for the whole session.
-        self.session(attempt, stop, drain).instrument(span)
+        self.session(attempt, drain).instrument(span)
     }
 
     /// Not an `async fn`, for the same reason as `run_session`: the
@@ -171,18 +218,20 @@ impl Connection {
         clippy::manual_async_fn,
         reason = "an async fn would hold its arguments twice for the whole session"
     )]
-    fn session<'a>(
-        &'a mut self,
+    fn session(
+        &mut self,
         attempt: u32,
-        stop: &'a CancellationToken,
         drain: Duration,
-    ) -> impl Future<Output = SessionOutcome> + Send + 'a {
+    ) -> impl Future<Output = SessionOutcome> + Send + '_ {
         async move {
             self.shared.publish(Connecting { attempt });
+            let shared = &self.shared;
             let permit = match &self.connect_limit {
                 Some(limit) => tokio::select! {
                     biased;
-                    () = stop.cancelled() => return self.not_up(Reason::Stopped, attempt),
+                    () = poll_fn(|cx| shared.poll_stop(cx)) => {
+                        return self.not_up(Reason::Stopped, attempt);
+                    }
                     // Only closed if the owner closes it: then go without.
                     permit = Arc::clone(limit).acquire_owned() => permit.ok(),
                 },
@@ -192,7 +241,7 @@ impl Connection {
             // once, so the session's future keeps no slot for them while up.
             let transport = match tokio::select! {
                 biased;
-                () = stop.cancelled() => Err(Reason::Stopped),
+                () = poll_fn(|cx| self.shared.poll_stop(cx)) => Err(Reason::Stopped),
                 // Boxed: the connect future is large and lives only until
                 // the socket is open; unboxed it would size every session's
                 // future.
@@ -208,12 +257,10 @@ impl Connection {
             // this future instead of each taking a slot of its own.
             let run = match transport {
                 Transport::Socket(stream) => {
-                    self.socket_session(stream, stop, drain, permit, &mut guard)
-                        .await
+                    self.socket_session(stream, drain, permit, &mut guard).await
                 }
                 Transport::Blocking(source) => {
-                    self.blocking_session(source, stop, permit, &mut guard)
-                        .await
+                    self.blocking_session(source, permit, &mut guard).await
                 }
             };
             self.ended(run, attempt)
@@ -228,7 +275,6 @@ impl Connection {
     fn socket_session<'a>(
         &'a mut self,
         stream: Box<linesman_stream::Stream>,
-        stop: &'a CancellationToken,
         drain: Duration,
         permit: Option<OwnedSemaphorePermit>,
         guard: &'a mut EndGuard,
@@ -256,7 +302,7 @@ impl Connection {
                 Arc::clone(&self.shared),
                 self.spec.idle_timeout,
             );
-            let run = drive(&mut *self.handler, &mut io, stop, peer, permit).await;
+            let run = drive(&mut *self.handler, &mut io, peer, permit).await;
             io.publish_counts();
             let slot = std::mem::replace(&mut io.writer, WriterSlot::None);
             let graceful = run.reason == Reason::Stopped;
@@ -282,7 +328,6 @@ impl Connection {
     async fn blocking_session(
         &mut self,
         source: Box<BlockingSource>,
-        stop: &CancellationToken,
         permit: Option<OwnedSemaphorePermit>,
         guard: &mut EndGuard,
     ) -> Run {
@@ -294,7 +339,7 @@ impl Connection {
             Arc::clone(&self.shared),
             self.spec.idle_timeout,
         );
-        let run = drive(&mut *self.handler, &mut io, stop, peer, permit).await;
+        let run = drive(&mut *self.handler, &mut io, peer, permit).await;
         io.publish_counts();
         guard.end();
         disconnect(&mut *self.handler, &run.reason).await;
