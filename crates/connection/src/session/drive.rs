@@ -17,9 +17,9 @@ use futures_util::FutureExt;
 use linesman_ipc_codec::Frame;
 use linesman_observer::Connected;
 use tokio::io::AsyncRead;
-use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 
+use super::Opening;
 use super::io::{SessionIo, Step};
 use crate::error::HandlerError;
 use crate::handle::{ConnectionHandle, Link};
@@ -56,8 +56,7 @@ pub(crate) struct Run {
 pub(crate) fn drive<'a, R: AsyncRead + Unpin>(
     handler: &'a mut dyn Handler,
     io: &'a mut SessionIo<R>,
-    peer: String,
-    connect_permit: Option<OwnedSemaphorePermit>,
+    opening: Box<Opening>,
 ) -> impl Future<Output = Run> + Send + 'a
 where
     R: Send,
@@ -66,7 +65,7 @@ where
         let link = Link::new(ConnectionHandle::new(Arc::clone(&io.shared)));
         // Boxed: the handshake lives only until the session is up; unboxed
         // it would size the future of every session for its whole life.
-        let up_since = match Box::pin(come_up(handler, &link, io, peer, connect_permit)).await {
+        let up_since = match Box::pin(come_up(handler, &link, io, opening)).await {
             Ok(up_since) => up_since,
             Err(reason) => {
                 return Run {
@@ -90,15 +89,15 @@ async fn come_up<R: AsyncRead + Unpin>(
     handler: &mut dyn Handler,
     link: &Link,
     io: &mut SessionIo<R>,
-    peer: String,
-    connect_permit: Option<OwnedSemaphorePermit>,
+    opening: Box<Opening>,
 ) -> Result<Instant, Reason> {
+    let Opening { peer, permit } = *opening;
     let shared = Arc::clone(&io.shared);
     shared.set_phase(Phase::Handshake);
     let mut early = VecDeque::new();
     let handshaken = handshake(handler, link, io, &mut early).await;
     // The connect is over, one way or the other.
-    drop(connect_permit);
+    drop(permit);
     handshaken?;
     shared.set_phase(Phase::Up);
     shared.counters.sessions.fetch_add(1, Ordering::Relaxed);

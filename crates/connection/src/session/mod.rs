@@ -159,6 +159,12 @@ impl Connection {
         stop: &'a CancellationToken,
         drain: Duration,
     ) -> impl Future<Output = SessionOutcome> + Send + 'a {
+        let span = tracing::info_span!(
+            "session",
+            conn = %self.spec.name,
+            endpoint = %self.spec.target,
+            attempt
+        );
         let shared = Arc::clone(&self.shared);
         let session = self.run_session_until_stopped(attempt, drain);
         async move {
@@ -174,6 +180,7 @@ impl Connection {
             })
             .await
         }
+        .instrument(span)
     }
 
     /// What stops a session of
@@ -193,23 +200,17 @@ impl Connection {
     /// session's (what a supervisor of thousands of connections saves).
     /// A stop asked for before this is called is forgotten.
     ///
-    /// The session is instrumented with a span `session` (connection name,
-    /// endpoint, attempt), made when this is called.
+    /// Unlike `run_session`, it makes no span of its own (a span is 40
+    /// bytes in the session's future): run it inside the caller's span,
+    /// which should name the connection and the attempt (the supervisor's
+    /// `connection` span does).
     pub fn run_session_until_stopped(
         &mut self,
         attempt: u32,
         drain: Duration,
     ) -> impl Future<Output = SessionOutcome> + Send + '_ {
         self.shared.clear_stop();
-        let span = tracing::info_span!(
-            "session",
-            conn = %self.spec.name,
-            endpoint = %self.spec.target,
-            attempt
-        );
-        // Not an `async fn` that awaits the instrumented session: that
-        // would keep its arguments a second time for the whole session.
-        self.session(attempt, drain).instrument(span)
+        self.session(attempt, drain)
     }
 
     /// Not an `async fn`, for the same reason as `run_session`: the
@@ -257,10 +258,19 @@ impl Connection {
             // this future instead of each taking a slot of its own.
             let run = match transport {
                 Transport::Socket(stream) => {
-                    self.socket_session(stream, drain, permit, &mut guard).await
+                    let opening = Box::new(Opening {
+                        peer: String::new(),
+                        permit,
+                    });
+                    self.socket_session(stream, drain, opening, &mut guard)
+                        .await
                 }
                 Transport::Blocking(source) => {
-                    self.blocking_session(source, permit, &mut guard).await
+                    let opening = Box::new(Opening {
+                        peer: self.spec.target.to_string(),
+                        permit,
+                    });
+                    self.blocking_session(source, opening, &mut guard).await
                 }
             };
             self.ended(run, attempt)
@@ -276,11 +286,13 @@ impl Connection {
         &'a mut self,
         stream: Box<linesman_stream::Stream>,
         drain: Duration,
-        permit: Option<OwnedSemaphorePermit>,
+        mut opening: Box<Opening>,
         guard: &'a mut EndGuard,
     ) -> impl Future<Output = Run> + Send + 'a {
         async move {
-            let (peer, read, write) = split(stream, &self.spec.target);
+            let read_write = split(stream, &self.spec.target);
+            let (read, write);
+            (opening.peer, read, write) = read_write;
             // The writer task starts at once only for a heartbeat; otherwise
             // on the first frame to write.
             let writer = match self.spec.heartbeat {
@@ -302,53 +314,44 @@ impl Connection {
                 Arc::clone(&self.shared),
                 self.spec.idle_timeout,
             );
-            let run = drive(&mut *self.handler, &mut io, peer, permit).await;
-            io.publish_counts();
-            let slot = std::mem::replace(&mut io.writer, WriterSlot::None);
-            let graceful = run.reason == Reason::Stopped;
-            let write = slot.finish(&self.shared, graceful, drain).await;
-            guard.end();
-            disconnect(&mut *self.handler, &run.reason).await;
-            let read = io.reader.into_inner().into_inner();
-            match write {
-                Some(write) => {
-                    if let Err(error) = read.unsplit(write).close().await {
-                        tracing::debug!(%error, "closing the stream reported an error");
-                    }
-                }
-                // The writer task failed; dropping the last half closes the
-                // stream, and `before_close` still runs first.
-                None => drop(read),
-            }
-            run
+            let run = drive(&mut *self.handler, &mut io, opening).await;
+            // Boxed: the end of the session would otherwise take room in
+            // the session's future beside `drive` for its whole life.
+            Box::pin(end_socket_session(
+                &mut *self.handler,
+                &self.shared,
+                io,
+                run,
+                drain,
+                guard,
+            ))
+            .await
         }
     }
 
     /// The connected part of a session over a blocking source.
-    async fn blocking_session(
-        &mut self,
+    #[expect(
+        clippy::manual_async_fn,
+        reason = "an async fn would hold its arguments twice for the whole session"
+    )]
+    fn blocking_session<'a>(
+        &'a mut self,
         source: Box<BlockingSource>,
-        permit: Option<OwnedSemaphorePermit>,
-        guard: &mut EndGuard,
-    ) -> Run {
-        let peer = self.spec.target.to_string();
-        let mut io = SessionIo::new(
-            source,
-            codec(&self.spec),
-            WriterSlot::None,
-            Arc::clone(&self.shared),
-            self.spec.idle_timeout,
-        );
-        let run = drive(&mut *self.handler, &mut io, peer, permit).await;
-        io.publish_counts();
-        guard.end();
-        disconnect(&mut *self.handler, &run.reason).await;
-        // The driver call in progress cannot be interrupted: the thread
-        // ends when it returns, without holding this up.
-        let mut source = io.reader.into_inner().into_inner();
-        source.cancel();
-        drop(source);
-        run
+        opening: Box<Opening>,
+        guard: &'a mut EndGuard,
+    ) -> impl Future<Output = Run> + Send + 'a {
+        async move {
+            let mut io = SessionIo::new(
+                source,
+                codec(&self.spec),
+                WriterSlot::None,
+                Arc::clone(&self.shared),
+                self.spec.idle_timeout,
+            );
+            let run = drive(&mut *self.handler, &mut io, opening).await;
+            // Boxed, as for a socket.
+            Box::pin(end_blocking_session(&mut *self.handler, io, run, guard)).await
+        }
     }
 
     /// Publishes the end of a session that connected.
@@ -386,6 +389,64 @@ impl Connection {
             uptime: Duration::ZERO,
         }
     }
+}
+
+/// The end of a session over a socket: the writer finished (drained on a
+/// graceful stop), the queues settled, `on_disconnect`, then the stream
+/// closed whole, so `before_close` runs while the fd is open.
+async fn end_socket_session(
+    handler: &mut dyn Handler,
+    shared: &Arc<Shared>,
+    mut io: SessionIo<ReadHalf>,
+    run: Run,
+    drain: Duration,
+    guard: &mut EndGuard,
+) -> Run {
+    io.publish_counts();
+    let slot = std::mem::replace(&mut io.writer, WriterSlot::None);
+    let graceful = run.reason == Reason::Stopped;
+    let write = slot.finish(shared, graceful, drain).await;
+    guard.end();
+    disconnect(handler, &run.reason).await;
+    let read = io.reader.into_inner().into_inner();
+    match write {
+        Some(write) => {
+            if let Err(error) = read.unsplit(write).close().await {
+                tracing::debug!(%error, "closing the stream reported an error");
+            }
+        }
+        // The writer task failed; dropping the last half closes the
+        // stream, and `before_close` still runs first.
+        None => drop(read),
+    }
+    run
+}
+
+/// The end of a session over a blocking source: the queues settled,
+/// `on_disconnect`, then the source cancelled. The driver call in progress
+/// cannot be interrupted: its thread ends when it returns, without holding
+/// this up.
+async fn end_blocking_session(
+    handler: &mut dyn Handler,
+    mut io: SessionIo<Box<BlockingSource>>,
+    run: Run,
+    guard: &mut EndGuard,
+) -> Run {
+    io.publish_counts();
+    guard.end();
+    disconnect(handler, &run.reason).await;
+    let mut source = io.reader.into_inner().into_inner();
+    source.cancel();
+    drop(source);
+    run
+}
+
+/// What a session holds from its connect until it is up: the peer's
+/// address for `Connected`, and the connect permit. Boxed, so the session's
+/// future keeps a pointer for them, not the values, for its whole life.
+pub(crate) struct Opening {
+    pub(crate) peer: String,
+    pub(crate) permit: Option<OwnedSemaphorePermit>,
 }
 
 /// The spec's codec. Made where it is used rather than cloned from a
