@@ -82,6 +82,18 @@ enum Intent {
     Reconnect,
 }
 
+/// How the supervisor is ending a running session, if it is.
+#[derive(Default)]
+struct Ending {
+    intent: Option<Intent>,
+    /// Boxed and made only once a stop is asked for: unboxed, the timer
+    /// would take room in every task's future for the whole session.
+    deadline: Option<Pin<Box<Sleep>>>,
+    /// Under `on_dependency_down: restart`, the rule stopped holding: reconnect
+    /// once it holds again.
+    reconnect_when_back: bool,
+}
+
 /// Where the task reports its [`Phase`] for "can anything still run".
 #[derive(Debug, Clone)]
 pub(crate) struct PhaseReport {
@@ -106,7 +118,8 @@ pub(crate) struct Task {
     /// Stops the connection's sessions; also its publisher and bus (kept
     /// once, in the connection's shared state, not copied here).
     pub(crate) stopper: SessionStop,
-    pub(crate) rule: Option<Rule>,
+    /// Boxed: most connections have none, and the task's future holds it.
+    pub(crate) rule: Option<Box<Rule>>,
     pub(crate) on_dependency_down: OnDependencyDown,
     pub(crate) tracker: RestartTracker,
     pub(crate) inbox: Inbox,
@@ -173,10 +186,10 @@ impl Task {
         if self.inbox.is_shut_down() {
             return self.shut_down("shutdown");
         }
-        if holds(self.stopper.bus(), self.rule.as_ref()) {
+        if holds(self.stopper.bus(), self.rule.as_deref()) {
             return State::Connecting { attempt };
         }
-        let on = waiting_on(self.stopper.bus(), self.rule.as_ref());
+        let on = waiting_on(self.stopper.bus(), self.rule.as_deref());
         tracing::info!(waiting_on = ?on, "start rule does not hold");
         publish(self.stopper.publisher(), Waiting { on: on.clone() });
         State::Waiting { attempt, on }
@@ -191,11 +204,11 @@ impl Task {
                 State::Ready { attempt: 1 }
             }
             Signal::Command(Command::Start) => State::Waiting { attempt, on },
-            Signal::Rules if holds(self.stopper.bus(), self.rule.as_ref()) => {
+            Signal::Rules if holds(self.stopper.bus(), self.rule.as_deref()) => {
                 State::Connecting { attempt }
             }
             Signal::Rules => {
-                let now_on = waiting_on(self.stopper.bus(), self.rule.as_ref());
+                let now_on = waiting_on(self.stopper.bus(), self.rule.as_deref());
                 if now_on != on {
                     publish(self.stopper.publisher(), Waiting { on: now_on.clone() });
                 }
@@ -275,11 +288,9 @@ impl Task {
         // Half of the budget for flushing queued sends; the rest is left to
         // `on_disconnect` and closing.
         let drain = self.timeout / 2;
-        let mut intent: Option<Intent> = None;
-        // Boxed and made only once a stop is asked for: unboxed, the timer
-        // would take room in every task's future for the whole session.
-        let mut deadline: Option<Pin<Box<Sleep>>> = None;
-        let mut reconnect_when_back = false;
+        // One place for what the poll below changes, so that it captures
+        // one reference for them.
+        let mut ending = Ending::default();
         let outcome = {
             let Task {
                 conn,
@@ -299,12 +310,12 @@ impl Task {
                     if let Poll::Ready(outcome) = session.as_mut().poll(cx) {
                         return Poll::Ready(Some(outcome));
                     }
-                    if let Some(sleep) = &mut deadline
+                    if let Some(sleep) = &mut ending.deadline
                         && sleep.as_mut().poll(cx).is_ready()
                     {
                         return Poll::Ready(None);
                     }
-                    if intent.is_some() {
+                    if ending.intent.is_some() {
                         return Poll::Pending;
                     }
                     let Poll::Ready(signal) = inbox.poll_next(cx) else {
@@ -316,13 +327,13 @@ impl Task {
                         Signal::Command(Command::Restart) => Some(Intent::Restart),
                         Signal::Command(Command::Start) => None,
                         Signal::Rules => {
-                            let up = holds(stopper.bus(), rule.as_ref());
+                            let up = holds(stopper.bus(), rule.as_deref());
                             match (up, *on_dependency_down) {
-                                (true, _) if reconnect_when_back => Some(Intent::Reconnect),
+                                (true, _) if ending.reconnect_when_back => Some(Intent::Reconnect),
                                 (true, _) | (false, OnDependencyDown::Keep) => None,
                                 (false, OnDependencyDown::Stop) => Some(Intent::DependencyDown),
                                 (false, OnDependencyDown::Restart) => {
-                                    reconnect_when_back = true;
+                                    ending.reconnect_when_back = true;
                                     None
                                 }
                             }
@@ -334,13 +345,14 @@ impl Task {
                             publish(stopper.publisher(), Stopping {});
                         }
                         stopper.stop();
-                        deadline = Some(Box::pin(sleep(*timeout)));
-                        intent = Some(wanted);
+                        ending.deadline = Some(Box::pin(sleep(*timeout)));
+                        ending.intent = Some(wanted);
                     }
                 }
             })
             .await
         };
+        let intent = ending.intent;
         if outcome.is_none() {
             tracing::warn!(timeout = ?self.timeout, "the session did not end in time; dropped it");
         }

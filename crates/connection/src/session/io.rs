@@ -99,10 +99,8 @@ pub(crate) enum WriterSlot {
     /// Not started yet: nothing has been queued for writing this session
     /// (and there is no heartbeat). The writer task starts on the first
     /// frame to write, so a connection that only receives never has one.
-    Idle {
-        half: WriteHalf<Stream>,
-        codec: Codec,
-    },
+    /// The writer's codec is the reader's, copied when the writer starts.
+    Idle(WriteHalf<Stream>),
     Running(WriterTask),
     /// It ended; its write half, unless its task failed.
     Exited(Option<WriteHalf<Stream>>),
@@ -110,12 +108,13 @@ pub(crate) enum WriterSlot {
 
 impl WriterSlot {
     /// Starts the writer task if it has not started yet.
-    fn start(&mut self, shared: &Arc<Shared>) {
-        if !matches!(self, WriterSlot::Idle { .. }) {
+    fn start(&mut self, shared: &Arc<Shared>, codec: &Codec) {
+        if !matches!(self, WriterSlot::Idle(_)) {
             return;
         }
-        if let WriterSlot::Idle { half, codec } = std::mem::replace(self, WriterSlot::None) {
-            *self = WriterSlot::Running(writer::spawn(half, codec, Arc::clone(shared), None));
+        if let WriterSlot::Idle(half) = std::mem::replace(self, WriterSlot::None) {
+            *self =
+                WriterSlot::Running(writer::spawn(half, codec.clone(), Arc::clone(shared), None));
         }
     }
 
@@ -123,10 +122,15 @@ impl WriterSlot {
     /// An idle writer is started here as soon as a frame is queued, so a
     /// handler that sends and waits for its frame to be written is never
     /// stuck while the session polls this.
-    fn poll_failed(&mut self, cx: &mut Context<'_>, shared: &Arc<Shared>) -> Poll<Reason> {
-        if matches!(self, WriterSlot::Idle { .. }) {
+    fn poll_failed(
+        &mut self,
+        cx: &mut Context<'_>,
+        shared: &Arc<Shared>,
+        codec: &Codec,
+    ) -> Poll<Reason> {
+        if matches!(self, WriterSlot::Idle(_)) {
             ready!(shared.poll_queued(cx));
-            self.start(shared);
+            self.start(shared, codec);
         }
         let WriterSlot::Running(task) = self else {
             return Poll::Pending;
@@ -151,6 +155,7 @@ impl WriterSlot {
     pub(crate) async fn finish(
         mut self,
         shared: &Arc<Shared>,
+        codec: &Codec,
         graceful: bool,
         drain: Duration,
     ) -> Option<WriteHalf<Stream>> {
@@ -159,12 +164,12 @@ impl WriterSlot {
             // this moment is written.
             shared.set_phase(Phase::Draining);
             if shared.queued() > 0 {
-                self.start(shared);
+                self.start(shared, codec);
             }
         }
         match self {
             WriterSlot::None => None,
-            WriterSlot::Idle { half, .. } => Some(half),
+            WriterSlot::Idle(half) => Some(half),
             WriterSlot::Exited(half) => half,
             WriterSlot::Running(mut task) => {
                 if graceful {
@@ -322,7 +327,8 @@ impl<R: AsyncRead + Unpin> SessionIo<R> {
         if self.shared.poll_stop(cx).is_ready() {
             return Poll::Ready(Reason::Stopped);
         }
-        self.writer.poll_failed(cx, &self.shared)
+        self.writer
+            .poll_failed(cx, &self.shared, self.reader.codec())
     }
 
     fn received(&mut self, item: Option<Result<Frame, CodecError>>) -> Step {

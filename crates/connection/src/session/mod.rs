@@ -302,10 +302,7 @@ impl Connection {
                     Arc::clone(&self.shared),
                     Some(beat),
                 )),
-                None => WriterSlot::Idle {
-                    half: write,
-                    codec: codec(&self.spec),
-                },
+                None => WriterSlot::Idle(write),
             };
             let mut io = SessionIo::new(
                 read,
@@ -405,7 +402,9 @@ async fn end_socket_session(
     io.publish_counts();
     let slot = std::mem::replace(&mut io.writer, WriterSlot::None);
     let graceful = run.reason == Reason::Stopped;
-    let write = slot.finish(shared, graceful, drain).await;
+    let write = slot
+        .finish(shared, io.reader.codec(), graceful, drain)
+        .await;
     guard.end();
     disconnect(handler, &run.reason).await;
     let read = io.reader.into_inner().into_inner();
