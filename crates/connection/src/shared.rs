@@ -85,7 +85,9 @@ pub(crate) struct Shared {
     /// The target is a blocking source: nothing can be sent.
     pub(crate) receive_only: bool,
     next_id: AtomicU64,
-    pending: Mutex<HashMap<u64, Reply>>,
+    /// Made on the first request: most connections never make one, and an
+    /// empty map is 48 bytes in every connection.
+    pending: Mutex<Option<Box<HashMap<u64, Reply>>>>,
     queue: Mutex<Queue>,
     /// Wakes the session's writer when there is something to write.
     wake: Notify,
@@ -120,7 +122,7 @@ impl Shared {
             outbox,
             receive_only,
             next_id: AtomicU64::new(1),
-            pending: Mutex::new(HashMap::new()),
+            pending: Mutex::new(None),
             queue: Mutex::new(Queue {
                 phase: Phase::Down,
                 handshake: VecDeque::new(),
@@ -316,6 +318,9 @@ impl Shared {
         }
         let lost: Vec<Reply> = {
             let mut pending = lock(&self.pending);
+            let Some(pending) = pending.as_mut() else {
+                return;
+            };
             let ids: Vec<u64> = pending
                 .keys()
                 .copied()
@@ -341,7 +346,10 @@ impl Shared {
         for item in failed {
             let _ = item.ack.send(Err(SendError::Closed));
         }
-        let pending: Vec<Reply> = lock(&self.pending).drain().map(|(_, r)| r).collect();
+        let pending: Vec<Reply> = lock(&self.pending)
+            .take()
+            .map(|pending| pending.into_values().collect())
+            .unwrap_or_default();
         for reply in pending {
             let _ = reply.send(Err(RequestError::Closed));
         }
@@ -352,13 +360,17 @@ impl Shared {
     pub(crate) fn register(&self) -> (u64, oneshot::Receiver<Result<Frame, RequestError>>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (reply, answer) = oneshot::channel();
-        lock(&self.pending).insert(id, reply);
+        lock(&self.pending)
+            .get_or_insert_with(Box::default)
+            .insert(id, reply);
         (id, answer)
     }
 
     /// Forgets a request that timed out or could not be sent.
     pub(crate) fn forget(&self, id: u64) {
-        lock(&self.pending).remove(&id);
+        if let Some(pending) = lock(&self.pending).as_mut() {
+            pending.remove(&id);
+        }
     }
 
     /// Hands `frame` to the request waiting for it, if its id belongs to
@@ -367,7 +379,9 @@ impl Shared {
         let Some(id) = frame.id else {
             return Some(frame);
         };
-        let reply = lock(&self.pending).remove(&id);
+        let reply = lock(&self.pending)
+            .as_mut()
+            .and_then(|pending| pending.remove(&id));
         match reply {
             Some(reply) => {
                 if reply.send(Ok(frame)).is_err() {
