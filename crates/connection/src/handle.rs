@@ -93,8 +93,9 @@ impl ConnectionHandle {
     ///
     /// [`RequestError::TimedOut`] when no reply came within `timeout`
     /// (counted from this call); [`RequestError::ConnectionLost`] when the
-    /// session ended after the request was written; [`RequestError::Send`]
-    /// when it could not be sent; [`RequestError::Closed`] after
+    /// session ended before the reply came (the request may or may not
+    /// have been written); [`RequestError::Send`] when it could not be
+    /// queued or the codec refused it; [`RequestError::Closed`] after
     /// [`close`](ConnectionHandle::close).
     pub async fn request(&self, frame: Frame, timeout: Duration) -> Result<Frame, RequestError> {
         request(&self.shared, frame, timeout, false).await
@@ -210,21 +211,25 @@ async fn request(
     via_link: bool,
 ) -> Result<Frame, RequestError> {
     let (id, reply) = shared.register();
-    let exchange = async {
-        send(shared, frame.with_id(id), via_link, Some(id))
-            .await
-            .map_err(|error| match error {
-                SendError::Closed => RequestError::Closed,
-                other => RequestError::Send(other),
-            })?;
-        match reply.await {
-            Ok(result) => result,
-            Err(_) => Err(RequestError::ConnectionLost),
-        }
-    };
-    let result = match tokio::time::timeout(timeout, exchange).await {
-        Ok(result) => result,
-        Err(_) => Err(RequestError::TimedOut { after: timeout }),
+    // The frame's acknowledgement is held, not awaited: the request is
+    // woken once, by its reply. A frame the writer refuses fails the
+    // request through its reply (`Shared::fail_request`); a session that
+    // ends with the frame unwritten fails it with `ConnectionLost`. Holding
+    // the acknowledgement keeps the frame queued: dropping it (the request
+    // gave up) lets the writer skip the frame.
+    let queued = shared
+        .enqueue(frame.with_id(id), via_link, Some(id))
+        .map_err(|error| match error {
+            SendError::Closed => RequestError::Closed,
+            other => RequestError::Send(other),
+        });
+    let result = match queued {
+        Ok(_acknowledgement) => match tokio::time::timeout(timeout, reply).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(RequestError::ConnectionLost),
+            Err(_) => Err(RequestError::TimedOut { after: timeout }),
+        },
+        Err(error) => Err(error),
     };
     if result.is_err() {
         shared.forget(id);

@@ -13,12 +13,11 @@
 //! use std::time::Duration;
 //! use futures_util::StreamExt;
 //! use linesman_connection::{CancellationToken, Connection, ConnectionSpec, Handler};
-//! use linesman_connection::{HandlerError, Link, Reason, async_trait};
+//! use linesman_connection::{HandlerError, Link, Reason};
 //! use linesman_ipc_codec::Frame;
 //! use linesman_observer::{Bus, EventType};
 //!
 //! struct Feed;
-//! #[async_trait]
 //! impl Handler for Feed {
 //!     async fn on_connect(&mut self, link: &Link) -> Result<(), HandlerError> {
 //!         Ok(link.send(Frame::new(1, "subscribe")).await?) // the handshake
@@ -57,10 +56,9 @@ mod session;
 mod shared;
 mod spec;
 
-pub use async_trait::async_trait;
 pub use error::{HandlerError, RequestError, SendError};
 pub use handle::{ConnectionHandle, Counters, Link};
-pub use handler::{Burst, Counting, Handler};
+pub use handler::{Burst, Counting, DynHandler, Handler, HandlerFuture};
 pub use reason::{Reason, SessionOutcome};
 pub use session::{Connection, SessionStop};
 pub use spec::{BlockingTarget, ConnectionSpec, Heartbeat, Outbox, Target};

@@ -14,7 +14,6 @@
 //!     seen: u64,
 //! }
 //!
-//! #[async_trait]
 //! impl Handler for Quotes {
 //!     async fn on_connect(&mut self, link: &Link) -> Result<(), HandlerError> {
 //!         Ok(link.send(Frame::new(1, "subscribe ACME")).await?)

@@ -13,16 +13,15 @@
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use linesman_connection::{Burst, Handler, HandlerError, Link, Reason};
-use linesman_ipc_codec::Frame;
+use linesman_connection::{Burst, DynHandler, HandlerError, HandlerFuture, Link, Reason};
 
 /// Where the application's handler waits until the connection first uses it.
-pub(crate) type Pending = Arc<Mutex<Option<Box<dyn Handler>>>>;
+pub(crate) type Pending = Arc<Mutex<Option<Box<dyn DynHandler>>>>;
 
 /// The handler a supervised connection is built with.
 pub(crate) struct HandlerSlot {
     pending: Pending,
-    handler: Option<Box<dyn Handler>>,
+    handler: Option<Box<dyn DynHandler>>,
 }
 
 impl fmt::Debug for HandlerSlot {
@@ -43,7 +42,7 @@ impl HandlerSlot {
         (slot, pending)
     }
 
-    fn handler(&mut self) -> Option<&mut Box<dyn Handler>> {
+    fn handler(&mut self) -> Option<&mut Box<dyn DynHandler>> {
         if self.handler.is_none() {
             self.handler = self
                 .pending
@@ -55,38 +54,37 @@ impl HandlerSlot {
     }
 }
 
-#[linesman_connection::async_trait]
-impl Handler for HandlerSlot {
-    async fn on_connect(&mut self, link: &Link) -> Result<(), HandlerError> {
+// `DynHandler` itself, not `Handler`: the application's handler's boxed
+// future is handed on as it is, with no second box per call.
+impl DynHandler for HandlerSlot {
+    fn on_connect<'a>(&'a mut self, link: &'a Link) -> HandlerFuture<'a, Result<(), HandlerError>> {
         match self.handler() {
-            Some(handler) => handler.on_connect(link).await,
-            None => Ok(()),
-        }
-    }
-
-    async fn on_frame(&mut self, frame: Frame, link: &Link) -> Result<(), HandlerError> {
-        match self.handler() {
-            Some(handler) => handler.on_frame(frame, link).await,
-            None => Ok(()),
+            Some(handler) => handler.on_connect(link),
+            None => Box::pin(async { Ok(()) }),
         }
     }
 
     // Forwarded whole, so an application handler that takes bursts keeps
     // its one call per burst; without a handler, the frames are only
     // counted (they already are, at decode).
-    async fn on_frames(&mut self, frames: &mut Burst, link: &Link) -> Result<(), HandlerError> {
+    fn on_frames<'a>(
+        &'a mut self,
+        frames: &'a mut Burst,
+        link: &'a Link,
+    ) -> HandlerFuture<'a, Result<(), HandlerError>> {
         match self.handler() {
-            Some(handler) => handler.on_frames(frames, link).await,
+            Some(handler) => handler.on_frames(frames, link),
             None => {
                 frames.clear();
-                Ok(())
+                Box::pin(async { Ok(()) })
             }
         }
     }
 
-    async fn on_disconnect(&mut self, reason: &Reason) {
-        if let Some(handler) = self.handler() {
-            handler.on_disconnect(reason).await;
+    fn on_disconnect<'a>(&'a mut self, reason: &'a Reason) -> HandlerFuture<'a, ()> {
+        match self.handler() {
+            Some(handler) => handler.on_disconnect(reason),
+            None => Box::pin(async {}),
         }
     }
 }

@@ -44,7 +44,6 @@ type Registration = Box<dyn FnOnce(&Bus) -> ListenerHandle + Send>;
 ///
 /// struct Quotes;
 ///
-/// #[linesman_connection::async_trait]
 /// impl Handler for Quotes {
 ///     async fn on_frame(&mut self, frame: Frame, _link: &Link) -> Result<(), HandlerError> {
 ///         println!("quote of type {}", frame.ty);

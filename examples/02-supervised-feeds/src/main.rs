@@ -19,8 +19,6 @@ use std::time::Duration;
 struct CountFrames {
     frames: Arc<AtomicU64>,
 }
-
-#[async_trait]
 impl Handler for CountFrames {
     async fn on_frame(&mut self, _frame: Frame, _link: &Link) -> Result<(), HandlerError> {
         self.frames.fetch_add(1, Ordering::Relaxed);

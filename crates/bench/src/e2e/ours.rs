@@ -9,8 +9,8 @@ use anyhow::Context;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use linesman_connection::{
-    Burst, CancellationToken, Connection, ConnectionSpec, Counting, Handler, HandlerError, Link,
-    async_trait,
+    Burst, CancellationToken, Connection, ConnectionSpec, Counting, DynHandler, Handler,
+    HandlerError, Link,
 };
 use linesman_ipc_codec::Frame;
 use linesman_observer::{Bus, EventType};
@@ -30,8 +30,6 @@ struct CountFrames {
     seen: u64,
     done: Option<oneshot::Sender<()>>,
 }
-
-#[async_trait]
 impl Handler for CountFrames {
     async fn on_frame(&mut self, frame: Frame, _link: &Link) -> Result<(), HandlerError> {
         black_box(&frame);
@@ -48,8 +46,6 @@ impl Handler for CountFrames {
 /// Counts frames a burst at a time (`on_frames`), with the same work per
 /// frame as [`CountFrames`].
 struct CountBursts(CountFrames);
-
-#[async_trait]
 impl Handler for CountBursts {
     async fn on_frame(&mut self, frame: Frame, link: &Link) -> Result<(), HandlerError> {
         self.0.on_frame(frame, link).await
@@ -80,7 +76,7 @@ pub(super) enum Api {
 }
 
 /// A session of a fresh connection to `target`, on its own task.
-fn session(target: &Target, handler: Box<dyn Handler>) -> (Connection, CancellationToken) {
+fn session(target: &Target, handler: Box<dyn DynHandler>) -> (Connection, CancellationToken) {
     let bus = Bus::default();
     let spec = ConnectionSpec::new("e2e", target.endpoint.clone());
     (
@@ -106,7 +102,7 @@ pub(super) async fn frames(target: &Target, count: u64, api: Api) -> anyhow::Res
         seen: 0,
         done: Some(done),
     };
-    let handler: Box<dyn Handler> = match api {
+    let handler: Box<dyn DynHandler> = match api {
         Api::OnFrame => Box::new(counter),
         Api::OnFrames => Box::new(CountBursts(counter)),
     };

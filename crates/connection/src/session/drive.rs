@@ -23,7 +23,7 @@ use super::Opening;
 use super::io::{SessionIo, Step};
 use crate::error::HandlerError;
 use crate::handle::{ConnectionHandle, Link};
-use crate::handler::{Burst, Handler};
+use crate::handler::{Burst, DynHandler};
 use crate::reason::Reason;
 use crate::shared::Phase;
 
@@ -54,7 +54,7 @@ pub(crate) struct Run {
     reason = "an async fn would hold its arguments twice for the whole session"
 )]
 pub(crate) fn drive<'a, R: AsyncRead + Unpin>(
-    handler: &'a mut dyn Handler,
+    handler: &'a mut dyn DynHandler,
     io: &'a mut SessionIo<R>,
     opening: Box<Opening>,
 ) -> impl Future<Output = Run> + Send + 'a
@@ -86,7 +86,7 @@ where
 /// delivery of the frames that arrived during the handshake. Returns when
 /// the session came up.
 async fn come_up<R: AsyncRead + Unpin>(
-    handler: &mut dyn Handler,
+    handler: &mut dyn DynHandler,
     link: &Link,
     io: &mut SessionIo<R>,
     opening: Box<Opening>,
@@ -125,7 +125,7 @@ async fn come_up<R: AsyncRead + Unpin>(
     reason = "an async fn would hold its arguments twice for the whole session"
 )]
 fn pump<'a, R: AsyncRead + Unpin + Send>(
-    handler: &'a mut dyn Handler,
+    handler: &'a mut dyn DynHandler,
     link: &'a Link,
     io: &'a mut SessionIo<R>,
 ) -> impl Future<Output = Reason> + Send + 'a {
@@ -208,7 +208,7 @@ fn next_burst<'a, R: AsyncRead + Unpin>(
 /// Runs `on_connect` while reading: replies complete their requests (so the
 /// handshake may use `request`), other frames wait in `early`.
 async fn handshake<R: AsyncRead + Unpin>(
-    handler: &mut dyn Handler,
+    handler: &mut dyn DynHandler,
     link: &Link,
     io: &mut SessionIo<R>,
     early: &mut VecDeque<Frame>,
@@ -254,7 +254,7 @@ type Delivered = Result<std::thread::Result<Result<(), HandlerError>>, Reason>;
 /// A plain future over the handler's: most handlers finish at their first
 /// poll, and the stop and the writer are polled only while one is pending.
 fn deliver<'a, R: AsyncRead + Unpin>(
-    handler: &'a mut dyn Handler,
+    handler: &'a mut dyn DynHandler,
     burst: &'a mut Burst,
     link: &'a Link,
     io: &'a mut SessionIo<R>,
@@ -281,7 +281,7 @@ fn handled(delivered: Delivered) -> Result<(), Reason> {
 }
 
 /// Runs `on_disconnect`; a panic in it is caught and logged.
-pub(crate) async fn disconnect(handler: &mut dyn Handler, reason: &Reason) {
+pub(crate) async fn disconnect(handler: &mut dyn DynHandler, reason: &Reason) {
     let done = AssertUnwindSafe(handler.on_disconnect(reason))
         .catch_unwind()
         .await;

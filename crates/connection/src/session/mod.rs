@@ -27,7 +27,7 @@ pub use self::stop::SessionStop;
 use self::drive::{Run, disconnect, drive};
 use self::io::{SessionIo, Transport, WriterSlot};
 use crate::handle::ConnectionHandle;
-use crate::handler::Handler;
+use crate::handler::DynHandler;
 use crate::reason::{Reason, SessionOutcome};
 use crate::shared::Shared;
 use crate::spec::{ConnectionSpec, Target};
@@ -39,7 +39,7 @@ use crate::spec::{ConnectionSpec, Target};
 /// See the crate docs for an example.
 pub struct Connection {
     spec: ConnectionSpec,
-    handler: Box<dyn Handler>,
+    handler: Box<dyn DynHandler>,
     shared: Arc<Shared>,
     /// Permits for connects in flight, shared with other connections.
     connect_limit: Option<Arc<Semaphore>>,
@@ -57,7 +57,7 @@ impl fmt::Debug for Connection {
 impl Connection {
     /// A connection that publishes its events on `bus`, under the spec's
     /// name, kind and tags.
-    pub fn new(spec: ConnectionSpec, handler: Box<dyn Handler>, bus: &Bus) -> Connection {
+    pub fn new(spec: ConnectionSpec, handler: Box<dyn DynHandler>, bus: &Bus) -> Connection {
         let mut publisher = bus
             .publisher(spec.name.as_str())
             .tags(spec.tags.iter().map(String::as_str));
@@ -392,7 +392,7 @@ impl Connection {
 /// graceful stop), the queues settled, `on_disconnect`, then the stream
 /// closed whole, so `before_close` runs while the fd is open.
 async fn end_socket_session(
-    handler: &mut dyn Handler,
+    handler: &mut dyn DynHandler,
     shared: &Arc<Shared>,
     mut io: SessionIo<ReadHalf>,
     run: Run,
@@ -426,7 +426,7 @@ async fn end_socket_session(
 /// cannot be interrupted: its thread ends when it returns, without holding
 /// this up.
 async fn end_blocking_session(
-    handler: &mut dyn Handler,
+    handler: &mut dyn DynHandler,
     mut io: SessionIo<Box<BlockingSource>>,
     run: Run,
     guard: &mut EndGuard,

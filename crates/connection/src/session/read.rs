@@ -3,19 +3,21 @@
 //!
 //! Why not `FramedRead`: it reserves 8 KiB per connection up front and
 //! keeps it for the whole session, and most supervised connections are
-//! idle most of the time. Here the buffer is allocated when the first bytes
-//! of a burst arrive (they are read into a buffer on the stack, then copied)
-//! and released when the socket has nothing more to give and every buffered
-//! byte was decoded. A connection that waits holds no read buffer.
+//! idle most of the time. Here the buffer exists only while bytes do:
 //!
-//! Within a burst the stack buffer is not used again: when decoding took
-//! the whole buffer (the last frame ended at its last byte, so the frames
-//! own its capacity) but the last read returned bytes, the next read goes
-//! straight into a fresh buffer. Every read has room for at least
-//! [`READ_CAPACITY`] bytes in all (buffered and new), so a read is not
-//! limited to what is left of the previous allocation: with 4 KiB frames
-//! that halved the bytes per `recv` (one frame each) and cost a quarter of
-//! the throughput.
+//! - When nothing is buffered and the last read drained the socket (it
+//!   returned less than the room it was given), the next read goes into a
+//!   buffer on the stack, and only bytes that came are copied into a heap
+//!   buffer of their size: a wake-up that finds nothing allocates nothing,
+//!   and a small reply costs a small allocation, not 8 KiB.
+//! - When the last read filled its room (more is probably waiting), or a
+//!   frame is buffered in part, reads go straight into the heap buffer,
+//!   with room for [`READ_CAPACITY`] bytes in all: a stream of large frames
+//!   is read 8 KiB per `recv` and never copied through the stack (reads
+//!   limited to what was left of an allocation had cost 4 KiB frames a
+//!   quarter of their throughput).
+//! - The buffer is released when a read finds nothing and nothing is
+//!   buffered. A connection that waits holds no read buffer.
 //!
 //! The decoding is the same as `FramedRead`'s: frames are decoded from the
 //! buffer before reading again, a read of 0 bytes is the end of the stream,
@@ -47,8 +49,8 @@ pub(crate) struct FrameReader<R> {
     readable: bool,
     /// The last read returned 0 bytes.
     eof: bool,
-    /// The last read returned (bytes or the end): the next one, even into
-    /// an empty buffer, is part of the same burst and skips the stack.
+    /// The last read filled all the room it was given: more is probably
+    /// waiting, so the next one, even into an empty buffer, skips the stack.
     busy: bool,
 }
 
@@ -125,30 +127,49 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
         }
     }
 
-    /// Reads once into the buffer, allocating it if there is none (through
-    /// the stack at the start of a burst); releases it when nothing can be
-    /// read now and nothing is buffered.
+    /// Reads once into the buffer; see the module docs for when the read
+    /// goes through the stack and when the buffer is released.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        if self.buf.capacity() == 0 && !self.busy {
+        if self.buf.is_empty() && !self.busy {
+            // Nothing buffered and the socket was drained: a wake-up may
+            // find nothing to read, so read through the stack and allocate
+            // only for bytes that came, as many as came (a small reply
+            // gets a small buffer). Any room left from before is released
+            // first: a connection that waits holds none.
+            self.buf = BytesMut::new();
             let mut stack = [MaybeUninit::<u8>::uninit(); READ_CAPACITY];
             let mut read = ReadBuf::uninit(&mut stack);
             ready!(Pin::new(&mut self.inner).poll_read(cx, &mut read))?;
             let filled = read.filled();
+            // A full read: more is probably waiting, so room for it now.
+            self.busy = filled.len() == READ_CAPACITY;
             if !filled.is_empty() {
-                self.buf.reserve(READ_CAPACITY);
+                let room = if self.busy {
+                    2 * READ_CAPACITY
+                } else {
+                    filled.len()
+                };
+                self.buf.reserve(room);
                 self.buf.extend_from_slice(filled);
-                self.busy = true;
             }
             return Poll::Ready(Ok(filled.len()));
         }
-        // Room for at least one byte, so a read of 0 always means the end,
-        // and for READ_CAPACITY bytes in all.
+        // A frame in part, or a busy socket: read straight into the
+        // buffer, with room for READ_CAPACITY bytes in all, but at least
+        // one, so a read of 0 always means the end.
         self.buf
             .reserve(READ_CAPACITY.saturating_sub(self.buf.len()).max(1));
+        let room = self.buf.capacity() - self.buf.len();
         let polled = pin!(self.inner.read_buf(&mut self.buf)).poll(cx);
-        self.busy = polled.is_ready();
-        if polled.is_pending() && self.buf.is_empty() {
-            self.buf = BytesMut::new();
+        match &polled {
+            Poll::Ready(Ok(read)) => self.busy = *read == room,
+            Poll::Ready(Err(_)) => self.busy = false,
+            Poll::Pending => {
+                self.busy = false;
+                if self.buf.is_empty() {
+                    self.buf = BytesMut::new();
+                }
+            }
         }
         polled
     }

@@ -16,8 +16,10 @@
 //! session is busy handing out frames it already holds starts the writer
 //! when that burst is done.
 
+use std::future::Future;
+use std::pin::pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
 use bytes::{Bytes, BytesMut};
 use linesman_ipc_codec::{Codec, CodecError, Frame, FrameLayout};
@@ -26,9 +28,8 @@ use tokio::io::{AsyncWriteExt, WriteHalf};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
 use tokio_util::codec::Encoder;
-use tokio_util::sync::CancellationToken;
 
-use crate::error::SendError;
+use crate::error::{RequestError, SendError};
 use crate::reason::Reason;
 use crate::shared::{Outgoing, Phase, Shared};
 use crate::spec::Heartbeat;
@@ -37,25 +38,54 @@ use crate::spec::Heartbeat;
 const BATCH: usize = 64;
 /// Buffered bytes past which the buffer is written before encoding more.
 const BACKPRESSURE: usize = 8 * 1024;
+/// A write buffer up to this capacity is kept between writes (one
+/// allocation saved per write of small frames); a larger one is released.
+const KEEP_BUFFER: usize = 1024;
 
-/// How the session tells its writer to end.
-#[derive(Debug, Default)]
+/// How the session tells its writer to end: a state the writer reads
+/// whenever it is woken, and the shared queue's wake-up to wake it (the
+/// one it waits on anyway), so waiting costs the writer no registration of
+/// its own per loop.
+#[derive(Debug)]
 pub(crate) struct Control {
-    /// End now; a frame being written fails with `ConnectionLost`.
-    abort: CancellationToken,
-    /// Write up to `drain_limit` queued frames, then end.
-    drain: CancellationToken,
+    state: AtomicU8,
+    /// Queued frames a drain writes before the writer ends.
     drain_limit: AtomicUsize,
+    shared: Arc<Shared>,
 }
 
+/// Write what is queued, as it comes.
+const RUN: u8 = 0;
+/// Write up to `drain_limit` queued frames, then end.
+const DRAIN: u8 = 1;
+/// End now; a frame being written fails with `ConnectionLost`.
+const ABORT: u8 = 2;
+
 impl Control {
+    fn new(shared: Arc<Shared>) -> Control {
+        Control {
+            state: AtomicU8::new(RUN),
+            drain_limit: AtomicUsize::new(0),
+            shared,
+        }
+    }
+
     pub(crate) fn abort(&self) {
-        self.abort.cancel();
+        self.state.store(ABORT, Ordering::Release);
+        self.shared.wake_writer();
     }
 
     pub(crate) fn drain(&self, limit: usize) {
         self.drain_limit.store(limit, Ordering::Relaxed);
-        self.drain.cancel();
+        // An abort already asked for stays.
+        let _ = self
+            .state
+            .compare_exchange(RUN, DRAIN, Ordering::AcqRel, Ordering::Acquire);
+        self.shared.wake_writer();
+    }
+
+    fn state(&self) -> u8 {
+        self.state.load(Ordering::Acquire)
     }
 }
 
@@ -89,7 +119,7 @@ pub(crate) fn spawn(
     shared: Arc<Shared>,
     heartbeat: Option<Heartbeat>,
 ) -> WriterTask {
-    let control = Arc::new(Control::default());
+    let control = Arc::new(Control::new(Arc::clone(&shared)));
     let writer = Writer {
         layout: codec.layout(),
         half,
@@ -132,58 +162,64 @@ impl Writer {
     }
 
     async fn work(&mut self) -> Result<(), Reason> {
-        let abort = self.control.abort.clone();
-        let drain = self.control.drain.clone();
+        let control = Arc::clone(&self.control);
         let mut last_sent = Instant::now();
         loop {
+            match control.state() {
+                ABORT => return Ok(()),
+                DRAIN => return self.drain(&control).await,
+                _ => {}
+            }
             let beat = match self.heartbeat {
                 Some(beat) if self.shared.phase() == Phase::Up => Some(beat),
                 _ => None,
             };
             let due = beat.map(|b| last_sent + b.interval);
+            // Woken by a send, a phase change or the control: the loop
+            // reads the control state again either way.
             tokio::select! {
                 biased;
-                () = abort.cancelled() => return Ok(()),
-                () = drain.cancelled() => return self.drain(&abort).await,
                 () = self.shared.next_batch(BATCH, &mut self.batch) => {}
                 () = sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
                     if let Some(beat) = beat {
-                        tokio::select! {
-                            biased;
-                            () = abort.cancelled() => return Ok(()),
-                            result = self.heartbeat(beat) => result?,
-                        }
+                        let shared = Arc::clone(&self.shared);
+                        let Some(result) = abortable(&control, &shared, self.heartbeat(beat)).await else {
+                            return Ok(());
+                        };
+                        result?;
                         last_sent = Instant::now();
                     }
                     continue;
                 }
             }
-            if self.batch.is_empty() {
+            if self.batch.is_empty() || control.state() == ABORT {
                 continue;
             }
-            tokio::select! {
-                biased;
-                () = abort.cancelled() => return Ok(()),
-                result = self.write_batch() => result?,
+            let shared = Arc::clone(&self.shared);
+            let Some(result) = abortable(&control, &shared, self.write_batch()).await else {
+                return Ok(());
+            };
+            result?;
+            if self.heartbeat.is_some() {
+                last_sent = Instant::now();
             }
-            last_sent = Instant::now();
         }
     }
 
     /// Writes up to the drain limit of queued frames, then ends.
-    async fn drain(&mut self, abort: &CancellationToken) -> Result<(), Reason> {
-        let mut left = self.control.drain_limit.load(Ordering::Relaxed);
+    async fn drain(&mut self, control: &Control) -> Result<(), Reason> {
+        let mut left = control.drain_limit.load(Ordering::Relaxed);
         while left > 0 {
             self.shared.take(left.min(BATCH), &mut self.batch);
             if self.batch.is_empty() {
                 break;
             }
             left = left.saturating_sub(self.batch.len());
-            tokio::select! {
-                biased;
-                () = abort.cancelled() => return Ok(()),
-                result = self.write_batch() => result?,
-            }
+            let shared = Arc::clone(&self.shared);
+            let Some(result) = abortable(control, &shared, self.write_batch()).await else {
+                return Ok(());
+            };
+            result?;
         }
         Ok(())
     }
@@ -193,22 +229,31 @@ impl Writer {
     /// nothing. On an I/O error every frame of the batch fails with
     /// `ConnectionLost` (some may have been written in part).
     async fn write_batch(&mut self) -> Result<(), Reason> {
-        let items = std::mem::take(&mut self.batch);
-        let mut accepted = Vec::with_capacity(items.len());
+        // Taken out while written, and put back empty: the batch keeps its
+        // room from one write to the next.
+        let mut items = std::mem::take(&mut self.batch);
         let mut bytes = 0u64;
-        for item in items {
-            match self.feed(&item.frame).await {
+        let mut next = 0;
+        while next < items.len() {
+            match self.feed(&items[next].frame).await {
                 Ok(()) => {
-                    bytes += self.encoded_len(&item.frame);
-                    accepted.push(item);
+                    bytes += self.encoded_len(&items[next].frame);
+                    next += 1;
                 }
                 Err(CodecError::Io(error)) => return Err(Reason::from_io(&error)),
                 Err(refused) => {
-                    let _ = item.ack.send(Err(SendError::Encode(refused.to_string())));
+                    let item = items.remove(next);
+                    let error = SendError::Encode(refused.to_string());
+                    if let Some(id) = item.request {
+                        self.shared
+                            .fail_request(id, RequestError::Send(error.clone()));
+                    }
+                    let _ = item.ack.send(Err(error));
                 }
             }
         }
-        if accepted.is_empty() {
+        if items.is_empty() {
+            self.batch = items;
             return Ok(());
         }
         if let Err(error) = self.flush().await {
@@ -217,11 +262,12 @@ impl Writer {
         let counters = &self.shared.counters;
         counters
             .frames_out
-            .fetch_add(accepted.len() as u64, Ordering::Relaxed);
+            .fetch_add(items.len() as u64, Ordering::Relaxed);
         counters.bytes_out.fetch_add(bytes, Ordering::Relaxed);
-        for item in accepted {
+        for item in items.drain(..) {
             let _ = item.ack.send(Ok(()));
         }
+        self.batch = items;
         Ok(())
     }
 
@@ -254,14 +300,45 @@ impl Writer {
         self.codec.encode(frame, &mut self.buf)
     }
 
-    /// Writes out everything buffered, flushes, and releases the buffer.
+    /// Writes out everything buffered and flushes. A buffer that grew
+    /// past [`KEEP_BUFFER`] is released, so a connection that sent a burst
+    /// does not hold its room; a smaller one is kept for the next write.
     async fn flush(&mut self) -> std::io::Result<()> {
         self.half.write_all(&self.buf).await?;
-        self.buf = BytesMut::new();
+        if self.buf.capacity() > KEEP_BUFFER {
+            self.buf = BytesMut::new();
+        } else {
+            self.buf.clear();
+        }
         self.half.flush().await
     }
 
     fn encoded_len(&self, frame: &Frame) -> u64 {
         (self.layout.header_len(frame.id.is_some()) + frame.payload.len()) as u64
+    }
+}
+
+/// Runs `work` (a write) until it ends, unless the writer is aborted
+/// meanwhile: then `None`, and the write is dropped half-way. The write is
+/// polled first, so one that completes at once registers no wake-up.
+async fn abortable<T>(
+    control: &Control,
+    shared: &Shared,
+    work: impl Future<Output = T>,
+) -> Option<T> {
+    let mut work = pin!(work);
+    loop {
+        tokio::select! {
+            biased;
+            done = &mut work => return Some(done),
+            // A send, a phase change or the control woke the writer's
+            // queue: only an abort matters here (whatever was queued is
+            // taken after this write).
+            () = shared.writer_woken() => {
+                if control.state() == ABORT {
+                    return None;
+                }
+            }
+        }
     }
 }

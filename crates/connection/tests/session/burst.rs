@@ -6,7 +6,6 @@
 use bytes::BytesMut;
 use linesman_connection::{
     Burst, CancellationToken, Connection, ConnectionSpec, Handler, HandlerError, Link, Reason,
-    async_trait,
 };
 use linesman_ipc_codec::{Codec, Frame, FrameLayout};
 use linesman_observer::Bus;
@@ -32,8 +31,6 @@ struct Batches {
     fail_on: Option<u32>,
     panic_on: Option<u32>,
 }
-
-#[async_trait]
 impl Handler for Batches {
     async fn on_frame(&mut self, _frame: Frame, _link: &Link) -> Result<(), HandlerError> {
         Err(HandlerError::msg("on_frame must not be called"))
@@ -67,8 +64,6 @@ impl Handler for Batches {
 struct OneByOne {
     log: Log<u32>,
 }
-
-#[async_trait]
 impl Handler for OneByOne {
     async fn on_frame(&mut self, frame: Frame, _link: &Link) -> Result<(), HandlerError> {
         self.log.push(frame.ty);

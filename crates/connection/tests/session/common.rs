@@ -7,7 +7,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use linesman_connection::{
     CancellationToken, Connection, ConnectionSpec, Handler, HandlerError, Link, Reason,
-    SessionOutcome, async_trait,
+    SessionOutcome,
 };
 use linesman_ipc_codec::Frame;
 use linesman_observer::{Event, EventType, Subscription};
@@ -79,8 +79,6 @@ impl Recorder {
         (recorder, log, rx)
     }
 }
-
-#[async_trait]
 impl Handler for Recorder {
     async fn on_connect(&mut self, link: &Link) -> Result<(), HandlerError> {
         if let Some(message) = self.fail_connect {

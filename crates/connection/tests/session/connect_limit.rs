@@ -16,8 +16,6 @@ struct Gate {
     entered: Option<oneshot::Sender<()>>,
     release: Option<oneshot::Receiver<()>>,
 }
-
-#[linesman_connection::async_trait]
 impl Handler for Gate {
     async fn on_connect(&mut self, _link: &Link) -> Result<(), HandlerError> {
         if let Some(entered) = self.entered.take() {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use futures_util::FutureExt;
 use linesman_connection::{
-    CancellationToken, Connection, Handler, HandlerError, Link, Reason, RequestError, async_trait,
+    CancellationToken, Connection, Handler, HandlerError, Link, Reason, RequestError, SendError,
 };
 use linesman_ipc_codec::Frame;
 use linesman_observer::{Bus, EventType, Interest};
@@ -24,8 +24,6 @@ struct Gated {
     gate: Arc<Notify>,
     frames: mpsc::UnboundedSender<Frame>,
 }
-
-#[async_trait]
 impl Handler for Gated {
     async fn on_frame(&mut self, frame: Frame, _link: &Link) -> Result<(), HandlerError> {
         if frame.ty == GATE {
@@ -134,6 +132,42 @@ async fn concurrent_requests_each_get_their_own_reply() {
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), 100, "every request had an id of its own");
+    stop.cancel();
+    finish(session).await;
+}
+
+#[tokio::test]
+async fn a_request_the_codec_refuses_fails_at_once_and_the_next_one_is_answered() {
+    let peer = Peer::echo().await.expect("peer starts");
+    let bus = Bus::default();
+    let mut events = bus.subscribe(Interest::all().conn("big"));
+    let (recorder, _log, _frames) = Recorder::new();
+    let conn = Connection::new(spec("big", &peer).max_frame(64), Box::new(recorder), &bus);
+    let handle = conn.handle();
+    let stop = CancellationToken::new();
+    let session = start(conn, 1, &stop);
+    wait_for(&mut events, EventType::Connected).await;
+
+    // The request does not wait for its frame to be written, only for its
+    // reply: the writer's refusal must reach it through the reply, well
+    // before the (long) timeout.
+    let refused = handle.request(Frame::new(3, vec![0u8; 100]), T).await;
+    match refused {
+        Err(RequestError::Send(SendError::Encode(message))) => {
+            assert!(message.contains("64"), "names the limit: {message}");
+        }
+        other => panic!("expected an encode error, got {other:?}"),
+    }
+    let reply = handle
+        .request(Frame::new(3, "small"), T)
+        .await
+        .expect("the session is still up and answers");
+    assert_eq!(&reply.payload[..], b"small");
+    assert_eq!(
+        handle.counters().frames_out,
+        1,
+        "only the small frame was written"
+    );
     stop.cancel();
     finish(session).await;
 }

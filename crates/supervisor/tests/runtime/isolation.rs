@@ -1,7 +1,7 @@
 //! A panicking handler ends only its own session; the connection restarts
 //! and every other connection keeps working.
 
-use linesman_connection::{Burst, Handler, HandlerError, Link, async_trait};
+use linesman_connection::{Burst, Handler, HandlerError, Link};
 use linesman_ipc_codec::Frame;
 use linesman_observer::{Disconnected, EventType};
 use linesman_supervisor::{Spec, Supervisor, SupervisorError};
@@ -11,8 +11,6 @@ use tokio::sync::watch;
 use crate::common::{LIMIT, Running, conn, peer};
 
 struct Panics;
-
-#[async_trait]
 impl Handler for Panics {
     async fn on_frame(&mut self, _frame: Frame, _link: &Link) -> Result<(), HandlerError> {
         panic!("this handler panics on every frame");
@@ -20,8 +18,6 @@ impl Handler for Panics {
 }
 
 struct Counts(watch::Sender<u64>);
-
-#[async_trait]
 impl Handler for Counts {
     async fn on_frame(&mut self, _frame: Frame, _link: &Link) -> Result<(), HandlerError> {
         self.0.send_modify(|n| *n += 1);
@@ -114,8 +110,6 @@ async fn handlers_for_unknown_or_handled_connections_are_refused() {
 
 /// Takes frames only in bursts; a frame handed to `on_frame` is a failure.
 struct Bursts(watch::Sender<u64>);
-
-#[async_trait]
 impl Handler for Bursts {
     async fn on_frame(&mut self, _frame: Frame, _link: &Link) -> Result<(), HandlerError> {
         Err(HandlerError::msg("a frame bypassed on_frames"))

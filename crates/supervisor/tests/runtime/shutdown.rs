@@ -143,8 +143,6 @@ async fn run_returns_when_the_rest_waits_on_a_failed_dependency() {
 
 /// A handler whose `on_disconnect` never returns.
 pub(crate) struct Hangs;
-
-#[linesman_connection::async_trait]
 impl linesman_connection::Handler for Hangs {
     async fn on_frame(
         &mut self,
