@@ -12,6 +12,7 @@ mod writer;
 use std::fmt;
 use std::future::poll_fn;
 use std::pin::pin;
+use std::task::Poll;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -171,12 +172,18 @@ impl Connection {
             let mut session = pin!(session);
             let mut cancelled = pin!(stop.cancelled());
             let mut asked = false;
+            // The token is polled only once the session waits, as the
+            // session polls its own stop: a busy session pays nothing.
             poll_fn(|cx| {
+                if let Poll::Ready(outcome) = session.as_mut().poll(cx) {
+                    return Poll::Ready(outcome);
+                }
                 if !asked && cancelled.as_mut().poll(cx).is_ready() {
                     asked = true;
                     shared.request_stop();
+                    return session.as_mut().poll(cx);
                 }
-                session.as_mut().poll(cx)
+                Poll::Pending
             })
             .await
         }
