@@ -53,14 +53,11 @@ pub(crate) struct Run {
     clippy::manual_async_fn,
     reason = "an async fn would hold its arguments twice for the whole session"
 )]
-pub(crate) fn drive<'a, R: AsyncRead + Unpin>(
+pub(crate) fn drive<'a, R: AsyncRead + Unpin + Send>(
     handler: &'a mut dyn DynHandler,
     io: &'a mut SessionIo<R>,
     opening: Box<Opening>,
-) -> impl Future<Output = Run> + Send + 'a
-where
-    R: Send,
-{
+) -> impl Future<Output = Run> + Send + 'a {
     async move {
         let link = Link::new(ConnectionHandle::new(Arc::clone(&io.shared)));
         // Boxed: the handshake lives only until the session is up; unboxed

@@ -12,8 +12,8 @@ mod writer;
 use std::fmt;
 use std::future::poll_fn;
 use std::pin::pin;
-use std::task::Poll;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use linesman_ipc_codec::Codec;
