@@ -60,7 +60,7 @@ pub use error::{HandlerError, RequestError, SendError};
 pub use handle::{ConnectionHandle, Counters, Link};
 pub use handler::{Burst, Counting, DynHandler, Handler, HandlerFuture};
 pub use reason::{Reason, SessionOutcome};
-pub use session::Connection;
+pub use session::{Connection, SessionStop};
 pub use spec::{BlockingTarget, ConnectionSpec, Heartbeat, Outbox, Target};
 /// The token that stops a session: re-exported from `tokio-util`.
 pub use tokio_util::sync::CancellationToken;

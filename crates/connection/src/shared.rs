@@ -11,9 +11,11 @@
 //! while `Down`. Locks are `std` mutexes, never held across an `.await`.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
+use std::task::{Context, Poll};
 
+use futures_util::task::AtomicWaker;
 use linesman_ipc_codec::Frame;
 use linesman_observer::{Bus, Publisher, What};
 use tokio::sync::{Notify, oneshot};
@@ -83,10 +85,23 @@ pub(crate) struct Shared {
     /// The target is a blocking source: nothing can be sent.
     pub(crate) receive_only: bool,
     next_id: AtomicU64,
-    pending: Mutex<HashMap<u64, Reply>>,
+    /// Made on the first request: most connections never make one, and an
+    /// empty map is 48 bytes in every connection.
+    #[expect(
+        clippy::box_collection,
+        reason = "boxed, the map is 8 bytes in every connection until its first request"
+    )]
+    pending: Mutex<Option<Box<HashMap<u64, Reply>>>>,
     queue: Mutex<Queue>,
     /// Wakes the session's writer when there is something to write.
     wake: Notify,
+    /// Wakes the session itself when a frame is queued while its writer
+    /// has not started, or when a stop is asked for. The session is this
+    /// waker's only user, and it registers it in its poll instead of
+    /// holding a `Notified` future.
+    session_wake: AtomicWaker,
+    /// The running session is asked to stop; cleared when a session is made.
+    stop: AtomicBool,
 }
 
 /// Locks `mutex`, recovering the data if a panic poisoned it (every
@@ -111,7 +126,7 @@ impl Shared {
             outbox,
             receive_only,
             next_id: AtomicU64::new(1),
-            pending: Mutex::new(HashMap::new()),
+            pending: Mutex::new(None),
             queue: Mutex::new(Queue {
                 phase: Phase::Down,
                 handshake: VecDeque::new(),
@@ -119,6 +134,35 @@ impl Shared {
                 main_bytes: 0,
             }),
             wake: Notify::new(),
+            session_wake: AtomicWaker::new(),
+            stop: AtomicBool::new(false),
+        }
+    }
+
+    /// Asks the running session to stop (see `SessionStop`).
+    pub(crate) fn request_stop(&self) {
+        self.stop.store(true, Ordering::Release);
+        self.session_wake.wake();
+    }
+
+    /// Forgets an earlier stop: a new session is made.
+    pub(crate) fn clear_stop(&self) {
+        self.stop.store(false, Ordering::Release);
+    }
+
+    /// Whether the running session is asked to stop; registers no waker.
+    pub(crate) fn stop_requested(&self) -> bool {
+        self.stop.load(Ordering::Acquire)
+    }
+
+    /// Ready once the running session is asked to stop; pending otherwise,
+    /// with `cx`'s waker registered.
+    pub(crate) fn poll_stop(&self, cx: &mut Context<'_>) -> Poll<()> {
+        self.session_wake.register(cx.waker());
+        if self.stop_requested() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
         }
     }
 
@@ -173,6 +217,7 @@ impl Shared {
         }
         drop(queue);
         self.wake.notify_one();
+        self.session_wake.wake();
         Ok(answer)
     }
 
@@ -214,14 +259,17 @@ impl Shared {
         }
     }
 
-    /// Resolves once a frame is queued (in either queue): when the writer
-    /// of a session must start.
-    pub(crate) async fn wait_queued(&self) {
-        // `notify_one` stores a permit when nobody waits, so a frame
-        // enqueued between the check and the wait is not missed.
-        while self.queued() == 0 {
-            self.wake.notified().await;
+    /// Ready once a frame is queued (in either queue): when the writer of a
+    /// session must start. Pending otherwise, with `cx`'s waker registered
+    /// for the next send.
+    pub(crate) fn poll_queued(&self, cx: &mut Context<'_>) -> Poll<()> {
+        // Registered before the check, so a frame enqueued in between
+        // still wakes this task.
+        self.session_wake.register(cx.waker());
+        if self.queued() == 0 {
+            return Poll::Pending;
         }
+        Poll::Ready(())
     }
 
     /// Frames that could be written now: what a graceful stop drains.
@@ -274,6 +322,9 @@ impl Shared {
         }
         let lost: Vec<Reply> = {
             let mut pending = lock(&self.pending);
+            let Some(pending) = pending.as_mut() else {
+                return;
+            };
             let ids: Vec<u64> = pending
                 .keys()
                 .copied()
@@ -299,7 +350,10 @@ impl Shared {
         for item in failed {
             let _ = item.ack.send(Err(SendError::Closed));
         }
-        let pending: Vec<Reply> = lock(&self.pending).drain().map(|(_, r)| r).collect();
+        let pending: Vec<Reply> = lock(&self.pending)
+            .take()
+            .map(|pending| pending.into_values().collect())
+            .unwrap_or_default();
         for reply in pending {
             let _ = reply.send(Err(RequestError::Closed));
         }
@@ -310,7 +364,9 @@ impl Shared {
     pub(crate) fn register(&self) -> (u64, oneshot::Receiver<Result<Frame, RequestError>>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (reply, answer) = oneshot::channel();
-        lock(&self.pending).insert(id, reply);
+        lock(&self.pending)
+            .get_or_insert_with(Box::default)
+            .insert(id, reply);
         (id, answer)
     }
 
@@ -318,7 +374,9 @@ impl Shared {
     /// frame was refused by the writer (a request does not wait for its
     /// frame's acknowledgement, only for its reply).
     pub(crate) fn fail_request(&self, id: u64, error: RequestError) {
-        let reply = lock(&self.pending).remove(&id);
+        let reply = lock(&self.pending)
+            .as_mut()
+            .and_then(|pending| pending.remove(&id));
         if let Some(reply) = reply {
             let _ = reply.send(Err(error));
         }
@@ -339,7 +397,9 @@ impl Shared {
 
     /// Forgets a request that timed out or could not be sent.
     pub(crate) fn forget(&self, id: u64) {
-        lock(&self.pending).remove(&id);
+        if let Some(pending) = lock(&self.pending).as_mut() {
+            pending.remove(&id);
+        }
     }
 
     /// Hands `frame` to the request waiting for it, if its id belongs to
@@ -356,7 +416,9 @@ impl Shared {
     }
 
     fn complete_reply(&self, id: u64, frame: Frame) -> Option<Frame> {
-        let reply = lock(&self.pending).remove(&id);
+        let reply = lock(&self.pending)
+            .as_mut()
+            .and_then(|pending| pending.remove(&id));
         match reply {
             Some(reply) => {
                 if reply.send(Ok(frame)).is_err() {

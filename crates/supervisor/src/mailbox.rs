@@ -10,12 +10,17 @@
 //! eight `Notify`s). Here the commands sit in a `VecDeque` that allocates
 //! only when a command is queued, a rule change is one flag (a burst of
 //! changes is one re-evaluation, as with the `watch`), and the shutdown is a
-//! flag that stays set.
+//! flag that stays set. The task is the mailbox's only consumer, so it is
+//! woken through an `AtomicWaker` that it registers when it polls, and
+//! holds no `Notified` future (~90 bytes) while it waits.
 
 use std::collections::VecDeque;
+use std::future::poll_fn;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll};
 
-use tokio::sync::Notify;
+use futures_util::task::AtomicWaker;
 
 use crate::control::Command;
 
@@ -44,7 +49,10 @@ struct State {
 #[derive(Debug, Default)]
 pub(crate) struct Mailbox {
     state: Mutex<State>,
-    wake: Notify,
+    /// Something may have been given since the task last looked: the task
+    /// is polled on every wake of its session, and this spares it the lock.
+    given: AtomicBool,
+    wake: AtomicWaker,
 }
 
 impl Mailbox {
@@ -62,20 +70,27 @@ impl Mailbox {
             }
             state.commands.push_back(command);
         }
-        self.wake.notify_one();
+        self.given();
         true
     }
 
     /// Says that the start rule may hold or not hold any more.
     pub(crate) fn rules_changed(&self) {
         self.state().rules = true;
-        self.wake.notify_one();
+        self.given();
     }
 
     /// Asks the task to shut down; stays set.
     pub(crate) fn shut_down(&self) {
         self.state().shutdown = true;
-        self.wake.notify_one();
+        self.given();
+    }
+
+    /// Marks that a signal was given (after it is in the state) and wakes
+    /// the task.
+    fn given(&self) {
+        self.given.store(true, Ordering::Release);
+        self.wake.wake();
     }
 
     /// Whether the shutdown was asked for.
@@ -129,13 +144,26 @@ impl Inbox {
     /// The next signal, the shutdown first. Cancel-safe: a signal is taken
     /// out of the mailbox only when it is returned.
     pub(crate) async fn next(&mut self) -> Signal {
-        loop {
-            if let Some(signal) = self.mailbox.take() {
-                return signal;
+        poll_fn(|cx| self.poll_next(cx)).await
+    }
+
+    /// The next signal if there is one; otherwise pending, with `cx`'s
+    /// waker registered for the next one.
+    pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Signal> {
+        // Registered before the check, so a signal given in between still
+        // wakes the task.
+        let mailbox = &*self.mailbox;
+        mailbox.wake.register(cx.waker());
+        if !mailbox.given.swap(false, Ordering::AcqRel) {
+            return Poll::Pending;
+        }
+        match mailbox.take() {
+            Some(signal) => {
+                // More may be left: look again next time.
+                mailbox.given.store(true, Ordering::Release);
+                Poll::Ready(signal)
             }
-            // `notify_one` stores a permit when nobody waits, so a signal
-            // given between `take` and here is not missed.
-            self.mailbox.wake.notified().await;
+            None => Poll::Pending,
         }
     }
 

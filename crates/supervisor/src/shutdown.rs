@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use linesman_connection::ConnectionHandle;
-use linesman_observer::{Bus, ConnState, Publisher, Stopped};
+use linesman_connection::{ConnectionHandle, SessionStop};
+use linesman_observer::{Bus, ConnState, Stopped};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until, timeout};
 use tokio_util::sync::CancellationToken;
@@ -34,7 +34,7 @@ pub(crate) struct Running {
     pub(crate) name: Arc<str>,
     pub(crate) join: Option<JoinHandle<()>>,
     pub(crate) mailbox: Arc<Mailbox>,
-    pub(crate) publisher: Publisher,
+    pub(crate) stopper: SessionStop,
     pub(crate) handle: ConnectionHandle,
 }
 
@@ -96,7 +96,7 @@ async fn abort(task: &mut Running, bus: &Bus, reason: &str) {
     });
     if !terminal {
         // Refused only by a closed bus, which is closed after this.
-        let _ = task.publisher.publish(Stopped {
+        let _ = task.stopper.publisher().publish(Stopped {
             reason: reason.into(),
         });
     }

@@ -252,6 +252,7 @@ impl Supervisor {
         let rules: Vec<Option<Rule>> = entries.iter().map(|e| e.rule.clone()).collect();
 
         let mut running = Vec::with_capacity(count);
+        let mut policies = Policies::default();
         for (index, entry) in entries.into_iter().enumerate() {
             let name: Arc<str> = Arc::from(entry.connection.name());
             let mailbox = Arc::clone(&control.mailboxes[index]);
@@ -266,7 +267,8 @@ impl Supervisor {
                 phases: Arc::clone(&phases),
                 index,
             };
-            let tracker = match RestartTracker::new(entry.policy, seed_from(&name)) {
+            let tracker = match RestartTracker::shared(policies.get(entry.policy), seed_from(&name))
+            {
                 Ok(tracker) => tracker,
                 // The spec validated every policy; a connection whose policy
                 // is refused anyway stays stopped rather than panicking.
@@ -279,30 +281,29 @@ impl Supervisor {
                         name,
                         join: None,
                         mailbox,
-                        publisher: entry.publisher,
+                        stopper: entry.connection.session_stop(),
                         handle,
                     });
                     continue;
                 }
             };
+            let stopper = entry.connection.session_stop();
             let task = Task {
+                stopper: stopper.clone(),
                 conn: entry.connection,
-                publisher: entry.publisher.clone(),
-                bus: bus.clone(),
-                rule: entry.rule,
+                rule: entry.rule.map(Box::new),
                 on_dependency_down: entry.on_dependency_down,
                 tracker,
                 inbox: entry.inbox,
                 timeout: shutdown_timeout,
                 report,
-                span: span.clone(),
             };
             let join = tokio::spawn(task.run().instrument(span));
             running.push(Running {
                 name,
                 join: Some(join),
                 mailbox,
-                publisher: entry.publisher,
+                stopper,
                 handle,
             });
         }
@@ -377,5 +378,27 @@ impl Supervisor {
         self.run().await;
         drop(watcher);
         Ok(())
+    }
+}
+
+/// The restart policies of the connections, each distinct one allocated
+/// once and shared by the trackers that use it (most connections of a spec
+/// have the same policy).
+#[derive(Default)]
+struct Policies(Vec<Arc<RestartPolicy>>);
+
+impl Policies {
+    /// Past this many distinct policies, each further one is its own.
+    const MAX: usize = 16;
+
+    fn get(&mut self, policy: RestartPolicy) -> Arc<RestartPolicy> {
+        if let Some(shared) = self.0.iter().find(|shared| ***shared == policy) {
+            return Arc::clone(shared);
+        }
+        let shared = Arc::new(policy);
+        if self.0.len() < Self::MAX {
+            self.0.push(Arc::clone(&shared));
+        }
+        shared
     }
 }

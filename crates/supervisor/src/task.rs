@@ -23,20 +23,18 @@
 //! `Backoff` event before it names that attempt (the attempt that will be
 //! made), so `Backoff.attempt` and the following `Connecting.attempt` agree.
 
-use std::future::pending;
+use std::future::poll_fn;
 use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, SystemTime};
 
 use futures_util::FutureExt;
-use linesman_connection::{Connection, Reason, SessionOutcome};
-use linesman_observer::{
-    Backoff, Bus, GaveUp, Publisher, Started, Stopped, Stopping, Waiting, What,
-};
+use linesman_connection::{Connection, Reason, SessionOutcome, SessionStop};
+use linesman_observer::{Backoff, GaveUp, Publisher, Started, Stopped, Stopping, Waiting, What};
 use tokio::sync::watch;
 use tokio::time::{Instant, Sleep, sleep, sleep_until};
-use tokio_util::sync::CancellationToken;
 use tracing::Span;
 
 use crate::control::Command;
@@ -84,6 +82,18 @@ enum Intent {
     Reconnect,
 }
 
+/// How the supervisor is ending a running session, if it is.
+#[derive(Default)]
+struct Ending {
+    intent: Option<Intent>,
+    /// Boxed and made only once a stop is asked for: unboxed, the timer
+    /// would take room in every task's future for the whole session.
+    deadline: Option<Pin<Box<Sleep>>>,
+    /// Under `on_dependency_down: restart`, the rule stopped holding: reconnect
+    /// once it holds again.
+    reconnect_when_back: bool,
+}
+
 /// Where the task reports its [`Phase`] for "can anything still run".
 #[derive(Debug, Clone)]
 pub(crate) struct PhaseReport {
@@ -105,15 +115,16 @@ impl PhaseReport {
 #[derive(Debug)]
 pub(crate) struct Task {
     pub(crate) conn: Connection,
-    pub(crate) publisher: Publisher,
-    pub(crate) bus: Bus,
-    pub(crate) rule: Option<Rule>,
+    /// Stops the connection's sessions; also its publisher and bus (kept
+    /// once, in the connection's shared state, not copied here).
+    pub(crate) stopper: SessionStop,
+    /// Boxed: most connections have none, and the task's future holds it.
+    pub(crate) rule: Option<Box<Rule>>,
     pub(crate) on_dependency_down: OnDependencyDown,
     pub(crate) tracker: RestartTracker,
     pub(crate) inbox: Inbox,
     pub(crate) timeout: Duration,
     pub(crate) report: PhaseReport,
-    pub(crate) span: Span,
 }
 
 impl Task {
@@ -142,7 +153,7 @@ impl Task {
                     .unwrap_or_else(|| "unknown panic".to_owned());
                 tracing::error!(panic = %message, "connection task panicked");
                 publish(
-                    &self.publisher,
+                    self.stopper.publisher(),
                     Stopped {
                         reason: format!("supervisor task panicked: {message}"),
                     },
@@ -154,7 +165,7 @@ impl Task {
 
     /// Goes from state to state until the task is done.
     async fn states(&mut self) {
-        publish(&self.publisher, Started {});
+        publish(self.stopper.publisher(), Started {});
         let mut state = State::Ready { attempt: 1 };
         loop {
             self.report.set(state.phase());
@@ -175,12 +186,12 @@ impl Task {
         if self.inbox.is_shut_down() {
             return self.shut_down("shutdown");
         }
-        if holds(&self.bus, self.rule.as_ref()) {
+        if holds(self.stopper.bus(), self.rule.as_deref()) {
             return State::Connecting { attempt };
         }
-        let on = waiting_on(&self.bus, self.rule.as_ref());
+        let on = waiting_on(self.stopper.bus(), self.rule.as_deref());
         tracing::info!(waiting_on = ?on, "start rule does not hold");
-        publish(&self.publisher, Waiting { on: on.clone() });
+        publish(self.stopper.publisher(), Waiting { on: on.clone() });
         State::Waiting { attempt, on }
     }
 
@@ -193,11 +204,13 @@ impl Task {
                 State::Ready { attempt: 1 }
             }
             Signal::Command(Command::Start) => State::Waiting { attempt, on },
-            Signal::Rules if holds(&self.bus, self.rule.as_ref()) => State::Connecting { attempt },
+            Signal::Rules if holds(self.stopper.bus(), self.rule.as_deref()) => {
+                State::Connecting { attempt }
+            }
             Signal::Rules => {
-                let now_on = waiting_on(&self.bus, self.rule.as_ref());
+                let now_on = waiting_on(self.stopper.bus(), self.rule.as_deref());
                 if now_on != on {
-                    publish(&self.publisher, Waiting { on: now_on.clone() });
+                    publish(self.stopper.publisher(), Waiting { on: now_on.clone() });
                 }
                 State::Waiting {
                     attempt,
@@ -243,13 +256,13 @@ impl Task {
 
     fn started_again(&mut self) -> State {
         self.tracker.reset();
-        publish(&self.publisher, Started {});
+        publish(self.stopper.publisher(), Started {});
         State::Ready { attempt: 1 }
     }
 
     fn stop_requested(&mut self) -> State {
         publish(
-            &self.publisher,
+            self.stopper.publisher(),
             Stopped {
                 reason: "stopped by request".into(),
             },
@@ -258,9 +271,9 @@ impl Task {
     }
 
     fn shut_down(&mut self, reason: &str) -> State {
-        publish(&self.publisher, Stopping {});
+        publish(self.stopper.publisher(), Stopping {});
         publish(
-            &self.publisher,
+            self.stopper.publisher(),
             Stopped {
                 reason: reason.into(),
             },
@@ -270,55 +283,76 @@ impl Task {
 
     /// Runs one session while listening to the inbox; see the module docs.
     async fn session(&mut self, attempt: u32) -> State {
-        self.span.record("attempt", attempt);
-        let stop = CancellationToken::new();
+        // The task's future runs inside its connection's span.
+        Span::current().record("attempt", attempt);
         // Half of the budget for flushing queued sends; the rest is left to
         // `on_disconnect` and closing.
         let drain = self.timeout / 2;
-        let mut intent: Option<Intent> = None;
-        // Boxed and made only once a stop is asked for: unboxed, the timer
-        // would take room in every task's future for the whole session.
-        let mut deadline: Option<Pin<Box<Sleep>>> = None;
-        let mut reconnect_when_back = false;
+        // One place for what the poll below changes, so that it captures
+        // one reference for them.
+        let mut ending = Ending::default();
         let outcome = {
-            let session = self.conn.run_session(attempt, &stop, drain);
-            tokio::pin!(session);
-            loop {
-                tokio::select! {
-                    outcome = &mut session => break Some(outcome),
-                    () = sleep_some(&mut deadline) => break None,
-                    signal = self.inbox.next(), if intent.is_none() => {
-                        let wanted = match signal {
-                            Signal::Shutdown => Some(Intent::Shutdown),
-                            Signal::Command(Command::Stop) => Some(Intent::Stop),
-                            Signal::Command(Command::Restart) => Some(Intent::Restart),
-                            Signal::Command(Command::Start) => None,
-                            Signal::Rules => {
-                                let up = holds(&self.bus, self.rule.as_ref());
-                                match (up, self.on_dependency_down) {
-                                    (true, _) if reconnect_when_back => Some(Intent::Reconnect),
-                                    (true, _) | (false, OnDependencyDown::Keep) => None,
-                                    (false, OnDependencyDown::Stop) => Some(Intent::DependencyDown),
-                                    (false, OnDependencyDown::Restart) => {
-                                        reconnect_when_back = true;
-                                        None
-                                    }
+            let Task {
+                conn,
+                stopper,
+                rule,
+                on_dependency_down,
+                inbox,
+                timeout,
+                ..
+            } = self;
+            let mut session = pin!(conn.run_session_until_stopped(attempt, drain));
+            // One poll over the session, the deadline and the inbox, not a
+            // `select!`: its futures would take room in every task's future
+            // for the whole session.
+            poll_fn(|cx| {
+                loop {
+                    if let Poll::Ready(outcome) = session.as_mut().poll(cx) {
+                        return Poll::Ready(Some(outcome));
+                    }
+                    if let Some(sleep) = &mut ending.deadline
+                        && sleep.as_mut().poll(cx).is_ready()
+                    {
+                        return Poll::Ready(None);
+                    }
+                    if ending.intent.is_some() {
+                        return Poll::Pending;
+                    }
+                    let Poll::Ready(signal) = inbox.poll_next(cx) else {
+                        return Poll::Pending;
+                    };
+                    let wanted = match signal {
+                        Signal::Shutdown => Some(Intent::Shutdown),
+                        Signal::Command(Command::Stop) => Some(Intent::Stop),
+                        Signal::Command(Command::Restart) => Some(Intent::Restart),
+                        Signal::Command(Command::Start) => None,
+                        Signal::Rules => {
+                            let up = holds(stopper.bus(), rule.as_deref());
+                            match (up, *on_dependency_down) {
+                                (true, _) if ending.reconnect_when_back => Some(Intent::Reconnect),
+                                (true, _) | (false, OnDependencyDown::Keep) => None,
+                                (false, OnDependencyDown::Stop) => Some(Intent::DependencyDown),
+                                (false, OnDependencyDown::Restart) => {
+                                    ending.reconnect_when_back = true;
+                                    None
                                 }
                             }
-                        };
-                        if let Some(wanted) = wanted {
-                            tracing::info!(?wanted, "ending the session");
-                            if matches!(wanted, Intent::Shutdown | Intent::Stop) {
-                                publish(&self.publisher, Stopping {});
-                            }
-                            stop.cancel();
-                            deadline = Some(Box::pin(sleep(self.timeout)));
-                            intent = Some(wanted);
                         }
+                    };
+                    if let Some(wanted) = wanted {
+                        tracing::info!(?wanted, "ending the session");
+                        if matches!(wanted, Intent::Shutdown | Intent::Stop) {
+                            publish(stopper.publisher(), Stopping {});
+                        }
+                        stopper.stop();
+                        ending.deadline = Some(Box::pin(sleep(*timeout)));
+                        ending.intent = Some(wanted);
                     }
                 }
-            }
+            })
+            .await
         };
+        let intent = ending.intent;
         if outcome.is_none() {
             tracing::warn!(timeout = ?self.timeout, "the session did not end in time; dropped it");
         }
@@ -342,7 +376,7 @@ impl Task {
 
     fn after_stop(&mut self, reason: &str, next: State) -> State {
         publish(
-            &self.publisher,
+            self.stopper.publisher(),
             Stopped {
                 reason: reason.into(),
             },
@@ -373,7 +407,7 @@ impl Task {
                 let until = wall.checked_add(delay).unwrap_or(wall);
                 tracing::info!(reason = %outcome.reason, ?delay, next_attempt = next, "restarting after a delay");
                 publish(
-                    &self.publisher,
+                    self.stopper.publisher(),
                     Backoff {
                         attempt: next,
                         delay,
@@ -384,7 +418,7 @@ impl Task {
             }
             Decision::GiveUp { restarts, window } => {
                 tracing::warn!(reason = %outcome.reason, restarts, ?window, "restart intensity exceeded; giving up");
-                publish(&self.publisher, GaveUp { restarts, window });
+                publish(self.stopper.publisher(), GaveUp { restarts, window });
                 State::Failed
             }
             Decision::Stop => {
@@ -404,12 +438,5 @@ impl Task {
 fn publish(publisher: &Publisher, what: impl Into<What>) {
     if let Err(error) = publisher.publish(what) {
         tracing::debug!(%error, "event not published");
-    }
-}
-
-async fn sleep_some(deadline: &mut Option<Pin<Box<Sleep>>>) {
-    match deadline {
-        Some(sleep) => sleep.await,
-        None => pending().await,
     }
 }

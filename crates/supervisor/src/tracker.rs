@@ -24,6 +24,7 @@
 //! ```
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -90,7 +91,8 @@ pub enum Decision {
 /// whether it gave up, and its own jitter generator.
 #[derive(Debug, Clone)]
 pub struct RestartTracker {
-    policy: RestartPolicy,
+    /// Shared by the trackers of every connection with the same policy.
+    policy: Arc<RestartPolicy>,
     rng: SplitMix64,
     attempt: u32,
     up_since: Option<Instant>,
@@ -105,6 +107,24 @@ impl RestartTracker {
     /// value for reproducible delays. Refuses a policy that does not
     /// [`validate`](RestartPolicy::validate).
     pub fn new(policy: RestartPolicy, seed: u64) -> Result<Self, PolicyError> {
+        Self::shared(Arc::new(policy), seed)
+    }
+
+    /// As [`new`](Self::new), with a policy that many trackers share: one
+    /// allocation for all the connections with the same policy instead of
+    /// ~100 bytes in each.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use linesman_supervisor::{RestartPolicy, RestartTracker};
+    ///
+    /// let policy = Arc::new(RestartPolicy::default());
+    /// let a = RestartTracker::shared(Arc::clone(&policy), 1)?;
+    /// let b = RestartTracker::shared(policy, 2)?;
+    /// assert_eq!(a.policy(), b.policy());
+    /// # Ok::<(), linesman_supervisor::PolicyError>(())
+    /// ```
+    pub fn shared(policy: Arc<RestartPolicy>, seed: u64) -> Result<Self, PolicyError> {
         policy.validate()?;
         Ok(Self {
             policy,

@@ -8,24 +8,24 @@ use std::any::Any;
 use std::collections::VecDeque;
 use std::future::{Future, poll_fn};
 use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::task::Poll;
+use std::task::{Poll, ready};
 
 use futures_util::FutureExt;
 use linesman_ipc_codec::Frame;
 use linesman_observer::Connected;
 use tokio::io::AsyncRead;
-use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 
+use super::Opening;
 use super::io::{SessionIo, Step};
+use crate::error::HandlerError;
 use crate::handle::{ConnectionHandle, Link};
 use crate::handler::{Burst, DynHandler};
 use crate::reason::Reason;
-use crate::shared::{Phase, Shared};
+use crate::shared::Phase;
 
 /// Frames that are not replies, held while `on_connect` runs; past this the
 /// session stops reading until the handshake is done.
@@ -45,31 +45,60 @@ pub(crate) struct Run {
 }
 
 /// Runs a connected session until it ends.
-pub(crate) async fn drive<R: AsyncRead + Unpin>(
+///
+/// Not an `async fn`: one keeps its arguments twice in its future (as
+/// arguments and as moved locals), for the whole session; the `async move`
+/// block captures them once. The same holds for [`pump`].
+#[expect(
+    clippy::manual_async_fn,
+    reason = "an async fn would hold its arguments twice for the whole session"
+)]
+pub(crate) fn drive<'a, R: AsyncRead + Unpin + Send>(
+    handler: &'a mut dyn DynHandler,
+    io: &'a mut SessionIo<R>,
+    opening: Box<Opening>,
+) -> impl Future<Output = Run> + Send + 'a {
+    async move {
+        let link = Link::new(ConnectionHandle::new(Arc::clone(&io.shared)));
+        // Boxed: the handshake lives only until the session is up; unboxed
+        // it would size the future of every session for its whole life.
+        let up_since = match Box::pin(come_up(handler, &link, io, opening)).await {
+            Ok(up_since) => up_since,
+            Err(reason) => {
+                return Run {
+                    reason,
+                    up_since: None,
+                };
+            }
+        };
+        let reason = pump(handler, &link, io).await;
+        Run {
+            reason,
+            up_since: Some(up_since),
+        }
+    }
+}
+
+/// The handshake, the announcement that the connection is up, and the
+/// delivery of the frames that arrived during the handshake. Returns when
+/// the session came up.
+async fn come_up<R: AsyncRead + Unpin>(
     handler: &mut dyn DynHandler,
-    shared: &Arc<Shared>,
+    link: &Link,
     io: &mut SessionIo<R>,
-    stop: &CancellationToken,
-    peer: String,
-    connect_permit: Option<OwnedSemaphorePermit>,
-) -> Run {
-    let link = Link::new(ConnectionHandle::new(Arc::clone(shared)));
+    opening: Box<Opening>,
+) -> Result<Instant, Reason> {
+    let Opening { peer, permit } = *opening;
+    let shared = Arc::clone(&io.shared);
     shared.set_phase(Phase::Handshake);
     let mut early = VecDeque::new();
-    // Boxed: the handshake's future lives only until the session is up;
-    // unboxed it would size the future of every session for its whole life.
-    let handshaken = Box::pin(handshake(handler, &link, io, stop, &mut early)).await;
+    let handshaken = handshake(handler, link, io, &mut early).await;
     // The connect is over, one way or the other.
-    drop(connect_permit);
-    if let Err(reason) = handshaken {
-        return Run {
-            reason,
-            up_since: None,
-        };
-    }
+    drop(permit);
+    handshaken?;
     shared.set_phase(Phase::Up);
     shared.counters.sessions.fetch_add(1, Ordering::Relaxed);
-    let up_since = Some(Instant::now());
+    let up_since = Instant::now();
     shared.publish(Connected { peer });
     tracing::info!("up");
     let mut burst = Burst::new();
@@ -78,69 +107,99 @@ pub(crate) async fn drive<R: AsyncRead + Unpin>(
         for frame in early.drain(..take) {
             burst.push(frame);
         }
-        if let Err(reason) = deliver(handler, &mut burst, &link, io, stop).await {
-            return Run { reason, up_since };
+        let delivered = deliver(handler, &mut burst, link, io).await;
+        burst.clear();
+        handled(delivered)?;
+    }
+    Ok(up_since)
+}
+
+/// The session once up: bursts of frames to the handler until something
+/// ends it. Its future holds the burst, the reason that ends it and the
+/// borrows, nothing per wait: waiting is a poll of the session's state.
+#[expect(
+    clippy::manual_async_fn,
+    reason = "an async fn would hold its arguments twice for the whole session"
+)]
+fn pump<'a, R: AsyncRead + Unpin + Send>(
+    handler: &'a mut dyn DynHandler,
+    link: &'a Link,
+    io: &'a mut SessionIo<R>,
+) -> impl Future<Output = Reason> + Send + 'a {
+    async move {
+        let mut burst = Burst::new();
+        loop {
+            let end = next_burst(io, &mut burst).await;
+            if !burst.is_empty() {
+                let delivered = deliver(handler, &mut burst, link, io).await;
+                burst.clear();
+                if let Err(reason) = handled(delivered) {
+                    return reason;
+                }
+            }
+            if let Some(reason) = end {
+                return reason;
+            }
         }
     }
-    drop(early);
-    loop {
-        // Frames already buffered go straight into the burst; only when
-        // none is left does the session wait on everything else (having
-        // released a burst's large buffer first).
-        let step = match io.ready(stop) {
-            Some(step) => step,
-            None => {
-                // The burst's room is released only if the wait would
-                // block: a busy session keeps it from burst to burst. One
-                // await: a wait future held across two would take a slot
-                // of its own for the whole session.
-                let mut step = std::pin::pin!(io.step(stop, true));
-                let mut first = true;
-                poll_fn(|cx| {
-                    let polled = step.as_mut().poll(cx);
-                    if polled.is_pending()
-                        && std::mem::take(&mut first)
-                        && burst.capacity() > SMALL_BURST
-                    {
-                        burst = Burst::new();
-                    }
-                    polled
-                })
-                .await
-            }
-        };
-        let mut end = match step {
-            Step::Frame(frame) => {
-                if let Some(frame) = shared.complete(frame) {
-                    burst.push(frame);
+}
+
+/// Fills `burst` with the frames that arrived (replies go to their
+/// requests), waiting only while it is empty; resolves with the reason if
+/// the session must end (after the burst is delivered, as it would have
+/// been after the same frames one at a time).
+///
+/// Frames already buffered go straight into the burst; only when none is
+/// left does the session wait on everything else, having released a
+/// burst's large buffer first (only if the wait would block: a busy
+/// session keeps it from burst to burst).
+fn next_burst<'a, R: AsyncRead + Unpin>(
+    io: &'a mut SessionIo<R>,
+    burst: &'a mut Burst,
+) -> impl Future<Output = Option<Reason>> + 'a {
+    // The stop was checked (without a waker) for this wait; the burst's
+    // room was released for it.
+    let mut checked = false;
+    let mut released = false;
+    poll_fn(move |cx| {
+        loop {
+            let step = if let Some(step) = io.ready() {
+                step
+            } else if !Burst::is_empty(burst) {
+                return Poll::Ready(None);
+            } else {
+                if !std::mem::replace(&mut checked, true)
+                    && let Some(Step::End(reason)) = io.before_wait()
+                {
+                    return Poll::Ready(Some(reason));
                 }
-                None
-            }
-            Step::End(reason) => Some(reason),
-        };
-        // The rest of what is already decoded joins the burst; an end
-        // found here comes after the burst is delivered, as it would have
-        // after the same frames one at a time.
-        while end.is_none() && burst.len() < Burst::MAX {
-            match io.ready(stop) {
-                None => break,
-                Some(Step::Frame(frame)) => {
-                    if let Some(frame) = shared.complete(frame) {
+                match io.poll_step(cx, true) {
+                    Poll::Ready(step) => {
+                        (checked, released) = (false, false);
+                        step
+                    }
+                    Poll::Pending => {
+                        if !std::mem::replace(&mut released, true) && burst.capacity() > SMALL_BURST
+                        {
+                            *burst = Burst::new();
+                        }
+                        return Poll::Pending;
+                    }
+                }
+            };
+            match step {
+                Step::Frame(frame) => {
+                    if let Some(frame) = io.shared.complete(frame) {
                         burst.push(frame);
+                        if Burst::len(burst) >= Burst::MAX {
+                            return Poll::Ready(None);
+                        }
                     }
                 }
-                Some(Step::End(reason)) => end = Some(reason),
+                Step::End(reason) => return Poll::Ready(Some(reason)),
             }
         }
-        if !burst.is_empty()
-            && let Err(reason) = deliver(handler, &mut burst, &link, io, stop).await
-        {
-            return Run { reason, up_since };
-        }
-        if let Some(reason) = end {
-            return Run { reason, up_since };
-        }
-    }
+    })
 }
 
 /// Runs `on_connect` while reading: replies complete their requests (so the
@@ -149,70 +208,66 @@ async fn handshake<R: AsyncRead + Unpin>(
     handler: &mut dyn DynHandler,
     link: &Link,
     io: &mut SessionIo<R>,
-    stop: &CancellationToken,
     early: &mut VecDeque<Frame>,
 ) -> Result<(), Reason> {
-    let on_connect = AssertUnwindSafe(handler.on_connect(link)).catch_unwind();
-    tokio::pin!(on_connect);
-    loop {
-        let read = early.len() < EARLY_LIMIT;
-        tokio::select! {
-            biased;
-            done = &mut on_connect => {
-                return match done {
-                    Ok(Ok(())) => Ok(()),
-                    Ok(Err(error)) => Err(Reason::HandshakeFailed(error.to_string())),
-                    Err(panic) => Err(Reason::HandlerPanic(format!(
-                        "in on_connect: {}",
-                        panic_message(&*panic)
-                    ))),
-                };
+    let mut on_connect = pin!(AssertUnwindSafe(handler.on_connect(link)).catch_unwind());
+    let done = poll_fn(|cx| {
+        loop {
+            if let Poll::Ready(done) = on_connect.as_mut().poll(cx) {
+                return Poll::Ready(Ok(done));
             }
-            step = io.step(stop, read) => match step {
+            io.publish_counts();
+            let read = early.len() < EARLY_LIMIT;
+            match ready!(io.poll_step(cx, read)) {
                 Step::Frame(frame) => {
                     if let Some(frame) = io.shared.complete(frame) {
                         early.push_back(frame);
                     }
                 }
-                Step::End(reason) => return Err(reason),
-            },
+                Step::End(reason) => return Poll::Ready(Err(reason)),
+            }
         }
+    })
+    .await?;
+    match done {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => Err(Reason::HandshakeFailed(error.to_string())),
+        Err(panic) => Err(Reason::HandlerPanic(format!(
+            "in on_connect: {}",
+            panic_message(&*panic)
+        ))),
     }
 }
 
-/// Gives a burst to `on_frames`; it is empty afterwards (frames the
-/// handler left are dropped). A stop or a failed writer interrupts it (the
-/// handler's future is dropped), so a handler waiting for a send cannot
-/// hold the session open.
-async fn deliver<R: AsyncRead + Unpin>(
-    handler: &mut dyn DynHandler,
-    burst: &mut Burst,
-    link: &Link,
-    io: &mut SessionIo<R>,
-    stop: &CancellationToken,
-) -> Result<(), Reason> {
-    let result = {
-        let mut on_frames = AssertUnwindSafe(handler.on_frames(burst, link)).catch_unwind();
-        // Most handlers finish at their first poll: then nothing else is built.
-        let first = poll_fn(|cx| Poll::Ready(Pin::new(&mut on_frames).poll(cx))).await;
-        match first {
-            Poll::Ready(done) => Ok(done),
-            // Boxed: only a handler that is still pending pays for the
-            // wait, not the future of every session.
-            Poll::Pending => {
-                Box::pin(async {
-                    tokio::select! {
-                        biased;
-                        done = on_frames => Ok(done),
-                        reason = io.interrupted(stop) => Err(reason),
-                    }
-                })
-                .await
-            }
+/// What `on_frames` returned or how it panicked; or why it was interrupted.
+type Delivered = Result<std::thread::Result<Result<(), HandlerError>>, Reason>;
+
+/// Gives a burst to `on_frames`. A stop or a failed writer interrupts it
+/// (the handler's future is dropped), so a handler waiting for a send
+/// cannot hold the session open. The caller clears the burst afterwards
+/// (frames the handler left are dropped) and reads the result with
+/// [`handled`].
+///
+/// A plain future over the handler's: most handlers finish at their first
+/// poll, and the stop and the writer are polled only while one is pending.
+fn deliver<'a, R: AsyncRead + Unpin>(
+    handler: &'a mut dyn DynHandler,
+    burst: &'a mut Burst,
+    link: &'a Link,
+    io: &'a mut SessionIo<R>,
+) -> impl Future<Output = Delivered> + 'a {
+    let mut on_frames = AssertUnwindSafe(handler.on_frames(burst, link)).catch_unwind();
+    poll_fn(move |cx| {
+        if let Poll::Ready(done) = Pin::new(&mut on_frames).poll(cx) {
+            return Poll::Ready(Ok(done));
         }
-    };
-    burst.clear();
-    match result? {
+        io.poll_interrupted(cx).map(Err)
+    })
+}
+
+/// The session's reason to end, if a delivery ends it.
+fn handled(delivered: Delivered) -> Result<(), Reason> {
+    match delivered? {
         Ok(Ok(())) => Ok(()),
         Ok(Err(error)) => Err(Reason::Handler(error.to_string())),
         Err(panic) => Err(Reason::HandlerPanic(format!(

@@ -1,20 +1,20 @@
 //! The receiving side of a session: opening the transport, reading frames
-//! (counting them and noting when bytes last arrived), and [`SessionIo::step`],
-//! which waits for the next thing that happens — a frame, a stop, the writer
-//! failing, or the idle timeout.
+//! (counting them and noting when bytes last arrived), and
+//! [`SessionIo::poll_step`], which polls for the next thing that happens — a
+//! frame, a stop, the writer failing, or the idle timeout.
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use linesman_ipc_codec::{Codec, CodecError, Frame, FrameLayout};
 use linesman_stream::{BlockingSource, Stream, connect};
 use tokio::io::{AsyncRead, ReadBuf, WriteHalf};
 use tokio::time::{Instant, Sleep, sleep_until};
-use tokio_util::sync::CancellationToken;
 
 use super::read::FrameReader;
 use super::writer::{self, WriterTask};
@@ -99,10 +99,8 @@ pub(crate) enum WriterSlot {
     /// Not started yet: nothing has been queued for writing this session
     /// (and there is no heartbeat). The writer task starts on the first
     /// frame to write, so a connection that only receives never has one.
-    Idle {
-        half: WriteHalf<Stream>,
-        codec: Codec,
-    },
+    /// The writer's codec is the reader's, copied when the writer starts.
+    Idle(WriteHalf<Stream>),
     Running(WriterTask),
     /// It ended; its write half, unless its task failed.
     Exited(Option<WriteHalf<Stream>>),
@@ -110,28 +108,34 @@ pub(crate) enum WriterSlot {
 
 impl WriterSlot {
     /// Starts the writer task if it has not started yet.
-    fn start(&mut self, shared: &Arc<Shared>) {
-        if !matches!(self, WriterSlot::Idle { .. }) {
+    fn start(&mut self, shared: &Arc<Shared>, codec: &Codec) {
+        if !matches!(self, WriterSlot::Idle(_)) {
             return;
         }
-        if let WriterSlot::Idle { half, codec } = std::mem::replace(self, WriterSlot::None) {
-            *self = WriterSlot::Running(writer::spawn(half, codec, Arc::clone(shared), None));
+        if let WriterSlot::Idle(half) = std::mem::replace(self, WriterSlot::None) {
+            *self =
+                WriterSlot::Running(writer::spawn(half, codec.clone(), Arc::clone(shared), None));
         }
     }
 
-    /// Resolves when the writer ends by itself, with why; never otherwise.
+    /// Ready when the writer ends by itself, with why; pending otherwise.
     /// An idle writer is started here as soon as a frame is queued, so a
     /// handler that sends and waits for its frame to be written is never
-    /// stuck while the session waits on this.
-    async fn failed(&mut self, shared: &Arc<Shared>) -> Reason {
-        if matches!(self, WriterSlot::Idle { .. }) {
-            shared.wait_queued().await;
-            self.start(shared);
+    /// stuck while the session polls this.
+    fn poll_failed(
+        &mut self,
+        cx: &mut Context<'_>,
+        shared: &Arc<Shared>,
+        codec: &Codec,
+    ) -> Poll<Reason> {
+        if matches!(self, WriterSlot::Idle(_)) {
+            ready!(shared.poll_queued(cx));
+            self.start(shared, codec);
         }
         let WriterSlot::Running(task) = self else {
-            return std::future::pending().await;
+            return Poll::Pending;
         };
-        let joined = (&mut task.handle).await;
+        let joined = ready!(Pin::new(&mut task.handle).poll(cx));
         let (half, reason) = match joined {
             Ok(exit) => (Some(exit.half), exit.result.err()),
             Err(error) => (
@@ -141,8 +145,8 @@ impl WriterSlot {
         };
         *self = WriterSlot::Exited(half);
         match reason {
-            Some(reason) => reason,
-            None => std::future::pending().await,
+            Some(reason) => Poll::Ready(reason),
+            None => Poll::Pending,
         }
     }
 
@@ -151,6 +155,7 @@ impl WriterSlot {
     pub(crate) async fn finish(
         mut self,
         shared: &Arc<Shared>,
+        codec: &Codec,
         graceful: bool,
         drain: Duration,
     ) -> Option<WriteHalf<Stream>> {
@@ -159,12 +164,12 @@ impl WriterSlot {
             // this moment is written.
             shared.set_phase(Phase::Draining);
             if shared.queued() > 0 {
-                self.start(shared);
+                self.start(shared, codec);
             }
         }
         match self {
             WriterSlot::None => None,
-            WriterSlot::Idle { half, .. } => Some(half),
+            WriterSlot::Idle(half) => Some(half),
             WriterSlot::Exited(half) => half,
             WriterSlot::Running(mut task) => {
                 if graceful {
@@ -255,16 +260,16 @@ impl<R: AsyncRead + Unpin> SessionIo<R> {
     }
 
     /// A frame already read and buffered, or a stop: what can be had
-    /// without waiting. `None` means [`step`](Self::step) must wait.
+    /// without waiting. `None` means [`poll_step`](Self::poll_step) must wait.
     ///
     /// The stop is checked every [`STOP_CHECK`] buffered frames (checking
-    /// takes a lock), and always by `step`: a peer that floods frames delays
+    /// takes a lock), and always by `before_wait`: a peer that floods frames delays
     /// a stop by at most that many frames.
-    pub(crate) fn ready(&mut self, stop: &CancellationToken) -> Option<Step> {
+    pub(crate) fn ready(&mut self) -> Option<Step> {
         self.unchecked += 1;
         if self.unchecked >= STOP_CHECK {
             self.unchecked = 0;
-            if stop.is_cancelled() {
+            if self.shared.stop_requested() {
                 return Some(Step::End(Reason::Stopped));
             }
         }
@@ -272,55 +277,58 @@ impl<R: AsyncRead + Unpin> SessionIo<R> {
         Some(self.received(Some(item)))
     }
 
-    /// Waits for the next frame or the end of the session. With `read`
-    /// false, no frame is read (and so the idle timeout does not run): only
-    /// a stop or a failed writer ends the wait.
-    pub(crate) async fn step(&mut self, stop: &CancellationToken, read: bool) -> Step {
+    /// What to do before waiting in [`poll_step`](Self::poll_step): adds
+    /// the counts to the shared counters and checks the stop (without
+    /// registering a waker: the frame path stays cheap, and a peer that
+    /// floods frames cannot hide a stop).
+    pub(crate) fn before_wait(&mut self) -> Option<Step> {
         self.publish_counts();
-        if !read {
-            return Step::End(self.interrupted(stop).await);
-        }
-        // Checked first without registering a waker: the frame path stays
-        // cheap, and a peer that floods frames cannot hide a stop.
         self.unchecked = 0;
-        if stop.is_cancelled() {
-            return Step::End(Reason::Stopped);
-        }
-        loop {
-            let SessionIo {
-                reader,
-                writer,
-                idle,
-                shared,
-                ..
-            } = self;
-            let timed = idle.is_some();
-            tokio::select! {
-                biased;
-                item = std::future::poll_fn(|cx| reader.poll_next(cx)) => return self.received(item),
-                () = stop.cancelled() => return Step::End(Reason::Stopped),
-                reason = writer.failed(shared) => return Step::End(reason),
-                () = expired(idle), if timed => {
-                    if let Some(idle) = idle {
-                        // Bytes may have arrived since the timer was armed.
-                        let due = reader.get_ref().last_rx + idle.after;
-                        if due <= Instant::now() {
-                            return Step::End(Reason::IdleTimeout { after: idle.after });
-                        }
-                        idle.sleep.as_mut().reset(due);
-                    }
-                }
-            }
-        }
+        self.shared
+            .stop_requested()
+            .then_some(Step::End(Reason::Stopped))
     }
 
-    /// Waits for a stop or a failed writer only: what may interrupt a handler.
-    pub(crate) async fn interrupted(&mut self, stop: &CancellationToken) -> Reason {
-        tokio::select! {
-            biased;
-            () = stop.cancelled() => Reason::Stopped,
-            reason = self.writer.failed(&self.shared) => reason,
+    /// Polls for the next frame or the end of the session, in this order:
+    /// a frame, the stop, the writer failing, the idle timeout. With `read`
+    /// false, no frame is read (and so the idle timeout does not run): only
+    /// a stop or a failed writer ends the wait.
+    ///
+    /// A poll, not an `async fn`: every future a wait would build (the
+    /// stop's, the writer's, the timer's) would take room in the session's
+    /// future for its whole life. The stop is a flag in `Shared` with a
+    /// waker, not a future.
+    pub(crate) fn poll_step(&mut self, cx: &mut Context<'_>, read: bool) -> Poll<Step> {
+        if !read {
+            return self.poll_interrupted(cx).map(Step::End);
         }
+        if let Poll::Ready(item) = self.reader.poll_next(cx) {
+            return Poll::Ready(self.received(item));
+        }
+        if let Poll::Ready(reason) = self.poll_interrupted(cx) {
+            return Poll::Ready(Step::End(reason));
+        }
+        if let Some(idle) = &mut self.idle {
+            while idle.sleep.as_mut().poll(cx).is_ready() {
+                // Bytes may have arrived since the timer was armed.
+                let due = self.reader.get_ref().last_rx + idle.after;
+                if due <= Instant::now() {
+                    return Poll::Ready(Step::End(Reason::IdleTimeout { after: idle.after }));
+                }
+                idle.sleep.as_mut().reset(due);
+            }
+        }
+        Poll::Pending
+    }
+
+    /// Polls for a stop or a failed writer only: what may interrupt a
+    /// handler.
+    pub(crate) fn poll_interrupted(&mut self, cx: &mut Context<'_>) -> Poll<Reason> {
+        if self.shared.poll_stop(cx).is_ready() {
+            return Poll::Ready(Reason::Stopped);
+        }
+        self.writer
+            .poll_failed(cx, &self.shared, self.reader.codec())
     }
 
     fn received(&mut self, item: Option<Result<Frame, CodecError>>) -> Step {
@@ -334,13 +342,5 @@ impl<R: AsyncRead + Unpin> SessionIo<R> {
                 Step::Frame(frame)
             }
         }
-    }
-}
-
-/// Resolves when the idle timer fires; never without one.
-async fn expired(idle: &mut Option<Idle>) {
-    match idle {
-        Some(idle) => idle.sleep.as_mut().await,
-        None => std::future::pending().await,
     }
 }

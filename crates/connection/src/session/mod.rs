@@ -6,10 +6,14 @@
 mod drive;
 mod io;
 mod read;
+mod stop;
 mod writer;
 
 use std::fmt;
+use std::future::poll_fn;
+use std::pin::pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use linesman_ipc_codec::Codec;
@@ -18,6 +22,8 @@ use linesman_stream::BlockingSource;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
+
+pub use self::stop::SessionStop;
 
 use self::drive::{Run, disconnect, drive};
 use self::io::{SessionIo, Transport, WriterSlot};
@@ -145,161 +151,211 @@ impl Connection {
     ///
     /// A stop before the target is open ends the session with
     /// [`Reason::Stopped`] and publishes nothing more.
-    pub async fn run_session(
-        &mut self,
+    ///
+    /// The session is instrumented with a span `session` (connection name,
+    /// endpoint, attempt), made when this is called.
+    pub fn run_session<'a>(
+        &'a mut self,
         attempt: u32,
-        stop: &CancellationToken,
+        stop: &'a CancellationToken,
         drain: Duration,
-    ) -> SessionOutcome {
+    ) -> impl Future<Output = SessionOutcome> + Send + 'a {
         let span = tracing::info_span!(
             "session",
             conn = %self.spec.name,
             endpoint = %self.spec.target,
             attempt
         );
-        self.session(attempt, stop, drain).instrument(span).await
+        let shared = Arc::clone(&self.shared);
+        let session = self.run_session_until_stopped(attempt, drain);
+        async move {
+            let mut session = pin!(session);
+            let mut cancelled = pin!(stop.cancelled());
+            let mut asked = false;
+            // The token is polled only once the session waits, as the
+            // session polls its own stop: a busy session pays nothing.
+            poll_fn(|cx| {
+                if let Poll::Ready(outcome) = session.as_mut().poll(cx) {
+                    return Poll::Ready(outcome);
+                }
+                if !asked && cancelled.as_mut().poll(cx).is_ready() {
+                    asked = true;
+                    shared.request_stop();
+                    return session.as_mut().poll(cx);
+                }
+                Poll::Pending
+            })
+            .await
+        }
+        .instrument(span)
     }
 
-    async fn session(
+    /// What stops a session of
+    /// [`run_session_until_stopped`](Connection::run_session_until_stopped)
+    /// (one `Arc`), with the connection's publisher and bus, so that its
+    /// holder needs no copies of them.
+    pub fn session_stop(&self) -> SessionStop {
+        SessionStop {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+
+    /// Runs one session, as [`run_session`](Connection::run_session) does,
+    /// ended early by [`SessionStop::stop`] instead of a token: a stop is a
+    /// flag and a waker in the connection's shared state, where a
+    /// `CancellationToken` is an allocation of its own and a future in the
+    /// session's (what a supervisor of thousands of connections saves).
+    /// A stop asked for before this is called is forgotten.
+    ///
+    /// Unlike `run_session`, it makes no span of its own (a span is 40
+    /// bytes in the session's future): run it inside the caller's span,
+    /// which should name the connection and the attempt (the supervisor's
+    /// `connection` span does).
+    pub fn run_session_until_stopped(
         &mut self,
         attempt: u32,
-        stop: &CancellationToken,
         drain: Duration,
-    ) -> SessionOutcome {
-        self.shared.publish(Connecting { attempt });
-        let permit = match &self.connect_limit {
-            Some(limit) => tokio::select! {
+    ) -> impl Future<Output = SessionOutcome> + Send + '_ {
+        self.shared.clear_stop();
+        self.session(attempt, drain)
+    }
+
+    /// Not an `async fn`, for the same reason as `run_session`: the
+    /// `async move` block holds its arguments once.
+    #[expect(
+        clippy::manual_async_fn,
+        reason = "an async fn would hold its arguments twice for the whole session"
+    )]
+    fn session(
+        &mut self,
+        attempt: u32,
+        drain: Duration,
+    ) -> impl Future<Output = SessionOutcome> + Send + '_ {
+        async move {
+            self.shared.publish(Connecting { attempt });
+            let shared = &self.shared;
+            let permit = match &self.connect_limit {
+                Some(limit) => tokio::select! {
+                    biased;
+                    () = poll_fn(|cx| shared.poll_stop(cx)) => {
+                        return self.not_up(Reason::Stopped, attempt);
+                    }
+                    // Only closed if the owner closes it: then go without.
+                    permit = Arc::clone(limit).acquire_owned() => permit.ok(),
+                },
+                None => None,
+            };
+            // One statement: the result and the transport are moved on at
+            // once, so the session's future keeps no slot for them while up.
+            let transport = match tokio::select! {
                 biased;
-                () = stop.cancelled() => return self.not_up(Reason::Stopped, attempt),
-                // Only closed if the owner closes it: then go without.
-                permit = Arc::clone(limit).acquire_owned() => permit.ok(),
-            },
-            None => None,
-        };
-        // One statement: the result and the transport are moved on at once,
-        // so the session's future keeps no slot for them while it is up.
-        let transport = match tokio::select! {
-            biased;
-            () = stop.cancelled() => Err(Reason::Stopped),
-            // Boxed: the connect future is large and lives only until the
-            // socket is open; unboxed it would size every session's future.
-            opened = Box::pin(io::open(&self.spec)) => opened,
-        } {
-            Ok(transport) => transport,
-            Err(reason) => return self.not_up(reason, attempt),
-        };
-        // If this future is dropped half-way, the queues are still settled.
-        let mut guard = EndGuard(Some(Arc::clone(&self.shared)));
-        // Each kind of transport in an `async fn` of its own, awaited at one
-        // point: their locals then share the storage of one state of this
-        // future instead of each taking a slot of its own for the session.
-        let run = match transport {
-            Transport::Socket(stream) => {
-                self.socket_session(stream, stop, drain, permit, &mut guard)
-                    .await
-            }
-            Transport::Blocking(source) => {
-                self.blocking_session(source, stop, permit, &mut guard)
-                    .await
-            }
-        };
-        self.ended(run, attempt)
+                () = poll_fn(|cx| self.shared.poll_stop(cx)) => Err(Reason::Stopped),
+                // Boxed: the connect future is large and lives only until
+                // the socket is open; unboxed it would size every session's
+                // future.
+                opened = Box::pin(io::open(&self.spec)) => opened,
+            } {
+                Ok(transport) => transport,
+                Err(reason) => return self.not_up(reason, attempt),
+            };
+            // If this future is dropped half-way, the queues are still settled.
+            let mut guard = EndGuard(Some(Arc::clone(&self.shared)));
+            // Each kind of transport in a future of its own, awaited at one
+            // point: their locals then share the storage of one state of
+            // this future instead of each taking a slot of its own.
+            let run = match transport {
+                Transport::Socket(stream) => {
+                    let opening = Box::new(Opening {
+                        peer: String::new(),
+                        permit,
+                    });
+                    self.socket_session(stream, drain, opening, &mut guard)
+                        .await
+                }
+                Transport::Blocking(source) => {
+                    let opening = Box::new(Opening {
+                        peer: self.spec.target.to_string(),
+                        permit,
+                    });
+                    self.blocking_session(source, opening, &mut guard).await
+                }
+            };
+            self.ended(run, attempt)
+        }
     }
 
     /// The connected part of a session over a socket.
-    async fn socket_session(
-        &mut self,
+    #[expect(
+        clippy::manual_async_fn,
+        reason = "an async fn would hold its arguments twice for the whole session"
+    )]
+    fn socket_session<'a>(
+        &'a mut self,
         stream: Box<linesman_stream::Stream>,
-        stop: &CancellationToken,
         drain: Duration,
-        permit: Option<OwnedSemaphorePermit>,
-        guard: &mut EndGuard,
-    ) -> Run {
-        let (peer, read, write) = split(stream, &self.spec.target);
-        // The writer task starts at once only for a heartbeat; otherwise
-        // on the first frame to write.
-        let writer = match self.spec.heartbeat {
-            Some(beat) => WriterSlot::Running(writer::spawn(
-                write,
+        mut opening: Box<Opening>,
+        guard: &'a mut EndGuard,
+    ) -> impl Future<Output = Run> + Send + 'a {
+        async move {
+            let read_write = split(stream, &self.spec.target);
+            let (read, write);
+            (opening.peer, read, write) = read_write;
+            // The writer task starts at once only for a heartbeat; otherwise
+            // on the first frame to write.
+            let writer = match self.spec.heartbeat {
+                Some(beat) => WriterSlot::Running(writer::spawn(
+                    write,
+                    codec(&self.spec),
+                    Arc::clone(&self.shared),
+                    Some(beat),
+                )),
+                None => WriterSlot::Idle(write),
+            };
+            let mut io = SessionIo::new(
+                read,
                 codec(&self.spec),
+                writer,
                 Arc::clone(&self.shared),
-                Some(beat),
-            )),
-            None => WriterSlot::Idle {
-                half: write,
-                codec: codec(&self.spec),
-            },
-        };
-        let mut io = SessionIo::new(
-            read,
-            codec(&self.spec),
-            writer,
-            Arc::clone(&self.shared),
-            self.spec.idle_timeout,
-        );
-        let run = drive(
-            &mut *self.handler,
-            &self.shared,
-            &mut io,
-            stop,
-            peer,
-            permit,
-        )
-        .await;
-        io.publish_counts();
-        let slot = std::mem::replace(&mut io.writer, WriterSlot::None);
-        let graceful = run.reason == Reason::Stopped;
-        let write = slot.finish(&self.shared, graceful, drain).await;
-        guard.end();
-        disconnect(&mut *self.handler, &run.reason).await;
-        let read = io.reader.into_inner().into_inner();
-        match write {
-            Some(write) => {
-                if let Err(error) = read.unsplit(write).close().await {
-                    tracing::debug!(%error, "closing the stream reported an error");
-                }
-            }
-            // The writer task failed; dropping the last half closes the
-            // stream, and `before_close` still runs first.
-            None => drop(read),
+                self.spec.idle_timeout,
+            );
+            let run = drive(&mut *self.handler, &mut io, opening).await;
+            // Boxed: the end of the session would otherwise take room in
+            // the session's future beside `drive` for its whole life.
+            Box::pin(end_socket_session(
+                &mut *self.handler,
+                &self.shared,
+                io,
+                run,
+                drain,
+                guard,
+            ))
+            .await
         }
-        run
     }
 
     /// The connected part of a session over a blocking source.
-    async fn blocking_session(
-        &mut self,
+    #[expect(
+        clippy::manual_async_fn,
+        reason = "an async fn would hold its arguments twice for the whole session"
+    )]
+    fn blocking_session<'a>(
+        &'a mut self,
         source: Box<BlockingSource>,
-        stop: &CancellationToken,
-        permit: Option<OwnedSemaphorePermit>,
-        guard: &mut EndGuard,
-    ) -> Run {
-        let peer = self.spec.target.to_string();
-        let mut io = SessionIo::new(
-            source,
-            codec(&self.spec),
-            WriterSlot::None,
-            Arc::clone(&self.shared),
-            self.spec.idle_timeout,
-        );
-        let run = drive(
-            &mut *self.handler,
-            &self.shared,
-            &mut io,
-            stop,
-            peer,
-            permit,
-        )
-        .await;
-        io.publish_counts();
-        guard.end();
-        disconnect(&mut *self.handler, &run.reason).await;
-        // The driver call in progress cannot be interrupted: the thread
-        // ends when it returns, without holding this up.
-        let mut source = io.reader.into_inner().into_inner();
-        source.cancel();
-        drop(source);
-        run
+        opening: Box<Opening>,
+        guard: &'a mut EndGuard,
+    ) -> impl Future<Output = Run> + Send + 'a {
+        async move {
+            let mut io = SessionIo::new(
+                source,
+                codec(&self.spec),
+                WriterSlot::None,
+                Arc::clone(&self.shared),
+                self.spec.idle_timeout,
+            );
+            let run = drive(&mut *self.handler, &mut io, opening).await;
+            // Boxed, as for a socket.
+            Box::pin(end_blocking_session(&mut *self.handler, io, run, guard)).await
+        }
     }
 
     /// Publishes the end of a session that connected.
@@ -337,6 +393,66 @@ impl Connection {
             uptime: Duration::ZERO,
         }
     }
+}
+
+/// The end of a session over a socket: the writer finished (drained on a
+/// graceful stop), the queues settled, `on_disconnect`, then the stream
+/// closed whole, so `before_close` runs while the fd is open.
+async fn end_socket_session(
+    handler: &mut dyn DynHandler,
+    shared: &Arc<Shared>,
+    mut io: SessionIo<ReadHalf>,
+    run: Run,
+    drain: Duration,
+    guard: &mut EndGuard,
+) -> Run {
+    io.publish_counts();
+    let slot = std::mem::replace(&mut io.writer, WriterSlot::None);
+    let graceful = run.reason == Reason::Stopped;
+    let write = slot
+        .finish(shared, io.reader.codec(), graceful, drain)
+        .await;
+    guard.end();
+    disconnect(handler, &run.reason).await;
+    let read = io.reader.into_inner().into_inner();
+    match write {
+        Some(write) => {
+            if let Err(error) = read.unsplit(write).close().await {
+                tracing::debug!(%error, "closing the stream reported an error");
+            }
+        }
+        // The writer task failed; dropping the last half closes the
+        // stream, and `before_close` still runs first.
+        None => drop(read),
+    }
+    run
+}
+
+/// The end of a session over a blocking source: the queues settled,
+/// `on_disconnect`, then the source cancelled. The driver call in progress
+/// cannot be interrupted: its thread ends when it returns, without holding
+/// this up.
+async fn end_blocking_session(
+    handler: &mut dyn DynHandler,
+    mut io: SessionIo<Box<BlockingSource>>,
+    run: Run,
+    guard: &mut EndGuard,
+) -> Run {
+    io.publish_counts();
+    guard.end();
+    disconnect(handler, &run.reason).await;
+    let mut source = io.reader.into_inner().into_inner();
+    source.cancel();
+    drop(source);
+    run
+}
+
+/// What a session holds from its connect until it is up: the peer's
+/// address for `Connected`, and the connect permit. Boxed, so the session's
+/// future keeps a pointer for them, not the values, for its whole life.
+pub(crate) struct Opening {
+    pub(crate) peer: String,
+    pub(crate) permit: Option<OwnedSemaphorePermit>,
 }
 
 /// The spec's codec. Made where it is used rather than cloned from a

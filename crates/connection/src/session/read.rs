@@ -66,6 +66,10 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
         }
     }
 
+    pub(crate) fn codec(&self) -> &Codec {
+        &self.codec
+    }
+
     pub(crate) fn get_ref(&self) -> &R {
         &self.inner
     }
