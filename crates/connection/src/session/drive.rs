@@ -163,40 +163,31 @@ fn next_burst<'a, R: AsyncRead + Unpin>(
     let mut released = false;
     poll_fn(move |cx| {
         loop {
-            let step = if let Some(step) = io.ready() {
-                step
-            } else if !Burst::is_empty(burst) {
+            if let Some(reason) = io.take_buffered(burst) {
+                return Poll::Ready(Some(reason));
+            }
+            if !Burst::is_empty(burst) {
                 return Poll::Ready(None);
-            } else {
-                if !std::mem::replace(&mut checked, true)
-                    && let Some(Step::End(reason)) = io.before_wait()
-                {
-                    return Poll::Ready(Some(reason));
-                }
-                match io.poll_step(cx, true) {
-                    Poll::Ready(step) => {
-                        (checked, released) = (false, false);
-                        step
-                    }
-                    Poll::Pending => {
-                        if !std::mem::replace(&mut released, true) && burst.capacity() > SMALL_BURST
-                        {
-                            *burst = Burst::new();
-                        }
-                        return Poll::Pending;
-                    }
-                }
-            };
-            match step {
-                Step::Frame(frame) => {
+            }
+            if !std::mem::replace(&mut checked, true)
+                && let Some(reason) = io.before_wait()
+            {
+                return Poll::Ready(Some(reason));
+            }
+            match io.poll_step(cx, true) {
+                Poll::Ready(Step::Frame(frame)) => {
+                    (checked, released) = (false, false);
                     if let Some(frame) = io.shared.complete(frame) {
                         burst.push(frame);
-                        if Burst::len(burst) >= Burst::MAX {
-                            return Poll::Ready(None);
-                        }
                     }
                 }
-                Step::End(reason) => return Poll::Ready(Some(reason)),
+                Poll::Ready(Step::End(reason)) => return Poll::Ready(Some(reason)),
+                Poll::Pending => {
+                    if !std::mem::replace(&mut released, true) && burst.capacity() > SMALL_BURST {
+                        *burst = Burst::new();
+                    }
+                    return Poll::Pending;
+                }
             }
         }
     })

@@ -11,19 +11,17 @@ use std::sync::atomic::Ordering;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use linesman_ipc_codec::{Codec, CodecError, Frame, FrameLayout};
+use linesman_ipc_codec::{Codec, CodecError, Frame};
 use linesman_stream::{BlockingSource, Stream, connect};
 use tokio::io::{AsyncRead, ReadBuf, WriteHalf};
 use tokio::time::{Instant, Sleep, sleep_until};
 
 use super::read::FrameReader;
 use super::writer::{self, WriterTask};
+use crate::handler::Burst;
 use crate::reason::Reason;
 use crate::shared::{Phase, Shared};
 use crate::spec::{ConnectionSpec, Target};
-
-/// Frames taken from the read buffer between two checks of the stop.
-const STOP_CHECK: u32 = 32;
 
 /// An opened transport. Boxed (for the moment between the connect and
 /// the split into the session's reader and writer): the session's future
@@ -53,13 +51,16 @@ pub(crate) async fn open(spec: &ConnectionSpec) -> Result<Transport, Reason> {
     }
 }
 
-/// A reader that notes when bytes last arrived, for the idle timeout (only
+/// A reader that counts the bytes it read (for the counters: per read, not
+/// per frame) and notes when bytes last arrived, for the idle timeout (only
 /// when there is one: the clock is not read for nothing).
 #[derive(Debug)]
 pub(crate) struct Tracked<R> {
     inner: R,
     last_rx: Instant,
     track: bool,
+    /// Bytes read since the last [`take_bytes`](Self::take_bytes).
+    bytes: u64,
 }
 
 impl<R> Tracked<R> {
@@ -68,7 +69,13 @@ impl<R> Tracked<R> {
             inner,
             last_rx: Instant::now(),
             track,
+            bytes: 0,
         }
+    }
+
+    /// The bytes read since the last call.
+    pub(crate) fn take_bytes(&mut self) -> u64 {
+        std::mem::take(&mut self.bytes)
     }
 
     pub(crate) fn into_inner(self) -> R {
@@ -85,8 +92,12 @@ impl<R: AsyncRead + Unpin> AsyncRead for Tracked<R> {
         let this = self.get_mut();
         let before = buf.filled().len();
         let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
-        if this.track && buf.filled().len() > before {
-            this.last_rx = Instant::now();
+        let read = buf.filled().len() - before;
+        if read > 0 {
+            this.bytes += read as u64;
+            if this.track {
+                this.last_rx = Instant::now();
+            }
         }
         polled
     }
@@ -207,15 +218,12 @@ pub(crate) struct SessionIo<R> {
     pub(crate) reader: FrameReader<Tracked<R>>,
     pub(crate) writer: WriterSlot,
     pub(crate) shared: Arc<Shared>,
-    layout: FrameLayout,
     idle: Option<Idle>,
-    /// Buffered frames taken since the stop was last checked.
-    unchecked: u32,
-    /// Frames and bytes received and not yet added to the shared counters:
-    /// they are published once per burst (before every wait and at the
-    /// end), not with two atomic operations per frame.
+    /// Frames received and not yet added to the shared counters: they are
+    /// published once per burst (before every wait and at the end), not
+    /// with an atomic operation per frame. The bytes are counted per read,
+    /// by the [`Tracked`] reader.
     frames_in: u64,
-    bytes_in: u64,
 }
 
 impl<R: AsyncRead + Unpin> SessionIo<R> {
@@ -232,14 +240,11 @@ impl<R: AsyncRead + Unpin> SessionIo<R> {
             sleep: Box::pin(sleep_until(reader.last_rx + after)),
         });
         SessionIo {
-            layout: codec.layout(),
             reader: FrameReader::new(reader, codec),
             writer,
             shared,
             idle,
-            unchecked: 0,
             frames_in: 0,
-            bytes_in: 0,
         }
     }
 
@@ -247,46 +252,50 @@ impl<R: AsyncRead + Unpin> SessionIo<R> {
     /// shared counters. Called before every wait and when the session ends,
     /// so a reader of the counters sees them at most one burst late.
     pub(crate) fn publish_counts(&mut self) {
-        if self.frames_in == 0 {
-            return;
-        }
+        let bytes = self.reader.get_mut().take_bytes();
         let counters = &self.shared.counters;
-        counters
-            .frames_in
-            .fetch_add(std::mem::take(&mut self.frames_in), Ordering::Relaxed);
-        counters
-            .bytes_in
-            .fetch_add(std::mem::take(&mut self.bytes_in), Ordering::Relaxed);
+        if self.frames_in > 0 {
+            counters
+                .frames_in
+                .fetch_add(std::mem::take(&mut self.frames_in), Ordering::Relaxed);
+        }
+        if bytes > 0 {
+            counters.bytes_in.fetch_add(bytes, Ordering::Relaxed);
+        }
     }
 
-    /// A frame already read and buffered, or a stop: what can be had
-    /// without waiting. `None` means [`poll_step`](Self::poll_step) must wait.
+    /// Moves the frames already read and buffered into `burst`, until it
+    /// holds [`Burst::MAX`], without waiting; replies go to their requests
+    /// instead. Returns why the session must end if that is found (a stop,
+    /// a malformed frame); the frames taken before it stay in the burst.
     ///
-    /// The stop is checked every [`STOP_CHECK`] buffered frames (checking
-    /// takes a lock), and always by `before_wait`: a peer that floods frames delays
-    /// a stop by at most that many frames.
-    pub(crate) fn ready(&mut self) -> Option<Step> {
-        self.unchecked += 1;
-        if self.unchecked >= STOP_CHECK {
-            self.unchecked = 0;
-            if self.shared.stop_requested() {
-                return Some(Step::End(Reason::Stopped));
+    /// The stop is checked once per call (an atomic load), so a peer that
+    /// floods frames delays a stop by at most one burst. One tight loop:
+    /// this is the path of every frame of a busy session.
+    pub(crate) fn take_buffered(&mut self, burst: &mut Burst) -> Option<Reason> {
+        if self.shared.stop_requested() {
+            return Some(Reason::Stopped);
+        }
+        while burst.len() < Burst::MAX {
+            match self.reader.buffered()? {
+                Ok(frame) => {
+                    self.frames_in += 1;
+                    if let Some(frame) = self.shared.complete(frame) {
+                        burst.push(frame);
+                    }
+                }
+                Err(error) => return Some(Reason::from_codec(error)),
             }
         }
-        let item = self.reader.buffered()?;
-        Some(self.received(Some(item)))
+        None
     }
 
     /// What to do before waiting in [`poll_step`](Self::poll_step): adds
     /// the counts to the shared counters and checks the stop (without
-    /// registering a waker: the frame path stays cheap, and a peer that
-    /// floods frames cannot hide a stop).
-    pub(crate) fn before_wait(&mut self) -> Option<Step> {
+    /// registering a waker).
+    pub(crate) fn before_wait(&mut self) -> Option<Reason> {
         self.publish_counts();
-        self.unchecked = 0;
-        self.shared
-            .stop_requested()
-            .then_some(Step::End(Reason::Stopped))
+        self.shared.stop_requested().then_some(Reason::Stopped)
     }
 
     /// Polls for the next frame or the end of the session, in this order:
@@ -337,8 +346,6 @@ impl<R: AsyncRead + Unpin> SessionIo<R> {
             Some(Err(error)) => Step::End(Reason::from_codec(error)),
             Some(Ok(frame)) => {
                 self.frames_in += 1;
-                let bytes = self.layout.header_len(frame.id.is_some()) + frame.payload.len();
-                self.bytes_in += bytes as u64;
                 Step::Frame(frame)
             }
         }

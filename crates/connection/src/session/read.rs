@@ -74,6 +74,10 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
         &self.inner
     }
 
+    pub(crate) fn get_mut(&mut self) -> &mut R {
+        &mut self.inner
+    }
+
     pub(crate) fn into_inner(self) -> R {
         self.inner
     }
