@@ -13,8 +13,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use linesman_observer::listener::named;
-use linesman_observer::{Bus, Event, ListenerHandle};
+use linesman_observer::{Bus, Event, Interest, Listener, ListenerHandle, async_trait};
 
 use crate::graph::DependencyGraph;
 use crate::mailbox::Mailbox;
@@ -37,15 +36,20 @@ pub(crate) fn waiting_on(bus: &Bus, rule: Option<&Rule>) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Up to this many connections with dependents, the engine's interest
+/// names them; past it, the engine takes every event and looks it up.
+const FILTERED_DEPENDENCIES: usize = 64;
+
 /// Registers the rule engine on `bus`: every event of a connection tells
 /// the mailbox of each of its dependents that its rule may have changed
 /// (`mailboxes` is in the graph's declaration order). The engine lives as
-/// long as the returned handle.
+/// long as the returned handle; `None` when no connection depends on
+/// another (then there is nothing to listen for).
 pub(crate) fn spawn_engine(
     bus: &Bus,
     graph: &DependencyGraph,
     mailboxes: &[Arc<Mailbox>],
-) -> ListenerHandle {
+) -> Option<ListenerHandle> {
     let by_name: HashMap<&str, &Arc<Mailbox>> = graph.names().zip(mailboxes).collect();
     let dependents: HashMap<Arc<str>, Vec<Arc<Mailbox>>> = graph
         .names()
@@ -58,13 +62,51 @@ pub(crate) fn spawn_engine(
         })
         .filter(|(_, list): &(Arc<str>, Vec<_>)| !list.is_empty())
         .collect();
-    bus.listen(named("linesman-rules", move |event: &Event| {
-        if let Some(list) = dependents.get(&event.conn) {
+    if dependents.is_empty() {
+        // No rule depends on anything: no listener, so the events of a
+        // storm of connects queue nowhere for nothing.
+        return None;
+    }
+    // Only the events of connections something depends on, when they are
+    // few: the bus matches an interest's names one by one for every event,
+    // and the engine's own lookup is a hash map.
+    let interest = if dependents.len() <= FILTERED_DEPENDENCIES {
+        dependents.keys().fold(Interest::all(), |interest, name| {
+            interest.conn(Arc::clone(name))
+        })
+    } else {
+        Interest::all()
+    };
+    Some(bus.listen(Engine {
+        interest,
+        dependents,
+    }))
+}
+
+/// The rule engine's listener: the mailboxes of each connection's
+/// dependents, and an interest in exactly those connections.
+struct Engine {
+    interest: Interest,
+    dependents: HashMap<Arc<str>, Vec<Arc<Mailbox>>>,
+}
+
+#[async_trait]
+impl Listener for Engine {
+    async fn on_event(&self, event: &Event) {
+        if let Some(list) = self.dependents.get(&event.conn) {
             for mailbox in list {
                 mailbox.rules_changed();
             }
         }
-    }))
+    }
+
+    fn name(&self) -> &str {
+        "linesman-rules"
+    }
+
+    fn interest(&self) -> Interest {
+        self.interest.clone()
+    }
 }
 
 /// Where a connection's task is, as far as "can anything still run" cares.

@@ -28,7 +28,7 @@ use crate::shutdown::{Running, shut_down};
 use crate::slot::{HandlerSlot, Pending};
 use crate::spec::{Parts, Spec};
 use crate::suggest::nearest;
-use crate::task::{PhaseReport, Task};
+use crate::task::{Controls, PhaseReport, Task};
 use crate::tracker::RestartTracker;
 
 type Registration = Box<dyn FnOnce(&Bus) -> ListenerHandle + Send>;
@@ -289,13 +289,15 @@ impl Supervisor {
             };
             let stopper = entry.connection.session_stop();
             let task = Task {
-                stopper: stopper.clone(),
+                controls: Controls {
+                    stopper: stopper.clone(),
+                    rule: entry.rule.map(Box::new),
+                    on_dependency_down: entry.on_dependency_down,
+                    inbox: entry.inbox,
+                    timeout: shutdown_timeout,
+                },
                 conn: entry.connection,
-                rule: entry.rule.map(Box::new),
-                on_dependency_down: entry.on_dependency_down,
                 tracker,
-                inbox: entry.inbox,
-                timeout: shutdown_timeout,
                 report,
             };
             let join = tokio::spawn(task.run().instrument(span));

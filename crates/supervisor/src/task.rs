@@ -115,16 +115,25 @@ impl PhaseReport {
 #[derive(Debug)]
 pub(crate) struct Task {
     pub(crate) conn: Connection,
+    pub(crate) controls: Controls,
+    pub(crate) tracker: RestartTracker,
+    pub(crate) report: PhaseReport,
+}
+
+/// What a task watches and steers its sessions by. One struct apart from
+/// the connection, so that the poll of a running session borrows it as
+/// one reference (the poll's closure lives in every task's future for the
+/// whole session; each field borrowed on its own would take 8 bytes there).
+#[derive(Debug)]
+pub(crate) struct Controls {
     /// Stops the connection's sessions; also its publisher and bus (kept
     /// once, in the connection's shared state, not copied here).
     pub(crate) stopper: SessionStop,
     /// Boxed: most connections have none, and the task's future holds it.
     pub(crate) rule: Option<Box<Rule>>,
     pub(crate) on_dependency_down: OnDependencyDown,
-    pub(crate) tracker: RestartTracker,
     pub(crate) inbox: Inbox,
     pub(crate) timeout: Duration,
-    pub(crate) report: PhaseReport,
 }
 
 impl Task {
@@ -153,7 +162,7 @@ impl Task {
                     .unwrap_or_else(|| "unknown panic".to_owned());
                 tracing::error!(panic = %message, "connection task panicked");
                 publish(
-                    self.stopper.publisher(),
+                    self.controls.stopper.publisher(),
                     Stopped {
                         reason: format!("supervisor task panicked: {message}"),
                     },
@@ -165,7 +174,7 @@ impl Task {
 
     /// Goes from state to state until the task is done.
     async fn states(&mut self) {
-        publish(self.stopper.publisher(), Started {});
+        publish(self.controls.stopper.publisher(), Started {});
         let mut state = State::Ready { attempt: 1 };
         loop {
             self.report.set(state.phase());
@@ -183,20 +192,23 @@ impl Task {
     }
 
     fn ready(&mut self, attempt: u32) -> State {
-        if self.inbox.is_shut_down() {
+        if self.controls.inbox.is_shut_down() {
             return self.shut_down("shutdown");
         }
-        if holds(self.stopper.bus(), self.rule.as_deref()) {
+        if holds(self.controls.stopper.bus(), self.controls.rule.as_deref()) {
             return State::Connecting { attempt };
         }
-        let on = waiting_on(self.stopper.bus(), self.rule.as_deref());
+        let on = waiting_on(self.controls.stopper.bus(), self.controls.rule.as_deref());
         tracing::info!(waiting_on = ?on, "start rule does not hold");
-        publish(self.stopper.publisher(), Waiting { on: on.clone() });
+        publish(
+            self.controls.stopper.publisher(),
+            Waiting { on: on.clone() },
+        );
         State::Waiting { attempt, on }
     }
 
     async fn waiting(&mut self, attempt: u32, on: Vec<String>) -> State {
-        match self.inbox.next().await {
+        match self.controls.inbox.next().await {
             Signal::Shutdown => self.shut_down("shutdown"),
             Signal::Command(Command::Stop) => self.stop_requested(),
             Signal::Command(Command::Restart) => {
@@ -204,13 +216,16 @@ impl Task {
                 State::Ready { attempt: 1 }
             }
             Signal::Command(Command::Start) => State::Waiting { attempt, on },
-            Signal::Rules if holds(self.stopper.bus(), self.rule.as_deref()) => {
+            Signal::Rules if holds(self.controls.stopper.bus(), self.controls.rule.as_deref()) => {
                 State::Connecting { attempt }
             }
             Signal::Rules => {
-                let now_on = waiting_on(self.stopper.bus(), self.rule.as_deref());
+                let now_on = waiting_on(self.controls.stopper.bus(), self.controls.rule.as_deref());
                 if now_on != on {
-                    publish(self.stopper.publisher(), Waiting { on: now_on.clone() });
+                    publish(
+                        self.controls.stopper.publisher(),
+                        Waiting { on: now_on.clone() },
+                    );
                 }
                 State::Waiting {
                     attempt,
@@ -223,7 +238,7 @@ impl Task {
     async fn backoff(&mut self, attempt: u32, at: Instant) -> State {
         tokio::select! {
             () = sleep_until(at) => State::Ready { attempt },
-            signal = self.inbox.next() => match signal {
+            signal = self.controls.inbox.next() => match signal {
                 Signal::Shutdown => self.shut_down("shutdown"),
                 Signal::Command(Command::Stop) => self.stop_requested(),
                 Signal::Command(Command::Restart) => {
@@ -236,7 +251,7 @@ impl Task {
     }
 
     async fn stopped(&mut self) -> State {
-        match self.inbox.next().await {
+        match self.controls.inbox.next().await {
             Signal::Shutdown => State::Done,
             Signal::Command(Command::Start | Command::Restart) => self.started_again(),
             Signal::Command(Command::Stop) | Signal::Rules => State::Stopped,
@@ -244,7 +259,7 @@ impl Task {
     }
 
     async fn failed(&mut self) -> State {
-        match self.inbox.next().await {
+        match self.controls.inbox.next().await {
             // A failed connection stays failed through the shutdown, so the
             // final registry still says why.
             Signal::Shutdown => State::Done,
@@ -256,13 +271,13 @@ impl Task {
 
     fn started_again(&mut self) -> State {
         self.tracker.reset();
-        publish(self.stopper.publisher(), Started {});
+        publish(self.controls.stopper.publisher(), Started {});
         State::Ready { attempt: 1 }
     }
 
     fn stop_requested(&mut self) -> State {
         publish(
-            self.stopper.publisher(),
+            self.controls.stopper.publisher(),
             Stopped {
                 reason: "stopped by request".into(),
             },
@@ -271,9 +286,9 @@ impl Task {
     }
 
     fn shut_down(&mut self, reason: &str) -> State {
-        publish(self.stopper.publisher(), Stopping {});
+        publish(self.controls.stopper.publisher(), Stopping {});
         publish(
-            self.stopper.publisher(),
+            self.controls.stopper.publisher(),
             Stopped {
                 reason: reason.into(),
             },
@@ -282,101 +297,78 @@ impl Task {
     }
 
     /// Runs one session while listening to the inbox; see the module docs.
-    async fn session(&mut self, attempt: u32) -> State {
-        // The task's future runs inside its connection's span.
-        Span::current().record("attempt", attempt);
-        // Half of the budget for flushing queued sends; the rest is left to
-        // `on_disconnect` and closing.
-        let drain = self.timeout / 2;
-        // One place for what the poll below changes, so that it captures
-        // one reference for them.
-        let mut ending = Ending::default();
-        let outcome = {
-            let Task {
-                conn,
-                stopper,
-                rule,
-                on_dependency_down,
-                inbox,
-                timeout,
-                ..
-            } = self;
-            let mut session = pin!(conn.run_session_until_stopped(attempt, drain));
-            // One poll over the session, the deadline and the inbox, not a
-            // `select!`: its futures would take room in every task's future
-            // for the whole session.
-            poll_fn(|cx| {
-                loop {
-                    if let Poll::Ready(outcome) = session.as_mut().poll(cx) {
-                        return Poll::Ready(Some(outcome));
-                    }
-                    if let Some(sleep) = &mut ending.deadline
-                        && sleep.as_mut().poll(cx).is_ready()
-                    {
-                        return Poll::Ready(None);
-                    }
-                    if ending.intent.is_some() {
-                        return Poll::Pending;
-                    }
-                    let Poll::Ready(signal) = inbox.poll_next(cx) else {
-                        return Poll::Pending;
-                    };
-                    let wanted = match signal {
-                        Signal::Shutdown => Some(Intent::Shutdown),
-                        Signal::Command(Command::Stop) => Some(Intent::Stop),
-                        Signal::Command(Command::Restart) => Some(Intent::Restart),
-                        Signal::Command(Command::Start) => None,
-                        Signal::Rules => {
-                            let up = holds(stopper.bus(), rule.as_deref());
-                            match (up, *on_dependency_down) {
-                                (true, _) if ending.reconnect_when_back => Some(Intent::Reconnect),
-                                (true, _) | (false, OnDependencyDown::Keep) => None,
-                                (false, OnDependencyDown::Stop) => Some(Intent::DependencyDown),
-                                (false, OnDependencyDown::Restart) => {
-                                    ending.reconnect_when_back = true;
-                                    None
-                                }
-                            }
+    ///
+    /// Not an `async fn`: one keeps its arguments twice in its future, which
+    /// lives in every task's for the whole session.
+    #[expect(
+        clippy::manual_async_fn,
+        reason = "an async fn would hold its arguments twice for the whole session"
+    )]
+    fn session(&mut self, attempt: u32) -> impl Future<Output = State> + Send + '_ {
+        async move {
+            // The task's future runs inside its connection's span.
+            Span::current().record("attempt", attempt);
+            // Half of the budget for flushing queued sends; the rest is left to
+            // `on_disconnect` and closing.
+            let drain = self.controls.timeout / 2;
+            let mut ending = Ending::default();
+            let outcome = {
+                let Task { conn, controls, .. } = self;
+                let mut session = pin!(conn.run_session_until_stopped(attempt, drain));
+                let ending = &mut ending;
+                // One poll over the session, the deadline and the inbox, not a
+                // `select!`: its futures would take room in every task's future
+                // for the whole session. A `move` closure over three references
+                // (a closure that borrows captures each field it uses apart).
+                poll_fn(move |cx| {
+                    loop {
+                        if let Poll::Ready(outcome) = session.as_mut().poll(cx) {
+                            return Poll::Ready(Some(outcome));
                         }
-                    };
-                    if let Some(wanted) = wanted {
-                        tracing::info!(?wanted, "ending the session");
-                        if matches!(wanted, Intent::Shutdown | Intent::Stop) {
-                            publish(stopper.publisher(), Stopping {});
+                        if let Some(sleep) = &mut ending.deadline
+                            && sleep.as_mut().poll(cx).is_ready()
+                        {
+                            return Poll::Ready(None);
                         }
-                        stopper.stop();
-                        ending.deadline = Some(Box::pin(sleep(*timeout)));
-                        ending.intent = Some(wanted);
+                        if ending.intent.is_some() {
+                            return Poll::Pending;
+                        }
+                        let Poll::Ready(signal) = controls.inbox.poll_next(cx) else {
+                            return Poll::Pending;
+                        };
+                        controls.on_signal_while_up(signal, ending);
                     }
+                })
+                .await
+            };
+            let intent = ending.intent;
+            if outcome.is_none() {
+                tracing::warn!(timeout = ?self.controls.timeout, "the session did not end in time; dropped it");
+            }
+            match (intent, outcome) {
+                (Some(Intent::Shutdown), Some(_)) => self.after_stop("shutdown", State::Done),
+                (Some(Intent::Shutdown), None) => {
+                    let reason = format!("shutdown (forced after {:?})", self.controls.timeout);
+                    self.after_stop(&reason, State::Done)
                 }
-            })
-            .await
-        };
-        let intent = ending.intent;
-        if outcome.is_none() {
-            tracing::warn!(timeout = ?self.timeout, "the session did not end in time; dropped it");
-        }
-        match (intent, outcome) {
-            (Some(Intent::Shutdown), Some(_)) => self.after_stop("shutdown", State::Done),
-            (Some(Intent::Shutdown), None) => {
-                let reason = format!("shutdown (forced after {:?})", self.timeout);
-                self.after_stop(&reason, State::Done)
+                (Some(Intent::Stop), _) => self.after_stop("stopped by request", State::Stopped),
+                (Some(Intent::Restart), _) => {
+                    self.tracker.reset();
+                    State::Ready { attempt: 1 }
+                }
+                (Some(Intent::DependencyDown | Intent::Reconnect), _) => {
+                    State::Ready { attempt: 1 }
+                }
+                (None, Some(outcome)) => self.after_session(outcome),
+                // The deadline is only set together with an intent.
+                (None, None) => State::Ready { attempt },
             }
-            (Some(Intent::Stop), _) => self.after_stop("stopped by request", State::Stopped),
-            (Some(Intent::Restart), _) => {
-                self.tracker.reset();
-                State::Ready { attempt: 1 }
-            }
-            (Some(Intent::DependencyDown | Intent::Reconnect), _) => State::Ready { attempt: 1 },
-            (None, Some(outcome)) => self.after_session(outcome),
-            // The deadline is only set together with an intent.
-            (None, None) => State::Ready { attempt },
         }
     }
 
     fn after_stop(&mut self, reason: &str, next: State) -> State {
         publish(
-            self.stopper.publisher(),
+            self.controls.stopper.publisher(),
             Stopped {
                 reason: reason.into(),
             },
@@ -407,7 +399,7 @@ impl Task {
                 let until = wall.checked_add(delay).unwrap_or(wall);
                 tracing::info!(reason = %outcome.reason, ?delay, next_attempt = next, "restarting after a delay");
                 publish(
-                    self.stopper.publisher(),
+                    self.controls.stopper.publisher(),
                     Backoff {
                         attempt: next,
                         delay,
@@ -418,7 +410,10 @@ impl Task {
             }
             Decision::GiveUp { restarts, window } => {
                 tracing::warn!(reason = %outcome.reason, restarts, ?window, "restart intensity exceeded; giving up");
-                publish(self.stopper.publisher(), GaveUp { restarts, window });
+                publish(
+                    self.controls.stopper.publisher(),
+                    GaveUp { restarts, window },
+                );
                 State::Failed
             }
             Decision::Stop => {
@@ -429,6 +424,41 @@ impl Task {
                 );
                 self.after_stop(&reason, State::Stopped)
             }
+        }
+    }
+}
+
+impl Controls {
+    /// A signal that came while a session runs: decides whether the
+    /// session must end and, if so, asks it to stop and starts the
+    /// deadline it has to end by.
+    fn on_signal_while_up(&self, signal: Signal, ending: &mut Ending) {
+        let wanted = match signal {
+            Signal::Shutdown => Some(Intent::Shutdown),
+            Signal::Command(Command::Stop) => Some(Intent::Stop),
+            Signal::Command(Command::Restart) => Some(Intent::Restart),
+            Signal::Command(Command::Start) => None,
+            Signal::Rules => {
+                let up = holds(self.stopper.bus(), self.rule.as_deref());
+                match (up, self.on_dependency_down) {
+                    (true, _) if ending.reconnect_when_back => Some(Intent::Reconnect),
+                    (true, _) | (false, OnDependencyDown::Keep) => None,
+                    (false, OnDependencyDown::Stop) => Some(Intent::DependencyDown),
+                    (false, OnDependencyDown::Restart) => {
+                        ending.reconnect_when_back = true;
+                        None
+                    }
+                }
+            }
+        };
+        if let Some(wanted) = wanted {
+            tracing::info!(?wanted, "ending the session");
+            if matches!(wanted, Intent::Shutdown | Intent::Stop) {
+                publish(self.stopper.publisher(), Stopping {});
+            }
+            self.stopper.stop();
+            ending.deadline = Some(Box::pin(sleep(self.timeout)));
+            ending.intent = Some(wanted);
         }
     }
 }
