@@ -42,7 +42,10 @@ pub struct Bus {
 
 pub(crate) struct Shared {
     core: Mutex<Core>,
-    registry: DashMap<Arc<str>, ConnStatus>,
+    /// Boxed records: a map's table has room for more entries than it
+    /// holds (a power of two, 7/8 full at most), and a box per slot is 8
+    /// bytes where a record is 136.
+    registry: DashMap<Arc<str>, Box<ConnStatus>>,
     pub(crate) counters: Arc<Counters>,
     pub(crate) options: BusOptions,
     pub(crate) tasks: TaskTracker,
@@ -153,7 +156,7 @@ impl Bus {
             .shared
             .registry
             .iter()
-            .map(|entry| entry.value().clone())
+            .map(|entry| ConnStatus::clone(entry.value()))
             .collect();
         all.sort_by(|a, b| a.name.cmp(&b.name));
         all
@@ -161,7 +164,10 @@ impl Bus {
 
     /// The record of connection `name`, if it has published anything.
     pub fn state(&self, name: &str) -> Option<ConnStatus> {
-        self.shared.registry.get(name).map(|r| r.value().clone())
+        self.shared
+            .registry
+            .get(name)
+            .map(|r| ConnStatus::clone(r.value()))
     }
 
     /// The bus's counters.
@@ -228,7 +234,7 @@ impl Shared {
                 }
                 Entry::Vacant(entry) => {
                     let event = Arc::new(meta.event(seq, 1, at, what));
-                    entry.insert(ConnStatus::new(event.clone(), state));
+                    entry.insert(Box::new(ConnStatus::new(event.clone(), state)));
                     event
                 }
             },
