@@ -200,12 +200,11 @@ async fn attempt_tcp(
     options: &ConnectOptions,
     hooks: &SocketHooks,
 ) -> Result<crate::stream::Io, Failure> {
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+    let socket = Socket::new(Domain::for_address(addr), STREAM, Some(Protocol::TCP))
         .map_err(|e| context("create socket", e))?;
     let socket = Closing::new(socket, hooks);
     let raw = socket.get()?;
-    raw.set_nonblocking(true)
-        .map_err(|e| context("set O_NONBLOCK", e))?;
+    ensure_nonblocking(raw)?;
     apply_tcp_options(raw, options)?;
     hooks
         .run_on_open(&SockRef::from(raw))
@@ -226,11 +225,10 @@ async fn attempt_unix(
     hooks: &SocketHooks,
 ) -> Result<crate::stream::Io, Failure> {
     let socket =
-        Socket::new(Domain::UNIX, Type::STREAM, None).map_err(|e| context("create socket", e))?;
+        Socket::new(Domain::UNIX, STREAM, None).map_err(|e| context("create socket", e))?;
     let socket = Closing::new(socket, hooks);
     let raw = socket.get()?;
-    raw.set_nonblocking(true)
-        .map_err(|e| context("set O_NONBLOCK", e))?;
+    ensure_nonblocking(raw)?;
     hooks
         .run_on_open(&SockRef::from(raw))
         .map_err(Failure::Hook)?;
@@ -245,6 +243,40 @@ async fn attempt_unix(
 }
 
 /// Applies the TCP options, naming the option in any error.
+/// The type of every socket made here: where the platform allows, it is
+/// non-blocking from the `socket` call itself (`SOCK_NONBLOCK`), which
+/// saves the two `fcntl` calls per connect of setting it afterwards.
+#[cfg(any(
+    target_os = "android",
+    target_os = "dragonfly",
+    target_os = "freebsd",
+    target_os = "illumos",
+    target_os = "linux",
+    target_os = "netbsd",
+    target_os = "openbsd",
+))]
+const STREAM: Type = Type::STREAM.nonblocking();
+#[cfg(not(any(
+    target_os = "android",
+    target_os = "dragonfly",
+    target_os = "freebsd",
+    target_os = "illumos",
+    target_os = "linux",
+    target_os = "netbsd",
+    target_os = "openbsd",
+)))]
+const STREAM: Type = Type::STREAM;
+
+/// Makes `socket` non-blocking where [`STREAM`] did not already.
+fn ensure_nonblocking(socket: &Socket) -> io::Result<()> {
+    if STREAM == Type::STREAM {
+        socket
+            .set_nonblocking(true)
+            .map_err(|e| context("set O_NONBLOCK", e))?;
+    }
+    Ok(())
+}
+
 fn apply_tcp_options(socket: &Socket, options: &ConnectOptions) -> io::Result<()> {
     socket
         .set_tcp_nodelay(options.nodelay)
