@@ -27,7 +27,8 @@ use std::fmt;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
+use tokio::task::AbortHandle;
 use tokio_util::task::TaskTracker;
 
 /// The event bus: publish connection events, read the state registry, and
@@ -49,6 +50,9 @@ pub(crate) struct Shared {
     pub(crate) counters: Arc<Counters>,
     pub(crate) options: BusOptions,
     pub(crate) tasks: TaskTracker,
+    /// Every listener task by its listener's name, to abort the ones still
+    /// running when a bounded close runs out of time.
+    pub(crate) listener_tasks: Mutex<Vec<(Arc<str>, AbortHandle)>>,
 }
 
 #[derive(Default)]
@@ -89,6 +93,7 @@ impl Bus {
                 counters: Arc::default(),
                 options,
                 tasks: TaskTracker::new(),
+                listener_tasks: Mutex::default(),
             }),
         }
     }
@@ -184,8 +189,68 @@ impl Bus {
     /// [`BusError::Closed`]; every listener is given everything published
     /// before, then its task ends, and every stream ends after its last
     /// event. Resolves when every listener task has ended (a listener that
-    /// never returns keeps it waiting).
+    /// never returns keeps it waiting: see [`close_within`](Self::close_within)).
     pub async fn close(&self) {
+        self.begin_close();
+        self.shared.tasks.wait().await;
+    }
+
+    /// [`close`](Self::close), bounded: the listeners still busy after
+    /// `limit` (a listener stuck in `on_event`, or one with a long backlog)
+    /// are aborted — the event in hand is dropped, with the rest of their
+    /// queue — and their names are returned, so the caller can say which.
+    /// What a shutdown should use: one stuck listener cannot keep a process
+    /// from exiting.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use linesman_observer::{Bus, Event, Listener, async_trait};
+    ///
+    /// struct Stuck;
+    /// #[async_trait]
+    /// impl Listener for Stuck {
+    ///     async fn on_event(&self, _: &Event) {
+    ///         std::future::pending::<()>().await; // never returns
+    ///     }
+    ///     fn name(&self) -> &str { "stuck" }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let bus = Bus::default();
+    /// let _stuck = bus.listen(Stuck);
+    /// bus.publisher("feed").publish(linesman_observer::Connecting { attempt: 1 })?;
+    /// let aborted = bus.close_within(Duration::from_secs(5)).await;
+    /// assert_eq!(aborted, ["stuck"]);
+    /// # Ok(()) }
+    /// ```
+    pub async fn close_within(&self, limit: Duration) -> Vec<String> {
+        self.begin_close();
+        if tokio::time::timeout(limit, self.shared.tasks.wait())
+            .await
+            .is_ok()
+        {
+            return Vec::new();
+        }
+        let aborted: Vec<String> = self
+            .shared
+            .listener_tasks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .filter(|(_, task)| !task.is_finished())
+            .map(|(name, task)| {
+                task.abort();
+                name.to_string()
+            })
+            .collect();
+        // An aborted task ends at once: it is dropped where it waits.
+        self.shared.tasks.wait().await;
+        aborted
+    }
+
+    /// Marks the bus closed and tells every listener and stream so.
+    fn begin_close(&self) {
         let wakers: Vec<Waker> = {
             let mut core = self.shared.lock();
             core.closed = true;
@@ -200,7 +265,6 @@ impl Bus {
             .store(0, std::sync::atomic::Ordering::Relaxed);
         wakers.into_iter().for_each(Waker::wake);
         self.shared.tasks.close();
-        self.shared.tasks.wait().await;
     }
 }
 

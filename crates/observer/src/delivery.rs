@@ -23,7 +23,7 @@ use std::future::poll_fn;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, PoisonError, Weak};
 use std::task::{Context, Poll, ready};
 use tokio_stream::Stream;
 use tracing::Instrument;
@@ -41,7 +41,16 @@ pub(crate) fn spawn(
         slot: slot.clone(),
         max_panics: shared.options.max_panics,
     };
-    shared.tasks.spawn(task.run(listener).instrument(span));
+    let join = shared.tasks.spawn(task.run(listener).instrument(span));
+    let mut tasks = shared
+        .listener_tasks
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    // Tasks that ended (their listener unsubscribed) are forgotten here,
+    // so the list stays as long as the live listeners.
+    tasks.retain(|(_, task)| !task.is_finished());
+    tasks.push((slot.name.clone(), join.abort_handle()));
+    drop(tasks);
     ListenerHandle {
         slot,
         shared: Arc::downgrade(shared),

@@ -91,3 +91,76 @@ async fn dropping_a_handle_or_stream_unsubscribes() {
         "only the first, to the listener"
     );
 }
+
+/// A listener that never returns from its first event.
+struct Stuck {
+    entered: Arc<tokio::sync::Notify>,
+}
+
+#[linesman_observer::async_trait]
+impl linesman_observer::Listener for Stuck {
+    async fn on_event(&self, _event: &Event) {
+        self.entered.notify_one();
+        std::future::pending::<()>().await;
+    }
+
+    fn name(&self) -> &str {
+        "stuck"
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_bounded_close_aborts_only_the_listener_that_is_stuck() {
+    let bus = Bus::default();
+    let entered = Arc::new(tokio::sync::Notify::new());
+    let _stuck = bus.listen(Stuck {
+        entered: Arc::clone(&entered),
+    });
+    let count = Arc::new(AtomicU64::new(0));
+    let _counting = bus.listen(listener::named("counting", {
+        let count = Arc::clone(&count);
+        move |_: &Event| {
+            count.fetch_add(1, Ordering::SeqCst);
+        }
+    }));
+    let publisher = bus.publisher("conn");
+    for attempt in 0..EVENTS {
+        publisher
+            .publish(Connecting { attempt })
+            .expect("the bus is open");
+    }
+    entered.notified().await;
+
+    let aborted = bus.close_within(std::time::Duration::from_secs(5)).await;
+
+    assert_eq!(aborted, ["stuck"], "only the stuck listener is named");
+    assert_eq!(
+        count.load(Ordering::SeqCst),
+        u64::from(EVENTS),
+        "the healthy listener got everything published before the close"
+    );
+    assert!(bus.is_closed());
+    // Nothing is left to wait for: an unbounded close returns at once.
+    bus.close().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_bounded_close_of_healthy_listeners_aborts_nothing() {
+    let bus = Bus::default();
+    let count = Arc::new(AtomicU64::new(0));
+    let _counting = bus.listen({
+        let count = Arc::clone(&count);
+        move |_: &Event| {
+            count.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let publisher = bus.publisher("conn");
+    for attempt in 0..EVENTS {
+        publisher
+            .publish(Connecting { attempt })
+            .expect("the bus is open");
+    }
+    let aborted = bus.close_within(std::time::Duration::from_secs(5)).await;
+    assert!(aborted.is_empty(), "{aborted:?}");
+    assert_eq!(count.load(Ordering::SeqCst), u64::from(EVENTS));
+}

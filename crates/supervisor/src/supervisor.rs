@@ -4,7 +4,9 @@
 //! [`Supervisor::run`] returns once nothing can run any more (every
 //! connection stopped or failed, or waiting on connections that will not
 //! come up) or a shutdown was asked for, after a graceful shutdown and
-//! [`Bus::close`], so every listener has received every event.
+//! [`Bus::close_within`] the shutdown timeout, so every listener has
+//! received every event (a listener stuck in `on_event` past that timeout
+//! is aborted and named in a warning).
 
 use std::fmt;
 use std::sync::Arc;
@@ -331,7 +333,16 @@ impl Supervisor {
         )
         .await;
         drop(engine);
-        bus.close().await;
+        // Bounded: a listener stuck in `on_event` must not keep the process
+        // from exiting. It is aborted, and named.
+        let aborted = bus.close_within(shutdown_timeout).await;
+        if !aborted.is_empty() {
+            tracing::warn!(
+                listeners = ?aborted,
+                timeout = ?shutdown_timeout,
+                "listeners still busy when the shutdown timeout ran out were aborted"
+            );
+        }
         drop(listeners);
     }
 

@@ -181,6 +181,56 @@ async fn a_session_that_does_not_stop_in_time_is_dropped() {
     wait_peer(&echo, "the connection closed", |s| s.open == 0).await;
 }
 
+/// An application listener that never returns from its first event.
+struct StuckListener {
+    entered: Arc<tokio::sync::Notify>,
+}
+
+#[linesman_observer::async_trait]
+impl linesman_observer::Listener for StuckListener {
+    async fn on_event(&self, _event: &linesman_observer::Event) {
+        self.entered.notify_one();
+        std::future::pending::<()>().await;
+    }
+
+    fn name(&self) -> &str {
+        "stuck-listener"
+    }
+}
+
+#[tokio::test]
+async fn a_listener_stuck_in_on_event_does_not_keep_run_from_returning() {
+    let echo = peer(Behavior::Echo).await;
+    let spec = Spec::builder()
+        .connection(conn("feed", echo.endpoint()))
+        .shutdown_timeout(Duration::from_millis(100))
+        .build()
+        .expect("valid spec");
+    let entered = Arc::new(tokio::sync::Notify::new());
+    let supervisor = linesman_supervisor::Supervisor::new(spec).listen(StuckListener {
+        entered: Arc::clone(&entered),
+    });
+    let mut run = Running::start(supervisor);
+    run.log.wait_nth("feed", EventType::Connected, 1).await;
+    tokio::time::timeout(LIMIT, entered.notified())
+        .await
+        .expect("the listener got its first event and is stuck in it");
+    // `stop` fails the test if `run` does not return.
+    let log = run.stop().await;
+    let tail: Vec<EventType> = log.types("feed").into_iter().rev().take(3).rev().collect();
+    assert_eq!(
+        tail,
+        [
+            EventType::Stopping,
+            EventType::Disconnected,
+            EventType::Stopped
+        ],
+        "the connection shut down as usual:\n{}",
+        log.render()
+    );
+    wait_peer(&echo, "the connection closed", |s| s.open == 0).await;
+}
+
 #[tokio::test]
 async fn shutdown_now_does_not_wait_for_the_timeout() {
     let echo = peer(Behavior::Echo).await;
