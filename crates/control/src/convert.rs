@@ -3,6 +3,8 @@
 //! `ConnState` is mapped onto the API's six states (the table is on
 //! [`State`]).
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use linesman_connection::Counters;
@@ -132,8 +134,38 @@ pub(crate) fn connection_status(
     out
 }
 
-/// The JSON line of one event.
-pub(crate) fn event_line(event: &Event) -> EventLine {
+/// Turns the events of one stream into JSON lines, keeping each
+/// connection's latest state: a line's state may depend on the one before
+/// (a `disconnected` while its connection is stopping reads `stopping`,
+/// not `backoff`; see [`ConnState::after_from`]).
+#[derive(Debug, Default)]
+pub(crate) struct EventLines {
+    states: HashMap<Arc<str>, ConnState>,
+}
+
+impl EventLines {
+    /// The line of `event`. A replay event states the connection's state
+    /// as the registry has it now (`current`), which knows what came before
+    /// it; a live event's state follows from the state before.
+    pub(crate) fn line(
+        &mut self,
+        event: &Event,
+        current: impl FnOnce() -> Option<ConnState>,
+    ) -> EventLine {
+        let state = if event.replay {
+            current().or_else(|| ConnState::after(&event.what))
+        } else {
+            ConnState::after_from(self.states.get(&event.conn), &event.what)
+        };
+        if let Some(state) = &state {
+            self.states.insert(Arc::clone(&event.conn), state.clone());
+        }
+        event_line(event, state.as_ref())
+    }
+}
+
+/// The JSON line of one event, the connection in `state` after it.
+fn event_line(event: &Event, state: Option<&ConnState>) -> EventLine {
     let mut line = EventLine {
         seq: event.seq,
         conn_seq: event.conn_seq,
@@ -143,7 +175,7 @@ pub(crate) fn event_line(event: &Event) -> EventLine {
         tags: event.tags.iter().map(|t| t.to_string()).collect(),
         ty: event.event_type().as_str().to_owned(),
         replay: event.replay,
-        state: ConnState::after(&event.what).map(|s| api_state(&s).as_str().to_owned()),
+        state: state.map(|s| api_state(s).as_str().to_owned()),
         message: event.what.to_string(),
         attempt: None,
         peer: None,
@@ -218,6 +250,85 @@ mod tests {
         for (observer, api) in cases {
             assert_eq!(api_state(&observer), api, "{observer:?}");
         }
+    }
+
+    /// The lines of everything published on `bus` so far, then of what
+    /// `publish` publishes.
+    async fn lines(bus: &linesman_observer::Bus, publish: impl FnOnce()) -> Vec<(String, String)> {
+        use futures_util::StreamExt;
+        let mut events = bus.subscribe(linesman_observer::Interest::all());
+        publish();
+        bus.close().await;
+        let mut lines = EventLines::default();
+        let mut out = Vec::new();
+        while let Some(event) = events.next().await {
+            let line = lines.line(&event, || bus.state(&event.conn).map(|s| s.state));
+            out.push((line.ty, line.state.unwrap_or_default()));
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn a_disconnect_while_stopping_reads_stopped_not_backoff() {
+        use linesman_observer::{Bus, Connected, Disconnected, Stopped, Stopping};
+        let bus = Bus::default();
+        let conn = bus.publisher("quotes");
+        let got = lines(&bus, || {
+            let up = || Connected {
+                peer: "127.0.0.1:7001".into(),
+            };
+            let down = |reason: &str| Disconnected {
+                reason: reason.into(),
+            };
+            conn.publish(up()).expect("open");
+            conn.publish(down("peer closed")).expect("open");
+            conn.publish(up()).expect("open");
+            conn.publish(Stopping {}).expect("open");
+            conn.publish(down("stopped")).expect("open");
+            conn.publish(Stopped {
+                reason: "stopped by request".into(),
+            })
+            .expect("open");
+        })
+        .await;
+        let expected = [
+            ("connected", "up"),
+            ("disconnected", "backoff"),
+            ("connected", "up"),
+            ("stopping", "stopped"),
+            ("disconnected", "stopped"),
+            ("stopped", "stopped"),
+        ];
+        let expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|(ty, state)| ((*ty).to_owned(), (*state).to_owned()))
+            .collect();
+        assert_eq!(got, expected);
+    }
+
+    #[tokio::test]
+    async fn a_replay_states_the_registry_state() {
+        use futures_util::StreamExt;
+        use linesman_observer::{Bus, Connected, Disconnected, Interest, Stopping};
+        let bus = Bus::default();
+        let conn = bus.publisher("quotes");
+        conn.publish(Connected {
+            peer: "127.0.0.1:7001".into(),
+        })
+        .expect("open");
+        conn.publish(Stopping {}).expect("open");
+        conn.publish(Disconnected {
+            reason: "stopped".into(),
+        })
+        .expect("open");
+        // Subscribed now: the first event is the replay of `disconnected`,
+        // which alone would read `backoff`.
+        let mut events = bus.subscribe(Interest::all());
+        let replay = events.next().await.expect("the replay");
+        assert!(replay.replay);
+        let line = EventLines::default().line(&replay, || bus.state("quotes").map(|s| s.state));
+        assert_eq!(line.ty, "disconnected");
+        assert_eq!(line.state.as_deref(), Some("stopped"));
     }
 
     #[test]

@@ -26,7 +26,7 @@ use linesman_supervisor::ControlError as SupervisorControlError;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::{ActionResponse, ErrorBody};
-use crate::convert::event_line;
+use crate::convert::EventLines;
 use crate::metrics;
 use crate::socket::{Peer, authorize};
 use crate::state::ControlState;
@@ -113,8 +113,11 @@ async fn events(State(app): State<App>) -> Response {
             std::future::pending::<()>().await;
         }
     };
-    let lines = subscription.take_until(cut).filter_map(|event| async move {
-        match serde_json::to_vec(&event_line(&event)) {
+    let registry = app.state.bus().clone();
+    let mut states = EventLines::default();
+    let lines = subscription.take_until(cut).filter_map(move |event| {
+        let line = states.line(&event, || registry.state(&event.conn).map(|s| s.state));
+        std::future::ready(match serde_json::to_vec(&line) {
             Ok(mut line) => {
                 line.push(b'\n');
                 Some(Ok::<Bytes, Infallible>(Bytes::from(line)))
@@ -123,7 +126,7 @@ async fn events(State(app): State<App>) -> Response {
                 tracing::error!(%error, seq = event.seq, "cannot encode an event as JSON");
                 None
             }
-        }
+        })
     });
     (
         [(header::CONTENT_TYPE, "application/x-ndjson")],

@@ -292,6 +292,13 @@ impl Shared {
             (Some(meta), Some(state)) => match self.registry.entry(meta.name.clone()) {
                 Entry::Occupied(mut entry) => {
                     let conn_seq = entry.get().last_event.conn_seq + 1;
+                    let state = match &state {
+                        // The one transition that depends on the state before.
+                        ConnState::Down { .. } => {
+                            ConnState::after_from(Some(&entry.get().state), &what).unwrap_or(state)
+                        }
+                        _ => state,
+                    };
                     let event = Arc::new(meta.event(seq, conn_seq, at, what));
                     entry.get_mut().apply(event.clone(), state);
                     event

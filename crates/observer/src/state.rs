@@ -98,6 +98,32 @@ impl ConnState {
         })
     }
 
+    /// The state a connection in state `before` is in after `what`: as
+    /// [`after`](Self::after), except that a session ending while the
+    /// connection is `Stopping` (its `Disconnected`, or a `ConnectFailed`
+    /// of an attempt the stop cut short) leaves it `Stopping`: the end is
+    /// part of the stop, not a failure it will retry after (`down` would
+    /// read as "backoff" in the control API).
+    ///
+    /// ```
+    /// use linesman_observer::{ConnState, Disconnected, What};
+    ///
+    /// let ended = What::from(Disconnected { reason: "stopped".into() });
+    /// let stopping = ConnState::after_from(Some(&ConnState::Stopping), &ended);
+    /// assert_eq!(stopping, Some(ConnState::Stopping));
+    /// let up = ConnState::Up { peer: "127.0.0.1:7001".into() };
+    /// let down = ConnState::after_from(Some(&up), &ended);
+    /// assert_eq!(down, Some(ConnState::Down { reason: "stopped".into() }));
+    /// ```
+    pub fn after_from(before: Option<&ConnState>, what: &What) -> Option<ConnState> {
+        match (before, what) {
+            (Some(ConnState::Stopping), What::Disconnected(_) | What::ConnectFailed(_)) => {
+                Some(ConnState::Stopping)
+            }
+            _ => ConnState::after(what),
+        }
+    }
+
     /// The state's name in lowercase: `starting`, `waiting`, `connecting`,
     /// `up`, `down`, `backoff`, `stopping`, `stopped` or `failed`.
     pub fn name(&self) -> &'static str {

@@ -103,3 +103,53 @@ fn snapshot_is_sorted_by_name_and_unknown_names_have_no_state() {
     assert_eq!(names, ["a", "b", "c"]);
     assert!(bus.state("nope").is_none());
 }
+
+#[test]
+fn a_session_that_ends_while_stopping_leaves_the_connection_stopping() {
+    let bus = Bus::default();
+    let conn = bus.publisher("quotes");
+    let state = |bus: &Bus| bus.state("quotes").expect("published").state;
+
+    conn.publish(Connected {
+        peer: "127.0.0.1:7001".into(),
+    })
+    .expect("open");
+    conn.publish(Stopping {}).expect("open");
+    conn.publish(Disconnected {
+        reason: "stopped".into(),
+    })
+    .expect("open");
+    assert_eq!(
+        state(&bus),
+        ConnState::Stopping,
+        "the end is part of the stop"
+    );
+    let status = bus.state("quotes").expect("published");
+    assert_eq!(status.last_error.as_deref(), Some("stopped"));
+    conn.publish(Stopped {
+        reason: "stopped by request".into(),
+    })
+    .expect("open");
+    assert_eq!(
+        state(&bus),
+        ConnState::Stopped {
+            reason: "stopped by request".into()
+        }
+    );
+
+    // Without a stop, the same end is a connection down.
+    conn.publish(Connected {
+        peer: "127.0.0.1:7001".into(),
+    })
+    .expect("open");
+    conn.publish(Disconnected {
+        reason: "peer closed".into(),
+    })
+    .expect("open");
+    assert_eq!(
+        state(&bus),
+        ConnState::Down {
+            reason: "peer closed".into()
+        }
+    );
+}
