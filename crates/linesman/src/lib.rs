@@ -63,9 +63,10 @@ pub use linesman_supervisor as supervisor;
 
 /// The names most applications use, for `use linesman::prelude::*`.
 pub mod prelude {
+    /// For [`Listener`] implementations (handlers are native `async fn`s).
     pub use async_trait::async_trait;
     pub use linesman_connection::{
-        ConnectionHandle, ConnectionSpec, Handler, HandlerError, Link, Reason, RequestError,
+        Burst, ConnectionHandle, ConnectionSpec, Handler, HandlerError, Link, Reason, RequestError,
         SendError,
     };
     pub use linesman_ipc_codec::{Frame, FrameLayout, Message, MessageError};
