@@ -33,8 +33,8 @@ impl Daemon {
         // A daemon outlives its connections: one stopped or failed by the
         // operator (or by its policy) can be started again through the
         // control socket, so the run ends only on a signal or a shutdown.
-        let supervisor = Supervisor::new(spec.clone()).keep_running(true);
-        let state = ControlState::new(&supervisor).with_spec(&spec);
+        let supervisor = Supervisor::new(spec).keep_running(true);
+        let state = ControlState::new(&supervisor);
         let server = ControlServer::bind(socket, state)?.spawn();
         Ok(Daemon {
             supervisor,

@@ -26,8 +26,8 @@ use crate::state::ControlState;
 /// use linesman_supervisor::{Spec, Supervisor};
 ///
 /// # async fn run(spec: Spec) -> Result<(), Box<dyn std::error::Error>> {
-/// let supervisor = Supervisor::new(spec.clone());
-/// let state = ControlState::new(&supervisor).with_spec(&spec);
+/// let supervisor = Supervisor::new(spec);
+/// let state = ControlState::new(&supervisor);
 /// let server = ControlServer::bind("/run/user/1000/linesman.sock", state)?.spawn();
 /// supervisor.run_until_signal().await?;
 /// server.shutdown().await?; // removes the socket file

@@ -6,9 +6,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use linesman_connection::{ConnectionHandle, Counters};
+use linesman_connection::{ConnectionHandle, ConnectionSpec, Counters};
 use linesman_observer::Bus;
-use linesman_supervisor::{Spec, Supervisor, SupervisorHandle};
+use linesman_supervisor::{Rule, Spec, Supervisor, SupervisorHandle};
 
 use crate::api::{ConnectionStatus, StatusResponse};
 use crate::convert::{Described, connection_status};
@@ -24,8 +24,8 @@ use crate::convert::{Described, connection_status};
 /// let spec = Spec::builder()
 ///     .connection(ConnectionSpec::new("quotes", "tcp://127.0.0.1:7001".parse()?).kind("feed"))
 ///     .build()?;
-/// let supervisor = Supervisor::new(spec.clone());
-/// let state = ControlState::new(&supervisor).with_spec(&spec);
+/// let supervisor = Supervisor::new(spec);
+/// let state = ControlState::new(&supervisor);
 /// let status = state.status();
 /// assert_eq!(status.connections[0].endpoint, "tcp://127.0.0.1:7001");
 /// assert_eq!(status.connections[0].state, "waiting"); // not run yet
@@ -58,20 +58,24 @@ impl fmt::Debug for ControlState {
 }
 
 impl ControlState {
-    /// The state of `supervisor`'s connections: its handle, each
-    /// connection's handle (for counters) and kind. Call it before
-    /// [`Supervisor::run`], which consumes the supervisor.
-    ///
-    /// The supervisor does not give out its spec, so endpoints and start
-    /// rules are empty until [`with_spec`](Self::with_spec) adds them.
+    /// The state of `supervisor`'s connections: its handle, and for each
+    /// connection its handle (for counters) and what its spec says
+    /// (endpoint, kind, tags, start rule and the names it depends on).
+    /// Call it before [`Supervisor::run`], which consumes the supervisor.
     pub fn new(supervisor: &Supervisor) -> ControlState {
         let handle = supervisor.control();
         let connections = handle
             .names()
             .map(|name| Entry {
-                described: Described {
-                    name: name.to_owned(),
-                    ..Described::default()
+                described: match supervisor.spec_of(name) {
+                    Some((spec, rule)) => {
+                        let depends_on = supervisor.graph().dependencies_of(name);
+                        describe(spec, rule, depends_on)
+                    }
+                    None => Described {
+                        name: name.to_owned(),
+                        ..Described::default()
+                    },
                 },
                 handle: supervisor.handle(name),
             })
@@ -84,10 +88,10 @@ impl ControlState {
         }
     }
 
-    /// Adds what `spec` says of each connection (endpoint, kind, tags, start
-    /// rule and the names it depends on); connections the spec does not
-    /// name keep what they had. Pass the spec the supervisor was made from
-    /// (a clone: `Supervisor::new` takes it).
+    /// Replaces what is known of each connection by what `spec` says of it;
+    /// connections the spec does not name keep what they had. Not needed
+    /// for the spec the supervisor was made from ([`new`](Self::new) reads
+    /// it from the supervisor): for a spec that describes them otherwise.
     #[must_use]
     pub fn with_spec(self, spec: &Spec) -> ControlState {
         let Inner {
@@ -97,25 +101,14 @@ impl ControlState {
         let connections = connections
             .into_iter()
             .map(|entry| match spec.get(&entry.described.name) {
-                Some(supervised) => {
-                    let c = &supervised.connection;
-                    let rule = supervised.start_when.as_ref();
-                    Entry {
-                        described: Described {
-                            name: entry.described.name,
-                            kind: c.kind.clone(),
-                            tags: c.tags.clone(),
-                            endpoint: c.target.to_string(),
-                            depends_on: spec
-                                .graph()
-                                .dependencies_of(c.name.as_str())
-                                .map(str::to_owned)
-                                .collect(),
-                            rule: rule.map(ToString::to_string),
-                        },
-                        handle: entry.handle,
-                    }
-                }
+                Some(supervised) => Entry {
+                    described: describe(
+                        &supervised.connection,
+                        supervised.start_when.as_ref(),
+                        spec.graph().dependencies_of(&entry.described.name),
+                    ),
+                    handle: entry.handle,
+                },
                 None => entry,
             })
             .collect();
@@ -182,5 +175,70 @@ impl ControlState {
                 (entry.described.name.clone(), counters)
             })
             .collect()
+    }
+}
+
+/// What a connection's spec, start rule and dependencies say of it.
+fn describe<'a>(
+    spec: &ConnectionSpec,
+    rule: Option<&Rule>,
+    depends_on: impl Iterator<Item = &'a str>,
+) -> Described {
+    Described {
+        name: spec.name.clone(),
+        kind: spec.kind.clone(),
+        tags: spec.tags.clone(),
+        endpoint: spec.target.to_string(),
+        depends_on: depends_on.map(str::to_owned).collect(),
+        rule: rule.map(ToString::to_string),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(endpoint: &str) -> Spec {
+        Spec::builder()
+            .connection(
+                ConnectionSpec::new("quotes", endpoint.parse().expect("an endpoint")).kind("feed"),
+            )
+            .connection(
+                linesman_supervisor::Supervised::new(ConnectionSpec::new(
+                    "orders",
+                    "unix:///run/orders.sock".parse().expect("an endpoint"),
+                ))
+                .depends_on(["quotes"]),
+            )
+            .build()
+            .expect("a valid spec")
+    }
+
+    #[test]
+    fn the_supervisor_alone_describes_every_connection() {
+        let state = ControlState::new(&Supervisor::new(spec("tcp://127.0.0.1:7001")));
+        let status = state.status();
+        let quotes = &status.connections[0];
+        assert_eq!(
+            (
+                quotes.name.as_str(),
+                quotes.endpoint.as_str(),
+                quotes.kind.as_deref()
+            ),
+            ("quotes", "tcp://127.0.0.1:7001", Some("feed"))
+        );
+        let orders = &status.connections[1];
+        assert_eq!(orders.endpoint, "unix:///run/orders.sock");
+        assert_eq!(orders.depends_on, ["quotes"]);
+    }
+
+    #[test]
+    fn with_spec_replaces_what_another_spec_says() {
+        let state = ControlState::new(&Supervisor::new(spec("tcp://127.0.0.1:7001")))
+            .with_spec(&spec("tcp://10.0.0.5:7001"));
+        assert_eq!(
+            state.status().connections[0].endpoint,
+            "tcp://10.0.0.5:7001"
+        );
     }
 }

@@ -11,7 +11,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use linesman_connection::{Connection, ConnectionHandle, Handler};
+use linesman_connection::{Connection, ConnectionHandle, ConnectionSpec, Handler};
 use linesman_observer::{Bus, BusOptions, Listener, ListenerHandle, Publisher, Stopped};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{Semaphore, watch};
@@ -214,6 +214,23 @@ impl Supervisor {
     /// listeners whose handle you keep.
     pub fn bus(&self) -> &Bus {
         &self.bus
+    }
+
+    /// What the spec said of connection `name`: its connection spec and its
+    /// start rule (`None` without one). `None` for a name the spec does not
+    /// have. For whoever describes the connections before [`run`](Self::run)
+    /// consumes the supervisor (the control server does).
+    pub fn spec_of(&self, name: &str) -> Option<(&ConnectionSpec, Option<&Rule>)> {
+        self.entries
+            .iter()
+            .find(|e| e.connection.name() == name)
+            .map(|e| (e.connection.spec(), e.rule.as_ref()))
+    }
+
+    /// The dependency graph of the spec: what each connection depends on,
+    /// and in which order they start and stop.
+    pub fn graph(&self) -> &DependencyGraph {
+        &self.graph
     }
 
     /// The stable handle of connection `name` (send, request, state,

@@ -60,10 +60,10 @@ impl Daemon {
             .shutdown_timeout(Duration::from_secs(2))
             .build()
             .expect("a valid spec");
-        let supervisor = Supervisor::new(spec.clone());
+        let supervisor = Supervisor::new(spec);
         let control = supervisor.control();
         let quotes_handle = supervisor.handle("quotes").expect("quotes is supervised");
-        let state = ControlState::new(&supervisor).with_spec(&spec);
+        let state = ControlState::new(&supervisor);
         let socket = dir.join("control.sock");
         let server = ControlServer::bind(&socket, state)
             .expect("the control socket binds")
@@ -165,6 +165,6 @@ pub(crate) fn idle_state() -> ControlState {
         ))
         .build()
         .expect("a valid spec");
-    let supervisor = Supervisor::new(spec.clone());
-    ControlState::new(&supervisor).with_spec(&spec)
+    let supervisor = Supervisor::new(spec);
+    ControlState::new(&supervisor)
 }
