@@ -23,6 +23,30 @@ pub enum ControlError {
         /// The serving process, when its credentials could be read.
         pid: Option<i32>,
     },
+    /// Another daemon holds the socket's lock file: it is serving on the
+    /// socket, or starting to.
+    #[error(
+        "another linesman daemon holds {} for the control socket {} (it is serving or starting): stop it first, or pick another socket (control.socket, --socket)",
+        .lock.display(),
+        .socket.display()
+    )]
+    Locked {
+        /// The socket path.
+        socket: PathBuf,
+        /// The lock file beside it.
+        lock: PathBuf,
+    },
+    /// The lock file beside the socket could not be opened or locked.
+    #[error(
+        "cannot lock {} for the control socket: {source}; check the directory's permissions, or pick another socket",
+        .lock.display()
+    )]
+    Lock {
+        /// The lock file.
+        lock: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
     /// Something that is not a socket is in the way; it is never removed.
     #[error(
         "{} exists and is not a socket: remove it, or pick another socket path",

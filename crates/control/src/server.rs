@@ -57,7 +57,9 @@ impl ControlServer {
     /// # Errors
     ///
     /// [`ControlError::AlreadyServing`] when a daemon answers on `path`,
-    /// [`ControlError::NotASocket`] when something else is there,
+    /// [`ControlError::Locked`] when another daemon holds `<path>.lock` (it
+    /// is starting), [`ControlError::Lock`] when the lock file cannot be
+    /// made, [`ControlError::NotASocket`] when something else is there,
     /// [`ControlError::Bind`], [`ControlError::Permissions`] or
     /// [`ControlError::RemoveStale`] when the OS refuses.
     pub fn bind(

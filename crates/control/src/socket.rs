@@ -16,16 +16,23 @@
 //!   [`ControlError::AlreadyServing`] (naming the pid from the answering
 //!   process's credentials); if the connection is refused, the file is a
 //!   stale leftover of a dead daemon and is replaced. Something that is not
-//!   a socket is never removed. Two daemons that start at the very same time
-//!   on one stale file can still race (both see it stale); the loser serves a
-//!   socket nobody can reach. A lock file would close that gap; it was not
-//!   worth a second file to clean up.
+//!   a socket is never removed.
+//! - **One daemon per socket, even when two start at once.** Before it
+//!   touches the socket, the server takes an exclusive lock on
+//!   `<socket>.lock` (mode 0600) and holds it while it serves; a second
+//!   daemon fails with [`ControlError::Locked`]. Without it, two daemons
+//!   starting at the same time on one stale file could both see it stale,
+//!   and the loser would serve a socket nobody can reach. The lock goes with
+//!   the process (the kernel drops it on exit, even on a crash); the file
+//!   stays, empty: removing it on exit would let a starting daemon lock a
+//!   file that is no longer the one at that path.
 //! - **Removed on exit**, by [`SocketFile`]'s `Drop`, only if the path still
 //!   names the socket this server bound (same device and inode), so a
 //!   daemon that replaced ours is never cut off.
 
+use std::fs::{File, OpenOptions, TryLockError};
 use std::io;
-use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::net::{UnixListener as StdUnixListener, UnixStream as StdUnixStream};
 use std::path::{Path, PathBuf};
 
@@ -82,6 +89,9 @@ impl Connected<IncomingStream<'_, UnixListener>> for Peer {
 /// The bound socket file: removed on drop if it is still ours.
 #[derive(Debug)]
 pub(crate) struct SocketFile {
+    /// The lock file beside the socket, locked while this exists (set once
+    /// the socket is bound).
+    lock: Option<File>,
     path: PathBuf,
     dev: u64,
     ino: u64,
@@ -116,6 +126,25 @@ impl Drop for SocketFile {
 /// Binds `path` as described in the module docs; the listener is
 /// non-blocking, ready for tokio.
 pub(crate) fn bind(path: &Path) -> Result<(StdUnixListener, SocketFile), ControlError> {
+    let lock = match lock(path) {
+        Ok(lock) => lock,
+        // Held: a daemon that answers is named with its pid; otherwise it
+        // is still starting.
+        Err(locked @ ControlError::Locked { .. }) => {
+            return Err(match check_stale(path) {
+                Err(serving @ ControlError::AlreadyServing { .. }) => serving,
+                _ => locked,
+            });
+        }
+        Err(other) => return Err(other),
+    };
+    let (listener, mut file) = bind_unlocked(path)?;
+    file.lock = Some(lock);
+    Ok((listener, file))
+}
+
+/// The socket part of [`bind`], under its lock.
+fn bind_unlocked(path: &Path) -> Result<(StdUnixListener, SocketFile), ControlError> {
     match try_bind(path) {
         Err(error) if in_use(&error) => {}
         other => return other,
@@ -140,6 +169,34 @@ pub(crate) fn bind(path: &Path) -> Result<(StdUnixListener, SocketFile), Control
             Err(error)
         }
         other => other,
+    }
+}
+
+/// Takes the exclusive lock on `<path>.lock`, creating the file (mode
+/// 0600) if needed; [`ControlError::Locked`] if another process holds it.
+fn lock(path: &Path) -> Result<File, ControlError> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let lock = PathBuf::from(name);
+    let failed = |source| ControlError::Lock {
+        lock: lock.clone(),
+        source,
+    };
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&lock)
+        .map_err(failed)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(TryLockError::WouldBlock) => Err(ControlError::Locked {
+            socket: path.to_owned(),
+            lock,
+        }),
+        Err(TryLockError::Error(source)) => Err(failed(source)),
     }
 }
 
@@ -210,6 +267,7 @@ fn try_bind(path: &Path) -> Result<(StdUnixListener, SocketFile), ControlError> 
         .map_err(fail)?;
     let meta = std::fs::symlink_metadata(path).map_err(fail)?;
     let file = SocketFile {
+        lock: None,
         path: path.to_owned(),
         dev: meta.dev(),
         ino: meta.ino(),

@@ -54,6 +54,44 @@ async fn a_second_bind_on_a_live_socket_fails_and_the_first_keeps_serving() {
 }
 
 #[tokio::test]
+async fn a_daemon_starting_on_the_same_socket_is_refused_by_the_lock() {
+    let dir = TempDir::new("control-lock").expect("a temp dir");
+    let socket = dir.join("control.sock");
+    let first = ControlServer::bind(&socket, idle_state())
+        .expect("the first binds")
+        .spawn();
+    // The window two daemons race in: one of them found the file stale and
+    // removed it, and has not bound yet. Nothing is at the path; only the
+    // lock tells the second that the first is there.
+    std::fs::remove_file(&socket).expect("the socket file is removable");
+
+    let second = ControlServer::bind(&socket, idle_state());
+    match second {
+        Err(ref error @ ControlError::Locked { ref lock, .. }) => {
+            assert_eq!(lock, &dir.join("control.sock.lock"));
+            let message = error.to_string();
+            assert!(
+                message.starts_with("another linesman daemon holds"),
+                "{message}"
+            );
+            assert!(message.contains("--socket"), "says what to do: {message}");
+        }
+        other => panic!("expected Locked, got {other:?}"),
+    }
+    assert!(
+        !socket.exists(),
+        "the refused daemon created no socket to strand the first's clients on"
+    );
+    first.shutdown().await.expect("a clean shutdown");
+
+    // With the first gone, its lock went with it.
+    let third = ControlServer::bind(&socket, idle_state())
+        .expect("binds once the lock is free")
+        .spawn();
+    third.shutdown().await.expect("a clean shutdown");
+}
+
+#[tokio::test]
 async fn a_stale_socket_file_is_replaced() {
     let dir = TempDir::new("control-stale").expect("a temp dir");
     let socket = dir.join("control.sock");
