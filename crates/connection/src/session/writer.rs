@@ -119,13 +119,12 @@ pub(crate) fn spawn(
     shared: Arc<Shared>,
     heartbeat: Option<Heartbeat>,
 ) -> WriterTask {
-    let control = Arc::new(Control::new(Arc::clone(&shared)));
+    let control = Arc::new(Control::new(shared));
     let writer = Writer {
         layout: codec.layout(),
         half,
         codec,
         buf: BytesMut::new(),
-        shared,
         heartbeat,
         control: Arc::clone(&control),
         batch: Vec::new(),
@@ -143,8 +142,8 @@ struct Writer {
     /// connection that is not sending holds no write buffer.
     buf: BytesMut,
     layout: FrameLayout,
-    shared: Arc<Shared>,
     heartbeat: Option<Heartbeat>,
+    /// Also the connection's shared state (`control.shared`).
     control: Arc<Control>,
     /// Frames taken from the queue and not yet written.
     batch: Vec<Outgoing>,
@@ -171,7 +170,7 @@ impl Writer {
                 _ => {}
             }
             let beat = match self.heartbeat {
-                Some(beat) if self.shared.phase() == Phase::Up => Some(beat),
+                Some(beat) if self.control.shared.phase() == Phase::Up => Some(beat),
                 _ => None,
             };
             let due = beat.map(|b| last_sent + b.interval);
@@ -179,11 +178,10 @@ impl Writer {
             // reads the control state again either way.
             tokio::select! {
                 biased;
-                () = self.shared.next_batch(BATCH, &mut self.batch) => {}
+                () = self.control.shared.next_batch(BATCH, &mut self.batch) => {}
                 () = sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
                     if let Some(beat) = beat {
-                        let shared = Arc::clone(&self.shared);
-                        let Some(result) = abortable(&control, &shared, self.heartbeat(beat)).await else {
+                        let Some(result) = abortable(&control, self.heartbeat(beat)).await else {
                             return Ok(());
                         };
                         result?;
@@ -195,8 +193,7 @@ impl Writer {
             if self.batch.is_empty() || control.state() == ABORT {
                 continue;
             }
-            let shared = Arc::clone(&self.shared);
-            let Some(result) = abortable(&control, &shared, self.write_batch()).await else {
+            let Some(result) = abortable(&control, self.write_batch()).await else {
                 return Ok(());
             };
             result?;
@@ -210,13 +207,12 @@ impl Writer {
     async fn drain(&mut self, control: &Control) -> Result<(), Reason> {
         let mut left = control.drain_limit.load(Ordering::Relaxed);
         while left > 0 {
-            self.shared.take(left.min(BATCH), &mut self.batch);
+            self.control.shared.take(left.min(BATCH), &mut self.batch);
             if self.batch.is_empty() {
                 break;
             }
             left = left.saturating_sub(self.batch.len());
-            let shared = Arc::clone(&self.shared);
-            let Some(result) = abortable(control, &shared, self.write_batch()).await else {
+            let Some(result) = abortable(control, self.write_batch()).await else {
                 return Ok(());
             };
             result?;
@@ -245,7 +241,8 @@ impl Writer {
                     let item = items.remove(next);
                     let error = SendError::Encode(refused.to_string());
                     if let Some(id) = item.request {
-                        self.shared
+                        self.control
+                            .shared
                             .fail_request(id, RequestError::Send(error.clone()));
                     }
                     let _ = item.ack.send(Err(error));
@@ -259,7 +256,7 @@ impl Writer {
         if let Err(error) = self.flush().await {
             return Err(Reason::from_io(&error));
         }
-        let counters = &self.shared.counters;
+        let counters = &self.control.shared.counters;
         counters
             .frames_out
             .fetch_add(items.len() as u64, Ordering::Relaxed);
@@ -281,7 +278,7 @@ impl Writer {
         if let Err(error) = sent {
             return Err(Reason::HeartbeatFailed(error.to_string()));
         }
-        let counters = &self.shared.counters;
+        let counters = &self.control.shared.counters;
         counters.frames_out.fetch_add(1, Ordering::Relaxed);
         counters
             .bytes_out
@@ -321,11 +318,7 @@ impl Writer {
 /// Runs `work` (a write) until it ends, unless the writer is aborted
 /// meanwhile: then `None`, and the write is dropped half-way. The write is
 /// polled first, so one that completes at once registers no wake-up.
-async fn abortable<T>(
-    control: &Control,
-    shared: &Shared,
-    work: impl Future<Output = T>,
-) -> Option<T> {
+async fn abortable<T>(control: &Control, work: impl Future<Output = T>) -> Option<T> {
     let mut work = pin!(work);
     loop {
         tokio::select! {
@@ -334,7 +327,7 @@ async fn abortable<T>(
             // A send, a phase change or the control woke the writer's
             // queue: only an abort matters here (whatever was queued is
             // taken after this write).
-            () = shared.writer_woken() => {
+            () = control.shared.writer_woken() => {
                 if control.state() == ABORT {
                     return None;
                 }
