@@ -374,16 +374,13 @@ impl Shared {
     /// frame was refused by the writer (a request does not wait for its
     /// frame's acknowledgement, only for its reply).
     pub(crate) fn fail_request(&self, id: u64, error: RequestError) {
-        let reply = lock(&self.pending)
-            .as_mut()
-            .and_then(|pending| pending.remove(&id));
-        if let Some(reply) = reply {
+        if let Some(reply) = self.take_request(id) {
             let _ = reply.send(Err(error));
         }
     }
 
-    /// Wakes the session's writer (or the session waiting to start one)
-    /// without queuing anything: the writer re-reads its control state.
+    /// Wakes the session's writer without queuing anything: the writer
+    /// re-reads its control state.
     pub(crate) fn wake_writer(&self) {
         self.wake.notify_one();
     }
@@ -397,9 +394,14 @@ impl Shared {
 
     /// Forgets a request that timed out or could not be sent.
     pub(crate) fn forget(&self, id: u64) {
-        if let Some(pending) = lock(&self.pending).as_mut() {
-            pending.remove(&id);
-        }
+        self.take_request(id);
+    }
+
+    /// Takes the pending request `id` out of the map, if it is there.
+    fn take_request(&self, id: u64) -> Option<Reply> {
+        lock(&self.pending)
+            .as_mut()
+            .and_then(|pending| pending.remove(&id))
     }
 
     /// Hands `frame` to the request waiting for it, if its id belongs to
@@ -416,10 +418,7 @@ impl Shared {
     }
 
     fn complete_reply(&self, id: u64, frame: Frame) -> Option<Frame> {
-        let reply = lock(&self.pending)
-            .as_mut()
-            .and_then(|pending| pending.remove(&id));
-        match reply {
+        match self.take_request(id) {
             Some(reply) => {
                 if reply.send(Ok(frame)).is_err() {
                     tracing::debug!(id, "reply came after its request gave up; dropped");
