@@ -12,7 +12,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use linesman_connection::{Connection, ConnectionHandle, ConnectionSpec, Handler};
-use linesman_observer::{Bus, BusOptions, Listener, ListenerHandle, Publisher, Stopped};
+use linesman_observer::{Bus, BusOptions, Listener, ListenerHandle, Stopped};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{Semaphore, watch};
 use tokio_util::task::AbortOnDropHandle;
@@ -77,13 +77,11 @@ pub struct Supervisor {
 /// One connection before `run`.
 struct Entry {
     connection: Connection,
-    publisher: Publisher,
     pending: Pending,
     has_handler: bool,
     policy: RestartPolicy,
     rule: Option<Rule>,
     on_dependency_down: OnDependencyDown,
-    target: String,
     inbox: Inbox,
 }
 
@@ -123,21 +121,16 @@ impl Supervisor {
             .into_iter()
             .zip(inboxes)
             .map(|(supervised, inbox)| {
-                let spec = supervised.connection;
-                let target = spec.target.to_string();
                 let (slot, pending) = HandlerSlot::new();
-                let mut connection = Connection::new(spec, Box::new(slot), &bus);
+                let mut connection = Connection::new(supervised.connection, Box::new(slot), &bus);
                 connection.limit_connects(Arc::clone(&connect_limit));
-                let publisher = connection.publisher().clone();
                 Entry {
                     connection,
-                    publisher,
                     pending,
                     has_handler: false,
                     policy: supervised.restart,
                     rule: supervised.start_when,
                     on_dependency_down: supervised.on_dependency_down,
-                    target,
                     inbox,
                 }
             })
@@ -279,7 +272,7 @@ impl Supervisor {
             let span = tracing::info_span!(
                 "connection",
                 conn = %name,
-                endpoint = %entry.target,
+                endpoint = %entry.connection.spec().target,
                 attempt = tracing::field::Empty,
             );
             let report = PhaseReport {
@@ -292,7 +285,7 @@ impl Supervisor {
                 // The spec validated every policy; a connection whose policy
                 // is refused anyway stays stopped rather than panicking.
                 Err(error) => {
-                    let _ = entry.publisher.publish(Stopped {
+                    let _ = entry.connection.publisher().publish(Stopped {
                         reason: error.to_string(),
                     });
                     report.set(Phase::Terminal);
