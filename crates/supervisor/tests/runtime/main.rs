@@ -14,5 +14,6 @@ mod restart;
 mod rules;
 mod shutdown;
 mod signal;
+mod spans;
 mod spec;
 mod timing;

@@ -1,0 +1,89 @@
+//! Tracing: everything a connection's sessions log happens inside a span
+//! `connection` that names the connection, its endpoint and the attempt.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use linesman_observer::EventType;
+use linesman_supervisor::Spec;
+use linesman_testkit::Behavior;
+use tracing_subscriber::fmt::MakeWriter;
+
+use crate::common::{Running, conn, peer};
+
+/// Where the test's subscriber writes: one shared buffer.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Captured {
+    fn text(&self) -> String {
+        let bytes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Captured {
+    type Writer = Captured;
+
+    fn make_writer(&'a self) -> Captured {
+        self.clone()
+    }
+}
+
+// A current-thread runtime: the subscriber set for this thread sees every
+// task of the supervisor.
+#[tokio::test]
+async fn sessions_log_inside_a_span_naming_connection_endpoint_and_attempt() {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(captured.clone())
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .finish();
+    let _default = tracing::subscriber::set_default(subscriber);
+
+    // The peer closes each connection after 20 ms: the second session is
+    // attempt 2 of the same connection.
+    let flapping = peer(Behavior::flap(Duration::from_millis(20))).await;
+    let endpoint = flapping.endpoint();
+    let spec = Spec::builder()
+        .connection(conn("feed", endpoint.clone()))
+        .build()
+        .expect("valid spec");
+    let mut run = Running::spec(spec);
+    run.log.wait_nth("feed", EventType::Connected, 2).await;
+    run.stop().await;
+
+    let text = captured.text();
+    let span = format!("connection{{conn=feed endpoint={endpoint} attempt=1");
+    let up = |attempt: u32| {
+        text.lines().any(|line| {
+            line.contains(&span)
+                && line.contains(&format!("attempt={attempt}}}"))
+                && line.ends_with(": up")
+        })
+    };
+    assert!(
+        up(1),
+        "the first session's `up` in the span, attempt 1:\n{text}"
+    );
+    assert!(
+        up(2),
+        "the second session's `up` in the span, attempt 2:\n{text}"
+    );
+}
