@@ -269,11 +269,12 @@ impl Supervisor {
             let name: Arc<str> = Arc::from(entry.connection.name());
             let mailbox = Arc::clone(&control.mailboxes[index]);
             let handle = entry.connection.handle();
+            // Fields fixed for the task's life: recording a changing one
+            // (the attempt) would append it again to every later line.
             let span = tracing::info_span!(
                 "connection",
                 conn = %name,
                 endpoint = %entry.connection.spec().target,
-                attempt = tracing::field::Empty,
             );
             let report = PhaseReport {
                 phases: Arc::clone(&phases),

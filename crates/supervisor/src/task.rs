@@ -35,7 +35,6 @@ use linesman_connection::{Connection, Reason, SessionOutcome, SessionStop};
 use linesman_observer::{Backoff, GaveUp, Publisher, Started, Stopped, Stopping, Waiting, What};
 use tokio::sync::watch;
 use tokio::time::{Instant, Sleep, sleep, sleep_until};
-use tracing::Span;
 
 use crate::control::Command;
 use crate::mailbox::{Inbox, Signal};
@@ -306,8 +305,6 @@ impl Task {
     )]
     fn session(&mut self, attempt: u32) -> impl Future<Output = State> + Send + '_ {
         async move {
-            // The task's future runs inside its connection's span.
-            Span::current().record("attempt", attempt);
             // Half of the budget for flushing queued sends; the rest is left to
             // `on_disconnect` and closing.
             let drain = self.controls.timeout / 2;

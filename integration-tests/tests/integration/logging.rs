@@ -1,6 +1,8 @@
 //! The daemon's logs as an operator meets them: a stderr that is closed
 //! (`linesman run … 2>&1 | head -1`) neither stops the supervision nor
-//! deafens the daemon to SIGTERM.
+//! deafens the daemon to SIGTERM; one line per event, whose fields do not
+//! grow with the restarts, in both formats; the JSON fields are stable; no
+//! colours when stderr is not a terminal.
 //!
 //! Every daemon here supervises one connection to a peer that drops each
 //! connection 20 ms after accepting it, with a backoff of a few
@@ -13,6 +15,7 @@ use std::time::Duration;
 use linesman_testkit::{Behavior, Listen, Peer, TempDir};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, ChildStderr, Command};
+use tokio::task::JoinHandle;
 
 use crate::cli_harness::{PATIENCE, command, path, run};
 
@@ -143,6 +146,19 @@ impl Logged {
     }
 }
 
+/// Reads every line of `stderr` until it ends, on a task of its own, so the
+/// pipe never fills.
+fn collect(stderr: ChildStderr) -> JoinHandle<Vec<String>> {
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(stderr).lines();
+        let mut all = Vec::new();
+        while let Ok(Some(line)) = lines.next_line().await {
+            all.push(line);
+        }
+        all
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_closed_stderr_neither_stops_supervision_nor_deafens_the_daemon() {
     let peer = flapping().await;
@@ -171,4 +187,110 @@ async fn a_closed_stderr_neither_stops_supervision_nor_deafens_the_daemon() {
         .expect("the peer keeps seeing new connections");
 
     assert_eq!(daemon.terminate().await, 0, "SIGTERM ends it cleanly");
+}
+
+/// Runs a daemon against a flapping peer for at least 20 restarts, logging
+/// at debug, in `format`; returns its stderr lines and the peer's endpoint.
+async fn lines_of_a_flapping_run(label: &str, format: &str) -> (Vec<String>, String) {
+    let peer = flapping().await;
+    let endpoint = peer.endpoint().to_string();
+    let (mut daemon, stderr) = Logged::spawn(
+        label,
+        &yaml(&endpoint),
+        &["--log-format", format],
+        "info,linesman_connection=debug,linesman_supervisor=debug",
+        // Colours are what a terminal gets; stderr is a pipe here.
+        |command| {
+            command.env_remove("NO_COLOR");
+        },
+    );
+    let lines = collect(stderr);
+    daemon.wait_answering().await;
+    daemon.wait_more_restarts(20).await;
+    assert_eq!(daemon.terminate().await, 0, "SIGTERM ends it cleanly");
+    let lines = tokio::time::timeout(PATIENCE, lines)
+        .await
+        .expect("stderr ends with the daemon")
+        .expect("the reader does not panic");
+    (lines, endpoint)
+}
+
+/// Lines with the field `name` more than once: `name=` (pretty) or
+/// `"name"` (JSON) not preceded by a letter or `_` (`next_attempt=` is
+/// another field).
+fn repeated<'a>(lines: &'a [String], name: &str) -> Vec<&'a String> {
+    let pretty = format!("{name}=");
+    let json = format!("\"{name}\"");
+    let count = |line: &str, needle: &str| {
+        line.match_indices(needle)
+            .filter(|(at, _)| {
+                !line[..*at]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| c.is_alphanumeric() || c == '_')
+            })
+            .count()
+    };
+    lines
+        .iter()
+        .filter(|line| count(line, &pretty) > 1 || count(line, &json) > 1)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pretty_lines_name_the_attempt_once_and_have_no_colours() {
+    let (lines, endpoint) = lines_of_a_flapping_run("log-pretty", "pretty").await;
+    let text = lines.join("\n");
+    assert!(
+        repeated(&lines, "attempt").is_empty(),
+        "a line names the attempt more than once:\n{:#?}",
+        repeated(&lines, "attempt")
+    );
+    assert!(
+        !text.contains('\u{1b}'),
+        "no ANSI escapes on a pipe:\n{text}"
+    );
+    let ups: Vec<&String> = lines
+        .iter()
+        .filter(|line| line.contains(": up attempt="))
+        .collect();
+    assert!(ups.len() >= 2, "`up` lines carry their attempt:\n{text}");
+    let span = format!("connection{{conn=db endpoint={endpoint}}}");
+    assert!(
+        ups.iter().all(|line| line.contains(&span)),
+        "`up` lines are in the connection's span:\n{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_lines_name_the_attempt_once_with_stable_field_names() {
+    let (lines, endpoint) = lines_of_a_flapping_run("log-json", "json").await;
+    assert!(
+        repeated(&lines, "attempt").is_empty(),
+        "a line names the attempt more than once:\n{:#?}",
+        repeated(&lines, "attempt")
+    );
+    let parsed: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect();
+    let ups: Vec<&serde_json::Value> = parsed
+        .iter()
+        .filter(|line| line["fields"]["message"] == "up")
+        .collect();
+    assert!(ups.len() >= 2, "`up` lines:\n{}", lines.join("\n"));
+    for up in ups {
+        assert!(up["timestamp"].is_string(), "timestamp: {up}");
+        // The first `up` at info; those of a connection that keeps
+        // flapping at debug (the disconnect summary counts them).
+        assert!(
+            matches!(up["level"].as_str(), Some("INFO" | "DEBUG")),
+            "level: {up}"
+        );
+        assert!(up["target"].is_string(), "target: {up}");
+        assert!(up["fields"]["attempt"].is_u64(), "fields.attempt: {up}");
+        assert_eq!(up["span"]["name"], "connection", "{up}");
+        assert_eq!(up["span"]["conn"], "db", "{up}");
+        assert_eq!(up["span"]["endpoint"], endpoint.as_str(), "{up}");
+    }
 }

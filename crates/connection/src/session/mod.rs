@@ -152,8 +152,9 @@ impl Connection {
     /// A stop before the target is open ends the session with
     /// [`Reason::Stopped`] and publishes nothing more.
     ///
-    /// The session is instrumented with a span `session` (connection name,
-    /// endpoint, attempt), made when this is called.
+    /// The session is instrumented with a span `session` (connection name
+    /// and endpoint), made when this is called; the lines that concern one
+    /// attempt (`up`, `down`, `connect failed`) name it.
     pub fn run_session<'a>(
         &'a mut self,
         attempt: u32,
@@ -164,7 +165,6 @@ impl Connection {
             "session",
             conn = %self.spec.name,
             endpoint = %self.spec.target,
-            attempt
         );
         let shared = Arc::clone(&self.shared);
         let session = self.run_session_until_stopped(attempt, drain);
@@ -209,8 +209,8 @@ impl Connection {
     ///
     /// Unlike `run_session`, it makes no span of its own (a span is 40
     /// bytes in the session's future): run it inside the caller's span,
-    /// which should name the connection and the attempt (the supervisor's
-    /// `connection` span does).
+    /// which should name the connection (the supervisor's `connection`
+    /// span does). The lines of one attempt name it themselves.
     pub fn run_session_until_stopped(
         &mut self,
         attempt: u32,
@@ -268,6 +268,7 @@ impl Connection {
                     let opening = Box::new(Opening {
                         peer: String::new(),
                         permit,
+                        attempt,
                     });
                     self.socket_session(stream, drain, opening, &mut guard)
                         .await
@@ -276,6 +277,7 @@ impl Connection {
                     let opening = Box::new(Opening {
                         peer: self.spec.target.to_string(),
                         permit,
+                        attempt,
                     });
                     self.blocking_session(source, opening, &mut guard).await
                 }
@@ -369,7 +371,7 @@ impl Connection {
         self.shared.publish(Disconnected {
             reason: run.reason.to_string(),
         });
-        tracing::info!(reason = %run.reason, "down");
+        tracing::info!(attempt, reason = %run.reason, "down");
         SessionOutcome {
             reason: run.reason,
             was_up: true,
@@ -385,7 +387,7 @@ impl Connection {
                 error: reason.to_string(),
                 attempt,
             });
-            tracing::info!(%reason, "connect failed");
+            tracing::info!(attempt, %reason, "connect failed");
         }
         SessionOutcome {
             reason,
@@ -448,11 +450,13 @@ async fn end_blocking_session(
 }
 
 /// What a session holds from its connect until it is up: the peer's
-/// address for `Connected`, and the connect permit. Boxed, so the session's
-/// future keeps a pointer for them, not the values, for its whole life.
+/// address for `Connected`, the connect permit, and the attempt for the
+/// `up` line. Boxed, so the session's future keeps a pointer for them, not
+/// the values, for its whole life.
 pub(crate) struct Opening {
     pub(crate) peer: String,
     pub(crate) permit: Option<OwnedSemaphorePermit>,
+    pub(crate) attempt: u32,
 }
 
 /// The spec's codec. Made where it is used rather than cloned from a
