@@ -18,3 +18,4 @@ mod signal;
 mod spans;
 mod spec;
 mod timing;
+mod watcher;
