@@ -417,7 +417,9 @@ impl Task {
                 let next = attempt.saturating_add(1);
                 let wall = SystemTime::now();
                 let until = wall.checked_add(delay).unwrap_or(wall);
-                tracing::info!(reason = %outcome.reason, ?delay, next_attempt = next, "restarting after a delay");
+                // At debug: the session's end was logged (or counted) by
+                // the connection; one more line per restart is a flood.
+                tracing::debug!(reason = %outcome.reason, ?delay, next_attempt = next, "restarting after a delay");
                 publish(
                     self.controls.stopper.publisher(),
                     Backoff {

@@ -92,6 +92,7 @@ async fn come_up<R: AsyncRead + Unpin>(
         peer,
         permit,
         attempt,
+        up,
     } = *opening;
     let shared = Arc::clone(&io.shared);
     shared.set_phase(Phase::Handshake);
@@ -104,7 +105,7 @@ async fn come_up<R: AsyncRead + Unpin>(
     shared.counters.sessions.fetch_add(1, Ordering::Relaxed);
     let up_since = Instant::now();
     shared.publish(Connected { peer });
-    tracing::info!(attempt, "up");
+    up.log(attempt);
     let mut burst = Burst::new();
     while !early.is_empty() {
         let take = early.len().min(Burst::MAX);

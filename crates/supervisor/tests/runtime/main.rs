@@ -10,6 +10,7 @@
 mod common;
 mod control;
 mod isolation;
+mod log_limit;
 mod panics;
 mod restart;
 mod rules;
