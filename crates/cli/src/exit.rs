@@ -10,7 +10,7 @@
 //! | 3 | `status`: the daemon answered, but some connection is not up |
 //! | 4 | `wait`: the timeout passed before the condition held |
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use linesman_config::ConfigErrors;
@@ -57,21 +57,29 @@ Exit codes:
   4  `wait`: the timeout passed first";
 
 /// Prints the error of a failed command to stderr (configuration errors as
-/// miette's graphical report) and returns the process's exit code.
+/// miette's graphical report) and returns the process's exit code. A stderr
+/// that cannot be written changes nothing: the code is the same (`eprint!`
+/// would panic on a closed stderr and exit 101).
 pub(crate) fn report(result: Result<Code, CliError>) -> ExitCode {
     let code = match result {
         Ok(code) => code,
         Err(CliError::Config(errors)) => {
-            eprint!("{}", render_config_errors(&errors));
+            say(&render_config_errors(&errors));
             Code::Invalid
         }
         Err(error) => {
             let code = error.code();
-            eprintln!("linesman: error: {}", chain(&error));
+            say(&format!("linesman: error: {}\n", chain(&error)));
             code
         }
     };
     ExitCode::from(code.number())
+}
+
+/// Writes `text` to stderr, ignoring a failure: there is nowhere else to
+/// report it.
+fn say(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
 /// Every problem of `errors` with miette's graphical handler: a one-line

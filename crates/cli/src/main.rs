@@ -24,5 +24,9 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    exit::report(commands::dispatch(cli))
+    let result = commands::dispatch(cli);
+    // The daemon's runtime is gone: what it logged last reaches stderr
+    // (bounded), before the error, if any, is printed.
+    logging::finish();
+    exit::report(result)
 }

@@ -51,6 +51,7 @@
 mod error;
 mod handle;
 mod handler;
+mod log_limit;
 mod reason;
 mod session;
 mod shared;
@@ -59,6 +60,7 @@ mod spec;
 pub use error::{HandlerError, RequestError, SendError};
 pub use handle::{ConnectionHandle, Counters, Link};
 pub use handler::{Burst, Counting, DynHandler, Handler, HandlerFuture};
+pub use log_limit::{LogLimit, Verdict};
 pub use reason::{Reason, SessionOutcome};
 pub use session::{Connection, SessionStop};
 pub use spec::{BlockingTarget, ConnectionSpec, Heartbeat, Outbox, Target};

@@ -196,7 +196,8 @@ pub struct EventLine {
     /// `connected`: the peer's address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peer: Option<String>,
-    /// `connect_failed`: the error; `disconnected`, `stopped`: the reason.
+    /// `connect_failed`: the error; `disconnected`, `stopped`: the reason;
+    /// `gave_up`: why, when not the restart intensity (a panic).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// `waiting`: the connections it waits on.
@@ -209,11 +210,11 @@ pub struct EventLine {
     /// Unix epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until_ms: Option<u64>,
-    /// `gave_up`: restarts counted within the window; `listener_removed`:
-    /// its panics.
+    /// `gave_up` (restart intensity): restarts counted within the window;
+    /// `listener_removed`: its panics.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<u64>,
-    /// `gave_up`: the window, in milliseconds.
+    /// `gave_up` (restart intensity): the window, in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window_ms: Option<u64>,
     /// `lagged`: how many events were missed.

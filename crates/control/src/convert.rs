@@ -53,7 +53,13 @@ fn detail(status: &ConnStatus) -> String {
         },
         ConnState::Stopping => "stopping".to_owned(),
         ConnState::Stopped { reason } => format!("stopped: {reason}"),
-        ConnState::Failed { restarts, window } => format!(
+        ConnState::Failed {
+            reason: Some(reason),
+            ..
+        } => reason.clone(),
+        ConnState::Failed {
+            restarts, window, ..
+        } => format!(
             "gave up after {restarts} restarts within {}",
             millis_text(*window)
         ),
@@ -203,10 +209,13 @@ fn event_line(event: &Event, state: Option<&ConnState>) -> EventLine {
             line.delay_ms = Some(duration_millis(b.delay));
             line.until_ms = Some(epoch_millis(b.until));
         }
-        What::GaveUp(g) => {
-            line.count = Some(u64::from(g.restarts));
-            line.window_ms = Some(duration_millis(g.window));
-        }
+        What::GaveUp(g) => match &g.reason {
+            Some(reason) => line.reason = Some(reason.clone()),
+            None => {
+                line.count = Some(u64::from(g.restarts));
+                line.window_ms = Some(duration_millis(g.window));
+            }
+        },
         What::Stopped(s) => line.reason = Some(s.reason.clone()),
         What::Lagged(l) => line.missed = Some(l.missed),
         What::ListenerRemoved(r) => {
@@ -243,6 +252,7 @@ mod tests {
                 ConnState::Failed {
                     restarts: 3,
                     window: Duration::from_secs(60),
+                    reason: None,
                 },
                 State::Failed,
             ),
@@ -329,6 +339,41 @@ mod tests {
         let line = EventLines::default().line(&replay, || bus.state("quotes").map(|s| s.state));
         assert_eq!(line.ty, "disconnected");
         assert_eq!(line.state.as_deref(), Some("stopped"));
+    }
+
+    #[tokio::test]
+    async fn a_failure_with_a_reason_says_the_reason() {
+        use futures_util::StreamExt;
+        use linesman_observer::{Bus, GaveUp, Interest};
+        let bus = Bus::default();
+        let conn = bus.publisher("quotes");
+        let reason = "supervisor task panicked: boom; `linesman start quotes` restarts it";
+        conn.publish(GaveUp {
+            restarts: 0,
+            window: Duration::ZERO,
+            reason: Some(reason.into()),
+        })
+        .expect("open");
+        let status = bus.state("quotes").expect("a record");
+        let shown = connection_status(
+            &Described::default(),
+            Some(&status),
+            &Counters::default(),
+            SystemTime::now(),
+        );
+        assert_eq!(
+            (shown.state.as_str(), shown.detail.as_str()),
+            ("failed", reason)
+        );
+        assert_eq!(shown.last_error.as_deref(), Some(reason));
+        let mut events = bus.subscribe(Interest::all());
+        let replay = events.next().await.expect("the replay");
+        let line = EventLines::default().line(&replay, || Some(status.state.clone()));
+        assert_eq!(
+            (line.ty.as_str(), line.reason.as_deref(), line.count),
+            ("gave_up", Some(reason), None)
+        );
+        assert_eq!(line.message, format!("failed: {reason}"));
     }
 
     #[test]

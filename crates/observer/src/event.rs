@@ -183,13 +183,17 @@ event_types! {
         /// When the next attempt is made.
         until: SystemTime,
     } => "backoff",
-    /// The restart intensity was exceeded: the connection is failed until it
-    /// is started again.
+    /// The supervisor gave up on the connection: it is failed until it is
+    /// started again. Either the restart intensity was exceeded (`reason`
+    /// is `None`), or something else failed it and `reason` says what (the
+    /// supervisor's task for it panicked; `restarts` and `window` are 0).
     GaveUp {
         /// Restarts counted within the window.
         restarts: u32,
         /// The sliding window they were counted in.
         window: Duration,
+        /// Why, when it is not the restart intensity.
+        reason: Option<String>,
     } => "gave_up",
     /// The connection is draining before it stops.
     Stopping => "stopping",
@@ -245,6 +249,10 @@ impl fmt::Display for What {
                 humanize(b.delay),
                 b.attempt
             ),
+            What::GaveUp(GaveUp {
+                reason: Some(reason),
+                ..
+            }) => write!(f, "failed: {reason}"),
             What::GaveUp(g) => write!(
                 f,
                 "gave up after {} restarts within {}",
@@ -300,10 +308,20 @@ mod tests {
         let gave_up = What::from(GaveUp {
             restarts: 20,
             window: Duration::from_secs(90),
+            reason: None,
         });
         assert_eq!(
             gave_up.to_string(),
             "gave up after 20 restarts within 1m 30s"
+        );
+        let panicked = What::from(GaveUp {
+            restarts: 0,
+            window: Duration::ZERO,
+            reason: Some("supervisor task panicked: boom".into()),
+        });
+        assert_eq!(
+            panicked.to_string(),
+            "failed: supervisor task panicked: boom"
         );
     }
 }

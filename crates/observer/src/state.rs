@@ -6,7 +6,7 @@
 //! any listener, so a state read from the registry is never older than an
 //! event a listener has already received.
 
-use crate::event::{Event, What};
+use crate::event::{Event, GaveUp, What};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -55,12 +55,15 @@ pub enum ConnState {
         /// Why it stopped.
         reason: String,
     },
-    /// Gave up: the restart intensity was exceeded. Terminal until started again.
+    /// Gave up: the restart intensity was exceeded, or `reason` failed it
+    /// (see [`GaveUp`](crate::GaveUp)). Terminal until started again.
     Failed {
         /// Restarts counted within the window.
         restarts: u32,
         /// The window.
         window: Duration,
+        /// Why, when it is not the restart intensity.
+        reason: Option<String>,
     },
 }
 
@@ -89,6 +92,7 @@ impl ConnState {
             What::GaveUp(g) => ConnState::Failed {
                 restarts: g.restarts,
                 window: g.window,
+                reason: g.reason.clone(),
             },
             What::Stopping(_) => ConnState::Stopping,
             What::Stopped(s) => ConnState::Stopped {
@@ -206,6 +210,10 @@ impl ConnStatus {
                 self.last_error = Some(c.error.clone());
             }
             What::Disconnected(d) => self.last_error = Some(d.reason.clone()),
+            What::GaveUp(GaveUp {
+                reason: Some(reason),
+                ..
+            }) => self.last_error = Some(reason.clone()),
             What::Backoff(b) => {
                 self.attempt = b.attempt;
                 self.restarts = self.restarts.saturating_add(1);

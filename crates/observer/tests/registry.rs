@@ -73,9 +73,23 @@ fn events_drive_the_state_and_its_bookkeeping() {
     conn.publish(GaveUp {
         restarts: 20,
         window: Duration::from_secs(60),
+        reason: None,
     })
     .expect("open");
     assert_eq!(state(&bus).state.name(), "failed");
+    assert_eq!(state(&bus).last_error.as_deref(), Some("peer reset"));
+    conn.publish(GaveUp {
+        restarts: 0,
+        window: Duration::ZERO,
+        reason: Some("supervisor task panicked: boom".into()),
+    })
+    .expect("open");
+    assert_eq!(state(&bus).state.name(), "failed");
+    assert_eq!(
+        state(&bus).last_error.as_deref(),
+        Some("supervisor task panicked: boom"),
+        "a reason is the last error"
+    );
     conn.publish(Started {}).expect("open");
     let s = state(&bus);
     assert_eq!((s.state.name(), s.attempt, s.restarts), ("starting", 0, 0));

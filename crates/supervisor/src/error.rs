@@ -254,6 +254,16 @@ pub enum SupervisorError {
         #[source]
         source: std::io::Error,
     },
+    /// The task of `run_until_signal` that listens for SIGINT and SIGTERM
+    /// panicked: the process would no longer hear them, so the supervisor
+    /// was shut down.
+    #[error(
+        "the signal watcher panicked ({message}), so SIGINT and SIGTERM could no longer stop the process: the supervisor was shut down; start it again, and report the bug"
+    )]
+    SignalWatcherPanicked {
+        /// The panic's message.
+        message: String,
+    },
 }
 
 /// A runtime command through a [`SupervisorHandle`](crate::SupervisorHandle)

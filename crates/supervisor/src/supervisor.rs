@@ -9,12 +9,14 @@
 //! is aborted and named in a warning).
 
 use std::fmt;
+use std::pin::pin;
 use std::sync::Arc;
 
 use linesman_connection::{Connection, ConnectionHandle, ConnectionSpec, Handler};
 use linesman_observer::{Bus, BusOptions, Listener, ListenerHandle, Stopped};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinError;
 use tokio_util::task::AbortOnDropHandle;
 use tracing::Instrument;
 
@@ -269,11 +271,12 @@ impl Supervisor {
             let name: Arc<str> = Arc::from(entry.connection.name());
             let mailbox = Arc::clone(&control.mailboxes[index]);
             let handle = entry.connection.handle();
+            // Fields fixed for the task's life: recording a changing one
+            // (the attempt) would append it again to every later line.
             let span = tracing::info_span!(
                 "connection",
                 conn = %name,
                 endpoint = %entry.connection.spec().target,
-                attempt = tracing::field::Empty,
             );
             let report = PhaseReport {
                 phases: Arc::clone(&phases),
@@ -360,10 +363,17 @@ impl Supervisor {
     /// shutdown and a second one forcing it. The signal watcher ends with
     /// `run`, so it never keeps the runtime alive.
     ///
+    /// The watcher is critical: once it is gone, tokio still catches the
+    /// signals and nothing acts on them. If it panics, the supervisor shuts
+    /// down gracefully and this returns an error, so the process can end
+    /// instead of running on deaf.
+    ///
     /// # Errors
     ///
     /// [`SupervisorError::Signal`] if a signal handler cannot be installed
-    /// (nothing has been started then).
+    /// (nothing has been started then);
+    /// [`SupervisorError::SignalWatcherPanicked`] after the shutdown that
+    /// the watcher's panic caused.
     pub async fn run_until_signal(self) -> Result<(), SupervisorError> {
         let mut interrupt =
             signal(SignalKind::interrupt()).map_err(|source| SupervisorError::Signal {
@@ -376,7 +386,8 @@ impl Supervisor {
                 source,
             })?;
         let control = self.control();
-        let watcher = AbortOnDropHandle::new(tokio::spawn(async move {
+        let shutdown = self.control();
+        let mut watcher = AbortOnDropHandle::new(tokio::spawn(async move {
             let mut received = 0u32;
             loop {
                 let name = tokio::select! {
@@ -398,9 +409,26 @@ impl Supervisor {
                 }
             }
         }));
-        self.run().await;
-        drop(watcher);
-        Ok(())
+        let mut run = pin!(self.run());
+        let died = tokio::select! {
+            () = &mut run => return Ok(()),
+            ended = &mut watcher => ended.err().filter(JoinError::is_panic),
+        };
+        // The watcher is done: after forcing a shutdown, or dead.
+        let Some(died) = died else {
+            run.await;
+            return Ok(());
+        };
+        let payload = died.into_panic();
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".to_owned());
+        tracing::error!(panic = %message, "the signal watcher panicked: shutting down");
+        shutdown.shutdown();
+        run.await;
+        Err(SupervisorError::SignalWatcherPanicked { message })
     }
 }
 

@@ -11,6 +11,9 @@
 //!                                                   └ Stop ───> Stopped
 //! ```
 //!
+//! A panic in any state (caught in [`Task::run`]) also leads to `Failed`,
+//! published as a `GaveUp` that carries the panic's message.
+//!
 //! Commands (`start`, `stop`, `restart`), start-rule changes and the
 //! shutdown reach the task through its [`Inbox`]. The session runs in
 //! [`Task::session`], which keeps listening to the inbox while the
@@ -35,7 +38,6 @@ use linesman_connection::{Connection, Reason, SessionOutcome, SessionStop};
 use linesman_observer::{Backoff, GaveUp, Publisher, Started, Stopped, Stopping, Waiting, What};
 use tokio::sync::watch;
 use tokio::time::{Instant, Sleep, sleep, sleep_until};
-use tracing::Span;
 
 use crate::control::Command;
 use crate::mailbox::{Inbox, Signal};
@@ -137,10 +139,16 @@ pub(crate) struct Controls {
 }
 
 impl Task {
-    /// Runs the connection until the shutdown ends it. If it panics (a bug:
-    /// handler panics are caught by the connection), says `Stopped` for its
-    /// connection instead of leaving it looking alive. Either way reports it
-    /// terminal at the end.
+    /// Runs the connection until the shutdown ends it, then reports it
+    /// terminal.
+    ///
+    /// A panic that escapes into the task (a bug, or application code the
+    /// connection calls unguarded, such as a blocking target's `open`;
+    /// handler panics are caught by the connection) is caught here: the
+    /// connection goes `failed` with the panic's message (a `GaveUp` with a
+    /// reason) and the task lives on in [`State::Failed`], so a `start`
+    /// revives it, as after the restart policy gave up. Never silently
+    /// unsupervised.
     ///
     /// Not an `async fn`: one that takes `self` by value keeps two copies of
     /// it in its future (the argument and the moved local), and a `Task` is
@@ -153,29 +161,44 @@ impl Task {
     )]
     pub(crate) fn run(mut self) -> impl Future<Output = ()> + Send {
         async move {
-            let ended = AssertUnwindSafe(self.states()).catch_unwind().await;
-            if let Err(panic) = ended {
+            publish(self.controls.stopper.publisher(), Started {});
+            let mut failed = false;
+            while let Err(panic) = AssertUnwindSafe(self.states(failed)).catch_unwind().await {
                 let message = panic
                     .downcast_ref::<&str>()
                     .map(|s| (*s).to_owned())
                     .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".to_owned());
-                tracing::error!(panic = %message, "connection task panicked");
+                    .unwrap_or_else(|| "a panic without a message".to_owned());
+                tracing::error!(
+                    panic = %message,
+                    "the connection's task panicked: the connection is failed until started again"
+                );
+                let name = self.conn.name();
                 publish(
                     self.controls.stopper.publisher(),
-                    Stopped {
-                        reason: format!("supervisor task panicked: {message}"),
+                    GaveUp {
+                        restarts: 0,
+                        window: Duration::ZERO,
+                        reason: Some(format!(
+                            "supervisor task panicked: {message}; `linesman start {name}` restarts it"
+                        )),
                     },
                 );
+                failed = true;
             }
+            self.conn.handle().close();
             self.report.set(Phase::Terminal);
         }
     }
 
-    /// Goes from state to state until the task is done.
-    async fn states(&mut self) {
-        publish(self.controls.stopper.publisher(), Started {});
-        let mut state = State::Ready { attempt: 1 };
+    /// Goes from state to state until the task is done, from `Ready` (or
+    /// from `Failed`, after a panic).
+    async fn states(&mut self, failed: bool) {
+        let mut state = if failed {
+            State::Failed
+        } else {
+            State::Ready { attempt: 1 }
+        };
         loop {
             self.report.set(state.phase());
             state = match state {
@@ -188,7 +211,6 @@ impl Task {
                 State::Done => break,
             };
         }
-        self.conn.handle().close();
     }
 
     fn ready(&mut self, attempt: u32) -> State {
@@ -306,8 +328,6 @@ impl Task {
     )]
     fn session(&mut self, attempt: u32) -> impl Future<Output = State> + Send + '_ {
         async move {
-            // The task's future runs inside its connection's span.
-            Span::current().record("attempt", attempt);
             // Half of the budget for flushing queued sends; the rest is left to
             // `on_disconnect` and closing.
             let drain = self.controls.timeout / 2;
@@ -397,7 +417,9 @@ impl Task {
                 let next = attempt.saturating_add(1);
                 let wall = SystemTime::now();
                 let until = wall.checked_add(delay).unwrap_or(wall);
-                tracing::info!(reason = %outcome.reason, ?delay, next_attempt = next, "restarting after a delay");
+                // At debug: the session's end was logged (or counted) by
+                // the connection; one more line per restart is a flood.
+                tracing::debug!(reason = %outcome.reason, ?delay, next_attempt = next, "restarting after a delay");
                 publish(
                     self.controls.stopper.publisher(),
                     Backoff {
@@ -412,7 +434,11 @@ impl Task {
                 tracing::warn!(reason = %outcome.reason, restarts, ?window, "restart intensity exceeded; giving up");
                 publish(
                     self.controls.stopper.publisher(),
-                    GaveUp { restarts, window },
+                    GaveUp {
+                        restarts,
+                        window,
+                        reason: None,
+                    },
                 );
                 State::Failed
             }

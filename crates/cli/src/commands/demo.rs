@@ -9,7 +9,7 @@
 //! events stream), subscribed before the supervisor starts, so the log
 //! begins with the very first event.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use linesman_control::Client;
@@ -45,14 +45,14 @@ async fn supervise(peers: &Peers, socket: &Path, args: &DemoArgs) -> Result<Code
         socket.display()
     );
     if !redraw {
-        println!("{title}");
+        say(&title);
         for (name, role) in demo::peers::ROLES {
             let endpoint = config
                 .spec
                 .get(name)
                 .map(|s| s.connection.target.to_string())
                 .unwrap_or_default();
-            println!("  {name:<13}  {endpoint}  {role}");
+            say(&format!("  {name:<13}  {endpoint}  {role}"));
         }
     }
     let client = Client::new(socket);
@@ -92,8 +92,18 @@ async fn supervise(peers: &Peers, socket: &Path, args: &DemoArgs) -> Result<Code
         .iter()
         .map(|handle| format!("{} {}", handle.name(), handle.counters().frames_in))
         .collect();
-    println!("demo over; frames received: {}", frames.join(", "));
+    say(&format!(
+        "demo over; frames received: {}",
+        frames.join(", ")
+    ));
     Ok(Code::Ok)
+}
+
+/// Prints `line` to stdout. A closed stdout (`linesman demo | head`) is not
+/// an error here: the live view notices it and ends the demo; `println!`
+/// would panic.
+fn say(line: &str) {
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
 }
 
 /// The command that shows the demo's status from another terminal.

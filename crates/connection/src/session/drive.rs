@@ -88,7 +88,12 @@ async fn come_up<R: AsyncRead + Unpin>(
     io: &mut SessionIo<R>,
     opening: Box<Opening>,
 ) -> Result<Instant, Reason> {
-    let Opening { peer, permit } = *opening;
+    let Opening {
+        peer,
+        permit,
+        attempt,
+        up,
+    } = *opening;
     let shared = Arc::clone(&io.shared);
     shared.set_phase(Phase::Handshake);
     let mut early = VecDeque::new();
@@ -100,7 +105,7 @@ async fn come_up<R: AsyncRead + Unpin>(
     shared.counters.sessions.fetch_add(1, Ordering::Relaxed);
     let up_since = Instant::now();
     shared.publish(Connected { peer });
-    tracing::info!("up");
+    up.log(attempt);
     let mut burst = Burst::new();
     while !early.is_empty() {
         let take = early.len().min(Burst::MAX);

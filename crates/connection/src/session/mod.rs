@@ -5,6 +5,7 @@
 
 mod drive;
 mod io;
+mod log;
 mod read;
 mod stop;
 mod writer;
@@ -27,6 +28,7 @@ pub use self::stop::SessionStop;
 
 use self::drive::{Run, disconnect, drive};
 use self::io::{SessionIo, Transport, WriterSlot};
+use self::log::{SessionLog, UpLine};
 use crate::handle::ConnectionHandle;
 use crate::handler::DynHandler;
 use crate::reason::{Reason, SessionOutcome};
@@ -44,6 +46,8 @@ pub struct Connection {
     shared: Arc<Shared>,
     /// Permits for connects in flight, shared with other connections.
     connect_limit: Option<Arc<Semaphore>>,
+    /// What the ends of its sessions logged, to limit repeats.
+    log: SessionLog,
 }
 
 impl fmt::Debug for Connection {
@@ -72,6 +76,7 @@ impl Connection {
             handler,
             shared: Arc::new(shared),
             connect_limit: None,
+            log: SessionLog::default(),
         }
     }
 
@@ -152,8 +157,9 @@ impl Connection {
     /// A stop before the target is open ends the session with
     /// [`Reason::Stopped`] and publishes nothing more.
     ///
-    /// The session is instrumented with a span `session` (connection name,
-    /// endpoint, attempt), made when this is called.
+    /// The session is instrumented with a span `session` (connection name
+    /// and endpoint), made when this is called; the lines that concern one
+    /// attempt (`up`, `down`, `connect failed`) name it.
     pub fn run_session<'a>(
         &'a mut self,
         attempt: u32,
@@ -164,7 +170,6 @@ impl Connection {
             "session",
             conn = %self.spec.name,
             endpoint = %self.spec.target,
-            attempt
         );
         let shared = Arc::clone(&self.shared);
         let session = self.run_session_until_stopped(attempt, drain);
@@ -209,8 +214,8 @@ impl Connection {
     ///
     /// Unlike `run_session`, it makes no span of its own (a span is 40
     /// bytes in the session's future): run it inside the caller's span,
-    /// which should name the connection and the attempt (the supervisor's
-    /// `connection` span does).
+    /// which should name the connection (the supervisor's `connection`
+    /// span does). The lines of one attempt name it themselves.
     pub fn run_session_until_stopped(
         &mut self,
         attempt: u32,
@@ -268,6 +273,8 @@ impl Connection {
                     let opening = Box::new(Opening {
                         peer: String::new(),
                         permit,
+                        attempt,
+                        up: self.log.up_line(),
                     });
                     self.socket_session(stream, drain, opening, &mut guard)
                         .await
@@ -276,6 +283,8 @@ impl Connection {
                     let opening = Box::new(Opening {
                         peer: self.spec.target.to_string(),
                         permit,
+                        attempt,
+                        up: self.log.up_line(),
                     });
                     self.blocking_session(source, opening, &mut guard).await
                 }
@@ -359,7 +368,7 @@ impl Connection {
     }
 
     /// Publishes the end of a session that connected.
-    fn ended(&self, run: Run, attempt: u32) -> SessionOutcome {
+    fn ended(&mut self, run: Run, attempt: u32) -> SessionOutcome {
         let Some(up_since) = run.up_since else {
             return self.not_up(run.reason, attempt);
         };
@@ -369,7 +378,8 @@ impl Connection {
         self.shared.publish(Disconnected {
             reason: run.reason.to_string(),
         });
-        tracing::info!(reason = %run.reason, "down");
+        self.log.came_up();
+        self.log.disconnected(attempt, &run.reason);
         SessionOutcome {
             reason: run.reason,
             was_up: true,
@@ -378,14 +388,14 @@ impl Connection {
     }
 
     /// Publishes the end of a session that never came up.
-    fn not_up(&self, reason: Reason, attempt: u32) -> SessionOutcome {
+    fn not_up(&mut self, reason: Reason, attempt: u32) -> SessionOutcome {
         if reason != Reason::Stopped {
             self.shared.set_last_error(reason.to_string());
             self.shared.publish(ConnectFailed {
                 error: reason.to_string(),
                 attempt,
             });
-            tracing::info!(%reason, "connect failed");
+            self.log.connect_failed(attempt, &reason);
         }
         SessionOutcome {
             reason,
@@ -448,11 +458,14 @@ async fn end_blocking_session(
 }
 
 /// What a session holds from its connect until it is up: the peer's
-/// address for `Connected`, and the connect permit. Boxed, so the session's
-/// future keeps a pointer for them, not the values, for its whole life.
+/// address for `Connected`, the connect permit, and the attempt and level
+/// of the `up` line. Boxed, so the session's future keeps a pointer for
+/// them, not the values, for its whole life.
 pub(crate) struct Opening {
     pub(crate) peer: String,
     pub(crate) permit: Option<OwnedSemaphorePermit>,
+    pub(crate) attempt: u32,
+    pub(crate) up: UpLine,
 }
 
 /// The spec's codec. Made where it is used rather than cloned from a

@@ -10,6 +10,8 @@
 mod common;
 mod control;
 mod isolation;
+mod log_limit;
+mod panics;
 mod restart;
 mod rules;
 mod shutdown;
@@ -17,3 +19,4 @@ mod signal;
 mod spans;
 mod spec;
 mod timing;
+mod watcher;

@@ -1,0 +1,171 @@
+//! What one connection's sessions log when they end or come up, limited so
+//! that a peer that is down, or one that keeps dropping the connection,
+//! writes a few lines a minute, not one per attempt (see [`LogLimit`]).
+//!
+//! - A connect failure is logged at WARN the first time and whenever its
+//!   reason changes; its repeats at DEBUG, and once a minute a WARN summary
+//!   ("still failing (connection refused), 12 attempts in the last 1m").
+//! - A disconnect likewise (WARN for a failure, INFO for the peer's
+//!   orderly close), with its own limiter: "down 30 times in the last 1m".
+//! - `up` at INFO, except right after a disconnect that was not logged (a
+//!   connection that keeps flapping: the disconnect summary counts those
+//!   ups too), then at DEBUG. An `up` after connect failures that were not
+//!   logged says how many.
+//!
+//! The state is boxed and made at the first end: a connection that never
+//! fails pays one pointer.
+
+use std::io;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::log_limit::{LogLimit, Verdict};
+use crate::reason::Reason;
+
+/// The log state of one connection's session ends.
+#[derive(Debug, Default)]
+pub(crate) struct SessionLog(Option<Box<Ends>>);
+
+#[derive(Debug, Default)]
+struct Ends {
+    connect: LogLimit,
+    disconnect: LogLimit,
+    /// The last end was a disconnect that was not logged.
+    flapping: bool,
+}
+
+/// How the `up` line of a session is logged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UpLine {
+    /// At INFO; `unreported` connect failures before it were not logged.
+    Info { unreported: u32 },
+    /// At DEBUG: the connection keeps flapping.
+    Debug,
+}
+
+impl UpLine {
+    /// Logs that attempt `attempt` is up.
+    pub(crate) fn log(self, attempt: u32) {
+        match self {
+            UpLine::Info { unreported: 0 } => tracing::info!(attempt, "up"),
+            UpLine::Info { unreported } => {
+                tracing::info!(attempt, failed_attempts_not_logged = unreported, "up");
+            }
+            UpLine::Debug => tracing::debug!(attempt, "up"),
+        }
+    }
+}
+
+impl SessionLog {
+    fn ends(&mut self) -> &mut Ends {
+        self.0.get_or_insert_with(Box::default)
+    }
+
+    /// How the next session's `up` is to be logged.
+    pub(crate) fn up_line(&self) -> UpLine {
+        match &self.0 {
+            Some(ends) if ends.flapping && ends.connect.unreported() == 0 => UpLine::Debug,
+            Some(ends) => UpLine::Info {
+                unreported: ends.connect.unreported(),
+            },
+            None => UpLine::Info { unreported: 0 },
+        }
+    }
+
+    /// A session that came up ended: the connect failures its `up` line
+    /// ([`up_line`](Self::up_line), unchanged since) reported are reported.
+    pub(crate) fn came_up(&mut self) {
+        if let UpLine::Info { .. } = self.up_line()
+            && let Some(ends) = &mut self.0
+        {
+            ends.connect.take_unreported();
+        }
+    }
+
+    /// Logs that attempt `attempt` never came up, for `reason`.
+    pub(crate) fn connect_failed(&mut self, attempt: u32, reason: &Reason) {
+        let ends = self.ends();
+        ends.flapping = false;
+        let text = reason.to_string();
+        match ends.connect.check(&text, Instant::now()) {
+            Verdict::Log { unreported: 0 } => {
+                tracing::warn!(attempt, reason = %text, "connect failed");
+            }
+            Verdict::Log { unreported } => tracing::warn!(
+                attempt,
+                reason = %text,
+                previous_reason_not_logged = unreported,
+                "connect failed"
+            ),
+            Verdict::Summary { repeats, over } => tracing::warn!(
+                attempt,
+                reason = %text,
+                attempts = repeats,
+                "still failing ({}), {repeats} attempts in the last {}",
+                cause(reason),
+                seconds(over)
+            ),
+            Verdict::Suppress => tracing::debug!(attempt, reason = %text, "connect failed"),
+        }
+    }
+
+    /// Logs that attempt `attempt`, which was up, ended for `reason`.
+    pub(crate) fn disconnected(&mut self, attempt: u32, reason: &Reason) {
+        let ends = self.ends();
+        let text = reason.to_string();
+        let verdict = ends.disconnect.check(&text, Instant::now());
+        ends.flapping = verdict == Verdict::Suppress;
+        // A failure at WARN; the peer's orderly close at INFO.
+        macro_rules! line {
+            ($($arg:tt)+) => {
+                if reason.is_failure() {
+                    tracing::warn!($($arg)+)
+                } else {
+                    tracing::info!($($arg)+)
+                }
+            };
+        }
+        match verdict {
+            Verdict::Log { unreported: 0 } => line!(attempt, reason = %text, "down"),
+            Verdict::Log { unreported } => line!(
+                attempt,
+                reason = %text,
+                previous_reason_not_logged = unreported,
+                "down"
+            ),
+            Verdict::Summary { repeats, over } => line!(
+                attempt,
+                reason = %text,
+                times = repeats,
+                "down {repeats} times in the last {} ({text})",
+                seconds(over)
+            ),
+            Verdict::Suppress => tracing::debug!(attempt, reason = %text, "down"),
+        }
+    }
+}
+
+/// A connect failure's cause in a few words (`connection refused`), or the
+/// whole reason when it has none.
+fn cause(reason: &Reason) -> String {
+    match reason {
+        Reason::ConnectFailed { kind, .. } => match kind {
+            // A Unix socket path without a socket: "entity not found" says less.
+            io::ErrorKind::NotFound => "no such socket file".to_owned(),
+            io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::TimedOut
+            | io::ErrorKind::PermissionDenied
+            | io::ErrorKind::NetworkUnreachable
+            | io::ErrorKind::HostUnreachable
+            | io::ErrorKind::AddrNotAvailable => kind.to_string(),
+            _ => reason.to_string(),
+        },
+        other => other.to_string(),
+    }
+}
+
+/// `over` to the second, as people write it (`1m`, `1m 30s`).
+fn seconds(over: Duration) -> humantime::FormattedDuration {
+    humantime::format_duration(Duration::from_secs(over.as_secs()))
+}
