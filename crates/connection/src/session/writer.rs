@@ -16,16 +16,17 @@
 //! session is busy handing out frames it already holds starts the writer
 //! when that burst is done.
 
-use std::future::Future;
-use std::pin::pin;
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use linesman_ipc_codec::{Codec, CodecError, Frame, FrameLayout};
 use linesman_stream::Stream;
-use tokio::io::{AsyncWriteExt, WriteHalf};
+use tokio::io::{AsyncWrite, AsyncWriteExt, WriteHalf};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
 use tokio_util::codec::Encoder;
@@ -307,17 +308,23 @@ impl Writer {
     }
 
     /// Writes the whole buffer; a write that makes no progress for the
-    /// write timeout fails with [`Stalled`]. The timer is armed only when a
-    /// write has to wait: one the socket takes at once reads no clock
-    /// beyond the timeout's start.
+    /// write timeout fails with [`Stalled`]. Each write is tried once
+    /// without a timer: one the socket takes at once (the common case)
+    /// reads no clock and arms nothing.
     async fn write_out(&mut self) -> std::io::Result<()> {
         let mut written = 0;
         while written < self.buf.len() {
-            let write = self.half.write(&self.buf[written..]);
-            let n = match self.write_timeout {
-                None => write.await?,
-                Some(after) => match tokio::time::timeout(after, write).await {
-                    Ok(n) => n?,
+            let (half, rest) = (&mut self.half, &self.buf[written..]);
+            let at_once = poll_fn(|cx| match Pin::new(&mut *half).poll_write(cx, rest) {
+                Poll::Ready(result) => Poll::Ready(Some(result)),
+                Poll::Pending => Poll::Ready(None),
+            })
+            .await;
+            let n = match (at_once, self.write_timeout) {
+                (Some(result), _) => result?,
+                (None, None) => half.write(rest).await?,
+                (None, Some(after)) => match tokio::time::timeout(after, half.write(rest)).await {
+                    Ok(result) => result?,
                     Err(_elapsed) => {
                         return Err(std::io::Error::new(std::io::ErrorKind::TimedOut, Stalled));
                     }
