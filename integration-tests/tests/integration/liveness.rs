@@ -146,18 +146,23 @@ impl Netns {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let pid = std::process::id();
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        // Interface names have at most 15 bytes; a /30 per run, picked by
-        // pid so that parallel runs on one machine do not overlap.
+        // Interface names have at most 15 bytes. A /30 per run in
+        // 198.18.0.0/15 (set aside for tests, RFC 2544), picked by pid so
+        // that parallel runs on one machine do not overlap.
         let tag = format!("{:x}{n}", pid % 0x10_0000);
-        let (a, b) = (100 + (pid % 100), (pid / 100) % 256);
+        let subnet = (pid.wrapping_mul(4).wrapping_add(n) % (1 << 15)) * 4;
+        let address = |host: u32| {
+            let [_, _, c, d] = (subnet + host).to_be_bytes();
+            format!("198.{}.{c}.{d}", 18 + ((subnet + host) >> 16))
+        };
         let net = Netns {
             ip,
             name: format!("lsm-{pid}-{n}"),
             host_dev: format!("lh{tag}"),
             ns_dev: format!("ln{tag}"),
-            ns_addr: format!("10.{a}.{b}.{}", n * 4 + 2),
+            ns_addr: address(2),
         };
-        let host_addr = format!("10.{a}.{b}.{}/30", n * 4 + 1);
+        let host_addr = format!("{}/30", address(1));
         let ns_cidr = format!("{}/30", net.ns_addr);
         net.run(&["netns", "add", &net.name]);
         net.run(&[
