@@ -162,7 +162,11 @@ fn supervised(w: &mut Walker<'_>, file: &RawFile, c: &RawConnection) -> Option<S
         .layout(layout?)
         .heartbeat(heartbeat?)
         .outbox(outbox?)
-        .idle_timeout(layers.value(|s| &s.idle_timeout).flatten());
+        .idle_timeout(layers.value(|s| &s.idle_timeout).flatten())
+        .frame_timeout(layers.value(|s| &s.frame_timeout).flatten());
+    if let Some(timeout) = layers.value(|s| &s.write_timeout) {
+        spec = spec.write_timeout(timeout);
+    }
     if let Some(kind) = layers.value(|s| &s.kind) {
         spec = spec.kind(kind);
     }

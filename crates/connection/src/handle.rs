@@ -140,6 +140,16 @@ impl ConnectionHandle {
         self.shared.close();
     }
 
+    /// Ends the running session on purpose, as
+    /// [`Link::finish`] does from a handler: frames queued now are written,
+    /// `on_disconnect` runs with [`Reason::Finished`](crate::Reason::Finished),
+    /// and the restart policy sees a clean end (`on-failure` and `never`
+    /// do not restart it, `always` does). Without a running session it does
+    /// nothing: the next session forgets it.
+    pub fn finish(&self) {
+        self.shared.request_finish();
+    }
+
     /// Whether [`close`](ConnectionHandle::close) was called.
     pub fn is_closed(&self) -> bool {
         self.shared.phase() == crate::shared::Phase::Closed
@@ -178,6 +188,34 @@ impl Link {
     /// As [`ConnectionHandle::send`].
     pub async fn send(&self, frame: Frame) -> Result<(), SendError> {
         send(&self.handle.shared, frame, true, None).await
+    }
+
+    /// Ends this session on purpose, once the handler's current call
+    /// returns: frames queued now are written (within the drain budget),
+    /// `on_disconnect` runs with [`Reason::Finished`](crate::Reason::Finished),
+    /// and `Disconnected` says "finished by the application". For the
+    /// restart policy it is the one clean end a session can give itself:
+    /// `on-failure` and `never` stop the connection, `always` restarts it.
+    /// (A peer's close, unasked for, is a failure.)
+    ///
+    /// ```
+    /// use linesman_connection::{Handler, HandlerError, Link};
+    /// use linesman_ipc_codec::Frame;
+    ///
+    /// /// Downloads one snapshot, then ends the session on purpose.
+    /// struct Snapshot;
+    ///
+    /// impl Handler for Snapshot {
+    ///     async fn on_frame(&mut self, frame: Frame, link: &Link) -> Result<(), HandlerError> {
+    ///         if frame.ty == 9 {
+    ///             link.finish(); // the last part of the snapshot
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    /// ```
+    pub fn finish(&self) {
+        self.handle.finish();
     }
 
     /// Sends a request and waits for its reply. See [`ConnectionHandle::request`].

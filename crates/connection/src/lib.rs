@@ -48,6 +48,7 @@
 
 #![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 
+mod budget;
 mod error;
 mod handle;
 mod handler;
@@ -57,12 +58,13 @@ mod session;
 mod shared;
 mod spec;
 
+pub use budget::SocketBudget;
 pub use error::{HandlerError, RequestError, SendError};
 pub use handle::{ConnectionHandle, Counters, Link};
 pub use handler::{Burst, Counting, DynHandler, Handler, HandlerFuture};
 pub use log_limit::{LogLimit, Verdict};
 pub use reason::{Reason, SessionOutcome};
 pub use session::{Connection, SessionStop};
-pub use spec::{BlockingTarget, ConnectionSpec, Heartbeat, Outbox, Target};
+pub use spec::{BlockingTarget, ConnectionSpec, DEFAULT_WRITE_TIMEOUT, Heartbeat, Outbox, Target};
 /// The token that stops a session: re-exported from `tokio-util`.
 pub use tokio_util::sync::CancellationToken;

@@ -7,12 +7,19 @@ use std::io;
 use std::time::Duration;
 
 use linesman_ipc_codec::CodecError;
+use linesman_stream::AbortedElsewhere;
 
 /// Why a session ended.
 ///
 /// Its [`Display`](fmt::Display) is lowercase and says which detection
 /// fired; it is the `reason` of the `Disconnected` event (or the `error` of
 /// `ConnectFailed` when the session never came up).
+///
+/// Only two ends are clean: [`Stopped`](Reason::Stopped) (the supervisor
+/// or the stop token asked for it) and [`Finished`](Reason::Finished) (the
+/// application asked for it with [`Link::finish`](crate::Link::finish)).
+/// Every other end is a failure, the peer's orderly close included: a
+/// long-lived connection that the peer ends unasked has to come back.
 ///
 /// ```
 /// use std::time::Duration;
@@ -21,7 +28,8 @@ use linesman_ipc_codec::CodecError;
 /// let idle = Reason::IdleTimeout { after: Duration::from_secs(5) };
 /// assert_eq!(idle.to_string(), "idle timeout: no bytes received for 5s");
 /// assert!(idle.is_failure());
-/// assert!(!Reason::PeerClosed.is_failure());
+/// assert!(Reason::PeerClosed.is_failure());
+/// assert!(!Reason::Finished.is_failure());
 /// assert!(!Reason::Stopped.is_failure());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,13 +46,32 @@ pub enum Reason {
     /// The handler's `on_connect` returned an error; the session never came up.
     HandshakeFailed(String),
     /// The peer closed the connection in an orderly way (end of input
-    /// between frames), or the blocking source ended.
+    /// between frames, and the kernel saw the peer's FIN), or the blocking
+    /// source ended. A failure: the application did not ask for it.
     PeerClosed,
     /// The peer reset the connection (`ECONNRESET`, `ECONNABORTED`, `EPIPE`).
     Reset,
+    /// The kernel aborted the connection on this side (a timeout such as
+    /// `TCP_USER_TIMEOUT` or keepalive, or a reset) and its error went
+    /// elsewhere; when the writer met it, the writer's reason is given
+    /// instead.
+    Aborted,
     /// Reading or writing failed for another reason (this includes a dead
-    /// path detected by TCP keepalive or `TCP_USER_TIMEOUT`).
+    /// path detected by TCP keepalive or `TCP_USER_TIMEOUT`: "connection
+    /// timed out").
     Io(String),
+    /// A frame write made no progress for `after` (the `write_timeout`):
+    /// the peer does not read.
+    WriteTimeout {
+        /// The write timeout that ran out.
+        after: Duration,
+    },
+    /// A frame the peer began was not complete `after` (the
+    /// `frame_timeout`) since the session first waited for its rest.
+    FrameTimeout {
+        /// The frame timeout that ran out.
+        after: Duration,
+    },
     /// The peer sent bytes that are not a valid frame (the codec's error,
     /// naming the bad value), or the input ended inside a frame.
     Protocol(String),
@@ -62,14 +89,24 @@ pub enum Reason {
     HandlerPanic(String),
     /// The session was stopped on request (its stop token was cancelled).
     Stopped,
+    /// The application ended the session on purpose with
+    /// [`Link::finish`](crate::Link::finish) or
+    /// [`ConnectionHandle::finish`](crate::ConnectionHandle::finish).
+    Finished,
 }
 
 impl Reason {
-    /// Whether the session ended because something went wrong. `PeerClosed`
-    /// (an orderly close by the peer) and `Stopped` (asked for) are not
-    /// failures; every other reason is.
+    /// Whether the session ended without being asked to: every reason but
+    /// `Stopped` and `Finished` is a failure, `PeerClosed` included.
     pub fn is_failure(&self) -> bool {
-        !matches!(self, Reason::PeerClosed | Reason::Stopped)
+        !matches!(self, Reason::Stopped | Reason::Finished)
+    }
+
+    /// Whether the end came from the input side ending (the peer's close,
+    /// an abort whose error went elsewhere): a writer that failed meanwhile
+    /// knows better why.
+    pub(crate) fn is_end_of_input(&self) -> bool {
+        matches!(self, Reason::PeerClosed | Reason::Aborted)
     }
 
     /// The reason for a failed read or write through the codec.
@@ -82,6 +119,9 @@ impl Reason {
 
     /// The reason for a failed read or write on the socket.
     pub(crate) fn from_io(error: &io::Error) -> Reason {
+        if AbortedElsewhere::is(error) {
+            return Reason::Aborted;
+        }
         match error.kind() {
             io::ErrorKind::ConnectionReset
             | io::ErrorKind::ConnectionAborted
@@ -100,7 +140,20 @@ impl fmt::Display for Reason {
             }
             Reason::PeerClosed => f.write_str("peer closed the connection"),
             Reason::Reset => f.write_str("connection reset by peer"),
+            Reason::Aborted => f.write_str(
+                "connection aborted on this side: a timeout (TCP_USER_TIMEOUT, keepalive) or a reset ended it",
+            ),
             Reason::Io(error) => write!(f, "i/o error: {error}"),
+            Reason::WriteTimeout { after } => write!(
+                f,
+                "write timeout: no progress writing to the peer for {} (it is not reading)",
+                humantime::format_duration(*after)
+            ),
+            Reason::FrameTimeout { after } => write!(
+                f,
+                "frame timeout: a frame the peer began was not complete within {}",
+                humantime::format_duration(*after)
+            ),
             Reason::Protocol(error) => write!(f, "protocol error: {error}"),
             Reason::IdleTimeout { after } => write!(
                 f,
@@ -118,6 +171,7 @@ impl fmt::Display for Reason {
             }
             Reason::HandlerPanic(message) => write!(f, "handler panicked: {message}"),
             Reason::Stopped => f.write_str("stopped on request"),
+            Reason::Finished => f.write_str("finished by the application"),
         }
     }
 }

@@ -11,7 +11,7 @@
 //! while `Down`. Locks are `std` mutexes, never held across an `.await`.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
@@ -21,6 +21,7 @@ use linesman_observer::{Bus, Publisher, What};
 use tokio::sync::{Notify, oneshot};
 
 use crate::error::{RequestError, SendError};
+use crate::reason::Reason;
 use crate::spec::Outbox;
 
 /// Answer to one send: `Ok` once written.
@@ -96,13 +97,21 @@ pub(crate) struct Shared {
     /// Wakes the session's writer when there is something to write.
     wake: Notify,
     /// Wakes the session itself when a frame is queued while its writer
-    /// has not started, or when a stop is asked for. The session is this
+    /// has not started, or when a stop or finish is asked for. The session is this
     /// waker's only user, and it registers it in its poll instead of
     /// holding a `Notified` future.
     session_wake: AtomicWaker,
-    /// The running session is asked to stop; cleared when a session is made.
-    stop: AtomicBool,
+    /// The end asked for the running session (`END_*`); cleared when a
+    /// session is made.
+    stop: AtomicU8,
 }
+
+/// No end asked for the running session.
+const END_NONE: u8 = 0;
+/// The application asked to finish the session (`Link::finish`).
+const END_FINISH: u8 = 1;
+/// The session is asked to stop (`SessionStop`, the stop token).
+const END_STOP: u8 = 2;
 
 /// Locks `mutex`, recovering the data if a panic poisoned it (every
 /// critical section here leaves the data consistent).
@@ -135,34 +144,48 @@ impl Shared {
             }),
             wake: Notify::new(),
             session_wake: AtomicWaker::new(),
-            stop: AtomicBool::new(false),
+            stop: AtomicU8::new(END_NONE),
         }
     }
 
-    /// Asks the running session to stop (see `SessionStop`).
+    /// Asks the running session to stop (see `SessionStop`); wins over a
+    /// finish asked for before.
     pub(crate) fn request_stop(&self) {
-        self.stop.store(true, Ordering::Release);
+        self.stop.store(END_STOP, Ordering::Release);
         self.session_wake.wake();
     }
 
-    /// Forgets an earlier stop: a new session is made.
+    /// Asks the running session to finish on the application's behalf
+    /// (`Link::finish`), unless a stop or finish was asked for already.
+    pub(crate) fn request_finish(&self) {
+        let _ =
+            self.stop
+                .compare_exchange(END_NONE, END_FINISH, Ordering::AcqRel, Ordering::Acquire);
+        self.session_wake.wake();
+    }
+
+    /// Forgets an earlier stop or finish: a new session is made.
     pub(crate) fn clear_stop(&self) {
-        self.stop.store(false, Ordering::Release);
+        self.stop.store(END_NONE, Ordering::Release);
     }
 
-    /// Whether the running session is asked to stop; registers no waker.
-    pub(crate) fn stop_requested(&self) -> bool {
-        self.stop.load(Ordering::Acquire)
+    /// The end asked for the running session (`Stopped` or `Finished`), if
+    /// any; registers no waker.
+    pub(crate) fn end_requested(&self) -> Option<Reason> {
+        match self.stop.load(Ordering::Acquire) {
+            END_NONE => None,
+            END_FINISH => Some(Reason::Finished),
+            _ => Some(Reason::Stopped),
+        }
     }
 
-    /// Ready once the running session is asked to stop; pending otherwise,
-    /// with `cx`'s waker registered.
-    pub(crate) fn poll_stop(&self, cx: &mut Context<'_>) -> Poll<()> {
+    /// Ready with the end asked for the running session; pending
+    /// otherwise, with `cx`'s waker registered.
+    pub(crate) fn poll_end(&self, cx: &mut Context<'_>) -> Poll<Reason> {
         self.session_wake.register(cx.waker());
-        if self.stop_requested() {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
+        match self.end_requested() {
+            Some(reason) => Poll::Ready(reason),
+            None => Poll::Pending,
         }
     }
 

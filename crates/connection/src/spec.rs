@@ -10,6 +10,9 @@ use std::time::Duration;
 use linesman_ipc_codec::{DEFAULT_MAX_FRAME, FrameLayout};
 use linesman_stream::{BlockingSource, ConnectOptions, Endpoint, SocketHooks};
 
+/// The default [`ConnectionSpec::write_timeout`]: 20 s.
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// Everything one connection needs; built by the supervisor (or the
 /// config) and kept across sessions.
 ///
@@ -51,6 +54,16 @@ pub struct ConnectionSpec {
     /// No byte received for this long ends the session with
     /// [`Reason::IdleTimeout`](crate::Reason::IdleTimeout). Default: none.
     pub idle_timeout: Option<Duration>,
+    /// A frame write that makes no progress for this long (the peer does
+    /// not read) ends the session with
+    /// [`Reason::WriteTimeout`](crate::Reason::WriteTimeout). Default 20 s,
+    /// the default `TCP_USER_TIMEOUT`.
+    pub write_timeout: Option<Duration>,
+    /// A frame whose first bytes arrived must be complete this long after
+    /// the session first waited for its rest, else the session ends with
+    /// [`Reason::FrameTimeout`](crate::Reason::FrameTimeout) (a peer that
+    /// trickles bytes). Default: none.
+    pub frame_timeout: Option<Duration>,
     /// An empty frame sent whenever nothing was sent for an interval.
     /// Default: none.
     pub heartbeat: Option<Heartbeat>,
@@ -83,6 +96,8 @@ impl ConnectionSpec {
             layout: FrameLayout::default(),
             max_frame: DEFAULT_MAX_FRAME,
             idle_timeout: None,
+            write_timeout: Some(DEFAULT_WRITE_TIMEOUT),
+            frame_timeout: None,
             heartbeat: None,
             outbox: None,
         }
@@ -110,7 +125,7 @@ impl ConnectionSpec {
     }
 
     /// Sets the connect options. Default: [`ConnectOptions::default`]
-    /// (3 s connect timeout, keepalive 10 s/5 s/3, `TCP_USER_TIMEOUT` 30 s).
+    /// (3 s connect timeout, keepalive 10 s/5 s/3, `TCP_USER_TIMEOUT` 20 s).
     #[must_use]
     pub fn connect(mut self, options: ConnectOptions) -> Self {
         self.connect = options;
@@ -142,6 +157,51 @@ impl ConnectionSpec {
     #[must_use]
     pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.idle_timeout = timeout;
+        self
+    }
+
+    /// Sets the write timeout: how long a frame write may make no progress
+    /// before the session ends with
+    /// [`Reason::WriteTimeout`](crate::Reason::WriteTimeout); `None` waits
+    /// for as long as the kernel keeps the connection. Default 20 s (the
+    /// default `TCP_USER_TIMEOUT`, so a peer that stops reading is noticed
+    /// as soon as one that vanished).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use linesman_connection::ConnectionSpec;
+    ///
+    /// let spec = ConnectionSpec::new("feed", "tcp://127.0.0.1:7001".parse()?);
+    /// assert_eq!(spec.write_timeout, Some(Duration::from_secs(20)));
+    /// let spec = spec.write_timeout(Some(Duration::from_secs(5)));
+    /// assert_eq!(spec.write_timeout, Some(Duration::from_secs(5)));
+    /// # Ok::<(), linesman_stream::EndpointError>(())
+    /// ```
+    #[must_use]
+    pub fn write_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.write_timeout = timeout;
+        self
+    }
+
+    /// Sets the frame timeout: a frame whose first bytes arrived must be
+    /// complete within it (counted from when the session first waits for
+    /// the rest), else the session ends with
+    /// [`Reason::FrameTimeout`](crate::Reason::FrameTimeout). It stops a peer
+    /// that sends a frame a byte at a time (slowloris); a frame that arrives
+    /// whole in one read never starts the timer. Default: none.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use linesman_connection::ConnectionSpec;
+    ///
+    /// let spec = ConnectionSpec::new("feed", "tcp://127.0.0.1:7001".parse()?)
+    ///     .frame_timeout(Some(Duration::from_secs(5)));
+    /// assert_eq!(spec.frame_timeout, Some(Duration::from_secs(5)));
+    /// # Ok::<(), linesman_stream::EndpointError>(())
+    /// ```
+    #[must_use]
+    pub fn frame_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.frame_timeout = timeout;
         self
     }
 

@@ -24,20 +24,25 @@ use crate::error::{ConnectAttempt, ConnectError};
 use crate::hooks::SocketHooks;
 use crate::options::ConnectOptions;
 use crate::stream::{SocketAddress, Stream};
+use crate::{limits, resolve};
 
 /// Opens a [`Stream`] to `endpoint`.
 ///
 /// A `tcp://` host name is resolved at every call; each address is tried in
 /// the order the resolver gives, each with up to
 /// [`connect_timeout`](ConnectOptions::connect_timeout) to connect (name
-/// resolution has the same budget). The first address that connects wins.
+/// resolution has the same budget; at most [`MAX_LOOKUPS`](crate::MAX_LOOKUPS)
+/// lookups run at once in the process, so a hung resolver holds at most
+/// that many blocking threads). An IP address is not looked up. The first
+/// address that connects wins.
 /// `hooks.on_open` runs on every socket before it connects; an error from it
 /// abandons the connect. A `unix://` endpoint is one address.
 ///
 /// # Errors
 ///
 /// [`ConnectError`] says which endpoint, every address tried and what the OS
-/// said; [`ConnectError::kind`] tells "refused" from "timed out".
+/// said; [`ConnectError::kind`] tells "refused" from "timed out". Out of file
+/// descriptors is [`ConnectError::TooManyOpenFiles`], with the limit.
 pub async fn connect(
     endpoint: &Endpoint,
     options: &ConnectOptions,
@@ -82,6 +87,13 @@ async fn try_in_turn(
                     source,
                 });
             }
+            Err(Failure::OutOfFds(source)) => {
+                return Err(ConnectError::TooManyOpenFiles {
+                    endpoint: endpoint.clone(),
+                    limit: limits::nofile_limit().ok(),
+                    source,
+                });
+            }
             Err(Failure::Io(error)) => {
                 tracing::debug!(%endpoint, %address, %error, "connect attempt failed");
                 attempts.push(ConnectAttempt { address, error });
@@ -103,28 +115,21 @@ async fn try_in_turn(
     }
 }
 
-/// Resolves `host`, in the resolver's order, without duplicates.
+/// Resolves `host`, in the resolver's order, without duplicates (see
+/// `resolve.rs` for the bound on lookups in flight).
 async fn resolve(
     endpoint: &Endpoint,
     host: &str,
     port: u16,
     timeout: Duration,
 ) -> Result<Vec<SocketAddr>, ConnectError> {
-    let resolve_error = |source| ConnectError::Resolve {
-        endpoint: endpoint.clone(),
-        source,
-    };
-    let found = match tokio::time::timeout(timeout, tokio::net::lookup_host((host, port))).await {
-        Err(_elapsed) => {
-            return Err(resolve_error(io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!("name resolution timed out after {timeout:?}"),
-            )));
-        }
-        Ok(Err(source)) => return Err(resolve_error(source)),
-        Ok(Ok(found)) => found,
-    };
-    let mut addresses: Vec<SocketAddr> = Vec::new();
+    let found = resolve::lookup(host, port, timeout)
+        .await
+        .map_err(|source| ConnectError::Resolve {
+            endpoint: endpoint.clone(),
+            source,
+        })?;
+    let mut addresses: Vec<SocketAddr> = Vec::with_capacity(found.len());
     for addr in found {
         if !addresses.contains(&addr) {
             addresses.push(addr);
@@ -138,16 +143,22 @@ async fn resolve(
     Ok(addresses)
 }
 
-/// Why one attempt failed: the hook (abandons the connect) or the OS (try
-/// the next address).
+/// Why one attempt failed: the hook (abandons the connect), no file
+/// descriptor left (abandons it too: no other address can do better), or
+/// the OS (try the next address).
 enum Failure {
     Hook(io::Error),
+    OutOfFds(io::Error),
     Io(io::Error),
 }
 
 impl From<io::Error> for Failure {
     fn from(error: io::Error) -> Self {
-        Failure::Io(error)
+        if limits::is_out_of_fds(&error) {
+            Failure::OutOfFds(error)
+        } else {
+            Failure::Io(error)
+        }
     }
 }
 
@@ -194,6 +205,16 @@ fn context(what: &str, error: io::Error) -> io::Error {
     io::Error::new(error.kind(), format!("{what}: {error}"))
 }
 
+/// `socket(2)` failed: out of file descriptors (kept as the OS said it, so
+/// it is recognised), or another error with its context.
+fn create_failed(error: io::Error) -> Failure {
+    if limits::is_out_of_fds(&error) {
+        Failure::OutOfFds(error)
+    } else {
+        Failure::Io(context("create socket", error))
+    }
+}
+
 /// One TCP attempt: socket, options, `on_open`, connect, wait.
 async fn attempt_tcp(
     addr: SocketAddr,
@@ -201,7 +222,7 @@ async fn attempt_tcp(
     hooks: &SocketHooks,
 ) -> Result<crate::stream::Io, Failure> {
     let socket = Socket::new(Domain::for_address(addr), STREAM, Some(Protocol::TCP))
-        .map_err(|e| context("create socket", e))?;
+        .map_err(create_failed)?;
     let socket = Closing::new(socket, hooks);
     let raw = socket.get()?;
     ensure_nonblocking(raw)?;
@@ -224,8 +245,7 @@ async fn attempt_unix(
     timeout: Duration,
     hooks: &SocketHooks,
 ) -> Result<crate::stream::Io, Failure> {
-    let socket =
-        Socket::new(Domain::UNIX, STREAM, None).map_err(|e| context("create socket", e))?;
+    let socket = Socket::new(Domain::UNIX, STREAM, None).map_err(create_failed)?;
     let socket = Closing::new(socket, hooks);
     let raw = socket.get()?;
     ensure_nonblocking(raw)?;

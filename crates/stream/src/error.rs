@@ -107,6 +107,19 @@ impl fmt::Display for ConnectAttempt {
     }
 }
 
+/// An open-file limit as a message shows it.
+struct Limit(Option<u64>);
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(u64::MAX) => f.write_str("unlimited"),
+            Some(limit) => write!(f, "{limit}"),
+            None => f.write_str("unknown"),
+        }
+    }
+}
+
 /// The attempts of one connect, displayed as `addr: error; addr: error`.
 struct Attempts<'a>(&'a [ConnectAttempt]);
 
@@ -164,6 +177,20 @@ pub enum ConnectError {
         /// Every address tried, in order.
         attempts: Vec<ConnectAttempt>,
     },
+    /// The process (`EMFILE`) or the system (`ENFILE`) has no file
+    /// descriptor left for another socket; no address was tried after it.
+    #[error(
+        "connect to {endpoint} failed: too many open files (limit {}): raise LimitNOFILE (systemd) or `ulimit -n`, or run fewer connections",
+        Limit(*limit)
+    )]
+    TooManyOpenFiles {
+        /// The endpoint being connected.
+        endpoint: Endpoint,
+        /// The open-file limit (`RLIMIT_NOFILE`) when it failed, if known.
+        limit: Option<u64>,
+        /// What the OS said.
+        source: io::Error,
+    },
     /// The `on_open` hook returned an error; the connect was abandoned.
     #[error(
         "on_open hook for {endpoint} (address {address}) failed: {source}; the connect was abandoned"
@@ -186,6 +213,7 @@ impl ConnectError {
             | ConnectError::NoAddresses { endpoint }
             | ConnectError::Timeout { endpoint, .. }
             | ConnectError::Connect { endpoint, .. }
+            | ConnectError::TooManyOpenFiles { endpoint, .. }
             | ConnectError::Hook { endpoint, .. } => endpoint,
         }
     }
@@ -210,9 +238,9 @@ impl ConnectError {
     /// `NotFound`; the others give the kind of their source.
     pub fn kind(&self) -> io::ErrorKind {
         match self {
-            ConnectError::Resolve { source, .. } | ConnectError::Hook { source, .. } => {
-                source.kind()
-            }
+            ConnectError::Resolve { source, .. }
+            | ConnectError::Hook { source, .. }
+            | ConnectError::TooManyOpenFiles { source, .. } => source.kind(),
             ConnectError::NoAddresses { .. } => io::ErrorKind::NotFound,
             ConnectError::Timeout { .. } => io::ErrorKind::TimedOut,
             ConnectError::Connect { attempts, .. } => attempts

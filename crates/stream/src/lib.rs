@@ -26,18 +26,24 @@
 
 mod blocking;
 mod connect;
+mod end;
 mod endpoint;
 mod error;
 mod hooks;
+mod limits;
 mod options;
+mod resolve;
 mod stream;
 
 pub use blocking::{BlockingSource, BlockingSourceOptions};
 pub use connect::connect;
+pub use end::{AbortedElsewhere, InputEnd, input_end};
 pub use endpoint::Endpoint;
 pub use error::{BlockingSourceError, ConnectAttempt, ConnectError, EndpointError};
 pub use hooks::SocketHooks;
+pub use limits::{nofile_limit, raise_nofile_limit};
 pub use options::{ConnectOptions, Keepalive};
+pub use resolve::MAX_LOOKUPS;
 pub use stream::{SocketAddress, Stream};
 
 /// The `socket2` crate itself, for the types hook code needs

@@ -14,12 +14,13 @@ use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use socket2::SockRef;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpStream, UnixStream};
 
+use crate::end::{AbortedElsewhere, InputEnd, input_end};
 use crate::endpoint::Endpoint;
 use crate::hooks::SocketHooks;
 
@@ -170,6 +171,12 @@ impl AsRawFd for Stream {
     }
 }
 
+/// Reading returns end of input only when the peer closed the connection:
+/// a TCP connection aborted on this side (a timeout, a reset) whose error
+/// another call already took reads as an error, the pending one or
+/// [`AbortedElsewhere`](crate::AbortedElsewhere), not as a clean end (see
+/// [`input_end`](crate::input_end); Linux only, elsewhere end of input is
+/// taken as it comes). The kernel is asked only when a read returns 0.
 impl AsyncRead for Stream {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -177,7 +184,17 @@ impl AsyncRead for Stream {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         match &mut self.get_mut().io {
-            Io::Tcp(s) => Pin::new(s).poll_read(cx, buf),
+            Io::Tcp(s) => {
+                let before = buf.filled().len();
+                ready!(Pin::new(&mut *s).poll_read(cx, buf))?;
+                if buf.filled().len() == before
+                    && buf.remaining() > 0
+                    && let InputEnd::Aborted(pending) = input_end(s.as_fd())
+                {
+                    return Poll::Ready(Err(AbortedElsewhere::error(pending)));
+                }
+                Poll::Ready(Ok(()))
+            }
             Io::Unix(s) => Pin::new(s).poll_read(cx, buf),
         }
     }

@@ -158,6 +158,7 @@ pub struct Spec {
     graph: DependencyGraph,
     shutdown_timeout: Duration,
     max_concurrent_connects: usize,
+    max_open_sockets: Option<usize>,
 }
 
 impl Spec {
@@ -198,12 +199,37 @@ impl Spec {
         self.max_concurrent_connects
     }
 
+    /// How many sockets may be open at once across all connections, `None`
+    /// for no bound (see [`SpecBuilder::max_open_sockets`]).
+    pub fn max_open_sockets(&self) -> Option<usize> {
+        self.max_open_sockets
+    }
+
+    /// This spec with at most `max` sockets open at once (`None`: no
+    /// bound), for a spec already built — one read from a file, bounded by
+    /// the process's open-file limit only known at run time. See
+    /// [`SpecBuilder::max_open_sockets`].
+    ///
+    /// ```
+    /// use linesman_supervisor::Spec;
+    ///
+    /// let spec = Spec::builder().build()?.with_max_open_sockets(Some(928));
+    /// assert_eq!(spec.max_open_sockets(), Some(928));
+    /// # Ok::<(), linesman_supervisor::SpecError>(())
+    /// ```
+    #[must_use]
+    pub fn with_max_open_sockets(mut self, max: Option<usize>) -> Spec {
+        self.max_open_sockets = max;
+        self
+    }
+
     pub(crate) fn into_parts(self) -> Parts {
         Parts {
             connections: self.connections,
             graph: self.graph,
             shutdown_timeout: self.shutdown_timeout,
             max_concurrent_connects: self.max_concurrent_connects,
+            max_open_sockets: self.max_open_sockets,
         }
     }
 }
@@ -214,6 +240,7 @@ pub(crate) struct Parts {
     pub(crate) graph: DependencyGraph,
     pub(crate) shutdown_timeout: Duration,
     pub(crate) max_concurrent_connects: usize,
+    pub(crate) max_open_sockets: Option<usize>,
 }
 
 /// Builds a [`Spec`]; see [`Spec::builder`].
@@ -222,6 +249,7 @@ pub struct SpecBuilder {
     connections: Vec<Supervised>,
     shutdown_timeout: Duration,
     max_concurrent_connects: usize,
+    max_open_sockets: Option<usize>,
 }
 
 impl Default for SpecBuilder {
@@ -230,6 +258,7 @@ impl Default for SpecBuilder {
             connections: Vec::new(),
             shutdown_timeout: Spec::DEFAULT_SHUTDOWN_TIMEOUT,
             max_concurrent_connects: Spec::DEFAULT_MAX_CONCURRENT_CONNECTS,
+            max_open_sockets: None,
         }
     }
 }
@@ -290,6 +319,31 @@ impl SpecBuilder {
         self
     }
 
+    /// Sets how many sockets (or blocking sources) may be open at once,
+    /// across all connections: a session holds one place from before its
+    /// socket is created until it is closed, and a session that finds none
+    /// left fails at once ("no socket left: …", a failed connect for its
+    /// restart policy) without creating a socket. Set it below the
+    /// process's open-file limit, so that a spec with more connections than
+    /// descriptors (or a reconnect storm) still leaves descriptors for
+    /// everything else — the control plane answers `linesman status`.
+    /// `linesman run` sets it to the open-file limit less 96. Default: no
+    /// bound.
+    ///
+    /// ```
+    /// use linesman_supervisor::Spec;
+    ///
+    /// assert_eq!(Spec::builder().build()?.max_open_sockets(), None);
+    /// let spec = Spec::builder().max_open_sockets(928).build()?;
+    /// assert_eq!(spec.max_open_sockets(), Some(928));
+    /// # Ok::<(), linesman_supervisor::SpecError>(())
+    /// ```
+    #[must_use]
+    pub fn max_open_sockets(mut self, max: usize) -> Self {
+        self.max_open_sockets = Some(max);
+        self
+    }
+
     /// Validates: the shutdown timeout, the connect limit, every restart policy (the first
     /// invalid one, in declaration order, is reported), then the start rules
     /// (every problem of the graph at once).
@@ -319,6 +373,7 @@ impl SpecBuilder {
             graph,
             shutdown_timeout: self.shutdown_timeout,
             max_concurrent_connects: self.max_concurrent_connects,
+            max_open_sockets: self.max_open_sockets,
         })
     }
 }

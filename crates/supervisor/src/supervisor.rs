@@ -12,7 +12,7 @@ use std::fmt;
 use std::pin::pin;
 use std::sync::Arc;
 
-use linesman_connection::{Connection, ConnectionHandle, ConnectionSpec, Handler};
+use linesman_connection::{Connection, ConnectionHandle, ConnectionSpec, Handler, SocketBudget};
 use linesman_observer::{Bus, BusOptions, Listener, ListenerHandle, Stopped};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{Semaphore, watch};
@@ -113,10 +113,12 @@ impl Supervisor {
             graph,
             shutdown_timeout,
             max_concurrent_connects,
+            max_open_sockets,
         } = spec.into_parts();
         let connect_limit = Arc::new(Semaphore::new(
             max_concurrent_connects.min(Semaphore::MAX_PERMITS),
         ));
+        let socket_budget = max_open_sockets.map(SocketBudget::new);
         let names: Vec<Arc<str>> = connections.iter().map(|c| Arc::from(c.name())).collect();
         let (control, inboxes) = Control::new(names, bus.clone());
         let entries = connections
@@ -126,6 +128,9 @@ impl Supervisor {
                 let (slot, pending) = HandlerSlot::new();
                 let mut connection = Connection::new(supervised.connection, Box::new(slot), &bus);
                 connection.limit_connects(Arc::clone(&connect_limit));
+                if let Some(budget) = &socket_budget {
+                    connection.limit_open_sockets(Arc::clone(budget));
+                }
                 Entry {
                     connection,
                     pending,

@@ -10,6 +10,8 @@ mod cli_daemon;
 mod cli_demo;
 mod cli_harness;
 mod cli_status;
+mod fd_limit;
+mod liveness;
 mod logging;
 mod support;
 mod transport;

@@ -1,8 +1,11 @@
 //! `linesman run -c FILE`: the daemon in the foreground. Loads the file
-//! (every problem and exit 2 if it is invalid), binds the control socket,
-//! supervises the connections (no handlers: they count what arrives) and
-//! logs to stderr until SIGINT or SIGTERM; exit 0 after a clean shutdown,
-//! with the socket removed.
+//! (every problem and exit 2 if it is invalid), raises its open-file limit
+//! and keeps part of it for the control plane (see [`socket_budget`]),
+//! binds the control socket, supervises the connections (no handlers: they
+//! count what arrives) and logs to stderr until SIGINT or SIGTERM; exit 0
+//! after a clean shutdown, with the socket removed.
+
+use linesman_supervisor::Spec;
 
 use crate::cli::RunArgs;
 use crate::daemon::Daemon;
@@ -16,7 +19,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<Code, CliError> {
     let config = linesman_config::load(&args.config)?;
     let socket = socket::resolve(args.socket.as_deref(), config.control.socket.as_deref());
     let summary = config.summary();
-    let daemon = Daemon::bind(config.spec, &socket)?;
+    let daemon = Daemon::bind(socket_budget(config.spec), &socket)?;
     tracing::info!(
         config = %args.config.display(),
         socket = %daemon.socket().display(),
@@ -25,4 +28,40 @@ pub(crate) async fn run(args: RunArgs) -> Result<Code, CliError> {
     );
     daemon.run().await?;
     Ok(Code::Ok)
+}
+
+/// File descriptors left out of the socket budget: 64 for control-plane
+/// clients (`status`, `--watch` streams), 32 for the rest of the process
+/// (stdio, the runtime's epoll and signal pipe, the control socket and its
+/// lock file, name lookups in flight).
+const RESERVED_FDS: u64 = 96;
+
+/// Raises the soft open-file limit to the hard one and bounds the sockets
+/// open at once to that limit less [`RESERVED_FDS`], so that connections
+/// (however many, however often they reconnect) never take the
+/// descriptors the control plane needs to answer. Logs the numbers; an
+/// unlimited or unreadable limit leaves the spec unbounded.
+pub(crate) fn socket_budget(spec: Spec) -> Spec {
+    let limit = match linesman_stream::raise_nofile_limit() {
+        Ok(limit) => limit,
+        Err(error) => {
+            tracing::warn!(%error, "cannot raise the open-file limit; keeping the current one");
+            match linesman_stream::nofile_limit() {
+                Ok(limit) => limit,
+                Err(_) => return spec,
+            }
+        }
+    };
+    if limit == u64::MAX {
+        tracing::info!("fd limit unlimited: connections open at once are not bounded");
+        return spec;
+    }
+    let budget = limit.saturating_sub(RESERVED_FDS);
+    tracing::info!(
+        fd_limit = limit,
+        max_open_sockets = budget,
+        reserved = RESERVED_FDS,
+        "fd limit {limit}: up to {budget} connections open at once"
+    );
+    spec.with_max_open_sockets(Some(usize::try_from(budget).unwrap_or(usize::MAX)))
 }

@@ -21,6 +21,8 @@ pub(crate) const SETTING_KEYS: &[&str] = &[
     "restart",
     "connect_timeout",
     "idle_timeout",
+    "write_timeout",
+    "frame_timeout",
     "heartbeat",
     "keepalive",
     "user_timeout",
@@ -54,6 +56,8 @@ pub(crate) struct RawSettings {
     pub(crate) restart: RawRestart,
     pub(crate) connect_timeout: Option<Sp<Duration>>,
     pub(crate) idle_timeout: Option<Sp<Option<Duration>>>,
+    pub(crate) write_timeout: Option<Sp<Option<Duration>>>,
+    pub(crate) frame_timeout: Option<Sp<Option<Duration>>>,
     pub(crate) heartbeat: Option<Sp<Option<RawHeartbeat>>>,
     pub(crate) keepalive: Option<Sp<Option<RawKeepalive>>>,
     pub(crate) user_timeout: Option<Sp<Option<Duration>>>,
@@ -126,6 +130,18 @@ pub(crate) fn read_settings(w: &mut Walker<'_>, fields: &mut Fields<'_>) -> RawS
     if let Some(n) = fields.take("idle_timeout") {
         let path = fields.path_of("idle_timeout");
         s.idle_timeout = w
+            .optional_duration(n, &path)
+            .and_then(|d| nonzero_opt(w, d, &path));
+    }
+    if let Some(n) = fields.take("write_timeout") {
+        let path = fields.path_of("write_timeout");
+        s.write_timeout = w
+            .optional_duration(n, &path)
+            .and_then(|d| nonzero_opt(w, d, &path));
+    }
+    if let Some(n) = fields.take("frame_timeout") {
+        let path = fields.path_of("frame_timeout");
+        s.frame_timeout = w
             .optional_duration(n, &path)
             .and_then(|d| nonzero_opt(w, d, &path));
     }

@@ -248,3 +248,33 @@ fn variables_expand_in_values_and_escape_with_a_double_dollar() {
         Some(std::path::Path::new("/tmp/${literal}.sock"))
     );
 }
+
+#[test]
+fn write_and_frame_timeouts_merge_over_defaults_or_turn_off() {
+    let config = valid(
+        "defaults:
+  write_timeout: 5s
+  frame_timeout: 2s
+connections:
+  inherits: { endpoint: tcp://h:1 }
+  own: { endpoint: tcp://h:2, write_timeout: 750ms, frame_timeout: off }
+  unbounded: { endpoint: tcp://h:3, write_timeout: off }
+",
+    );
+    let spec = |name: &str| &config.spec.get(name).expect("declared").connection;
+    let secs = Duration::from_secs;
+    assert_eq!(spec("inherits").write_timeout, Some(secs(5)));
+    assert_eq!(spec("inherits").frame_timeout, Some(secs(2)));
+    assert_eq!(spec("own").write_timeout, Some(Duration::from_millis(750)));
+    assert_eq!(spec("own").frame_timeout, None);
+    assert_eq!(spec("unbounded").write_timeout, None);
+    let plain = valid("connections: { a: { endpoint: tcp://h:1 } }\n");
+    let plain = &plain.spec.get("a").expect("declared").connection;
+    assert_eq!(plain.write_timeout, Some(secs(20)), "the default");
+    assert_eq!(plain.frame_timeout, None, "off by default");
+    let zero = crate::one_error("connections: { a: { endpoint: tcp://h:1, frame_timeout: 0s } }\n");
+    assert_eq!(
+        zero.message,
+        "`connections.a.frame_timeout` must be greater than zero"
+    );
+}

@@ -1,7 +1,8 @@
 //! The receiving side of a session: opening the transport, reading frames
 //! (counting them and noting when bytes last arrived), and
 //! [`SessionIo::poll_step`], which polls for the next thing that happens — a
-//! frame, a stop, the writer failing, or the idle timeout.
+//! frame, a stop or finish, the writer failing, the idle timeout, or the
+//! frame timeout.
 
 use std::future::Future;
 use std::io;
@@ -110,8 +111,9 @@ pub(crate) enum WriterSlot {
     /// Not started yet: nothing has been queued for writing this session
     /// (and there is no heartbeat). The writer task starts on the first
     /// frame to write, so a connection that only receives never has one.
-    /// The writer's codec is the reader's, copied when the writer starts.
-    Idle(WriteHalf<Stream>),
+    /// The writer's codec is the reader's, copied when the writer starts;
+    /// the write timeout is kept here for it.
+    Idle(WriteHalf<Stream>, Option<Duration>),
     Running(WriterTask),
     /// It ended; its write half, unless its task failed.
     Exited(Option<WriteHalf<Stream>>),
@@ -120,12 +122,17 @@ pub(crate) enum WriterSlot {
 impl WriterSlot {
     /// Starts the writer task if it has not started yet.
     fn start(&mut self, shared: &Arc<Shared>, codec: &Codec) {
-        if !matches!(self, WriterSlot::Idle(_)) {
+        if !matches!(self, WriterSlot::Idle(..)) {
             return;
         }
-        if let WriterSlot::Idle(half) = std::mem::replace(self, WriterSlot::None) {
-            *self =
-                WriterSlot::Running(writer::spawn(half, codec.clone(), Arc::clone(shared), None));
+        if let WriterSlot::Idle(half, write_timeout) = std::mem::replace(self, WriterSlot::None) {
+            *self = WriterSlot::Running(writer::spawn(
+                half,
+                codec.clone(),
+                Arc::clone(shared),
+                None,
+                write_timeout,
+            ));
         }
     }
 
@@ -139,7 +146,7 @@ impl WriterSlot {
         shared: &Arc<Shared>,
         codec: &Codec,
     ) -> Poll<Reason> {
-        if matches!(self, WriterSlot::Idle(_)) {
+        if matches!(self, WriterSlot::Idle(..)) {
             ready!(shared.poll_queued(cx));
             self.start(shared, codec);
         }
@@ -161,15 +168,17 @@ impl WriterSlot {
         }
     }
 
-    /// Ends the writer: a graceful stop writes up to the frames queued now
-    /// within `drain`; anything else aborts at once. Returns the write half.
+    /// Ends the writer: a graceful end writes up to the frames queued now
+    /// within `drain`; anything else aborts at once. Returns the write
+    /// half, and why the writer failed if it did (a write that had already
+    /// failed when the abort came still reports its error).
     pub(crate) async fn finish(
         mut self,
         shared: &Arc<Shared>,
         codec: &Codec,
         graceful: bool,
         drain: Duration,
-    ) -> Option<WriteHalf<Stream>> {
+    ) -> (Option<WriteHalf<Stream>>, Option<Reason>) {
         if graceful {
             // New sends now go to the outbox or fail; what is queued at
             // this moment is written.
@@ -178,22 +187,45 @@ impl WriterSlot {
                 self.start(shared, codec);
             }
         }
+        let exited = |joined: Result<writer::Exit, tokio::task::JoinError>| match joined {
+            Ok(exit) => (Some(exit.half), exit.result.err()),
+            Err(error) => (
+                None,
+                Some(Reason::Io(format!("the writer task failed: {error}"))),
+            ),
+        };
         match self {
-            WriterSlot::None => None,
-            WriterSlot::Idle(half) => Some(half),
-            WriterSlot::Exited(half) => half,
+            WriterSlot::None => (None, None),
+            WriterSlot::Idle(half, _) => (Some(half), None),
+            WriterSlot::Exited(half) => (half, None),
             WriterSlot::Running(mut task) => {
                 if graceful {
                     task.control.drain(shared.queued());
                     if let Ok(joined) = tokio::time::timeout(drain, &mut task.handle).await {
-                        return joined.ok().map(|exit| exit.half);
+                        return exited(joined);
                     }
                     tracing::debug!("drain timed out; frames not yet written stay queued");
                 }
                 task.control.abort();
-                (&mut task.handle).await.ok().map(|exit| exit.half)
+                exited((&mut task.handle).await)
             }
         }
+    }
+}
+
+impl FrameTimer {
+    /// Ready with the timeout once the frame begun in the buffer has waited
+    /// for its rest too long. `in_frame`: part of a frame is buffered now.
+    fn poll(&mut self, cx: &mut Context<'_>, in_frame: bool) -> Poll<Duration> {
+        if !in_frame {
+            self.armed = false;
+            return Poll::Pending;
+        }
+        if !self.armed {
+            self.armed = true;
+            self.sleep.as_mut().reset(Instant::now() + self.after);
+        }
+        self.sleep.as_mut().poll(cx).map(|()| self.after)
     }
 }
 
@@ -213,12 +245,23 @@ struct Idle {
     sleep: Pin<Box<Sleep>>,
 }
 
+/// The frame timeout of a session: armed when the session waits with part
+/// of a frame buffered, disarmed when a frame is read whole, so a frame
+/// that arrives in one read never touches it. Boxed in the session (it is
+/// opt-in), its timer made with it.
+struct FrameTimer {
+    after: Duration,
+    armed: bool,
+    sleep: Pin<Box<Sleep>>,
+}
+
 /// The receiving side of one session.
 pub(crate) struct SessionIo<R> {
     pub(crate) reader: FrameReader<Tracked<R>>,
     pub(crate) writer: WriterSlot,
     pub(crate) shared: Arc<Shared>,
     idle: Option<Idle>,
+    frame: Option<Box<FrameTimer>>,
     /// Frames received and not yet added to the shared counters: they are
     /// published once per burst (before every wait and at the end), not
     /// with an atomic operation per frame. The bytes are counted per read,
@@ -233,17 +276,26 @@ impl<R: AsyncRead + Unpin> SessionIo<R> {
         writer: WriterSlot,
         shared: Arc<Shared>,
         idle: Option<Duration>,
+        frame: Option<Duration>,
     ) -> SessionIo<R> {
         let reader = Tracked::new(reader, idle.is_some());
         let idle = idle.map(|after| Idle {
             after,
             sleep: Box::pin(sleep_until(reader.last_rx + after)),
         });
+        let frame = frame.map(|after| {
+            Box::new(FrameTimer {
+                after,
+                armed: false,
+                sleep: Box::pin(sleep_until(reader.last_rx + after)),
+            })
+        });
         SessionIo {
             reader: FrameReader::new(reader, codec),
             writer,
             shared,
             idle,
+            frame,
             frames_in: 0,
         }
     }
@@ -273,8 +325,8 @@ impl<R: AsyncRead + Unpin> SessionIo<R> {
     /// floods frames delays a stop by at most one burst. One tight loop:
     /// this is the path of every frame of a busy session.
     pub(crate) fn take_buffered(&mut self, burst: &mut Burst) -> Option<Reason> {
-        if self.shared.stop_requested() {
-            return Some(Reason::Stopped);
+        if let Some(reason) = self.shared.end_requested() {
+            return Some(reason);
         }
         while burst.len() < Burst::MAX {
             match self.reader.buffered()? {
@@ -291,17 +343,18 @@ impl<R: AsyncRead + Unpin> SessionIo<R> {
     }
 
     /// What to do before waiting in [`poll_step`](Self::poll_step): adds
-    /// the counts to the shared counters and checks the stop (without
-    /// registering a waker).
+    /// the counts to the shared counters and checks for a stop or finish
+    /// (without registering a waker).
     pub(crate) fn before_wait(&mut self) -> Option<Reason> {
         self.publish_counts();
-        self.shared.stop_requested().then_some(Reason::Stopped)
+        self.shared.end_requested()
     }
 
     /// Polls for the next frame or the end of the session, in this order:
-    /// a frame, the stop, the writer failing, the idle timeout. With `read`
-    /// false, no frame is read (and so the idle timeout does not run): only
-    /// a stop or a failed writer ends the wait.
+    /// a frame, a stop or finish, the writer failing, the idle timeout, the
+    /// frame timeout. With `read` false, no frame is read (and so neither
+    /// timeout runs): only a stop, a finish or a failed writer ends the
+    /// wait.
     ///
     /// A poll, not an `async fn`: every future a wait would build (the
     /// stop's, the writer's, the timer's) would take room in the session's
@@ -312,10 +365,18 @@ impl<R: AsyncRead + Unpin> SessionIo<R> {
             return self.poll_interrupted(cx).map(Step::End);
         }
         if let Poll::Ready(item) = self.reader.poll_next(cx) {
+            if let Some(frame) = &mut self.frame {
+                frame.armed = false;
+            }
             return Poll::Ready(self.received(item));
         }
         if let Poll::Ready(reason) = self.poll_interrupted(cx) {
             return Poll::Ready(Step::End(reason));
+        }
+        if let Some(frame) = &mut self.frame
+            && let Poll::Ready(after) = frame.poll(cx, self.reader.in_frame())
+        {
+            return Poll::Ready(Step::End(Reason::FrameTimeout { after }));
         }
         if let Some(idle) = &mut self.idle {
             while idle.sleep.as_mut().poll(cx).is_ready() {
@@ -330,11 +391,11 @@ impl<R: AsyncRead + Unpin> SessionIo<R> {
         Poll::Pending
     }
 
-    /// Polls for a stop or a failed writer only: what may interrupt a
-    /// handler.
+    /// Polls for a stop, a finish or a failed writer only: what may
+    /// interrupt a handler.
     pub(crate) fn poll_interrupted(&mut self, cx: &mut Context<'_>) -> Poll<Reason> {
-        if self.shared.poll_stop(cx).is_ready() {
-            return Poll::Ready(Reason::Stopped);
+        if let Poll::Ready(reason) = self.shared.poll_end(cx) {
+            return Poll::Ready(reason);
         }
         self.writer
             .poll_failed(cx, &self.shared, self.reader.codec())

@@ -29,6 +29,7 @@ pub use self::stop::SessionStop;
 use self::drive::{Run, disconnect, drive};
 use self::io::{SessionIo, Transport, WriterSlot};
 use self::log::{SessionLog, UpLine};
+use crate::budget::{SocketBudget, SocketPermit};
 use crate::handle::ConnectionHandle;
 use crate::handler::DynHandler;
 use crate::reason::{Reason, SessionOutcome};
@@ -48,6 +49,8 @@ pub struct Connection {
     connect_limit: Option<Arc<Semaphore>>,
     /// What the ends of its sessions logged, to limit repeats.
     log: SessionLog,
+    /// Places for open sockets, shared with other connections.
+    socket_budget: Option<Arc<SocketBudget>>,
 }
 
 impl fmt::Debug for Connection {
@@ -77,6 +80,7 @@ impl Connection {
             shared: Arc::new(shared),
             connect_limit: None,
             log: SessionLog::default(),
+            socket_budget: None,
         }
     }
 
@@ -102,6 +106,29 @@ impl Connection {
     /// ```
     pub fn limit_connects(&mut self, limit: Arc<Semaphore>) {
         self.connect_limit = Some(limit);
+    }
+
+    /// Bounds the sockets open at once: each session takes a place in
+    /// `budget` before it opens its socket (or blocking source) and gives it
+    /// back once that is closed; a session that finds none left fails at
+    /// once with [`Reason::ConnectFailed`] ("no socket left: …"), before
+    /// `socket(2)` is called. Share one budget between all connections of a
+    /// process, set below its open-file limit, so that descriptors are
+    /// left for everything else (the control plane answers `linesman
+    /// status` however many connections fail). Default: no bound.
+    ///
+    /// ```
+    /// use linesman_connection::{Connection, ConnectionSpec, Counting, SocketBudget};
+    /// use linesman_observer::Bus;
+    ///
+    /// let budget = SocketBudget::new(950);
+    /// let spec = ConnectionSpec::new("feed", "tcp://127.0.0.1:7001".parse()?);
+    /// let mut conn = Connection::new(spec, Box::new(Counting), &Bus::default());
+    /// conn.limit_open_sockets(budget.clone());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn limit_open_sockets(&mut self, budget: Arc<SocketBudget>) {
+        self.socket_budget = Some(budget);
     }
 
     /// A handle for application code; every handle is the same connection,
@@ -133,10 +160,12 @@ impl Connection {
 
     /// Runs one session and returns how it ended.
     ///
-    /// 1. Publishes `Connecting { attempt }` and opens the target (for a
-    ///    socket: resolve, `on_open` hook, connect with the spec's options).
-    ///    If that fails: publishes `ConnectFailed`, returns
-    ///    [`Reason::ConnectFailed`]; the handler is not called.
+    /// 1. Publishes `Connecting { attempt }`, takes a place in the socket
+    ///    budget if it has one (none left: fails at once, see
+    ///    [`limit_open_sockets`](Connection::limit_open_sockets)) and opens
+    ///    the target (for a socket: resolve, `on_open` hook, connect with
+    ///    the spec's options). If that fails: publishes `ConnectFailed`,
+    ///    returns [`Reason::ConnectFailed`]; the handler is not called.
     /// 2. Runs the handler's `on_connect`; only once it returns `Ok`
     ///    publishes `Connected { peer }` (up: ready to carry data), and the
     ///    outbox starts to flow. If it fails, the session ends with
@@ -144,18 +173,21 @@ impl Connection {
     ///    `ConnectFailed` is published, not `Disconnected`: the connection
     ///    was never up.
     /// 3. Gives every frame to `on_frame`, except replies to pending
-    ///    requests, until the peer closes, an error, the idle timeout, a
-    ///    failed heartbeat, a handler error or panic, or `stop`.
-    /// 4. Ends, in this order: when `stop` ended it, frames queued at that
-    ///    moment are written (for at most `drain`); then pending requests
+    ///    requests, until the peer closes, an error, the idle, write or
+    ///    frame timeout, a failed heartbeat, a handler error or panic,
+    ///    [`Link::finish`](crate::Link::finish), or `stop`. An end of input
+    ///    while the writer failed takes the writer's reason.
+    /// 4. Ends, in this order: when `stop` or a finish ended it, frames
+    ///    queued at that moment are written (for at most `drain`); then pending requests
     ///    fail with `ConnectionLost`, and queued sends too (or stay in the
     ///    outbox for the next session, if there is one); `on_disconnect`
     ///    runs; the stream is closed explicitly, so `before_close` runs while
     ///    the fd is open; `Disconnected { reason }` is published if the
     ///    session was up.
     ///
-    /// A stop before the target is open ends the session with
-    /// [`Reason::Stopped`] and publishes nothing more.
+    /// A stop (or finish) before the target is open ends the session with
+    /// [`Reason::Stopped`] (or [`Reason::Finished`]) and publishes nothing
+    /// more.
     ///
     /// The session is instrumented with a span `session` (connection name
     /// and endpoint), made when this is called; the lines that concern one
@@ -242,11 +274,28 @@ impl Connection {
             let permit = match &self.connect_limit {
                 Some(limit) => tokio::select! {
                     biased;
-                    () = poll_fn(|cx| shared.poll_stop(cx)) => {
-                        return self.not_up(Reason::Stopped, attempt);
+                    reason = poll_fn(|cx| shared.poll_end(cx)) => {
+                        return self.not_up(reason, attempt);
                     }
                     // Only closed if the owner closes it: then go without.
                     permit = Arc::clone(limit).acquire_owned() => permit.ok(),
+                },
+                None => None,
+            };
+            // A place in the socket budget, or fail before `socket(2)`.
+            let socket = match &self.socket_budget {
+                Some(budget) => match budget.take() {
+                    Some(socket) => Some(socket),
+                    None => {
+                        let error = budget.exhausted();
+                        return self.not_up(
+                            Reason::ConnectFailed {
+                                kind: std::io::ErrorKind::Other,
+                                error,
+                            },
+                            attempt,
+                        );
+                    }
                 },
                 None => None,
             };
@@ -254,7 +303,7 @@ impl Connection {
             // once, so the session's future keeps no slot for them while up.
             let transport = match tokio::select! {
                 biased;
-                () = poll_fn(|cx| self.shared.poll_stop(cx)) => Err(Reason::Stopped),
+                reason = poll_fn(|cx| self.shared.poll_end(cx)) => Err(reason),
                 // Boxed: the connect future is large and lives only until
                 // the socket is open; unboxed it would size every session's
                 // future.
@@ -263,8 +312,12 @@ impl Connection {
                 Ok(transport) => transport,
                 Err(reason) => return self.not_up(reason, attempt),
             };
-            // If this future is dropped half-way, the queues are still settled.
-            let mut guard = EndGuard(Some(Arc::clone(&self.shared)));
+            // If this future is dropped half-way, the queues are still
+            // settled; the socket's place is given back once it is closed.
+            let mut guard = EndGuard {
+                shared: Some(Arc::clone(&self.shared)),
+                _socket: socket,
+            };
             // Each kind of transport in a future of its own, awaited at one
             // point: their locals then share the storage of one state of
             // this future instead of each taking a slot of its own.
@@ -317,8 +370,9 @@ impl Connection {
                     codec(&self.spec),
                     Arc::clone(&self.shared),
                     Some(beat),
+                    self.spec.write_timeout,
                 )),
-                None => WriterSlot::Idle(write),
+                None => WriterSlot::Idle(write, self.spec.write_timeout),
             };
             let mut io = SessionIo::new(
                 read,
@@ -326,6 +380,7 @@ impl Connection {
                 writer,
                 Arc::clone(&self.shared),
                 self.spec.idle_timeout,
+                self.spec.frame_timeout,
             );
             let run = drive(&mut *self.handler, &mut io, opening).await;
             // Boxed: the end of the session would otherwise take room in
@@ -360,6 +415,7 @@ impl Connection {
                 WriterSlot::None,
                 Arc::clone(&self.shared),
                 self.spec.idle_timeout,
+                self.spec.frame_timeout,
             );
             let run = drive(&mut *self.handler, &mut io, opening).await;
             // Boxed, as for a socket.
@@ -389,7 +445,7 @@ impl Connection {
 
     /// Publishes the end of a session that never came up.
     fn not_up(&mut self, reason: Reason, attempt: u32) -> SessionOutcome {
-        if reason != Reason::Stopped {
+        if reason.is_failure() {
             self.shared.set_last_error(reason.to_string());
             self.shared.publish(ConnectFailed {
                 error: reason.to_string(),
@@ -406,22 +462,33 @@ impl Connection {
 }
 
 /// The end of a session over a socket: the writer finished (drained on a
-/// graceful stop), the queues settled, `on_disconnect`, then the stream
-/// closed whole, so `before_close` runs while the fd is open.
+/// stop or finish), the queues settled, `on_disconnect`, then the stream
+/// closed whole, so `before_close` runs while the fd is open. When the
+/// session ended at the end of its input and the writer had failed, the
+/// writer's reason is the session's: a connection the kernel aborted
+/// whose error the writer met first is that error, not a clean end.
 async fn end_socket_session(
     handler: &mut dyn DynHandler,
     shared: &Arc<Shared>,
     mut io: SessionIo<ReadHalf>,
-    run: Run,
+    mut run: Run,
     drain: Duration,
     guard: &mut EndGuard,
 ) -> Run {
     io.publish_counts();
     let slot = std::mem::replace(&mut io.writer, WriterSlot::None);
-    let graceful = run.reason == Reason::Stopped;
-    let write = slot
+    // A stop or a finish writes what was queued; any other end aborts.
+    let graceful = !run.reason.is_failure();
+    let (write, writer_failed) = slot
         .finish(shared, io.reader.codec(), graceful, drain)
         .await;
+    // The input ended (the peer's close, or an abort whose error the
+    // writer took) while the writer failed: the writer knows why.
+    if let Some(reason) = writer_failed
+        && run.reason.is_end_of_input()
+    {
+        run.reason = reason;
+    }
     guard.end();
     disconnect(handler, &run.reason).await;
     let read = io.reader.into_inner().into_inner();
@@ -496,11 +563,16 @@ type WriteHalf = tokio::io::WriteHalf<linesman_stream::Stream>;
 
 /// Settles the queues of a session (`Shared::end_session`) exactly once:
 /// explicitly at the end, or on drop when the session future is dropped.
-struct EndGuard(Option<Arc<Shared>>);
+/// Holds the session's place in the socket budget until it is dropped,
+/// after the stream is closed.
+struct EndGuard {
+    shared: Option<Arc<Shared>>,
+    _socket: Option<SocketPermit>,
+}
 
 impl EndGuard {
     fn end(&mut self) {
-        if let Some(shared) = self.0.take() {
+        if let Some(shared) = self.shared.take() {
             shared.end_session();
         }
     }

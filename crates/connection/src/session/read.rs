@@ -82,6 +82,13 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
         self.inner
     }
 
+    /// Whether part of a frame is buffered: bytes came that are not a
+    /// whole frame yet (checked when the reader waits, so the buffer holds
+    /// no whole frame then).
+    pub(crate) fn in_frame(&self) -> bool {
+        !self.buf.is_empty()
+    }
+
     /// A frame already in the buffer, without reading: `None` when the
     /// buffer holds no whole frame (or the stream has ended, which
     /// [`poll_next`](Self::poll_next) reports).

@@ -16,15 +16,17 @@
 //! session is busy handing out frames it already holds starts the writer
 //! when that burst is done.
 
-use std::future::Future;
-use std::pin::pin;
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::task::Poll;
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use linesman_ipc_codec::{Codec, CodecError, Frame, FrameLayout};
 use linesman_stream::Stream;
-use tokio::io::{AsyncWriteExt, WriteHalf};
+use tokio::io::{AsyncWrite, AsyncWriteExt, WriteHalf};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
 use tokio_util::codec::Encoder;
@@ -118,6 +120,7 @@ pub(crate) fn spawn(
     codec: Codec,
     shared: Arc<Shared>,
     heartbeat: Option<Heartbeat>,
+    write_timeout: Option<Duration>,
 ) -> WriterTask {
     let control = Arc::new(Control::new(shared));
     let writer = Writer {
@@ -126,6 +129,7 @@ pub(crate) fn spawn(
         codec,
         buf: BytesMut::new(),
         heartbeat,
+        write_timeout,
         control: Arc::clone(&control),
         batch: Vec::new(),
     };
@@ -143,6 +147,8 @@ struct Writer {
     buf: BytesMut,
     layout: FrameLayout,
     heartbeat: Option<Heartbeat>,
+    /// How long one write may make no progress.
+    write_timeout: Option<Duration>,
     /// Also the connection's shared state (`control.shared`).
     control: Arc<Control>,
     /// Frames taken from the queue and not yet written.
@@ -236,7 +242,7 @@ impl Writer {
                     bytes += self.encoded_len(&items[next].frame);
                     next += 1;
                 }
-                Err(CodecError::Io(error)) => return Err(Reason::from_io(&error)),
+                Err(CodecError::Io(error)) => return Err(self.write_failed(&error)),
                 Err(refused) => {
                     let item = items.remove(next);
                     let error = SendError::Encode(refused.to_string());
@@ -254,7 +260,7 @@ impl Writer {
             return Ok(());
         }
         if let Err(error) = self.flush().await {
-            return Err(Reason::from_io(&error));
+            return Err(self.write_failed(&error));
         }
         let counters = &self.control.shared.counters;
         counters
@@ -275,8 +281,12 @@ impl Writer {
             Ok(()) => self.flush().await.map_err(CodecError::Io),
             Err(error) => Err(error),
         };
-        if let Err(error) = sent {
-            return Err(Reason::HeartbeatFailed(error.to_string()));
+        match sent {
+            Err(CodecError::Io(error)) if Stalled::is(&error) => {
+                return Err(self.write_failed(&error));
+            }
+            Err(error) => return Err(Reason::HeartbeatFailed(error.to_string())),
+            Ok(()) => {}
         }
         let counters = &self.control.shared.counters;
         counters.frames_out.fetch_add(1, Ordering::Relaxed);
@@ -291,17 +301,56 @@ impl Writer {
     /// the codec refuses adds nothing to the buffer.
     async fn feed(&mut self, frame: &Frame) -> Result<(), CodecError> {
         if self.buf.len() >= BACKPRESSURE {
-            self.half.write_all(&self.buf).await?;
+            self.write_out().await?;
             self.buf.clear();
         }
         self.codec.encode(frame, &mut self.buf)
+    }
+
+    /// Writes the whole buffer; a write that makes no progress for the
+    /// write timeout fails with [`Stalled`]. Each write is tried once
+    /// without a timer: one the socket takes at once (the common case)
+    /// reads no clock and arms nothing.
+    async fn write_out(&mut self) -> std::io::Result<()> {
+        let mut written = 0;
+        while written < self.buf.len() {
+            let (half, rest) = (&mut self.half, &self.buf[written..]);
+            let at_once = poll_fn(|cx| match Pin::new(&mut *half).poll_write(cx, rest) {
+                Poll::Ready(result) => Poll::Ready(Some(result)),
+                Poll::Pending => Poll::Ready(None),
+            })
+            .await;
+            let n = match (at_once, self.write_timeout) {
+                (Some(result), _) => result?,
+                (None, None) => half.write(rest).await?,
+                (None, Some(after)) => match tokio::time::timeout(after, half.write(rest)).await {
+                    Ok(result) => result?,
+                    Err(_elapsed) => {
+                        return Err(std::io::Error::new(std::io::ErrorKind::TimedOut, Stalled));
+                    }
+                },
+            };
+            if n == 0 {
+                return Err(std::io::ErrorKind::WriteZero.into());
+            }
+            written += n;
+        }
+        Ok(())
+    }
+
+    /// The session's reason for a failed write.
+    fn write_failed(&self, error: &std::io::Error) -> Reason {
+        match self.write_timeout {
+            Some(after) if Stalled::is(error) => Reason::WriteTimeout { after },
+            _ => Reason::from_io(error),
+        }
     }
 
     /// Writes out everything buffered and flushes. A buffer that grew
     /// past [`KEEP_BUFFER`] is released, so a connection that sent a burst
     /// does not hold its room; a smaller one is kept for the next write.
     async fn flush(&mut self) -> std::io::Result<()> {
-        self.half.write_all(&self.buf).await?;
+        self.write_out().await?;
         if self.buf.capacity() > KEEP_BUFFER {
             self.buf = BytesMut::new();
         } else {
@@ -312,6 +361,17 @@ impl Writer {
 
     fn encoded_len(&self, frame: &Frame) -> u64 {
         (self.layout.header_len(frame.id.is_some()) + frame.payload.len()) as u64
+    }
+}
+
+/// A write made no progress for the write timeout.
+#[derive(Debug, thiserror::Error)]
+#[error("no progress writing to the peer")]
+struct Stalled;
+
+impl Stalled {
+    fn is(error: &std::io::Error) -> bool {
+        error.get_ref().is_some_and(|inner| inner.is::<Stalled>())
     }
 }
 

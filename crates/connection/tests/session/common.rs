@@ -61,6 +61,8 @@ pub(crate) struct Recorder {
     pub(crate) panic_on: Option<u32>,
     /// `on_frame` fails on a frame of this type.
     pub(crate) fail_on: Option<u32>,
+    /// `on_frame` finishes the session on a frame of this type.
+    pub(crate) finish_on: Option<u32>,
 }
 
 impl Recorder {
@@ -75,6 +77,7 @@ impl Recorder {
             fail_connect: None,
             panic_on: None,
             fail_on: None,
+            finish_on: None,
         };
         (recorder, log, rx)
     }
@@ -95,8 +98,11 @@ impl Handler for Recorder {
         Ok(())
     }
 
-    async fn on_frame(&mut self, frame: Frame, _link: &Link) -> Result<(), HandlerError> {
+    async fn on_frame(&mut self, frame: Frame, link: &Link) -> Result<(), HandlerError> {
         self.log.push(Call::Frame(frame.clone()));
+        if self.finish_on == Some(frame.ty) {
+            link.finish();
+        }
         if self.panic_on == Some(frame.ty) {
             panic!("boom on frame type {}", frame.ty);
         }

@@ -91,7 +91,8 @@ async fn peer_closing_ends_the_session_with_peer_closed() {
     let conn = Connection::new(spec("flap", &peer), Box::new(recorder), &bus);
     let (conn, outcome) = finish(start(conn, 1, &CancellationToken::new())).await;
     assert_eq!(outcome.reason, Reason::PeerClosed);
-    assert!(outcome.was_up && !outcome.reason.is_failure());
+    // Unasked for: a failure, so `on-failure` brings the connection back.
+    assert!(outcome.was_up && outcome.reason.is_failure());
     let down = wait_for(&mut events, EventType::Disconnected).await;
     assert_eq!(
         down.payload::<Disconnected>().map(|d| d.reason.as_str()),
@@ -101,7 +102,10 @@ async fn peer_closing_ends_the_session_with_peer_closed() {
         log.items(),
         [Call::Connect, Call::Disconnect(Reason::PeerClosed)]
     );
-    assert_eq!(conn.handle().counters().last_error, None, "not a failure");
+    assert_eq!(
+        conn.handle().counters().last_error.as_deref(),
+        Some("peer closed the connection")
+    );
 }
 
 #[tokio::test]

@@ -4,11 +4,15 @@
 //! assert states and orders, never how long something took.
 
 mod blocking;
+mod budget;
 mod burst;
 mod common;
 mod connect_limit;
+mod ending;
+mod finish;
 mod handler;
 mod lifecycle;
 mod liveness;
 mod requests;
 mod sends;
+mod stalls;

@@ -3,9 +3,11 @@
 //!
 //! Why it is shaped this way: the decoder is stateless between calls. Each
 //! call re-reads the (at most 24-byte) header from the front of the buffer,
-//! validates it *before* anything is reserved, and only then reserves the rest
-//! of the frame — so the buffer never grows past `header + max_decode_frame`
-//! whatever a peer claims, and a partial frame costs nothing to resume. A
+//! validates it *before* anything is reserved, and only then reserves room
+//! for more of the frame, in steps (64 KiB, or as much as is already
+//! buffered) — so the buffer grows with the bytes that arrive, never past
+//! `header + max_decode_frame` whatever a peer claims, and a partial frame
+//! costs nothing to resume. A
 //! complete frame is split off the buffer (`split_to(..).freeze()`), so its
 //! payload shares the read buffer's memory: no copy.
 
@@ -24,13 +26,20 @@ use tokio_util::codec::{Decoder, Encoder};
 /// Default decode and encode limit on a frame's payload: 16 MiB.
 pub const DEFAULT_MAX_FRAME: usize = 16 * 1024 * 1024;
 
+/// The most a decode reserves for the rest of a frame beyond the bytes
+/// already buffered (unless more than this is buffered: then as much as
+/// that). What one read can bring, not what the header claims.
+const RESERVE_STEP: usize = 64 * 1024;
+
 /// Frames a byte stream with a [`FrameLayout`]; use it with
 /// `tokio_util::codec::Framed`, `FramedRead` or `FramedWrite`.
 ///
 /// The limits bound the payload length (the bytes after the header), for
 /// decoding and encoding separately; both default to [`DEFAULT_MAX_FRAME`]
-/// (16 MiB). The decoder never reserves more than `header + max_decode_frame`
-/// bytes of buffer, and reserves nothing for a header it has refused.
+/// (16 MiB). The decoder reserves room for a frame in steps as its bytes
+/// arrive (64 KiB, or as much as is buffered, at a time), never more than
+/// `header + max_decode_frame` bytes of buffer, and nothing for a header it
+/// has refused.
 ///
 /// ```
 /// use bytes::BytesMut;
@@ -132,8 +141,13 @@ impl Decoder for Codec {
         match head {
             Head::Need(needed) => {
                 // `needed` is a validated header plus at most `max_decode`
-                // payload bytes: never more than the limit justifies.
-                src.reserve(needed.saturating_sub(src.len()));
+                // payload bytes; of what is missing, reserve one step: at
+                // most RESERVE_STEP, or as much as is already buffered, so
+                // room grows with the bytes that came (geometrically: a
+                // large frame costs a bounded number of copies) and a peer
+                // that claims 16 MiB and sends nothing gets 64 KiB.
+                let missing = needed.saturating_sub(src.len());
+                src.reserve(missing.min(RESERVE_STEP.max(src.len())));
                 Ok(None)
             }
             Head::Ready {

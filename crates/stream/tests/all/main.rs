@@ -6,5 +6,7 @@ mod close;
 mod common;
 mod connect;
 mod endpoint;
+mod input_end;
+mod limits;
 mod options;
 mod unix;

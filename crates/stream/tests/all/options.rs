@@ -31,8 +31,37 @@ async fn default_options_are_applied() {
     assert_eq!(sock.tcp_keepalive_retries().expect("count"), 3);
     assert_eq!(
         sock.tcp_user_timeout().expect("TCP_USER_TIMEOUT"),
-        Some(Duration::from_secs(30))
+        Some(Duration::from_secs(20))
     );
+}
+
+#[test]
+fn the_defaults_notice_a_dead_peer_within_25_seconds() {
+    let secs = Duration::from_secs;
+    let defaults = ConnectOptions::default();
+    // Linux: probes at 10 s and 15 s; at 20 s the user timeout has run out.
+    assert_eq!(defaults.dead_peer_after(), Some(secs(20)));
+    // Without TCP_USER_TIMEOUT, the three probes decide: 10 + 3 × 5.
+    assert_eq!(
+        defaults.clone().user_timeout(None).dead_peer_after(),
+        Some(secs(25))
+    );
+    // A user timeout is checked only when a probe is due, and only after
+    // one went unanswered.
+    let at = |idle, interval, user| {
+        ConnectOptions::default()
+            .keepalive(Some(
+                Keepalive::default()
+                    .idle(secs(idle))
+                    .interval(secs(interval)),
+            ))
+            .user_timeout(Some(secs(user)))
+            .dead_peer_after()
+    };
+    assert_eq!(at(10, 5, 30), Some(secs(30)), "the old defaults: 30 s");
+    assert_eq!(at(10, 5, 21), Some(secs(25)), "rounded up to a probe");
+    assert_eq!(at(10, 5, 5), Some(secs(15)), "at least one probe");
+    assert_eq!(defaults.keepalive(None).dead_peer_after(), None);
 }
 
 #[tokio::test]

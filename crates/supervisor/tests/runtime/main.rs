@@ -9,6 +9,7 @@
 
 mod common;
 mod control;
+mod finish;
 mod isolation;
 mod log_limit;
 mod panics;
