@@ -6,6 +6,7 @@
 
 use std::io;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Why the control server could not bind or serve.
 #[derive(Debug, thiserror::Error)]
@@ -126,6 +127,68 @@ pub enum ClientError {
         /// The connect error.
         source: io::Error,
     },
+    /// The daemon did not accept the connection, or did not answer, in
+    /// time: it is stopped, hung or overloaded.
+    #[error(
+        "the daemon on {} did not answer within {}; is it stopped (SIGSTOP) or overloaded?",
+        .socket.display(),
+        duration_text(*.after)
+    )]
+    Timeout {
+        /// The socket path.
+        socket: PathBuf,
+        /// The timeout that passed.
+        after: Duration,
+    },
+    /// An events stream was silent for longer than the server's keep-alive
+    /// lines allow: the daemon is stopped, hung or overloaded.
+    #[error(
+        "the daemon on {} sent nothing on its event stream for {} (it sends a keep-alive line every few seconds); is it stopped (SIGSTOP) or overloaded?",
+        .socket.display(),
+        duration_text(*.after)
+    )]
+    Silent {
+        /// The socket path.
+        socket: PathBuf,
+        /// How long it was silent.
+        after: Duration,
+    },
+    /// The daemon ended an events stream early, saying why (its last line
+    /// was an [`ErrorBody`](crate::ErrorBody)).
+    #[error("the daemon on {} ended the event stream: {message}", .socket.display())]
+    Dropped {
+        /// The socket path.
+        socket: PathBuf,
+        /// The daemon's reason.
+        message: String,
+    },
+    /// The process serving the socket runs as another user: whatever it
+    /// is, it is not this user's daemon, and nothing is sent to it.
+    #[error(
+        "the socket {} is served by uid {uid}{user}, not by you (uid {own}); refusing to trust it: point --socket (LINESMAN_SOCKET) at your own daemon, or run the command as the daemon's user",
+        .socket.display()
+    )]
+    ForeignServer {
+        /// The socket path.
+        socket: PathBuf,
+        /// The server's uid.
+        uid: u32,
+        /// ` (user NAME)` when the uid has a name, else empty.
+        user: String,
+        /// This process's effective uid.
+        own: u32,
+    },
+    /// The server's credentials could not be read, so it cannot be trusted.
+    #[error(
+        "cannot tell who serves the socket {}: {source}; refusing to trust it",
+        .socket.display()
+    )]
+    PeerCredentials {
+        /// The socket path.
+        socket: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
     /// The HTTP exchange failed (the daemon went away mid-request, or sent
     /// something that is not HTTP).
     #[error("the HTTP exchange with the daemon on {} failed: {source}", .socket.display())]
@@ -163,4 +226,27 @@ pub enum ClientError {
         /// What serde_json said.
         source: serde_json::Error,
     },
+}
+
+/// `10s`, `1.5s`, `250ms`.
+pub(crate) fn duration_text(duration: Duration) -> String {
+    if duration.subsec_millis() == 0 && duration.as_secs() > 0 {
+        format!("{}s", duration.as_secs())
+    } else if duration.as_secs() > 0 {
+        format!("{:.1}s", duration.as_secs_f64())
+    } else {
+        format!("{}ms", duration.as_millis())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_people_write_them() {
+        assert_eq!(duration_text(Duration::from_secs(10)), "10s");
+        assert_eq!(duration_text(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(duration_text(Duration::from_millis(250)), "250ms");
+    }
 }

@@ -28,7 +28,7 @@
 //! use linesman_control::Client;
 //!
 //! # async fn run() -> Result<(), linesman_control::ClientError> {
-//! let client = Client::new("/run/user/1000/linesman.sock");
+//! let client = Client::new("/run/user/1000/linesman/linesman.sock");
 //! for c in client.status().await?.connections {
 //!     println!("{} {} {}", c.name, c.state, c.detail);
 //! }
@@ -48,6 +48,7 @@ mod routes;
 mod server;
 mod socket;
 mod state;
+mod user;
 
 pub use api::{ActionResponse, ConnectionStatus, ErrorBody, EventLine, State, StatusResponse};
 pub use client::{Client, EventStream};
