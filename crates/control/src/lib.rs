@@ -39,12 +39,17 @@
 
 #![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 
+mod accept;
 pub mod api;
 mod client;
 mod convert;
+mod deadline;
 mod error;
+mod events;
 mod metrics;
+mod options;
 mod routes;
+mod serve;
 mod server;
 mod socket;
 mod state;
@@ -53,6 +58,7 @@ mod user;
 pub use api::{ActionResponse, ConnectionStatus, ErrorBody, EventLine, State, StatusResponse};
 pub use client::{Client, EventStream};
 pub use error::{ClientError, ControlError};
+pub use options::ServerOptions;
 pub use server::{ControlServer, ServerHandle};
-pub use socket::authorize;
+pub use socket::{SocketCleanup, authorize};
 pub use state::ControlState;

@@ -26,9 +26,10 @@
 //!   the process (the kernel drops it on exit, even on a crash); the file
 //!   stays, empty: removing it on exit would let a starting daemon lock a
 //!   file that is no longer the one at that path.
-//! - **Removed on exit**, by [`SocketFile`]'s `Drop`, only if the path still
-//!   names the socket this server bound (same device and inode), so a
-//!   daemon that replaced ours is never cut off.
+//! - **Removed on exit**, by [`SocketFile`]'s `Drop` (or by a
+//!   [`SocketCleanup`] on a forced exit), only if the path still names the
+//!   socket this server bound (same device and inode), so a daemon that
+//!   replaced ours is never cut off.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io;
@@ -36,15 +37,14 @@ use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt
 use std::os::unix::net::{UnixListener as StdUnixListener, UnixStream as StdUnixStream};
 use std::path::{Path, PathBuf};
 
-use axum::extract::connect_info::Connected;
-use axum::serve::IncomingStream;
 use socket2::{Domain, SockAddr, Socket, Type};
-use tokio::net::UnixListener;
+use tokio::net::UnixStream;
 
 use crate::error::ControlError;
 
-/// How many connections may wait to be accepted.
-const BACKLOG: i32 = 128;
+/// How many connections may wait to be accepted: room for a burst of
+/// clients while the server is busy (the kernel caps it at somaxconn).
+const BACKLOG: i32 = 1024;
 
 /// Whether a peer running as `peer_uid` may use a control socket owned by
 /// `own_uid`: only the same uid may. `None` (credentials unreadable) is
@@ -68,9 +68,10 @@ pub(crate) struct Peer {
     pub(crate) pid: Option<i32>,
 }
 
-impl Connected<IncomingStream<'_, UnixListener>> for Peer {
-    fn connect_info(stream: IncomingStream<'_, UnixListener>) -> Peer {
-        match stream.io().peer_cred() {
+impl Peer {
+    /// The credentials of `stream`'s peer, as far as they can be read.
+    pub(crate) fn of(stream: &UnixStream) -> Peer {
+        match stream.peer_cred() {
             Ok(cred) => Peer {
                 uid: Some(cred.uid()),
                 pid: cred.pid(),
@@ -86,26 +87,26 @@ impl Connected<IncomingStream<'_, UnixListener>> for Peer {
     }
 }
 
-/// The bound socket file: removed on drop if it is still ours.
-#[derive(Debug)]
-pub(crate) struct SocketFile {
-    /// The lock file beside the socket, locked while this exists (set once
-    /// the socket is bound).
-    lock: Option<File>,
+/// Removes a server's socket file from outside the server — on a forced
+/// exit, which skips the server's own cleanup — but only if the path still
+/// names the socket that server bound. Made by
+/// [`ServerHandle::cleanup`](crate::ServerHandle::cleanup).
+#[derive(Debug, Clone)]
+pub struct SocketCleanup {
     path: PathBuf,
     dev: u64,
     ino: u64,
-    /// The uid that owns the socket, i.e. this process's effective uid.
-    pub(crate) uid: u32,
 }
 
-impl SocketFile {
-    pub(crate) fn path(&self) -> &Path {
+impl SocketCleanup {
+    /// The socket's path.
+    pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Removes the file now, if it is still ours.
-    pub(crate) fn remove(&self) {
+    /// Removes the socket file if it is still the one bound; does nothing
+    /// otherwise (it is gone, or another daemon's).
+    pub fn remove(&self) {
         match std::fs::symlink_metadata(&self.path) {
             Ok(meta) if meta.dev() == self.dev && meta.ino() == self.ino => {
                 if let Err(error) = std::fs::remove_file(&self.path) {
@@ -114,6 +115,33 @@ impl SocketFile {
             }
             _ => {}
         }
+    }
+}
+
+/// The bound socket file: removed on drop if it is still ours.
+#[derive(Debug)]
+pub(crate) struct SocketFile {
+    /// The lock file beside the socket, locked while this exists (set once
+    /// the socket is bound).
+    lock: Option<File>,
+    cleanup: SocketCleanup,
+    /// The uid that owns the socket, i.e. this process's effective uid.
+    pub(crate) uid: u32,
+}
+
+impl SocketFile {
+    pub(crate) fn path(&self) -> &Path {
+        self.cleanup.path()
+    }
+
+    /// What removes the file from elsewhere.
+    pub(crate) fn cleanup(&self) -> SocketCleanup {
+        self.cleanup.clone()
+    }
+
+    /// Removes the file now, if it is still ours.
+    pub(crate) fn remove(&self) {
+        self.cleanup.remove();
     }
 }
 
@@ -268,9 +296,11 @@ fn try_bind(path: &Path) -> Result<(StdUnixListener, SocketFile), ControlError> 
     let meta = std::fs::symlink_metadata(path).map_err(fail)?;
     let file = SocketFile {
         lock: None,
-        path: path.to_owned(),
-        dev: meta.dev(),
-        ino: meta.ino(),
+        cleanup: SocketCleanup {
+            path: path.to_owned(),
+            dev: meta.dev(),
+            ino: meta.ino(),
+        },
         uid: meta.uid(),
     };
     // From here on, dropping `file` removes the socket if anything fails.

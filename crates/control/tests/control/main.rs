@@ -3,6 +3,7 @@
 //! the real client. One binary, a module per concern.
 
 mod actions;
+mod bounds;
 mod client;
 mod events;
 mod metrics;
