@@ -1,5 +1,6 @@
 //! Every error this crate returns: [`ControlError`] for the server,
-//! [`ClientError`] for the [`Client`](crate::Client).
+//! [`ClientError`] for the [`Client`](crate::Client), [`SocketDirError`]
+//! for both when the socket's private directory is not private.
 //!
 //! Messages are lowercase, name the socket and say what to do, so the CLI can
 //! print them as they are.
@@ -48,6 +49,22 @@ pub enum ControlError {
         /// The OS error.
         source: io::Error,
     },
+    /// The lock file beside the socket is not one this daemon could have
+    /// made (a symbolic link, a hard link, another user's file): someone
+    /// may have planted it, so it is neither used nor touched.
+    #[error(
+        "{} (the control socket's lock file) is {problem}: someone may have planted it; remove it after checking, or pick another socket (control.socket, --socket)",
+        .lock.display()
+    )]
+    UnsafeLock {
+        /// The lock file.
+        lock: PathBuf,
+        /// What is wrong with it, e.g. `a symbolic link`.
+        problem: String,
+    },
+    /// The private directory of the default socket is not private.
+    #[error(transparent)]
+    SocketDir(#[from] SocketDirError),
     /// Something that is not a socket is in the way; it is never removed.
     #[error(
         "{} exists and is not a socket: remove it, or pick another socket path",
@@ -189,6 +206,9 @@ pub enum ClientError {
         /// The OS error.
         source: io::Error,
     },
+    /// The private directory of the default socket is not private.
+    #[error(transparent)]
+    SocketDir(#[from] SocketDirError),
     /// The HTTP exchange failed (the daemon went away mid-request, or sent
     /// something that is not HTTP).
     #[error("the HTTP exchange with the daemon on {} failed: {source}", .socket.display())]
@@ -225,6 +245,69 @@ pub enum ClientError {
         what: &'static str,
         /// What serde_json said.
         source: serde_json::Error,
+    },
+}
+
+/// Why the directory of the default control socket cannot be used: it is
+/// not a directory private to this user. It is refused, never repaired.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SocketDirError {
+    /// A symbolic link where the directory should be.
+    #[error(
+        "{} (the directory of the control socket) is a symbolic link, not a directory: someone may have planted it; remove it, or choose another socket (--socket, LINESMAN_SOCKET, XDG_RUNTIME_DIR)",
+        .dir.display()
+    )]
+    Symlink {
+        /// The directory's path.
+        dir: PathBuf,
+    },
+    /// Something that is not a directory.
+    #[error(
+        "{} (the directory of the control socket) is not a directory: remove it, or choose another socket (--socket, LINESMAN_SOCKET, XDG_RUNTIME_DIR)",
+        .dir.display()
+    )]
+    NotADirectory {
+        /// The path.
+        dir: PathBuf,
+    },
+    /// Another user's directory.
+    #[error(
+        "{} (the directory of the control socket) is owned by uid {uid}{user}, not by you (uid {own}): someone else may have planted it; remove it after checking what it holds, or choose another socket (--socket, LINESMAN_SOCKET, XDG_RUNTIME_DIR)",
+        .dir.display()
+    )]
+    Owner {
+        /// The directory.
+        dir: PathBuf,
+        /// Its owner.
+        uid: u32,
+        /// ` (user NAME)` when the owner has a name, else empty.
+        user: String,
+        /// This process's effective uid.
+        own: u32,
+    },
+    /// Ours, but open to group or others.
+    #[error(
+        "{} (the directory of the control socket) has mode {mode:04o}; it must be private to you: chmod 700 {}",
+        .dir.display(),
+        .dir.display()
+    )]
+    Mode {
+        /// The directory.
+        dir: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// It could not be created or inspected.
+    #[error(
+        "cannot create or inspect {}, the directory of the control socket: {source}",
+        .dir.display()
+    )]
+    Io {
+        /// The directory.
+        dir: PathBuf,
+        /// The OS error.
+        source: io::Error,
     },
 }
 

@@ -48,6 +48,7 @@ mod error;
 mod events;
 mod metrics;
 mod options;
+mod private_dir;
 mod routes;
 mod serve;
 mod server;
@@ -57,8 +58,9 @@ mod user;
 
 pub use api::{ActionResponse, ConnectionStatus, ErrorBody, EventLine, State, StatusResponse};
 pub use client::{Client, EventStream};
-pub use error::{ClientError, ControlError};
+pub use error::{ClientError, ControlError, SocketDirError};
 pub use options::ServerOptions;
+pub use private_dir::{check_private_dir, ensure_private_dir};
 pub use server::{ControlServer, ServerHandle};
 pub use socket::{SocketCleanup, authorize};
 pub use state::ControlState;

@@ -70,7 +70,9 @@ impl ControlServer {
     /// [`ControlError::AlreadyServing`] when a daemon answers on `path`,
     /// [`ControlError::Locked`] when another daemon holds `<path>.lock` (it
     /// is starting), [`ControlError::Lock`] when the lock file cannot be
-    /// made, [`ControlError::NotASocket`] when something else is there,
+    /// made, [`ControlError::UnsafeLock`] when it is a symbolic link, a hard
+    /// link or another user's, [`ControlError::NotASocket`] when something
+    /// else is there,
     /// [`ControlError::Bind`], [`ControlError::Permissions`] or
     /// [`ControlError::RemoveStale`] when the OS refuses.
     pub fn bind(

@@ -20,7 +20,11 @@
 //! - **One daemon per socket, even when two start at once.** Before it
 //!   touches the socket, the server takes an exclusive lock on
 //!   `<socket>.lock` (mode 0600) and holds it while it serves; a second
-//!   daemon fails with [`ControlError::Locked`]. Without it, two daemons
+//!   daemon fails with [`ControlError::Locked`]. The lock file is opened
+//!   as if someone else had planted it (the socket may be in a shared
+//!   directory): never through a symbolic link (`O_NOFOLLOW`), never
+//!   blocking, and it must then be a regular file of ours with one link —
+//!   otherwise [`ControlError::UnsafeLock`], and nothing is written. Without it, two daemons
 //!   starting at the same time on one stale file could both see it stale,
 //!   and the loser would serve a socket nobody can reach. The lock goes with
 //!   the process (the kernel drops it on exit, even on a crash); the file
@@ -41,6 +45,7 @@ use socket2::{Domain, SockAddr, Socket, Type};
 use tokio::net::UnixStream;
 
 use crate::error::ControlError;
+use crate::user;
 
 /// How many connections may wait to be accepted: room for a burst of
 /// clients while the server is busy (the kernel caps it at somaxconn).
@@ -201,30 +206,62 @@ fn bind_unlocked(path: &Path) -> Result<(StdUnixListener, SocketFile), ControlEr
 }
 
 /// Takes the exclusive lock on `<path>.lock`, creating the file (mode
-/// 0600) if needed; [`ControlError::Locked`] if another process holds it.
+/// 0600) if needed; [`ControlError::Locked`] if another process holds it,
+/// [`ControlError::UnsafeLock`] if the file is not one we could have made.
 fn lock(path: &Path) -> Result<File, ControlError> {
     let mut name = path.as_os_str().to_owned();
     name.push(".lock");
     let lock = PathBuf::from(name);
-    let failed = |source| ControlError::Lock {
+    let unsafe_lock = |problem: String| ControlError::UnsafeLock {
         lock: lock.clone(),
-        source,
+        problem,
     };
-    let file = OpenOptions::new()
+    let opened = OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
         .mode(0o600)
-        .open(&lock)
-        .map_err(failed)?;
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
+        .open(&lock);
+    let file = match opened {
+        Ok(file) => file,
+        Err(error) if error.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(unsafe_lock("a symbolic link".to_owned()));
+        }
+        Err(error) if error.raw_os_error() == Some(libc::EISDIR) => {
+            return Err(unsafe_lock("not a regular file".to_owned()));
+        }
+        Err(source) => return Err(ControlError::Lock { lock, source }),
+    };
+    let meta = file.metadata().map_err(|source| ControlError::Lock {
+        lock: lock.clone(),
+        source,
+    })?;
+    let own = user::effective_uid();
+    if !meta.file_type().is_file() {
+        return Err(unsafe_lock("not a regular file".to_owned()));
+    }
+    if meta.uid() != own {
+        return Err(unsafe_lock(format!(
+            "owned by uid {}{}, not by you (uid {own})",
+            meta.uid(),
+            user::name_text(meta.uid())
+        )));
+    }
+    if meta.nlink() != 1 {
+        return Err(unsafe_lock(format!(
+            "a file with {} links (a hard link to another file)",
+            meta.nlink()
+        )));
+    }
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(TryLockError::WouldBlock) => Err(ControlError::Locked {
             socket: path.to_owned(),
             lock,
         }),
-        Err(TryLockError::Error(source)) => Err(failed(source)),
+        Err(TryLockError::Error(source)) => Err(ControlError::Lock { lock, source }),
     }
 }
 

@@ -7,6 +7,7 @@ mod bounds;
 mod client;
 mod events;
 mod metrics;
+mod private;
 mod socket;
 mod status;
 mod support;
