@@ -7,8 +7,9 @@
 //!   check in `routes.rs`), a [`WriteDeadline`] on its socket and hyper's
 //!   header-read timeout; the whole of it is one task.
 //! - At most `max_connections` are served at once; one more gets a short
-//!   `503` (by a task of its own, bounded in time and in number) and is
-//!   closed; past that bound it is closed at once.
+//!   `503` (by a task of its own, bounded in time) and is closed. While
+//!   [`MAX_REFUSALS`] are being refused, accepting waits: the next clients
+//!   wait in the kernel's backlog rather than being closed unanswered.
 //! - Accept errors pause the loop and are logged rarely ([`AcceptErrors`]).
 //! - Shutdown: the listener is closed (new clients are refused), every
 //!   connection is told to finish its request and close, and at the
@@ -88,7 +89,19 @@ pub(crate) async fn serve(
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
                     errors.succeeded();
-                    served.admit(stream);
+                    if let Some(stream) = served.admit(stream) {
+                        // Full: the next clients wait in the backlog until
+                        // this one has its 503.
+                        let refusals = Arc::clone(&served.refusals);
+                        tokio::select! {
+                            deadline = &mut stop => break deadline,
+                            permit = refusals.acquire_owned() => {
+                                if let Ok(permit) = permit {
+                                    served.tasks.spawn(refuse(stream, served.max, permit));
+                                }
+                            }
+                        }
+                    }
                 }
                 Err(error) => {
                     let verdict = errors.failed(&error, Instant::now(), nofile_limit());
@@ -124,40 +137,35 @@ struct Connections {
 }
 
 impl Connections {
-    /// Serves `stream` if the limit allows, else refuses it.
-    fn admit(&mut self, stream: UnixStream) {
-        let peer = Peer::of(&stream);
-        match Arc::clone(&self.permits).try_acquire_owned() {
-            Ok(permit) => {
-                let connection = connection(
-                    stream,
-                    peer,
-                    self.builder.clone(),
-                    self.router.clone(),
-                    self.shutdown.clone(),
-                    self.write_timeout,
-                    permit,
+    /// Serves `stream` if the limit allows; else gives it back, to be
+    /// refused.
+    fn admit(&mut self, stream: UnixStream) -> Option<UnixStream> {
+        let Ok(permit) = Arc::clone(&self.permits).try_acquire_owned() else {
+            let now = Instant::now();
+            if self
+                .full_warned
+                .is_none_or(|last| now.duration_since(last) >= Duration::from_secs(10))
+            {
+                self.full_warned = Some(now);
+                tracing::warn!(
+                    limit = self.max,
+                    "the control server serves its limit of connections; refusing more with 503"
                 );
-                self.tasks.spawn(connection);
             }
-            Err(_) => {
-                let now = Instant::now();
-                if self
-                    .full_warned
-                    .is_none_or(|last| now.duration_since(last) >= Duration::from_secs(10))
-                {
-                    self.full_warned = Some(now);
-                    tracing::warn!(
-                        limit = self.max,
-                        "the control server serves its limit of connections; refusing more with 503"
-                    );
-                }
-                if let Ok(permit) = Arc::clone(&self.refusals).try_acquire_owned() {
-                    self.tasks.spawn(refuse(stream, self.max, permit));
-                }
-                // Else dropped: closed at once.
-            }
-        }
+            return Some(stream);
+        };
+        let peer = Peer::of(&stream);
+        let connection = connection(
+            stream,
+            peer,
+            self.builder.clone(),
+            self.router.clone(),
+            self.shutdown.clone(),
+            self.write_timeout,
+            permit,
+        );
+        self.tasks.spawn(connection);
+        None
     }
 
     /// The shutdown: every connection is asked to finish and close; those
@@ -229,9 +237,9 @@ fn write_timed_out(error: &hyper::Error) -> bool {
     false
 }
 
-/// Answers `503` with an [`ErrorBody`] saying the server is full, lets the
-/// client finish sending its request (so it reads the answer rather than a
-/// reset), and closes; all within [`REFUSAL_TIME`].
+/// Answers `503` with an [`ErrorBody`] saying the server is full, reads
+/// the client's request head (so it reads the answer rather than a reset),
+/// and closes; all within [`REFUSAL_TIME`].
 async fn refuse(mut stream: UnixStream, max: usize, _permit: OwnedSemaphorePermit) {
     let body = ErrorBody {
         error: format!(
@@ -247,13 +255,22 @@ async fn refuse(mut stream: UnixStream, max: usize, _permit: OwnedSemaphorePermi
     let answered = tokio::time::timeout(REFUSAL_TIME, async {
         stream.write_all(response.as_bytes()).await?;
         stream.shutdown().await?;
-        let mut sink = [0; 4096];
+        // Until the end of its request head: then it reads, and closing
+        // leaves nothing unread that would turn into a reset.
+        let mut chunk = [0; 4096];
+        let mut recent = Vec::with_capacity(chunk.len() + 3);
         let mut drained = 0;
         while drained < REFUSAL_DRAIN {
-            match stream.read(&mut sink).await? {
-                0 => break,
-                n => drained += n,
+            let n = stream.read(&mut chunk).await?;
+            if n == 0 {
+                break;
             }
+            drained += n;
+            recent.extend_from_slice(&chunk[..n]);
+            if recent.windows(4).any(|w| w == b"\r\n\r\n") {
+                break;
+            }
+            recent.drain(..recent.len().saturating_sub(3));
         }
         Ok::<(), io::Error>(())
     })

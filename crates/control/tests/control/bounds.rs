@@ -134,6 +134,37 @@ async fn one_connection_over_the_limit_gets_a_503_that_says_so() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn every_client_of_a_burst_over_the_limit_gets_its_503() {
+    let dir = TempDir::new("bounds-burst").expect("a temp dir");
+    let server = serve(
+        &dir,
+        idle_state(),
+        ServerOptions::default().max_connections(2),
+    );
+    let mut clients = Vec::new();
+    for _ in 0..100 {
+        clients.push(connect(server.path(), EVENTS).await);
+    }
+    let mut answers = Vec::new();
+    for client in &mut clients {
+        let mut head = [0; 12];
+        let answer = patiently("an answer", client.read_exact(&mut head)).await;
+        answers.push(answer.map(|_| String::from_utf8_lossy(&head).into_owned()));
+    }
+    let served = answers
+        .iter()
+        .filter(|a| a.as_ref().is_ok_and(|h| h == "HTTP/1.1 200"))
+        .count();
+    let refused = answers
+        .iter()
+        .filter(|a| a.as_ref().is_ok_and(|h| h == "HTTP/1.1 503"))
+        .count();
+    assert_eq!((served, refused), (2, 98), "{answers:?}");
+    drop(clients);
+    server.shutdown().await.expect("a clean shutdown");
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_watcher_that_never_reads_is_dropped_and_its_subscription_freed() {
     let dir = TempDir::new("bounds-deaf").expect("a temp dir");
     // A queue that never overflows: only the write timeout can drop it.
