@@ -288,12 +288,17 @@ fn check_stale(path: &Path) -> Result<(), ControlError> {
         Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(source) => return Err(bind_error(path, source)),
     }
-    // A Unix connect does not block on a listening socket (it fails with
-    // EAGAIN when the backlog is full, which also means someone is there).
-    match StdUnixStream::connect(path) {
-        Ok(stream) => Err(ControlError::AlreadyServing {
+    // Non-blocking: a blocking connect to a listener whose backlog is full
+    // (a stopped daemon) would wait for room forever; EAGAIN says someone
+    // is there.
+    let probe = Socket::new(Domain::UNIX, Type::STREAM, None)
+        .and_then(|probe| probe.set_nonblocking(true).map(|()| probe))
+        .map_err(|source| bind_error(path, source))?;
+    let address = SockAddr::unix(path).map_err(|source| bind_error(path, source))?;
+    match probe.connect(&address) {
+        Ok(()) => Err(ControlError::AlreadyServing {
             socket: path.to_owned(),
-            pid: stream.peer_cred_pid(),
+            pid: StdUnixStream::from(std::os::fd::OwnedFd::from(probe)).peer_cred_pid(),
         }),
         Err(error) if error.kind() == io::ErrorKind::ConnectionRefused => Ok(()),
         Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
