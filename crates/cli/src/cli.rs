@@ -51,8 +51,8 @@ pub(crate) enum Command {
 #[derive(Debug, Args)]
 pub(crate) struct DaemonArgs {
     /// The daemon's control socket [env: LINESMAN_SOCKET]; default:
-    /// control.socket of -c FILE, else $XDG_RUNTIME_DIR/linesman.sock, else
-    /// /tmp/linesman-$UID.sock.
+    /// control.socket of -c FILE, else $XDG_RUNTIME_DIR/linesman/linesman.sock,
+    /// else /tmp/linesman-$UID/linesman.sock.
     #[arg(long, value_name = "PATH")]
     pub(crate) socket: Option<PathBuf>,
     /// The daemon's configuration file, to read its control.socket.
@@ -67,7 +67,8 @@ pub(crate) struct RunArgs {
     #[arg(short = 'c', long = "config", value_name = "FILE")]
     pub(crate) config: PathBuf,
     /// The control socket [env: LINESMAN_SOCKET]; default: control.socket of
-    /// FILE, else $XDG_RUNTIME_DIR/linesman.sock, else /tmp/linesman-$UID.sock.
+    /// FILE, else $XDG_RUNTIME_DIR/linesman/linesman.sock, else
+    /// /tmp/linesman-$UID/linesman.sock (the directory is created, mode 0700).
     #[arg(long, value_name = "PATH")]
     pub(crate) socket: Option<PathBuf>,
     /// How logs are written to stderr (filter them with RUST_LOG; default info).
@@ -187,7 +188,8 @@ pub(crate) struct DemoArgs {
     #[arg(long, value_name = "DUR", value_parser = humantime::parse_duration)]
     pub(crate) duration: Option<Duration>,
     /// The control socket to serve [env: LINESMAN_SOCKET]; default:
-    /// $XDG_RUNTIME_DIR/linesman.sock, else /tmp/linesman-$UID.sock.
+    /// $XDG_RUNTIME_DIR/linesman/linesman.sock, else
+    /// /tmp/linesman-$UID/linesman.sock.
     #[arg(long, value_name = "PATH")]
     pub(crate) socket: Option<PathBuf>,
 }

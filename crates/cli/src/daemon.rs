@@ -2,18 +2,39 @@
 //! shared by `linesman run` and `linesman demo`.
 //!
 //! The socket is bound before anything starts, so a second daemon on the
-//! same socket is refused before it opens a single connection. On SIGINT or
-//! SIGTERM (or [`SupervisorHandle::shutdown`]) the supervisor shuts down in
-//! dependency order, then the control server ends its event streams and
-//! removes the socket file.
+//! same socket is refused before it opens a single connection; a default
+//! socket's private directory is created (0700) and checked first.
+//!
+//! Shutdown, and why it is bounded: on SIGINT or SIGTERM (or
+//! [`SupervisorHandle::shutdown`]) the supervisor shuts down in dependency
+//! order, then the control server ends its event streams, gives its
+//! clients what is left of the spec's `shutdown_timeout` (counted from the
+//! signal; at least [`MIN_GRACE`]) and closes whatever is still open, so no
+//! control client can keep the daemon alive. A second signal, at any time,
+//! exits at once: the socket file is removed, then the process exits with
+//! [`Code::Forced`].
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use linesman_connection::ConnectionHandle;
-use linesman_control::{ControlServer, ControlState, ServerHandle};
+use linesman_control::{
+    ControlError, ControlServer, ControlState, ServerHandle, ServerOptions, SocketCleanup,
+};
 use linesman_supervisor::{Spec, Supervisor, SupervisorHandle};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 use crate::error::CliError;
+use crate::exit::Code;
+use crate::socket;
+
+/// The least the control server's clients get at shutdown, even when the
+/// supervisor used all of `shutdown_timeout`: enough for a follower to read
+/// the last events.
+const MIN_GRACE: Duration = Duration::from_millis(250);
 
 /// A supervisor whose control socket is bound, not yet running.
 #[derive(Debug)]
@@ -21,6 +42,7 @@ pub(crate) struct Daemon {
     supervisor: Supervisor,
     server: ServerHandle,
     socket: PathBuf,
+    shutdown_timeout: Duration,
 }
 
 impl Daemon {
@@ -30,16 +52,24 @@ impl Daemon {
     ///
     /// Must be called on a tokio runtime.
     pub(crate) fn bind(spec: Spec, socket: &Path) -> Result<Daemon, CliError> {
+        if let Some(dir) = socket::private_dir(socket) {
+            linesman_control::ensure_private_dir(&dir).map_err(ControlError::from)?;
+        }
+        let shutdown_timeout = spec.shutdown_timeout();
         // A daemon outlives its connections: one stopped or failed by the
         // operator (or by its policy) can be started again through the
         // control socket, so the run ends only on a signal or a shutdown.
         let supervisor = Supervisor::new(spec).keep_running(true);
         let state = ControlState::new(&supervisor);
-        let server = ControlServer::bind(socket, state)?.spawn();
+        let options = ServerOptions::default().shutdown_grace(shutdown_timeout);
+        let server = ControlServer::bind(socket, state)?
+            .with_options(options)
+            .spawn();
         Ok(Daemon {
             supervisor,
             server,
             socket: socket.to_owned(),
+            shutdown_timeout,
         })
     }
 
@@ -59,22 +89,71 @@ impl Daemon {
     }
 
     /// Runs every connection until SIGINT, SIGTERM or a shutdown through
-    /// the handle (a second signal forces it), then closes the control
-    /// socket. Stopped and failed connections do not end it.
+    /// the handle, then closes the control socket, all within the shutdown
+    /// timeout; a second signal exits at once. Stopped and failed
+    /// connections do not end it.
     pub(crate) async fn run(self) -> Result<(), CliError> {
         let Daemon {
             supervisor,
             server,
             socket,
+            shutdown_timeout,
         } = self;
-        let ran = supervisor.run_until_signal().await;
+        let (began, shutdown_began) = watch::channel(None);
+        let signals = watch_signals(supervisor.control(), server.cleanup(), began)?;
+        supervisor.run().await;
         // The bus is closed now and every event is published: the server's
         // shutdown lets open `/v1/events` streams deliver their last events
         // (`stopping`, `stopped: shutdown`) before it closes them.
-        let closed = server.shutdown().await;
+        let now = Instant::now();
+        let started = shutdown_began.borrow().unwrap_or(now);
+        let grace = (started + shutdown_timeout)
+            .saturating_duration_since(now)
+            .max(MIN_GRACE);
+        let closed = server.shutdown_within(grace).await;
+        signals.abort();
         tracing::info!(socket = %socket.display(), "linesman stopped");
-        ran?;
         closed?;
         Ok(())
     }
+}
+
+/// Starts a graceful shutdown at the first SIGINT or SIGTERM (saying when in
+/// `began`) and exits at once at the second, after removing the socket.
+fn watch_signals(
+    control: SupervisorHandle,
+    cleanup: SocketCleanup,
+    began: watch::Sender<Option<Instant>>,
+) -> Result<JoinHandle<()>, CliError> {
+    let install =
+        |kind, name: &str| signal(kind).map_err(|e| CliError::io(format!("listen for {name}"), e));
+    let mut interrupt = install(SignalKind::interrupt(), "SIGINT")?;
+    let mut terminate = install(SignalKind::terminate(), "SIGTERM")?;
+    Ok(tokio::spawn(async move {
+        let mut received = 0u32;
+        loop {
+            let name = tokio::select! {
+                Some(()) = interrupt.recv() => "SIGINT",
+                Some(()) = terminate.recv() => "SIGTERM",
+                else => return,
+            };
+            received += 1;
+            if received == 1 {
+                began.send_replace(Some(Instant::now()));
+                tracing::info!(
+                    signal = name,
+                    "shutting down gracefully; send it again to exit at once"
+                );
+                control.shutdown();
+            } else {
+                tracing::warn!(
+                    signal = name,
+                    socket = %cleanup.path().display(),
+                    "forcing the exit: the shutdown is cut short"
+                );
+                cleanup.remove();
+                std::process::exit(i32::from(Code::Forced.number()));
+            }
+        }
+    }))
 }

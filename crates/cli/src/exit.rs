@@ -5,10 +5,11 @@
 //! | code | meaning |
 //! | --- | --- |
 //! | 0 | success; for `status`, every connection is up; for `wait`, the condition holds |
-//! | 1 | no daemon answers on the control socket (the message names the socket), or any other runtime error |
+//! | 1 | no daemon answers on the control socket, or it does not answer in time (the message names the socket), or any other runtime error |
 //! | 2 | bad usage (clap's own code) or an invalid configuration file (`check`, `run`, `graph`, `-c FILE`) |
 //! | 3 | `status`: the daemon answered, but some connection is not up |
 //! | 4 | `wait`: the timeout passed before the condition held |
+//! | 5 | `run`, `demo`: a second SIGINT/SIGTERM cut the shutdown short (the socket file was removed first) |
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -32,6 +33,9 @@ pub(crate) enum Code {
     NotUp,
     /// 4: `wait`: timed out.
     TimedOut,
+    /// 5: `run`, `demo`: a second signal forced the exit during the
+    /// shutdown. Not returned by a command: the daemon exits with it.
+    Forced,
 }
 
 impl Code {
@@ -43,6 +47,7 @@ impl Code {
             Code::Invalid => 2,
             Code::NotUp => 3,
             Code::TimedOut => 4,
+            Code::Forced => 5,
         }
     }
 }
@@ -51,10 +56,11 @@ impl Code {
 pub(crate) const HELP: &str = "\
 Exit codes:
   0  success; `status`: every connection is up; `wait`: the condition holds
-  1  no daemon answers on the control socket, or another runtime error
+  1  no daemon answers on the control socket (or not in time), or another runtime error
   2  bad usage, or an invalid configuration file
   3  `status`: some connection is not up
-  4  `wait`: the timeout passed first";
+  4  `wait`: the timeout passed first
+  5  `run`, `demo`: a second SIGINT/SIGTERM cut the shutdown short";
 
 /// Prints the error of a failed command to stderr (configuration errors as
 /// miette's graphical report) and returns the process's exit code. A stderr
@@ -129,11 +135,12 @@ mod tests {
             Code::Invalid,
             Code::NotUp,
             Code::TimedOut,
+            Code::Forced,
         ]
         .into_iter()
         .map(Code::number)
         .collect();
-        assert_eq!(numbers, [0, 1, 2, 3, 4]);
+        assert_eq!(numbers, [0, 1, 2, 3, 4, 5]);
         for n in numbers {
             assert!(HELP.contains(&format!("  {n}  ")), "--help documents {n}");
         }

@@ -6,16 +6,25 @@
 //! 2. the `LINESMAN_SOCKET` environment variable;
 //! 3. `control.socket` of the configuration file (`run -c FILE`, or `-c FILE`
 //!    on the commands that talk to a daemon);
-//! 4. `$XDG_RUNTIME_DIR/linesman.sock`;
-//! 5. `/tmp/linesman-$UID.sock`.
+//! 4. `$XDG_RUNTIME_DIR/linesman/linesman.sock`;
+//! 5. `/tmp/linesman-$UID/linesman.sock` (`$UID` the effective uid).
 //!
 //! Empty values count as not given.
+//!
+//! The two defaults live in a directory of their own, private to the user
+//! ([`private_dir`]): the daemon creates it with mode 0700 and refuses it
+//! if it is not a directory of ours closed to everyone else (someone may
+//! have planted it in the shared `/tmp`), and the client refuses it the
+//! same way before connecting. A path given by the user is used as given.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 /// The environment variable that names the control socket.
 pub(crate) const ENV: &str = "LINESMAN_SOCKET";
+
+/// The file name of the default socket inside its private directory.
+const NAME: &str = "linesman.sock";
 
 /// The control socket, from the flag, the environment, the configuration
 /// file's `control.socket` (`configured`) and the defaults, in that order.
@@ -26,6 +35,13 @@ pub(crate) fn resolve(flag: Option<&Path>, configured: Option<&Path>) -> PathBuf
         &|name| std::env::var_os(name),
         current_uid(),
     )
+}
+
+/// The private directory `socket` must live in, if it is one of the
+/// defaults (whoever gave it): the daemon creates and checks it, the client
+/// checks it. `None` for any other path.
+pub(crate) fn private_dir(socket: &Path) -> Option<PathBuf> {
+    private_dir_with(socket, &|name| std::env::var_os(name), current_uid())
 }
 
 /// [`resolve`], with the environment and the uid passed in (for tests).
@@ -45,17 +61,33 @@ fn resolve_with(
     if let Some(path) = configured.filter(|p| !p.as_os_str().is_empty()) {
         return path.to_owned();
     }
-    if let Some(dir) = given(env("XDG_RUNTIME_DIR")) {
-        return dir.join("linesman.sock");
-    }
-    PathBuf::from(format!("/tmp/linesman-{uid}.sock"))
+    default_dir(env, uid).join(NAME)
 }
 
-/// The real uid of this process.
+/// The directory of the default socket: `$XDG_RUNTIME_DIR/linesman`, else
+/// `/tmp/linesman-$UID`.
+fn default_dir(env: &dyn Fn(&str) -> Option<OsString>, uid: u32) -> PathBuf {
+    match env("XDG_RUNTIME_DIR").filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir).join("linesman"),
+        None => PathBuf::from(format!("/tmp/linesman-{uid}")),
+    }
+}
+
+/// [`private_dir`], with the environment and the uid passed in.
+fn private_dir_with(
+    socket: &Path,
+    env: &dyn Fn(&str) -> Option<OsString>,
+    uid: u32,
+) -> Option<PathBuf> {
+    let dir = default_dir(env, uid);
+    (socket == dir.join(NAME)).then_some(dir)
+}
+
+/// The effective uid of this process: the owner of what it creates.
 fn current_uid() -> u32 {
-    // SAFETY: getuid has no preconditions, cannot fail and touches no memory
-    // of ours (POSIX: "The getuid() function shall always be successful").
-    unsafe { libc::getuid() }
+    // SAFETY: geteuid has no preconditions, cannot fail and touches no memory
+    // of ours (POSIX: "The geteuid() function shall always be successful").
+    unsafe { libc::geteuid() }
 }
 
 #[cfg(test)]
@@ -84,11 +116,33 @@ mod tests {
         assert_eq!(resolve_with(None, file, &xdg, 7), Path::new("/file.sock"));
         assert_eq!(
             resolve_with(None, None, &xdg, 7),
-            Path::new("/run/user/7/linesman.sock")
+            Path::new("/run/user/7/linesman/linesman.sock")
         );
         assert_eq!(
             resolve_with(None, None, &env(&[]), 1000),
-            Path::new("/tmp/linesman-1000.sock")
+            Path::new("/tmp/linesman-1000/linesman.sock")
+        );
+    }
+
+    #[test]
+    fn only_the_defaults_live_in_a_private_directory() {
+        let xdg = env(&[("XDG_RUNTIME_DIR", "/run/user/7")]);
+        assert_eq!(
+            private_dir_with(Path::new("/run/user/7/linesman/linesman.sock"), &xdg, 7),
+            Some(PathBuf::from("/run/user/7/linesman"))
+        );
+        assert_eq!(
+            private_dir_with(Path::new("/tmp/linesman-7/linesman.sock"), &env(&[]), 7),
+            Some(PathBuf::from("/tmp/linesman-7"))
+        );
+        // Another user's default, or any path of one's own choosing.
+        assert_eq!(
+            private_dir_with(Path::new("/tmp/linesman-8/linesman.sock"), &env(&[]), 7),
+            None
+        );
+        assert_eq!(
+            private_dir_with(Path::new("/srv/app/control.sock"), &xdg, 7),
+            None
         );
     }
 
@@ -97,7 +151,7 @@ mod tests {
         let empty = env(&[("LINESMAN_SOCKET", ""), ("XDG_RUNTIME_DIR", "")]);
         assert_eq!(
             resolve_with(Some(Path::new("")), Some(Path::new("")), &empty, 5),
-            Path::new("/tmp/linesman-5.sock")
+            Path::new("/tmp/linesman-5/linesman.sock")
         );
     }
 }

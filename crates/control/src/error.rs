@@ -1,11 +1,13 @@
 //! Every error this crate returns: [`ControlError`] for the server,
-//! [`ClientError`] for the [`Client`](crate::Client).
+//! [`ClientError`] for the [`Client`](crate::Client), [`SocketDirError`]
+//! for both when the socket's private directory is not private.
 //!
 //! Messages are lowercase, name the socket and say what to do, so the CLI can
 //! print them as they are.
 
 use std::io;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Why the control server could not bind or serve.
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +49,22 @@ pub enum ControlError {
         /// The OS error.
         source: io::Error,
     },
+    /// The lock file beside the socket is not one this daemon could have
+    /// made (a symbolic link, a hard link, another user's file): someone
+    /// may have planted it, so it is neither used nor touched.
+    #[error(
+        "{} (the control socket's lock file) is {problem}: someone may have planted it; remove it after checking, or pick another socket (control.socket, --socket)",
+        .lock.display()
+    )]
+    UnsafeLock {
+        /// The lock file.
+        lock: PathBuf,
+        /// What is wrong with it, e.g. `a symbolic link`.
+        problem: String,
+    },
+    /// The private directory of the default socket is not private.
+    #[error(transparent)]
+    SocketDir(#[from] SocketDirError),
     /// Something that is not a socket is in the way; it is never removed.
     #[error(
         "{} exists and is not a socket: remove it, or pick another socket path",
@@ -126,6 +144,71 @@ pub enum ClientError {
         /// The connect error.
         source: io::Error,
     },
+    /// The daemon did not accept the connection, or did not answer, in
+    /// time: it is stopped, hung or overloaded.
+    #[error(
+        "the daemon on {} did not answer within {}; is it stopped (SIGSTOP) or overloaded?",
+        .socket.display(),
+        duration_text(*.after)
+    )]
+    Timeout {
+        /// The socket path.
+        socket: PathBuf,
+        /// The timeout that passed.
+        after: Duration,
+    },
+    /// An events stream was silent for longer than the server's keep-alive
+    /// lines allow: the daemon is stopped, hung or overloaded.
+    #[error(
+        "the daemon on {} sent nothing on its event stream for {} (it sends a keep-alive line every few seconds); is it stopped (SIGSTOP) or overloaded?",
+        .socket.display(),
+        duration_text(*.after)
+    )]
+    Silent {
+        /// The socket path.
+        socket: PathBuf,
+        /// How long it was silent.
+        after: Duration,
+    },
+    /// The daemon ended an events stream early, saying why (its last line
+    /// was an [`ErrorBody`](crate::ErrorBody)).
+    #[error("the daemon on {} ended the event stream: {message}", .socket.display())]
+    Dropped {
+        /// The socket path.
+        socket: PathBuf,
+        /// The daemon's reason.
+        message: String,
+    },
+    /// The process serving the socket runs as another user: whatever it
+    /// is, it is not this user's daemon, and nothing is sent to it.
+    #[error(
+        "the socket {} is served by uid {uid}{user}, not by you (uid {own}); refusing to trust it: point --socket (LINESMAN_SOCKET) at your own daemon, or run the command as the daemon's user",
+        .socket.display()
+    )]
+    ForeignServer {
+        /// The socket path.
+        socket: PathBuf,
+        /// The server's uid.
+        uid: u32,
+        /// ` (user NAME)` when the uid has a name, else empty.
+        user: String,
+        /// This process's effective uid.
+        own: u32,
+    },
+    /// The server's credentials could not be read, so it cannot be trusted.
+    #[error(
+        "cannot tell who serves the socket {}: {source}; refusing to trust it",
+        .socket.display()
+    )]
+    PeerCredentials {
+        /// The socket path.
+        socket: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// The private directory of the default socket is not private.
+    #[error(transparent)]
+    SocketDir(#[from] SocketDirError),
     /// The HTTP exchange failed (the daemon went away mid-request, or sent
     /// something that is not HTTP).
     #[error("the HTTP exchange with the daemon on {} failed: {source}", .socket.display())]
@@ -163,4 +246,90 @@ pub enum ClientError {
         /// What serde_json said.
         source: serde_json::Error,
     },
+}
+
+/// Why the directory of the default control socket cannot be used: it is
+/// not a directory private to this user. It is refused, never repaired.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SocketDirError {
+    /// A symbolic link where the directory should be.
+    #[error(
+        "{} (the directory of the control socket) is a symbolic link, not a directory: someone may have planted it; remove it, or choose another socket (--socket, LINESMAN_SOCKET, XDG_RUNTIME_DIR)",
+        .dir.display()
+    )]
+    Symlink {
+        /// The directory's path.
+        dir: PathBuf,
+    },
+    /// Something that is not a directory.
+    #[error(
+        "{} (the directory of the control socket) is not a directory: remove it, or choose another socket (--socket, LINESMAN_SOCKET, XDG_RUNTIME_DIR)",
+        .dir.display()
+    )]
+    NotADirectory {
+        /// The path.
+        dir: PathBuf,
+    },
+    /// Another user's directory.
+    #[error(
+        "{} (the directory of the control socket) is owned by uid {uid}{user}, not by you (uid {own}): someone else may have planted it; remove it after checking what it holds, or choose another socket (--socket, LINESMAN_SOCKET, XDG_RUNTIME_DIR)",
+        .dir.display()
+    )]
+    Owner {
+        /// The directory.
+        dir: PathBuf,
+        /// Its owner.
+        uid: u32,
+        /// ` (user NAME)` when the owner has a name, else empty.
+        user: String,
+        /// This process's effective uid.
+        own: u32,
+    },
+    /// Ours, but open to group or others.
+    #[error(
+        "{} (the directory of the control socket) has mode {mode:04o}; it must be private to you: chmod 700 {}",
+        .dir.display(),
+        .dir.display()
+    )]
+    Mode {
+        /// The directory.
+        dir: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// It could not be created or inspected.
+    #[error(
+        "cannot create or inspect {}, the directory of the control socket: {source}",
+        .dir.display()
+    )]
+    Io {
+        /// The directory.
+        dir: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
+}
+
+/// `10s`, `1.5s`, `250ms`.
+pub(crate) fn duration_text(duration: Duration) -> String {
+    if duration.subsec_millis() == 0 && duration.as_secs() > 0 {
+        format!("{}s", duration.as_secs())
+    } else if duration.as_secs() > 0 {
+        format!("{:.1}s", duration.as_secs_f64())
+    } else {
+        format!("{}ms", duration.as_millis())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_people_write_them() {
+        assert_eq!(duration_text(Duration::from_secs(10)), "10s");
+        assert_eq!(duration_text(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(duration_text(Duration::from_millis(250)), "250ms");
+    }
 }

@@ -28,7 +28,7 @@
 //! use linesman_control::Client;
 //!
 //! # async fn run() -> Result<(), linesman_control::ClientError> {
-//! let client = Client::new("/run/user/1000/linesman.sock");
+//! let client = Client::new("/run/user/1000/linesman/linesman.sock");
 //! for c in client.status().await?.connections {
 //!     println!("{} {} {}", c.name, c.state, c.detail);
 //! }
@@ -39,19 +39,28 @@
 
 #![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 
+mod accept;
 pub mod api;
 mod client;
 mod convert;
+mod deadline;
 mod error;
+mod events;
 mod metrics;
+mod options;
+mod private_dir;
 mod routes;
+mod serve;
 mod server;
 mod socket;
 mod state;
+mod user;
 
 pub use api::{ActionResponse, ConnectionStatus, ErrorBody, EventLine, State, StatusResponse};
 pub use client::{Client, EventStream};
-pub use error::{ClientError, ControlError};
+pub use error::{ClientError, ControlError, SocketDirError};
+pub use options::ServerOptions;
+pub use private_dir::{check_private_dir, ensure_private_dir};
 pub use server::{ControlServer, ServerHandle};
-pub use socket::authorize;
+pub use socket::{SocketCleanup, authorize};
 pub use state::ControlState;

@@ -8,9 +8,10 @@
 //! | `GET /metrics` | Prometheus (OpenMetrics) text |
 //!
 //! Every error is an [`ErrorBody`](crate::ErrorBody); a peer of another uid
-//! gets 403 whatever it asks.
+//! gets 403 whatever it asks. The peer's credentials come with each request
+//! as a `ConnectInfo<Peer>` extension, put there by the accept loop.
 
-use std::convert::Infallible;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -19,14 +20,12 @@ use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use bytes::Bytes;
-use futures_util::StreamExt;
 use linesman_observer::Interest;
 use linesman_supervisor::ControlError as SupervisorControlError;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::{ActionResponse, ErrorBody};
-use crate::convert::EventLines;
+use crate::events::EventsBody;
 use crate::metrics;
 use crate::socket::{Peer, authorize};
 use crate::state::ControlState;
@@ -39,6 +38,10 @@ pub(crate) struct App {
     pub(crate) shutdown: CancellationToken,
     /// The uid the socket belongs to; only it is served.
     pub(crate) own_uid: u32,
+    /// How often a quiet events stream gets an empty line.
+    pub(crate) keepalive: Duration,
+    /// How many overflows in a row an events watcher is allowed.
+    pub(crate) max_lags: u32,
 }
 
 pub(crate) fn router(app: App) -> Router {
@@ -107,30 +110,17 @@ async fn events(State(app): State<App>) -> Response {
     // closed bus has published its last events and ends every subscription
     // once they are delivered, so followers read the final `stopped` lines.
     let shutdown = app.shutdown.clone();
+    let closing = bus.clone();
     let cut = async move {
         shutdown.cancelled().await;
-        if bus.is_closed() {
+        if closing.is_closed() {
             std::future::pending::<()>().await;
         }
     };
-    let registry = app.state.bus().clone();
-    let mut states = EventLines::default();
-    let lines = subscription.take_until(cut).filter_map(move |event| {
-        let line = states.line(&event, || registry.state(&event.conn).map(|s| s.state));
-        std::future::ready(match serde_json::to_vec(&line) {
-            Ok(mut line) => {
-                line.push(b'\n');
-                Some(Ok::<Bytes, Infallible>(Bytes::from(line)))
-            }
-            Err(error) => {
-                tracing::error!(%error, seq = event.seq, "cannot encode an event as JSON");
-                None
-            }
-        })
-    });
+    let body = EventsBody::new(subscription, bus, cut, app.keepalive, app.max_lags);
     (
         [(header::CONTENT_TYPE, "application/x-ndjson")],
-        Body::from_stream(lines),
+        Body::from_stream(body),
     )
         .into_response()
 }

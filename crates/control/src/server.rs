@@ -1,22 +1,31 @@
-//! [`ControlServer`]: binds the control socket and serves the API with axum;
-//! [`ServerHandle`] for a server spawned on its own task.
+//! [`ControlServer`]: binds the control socket and serves the API (axum
+//! routes on our own accept loop, see `serve.rs`); [`ServerHandle`] for a
+//! server spawned on its own task.
 //!
-//! Shutdown: when the shutdown future resolves, the server stops accepting,
-//! ends every `/v1/events` stream, lets requests in flight finish, and
-//! removes the socket file.
+//! Shutdown: when the shutdown starts, the server stops accepting, ends
+//! every `/v1/events` stream (once the bus has delivered its last events,
+//! if it is closed), lets requests in flight finish until the deadline
+//! ([`ServerOptions::shutdown_grace`], or the one given to
+//! [`ServerHandle::shutdown_within`]), closes whatever is still open then,
+//! and removes the socket file. No client can hold it up longer.
 
 use std::fmt;
 use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use std::os::unix::net::UnixListener as StdUnixListener;
 use tokio::net::UnixListener;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::ControlError;
+use crate::options::ServerOptions;
 use crate::routes::{self, App};
-use crate::socket::{self, Peer, SocketFile};
+use crate::serve;
+use crate::socket::{self, SocketCleanup, SocketFile};
 use crate::state::ControlState;
 
 /// The control server: a bound socket and the [`ControlState`] it serves.
@@ -28,7 +37,7 @@ use crate::state::ControlState;
 /// # async fn run(spec: Spec) -> Result<(), Box<dyn std::error::Error>> {
 /// let supervisor = Supervisor::new(spec);
 /// let state = ControlState::new(&supervisor);
-/// let server = ControlServer::bind("/run/user/1000/linesman.sock", state)?.spawn();
+/// let server = ControlServer::bind("/run/user/1000/linesman/linesman.sock", state)?.spawn();
 /// supervisor.run_until_signal().await?;
 /// server.shutdown().await?; // removes the socket file
 /// # Ok(())
@@ -38,6 +47,7 @@ pub struct ControlServer {
     listener: StdUnixListener,
     file: SocketFile,
     state: ControlState,
+    options: ServerOptions,
 }
 
 impl fmt::Debug for ControlServer {
@@ -45,6 +55,7 @@ impl fmt::Debug for ControlServer {
         f.debug_struct("ControlServer")
             .field("socket", &self.file.path())
             .field("state", &self.state)
+            .field("options", &self.options)
             .finish_non_exhaustive()
     }
 }
@@ -59,7 +70,9 @@ impl ControlServer {
     /// [`ControlError::AlreadyServing`] when a daemon answers on `path`,
     /// [`ControlError::Locked`] when another daemon holds `<path>.lock` (it
     /// is starting), [`ControlError::Lock`] when the lock file cannot be
-    /// made, [`ControlError::NotASocket`] when something else is there,
+    /// made, [`ControlError::UnsafeLock`] when it is a symbolic link, a hard
+    /// link or another user's, [`ControlError::NotASocket`] when something
+    /// else is there,
     /// [`ControlError::Bind`], [`ControlError::Permissions`] or
     /// [`ControlError::RemoveStale`] when the OS refuses.
     pub fn bind(
@@ -72,7 +85,15 @@ impl ControlServer {
             listener,
             file,
             state,
+            options: ServerOptions::default(),
         })
+    }
+
+    /// Serves with these limits instead of [`ServerOptions::default`].
+    #[must_use]
+    pub fn with_options(mut self, options: ServerOptions) -> ControlServer {
+        self.options = options;
+        self
     }
 
     /// The socket's path.
@@ -80,21 +101,33 @@ impl ControlServer {
         self.file.path()
     }
 
-    /// Serves until `shutdown` resolves, then stops accepting, ends every
-    /// events stream, waits for the requests in flight and removes the
+    /// Serves until `shutdown` resolves, then shuts down as the module docs
+    /// say, within [`ServerOptions::shutdown_grace`], and removes the
     /// socket file.
     ///
     /// # Errors
     ///
-    /// [`ControlError::Serve`] if serving fails.
+    /// [`ControlError::Serve`] if the listener cannot be registered with
+    /// the runtime.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ControlError> {
+        let grace = self.options.shutdown_grace;
+        self.run_until(async move {
+            shutdown.await;
+            Instant::now() + grace
+        })
+        .await
+    }
+
+    /// Serves until `stop` resolves with the shutdown's deadline.
+    async fn run_until(self, stop: impl Future<Output = Instant>) -> Result<(), ControlError> {
         let ControlServer {
             listener,
             file,
             state,
+            options,
         } = self;
         let listener = UnixListener::from_std(listener).map_err(|source| ControlError::Serve {
             socket: file.path().to_owned(),
@@ -105,32 +138,34 @@ impl ControlServer {
             state,
             shutdown: token.clone(),
             own_uid: file.uid,
+            keepalive: options.keepalive_interval,
+            max_lags: options.max_lags,
         });
-        let signal = async move {
-            shutdown.await;
-            token.cancel();
-        };
-        let served = axum::serve(listener, app.into_make_service_with_connect_info::<Peer>())
-            .with_graceful_shutdown(signal)
-            .await;
+        serve::serve(listener, app, &options, token, stop).await;
         file.remove();
         tracing::info!(socket = %file.path().display(), "control server stopped");
-        served.map_err(|source| ControlError::Serve {
-            socket: file.path().to_owned(),
-            source,
-        })
+        Ok(())
     }
 
     /// Serves on a task of its own until [`ServerHandle::shutdown`] (or the
     /// handle is dropped).
     pub fn spawn(self) -> ServerHandle {
         let path = self.path().to_owned();
-        let token = CancellationToken::new();
-        let stop = token.clone();
-        let task = tokio::spawn(self.run(async move { stop.cancelled().await }));
+        let cleanup = self.file.cleanup();
+        let grace = self.options.shutdown_grace;
+        let (stop, mut deadline) = watch::channel(None::<Instant>);
+        let task = tokio::spawn(self.run_until(async move {
+            match deadline.wait_for(Option::is_some).await {
+                Ok(at) => at.unwrap_or_else(Instant::now),
+                // The handle is gone without a word: shut down now.
+                Err(_) => Instant::now() + grace,
+            }
+        }));
         ServerHandle {
             path,
-            token,
+            cleanup,
+            grace,
+            stop,
             task: Some(task),
         }
     }
@@ -141,7 +176,9 @@ impl ControlServer {
 #[derive(Debug)]
 pub struct ServerHandle {
     path: PathBuf,
-    token: CancellationToken,
+    cleanup: SocketCleanup,
+    grace: Duration,
+    stop: watch::Sender<Option<Instant>>,
     task: Option<JoinHandle<Result<(), ControlError>>>,
 }
 
@@ -151,15 +188,33 @@ impl ServerHandle {
         &self.path
     }
 
-    /// Shuts the server down and waits until it has stopped and removed
-    /// its socket file.
+    /// What removes the socket file on a forced exit, which skips the
+    /// server's own cleanup (only if the file is still this server's).
+    pub fn cleanup(&self) -> SocketCleanup {
+        self.cleanup.clone()
+    }
+
+    /// Shuts the server down within [`ServerOptions::shutdown_grace`] and
+    /// waits until it has stopped and removed its socket file.
     ///
     /// # Errors
     ///
     /// What [`ControlServer::run`] returned; [`ControlError::Serve`] if the
     /// server's task panicked.
-    pub async fn shutdown(mut self) -> Result<(), ControlError> {
-        self.token.cancel();
+    pub async fn shutdown(self) -> Result<(), ControlError> {
+        let grace = self.grace;
+        self.shutdown_within(grace).await
+    }
+
+    /// Shuts the server down, giving open connections `grace` to finish
+    /// (none: they are closed at once), and waits until it has stopped and
+    /// removed its socket file.
+    ///
+    /// # Errors
+    ///
+    /// As [`shutdown`](Self::shutdown).
+    pub async fn shutdown_within(mut self, grace: Duration) -> Result<(), ControlError> {
+        self.stop.send_replace(Some(Instant::now() + grace));
         let Some(task) = self.task.take() else {
             return Ok(());
         };
@@ -175,6 +230,8 @@ impl ServerHandle {
 
 impl Drop for ServerHandle {
     fn drop(&mut self) {
-        self.token.cancel();
+        if self.stop.borrow().is_none() {
+            self.stop.send_replace(Some(Instant::now() + self.grace));
+        }
     }
 }

@@ -20,15 +20,20 @@
 //! - **One daemon per socket, even when two start at once.** Before it
 //!   touches the socket, the server takes an exclusive lock on
 //!   `<socket>.lock` (mode 0600) and holds it while it serves; a second
-//!   daemon fails with [`ControlError::Locked`]. Without it, two daemons
+//!   daemon fails with [`ControlError::Locked`]. The lock file is opened
+//!   as if someone else had planted it (the socket may be in a shared
+//!   directory): never through a symbolic link (`O_NOFOLLOW`), never
+//!   blocking, and it must then be a regular file of ours with one link —
+//!   otherwise [`ControlError::UnsafeLock`], and nothing is written. Without it, two daemons
 //!   starting at the same time on one stale file could both see it stale,
 //!   and the loser would serve a socket nobody can reach. The lock goes with
 //!   the process (the kernel drops it on exit, even on a crash); the file
 //!   stays, empty: removing it on exit would let a starting daemon lock a
 //!   file that is no longer the one at that path.
-//! - **Removed on exit**, by [`SocketFile`]'s `Drop`, only if the path still
-//!   names the socket this server bound (same device and inode), so a
-//!   daemon that replaced ours is never cut off.
+//! - **Removed on exit**, by [`SocketFile`]'s `Drop` (or by a
+//!   [`SocketCleanup`] on a forced exit), only if the path still names the
+//!   socket this server bound (same device and inode), so a daemon that
+//!   replaced ours is never cut off.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io;
@@ -36,15 +41,15 @@ use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt
 use std::os::unix::net::{UnixListener as StdUnixListener, UnixStream as StdUnixStream};
 use std::path::{Path, PathBuf};
 
-use axum::extract::connect_info::Connected;
-use axum::serve::IncomingStream;
 use socket2::{Domain, SockAddr, Socket, Type};
-use tokio::net::UnixListener;
+use tokio::net::UnixStream;
 
 use crate::error::ControlError;
+use crate::user;
 
-/// How many connections may wait to be accepted.
-const BACKLOG: i32 = 128;
+/// How many connections may wait to be accepted: room for a burst of
+/// clients while the server is busy (the kernel caps it at somaxconn).
+const BACKLOG: i32 = 1024;
 
 /// Whether a peer running as `peer_uid` may use a control socket owned by
 /// `own_uid`: only the same uid may. `None` (credentials unreadable) is
@@ -68,9 +73,10 @@ pub(crate) struct Peer {
     pub(crate) pid: Option<i32>,
 }
 
-impl Connected<IncomingStream<'_, UnixListener>> for Peer {
-    fn connect_info(stream: IncomingStream<'_, UnixListener>) -> Peer {
-        match stream.io().peer_cred() {
+impl Peer {
+    /// The credentials of `stream`'s peer, as far as they can be read.
+    pub(crate) fn of(stream: &UnixStream) -> Peer {
+        match stream.peer_cred() {
             Ok(cred) => Peer {
                 uid: Some(cred.uid()),
                 pid: cred.pid(),
@@ -86,26 +92,26 @@ impl Connected<IncomingStream<'_, UnixListener>> for Peer {
     }
 }
 
-/// The bound socket file: removed on drop if it is still ours.
-#[derive(Debug)]
-pub(crate) struct SocketFile {
-    /// The lock file beside the socket, locked while this exists (set once
-    /// the socket is bound).
-    lock: Option<File>,
+/// Removes a server's socket file from outside the server — on a forced
+/// exit, which skips the server's own cleanup — but only if the path still
+/// names the socket that server bound. Made by
+/// [`ServerHandle::cleanup`](crate::ServerHandle::cleanup).
+#[derive(Debug, Clone)]
+pub struct SocketCleanup {
     path: PathBuf,
     dev: u64,
     ino: u64,
-    /// The uid that owns the socket, i.e. this process's effective uid.
-    pub(crate) uid: u32,
 }
 
-impl SocketFile {
-    pub(crate) fn path(&self) -> &Path {
+impl SocketCleanup {
+    /// The socket's path.
+    pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Removes the file now, if it is still ours.
-    pub(crate) fn remove(&self) {
+    /// Removes the socket file if it is still the one bound; does nothing
+    /// otherwise (it is gone, or another daemon's).
+    pub fn remove(&self) {
         match std::fs::symlink_metadata(&self.path) {
             Ok(meta) if meta.dev() == self.dev && meta.ino() == self.ino => {
                 if let Err(error) = std::fs::remove_file(&self.path) {
@@ -114,6 +120,33 @@ impl SocketFile {
             }
             _ => {}
         }
+    }
+}
+
+/// The bound socket file: removed on drop if it is still ours.
+#[derive(Debug)]
+pub(crate) struct SocketFile {
+    /// The lock file beside the socket, locked while this exists (set once
+    /// the socket is bound).
+    lock: Option<File>,
+    cleanup: SocketCleanup,
+    /// The uid that owns the socket, i.e. this process's effective uid.
+    pub(crate) uid: u32,
+}
+
+impl SocketFile {
+    pub(crate) fn path(&self) -> &Path {
+        self.cleanup.path()
+    }
+
+    /// What removes the file from elsewhere.
+    pub(crate) fn cleanup(&self) -> SocketCleanup {
+        self.cleanup.clone()
+    }
+
+    /// Removes the file now, if it is still ours.
+    pub(crate) fn remove(&self) {
+        self.cleanup.remove();
     }
 }
 
@@ -173,30 +206,62 @@ fn bind_unlocked(path: &Path) -> Result<(StdUnixListener, SocketFile), ControlEr
 }
 
 /// Takes the exclusive lock on `<path>.lock`, creating the file (mode
-/// 0600) if needed; [`ControlError::Locked`] if another process holds it.
+/// 0600) if needed; [`ControlError::Locked`] if another process holds it,
+/// [`ControlError::UnsafeLock`] if the file is not one we could have made.
 fn lock(path: &Path) -> Result<File, ControlError> {
     let mut name = path.as_os_str().to_owned();
     name.push(".lock");
     let lock = PathBuf::from(name);
-    let failed = |source| ControlError::Lock {
+    let unsafe_lock = |problem: String| ControlError::UnsafeLock {
         lock: lock.clone(),
-        source,
+        problem,
     };
-    let file = OpenOptions::new()
+    let opened = OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
         .mode(0o600)
-        .open(&lock)
-        .map_err(failed)?;
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
+        .open(&lock);
+    let file = match opened {
+        Ok(file) => file,
+        Err(error) if error.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(unsafe_lock("a symbolic link".to_owned()));
+        }
+        Err(error) if error.raw_os_error() == Some(libc::EISDIR) => {
+            return Err(unsafe_lock("not a regular file".to_owned()));
+        }
+        Err(source) => return Err(ControlError::Lock { lock, source }),
+    };
+    let meta = file.metadata().map_err(|source| ControlError::Lock {
+        lock: lock.clone(),
+        source,
+    })?;
+    let own = user::effective_uid();
+    if !meta.file_type().is_file() {
+        return Err(unsafe_lock("not a regular file".to_owned()));
+    }
+    if meta.uid() != own {
+        return Err(unsafe_lock(format!(
+            "owned by uid {}{}, not by you (uid {own})",
+            meta.uid(),
+            user::name_text(meta.uid())
+        )));
+    }
+    if meta.nlink() != 1 {
+        return Err(unsafe_lock(format!(
+            "a file with {} links (a hard link to another file)",
+            meta.nlink()
+        )));
+    }
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(TryLockError::WouldBlock) => Err(ControlError::Locked {
             socket: path.to_owned(),
             lock,
         }),
-        Err(TryLockError::Error(source)) => Err(failed(source)),
+        Err(TryLockError::Error(source)) => Err(ControlError::Lock { lock, source }),
     }
 }
 
@@ -223,12 +288,17 @@ fn check_stale(path: &Path) -> Result<(), ControlError> {
         Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(source) => return Err(bind_error(path, source)),
     }
-    // A Unix connect does not block on a listening socket (it fails with
-    // EAGAIN when the backlog is full, which also means someone is there).
-    match StdUnixStream::connect(path) {
-        Ok(stream) => Err(ControlError::AlreadyServing {
+    // Non-blocking: a blocking connect to a listener whose backlog is full
+    // (a stopped daemon) would wait for room forever; EAGAIN says someone
+    // is there.
+    let probe = Socket::new(Domain::UNIX, Type::STREAM, None)
+        .and_then(|probe| probe.set_nonblocking(true).map(|()| probe))
+        .map_err(|source| bind_error(path, source))?;
+    let address = SockAddr::unix(path).map_err(|source| bind_error(path, source))?;
+    match probe.connect(&address) {
+        Ok(()) => Err(ControlError::AlreadyServing {
             socket: path.to_owned(),
-            pid: stream.peer_cred_pid(),
+            pid: StdUnixStream::from(std::os::fd::OwnedFd::from(probe)).peer_cred_pid(),
         }),
         Err(error) if error.kind() == io::ErrorKind::ConnectionRefused => Ok(()),
         Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
@@ -268,9 +338,11 @@ fn try_bind(path: &Path) -> Result<(StdUnixListener, SocketFile), ControlError> 
     let meta = std::fs::symlink_metadata(path).map_err(fail)?;
     let file = SocketFile {
         lock: None,
-        path: path.to_owned(),
-        dev: meta.dev(),
-        ino: meta.ino(),
+        cleanup: SocketCleanup {
+            path: path.to_owned(),
+            dev: meta.dev(),
+            ino: meta.ino(),
+        },
         uid: meta.uid(),
     };
     // From here on, dropping `file` removes the socket if anything fails.

@@ -18,7 +18,7 @@ use crate::interest::Interest;
 use crate::listener::{Listener, Typed};
 use crate::options::{BusMetrics, BusOptions, Counters};
 use crate::publisher::{ConnMeta, Publisher};
-use crate::queue::{Pushed, Slot};
+use crate::queue::{Pushed, Queued, Slot};
 use crate::state::{ConnState, ConnStatus};
 use dashmap::DashMap;
 use dashmap::mapref::entry::Entry;
@@ -358,35 +358,32 @@ impl Shared {
     }
 
     /// The latest event of every connection `interest` is interested in,
-    /// flagged as replay, in `seq` order. Call under the publish lock.
-    fn replay(&self, interest: &Interest) -> Vec<Arc<Event>> {
-        let mut events: Vec<Arc<Event>> = self
+    /// to be delivered as replay, in `seq` order: the registry's own
+    /// events, shared, not copies. Call under the publish lock.
+    fn replay(&self, interest: &Interest) -> Vec<Queued> {
+        let mut events: Vec<Queued> = self
             .registry
             .iter()
             .filter(|entry| interest.matches_connection(&entry.value().last_event))
-            .map(|entry| {
-                let mut event = Event::clone(&entry.value().last_event);
-                event.replay = true;
-                Arc::new(event)
-            })
+            .map(|entry| Queued::replay(entry.value().last_event.clone()))
             .collect();
-        events.sort_by_key(|event| event.seq);
+        events.sort_by_key(Queued::seq);
         events
     }
 
     /// Ends `slot`'s lag: the `Lagged { missed }` marker followed by the
     /// current state of every connection it is interested in, both as of the
     /// same `seq`. Empty if the slot was not lagging.
-    pub(crate) fn resync(&self, slot: &Slot) -> Vec<Arc<Event>> {
+    pub(crate) fn resync(&self, slot: &Slot) -> Vec<Queued> {
         let core = self.lock();
         let Some(missed) = slot.end_lag() else {
             return Vec::new();
         };
-        let marker = Arc::new(bus_event(
+        let marker = Queued::live(Arc::new(bus_event(
             core.seq,
             SystemTime::now(),
             What::Lagged(Lagged { missed }),
-        ));
+        )));
         let mut events = vec![marker];
         events.extend(self.replay(&slot.interest));
         events

@@ -14,7 +14,7 @@ use crate::bus::Shared;
 use crate::event::Event;
 use crate::listener::Listener;
 use crate::options::Counters;
-use crate::queue::{MAX_BATCH, Next, Slot};
+use crate::queue::{MAX_BATCH, Next, Queued, Slot};
 use futures_util::FutureExt;
 use std::any::Any;
 use std::collections::VecDeque;
@@ -83,10 +83,11 @@ impl Task {
             self.slot
                 .delivered
                 .fetch_add(batch.len() as u64, Ordering::Relaxed);
-            while let Some(event) = batch.pop_front() {
+            while let Some(queued) = batch.pop_front() {
                 if self.slot.is_cancelled() {
                     return;
                 }
+                let event = queued.get();
                 let call = AssertUnwindSafe(listener.on_event(&event)).catch_unwind();
                 let outcome = call.await;
                 self.slot.set_in_flight(batch.len());
@@ -228,7 +229,7 @@ pub struct Subscription {
     slot: Arc<Slot>,
     shared: Weak<Shared>,
     counters: Arc<Counters>,
-    batch: VecDeque<Arc<Event>>,
+    batch: VecDeque<Queued>,
     ended: bool,
 }
 
@@ -264,11 +265,11 @@ impl Stream for Subscription {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
         let this = self.get_mut();
         loop {
-            if let Some(event) = this.batch.pop_front() {
+            if let Some(queued) = this.batch.pop_front() {
                 this.slot.set_in_flight(this.batch.len());
                 this.counters.delivered.fetch_add(1, Ordering::Relaxed);
                 this.slot.delivered.fetch_add(1, Ordering::Relaxed);
-                return Poll::Ready(Some(Arc::unwrap_or_clone(event)));
+                return Poll::Ready(Some(queued.into_event()));
             }
             if this.ended {
                 return Poll::Ready(None);

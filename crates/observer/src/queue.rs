@@ -10,6 +10,10 @@
 //! missed count and a snapshot of the registry at the same `seq`, and the
 //! slot accepts live events again — so the listener sees `Lagged`, the
 //! current state, then exactly the events after it.
+//!
+//! A replay is queued as the registry's own events with a flag
+//! ([`Queued`]), not as copies flagged `replay`: a subscriber that never
+//! reads holds a pointer per connection, however large the events are.
 
 use crate::event::Event;
 use crate::interest::Interest;
@@ -20,6 +24,58 @@ use std::task::{Context, Poll, Waker};
 
 /// The most events a consumer takes out of its queue at once.
 pub(crate) const MAX_BATCH: usize = 256;
+
+/// One queued event: the bus's shared event, and whether it is delivered
+/// as a replay (a restatement of the connection's current state).
+#[derive(Debug, Clone)]
+pub(crate) struct Queued {
+    event: Arc<Event>,
+    replay: bool,
+}
+
+impl Queued {
+    /// A live event (or a `Lagged` marker).
+    pub(crate) fn live(event: Arc<Event>) -> Queued {
+        Queued {
+            event,
+            replay: false,
+        }
+    }
+
+    /// The registry's latest event of a connection, to be delivered as a
+    /// replay.
+    pub(crate) fn replay(event: Arc<Event>) -> Queued {
+        Queued {
+            event,
+            replay: true,
+        }
+    }
+
+    /// The event as delivered: the shared one as it is for a live event,
+    /// a copy with [`Event::replay`] set for a replay.
+    pub(crate) fn get(&self) -> std::borrow::Cow<'_, Event> {
+        if self.replay {
+            let mut event = Event::clone(&self.event);
+            event.replay = true;
+            std::borrow::Cow::Owned(event)
+        } else {
+            std::borrow::Cow::Borrowed(&self.event)
+        }
+    }
+
+    /// The event as delivered, owned (cloned unless this was the last
+    /// reference).
+    pub(crate) fn into_event(self) -> Event {
+        let mut event = Arc::unwrap_or_clone(self.event);
+        event.replay |= self.replay;
+        event
+    }
+
+    /// The event's `seq`.
+    pub(crate) fn seq(&self) -> u64 {
+        self.event.seq
+    }
+}
 
 /// A registered listener or subscription, shared by the bus and its consumer.
 #[derive(Debug)]
@@ -44,7 +100,7 @@ pub(crate) struct Slot {
 
 #[derive(Debug, Default)]
 struct Queue {
-    buf: VecDeque<Arc<Event>>,
+    buf: VecDeque<Queued>,
     /// Overflowed: drop and count until the consumer has caught up.
     lagging: bool,
     /// Events dropped since the queue overflowed.
@@ -119,13 +175,13 @@ impl Slot {
             self.missed.fetch_add(1, Ordering::Relaxed);
             return Pushed::Missed;
         }
-        q.buf.push_back(event.clone());
+        q.buf.push_back(Queued::live(event.clone()));
         Pushed::Queued(q.waker.take())
     }
 
     /// Queues the replay of a new registration, whatever the capacity.
     /// Called under the bus's publish lock, before the slot is visible.
-    pub(crate) fn push_replay(&self, events: impl IntoIterator<Item = Arc<Event>>) {
+    pub(crate) fn push_replay(&self, events: impl IntoIterator<Item = Queued>) {
         self.lock().buf.extend(events);
     }
 
@@ -154,7 +210,7 @@ impl Slot {
     pub(crate) fn poll_next(
         &self,
         cx: &mut Context<'_>,
-        out: &mut VecDeque<Arc<Event>>,
+        out: &mut VecDeque<Queued>,
         max: usize,
     ) -> Poll<Next> {
         if self.is_cancelled() {

@@ -113,3 +113,47 @@ async fn a_late_listener_learns_the_current_state_first() {
     let second = rx.recv().await.expect("live");
     assert_eq!((second.seq, second.replay), (live, false));
 }
+
+/// A replay restates the registry's own events: each subscriber holds a
+/// reference to them, not a copy, so a subscriber that never reads costs a
+/// pointer per connection however large the events are (a daemon of 5,000
+/// connections used to copy all 5,000 for every `/v1/events` watcher).
+#[tokio::test]
+async fn a_replay_shares_the_registrys_events_instead_of_copying_them() {
+    let bus = Bus::default();
+    let publishers: Vec<_> = (0..CONNS).map(|i| bus.publisher(format!("c{i}"))).collect();
+    for publisher in &publishers {
+        publisher.publish(Started {}).expect("the bus is open");
+    }
+    let held = |bus: &Bus| -> Vec<usize> {
+        bus.snapshot()
+            .into_iter()
+            // Minus the snapshot's own clone and the registry's reference.
+            .map(|status| Arc::strong_count(&status.last_event) - 2)
+            .collect()
+    };
+    assert_eq!(held(&bus), vec![0; CONNS]);
+    let watchers: Vec<_> = (0..3).map(|_| bus.subscribe(Interest::all())).collect();
+    assert_eq!(
+        held(&bus),
+        vec![3; CONNS],
+        "each unread replay holds the registry's event itself"
+    );
+
+    // What a subscriber reads is still flagged as a replay, and the next
+    // live event is not.
+    let mut first = watchers.into_iter().next().expect("a watcher");
+    for _ in 0..CONNS {
+        let event = first.next().await.expect("a replay event");
+        assert!(event.replay, "{event:?}");
+    }
+    publishers[0]
+        .publish(Connecting { attempt: 1 })
+        .expect("the bus is open");
+    let live = first.next().await.expect("a live event");
+    assert!(!live.replay);
+    assert!(
+        !bus.state("c0").expect("c0").last_event.replay,
+        "the registry's own event is never flagged"
+    );
+}

@@ -10,7 +10,7 @@ mod run;
 mod status;
 mod wait;
 
-use linesman_control::Client;
+use linesman_control::{Client, ClientError};
 
 use crate::cli::{Cli, Command, DaemonArgs};
 use crate::error::CliError;
@@ -57,14 +57,17 @@ fn current_thread() -> Result<tokio::runtime::Runtime, CliError> {
 }
 
 /// The client of the daemon `args` points at (see `socket.rs` for the
-/// order); with `-c FILE`, the file is loaded for its `control.socket`.
+/// order); with `-c FILE`, the file is loaded for its `control.socket`. A
+/// default socket's directory is checked first: a directory that is not
+/// private to us may hold a socket someone else planted.
 pub(crate) fn client(args: &DaemonArgs) -> Result<Client, CliError> {
     let configured = match &args.config {
         Some(path) => linesman_config::load(path)?.control.socket,
         None => None,
     };
-    Ok(Client::new(socket::resolve(
-        args.socket.as_deref(),
-        configured.as_deref(),
-    )))
+    let path = socket::resolve(args.socket.as_deref(), configured.as_deref());
+    if let Some(dir) = socket::private_dir(&path) {
+        linesman_control::check_private_dir(&dir).map_err(ClientError::from)?;
+    }
+    Ok(Client::new(path))
 }

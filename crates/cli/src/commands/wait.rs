@@ -2,12 +2,15 @@
 //! named connections are up (all of them, or any one), for scripts.
 //!
 //! Follows `/v1/events` (whose first lines are the current state), so it
-//! returns as soon as the condition holds, without polling. Exit 0 when it
-//! holds, 4 on timeout (saying what is not up, and why), 1 when no daemon
-//! answers or the daemon stops, 2 for a name the daemon does not know.
+//! returns as soon as the condition holds, without polling. `--timeout`
+//! bounds the whole command, connecting included. Exit 0 when it holds, 4
+//! on timeout (saying what is not up, and why), 1 when no daemon answers,
+//! or none in time (a stopped daemon), or the daemon stops, 2 for a name
+//! the daemon does not know.
 
 use futures_util::StreamExt;
-use linesman_control::ClientError;
+use linesman_control::{Client, ClientError};
+use tokio::time::Instant;
 
 use crate::cli::WaitArgs;
 use crate::commands::client;
@@ -19,8 +22,19 @@ use crate::view::time::now_ms;
 
 /// Waits for the condition, or for the timeout.
 pub(crate) async fn wait(args: WaitArgs) -> Result<Code, CliError> {
-    let client = client(&args.daemon)?;
-    let status = client.status().await?;
+    let deadline = Instant::now() + args.timeout;
+    let client = client(&args.daemon)?
+        .connect_timeout(args.timeout.min(Client::DEFAULT_CONNECT_TIMEOUT))
+        .response_timeout(args.timeout);
+    // Until the events flow, running out of time means the daemon did not
+    // answer: that is exit 1, not 4.
+    let not_answered = || ClientError::Timeout {
+        socket: client.socket().to_owned(),
+        after: args.timeout,
+    };
+    let status = tokio::time::timeout_at(deadline, client.status())
+        .await
+        .map_err(|_| not_answered())??;
     let unknown: Vec<&str> = args
         .up
         .iter()
@@ -47,8 +61,10 @@ pub(crate) async fn wait(args: WaitArgs) -> Result<Code, CliError> {
         }
     };
     let mut model = Model::from_status(&status, now_ms());
-    let mut events = client.events().await?;
-    let deadline = tokio::time::sleep(args.timeout);
+    let mut events = tokio::time::timeout_at(deadline, client.events())
+        .await
+        .map_err(|_| not_answered())??;
+    let deadline = tokio::time::sleep_until(deadline);
     tokio::pin!(deadline);
     loop {
         if holds(&model) {

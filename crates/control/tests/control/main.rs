@@ -3,8 +3,11 @@
 //! the real client. One binary, a module per concern.
 
 mod actions;
+mod bounds;
+mod client;
 mod events;
 mod metrics;
+mod private;
 mod socket;
 mod status;
 mod support;

@@ -171,3 +171,38 @@ async fn no_daemon_when_nothing_listens() {
         Err(ClientError::NoDaemon { .. })
     ));
 }
+
+#[tokio::test]
+async fn binding_beside_a_daemon_with_a_full_backlog_fails_instead_of_waiting() {
+    let dir = TempDir::new("control-full").expect("a temp dir");
+    let socket = dir.join("control.sock");
+    // A daemon that stopped accepting (SIGSTOP) with its backlog full.
+    let stuck =
+        socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None).expect("a socket");
+    stuck
+        .bind(&socket2::SockAddr::unix(&socket).expect("an address"))
+        .expect("bind");
+    stuck.listen(0).expect("listen");
+    let mut held = Vec::new();
+    loop {
+        let client = socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None)
+            .expect("a socket");
+        client.set_nonblocking(true).expect("nonblocking");
+        if client
+            .connect(&socket2::SockAddr::unix(&socket).expect("an address"))
+            .is_err()
+        {
+            break;
+        }
+        held.push(client);
+        assert!(held.len() <= 64, "the backlog never filled");
+    }
+    // Its lock is not held (the lock file is ours to take): only the probe
+    // of the socket can tell that someone is there.
+    let bound = tokio::task::spawn_blocking(move || ControlServer::bind(&socket, idle_state()));
+    let bound = patiently("bind to give up", bound).await.expect("bind ran");
+    match bound {
+        Err(ControlError::AlreadyServing { pid: None, .. }) => {}
+        other => panic!("expected AlreadyServing, got {other:?}"),
+    }
+}

@@ -11,6 +11,7 @@ use linesman_connection::{ConnectionHandle, ConnectionSpec};
 use linesman_control::{
     Client, ControlServer, ControlState, EventLine, ServerHandle, StatusResponse,
 };
+use linesman_observer::BusOptions;
 use linesman_supervisor::{Spec, Supervised, Supervisor, SupervisorHandle};
 use linesman_testkit::{Behavior, Listen, Peer, TempDir};
 use tokio::task::JoinHandle;
@@ -158,6 +159,11 @@ pub(crate) async fn read_until(
 /// A server for a supervisor that never runs: one connection, state
 /// `waiting` ("not started yet"). Enough for socket tests.
 pub(crate) fn idle_state() -> ControlState {
+    idle_state_with(BusOptions::default())
+}
+
+/// [`idle_state`] on a bus with these options.
+pub(crate) fn idle_state_with(options: BusOptions) -> ControlState {
     let spec = Spec::builder()
         .connection(ConnectionSpec::new(
             "idle",
@@ -165,6 +171,6 @@ pub(crate) fn idle_state() -> ControlState {
         ))
         .build()
         .expect("a valid spec");
-    let supervisor = Supervisor::new(spec);
+    let supervisor = Supervisor::with_bus_options(spec, options);
     ControlState::new(&supervisor)
 }

@@ -2,40 +2,111 @@
 //! CLI and for scripts written in Rust. One HTTP/1.1 connection per call
 //! (hyper's `http1` handshake over a tokio `UnixStream`): calls are rare and
 //! a local connect costs microseconds, so there is no pool to go stale.
+//!
+//! Every call is bounded: the connect by the connect timeout (2 s), the
+//! answer by the response timeout (10 s), and an events stream by its
+//! silence timeout (15 s: the server sends a keep-alive line every 5 s), so
+//! a stopped or hung daemon is an error, never a hang. Right after
+//! connecting, the client checks who serves the socket (`SO_PEERCRED`) and
+//! refuses a server of another uid before sending it anything.
 
-use std::fmt;
-use std::io;
+mod connect;
+mod events;
+
+use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
-use bytes::{Buf, Bytes, BytesMut};
-use futures_util::Stream;
+use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
-use hyper::body::{Body, Incoming};
+use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use tokio::net::UnixStream;
 use tokio_util::task::AbortOnDropHandle;
 
-use crate::api::{ErrorBody, EventLine, StatusResponse};
+pub use events::EventStream;
+
+use crate::api::{ErrorBody, StatusResponse};
 use crate::error::ClientError;
 
 /// A client of the control API on the Unix socket `socket`.
 ///
 /// Creating one does not connect; each call does, so a daemon that restarts
 /// between calls is simply found again.
+///
+/// ```
+/// use std::time::Duration;
+/// use linesman_control::Client;
+///
+/// let client = Client::new("/run/user/1000/linesman/linesman.sock")
+///     .response_timeout(Duration::from_secs(30));
+/// assert_eq!(client.timeouts().1, Duration::from_secs(30));
+/// assert_eq!(client.timeouts().0, Client::DEFAULT_CONNECT_TIMEOUT);
+/// ```
 #[derive(Debug, Clone)]
 pub struct Client {
     socket: PathBuf,
+    connect_timeout: Duration,
+    response_timeout: Duration,
+    silence_timeout: Duration,
 }
 
 impl Client {
-    /// A client of the daemon serving on `socket`.
+    /// How long a connect may take by default: 2 s.
+    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+    /// How long the daemon may take to answer by default: 10 s.
+    pub const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(10);
+    /// How long an events stream may stay silent by default: 15 s, three
+    /// times the server's default keep-alive interval.
+    pub const DEFAULT_SILENCE_TIMEOUT: Duration = Duration::from_secs(15);
+
+    /// A client of the daemon serving on `socket`, with the default
+    /// timeouts.
     pub fn new(socket: impl Into<PathBuf>) -> Client {
         Client {
             socket: socket.into(),
+            connect_timeout: Client::DEFAULT_CONNECT_TIMEOUT,
+            response_timeout: Client::DEFAULT_RESPONSE_TIMEOUT,
+            silence_timeout: Client::DEFAULT_SILENCE_TIMEOUT,
         }
+    }
+
+    /// How long connecting may take, a full backlog retried included
+    /// (default [`DEFAULT_CONNECT_TIMEOUT`](Self::DEFAULT_CONNECT_TIMEOUT));
+    /// then the call fails with [`ClientError::Timeout`].
+    #[must_use]
+    pub fn connect_timeout(mut self, timeout: Duration) -> Client {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long the daemon may take to answer once connected (default
+    /// [`DEFAULT_RESPONSE_TIMEOUT`](Self::DEFAULT_RESPONSE_TIMEOUT)): the
+    /// whole answer, or the head of an events stream; then the call fails
+    /// with [`ClientError::Timeout`].
+    #[must_use]
+    pub fn response_timeout(mut self, timeout: Duration) -> Client {
+        self.response_timeout = timeout;
+        self
+    }
+
+    /// How long an events stream may go without a byte (default
+    /// [`DEFAULT_SILENCE_TIMEOUT`](Self::DEFAULT_SILENCE_TIMEOUT)); then it
+    /// yields [`ClientError::Silent`] and ends. Keep it above the server's
+    /// keep-alive interval.
+    #[must_use]
+    pub fn silence_timeout(mut self, timeout: Duration) -> Client {
+        self.silence_timeout = timeout;
+        self
+    }
+
+    /// The connect, response and silence timeouts.
+    pub fn timeouts(&self) -> (Duration, Duration, Duration) {
+        (
+            self.connect_timeout,
+            self.response_timeout,
+            self.silence_timeout,
+        )
     }
 
     /// The socket this client talks to.
@@ -47,8 +118,10 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// [`ClientError::NoDaemon`] when nothing listens on the socket; see
-    /// [`ClientError`] for the rest.
+    /// [`ClientError::NoDaemon`] when nothing listens on the socket,
+    /// [`ClientError::Timeout`] when the daemon does not accept or answer
+    /// in time, [`ClientError::ForeignServer`] when another user serves the
+    /// socket; see [`ClientError`] for the rest.
     pub async fn status(&self) -> Result<StatusResponse, ClientError> {
         const WHAT: &str = "GET /v1/status";
         let body = self.call(Method::GET, "/v1/status").await?;
@@ -61,23 +134,25 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// As [`status`](Self::status); the stream's items fail with
-    /// [`ClientError::Http`] if the connection breaks and
-    /// [`ClientError::Decode`] for a line that is not an event.
+    /// As [`status`](Self::status) (the response timeout bounds the head
+    /// only); the stream's items fail with [`ClientError::Http`] if the
+    /// connection breaks, [`ClientError::Silent`] if the daemon sends
+    /// nothing for the silence timeout, [`ClientError::Dropped`] if the
+    /// daemon ends the stream saying why (a watcher too slow to keep up),
+    /// and [`ClientError::Decode`] for a line that is not an event.
     pub async fn events(&self) -> Result<EventStream, ClientError> {
         let (response, driver) = self.send(Method::GET, "/v1/events").await?;
         if !response.status().is_success() {
             let status = response.status();
-            let body = self.collect(response.into_body()).await?;
+            let body = self.bounded(self.collect(response.into_body())).await??;
             return Err(api_error(status, &body));
         }
-        Ok(EventStream {
-            socket: self.socket.clone(),
-            body: response.into_body(),
-            buffer: BytesMut::new(),
-            done: false,
-            _driver: driver,
-        })
+        Ok(EventStream::new(
+            self.socket.clone(),
+            response.into_body(),
+            self.silence_timeout,
+            driver,
+        ))
     }
 
     /// `POST /v1/connections/{name}/start`: starts a stopped or failed
@@ -133,7 +208,7 @@ impl Client {
     async fn call(&self, method: Method, path: &str) -> Result<Bytes, ClientError> {
         let (response, _driver) = self.send(method, path).await?;
         let status = response.status();
-        let body = self.collect(response.into_body()).await?;
+        let body = self.bounded(self.collect(response.into_body())).await??;
         if status.is_success() {
             Ok(body)
         } else {
@@ -148,22 +223,25 @@ impl Client {
         }
     }
 
+    /// `work` within the response timeout.
+    async fn bounded<T>(&self, work: impl Future<Output = T>) -> Result<T, ClientError> {
+        tokio::time::timeout(self.response_timeout, work)
+            .await
+            .map_err(|_| ClientError::Timeout {
+                socket: self.socket.clone(),
+                after: self.response_timeout,
+            })
+    }
+
+    /// Connects (within the connect timeout, to a server of our uid), sends
+    /// the request and waits for the response's head (within the response
+    /// timeout).
     async fn send(
         &self,
         method: Method,
         path: &str,
     ) -> Result<(Response<Incoming>, AbortOnDropHandle<()>), ClientError> {
-        let stream = UnixStream::connect(&self.socket)
-            .await
-            .map_err(|source| self.connect_error(source))?;
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|source| self.http(source))?;
-        let driver = AbortOnDropHandle::new(tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::debug!(%error, "control connection ended with an error");
-            }
-        }));
+        let stream = connect::connect(&self.socket, self.connect_timeout).await?;
         let request = Request::builder()
             .method(method)
             .uri(path)
@@ -173,21 +251,23 @@ impl Client {
             path: path.to_owned(),
             source,
         })?;
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|source| self.http(source))?;
-        Ok((response, driver))
-    }
-
-    fn connect_error(&self, source: io::Error) -> ClientError {
-        let socket = self.socket.clone();
-        match source.kind() {
-            io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused => {
-                ClientError::NoDaemon { socket, source }
-            }
-            _ => ClientError::Connect { socket, source },
-        }
+        self.bounded(async {
+            let (mut sender, connection) =
+                hyper::client::conn::http1::handshake(TokioIo::new(stream))
+                    .await
+                    .map_err(|source| self.http(source))?;
+            let driver = AbortOnDropHandle::new(tokio::spawn(async move {
+                if let Err(error) = connection.await {
+                    tracing::debug!(%error, "control connection ended with an error");
+                }
+            }));
+            let response = sender
+                .send_request(request)
+                .await
+                .map_err(|source| self.http(source))?;
+            Ok((response, driver))
+        })
+        .await?
     }
 
     fn http(&self, source: hyper::Error) -> ClientError {
@@ -224,91 +304,6 @@ fn encode_segment(segment: &str) -> String {
         }
     }
     out
-}
-
-/// The events of `GET /v1/events`, one [`EventLine`] per item, made by
-/// [`Client::events`]. Ends when the daemon ends the stream; dropping it
-/// closes the connection.
-pub struct EventStream {
-    socket: PathBuf,
-    body: Incoming,
-    buffer: BytesMut,
-    done: bool,
-    _driver: AbortOnDropHandle<()>,
-}
-
-impl fmt::Debug for EventStream {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStream")
-            .field("socket", &self.socket)
-            .field("buffered", &self.buffer.len())
-            .field("done", &self.done)
-            .finish_non_exhaustive()
-    }
-}
-
-impl EventStream {
-    /// The next complete line in the buffer, without its newline.
-    fn next_line(&mut self) -> Option<Bytes> {
-        loop {
-            let end = self.buffer.iter().position(|b| *b == b'\n')?;
-            let line = self.buffer.split_to(end + 1).freeze();
-            let line = line.slice(..end);
-            if !line.iter().all(u8::is_ascii_whitespace) {
-                return Some(line);
-            }
-        }
-    }
-}
-
-fn parse(line: &[u8]) -> Result<EventLine, ClientError> {
-    serde_json::from_slice(line).map_err(|source| ClientError::Decode {
-        what: "GET /v1/events",
-        source,
-    })
-}
-
-impl Stream for EventStream {
-    type Item = Result<EventLine, ClientError>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        loop {
-            if let Some(line) = this.next_line() {
-                return Poll::Ready(Some(parse(&line)));
-            }
-            if this.done {
-                // A last line without its newline still counts.
-                if this.buffer.iter().all(u8::is_ascii_whitespace) {
-                    this.buffer.clear();
-                    return Poll::Ready(None);
-                }
-                let rest = this.buffer.split().freeze();
-                return Poll::Ready(Some(parse(&rest)));
-            }
-            match ready!(Pin::new(&mut this.body).poll_frame(cx)) {
-                Some(Ok(frame)) => {
-                    if let Ok(mut data) = frame.into_data() {
-                        while data.has_remaining() {
-                            let chunk = data.chunk();
-                            this.buffer.extend_from_slice(chunk);
-                            let n = chunk.len();
-                            data.advance(n);
-                        }
-                    }
-                }
-                Some(Err(source)) => {
-                    this.done = true;
-                    this.buffer.clear();
-                    return Poll::Ready(Some(Err(ClientError::Http {
-                        socket: this.socket.clone(),
-                        source,
-                    })));
-                }
-                None => this.done = true,
-            }
-        }
-    }
 }
 
 #[cfg(test)]

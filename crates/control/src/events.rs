@@ -1,0 +1,150 @@
+//! The body of `GET /v1/events`: [`EventsBody`], one JSON line per event of
+//! a bus subscription, an empty line when the stream has been quiet for the
+//! keep-alive interval, and an end.
+//!
+//! How a watcher's cost is bounded: the body turns events into lines only
+//! when hyper asks for more, i.e. as fast as the client reads, so what waits
+//! for a client is its subscription's queue (a pointer per queued event and
+//! per replayed connection) and a few lines in hyper's buffer. A client
+//! that reads nothing is cut by the socket's write timeout
+//! ([`WriteDeadline`](crate::deadline::WriteDeadline)). A client that reads, but
+//! slower than events come, overflows its queue and is sent a `lagged` line
+//! and the current state again; if that happens more than `max_lags` times
+//! in a row without the client catching up in between, the stream ends
+//! with an [`ErrorBody`] line that says why, and the subscription is freed.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::Stream;
+use linesman_observer::{Bus, Subscription, What};
+use tokio::time::{Instant, Sleep};
+
+use crate::api::ErrorBody;
+use crate::convert::EventLines;
+
+/// The lines of one `/v1/events` response.
+pub(crate) struct EventsBody {
+    /// `None` once the stream has ended (which frees the subscription).
+    subscription: Option<Subscription>,
+    /// Resolves when the server shuts down and the stream must end.
+    cut: Pin<Box<dyn Future<Output = ()> + Send>>,
+    registry: Bus,
+    states: EventLines,
+    keepalive: Pin<Box<Sleep>>,
+    interval: Duration,
+    /// Overflows since the client last caught up.
+    lags: u32,
+    max_lags: u32,
+    /// Events missed over those overflows.
+    missed: u64,
+}
+
+impl EventsBody {
+    pub(crate) fn new(
+        subscription: Subscription,
+        registry: Bus,
+        cut: impl Future<Output = ()> + Send + 'static,
+        interval: Duration,
+        max_lags: u32,
+    ) -> EventsBody {
+        EventsBody {
+            subscription: Some(subscription),
+            cut: Box::pin(cut),
+            registry,
+            states: EventLines::default(),
+            keepalive: Box::pin(tokio::time::sleep(interval)),
+            interval,
+            lags: 0,
+            max_lags,
+            missed: 0,
+        }
+    }
+
+    /// The JSON line of `value`, newline included.
+    fn json_line(value: &impl serde::Serialize) -> Option<Bytes> {
+        match serde_json::to_vec(value) {
+            Ok(mut line) => {
+                line.push(b'\n');
+                Some(Bytes::from(line))
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot encode an events line as JSON");
+                None
+            }
+        }
+    }
+
+    /// The stream's last line: why it ends.
+    fn dropped(&mut self) -> Option<Bytes> {
+        self.subscription = None;
+        tracing::warn!(
+            lags = self.lags,
+            missed = self.missed,
+            "an events watcher kept falling behind and was dropped"
+        );
+        Self::json_line(&ErrorBody {
+            error: format!(
+                "this events stream fell behind the daemon's events {} times in a row ({} events missed) and is closed; read faster (do not pause the terminal or pipe) and follow again for the current state",
+                self.lags, self.missed
+            ),
+            known: Vec::new(),
+        })
+    }
+}
+
+impl Stream for EventsBody {
+    type Item = Result<Bytes, Infallible>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            let Some(subscription) = this.subscription.as_mut() else {
+                return Poll::Ready(None);
+            };
+            if this.cut.as_mut().poll(cx).is_ready() {
+                this.subscription = None;
+                return Poll::Ready(None);
+            }
+            match Pin::new(subscription).poll_next(cx) {
+                Poll::Ready(Some(event)) => {
+                    if let What::Lagged(lagged) = &event.what {
+                        this.lags += 1;
+                        this.missed += lagged.missed;
+                        if this.lags > this.max_lags {
+                            return Poll::Ready(this.dropped().map(Ok));
+                        }
+                    }
+                    let registry = &this.registry;
+                    let line = this
+                        .states
+                        .line(&event, || registry.state(&event.conn).map(|s| s.state));
+                    if let Some(line) = Self::json_line(&line) {
+                        let next = Instant::now() + this.interval;
+                        this.keepalive.as_mut().reset(next);
+                        return Poll::Ready(Some(Ok(line)));
+                    }
+                }
+                Poll::Ready(None) => {
+                    this.subscription = None;
+                    return Poll::Ready(None);
+                }
+                Poll::Pending => {
+                    // Nothing queued: the client has caught up.
+                    this.lags = 0;
+                    this.missed = 0;
+                    if this.keepalive.as_mut().poll(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    let next = Instant::now() + this.interval;
+                    this.keepalive.as_mut().reset(next);
+                    return Poll::Ready(Some(Ok(Bytes::from_static(b"\n"))));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! The private directory the default control socket lives in
+//! (`$XDG_RUNTIME_DIR/linesman/`, else `/tmp/linesman-$UID/`):
+//! [`ensure_private_dir`] for the daemon, [`check_private_dir`] for the
+//! client.
+//!
+//! Why: in a shared, sticky directory such as `/tmp`, anyone may create the
+//! path we are about to use — a symbolic link where the daemon would create
+//! a file, a lock file that blocks it, a socket of their own that a client
+//! would trust. Inside a directory that is ours and closed to everyone
+//! else, nobody else can create anything, and the sticky bit keeps them
+//! from renaming or removing the directory itself. So the directory is
+//! checked with `lstat` (a symbolic link is not followed): a real
+//! directory, owned by our effective uid, with no permission for group or
+//! others. Anything else is refused, never repaired, because it may hold
+//! what someone planted.
+
+use std::io;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+use std::path::Path;
+
+use crate::error::SocketDirError;
+use crate::user;
+
+/// Creates `dir` with mode 0700 if it does not exist (its parent must), then
+/// checks it as [`check_private_dir`] does.
+///
+/// ```
+/// # let base = std::env::temp_dir().join(format!("linesman-doc-private-{}", std::process::id()));
+/// # std::fs::create_dir_all(&base)?;
+/// let dir = base.join("linesman");
+/// linesman_control::ensure_private_dir(&dir)?;
+/// assert!(linesman_control::check_private_dir(&dir)?);
+/// # std::fs::remove_dir_all(&base)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// [`SocketDirError`] saying what is wrong with the path and what to do.
+pub fn ensure_private_dir(dir: &Path) -> Result<(), SocketDirError> {
+    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => {}
+        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(source) => {
+            return Err(SocketDirError::Io {
+                dir: dir.to_owned(),
+                source,
+            });
+        }
+    }
+    if check_private_dir(dir)? {
+        Ok(())
+    } else {
+        Err(SocketDirError::Io {
+            dir: dir.to_owned(),
+            source: io::Error::from(io::ErrorKind::NotFound),
+        })
+    }
+}
+
+/// Checks that `dir` is a directory private to this process's effective
+/// uid: not a symbolic link, owned by it, and `mode & 0o077 == 0`.
+/// `Ok(false)` if it does not exist (no daemon made it yet).
+///
+/// # Errors
+///
+/// [`SocketDirError`] saying what is wrong with the path and what to do.
+pub fn check_private_dir(dir: &Path) -> Result<bool, SocketDirError> {
+    let meta = match std::fs::symlink_metadata(dir) {
+        Ok(meta) => meta,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(source) => {
+            return Err(SocketDirError::Io {
+                dir: dir.to_owned(),
+                source,
+            });
+        }
+    };
+    let dir = dir.to_owned();
+    if meta.file_type().is_symlink() {
+        return Err(SocketDirError::Symlink { dir });
+    }
+    if !meta.is_dir() {
+        return Err(SocketDirError::NotADirectory { dir });
+    }
+    let own = user::effective_uid();
+    if meta.uid() != own {
+        return Err(SocketDirError::Owner {
+            dir,
+            uid: meta.uid(),
+            user: user::name_text(meta.uid()),
+            own,
+        });
+    }
+    let mode = meta.mode() & 0o7777;
+    if mode & 0o077 != 0 {
+        return Err(SocketDirError::Mode { dir, mode });
+    }
+    Ok(true)
+}

@@ -1,0 +1,291 @@
+//! The server's bounds, each tested by the client that would break it:
+//! half a request head, an idle kept-alive connection, one connection too
+//! many, a watcher that never reads, a watcher that keeps falling behind,
+//! a quiet stream, and a shutdown with all of them still open. On paused
+//! time: the timeouts pass as soon as nothing else can happen.
+
+use std::io::ErrorKind;
+use std::path::Path;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use linesman_control::{Client, ClientError, ControlServer, ControlState, ServerOptions};
+use linesman_observer::{BusOptions, Connecting};
+use linesman_testkit::TempDir;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::UnixStream;
+
+use crate::support::{idle_state, idle_state_with, patiently};
+
+const STATUS: &[u8] = b"GET /v1/status HTTP/1.1\r\nHost: x\r\n\r\n";
+const EVENTS: &[u8] = b"GET /v1/events HTTP/1.1\r\nHost: x\r\n\r\n";
+
+async fn connect(socket: &Path, request: &[u8]) -> UnixStream {
+    let mut stream = UnixStream::connect(socket).await.expect("connect");
+    stream.write_all(request).await.expect("write");
+    stream
+}
+
+/// Reads until the server closes the connection; what it sent.
+async fn until_closed(stream: &mut UnixStream) -> String {
+    let mut bytes = Vec::new();
+    patiently("the server to close the connection", async {
+        let mut chunk = [0; 4096];
+        loop {
+            match stream.read(&mut chunk).await {
+                Ok(0) => return,
+                Ok(n) => bytes.extend_from_slice(&chunk[..n]),
+                Err(error) if error.kind() == ErrorKind::ConnectionReset => return,
+                Err(error) => panic!("read: {error}"),
+            }
+        }
+    })
+    .await;
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// Reads one response whose body has a `content-length`.
+async fn one_response(stream: &mut UnixStream) -> String {
+    let mut text = String::new();
+    patiently("a whole response", async {
+        let mut chunk = [0; 4096];
+        loop {
+            let n = stream.read(&mut chunk).await.expect("read");
+            assert!(n > 0, "closed before a whole response: {text}");
+            text.push_str(&String::from_utf8_lossy(&chunk[..n]));
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length: "))
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .expect("a content-length");
+                if body.len() >= length {
+                    return;
+                }
+            }
+        }
+    })
+    .await;
+    text
+}
+
+fn serve(
+    dir: &TempDir,
+    state: ControlState,
+    options: ServerOptions,
+) -> linesman_control::ServerHandle {
+    ControlServer::bind(dir.join("control.sock"), state)
+        .expect("binds")
+        .with_options(options)
+        .spawn()
+}
+
+#[tokio::test(start_paused = true)]
+async fn half_a_request_head_is_closed_after_the_header_timeout() {
+    let dir = TempDir::new("bounds-head").expect("a temp dir");
+    let server = serve(&dir, idle_state(), ServerOptions::default());
+    let mut half = connect(server.path(), b"GET /v1/status HTTP/1.1\r\nHost: x\r\n").await;
+    until_closed(&mut half).await;
+    server.shutdown().await.expect("a clean shutdown");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_idle_kept_alive_connection_is_closed() {
+    let dir = TempDir::new("bounds-idle").expect("a temp dir");
+    let server = serve(&dir, idle_state(), ServerOptions::default());
+    let mut client = connect(server.path(), STATUS).await;
+    let response = one_response(&mut client).await;
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    // Kept alive, then idle: closed after the header timeout.
+    assert_eq!(until_closed(&mut client).await, "");
+    server.shutdown().await.expect("a clean shutdown");
+}
+
+#[tokio::test(start_paused = true)]
+async fn one_connection_over_the_limit_gets_a_503_that_says_so() {
+    let dir = TempDir::new("bounds-limit").expect("a temp dir");
+    let server = serve(
+        &dir,
+        idle_state(),
+        ServerOptions::default().max_connections(2),
+    );
+    let client = Client::new(server.path());
+    let first = client.events().await.expect("the first is served");
+    let _second = client.events().await.expect("the second is served");
+    match client.status().await {
+        Err(ClientError::Api {
+            status: 503,
+            message,
+            ..
+        }) => assert!(
+            message.contains("serves 2 control connections, its limit"),
+            "{message}"
+        ),
+        other => panic!("expected a 503, got {other:?}"),
+    }
+    drop(first);
+    patiently("a place to free up", async {
+        while client.status().await.is_err() {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    server.shutdown().await.expect("a clean shutdown");
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_client_of_a_burst_over_the_limit_gets_its_503() {
+    let dir = TempDir::new("bounds-burst").expect("a temp dir");
+    let server = serve(
+        &dir,
+        idle_state(),
+        ServerOptions::default().max_connections(2),
+    );
+    let mut clients = Vec::new();
+    for _ in 0..100 {
+        clients.push(connect(server.path(), EVENTS).await);
+    }
+    let mut answers = Vec::new();
+    for client in &mut clients {
+        let mut head = [0; 12];
+        let answer = patiently("an answer", client.read_exact(&mut head)).await;
+        answers.push(answer.map(|_| String::from_utf8_lossy(&head).into_owned()));
+    }
+    let served = answers
+        .iter()
+        .filter(|a| a.as_ref().is_ok_and(|h| h == "HTTP/1.1 200"))
+        .count();
+    let refused = answers
+        .iter()
+        .filter(|a| a.as_ref().is_ok_and(|h| h == "HTTP/1.1 503"))
+        .count();
+    assert_eq!((served, refused), (2, 98), "{answers:?}");
+    drop(clients);
+    server.shutdown().await.expect("a clean shutdown");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_watcher_that_never_reads_is_dropped_and_its_subscription_freed() {
+    let dir = TempDir::new("bounds-deaf").expect("a temp dir");
+    // A queue that never overflows: only the write timeout can drop it.
+    let state = idle_state_with(BusOptions::default().queue_capacity(1_000_000));
+    let bus = state.bus().clone();
+    let server = serve(&dir, state, ServerOptions::default());
+    let deaf = connect(server.path(), EVENTS).await;
+    patiently("the watcher to subscribe", async {
+        while bus.metrics().receivers == 0 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    // Far more than a socket buffer holds, published as the server writes.
+    let publisher = bus.publisher("idle");
+    for attempt in 0..20_000 {
+        publisher
+            .publish(Connecting { attempt })
+            .expect("the bus is open");
+        if attempt % 100 == 0 {
+            tokio::task::yield_now().await;
+        }
+    }
+    patiently("the deaf watcher to be dropped", async {
+        while bus.metrics().receivers > 0 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    drop(deaf);
+    server.shutdown().await.expect("a clean shutdown");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_watcher_that_falls_behind_gets_a_last_line_saying_why() {
+    let dir = TempDir::new("bounds-lag").expect("a temp dir");
+    let state = idle_state_with(BusOptions::default().queue_capacity(16));
+    let bus = state.bus().clone();
+    let server = serve(&dir, state, ServerOptions::default().max_lags(0));
+    let mut events = Client::new(server.path()).events().await.expect("a stream");
+    // Far more than its queue holds, before it reads anything.
+    let publisher = bus.publisher("idle");
+    for attempt in 0..100 {
+        publisher
+            .publish(Connecting { attempt })
+            .expect("the bus is open");
+    }
+    let mut read = 0;
+    let message = patiently("the stream's end", async {
+        loop {
+            match events.next().await.expect("a line or the reason") {
+                Ok(_) => read += 1,
+                Err(ClientError::Dropped { message, .. }) => return message,
+                Err(other) => panic!("{other}"),
+            }
+        }
+    })
+    .await;
+    assert!(read > 0 && read < 100, "read {read} events first");
+    assert!(
+        message.contains("fell behind the daemon's events 1 times in a row"),
+        "{message}"
+    );
+    assert!(events.next().await.is_none(), "nothing after the reason");
+    assert_eq!(bus.metrics().receivers, 0, "its subscription is freed");
+    server.shutdown().await.expect("a clean shutdown");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_quiet_stream_keeps_the_client_from_giving_up() {
+    let dir = TempDir::new("bounds-quiet").expect("a temp dir");
+    let server = serve(&dir, idle_state(), ServerOptions::default());
+    let mut events = Client::new(server.path()).events().await.expect("a stream");
+    // A minute of no events: four times the client's silence timeout.
+    let quiet = tokio::time::timeout(Duration::from_secs(60), events.next()).await;
+    assert!(
+        quiet.is_err(),
+        "the stream stayed open and quiet: {quiet:?}"
+    );
+
+    let mut raw = connect(server.path(), EVENTS).await;
+    let mut seen = String::new();
+    patiently("a keep-alive line", async {
+        let mut chunk = [0; 1024];
+        while !seen.contains("\r\n1\r\n\n\r\n") {
+            let n = raw.read(&mut chunk).await.expect("read");
+            assert!(n > 0, "closed: {seen}");
+            seen.push_str(&String::from_utf8_lossy(&chunk[..n]));
+        }
+    })
+    .await;
+    server.shutdown().await.expect("a clean shutdown");
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_closes_what_is_still_open_at_the_deadline() {
+    let dir = TempDir::new("bounds-shutdown").expect("a temp dir");
+    let state = idle_state_with(BusOptions::default().queue_capacity(1_000_000));
+    let bus = state.bus().clone();
+    let server = serve(
+        &dir,
+        state,
+        ServerOptions::default().write_timeout(Duration::from_secs(3600)),
+    );
+    let socket = server.path().to_owned();
+    let _half = connect(&socket, b"GET /v1/status HTTP/1.1\r\nHost: x\r\n").await;
+    let _deaf = connect(&socket, EVENTS).await;
+    let publisher = bus.publisher("idle");
+    for attempt in 0..20_000 {
+        publisher
+            .publish(Connecting { attempt })
+            .expect("the bus is open");
+        if attempt % 100 == 0 {
+            tokio::task::yield_now().await;
+        }
+    }
+    patiently(
+        "the shutdown",
+        server.shutdown_within(Duration::from_secs(2)),
+    )
+    .await
+    .expect("a clean shutdown");
+    assert!(!socket.exists(), "the socket file is removed");
+}

@@ -1,0 +1,203 @@
+//! The control plane against hostile clients and a hostile `/tmp`, driven
+//! through the real `linesman` binary: a shutdown that no control client
+//! can hold up, a second signal that exits at once, a CLI that gives up on
+//! a stopped daemon, an accept loop that survives running out of file
+//! descriptors, and a watcher that never reads being dropped. The socket
+//! path's defences are in `control_hardening/socket.rs`.
+//!
+//! A "noisy" daemon supervises connections to a refused port with a 5 ms
+//! constant backoff: it publishes events all the time, so a watcher that
+//! never reads fills its socket buffer within moments.
+
+mod daemon;
+mod socket;
+
+use std::io::Write;
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::time::Duration;
+
+use linesman_testkit::{Peer, TempDir};
+
+use crate::cli_harness::{path, refused_port, run};
+use daemon::{Child, eventually};
+
+/// The exit code of a daemon whose shutdown a second signal cut short.
+const FORCED: i32 = 5;
+
+/// `connections` connections to a refused port, retried every 5 ms.
+fn noisy(connections: usize, shutdown_timeout: &str) -> String {
+    let port = refused_port();
+    let mut yaml = format!(
+        "shutdown_timeout: {shutdown_timeout}\n\
+         defaults:\n  \
+           restart:\n    \
+             backoff: {{ initial: 5ms, max: 5ms, multiplier: 1.0, jitter: 0.0 }}\n    \
+             intensity: {{ max_restarts: 1000000, window: 1s }}\n\
+         connections:\n"
+    );
+    for i in 0..connections {
+        yaml.push_str(&format!(
+            "  c{i}: {{ endpoint: 'tcp://127.0.0.1:{port}' }}\n"
+        ));
+    }
+    yaml
+}
+
+/// A client that sent half a request head (no final blank line) and waits.
+fn half_request(socket: &Path) -> UnixStream {
+    let mut stream = UnixStream::connect(socket).expect("connect to the control socket");
+    stream
+        .write_all(b"GET /v1/status HTTP/1.1\r\nHost: x\r\n")
+        .expect("write half a request");
+    stream
+}
+
+/// A client that asked for `/v1/events` and never reads a byte.
+fn deaf_watcher(socket: &Path) -> UnixStream {
+    let mut stream = UnixStream::connect(socket).expect("connect to the control socket");
+    stream
+        .write_all(b"GET /v1/events HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("write the request");
+    stream
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_ends_whatever_control_clients_do() {
+    let dir = TempDir::new("hard-shutdown").expect("temp dir");
+    let mut daemon = Child::run(dir, &noisy(20, "2s"), &[]).await;
+    let _half = half_request(&daemon.socket);
+    let _deaf = deaf_watcher(&daemon.socket);
+    // Both were accepted before this status was (the accept queue is FIFO).
+    let status = daemon.cli(&["status", "-o", "json"]).await;
+    assert_eq!(status.code, 3, "{}", status.stderr);
+
+    daemon.signal("TERM").await;
+    let (code, stderr) = daemon.exit().await;
+    assert_eq!(code, 0, "a clean shutdown despite the clients:\n{stderr}");
+    assert!(!daemon.socket.exists(), "the socket file is removed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_signal_exits_at_once_while_a_client_holds_the_shutdown() {
+    let dir = TempDir::new("hard-forced").expect("temp dir");
+    // A minute of grace: only the second signal can end it within PATIENCE.
+    let mut daemon = Child::run(dir, &noisy(20, "60s"), &[]).await;
+    let _half = half_request(&daemon.socket);
+    let _deaf = deaf_watcher(&daemon.socket);
+    let status = daemon.cli(&["status", "-o", "json"]).await;
+    assert_eq!(status.code, 3, "{}", status.stderr);
+
+    daemon.signal("TERM").await;
+    // The connections are stopped and the control server no longer accepts,
+    // but the deaf watcher keeps it draining: the daemon is still there.
+    eventually("the control server to stop accepting", || {
+        UnixStream::connect(&daemon.socket).is_err()
+    })
+    .await;
+    assert!(daemon.is_running(), "the first signal alone did not end it");
+    daemon.signal("INT").await;
+    let (code, stderr) = daemon.exit().await;
+    assert_eq!(code, FORCED, "{stderr}");
+    assert!(stderr.contains("forcing"), "{stderr}");
+    assert!(!daemon.socket.exists(), "the socket file is removed first");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_and_wait_give_up_on_a_stopped_daemon() {
+    let dir = TempDir::new("hard-stopped").expect("temp dir");
+    let mut daemon = Child::run(dir, &noisy(1, "2s"), &[]).await;
+    daemon.signal("STOP").await;
+    let socket = path(&daemon.socket).to_owned();
+
+    let status = run(&["status", "--socket", &socket]).await;
+    let wait = run(&["wait", "--up", "c0", "--timeout", "2s", "--socket", &socket]).await;
+    daemon.signal("CONT").await;
+
+    assert_eq!(status.code, 1, "{}", status.stderr);
+    assert!(
+        status.stderr.contains(&format!(
+            "the daemon on {socket} did not answer within 10s; is it stopped (SIGSTOP) or overloaded?"
+        )),
+        "{}",
+        status.stderr
+    );
+    assert_eq!(wait.code, 1, "{}", wait.stderr);
+    assert!(
+        wait.stderr.contains(&format!(
+            "the daemon on {socket} did not answer within 2s; is it stopped (SIGSTOP) or overloaded?"
+        )),
+        "{}",
+        wait.stderr
+    );
+    daemon.signal("TERM").await;
+    assert_eq!(daemon.exit().await.0, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watcher_that_never_reads_is_dropped_and_its_subscription_freed() {
+    let dir = TempDir::new("hard-deaf").expect("temp dir");
+    let mut daemon = Child::run(dir, &noisy(20, "2s"), &[]).await;
+    let receivers = |daemon: &Child| daemon.metric("linesman_bus_receivers");
+    let before = receivers(&daemon);
+    let _deaf = deaf_watcher(&daemon.socket);
+    eventually("the watcher to subscribe", || receivers(&daemon) > before).await;
+    // It fills its socket buffer, stops every write, and is dropped after
+    // the write timeout, with its subscription (replay and queue).
+    eventually("the deaf watcher to be dropped", || {
+        receivers(&daemon) == before
+    })
+    .await;
+    daemon.signal("TERM").await;
+    assert_eq!(daemon.exit().await.0, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn running_out_of_descriptors_slows_accepting_and_logs_once() {
+    const LIMIT: u64 = 32;
+    let dir = TempDir::new("hard-emfile").expect("temp dir");
+    // One steady connection: nothing but the control plane opens sockets.
+    let peer = Peer::echo().await.expect("an echo peer");
+    let yaml = format!(
+        "connections:\n  c0: {{ endpoint: '{}' }}\n",
+        peer.endpoint()
+    );
+    let mut daemon = Child::run(dir, &yaml, &[("nofile", LIMIT)]).await;
+    // More connections than the daemon has descriptors: accept(2) fails
+    // with EMFILE until some are closed.
+    let clients: Vec<UnixStream> = (0..LIMIT + 8)
+        .map(|_| UnixStream::connect(&daemon.socket).expect("the kernel queues the connect"))
+        .collect();
+    let message = format!("too many open files (limit {LIMIT}): raise LimitNOFILE");
+    eventually("the daemon to log running out of descriptors", || {
+        daemon
+            .stderr_lines()
+            .iter()
+            .any(|l| l.contains("too many open files"))
+    })
+    .await;
+    // Give a flood the time to happen, then free the descriptors.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    drop(clients);
+    eventually("the daemon to answer again", || {
+        UnixStream::connect(&daemon.socket).is_ok_and(|mut s| {
+            s.write_all(b"GET /v1/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .is_ok()
+                && daemon::read_to_end(s).starts_with("HTTP/1.1 200")
+        })
+    })
+    .await;
+    daemon.signal("TERM").await;
+    let (code, stderr) = daemon.exit().await;
+    assert_eq!(code, 0, "{stderr}");
+    let logged = stderr.lines().filter(|l| l.contains(&message)).count();
+    let all = stderr
+        .lines()
+        .map(str::to_lowercase)
+        .filter(|l| l.contains("too many open files") && l.contains("accept"))
+        .count();
+    assert!(
+        logged >= 1 && all <= 2,
+        "one warning, at most one more after ten seconds, none of any other form:\n{stderr}"
+    );
+}
