@@ -118,6 +118,9 @@ impl Daemon {
     }
 }
 
+/// How long a forced exit waits for the queued log lines to be written.
+const FORCED_LOG_PATIENCE: Duration = Duration::from_millis(200);
+
 /// Starts a graceful shutdown at the first SIGINT or SIGTERM (saying when in
 /// `began`) and exits at once at the second, after removing the socket.
 fn watch_signals(
@@ -152,6 +155,8 @@ fn watch_signals(
                     "forcing the exit: the shutdown is cut short"
                 );
                 cleanup.remove();
+                // The log lines queued so far (this one included), briefly.
+                crate::logging::finish_within(FORCED_LOG_PATIENCE);
                 std::process::exit(i32::from(Code::Forced.number()));
             }
         }

@@ -84,8 +84,14 @@ pub(crate) fn dropped_log_lines() -> u64 {
 /// At exit: reports lost lines not reported yet and lets queued lines
 /// reach stderr (bounded). A no-op if [`init`] did not run.
 pub(crate) fn finish() {
+    finish_within(FINISH_PATIENCE);
+}
+
+/// [`finish`], waiting at most `patience` for the queue: for an exit that
+/// must be quick (a second signal).
+pub(crate) fn finish_within(patience: Duration) {
     if let Some(handle) = WRITER.get() {
-        handle.finish(FINISH_PATIENCE);
+        handle.finish(patience);
     }
 }
 
