@@ -60,7 +60,8 @@ impl Daemon {
         // operator (or by its policy) can be started again through the
         // control socket, so the run ends only on a signal or a shutdown.
         let supervisor = Supervisor::new(spec).keep_running(true);
-        let state = ControlState::new(&supervisor);
+        let state = ControlState::new(&supervisor)
+            .with_log_lines_dropped(crate::logging::dropped_log_lines);
         let options = ServerOptions::default().shutdown_grace(shutdown_timeout);
         let server = ControlServer::bind(socket, state)?
             .with_options(options)
@@ -100,8 +101,30 @@ impl Daemon {
             shutdown_timeout,
         } = self;
         let (began, shutdown_began) = watch::channel(None);
-        let signals = watch_signals(supervisor.control(), server.cleanup(), began)?;
-        supervisor.run().await;
+        let control = supervisor.control();
+        let mut signals = watch_signals(supervisor.control(), server.cleanup(), began)?;
+        let mut server = server;
+        // The signal watcher and the control server must outlive the run: a
+        // daemon that cannot hear signals or answer `linesman status` must
+        // not go on supervising unseen. If either ends (a bug: a panic), the
+        // connections are shut down gracefully and the process exits 1.
+        let mut run = std::pin::pin!(supervisor.run());
+        let lost = tokio::select! {
+            () = &mut run => None,
+            joined = &mut signals => Some(format!(
+                "the signal watcher ended: {}",
+                joined.err().map_or_else(|| "without a panic".to_owned(), |e| e.to_string())
+            )),
+            ended = server.stopped() => Some(format!(
+                "the control server stopped: {}",
+                ended.err().map_or_else(|| "without an error".to_owned(), |e| e.to_string())
+            )),
+        };
+        if let Some(what) = &lost {
+            tracing::error!(problem = %what, "shutting down: the daemon cannot go on without it");
+            control.shutdown();
+            run.await;
+        }
         // The bus is closed now and every event is published: the server's
         // shutdown lets open `/v1/events` streams deliver their last events
         // (`stopping`, `stopped: shutdown`) before it closes them.
@@ -113,6 +136,9 @@ impl Daemon {
         let closed = server.shutdown_within(grace).await;
         signals.abort();
         tracing::info!(socket = %socket.display(), "linesman stopped");
+        if let Some(what) = lost {
+            return Err(CliError::Lost { what });
+        }
         closed?;
         Ok(())
     }

@@ -34,6 +34,15 @@ pub(crate) enum CliError {
         /// The socket it served.
         socket: PathBuf,
     },
+    /// A part the daemon cannot go on without (its signal watcher, its
+    /// control server) ended; the connections were shut down.
+    #[error(
+        "{what}; the daemon shut its connections down and stopped (a bug: please report it with the log)"
+    )]
+    Lost {
+        /// What ended, and how.
+        what: String,
+    },
     /// The supervisor could not be set up or run.
     #[error(transparent)]
     Supervisor(#[from] SupervisorError),
@@ -76,6 +85,7 @@ impl CliError {
             CliError::Client(_)
             | CliError::Control(_)
             | CliError::DaemonGone { .. }
+            | CliError::Lost { .. }
             | CliError::Supervisor(_)
             | CliError::Io { .. } => Code::Failure,
         }

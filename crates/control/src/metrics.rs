@@ -143,6 +143,14 @@ pub(crate) fn render(state: &ControlState) -> Result<String, std::fmt::Error> {
         receivers,
     );
 
+    if let Some(count) = state.inner.log_lines_dropped {
+        registry.register(
+            "log_lines_dropped",
+            "Log lines dropped rather than let a full or closed log stall or kill the process",
+            counter(count()),
+        );
+    }
+
     let mut text = String::new();
     encode(&mut text, &registry)?;
     Ok(text)

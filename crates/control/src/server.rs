@@ -194,6 +194,28 @@ impl ServerHandle {
         self.cleanup.clone()
     }
 
+    /// Resolves when the server's task ends by itself — it failed, or it
+    /// panicked — with what it ended with; pending while it serves. For a
+    /// daemon that must not go on without its control plane. Afterwards a
+    /// shutdown returns at once.
+    ///
+    /// # Errors
+    ///
+    /// As [`shutdown`](Self::shutdown).
+    pub async fn stopped(&mut self) -> Result<(), ControlError> {
+        let Some(task) = self.task.as_mut() else {
+            return std::future::pending().await;
+        };
+        let joined = task.await;
+        self.task = None;
+        joined.unwrap_or_else(|join| {
+            Err(ControlError::Serve {
+                socket: self.path.clone(),
+                source: std::io::Error::other(join.to_string()),
+            })
+        })
+    }
+
     /// Shuts the server down within [`ServerOptions::shutdown_grace`] and
     /// waits until it has stopped and removed its socket file.
     ///

@@ -40,6 +40,8 @@ pub struct ControlState {
 pub(crate) struct Inner {
     pub(crate) supervisor: SupervisorHandle,
     pub(crate) connections: Vec<Entry>,
+    /// How many log lines the process dropped, if it says.
+    pub(crate) log_lines_dropped: Option<fn() -> u64>,
 }
 
 #[derive(Clone)]
@@ -84,7 +86,20 @@ impl ControlState {
             inner: Arc::new(Inner {
                 supervisor: handle,
                 connections,
+                log_lines_dropped: None,
             }),
+        }
+    }
+
+    /// Reports, as `linesman_log_lines_dropped_total`, the log lines the
+    /// process dropped rather than stall or die on its log (the daemon's
+    /// lossy stderr writer counts them).
+    #[must_use]
+    pub fn with_log_lines_dropped(self, count: fn() -> u64) -> ControlState {
+        let mut inner = Arc::unwrap_or_clone(self.inner);
+        inner.log_lines_dropped = Some(count);
+        ControlState {
+            inner: Arc::new(inner),
         }
     }
 
@@ -97,6 +112,7 @@ impl ControlState {
         let Inner {
             supervisor,
             connections,
+            log_lines_dropped,
         } = Arc::unwrap_or_clone(self.inner);
         let connections = connections
             .into_iter()
@@ -116,6 +132,7 @@ impl ControlState {
             inner: Arc::new(Inner {
                 supervisor,
                 connections,
+                log_lines_dropped,
             }),
         }
     }

@@ -42,6 +42,22 @@ struct Logged {
 }
 
 impl Logged {
+    /// `GET /metrics`, over a raw connection to the control socket.
+    fn metrics(&self) -> String {
+        use std::io::{Read, Write};
+        let mut stream =
+            std::os::unix::net::UnixStream::connect(&self.socket).expect("the daemon answers");
+        stream
+            .set_read_timeout(Some(PATIENCE))
+            .expect("a read timeout");
+        stream
+            .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .expect("send the request");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("read the answer");
+        answer
+    }
+
     /// Starts `linesman run` on `yaml` with `RUST_LOG=rust_log` and the
     /// extra `args`; `tweak` adjusts the command (environment) first.
     /// Returns the daemon and the read end of its stderr.
@@ -185,6 +201,17 @@ async fn a_closed_stderr_neither_stops_supervision_nor_deafens_the_daemon() {
     tokio::time::timeout(PATIENCE, peer.wait_connections(accepted + 5))
         .await
         .expect("the peer keeps seeing new connections");
+    // The lines it could not write are counted where an operator looks.
+    let metrics = daemon.metrics();
+    let dropped: u64 = metrics
+        .lines()
+        .find_map(|line| line.strip_prefix("linesman_log_lines_dropped_total "))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no dropped log lines in the metrics:\n{metrics}"));
+    assert!(
+        dropped > 0,
+        "the lines written to the closed pipe are counted"
+    );
 
     assert_eq!(daemon.terminate().await, 0, "SIGTERM ends it cleanly");
 }

@@ -73,10 +73,6 @@ pub(crate) fn init(format: LogFormat, default: &str) {
 
 /// Log lines lost so far (stderr closed, failing, or not read fast enough)
 /// since [`init`]; 0 before it. For the daemon's metrics.
-#[expect(
-    dead_code,
-    reason = "for /metrics, which the control server does not read from the cli yet"
-)]
 pub(crate) fn dropped_log_lines() -> u64 {
     WRITER.get().map_or(0, |handle| handle.stats().dropped())
 }
