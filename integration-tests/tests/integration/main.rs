@@ -10,5 +10,6 @@ mod cli_daemon;
 mod cli_demo;
 mod cli_harness;
 mod cli_status;
+mod control_burst;
 mod support;
 mod transport;

@@ -8,6 +8,7 @@
 //! long anything took. Every wait is bounded by [`common::LIMIT`] so that a
 //! broken supervisor fails the test instead of hanging it.
 
+mod commands;
 mod common;
 mod control;
 mod intensity;
