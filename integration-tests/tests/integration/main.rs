@@ -6,6 +6,7 @@
 //! `linesman` binary (the `cli_*` modules).
 
 mod cli_config;
+mod cli_config_scale;
 mod cli_daemon;
 mod cli_demo;
 mod cli_harness;
