@@ -53,10 +53,16 @@ fn detail(status: &ConnStatus) -> String {
         },
         ConnState::Stopping => "stopping".to_owned(),
         ConnState::Stopped { reason } => format!("stopped: {reason}"),
-        ConnState::Failed { restarts, window } => format!(
-            "gave up after {restarts} restarts within {}",
-            millis_text(*window)
-        ),
+        ConnState::Failed { restarts, window } => {
+            let gave_up = format!(
+                "gave up after {restarts} restarts within {}",
+                millis_text(*window)
+            );
+            match &status.last_error {
+                Some(error) => format!("{gave_up}; last error: {error}"),
+                None => gave_up,
+            }
+        }
     }
 }
 
@@ -329,6 +335,34 @@ mod tests {
         let line = EventLines::default().line(&replay, || bus.state("quotes").map(|s| s.state));
         assert_eq!(line.ty, "disconnected");
         assert_eq!(line.state.as_deref(), Some("stopped"));
+    }
+
+    #[test]
+    fn a_failed_connection_names_its_last_error() {
+        use linesman_observer::{Bus, Disconnected, GaveUp};
+        let bus = Bus::default();
+        let conn = bus.publisher("quotes");
+        conn.publish(GaveUp {
+            restarts: 10,
+            window: Duration::from_secs(600),
+        })
+        .expect("open");
+        let status = bus.state("quotes").expect("published");
+        assert_eq!(detail(&status), "gave up after 10 restarts within 600s");
+        conn.publish(Disconnected {
+            reason: "peer closed the connection".into(),
+        })
+        .expect("open");
+        conn.publish(GaveUp {
+            restarts: 10,
+            window: Duration::from_secs(600),
+        })
+        .expect("open");
+        let status = bus.state("quotes").expect("published");
+        assert_eq!(
+            detail(&status),
+            "gave up after 10 restarts within 600s; last error: peer closed the connection"
+        );
     }
 
     #[test]
