@@ -96,9 +96,12 @@ async fn check_refuses_an_alias_bomb_in_words() {
     assert_eq!(ran.code, 2, "{}", ran.stderr);
     let said = unwrapped(&ran.stderr);
     for expected in [
-        "aliases (`*name`) in the file expand to more than 200,000 YAML items (a configuration file may expand to at most that many)",
+        "aliases (`*name`) in the file expand to more than 100,000 YAML items (a configuration file may expand to at most that many)",
         "(an alias bomb)",
-        "bomb.yaml:6:10",
+        // Placed in the file: the header names a line and column, the
+        // snippet shows the aliases.
+        "bomb.yaml:",
+        "[*a",
     ] {
         assert!(
             said.contains(expected),
