@@ -28,9 +28,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use futures_util::task::AtomicWaker;
-use linesman_observer::{Bus, EventType, Interest};
+use linesman_observer::{Bus, ConnState};
+use tokio::time::{Instant, sleep, sleep_until};
 
 use crate::control::Command;
 
@@ -41,6 +41,9 @@ pub(crate) const MAX_QUEUED: usize = 8;
 /// After a restart asked for by command is carried out, restarts asked for
 /// within this time are carried out together, once, when it is over.
 pub(crate) const RESTART_HOLD: Duration = Duration::from_secs(1);
+
+/// How often a hold looks whether the restart it holds has settled.
+pub(crate) const SETTLE_POLL: Duration = Duration::from_millis(20);
 
 /// What woke the task, the shutdown first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -271,57 +274,59 @@ impl Inbox {
     }
 
     /// The task is carrying out a restart asked for by command; `settled`
-    /// resolves once the connection came up, or settled otherwise (backoff,
-    /// failed, stopped, waiting on its rule), since.
+    /// says whether the connection has come up, or settled otherwise
+    /// (backoff, failed, stopped, waiting on its rule), since.
     ///
     /// What "the same restart" means: until then, a restart taken is this
     /// one (the session it makes began after it was asked for); from then
     /// until [`RESTART_HOLD`] after now, restarts taken are deferred, all
     /// into one, which is given to the task when the hold ends. So a burst
     /// of restarts costs at most two reconnects per hold, and every restart
-    /// asked for is followed by a session that began after it. A stop
-    /// taken meanwhile overrides a deferred restart.
+    /// asked for is followed by a session that began after it (give or
+    /// take [`SETTLE_POLL`]). A stop taken meanwhile overrides a deferred
+    /// restart.
     ///
-    /// Runs the hold on a task of its own, which lives only as long as the
-    /// hold (or until the connection's task has ended).
-    pub(crate) fn hold_restarts(&self, settled: impl Future<Output = ()> + Send + 'static) {
+    /// Runs the hold on a task of its own, which asks `settled` every
+    /// [`SETTLE_POLL`] until it says yes, and lives only as long as the
+    /// hold (or until the connection's task has ended). Polling, not a bus
+    /// subscription: a subscription is a listener every event is matched
+    /// against, and restarting 10,000 connections at once would make 10,000.
+    pub(crate) fn hold_restarts(&self, mut settled: impl FnMut() -> bool + Send + 'static) {
         self.mailbox.state().hold = Hold::Unsettled;
         let mailbox = Arc::clone(&self.mailbox);
         tokio::spawn(async move {
-            let hold = tokio::time::sleep(RESTART_HOLD);
-            let settle = async {
-                settled.await;
-                mailbox.settled();
-            };
-            futures_util::join!(hold, settle);
+            let held_until = Instant::now() + RESTART_HOLD;
+            while !settled() {
+                if mailbox.state().closed {
+                    return;
+                }
+                sleep(SETTLE_POLL).await;
+            }
+            mailbox.settled();
+            sleep_until(held_until).await;
             mailbox.release();
         });
     }
 }
 
-/// Resolves once connection `name` has come up, or settled otherwise
-/// (backoff, failed, stopped, waiting on its rule), after now; or when the
-/// bus closes.
-pub(crate) fn settled(bus: &Bus, name: &str) -> impl Future<Output = ()> + Send + 'static {
-    let settling = [
-        EventType::Connected,
-        EventType::Backoff,
-        EventType::GaveUp,
-        EventType::Stopped,
-        EventType::Waiting,
-    ];
-    // Subscribed before reading where the connection is, so no later event
-    // is missed; a replay (which ignores the type filter) of an event from
-    // before now is skipped by its `seq`.
-    let mut events = bus.subscribe(Interest::all().conn(name).event_types(settling));
-    let since = bus.state(name).map_or(0, |s| s.last_event.seq);
-    async move {
-        while let Some(event) = events.next().await {
-            if event.seq > since && settling.contains(&event.event_type()) {
-                return;
-            }
-        }
+/// Whether connection `name` has come up, or settled otherwise (backoff,
+/// failed, stopped, waiting on its rule), since its event `since` (a
+/// `seq`); also once the bus is closed, since nothing will happen then.
+pub(crate) fn settled_since(bus: &Bus, name: &str, since: u64) -> bool {
+    if bus.is_closed() {
+        return true;
     }
+    bus.state(name).is_some_and(|status| {
+        status.last_event.seq > since
+            && matches!(
+                status.state,
+                ConnState::Up { .. }
+                    | ConnState::Backoff { .. }
+                    | ConnState::Failed { .. }
+                    | ConnState::Stopped { .. }
+                    | ConnState::Waiting { .. }
+            )
+    })
 }
 
 impl Drop for Inbox {

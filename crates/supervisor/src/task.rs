@@ -38,7 +38,7 @@ use tokio::time::{Instant, Sleep, sleep, sleep_until};
 use tracing::Span;
 
 use crate::control::Command;
-use crate::mailbox::{Inbox, Signal, settled};
+use crate::mailbox::{Inbox, Signal, settled_since};
 use crate::rule::{OnDependencyDown, Rule};
 use crate::rules::{Phase, holds, waiting_on};
 use crate::tracker::{Decision, RestartTracker, SessionEnd};
@@ -481,8 +481,11 @@ impl Controls {
     /// restarts until the connection settled since now, and for at least
     /// [`RESTART_HOLD`](crate::mailbox::RESTART_HOLD).
     fn hold_restarts(&self) {
-        let settled = settled(self.stopper.bus(), self.stopper.publisher().name());
-        self.inbox.hold_restarts(settled);
+        let bus = self.stopper.bus().clone();
+        let name: Arc<str> = Arc::from(self.stopper.publisher().name());
+        let since = bus.state(&name).map_or(0, |s| s.last_event.seq);
+        self.inbox
+            .hold_restarts(move || settled_since(&bus, &name, since));
     }
 }
 
