@@ -73,25 +73,48 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
+/// The largest file [`load`] reads: 32 MiB (20,000 connections of ten keys
+/// take about 7 MB). Reading stops there, so a path to something endless
+/// (`/dev/zero`) cannot exhaust memory.
+pub const MAX_FILE_BYTES: usize = 32 * 1024 * 1024;
+
 /// Reads the file at `path` and [`parse`]s it, `${VAR}`s from the process
-/// environment. A file that cannot be read is a [`ConfigErrors`] too (kind
+/// environment. A file that cannot be read, or is larger than
+/// [`MAX_FILE_BYTES`], is a [`ConfigErrors`] too (kind
 /// [`Io`](ConfigErrorKind::Io), no location).
 pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
     let name = path.display().to_string();
-    match std::fs::read_to_string(path) {
-        Ok(text) => parse(&name, &text),
-        Err(error) => Err(ConfigErrors::new(
+    let unreadable = |message: String, help: &str| {
+        Err(ConfigErrors::new(
             ConfigSource::new(name.clone(), String::new()),
-            vec![
-                ConfigError::new(
-                    ConfigErrorKind::Io,
-                    None,
-                    format!("cannot read {name}: {error}"),
-                )
-                .help("check the path, its permissions, and that the file is UTF-8 text"),
-            ],
-        )),
+            vec![ConfigError::new(ConfigErrorKind::Io, None, message).help(help)],
+        ))
+    };
+    match read_at_most(path, MAX_FILE_BYTES) {
+        Ok(Some(text)) => parse(&name, &text),
+        Ok(None) => unreadable(
+            format!(
+                "cannot read {name}: it is larger than {} MiB (a configuration file may be at most that large)",
+                MAX_FILE_BYTES / (1024 * 1024)
+            ),
+            "check the path; split the connections over several files and daemons",
+        ),
+        Err(error) => unreadable(
+            format!("cannot read {name}: {error}"),
+            "check the path, its permissions, and that the file is UTF-8 text",
+        ),
     }
+}
+
+/// The text of the file at `path`, or `None` if it is longer than `limit`
+/// bytes (of which no more than `limit + 1` are read).
+fn read_at_most(path: &Path, limit: usize) -> std::io::Result<Option<String>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let mut text = String::new();
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    file.take(cap).read_to_string(&mut text)?;
+    Ok((text.len() <= limit).then_some(text))
 }
 
 /// Parses and validates `source`, the text of a file named `file_name`

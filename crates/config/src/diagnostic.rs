@@ -50,12 +50,22 @@ impl Diagnostic for ConfigErrors {
         Some(Box::new("linesman::config"))
     }
 
+    /// The file, or, if a line is too long to show whole, the copy with
+    /// long lines cut around the errors (see `crop.rs`).
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(&self.source)
+        match &self.shown {
+            Some(shown) => Some(&shown.source),
+            None => Some(&self.source),
+        }
     }
 
+    /// The errors, with spans into [`source_code`](Diagnostic::source_code).
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
-        Some(Box::new(self.errors.iter().map(|e| e as &dyn Diagnostic)))
+        let errors = match &self.shown {
+            Some(shown) => &shown.errors,
+            None => &self.errors,
+        };
+        Some(Box::new(errors.iter().map(|e| e as &dyn Diagnostic)))
     }
 }
 

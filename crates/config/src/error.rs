@@ -9,7 +9,9 @@
 //! `diagnostic.rs`.
 
 use std::fmt;
+use std::sync::Arc;
 
+use crate::crop::{Shown, shortened};
 use crate::source::ConfigSource;
 
 /// Where in the file a problem is: 1-based line and column (columns count
@@ -144,11 +146,15 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
+    /// A problem of `kind` at `location`. The message (like the help and
+    /// the labels' texts) is shortened if it quotes a long value: no text
+    /// of an error is longer than [`MESSAGE_WIDTH`](crate::crop::MESSAGE_WIDTH)
+    /// characters, whatever the file holds.
     pub(crate) fn new(kind: ConfigErrorKind, location: Option<Location>, message: String) -> Self {
         ConfigError {
             kind,
             location,
-            message,
+            message: shortened(message),
             help: None,
             labels: Vec::new(),
         }
@@ -163,19 +169,19 @@ impl ConfigError {
     }
 
     pub(crate) fn help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+        self.help = Some(shortened(help.into()));
         self
     }
 
     pub(crate) fn maybe_help(mut self, help: Option<String>) -> Self {
-        self.help = help;
+        self.help = help.map(shortened);
         self
     }
 
     pub(crate) fn label(mut self, location: Location, text: impl Into<String>) -> Self {
         self.labels.push(Label {
             location,
-            text: text.into(),
+            text: shortened(text.into()),
         });
         self
     }
@@ -190,16 +196,27 @@ impl ConfigError {
 /// (`  help: …`). It also implements [`miette::Diagnostic`] (each error is a
 /// related diagnostic with labelled spans into the source); for a compact
 /// header with miette's graphical handler, render
-/// [`ConfigErrors::diagnostic`] instead.
+/// [`ConfigErrors::diagnostic`] instead. Nothing rendered is wide: a
+/// message quoting a long value is shortened, and a snippet of a line
+/// longer than 120 characters shows 120 of them around the error, with `…`
+/// where the line was cut.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigErrors {
     pub(crate) source: ConfigSource,
     pub(crate) errors: Vec<ConfigError>,
+    /// The file and errors as the diagnostics show them, when a line of
+    /// the file is too long to show whole (see `crop.rs`).
+    pub(crate) shown: Option<Arc<Shown>>,
 }
 
 impl ConfigErrors {
     pub(crate) fn new(source: ConfigSource, errors: Vec<ConfigError>) -> Self {
-        ConfigErrors { source, errors }
+        let shown = Shown::of(&source, &errors).map(Arc::new);
+        ConfigErrors {
+            source,
+            errors,
+            shown,
+        }
     }
 
     /// The problems, in file order; never empty.

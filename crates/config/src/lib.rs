@@ -39,7 +39,9 @@
 
 #![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 
+mod budget;
 mod config;
+mod crop;
 mod diagnostic;
 mod env;
 mod error;
@@ -51,7 +53,7 @@ mod tree;
 mod validate;
 mod walk;
 
-pub use config::{Config, ControlSettings, load, parse, parse_with_env};
+pub use config::{Config, ControlSettings, MAX_FILE_BYTES, load, parse, parse_with_env};
 pub use diagnostic::ConfigReport;
 pub use error::{ConfigError, ConfigErrorKind, ConfigErrors, Label, Location};
 pub use source::ConfigSource;

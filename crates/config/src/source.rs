@@ -3,7 +3,7 @@
 //! the parser's line/column positions into byte ranges for diagnostics.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 
@@ -13,11 +13,24 @@ use crate::error::Location;
 ///
 /// It implements [`miette::SourceCode`], so diagnostics can quote it with the
 /// file name in their headers.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct ConfigSource {
     name: Arc<str>,
     text: Arc<str>,
+    /// Byte offset of the start of each line after the first, made when
+    /// first needed: every node of the file is located through it, so a
+    /// location costs a binary search, not a scan of the text before it.
+    line_starts: Arc<OnceLock<Vec<usize>>>,
 }
+
+impl PartialEq for ConfigSource {
+    fn eq(&self, other: &Self) -> bool {
+        // The line index follows from the text.
+        self.name == other.name && self.text == other.text
+    }
+}
+
+impl Eq for ConfigSource {}
 
 impl ConfigSource {
     /// A source named `name` (usually the path as given) with `text`.
@@ -25,6 +38,7 @@ impl ConfigSource {
         ConfigSource {
             name: Arc::from(name.into()),
             text: Arc::from(text.into()),
+            line_starts: Arc::default(),
         }
     }
 
@@ -45,7 +59,7 @@ impl ConfigSource {
         let line = line.max(1);
         let column = column.max(1);
         let text: &str = &self.text;
-        let line_start = line_start(text, line);
+        let line_start = self.line_start(line);
         let rest = &text[line_start..];
         let offset = line_start + byte_len_of_chars(rest, (column - 1) as usize);
         let len = byte_len_of_chars(&text[offset..], char_len);
@@ -81,15 +95,21 @@ impl ConfigSource {
     }
 }
 
-/// Byte offset of the start of 1-based `line`; the end of the text if the
-/// text has fewer lines.
-fn line_start(text: &str, line: u32) -> usize {
-    if line == 1 {
-        return 0;
+impl ConfigSource {
+    /// Byte offset of the start of 1-based `line`; the end of the text if
+    /// the text has fewer lines.
+    fn line_start(&self, line: u32) -> usize {
+        if line <= 1 {
+            return 0;
+        }
+        let starts = self
+            .line_starts
+            .get_or_init(|| self.text.match_indices('\n').map(|(i, _)| i + 1).collect());
+        starts
+            .get((line - 2) as usize)
+            .copied()
+            .unwrap_or(self.text.len())
     }
-    text.match_indices('\n')
-        .nth((line - 2) as usize)
-        .map_or(text.len(), |(i, _)| i + 1)
 }
 
 /// Bytes taken by the first `chars` characters of `text` (all of it if

@@ -5,7 +5,8 @@
 //! the first error, while an operator wants every mistake of a file in one
 //! pass, each with a "did you mean" hint. Walking a located tree by hand
 //! (`raw/`) gives both. serde-saphyr does the YAML work: syntax errors with
-//! their position, budgets against alias bombs, `Spanned` locations; its
+//! their position, budgets against alias bombs (`budget.rs`), `Spanned`
+//! locations; its
 //! options are set so nothing is lost before the walk: duplicate keys are
 //! passed through (the walk reports them with both positions), and only
 //! `true`/`false` are booleans (so a connection named `y` or `off` stays a
@@ -16,8 +17,9 @@ use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::options::DuplicateKeyPolicy;
-use serde_saphyr::{Budget, MessageFormatter, Spanned};
+use serde_saphyr::{MessageFormatter, Spanned};
 
+use crate::budget;
 use crate::error::{ConfigError, ConfigErrorKind, Location};
 use crate::source::ConfigSource;
 
@@ -56,22 +58,12 @@ impl Value {
     }
 }
 
-/// The budget for a configuration file: generous for any real one, small
-/// enough that an alias bomb is refused in milliseconds.
-fn budget() -> Budget {
-    let mut budget = Budget::default();
-    budget.max_nodes = 100_000;
-    budget.max_aliases = 10_000;
-    budget.max_depth = 32;
-    budget.max_documents = 1;
-    budget
-}
-
 /// Parses `source` into a tree, or the one syntax or budget error that
 /// stopped the parser.
 pub(crate) fn parse_tree(source: &ConfigSource) -> Result<Node, ConfigError> {
     let options = serde_saphyr::options! {
-        budget: Some(budget()),
+        budget: Some(budget::budget()),
+        alias_limits: budget::alias_limits(),
         duplicate_keys: DuplicateKeyPolicy::PassThrough,
         strict_booleans: true,
         with_snippet: false,
@@ -82,7 +74,9 @@ pub(crate) fn parse_tree(source: &ConfigSource) -> Result<Node, ConfigError> {
     }
 }
 
-/// Turns a serde-saphyr error into a located [`ConfigError`].
+/// Turns a serde-saphyr error into a located [`ConfigError`]: a breach of
+/// the budget or of the alias limits in words, anything else as a syntax
+/// error.
 fn yaml_error(error: &serde_saphyr::Error, source: &ConfigSource) -> ConfigError {
     let location = error
         .location()
@@ -92,16 +86,16 @@ fn yaml_error(error: &serde_saphyr::Error, source: &ConfigSource) -> ConfigError
     while let serde_saphyr::Error::AliasError { error, .. } = inner {
         inner = error.without_snippet();
     }
-    if let serde_saphyr::Error::Budget { breach, .. } = inner {
-        return ConfigError::new(
-            ConfigErrorKind::Budget,
-            location,
-            format!("the YAML expands beyond what a configuration file may ({breach:?})"),
-        )
-        .help(
-            "anchors and aliases (`&a`, `*a`) that repeat each other multiply the document; \
-             write the values out or use `defaults`",
-        );
+    let over_budget = match inner {
+        serde_saphyr::Error::Budget { breach, .. } => Some(budget::breach(breach)),
+        serde_saphyr::Error::AliasReplayLimitExceeded { .. }
+        | serde_saphyr::Error::AliasExpansionLimitExceeded { .. }
+        | serde_saphyr::Error::AliasReplayCounterOverflow { .. } => Some(budget::expansion()),
+        serde_saphyr::Error::AliasReplayStackDepthExceeded { .. } => Some(budget::alias_nesting()),
+        _ => None,
+    };
+    if let Some((message, help)) = over_budget {
+        return ConfigError::new(ConfigErrorKind::Budget, location, message).help(help);
     }
     let text = serde_saphyr::DefaultMessageFormatter.format_message(inner);
     let message: String = text.chars().filter(|c| !c.is_control()).collect();

@@ -59,10 +59,16 @@ fn detail(status: &ConnStatus) -> String {
         } => reason.clone(),
         ConnState::Failed {
             restarts, window, ..
-        } => format!(
-            "gave up after {restarts} restarts within {}",
-            millis_text(*window)
-        ),
+        } => {
+            let gave_up = format!(
+                "gave up after {restarts} restarts within {}",
+                millis_text(*window)
+            );
+            match &status.last_error {
+                Some(error) => format!("{gave_up}; last error: {error}"),
+                None => gave_up,
+            }
+        }
     }
 }
 
@@ -374,6 +380,36 @@ mod tests {
             ("gave_up", Some(reason), None)
         );
         assert_eq!(line.message, format!("failed: {reason}"));
+    }
+
+    #[test]
+    fn a_failed_connection_names_its_last_error() {
+        use linesman_observer::{Bus, Disconnected, GaveUp};
+        let bus = Bus::default();
+        let conn = bus.publisher("quotes");
+        conn.publish(GaveUp {
+            restarts: 10,
+            window: Duration::from_secs(600),
+            reason: None,
+        })
+        .expect("open");
+        let status = bus.state("quotes").expect("published");
+        assert_eq!(detail(&status), "gave up after 10 restarts within 600s");
+        conn.publish(Disconnected {
+            reason: "peer closed the connection".into(),
+        })
+        .expect("open");
+        conn.publish(GaveUp {
+            restarts: 10,
+            window: Duration::from_secs(600),
+            reason: None,
+        })
+        .expect("open");
+        let status = bus.state("quotes").expect("published");
+        assert_eq!(
+            detail(&status),
+            "gave up after 10 restarts within 600s; last error: peer closed the connection"
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! | --- | --- |
 //! | `GET /v1/status` | [`StatusResponse`](crate::StatusResponse) |
 //! | `GET /v1/events` | one [`EventLine`](crate::EventLine) per line (`application/x-ndjson`), the current state first |
-//! | `POST /v1/connections/{name}/start`, `/stop`, `/restart` | [`ActionResponse`](crate::ActionResponse); 404 for an unknown name |
+//! | `POST /v1/connections/{name}/start`, `/stop`, `/restart` | [`ActionResponse`](crate::ActionResponse); 404 for an unknown name, 429 when the connection has too many commands waiting |
 //! | `GET /metrics` | Prometheus (OpenMetrics) text |
 //!
 //! Every error is an [`ErrorBody`](crate::ErrorBody); a peer of another uid
@@ -164,6 +164,9 @@ async fn action(State(app): State<App>, Path((name, action)): Path<(String, Stri
         }
         Err(other @ SupervisorControlError::NotRunning { .. }) => {
             error(StatusCode::CONFLICT, other.to_string())
+        }
+        Err(other @ SupervisorControlError::QueueFull { .. }) => {
+            error(StatusCode::TOO_MANY_REQUESTS, other.to_string())
         }
         Err(other) => error(StatusCode::INTERNAL_SERVER_ERROR, other.to_string()),
     }

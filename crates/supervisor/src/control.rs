@@ -5,7 +5,10 @@
 //! Commands are queued in each connection's mailbox (`mailbox.rs`), so a handle
 //! never waits and commands given before [`Supervisor::run`](crate::Supervisor::run)
 //! are carried out once it runs. The connection's task applies them in its
-//! state machine (see `task.rs`).
+//! state machine (see `task.rs`). The queue is bounded: a command equal to
+//! the last one queued is that command, at most 8 wait (one more is
+//! [`ControlError::QueueFull`]), and a burst of restarts is carried out as
+//! at most two reconnects per second.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -15,7 +18,7 @@ use linesman_observer::{Bus, ConnStatus};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::ControlError;
-use crate::mailbox::{Inbox, Mailbox};
+use crate::mailbox::{Inbox, MAX_QUEUED, Mailbox, Refused};
 use crate::suggest::nearest;
 
 /// What a connection's task is asked to do.
@@ -119,6 +122,14 @@ impl SupervisorHandle {
     /// Reconnects a connection now: ends its session, or skips a running
     /// backoff, or leaves `Failed`/`Stopped`; the restart history is
     /// cleared. It still waits for its start rule to hold.
+    ///
+    /// A restart asked for while another is pending is the same restart:
+    /// while one is queued, or is being carried out and the connection has
+    /// not come up (or reached backoff, failed, stopped or waiting) since.
+    /// After that, restarts asked for within a second of the last one are
+    /// carried out together, once, when the second is over. So any burst of
+    /// restarts reconnects at most twice per second, and every restart is
+    /// followed by a session that began after it was asked for.
     pub fn restart(&self, name: &str) -> Result<(), ControlError> {
         self.send(name, Command::Restart)
     }
@@ -164,14 +175,20 @@ impl SupervisorHandle {
         self.control.graceful.is_cancelled()
     }
 
+    /// Queues `command` for `name`; equal to the last one queued, it is
+    /// that command. Refused ([`ControlError::QueueFull`]) when the
+    /// connection has [`MAX_QUEUED`] commands waiting.
     fn send(&self, name: &str, command: Command) -> Result<(), ControlError> {
         let index = self.control.index_of(name)?;
-        if self.control.mailboxes[index].command(command) {
-            Ok(())
-        } else {
-            Err(ControlError::NotRunning {
+        match self.control.mailboxes[index].command(command) {
+            Ok(()) => Ok(()),
+            Err(Refused::Closed) => Err(ControlError::NotRunning {
                 name: name.to_owned(),
-            })
+            }),
+            Err(Refused::Full) => Err(ControlError::QueueFull {
+                name: name.to_owned(),
+                limit: MAX_QUEUED,
+            }),
         }
     }
 }

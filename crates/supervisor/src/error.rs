@@ -288,6 +288,17 @@ pub enum ControlError {
         /// The connection.
         name: String,
     },
+    /// The connection has as many commands waiting as it may: the command
+    /// is refused, nothing is queued.
+    #[error(
+        "too many commands queued for connection `{name}` ({limit} at most): wait until the last one has taken effect, then ask again"
+    )]
+    QueueFull {
+        /// The connection.
+        name: String,
+        /// How many commands may wait.
+        limit: usize,
+    },
 }
 
 fn unknown_connection_hint(suggestion: &Option<String>) -> String {

@@ -233,31 +233,44 @@ impl Backoff {
     }
 }
 
-/// Restart intensity: how many restarts are allowed within a sliding window
-/// before the supervisor gives up on a connection and marks it `Failed`.
+/// Restart intensity: how many restarts after a session that had come up
+/// (flaps) are allowed within a sliding window before the supervisor gives
+/// up on a connection and marks it `Failed`.
+///
+/// Only flaps count: a connect that fails (refused, timed out, handshake
+/// failed) grows the backoff but never makes a connection `Failed`, because
+/// a peer that is not there is not a crash loop; it is retried forever at
+/// the backoff's pace. A peer that accepts and then drops again and again
+/// is one.
+///
+/// With the defaults (10 within 10 minutes) and the default backoff, a peer
+/// that accepts and drops at once makes the connection `Failed` at the 11th
+/// drop, after the ten delays 0.1 + 0.2 + … + 25.6 + 30 s = 81.1 s (65 s to
+/// 91 s with the default jitter), plus the time its sessions were up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Intensity {
-    /// Restarts allowed within `window`; one more gives up. Default 20.
+    /// Restarts after a session that came up allowed within `window`; one
+    /// more gives up. Default 10.
     pub max_restarts: u32,
-    /// Length of the sliding window. Default 60 s.
+    /// Length of the sliding window. Default 10 minutes.
     pub window: Duration,
 }
 
 impl Default for Intensity {
     fn default() -> Self {
         Self {
-            max_restarts: 20,
-            window: Duration::from_secs(60),
+            max_restarts: 10,
+            window: Duration::from_secs(600),
         }
     }
 }
 
 impl Intensity {
-    /// Sets the restarts allowed within the window (default 20).
+    /// Sets the restarts allowed within the window (default 10).
     ///
     /// ```
     /// # use linesman_supervisor::Intensity;
-    /// assert_eq!(Intensity::default().max_restarts, 20);
+    /// assert_eq!(Intensity::default().max_restarts, 10);
     /// assert_eq!(Intensity::default().max_restarts(5).max_restarts, 5);
     /// ```
     #[must_use]
@@ -266,14 +279,14 @@ impl Intensity {
         self
     }
 
-    /// Sets the length of the sliding window (default 60 s).
+    /// Sets the length of the sliding window (default 10 minutes).
     ///
     /// ```
     /// # use std::time::Duration;
     /// # use linesman_supervisor::Intensity;
-    /// assert_eq!(Intensity::default().window, Duration::from_secs(60));
-    /// let i = Intensity::default().window(Duration::from_secs(600));
-    /// assert_eq!(i.window, Duration::from_secs(600));
+    /// assert_eq!(Intensity::default().window, Duration::from_secs(600));
+    /// let i = Intensity::default().window(Duration::from_secs(60));
+    /// assert_eq!(i.window, Duration::from_secs(60));
     /// ```
     #[must_use]
     pub fn window(mut self, window: Duration) -> Self {
@@ -295,7 +308,8 @@ impl Intensity {
 
 /// A connection's complete restart policy. `Default` gives the values in
 /// the design: `always`, backoff 100 ms ×2 up to 30 s with ±20 % jitter,
-/// at most 20 restarts per 60 s, reset after 30 s up.
+/// at most 10 restarts after a session that came up per 10 minutes (see
+/// [`Intensity`]), reset after 30 s up.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RestartPolicy {
     /// When to restart. Default [`RestartMode::Always`].
@@ -351,8 +365,8 @@ impl RestartPolicy {
         self
     }
 
-    /// Sets the restart intensity (default [`Intensity::default`]: 20
-    /// restarts within 60 s).
+    /// Sets the restart intensity (default [`Intensity::default`]: 10
+    /// restarts after a session that came up within 10 minutes).
     ///
     /// ```
     /// # use linesman_supervisor::{Intensity, RestartPolicy};

@@ -76,7 +76,8 @@ impl Supervised {
     }
 
     /// Sets the restart policy (default [`RestartPolicy::default`]: always,
-    /// backoff 100 ms ×2 up to 30 s with ±20 % jitter, 20 restarts per 60 s).
+    /// backoff 100 ms ×2 up to 30 s with ±20 % jitter, 10 restarts after a
+    /// session that came up per 10 minutes).
     ///
     /// ```
     /// # use linesman_connection::ConnectionSpec;

@@ -40,7 +40,7 @@ use tokio::sync::watch;
 use tokio::time::{Instant, Sleep, sleep, sleep_until};
 
 use crate::control::Command;
-use crate::mailbox::{Inbox, Signal};
+use crate::mailbox::{Inbox, Signal, settled_since};
 use crate::rule::{OnDependencyDown, Rule};
 use crate::rules::{Phase, holds, waiting_on};
 use crate::tracker::{Decision, RestartTracker, SessionEnd};
@@ -233,10 +233,7 @@ impl Task {
         match self.controls.inbox.next().await {
             Signal::Shutdown => self.shut_down("shutdown"),
             Signal::Command(Command::Stop) => self.stop_requested(),
-            Signal::Command(Command::Restart) => {
-                self.tracker.reset();
-                State::Ready { attempt: 1 }
-            }
+            Signal::Command(Command::Restart) => self.restart_requested(),
             Signal::Command(Command::Start) => State::Waiting { attempt, on },
             Signal::Rules if holds(self.controls.stopper.bus(), self.controls.rule.as_deref()) => {
                 State::Connecting { attempt }
@@ -263,10 +260,7 @@ impl Task {
             signal = self.controls.inbox.next() => match signal {
                 Signal::Shutdown => self.shut_down("shutdown"),
                 Signal::Command(Command::Stop) => self.stop_requested(),
-                Signal::Command(Command::Restart) => {
-                    self.tracker.reset();
-                    State::Ready { attempt: 1 }
-                }
+                Signal::Command(Command::Restart) => self.restart_requested(),
                 Signal::Command(Command::Start) | Signal::Rules => State::Backoff { attempt, at },
             },
         }
@@ -275,7 +269,11 @@ impl Task {
     async fn stopped(&mut self) -> State {
         match self.controls.inbox.next().await {
             Signal::Shutdown => State::Done,
-            Signal::Command(Command::Start | Command::Restart) => self.started_again(),
+            Signal::Command(Command::Start) => self.started_again(),
+            Signal::Command(Command::Restart) => {
+                self.controls.hold_restarts();
+                self.started_again()
+            }
             Signal::Command(Command::Stop) | Signal::Rules => State::Stopped,
         }
     }
@@ -285,10 +283,22 @@ impl Task {
             // A failed connection stays failed through the shutdown, so the
             // final registry still says why.
             Signal::Shutdown => State::Done,
-            Signal::Command(Command::Start | Command::Restart) => self.started_again(),
+            Signal::Command(Command::Start) => self.started_again(),
+            Signal::Command(Command::Restart) => {
+                self.controls.hold_restarts();
+                self.started_again()
+            }
             Signal::Command(Command::Stop) => self.stop_requested(),
             Signal::Rules => State::Failed,
         }
+    }
+
+    /// A `restart` while not connected (waiting, backoff): connect again now,
+    /// with a fresh restart history.
+    fn restart_requested(&mut self) -> State {
+        self.controls.hold_restarts();
+        self.tracker.reset();
+        State::Ready { attempt: 1 }
     }
 
     fn started_again(&mut self) -> State {
@@ -462,7 +472,10 @@ impl Controls {
         let wanted = match signal {
             Signal::Shutdown => Some(Intent::Shutdown),
             Signal::Command(Command::Stop) => Some(Intent::Stop),
-            Signal::Command(Command::Restart) => Some(Intent::Restart),
+            Signal::Command(Command::Restart) => {
+                self.hold_restarts();
+                Some(Intent::Restart)
+            }
             Signal::Command(Command::Start) => None,
             Signal::Rules => {
                 let up = holds(self.stopper.bus(), self.rule.as_deref());
@@ -486,6 +499,19 @@ impl Controls {
             ending.deadline = Some(Box::pin(sleep(self.timeout)));
             ending.intent = Some(wanted);
         }
+    }
+}
+
+impl Controls {
+    /// A restart asked for by command is being carried out: holds further
+    /// restarts until the connection settled since now, and for at least
+    /// [`RESTART_HOLD`](crate::mailbox::RESTART_HOLD).
+    fn hold_restarts(&self) {
+        let bus = self.stopper.bus().clone();
+        let name: Arc<str> = Arc::from(self.stopper.publisher().name());
+        let since = bus.state(&name).map_or(0, |s| s.last_event.seq);
+        self.inbox
+            .hold_restarts(move || settled_since(&bus, &name, since));
     }
 }
 

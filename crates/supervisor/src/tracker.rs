@@ -75,10 +75,11 @@ pub enum Decision {
         /// `now + delay`.
         at: Instant,
     },
-    /// Too many restarts within the intensity window: stop trying (state
-    /// `Failed`) until [`RestartTracker::reset`].
+    /// Too many restarts after sessions that had come up (flaps) within the
+    /// intensity window: stop trying (state `Failed`) until
+    /// [`RestartTracker::reset`].
     GiveUp {
-        /// Restarts made within the window (the intensity's `max_restarts`).
+        /// Restarts counted within the window (the intensity's `max_restarts`).
         restarts: u32,
         /// The intensity window.
         window: Duration,
@@ -96,7 +97,8 @@ pub struct RestartTracker {
     rng: SplitMix64,
     attempt: u32,
     up_since: Option<Instant>,
-    /// Instants of the restarts decided within the last window, oldest first.
+    /// Instants of the restarts after a session that had come up, within
+    /// the last window, oldest first.
     recent: VecDeque<Instant>,
     failed: bool,
 }
@@ -152,7 +154,8 @@ impl RestartTracker {
         self.failed
     }
 
-    /// Restarts decided within the intensity window that ends at `now`.
+    /// Restarts counted by the intensity (those after a session that had
+    /// come up) within the window that ends at `now`.
     pub fn restarts_in_window(&self, now: Instant) -> u32 {
         let window = self.policy.intensity.window;
         let count = self
@@ -164,7 +167,9 @@ impl RestartTracker {
     }
 
     /// Records that a session is up (connected and handshake done) at `now`.
-    /// A session that never comes up (the connect failed) skips this call.
+    /// A session that never comes up (the connect failed) skips this call;
+    /// only the restart after a session that came up counts toward the
+    /// intensity.
     pub fn session_started(&mut self, now: Instant) {
         self.up_since = Some(now);
     }
@@ -174,16 +179,19 @@ impl RestartTracker {
     ///
     /// In order: a session that stayed up at least `reset_after` resets the
     /// attempt count; a tracker that gave up keeps answering `GiveUp`; the
-    /// mode may say `Stop`; a restart beyond `max_restarts` within the
-    /// sliding window gives up; otherwise the attempt count grows and a
-    /// jittered delay is drawn.
+    /// mode may say `Stop`; after a session that had come up (a flap), a
+    /// restart beyond `max_restarts` such restarts within the sliding window
+    /// gives up; otherwise the attempt count grows and a jittered delay is
+    /// drawn. A connect that failed (no [`session_started`](Self::session_started)
+    /// since the last end) grows the backoff but is not counted: a peer that
+    /// is not there is retried forever at the backoff's pace.
     pub fn session_ended(&mut self, end: SessionEnd, now: Instant) -> Decision {
-        if let Some(since) = self.up_since.take()
+        let was_up = self.up_since.take();
+        if let Some(since) = was_up
             && now.saturating_duration_since(since) >= self.policy.reset_after
         {
             self.attempt = 0;
         }
-        let window = self.policy.intensity.window;
         if self.failed {
             return self.give_up();
         }
@@ -193,17 +201,10 @@ impl RestartTracker {
             }
             (RestartMode::Always, _) | (RestartMode::OnFailure, SessionEnd::Failure) => {}
         }
-        while let Some(oldest) = self.recent.front() {
-            if now.saturating_duration_since(*oldest) < window {
-                break;
-            }
-            self.recent.pop_front();
-        }
-        if self.recent.len() >= self.policy.intensity.max_restarts as usize {
+        if was_up.is_some() && !self.count_flap(now) {
             self.failed = true;
             return self.give_up();
         }
-        self.recent.push_back(now);
         self.attempt = self.attempt.saturating_add(1);
         let delay = self.draw_delay(self.attempt);
         Decision::Restart {
@@ -223,6 +224,23 @@ impl RestartTracker {
         self.up_since = None;
         self.recent.clear();
         self.failed = false;
+    }
+
+    /// Counts a restart after a session that came up; `false` if it is one
+    /// more than the intensity allows within its window.
+    fn count_flap(&mut self, now: Instant) -> bool {
+        let window = self.policy.intensity.window;
+        while let Some(oldest) = self.recent.front() {
+            if now.saturating_duration_since(*oldest) < window {
+                break;
+            }
+            self.recent.pop_front();
+        }
+        if self.recent.len() >= self.policy.intensity.max_restarts as usize {
+            return false;
+        }
+        self.recent.push_back(now);
+        true
     }
 
     fn give_up(&self) -> Decision {

@@ -1,5 +1,6 @@
 //! The restart policy and tracker on paused tokio time: backoff growth,
-//! jitter bounds and spread, reset_after, intensity, modes, validation.
+//! jitter bounds and spread, reset_after, intensity (flaps count, connect
+//! failures do not), modes, validation.
 
 use std::time::Duration;
 
@@ -42,6 +43,13 @@ async fn fail_and_wait(tracker: &mut RestartTracker) -> (u32, Duration) {
         }
         other => panic!("expected a restart, got {other:?}"),
     }
+}
+
+/// Brings a session up and ends it at once (a flap), then waits for the
+/// restart like [`fail_and_wait`].
+async fn flap_and_wait(tracker: &mut RestartTracker) -> (u32, Duration) {
+    tracker.session_started(Instant::now());
+    fail_and_wait(tracker).await
 }
 
 #[tokio::test(start_paused = true)]
@@ -197,19 +205,21 @@ async fn the_restart_past_max_restarts_within_the_window_gives_up() {
         .intensity(Intensity::default().max_restarts(3).window(secs(10)));
     let mut t = tracker(policy, 1);
     for _ in 0..3 {
-        fail_and_wait(&mut t).await;
+        flap_and_wait(&mut t).await;
     }
     assert_eq!(t.restarts_in_window(Instant::now()), 3);
     let give_up = Decision::GiveUp {
         restarts: 3,
         window: secs(10),
     };
+    t.session_started(Instant::now());
     assert_eq!(
         t.session_ended(SessionEnd::Failure, Instant::now()),
         give_up
     );
     assert!(t.is_failed());
-    // Failed is sticky, even long after the window: only reset() clears it.
+    // Failed is sticky, even long after the window and for a connect
+    // failure: only reset() clears it.
     tokio::time::advance(secs(60)).await;
     assert_eq!(
         t.session_ended(SessionEnd::Failure, Instant::now()),
@@ -220,7 +230,7 @@ async fn the_restart_past_max_restarts_within_the_window_gives_up() {
     assert!(!t.is_failed());
     assert_eq!(t.attempt(), 0);
     assert_eq!(t.restarts_in_window(Instant::now()), 0);
-    assert_eq!(fail_and_wait(&mut t).await, (1, secs(1)));
+    assert_eq!(flap_and_wait(&mut t).await, (1, secs(1)));
 }
 
 #[tokio::test(start_paused = true)]
@@ -231,15 +241,16 @@ async fn restarts_spread_beyond_the_window_never_give_up() {
         .intensity(Intensity::default().max_restarts(3).window(secs(10)));
     let mut t = tracker(policy, 1);
     for n in 1..=50 {
-        assert_eq!(fail_and_wait(&mut t).await, (n, secs(4)));
+        assert_eq!(flap_and_wait(&mut t).await, (n, secs(4)));
     }
     assert!(!t.is_failed());
     // Restarts 1ms apart, though: the 4th within the window gives up.
     let policy = policy.backoff(Backoff::default().initial(ms(1)).max(ms(1)).jitter(0.0));
     let mut t = tracker(policy, 1);
     for _ in 0..3 {
-        fail_and_wait(&mut t).await;
+        flap_and_wait(&mut t).await;
     }
+    t.session_started(Instant::now());
     let decision = t.session_ended(SessionEnd::Failure, Instant::now());
     assert!(
         matches!(decision, Decision::GiveUp { restarts: 3, .. }),
@@ -254,12 +265,125 @@ async fn intensity_counts_restarts_not_sessions_that_were_stopped() {
         .intensity(Intensity::default().max_restarts(1));
     let mut t = tracker(policy, 1);
     for _ in 0..10 {
+        t.session_started(Instant::now());
         assert_eq!(
             t.session_ended(SessionEnd::Clean, Instant::now()),
             Decision::Stop
         );
     }
-    assert_eq!(fail_and_wait(&mut t).await, (1, ms(100)));
+    assert_eq!(flap_and_wait(&mut t).await, (1, ms(100)));
+}
+
+#[test]
+fn connect_failures_grow_the_backoff_and_never_give_up() {
+    // The default policy: a peer that is not there (refused, timed out) is
+    // retried forever at the backoff's pace; it is not a crash loop.
+    let mut t = tracker(RestartPolicy::default(), 1);
+    let start = Instant::now();
+    let mut now = start;
+    let mut last = Duration::ZERO;
+    for n in 1..=1_000 {
+        match t.session_ended(SessionEnd::Failure, now) {
+            Decision::Restart { attempt, delay, at } => {
+                assert_eq!(attempt, n);
+                (now, last) = (at, delay);
+            }
+            other => panic!("connect failure {n}: expected a restart, got {other:?}"),
+        }
+    }
+    assert!(!t.is_failed());
+    assert_eq!(t.restarts_in_window(now), 0);
+    assert!(last >= secs(24), "the backoff grew to its cap: {last:?}");
+    assert!(now - start > secs(6 * 3600), "hours of retries");
+}
+
+#[tokio::test(start_paused = true)]
+async fn only_restarts_after_a_session_that_came_up_count_toward_the_intensity() {
+    let policy = exact(Backoff::default().initial(secs(1)).multiplier(1.0))
+        .intensity(Intensity::default().max_restarts(2).window(secs(600)));
+    let mut t = tracker(policy, 1);
+    for _ in 0..2 {
+        flap_and_wait(&mut t).await;
+        for _ in 0..5 {
+            fail_and_wait(&mut t).await;
+        }
+    }
+    assert_eq!(t.restarts_in_window(Instant::now()), 2);
+    assert_eq!(
+        t.attempt(),
+        12,
+        "connect failures still grow the attempt count"
+    );
+    // Failing to connect still does not give up; the third flap does.
+    assert!(matches!(
+        t.session_ended(SessionEnd::Failure, Instant::now()),
+        Decision::Restart { attempt: 13, .. }
+    ));
+    t.session_started(Instant::now());
+    assert_eq!(
+        t.session_ended(SessionEnd::Clean, Instant::now()),
+        Decision::GiveUp {
+            restarts: 2,
+            window: secs(600)
+        }
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_default_intensity_fails_a_flapping_peer_after_eighty_one_seconds() {
+    // Default intensity (10 within 10 min), exact default backoff: restarts
+    // 1 to 10 wait 0.1+0.2+0.4+0.8+1.6+3.2+6.4+12.8+25.6+30 = 81.1 s, all
+    // within the window; the 11th flap gives up.
+    let mut t = tracker(exact(Backoff::default()), 1);
+    let start = Instant::now();
+    for n in 1..=10 {
+        assert_eq!(flap_and_wait(&mut t).await.0, n);
+    }
+    t.session_started(Instant::now());
+    assert_eq!(
+        t.session_ended(SessionEnd::Clean, Instant::now()),
+        Decision::GiveUp {
+            restarts: 10,
+            window: secs(600)
+        }
+    );
+    assert_eq!(Instant::now() - start, ms(81_100));
+}
+
+#[test]
+fn with_jitter_a_flapping_peer_fails_within_sixty_five_to_ninety_one_seconds() {
+    // docs/config.md states this range for the defaults: restarts 1 to 9
+    // wait 51.1 s ±20 %, the 10th 24 s to 30 s (never above max).
+    for seed in 0..200 {
+        let mut t = tracker(RestartPolicy::default(), seed);
+        let start = Instant::now();
+        let mut now = start;
+        let mut gave_up_at = None;
+        for _ in 0..100 {
+            t.session_started(now);
+            match t.session_ended(SessionEnd::Clean, now) {
+                Decision::Restart { at, .. } => now = at,
+                Decision::GiveUp { .. } => {
+                    gave_up_at = Some(now - start);
+                    break;
+                }
+                Decision::Stop => panic!("policy always stopped"),
+            }
+        }
+        let gave_up_at =
+            gave_up_at.unwrap_or_else(|| panic!("seed {seed}: 100 flaps, never gave up"));
+        assert!(
+            (ms(64_880)..=ms(91_320)).contains(&gave_up_at),
+            "seed {seed}: gave up after {gave_up_at:?}"
+        );
+    }
+}
+
+#[test]
+fn the_default_intensity_is_ten_restarts_within_ten_minutes() {
+    let intensity = RestartPolicy::default().intensity;
+    assert_eq!(intensity, Intensity::default());
+    assert_eq!((intensity.max_restarts, intensity.window), (10, secs(600)));
 }
 
 #[test]

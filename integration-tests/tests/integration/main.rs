@@ -6,10 +6,12 @@
 //! `linesman` binary (the `cli_*` modules).
 
 mod cli_config;
+mod cli_config_scale;
 mod cli_daemon;
 mod cli_demo;
 mod cli_harness;
 mod cli_status;
+mod control_burst;
 mod control_hardening;
 mod fd_limit;
 mod liveness;

@@ -34,6 +34,14 @@ pub(crate) fn detail(row: &Row, model: &Model, now_ms: u64) -> String {
             }
             _ => format!("attempt {}", row.attempt.max(1)),
         },
+        // A `gave_up` event says how many restarts, not why: name the last
+        // error too, unless the daemon's detail already does.
+        "failed" => match &row.last_error {
+            Some(error) if !row.note.contains("last error:") => {
+                format!("{}; last error: {}", short(&row.note), short(error))
+            }
+            _ => short(&row.note),
+        },
         _ => short(&row.note),
     }
 }
@@ -132,6 +140,39 @@ mod tests {
         assert_eq!(text("audit"), "attempt 2, last error: timed out");
         let later = detail(model.get("orders").expect("in the model"), &model, 102_000);
         assert_eq!(later, "connection refused (attempt 4, next in 1.2s)");
+    }
+
+    #[test]
+    fn a_failed_connection_names_its_last_error_once() {
+        let mut failed = status("feed", "failed");
+        failed.detail = "gave up after 10 restarts within 10m".to_owned();
+        failed.last_error = Some("peer closed the connection".to_owned());
+        let model = Model::from_status(
+            &StatusResponse {
+                connections: vec![failed.clone()],
+            },
+            100_000,
+        );
+        let row = model.get("feed").expect("in the model");
+        assert_eq!(
+            detail(row, &model, 100_000),
+            "gave up after 10 restarts within 10m; last error: peer closed the connection"
+        );
+        // The daemon's detail already names it: not twice.
+        failed.detail =
+            "gave up after 10 restarts within 600s; last error: peer closed the connection"
+                .to_owned();
+        let model = Model::from_status(
+            &StatusResponse {
+                connections: vec![failed],
+            },
+            100_000,
+        );
+        let row = model.get("feed").expect("in the model");
+        assert_eq!(
+            detail(row, &model, 100_000),
+            "gave up after 10 restarts within 600s; last error: peer closed the connection"
+        );
     }
 
     #[test]

@@ -127,3 +127,49 @@ async fn unknown_actions_and_routes_are_404_with_a_json_message() {
     assert_eq!(daemon.state_of("quotes").await, "up", "nothing was done");
     daemon.stop().await;
 }
+
+#[tokio::test]
+async fn a_command_past_the_queue_bound_is_429() {
+    use linesman_connection::ConnectionSpec;
+    use linesman_control::{Client, ControlServer, ControlState};
+    use linesman_supervisor::{Spec, Supervisor};
+    use linesman_testkit::TempDir;
+
+    // A supervisor that is not run: commands wait in its mailboxes.
+    let dir = TempDir::new("control-queue-full").expect("a temp dir");
+    let spec = Spec::builder()
+        .connection(ConnectionSpec::new(
+            "quotes",
+            "tcp://127.0.0.1:1".parse().expect("an endpoint"),
+        ))
+        .build()
+        .expect("a valid spec");
+    let supervisor = Supervisor::new(spec);
+    let socket = dir.join("control.sock");
+    let server = ControlServer::bind(&socket, ControlState::new(&supervisor))
+        .expect("the control socket binds")
+        .spawn();
+    let client = Client::new(&socket);
+    for i in 0..8u32 {
+        let sent = if i.is_multiple_of(2) {
+            client.stop("quotes").await
+        } else {
+            client.start("quotes").await
+        };
+        sent.unwrap_or_else(|error| panic!("command {i} is accepted: {error}"));
+    }
+    match client.stop("quotes").await {
+        Err(ClientError::Api {
+            status, message, ..
+        }) => {
+            assert_eq!(status, 429);
+            assert_eq!(
+                message,
+                "too many commands queued for connection `quotes` (8 at most): wait until the last one has taken effect, then ask again"
+            );
+        }
+        other => panic!("expected a 429, got {other:?}"),
+    }
+    server.shutdown().await.expect("the server shuts down");
+    drop(supervisor);
+}

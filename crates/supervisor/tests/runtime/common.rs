@@ -17,6 +17,11 @@ use tokio_stream::StreamExt;
 /// Upper bound of every wait; reaching it fails the test.
 pub(crate) const LIMIT: Duration = Duration::from_secs(15);
 
+/// Upper bound of a wait on paused time, where the runtime skips ahead
+/// through every backoff: simulated, so it only has to outlast what the
+/// test waits for (minutes of restarts), and costs nothing when reached.
+pub(crate) const SIMULATED_LIMIT: Duration = Duration::from_secs(4 * 3600);
+
 /// Restarts after 10 ms, 20 ms, … up to 80 ms, exactly (no jitter), with
 /// room for many restarts.
 pub(crate) fn fast() -> RestartPolicy {
@@ -28,6 +33,12 @@ pub(crate) fn fast() -> RestartPolicy {
                 .jitter(0.0),
         )
         .intensity(Intensity::default().max_restarts(1000))
+}
+
+/// A peer that accepts each connection and closes it at once: every
+/// session comes up and ends (a flap).
+pub(crate) async fn flapping() -> Peer {
+    peer(Behavior::flap(Duration::ZERO)).await
 }
 
 /// A supervised connection `name` to `endpoint` with the [`fast`] policy.
@@ -68,6 +79,14 @@ impl Running {
         Running::start(Supervisor::new(spec))
     }
 
+    /// As [`spec`](Self::spec), for a test on paused time: waits are bounded
+    /// by [`SIMULATED_LIMIT`].
+    pub(crate) fn paused(spec: Spec) -> Running {
+        let mut run = Running::spec(spec);
+        run.log.patience = SIMULATED_LIMIT;
+        run
+    }
+
     /// Shuts down, waits for `run` to return and collects the remaining
     /// events (the stream ends when the bus closes).
     pub(crate) async fn stop(mut self) -> Log {
@@ -92,6 +111,8 @@ impl Running {
 pub(crate) struct Log {
     stream: Subscription,
     pub(crate) events: Vec<Arc<Event>>,
+    /// Bound of each [`wait`](Self::wait): [`LIMIT`] unless changed.
+    pub(crate) patience: Duration,
 }
 
 impl Log {
@@ -99,6 +120,7 @@ impl Log {
         Log {
             stream,
             events: Vec::new(),
+            patience: LIMIT,
         }
     }
 
@@ -128,7 +150,7 @@ impl Log {
                 self.events.push(Arc::new(event));
             }
         };
-        match tokio::time::timeout(LIMIT, wait).await {
+        match tokio::time::timeout(self.patience, wait).await {
             Ok(i) => i,
             Err(_) => panic!(
                 "no matching event of `{conn}` from #{from}; seen:\n{}",
@@ -153,6 +175,17 @@ impl Log {
         while let Some(event) = self.stream.next().await {
             self.events.push(Arc::new(event));
         }
+    }
+
+    /// Reads events for `period` (of paused time, in the tests that use it).
+    pub(crate) async fn read_for(&mut self, period: Duration) {
+        let read = async {
+            while let Some(event) = self.stream.next().await {
+                self.events.push(Arc::new(event));
+            }
+        };
+        // Reaching the end of `period` is the point, not a failure.
+        let _ = tokio::time::timeout(period, read).await;
     }
 
     /// The live events of `conn`, in order.

@@ -15,6 +15,9 @@ use crate::common::{Running, accepted_exactly, conn, fast, peer, refusing, wait_
 async fn start_clears_failed_and_connects_again() {
     let dir = TempDir::new("supervisor-start").expect("temp dir");
     let path = dir.join("late.sock");
+    let flaky = Peer::start(Listen::unix(&path), Behavior::flap(Duration::ZERO))
+        .await
+        .expect("unix peer");
     let policy = fast().intensity(Intensity::default().max_restarts(1));
     let other = peer(Behavior::Echo).await;
     let spec = Spec::builder()
@@ -26,7 +29,10 @@ async fn start_clears_failed_and_connects_again() {
     let mut run = Running::spec(spec);
     let gave_up = run.log.wait_nth("late", EventType::GaveUp, 1).await;
     assert_eq!(run.state("late").name(), "failed");
+    accepted_exactly(&flaky, 2).await;
 
+    // The peer behaves now: a new one on the same path.
+    flaky.stop().await;
     let server = Peer::start(Listen::unix(&path), Behavior::Echo)
         .await
         .expect("unix peer");

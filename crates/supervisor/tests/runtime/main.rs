@@ -2,14 +2,17 @@
 //! intensity, start rules and `on_dependency_down`, runtime control,
 //! isolation of a panicking handler, shutdown order and `run` returning.
 //!
-//! Sockets run on real time with small backoffs (10 ms, no jitter); the
+//! Sockets run on real time with small backoffs (10 ms, no jitter), or on
+//! paused time with the default policy (`intensity.rs`, `timing.rs`); the
 //! tests assert orders and counts of events and peer connections, never how
 //! long anything took. Every wait is bounded by [`common::LIMIT`] so that a
 //! broken supervisor fails the test instead of hanging it.
 
+mod commands;
 mod common;
 mod control;
 mod finish;
+mod intensity;
 mod isolation;
 mod log_limit;
 mod panics;

@@ -1,0 +1,222 @@
+//! Large and hostile files: 10,000 and 20,000 connections of ten keys load;
+//! an alias bomb, a deep nesting and a second document are refused in
+//! words; a 500 KB line with a mistake in it is not echoed; no message is
+//! a Debug form.
+
+use linesman_config::{ConfigErrorKind as Kind, ConfigErrors};
+use miette::{Diagnostic, NarratableReportHandler};
+
+use crate::{invalid, one_error, valid};
+
+/// A file of `n` connections (plus the `hub` they depend on), each with
+/// ten keys, some of them nested.
+pub(crate) fn connections(n: usize) -> String {
+    let mut yaml = String::with_capacity(n * 400);
+    yaml.push_str("connections:\n  hub:\n    endpoint: tcp://127.0.0.1:9\n");
+    for i in 0..n {
+        yaml.push_str(&format!(
+            "  conn-{i:05}:
+    endpoint: tcp://127.0.0.1:{port}
+    kind: feed
+    tags: [eu, equities]
+    depends_on: [hub]
+    on_dependency_down: keep
+    connect_timeout: 2s
+    idle_timeout: 30s
+    nodelay: true
+    max_frame: 64KiB
+    restart: {{ policy: always, backoff: {{ initial: 100ms, max: 30s }}, intensity: {{ max_restarts: 10, window: 10m }} }}
+",
+            port = 10_000 + i % 50_000,
+        ));
+    }
+    yaml
+}
+
+/// Ten levels of ten aliases each: 10^9 scalars once expanded.
+pub(crate) fn billion_laughs() -> String {
+    let mut yaml = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for level in 1..10 {
+        let previous = format!("*a{}", level - 1);
+        let items = [previous.as_str(); 10].join(", ");
+        yaml.push_str(&format!("a{level}: &a{level} [{items}]\n"));
+    }
+    yaml.push_str("connections: { a: { endpoint: tcp://h:1, tags: *a9 } }\n");
+    yaml
+}
+
+/// Every rendered form of `errors`: the plain listing, and miette's
+/// narratable report (snippets included).
+fn rendered(errors: &ConfigErrors) -> Vec<String> {
+    let mut narrated = String::new();
+    NarratableReportHandler::new()
+        .render_report(&mut narrated, &errors.diagnostic())
+        .expect("the report renders");
+    vec![errors.to_string(), narrated]
+}
+
+/// No Debug form (`Nodes { nodes: 100001 }`) in what the errors say (the
+/// snippets quote the file, whose flow mappings look alike).
+#[track_caller]
+fn assert_worded(errors: &ConfigErrors) {
+    let said = errors.to_string();
+    assert!(!said.contains("{ "), "a Debug form in:\n{said}");
+    assert!(!said.contains(" }"), "a Debug form in:\n{said}");
+}
+
+#[test]
+fn ten_thousand_connections_of_ten_keys_load() {
+    let config = valid(&connections(10_000));
+    assert_eq!(config.spec.connections().len(), 10_001);
+}
+
+#[test]
+fn twenty_thousand_connections_of_ten_keys_load() {
+    let config = valid(&connections(20_000));
+    assert_eq!(config.spec.connections().len(), 20_001);
+}
+
+#[test]
+fn a_billion_laughs_is_refused_in_words() {
+    let errors = invalid(&billion_laughs());
+    assert_eq!(errors.len(), 1, "{errors}");
+    let e = &errors.errors()[0];
+    assert_eq!(e.kind, Kind::Budget);
+    assert!(e.location.is_some(), "{}", e.message);
+    assert!(
+        e.message
+            .starts_with("aliases (`*name`) in the file expand to more than"),
+        "{}",
+        e.message
+    );
+    let help = e.help.as_deref().unwrap_or_default();
+    assert!(help.contains("alias bomb"), "{help}");
+    assert_worded(&errors);
+}
+
+#[test]
+fn nesting_deeper_than_thirty_two_is_refused_in_words() {
+    let deep = format!(
+        "connections: {{ a: {{ endpoint: tcp://h:1, tags: {}{} }} }}\n",
+        "[".repeat(40),
+        "]".repeat(40)
+    );
+    let e = one_error(&deep);
+    assert_eq!(e.kind, Kind::Budget);
+    assert_eq!(
+        e.message,
+        "the file nests lists and mappings more than 32 deep (a configuration file may nest at most that deep)"
+    );
+    assert_worded(&invalid(&deep));
+}
+
+#[test]
+fn a_second_document_is_refused_in_words() {
+    let two = "connections: { a: { endpoint: tcp://h:1 } }\n---\nconnections: {}\n";
+    let e = one_error(two);
+    assert_eq!(e.kind, Kind::Budget);
+    assert_eq!(
+        e.message,
+        "the file has more than one YAML document (a configuration file is one document)"
+    );
+    assert_eq!(
+        e.help.as_deref(),
+        Some("remove the `---` separator and what follows it, or split the file")
+    );
+}
+
+/// A line of about 500 KB with a mistake at its end.
+fn long_line() -> String {
+    format!(
+        "connections: {{ a: {{ endpoint: tcp://h:1, kind: \"{}\", idle_timout: 5s }} }}\n",
+        "x".repeat(500_000)
+    )
+}
+
+#[test]
+fn a_mistake_in_a_500_kb_line_is_reported_without_echoing_the_line() {
+    let errors = invalid(&long_line());
+    assert_eq!(errors.len(), 1, "{}", head(&errors.to_string(), 300));
+    let e = &errors.errors()[0];
+    assert_eq!(e.kind, Kind::UnknownKey);
+    assert_eq!(e.location.map(|at| at.line), Some(1));
+    for text in rendered(&errors) {
+        assert!(
+            text.len() < 2_000,
+            "{} bytes:\n{}",
+            text.len(),
+            head(&text, 2_000)
+        );
+        assert!(text.contains("idle_timout"), "{text}");
+    }
+    // The snippet still shows the offending key, cut around it.
+    let view = errors.diagnostic();
+    let related: Vec<&dyn Diagnostic> = view.related().expect("related").collect();
+    let label = related[0]
+        .labels()
+        .expect("labelled")
+        .next()
+        .expect("a primary label");
+    let source = view.source_code().expect("a source");
+    let quoted = source
+        .read_span(label.inner(), 0, 0)
+        .expect("the span reads");
+    assert_eq!(String::from_utf8_lossy(quoted.data()), "idle_timout");
+    assert_worded(&errors);
+}
+
+/// The first `n` characters of `text`, for a failure message.
+fn head(text: &str, n: usize) -> String {
+    text.chars().take(n).collect()
+}
+
+#[test]
+fn a_long_key_and_a_500_kb_value_in_messages_are_cut() {
+    // A key may be 1,000 characters (the YAML limit is 1,024); a value any length.
+    let key = "y".repeat(1_000);
+    let value = "x".repeat(500_000);
+    let errors = invalid(&format!(
+        "connections: {{ a: {{ endpoint: tcp://h:1, {key}: 1, on_dependency_down: {value} }} }}\n"
+    ));
+    assert_eq!(errors.len(), 2, "{}", head(&errors.to_string(), 300));
+    for text in rendered(&errors) {
+        assert!(
+            text.len() < 4_000,
+            "{} bytes:\n{}",
+            text.len(),
+            head(&text, 4_000)
+        );
+    }
+    for e in errors.errors() {
+        assert!(
+            e.message.chars().count() <= 200,
+            "{}",
+            head(&e.message, 300)
+        );
+        assert!(e.message.contains('…'), "{}", e.message);
+    }
+    assert!(errors.errors()[0].message.starts_with("unknown key `yyyyy"));
+    assert_worded(&errors);
+}
+
+#[test]
+fn a_file_larger_than_32_mib_is_refused_without_reading_it_all() {
+    let path = std::env::temp_dir().join(format!(
+        "linesman-config-{}-too-large.yaml",
+        std::process::id()
+    ));
+    let file = std::fs::File::create(&path).expect("a temp file");
+    let size = u64::try_from(linesman_config::MAX_FILE_BYTES).expect("fits") + 1;
+    file.set_len(size).expect("a sparse file");
+    let loaded = linesman_config::load(&path);
+    let _ = std::fs::remove_file(&path);
+    let errors = loaded.expect_err("refused");
+    let e = &errors.errors()[0];
+    assert_eq!(e.kind, Kind::Io);
+    assert!(
+        e.message
+            .ends_with("is larger than 32 MiB (a configuration file may be at most that large)"),
+        "{}",
+        e.message
+    );
+}
