@@ -19,8 +19,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::behavior::Behavior;
-use crate::record::Recorder;
 use crate::listen::{Accepted, Bound, Listen, bind_tcp, bind_unix, reserve_tcp, tcp_endpoint};
+use crate::record::Recorder;
 use crate::serve::{Ending, run};
 use crate::stats::{Counters, PeerStats};
 

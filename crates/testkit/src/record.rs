@@ -76,7 +76,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn unhex(text: &str) -> Option<Bytes> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())
@@ -148,7 +148,11 @@ impl Recording {
             } else {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidData,
-                    format!("{}: line {} is not a record: {line:?}", path.display(), i + 1),
+                    format!(
+                        "{}: line {} is not a record: {line:?}",
+                        path.display(),
+                        i + 1
+                    ),
                 ));
             }
         }

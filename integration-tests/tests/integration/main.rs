@@ -10,6 +10,7 @@ mod cli_daemon;
 mod cli_demo;
 mod cli_harness;
 mod cli_status;
+mod faults;
 mod fd_limit;
 mod liveness;
 mod logging;
