@@ -10,6 +10,8 @@
 
 mod no_loss;
 mod peer_bytes;
+mod restarts;
+mod signals;
 
 use linesman_stream::Endpoint;
 use linesman_testkit::{Behavior, Listen, Peer, TempDir};
@@ -100,11 +102,16 @@ pub(crate) fn last_error<'a>(status: &'a serde_json::Value, name: &str) -> &'a s
         .unwrap_or("")
 }
 
-/// A faulty connection's YAML entry: quick restarts so a test sees several.
+/// A faulty connection's YAML entry with `extra` keys (indented by four
+/// spaces); quick restarts, so a test sees several, unless `extra` says
+/// how it restarts.
 pub(crate) fn faulty(name: &str, endpoint: &Endpoint, extra: &str) -> String {
-    format!(
-        "  {name}:\n    endpoint: {endpoint}\n    restart: {{ backoff: {{ initial: 10ms, max: 100ms }} }}\n{extra}"
-    )
+    let restart = if extra.contains("restart:") {
+        ""
+    } else {
+        "    restart: { backoff: { initial: 10ms, max: 100ms } }\n"
+    };
+    format!("  {name}:\n    endpoint: {endpoint}\n{restart}{extra}")
 }
 
 /// `VmRSS` of process `pid`, in KiB.
