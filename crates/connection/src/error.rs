@@ -9,9 +9,11 @@ use std::time::Duration;
 /// Why [`ConnectionHandle::send`](crate::ConnectionHandle::send) (or
 /// [`Link::send`](crate::Link::send)) did not write a frame.
 ///
-/// A send that fails was not written to the socket, or (for
-/// [`ConnectionLost`](SendError::ConnectionLost)) may have been written only
-/// in part before the session ended; it is never retried by linesman.
+/// A send that fails never reached the peer whole: it was not written to
+/// the socket, or (for [`ConnectionLost`](SendError::ConnectionLost)) only
+/// its beginning was, and the session ended there, so the peer saw its
+/// input end inside a frame. linesman never retries it; sending it again is
+/// safe (the peer cannot have it twice).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SendError {
@@ -20,10 +22,10 @@ pub enum SendError {
         "the connection is not up; wait for it to be up, or configure an outbox so sends wait for the next session"
     )]
     NotConnected,
-    /// The session ended before the frame was written (or while it was
-    /// being written): it may or may not have reached the peer.
+    /// The session ended before the frame was written whole: the peer never
+    /// got it (at most its beginning, cut off by the end of the session).
     #[error(
-        "the connection was lost before the frame was written; it may not have reached the peer, send it again if that is safe"
+        "the connection was lost before the frame was written whole; the peer did not get it, send it again"
     )]
     ConnectionLost,
     /// No session is up and the outbox is full.

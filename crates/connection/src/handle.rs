@@ -66,7 +66,10 @@ impl ConnectionHandle {
         self.shared.publisher.name()
     }
 
-    /// Sends `frame`; resolves `Ok` once it is written (flushed) to the socket.
+    /// Sends `frame`; resolves `Ok` once it is written whole (flushed) to
+    /// the socket. That is not a receipt: a peer that dies before reading
+    /// it loses it with its socket buffers. A send that fails never reached
+    /// the peer whole, so it can be sent again without a duplicate.
     ///
     /// # Errors
     ///

@@ -20,8 +20,27 @@ use tokio_util::task::TaskTracker;
 
 use crate::behavior::Behavior;
 use crate::listen::{Accepted, Bound, Listen, bind_tcp, bind_unix, reserve_tcp, tcp_endpoint};
+use crate::record::Recorder;
 use crate::serve::{Ending, run};
 use crate::stats::{Counters, PeerStats};
+
+/// How a [`Peer`] runs, beyond what it listens on and does.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PeerOptions {
+    /// Append every frame received whole to this file (see
+    /// [`Recording`](crate::Recording)), which outlives the peer. Default: none.
+    pub record: Option<PathBuf>,
+}
+
+impl PeerOptions {
+    /// Records every frame received in `path`.
+    #[must_use]
+    pub fn record(mut self, path: impl Into<PathBuf>) -> Self {
+        self.record = Some(path.into());
+        self
+    }
+}
 
 /// Pause after a failed `accept` (e.g. out of file descriptors) before the next.
 const ACCEPT_RETRY: Duration = Duration::from_millis(10);
@@ -98,6 +117,24 @@ impl Peer {
     ///
     /// Must be called inside a tokio runtime; the peer's tasks run on it.
     pub async fn start(listen: Listen, behavior: Behavior) -> io::Result<Peer> {
+        Peer::start_with(listen, behavior, PeerOptions::default()).await
+    }
+
+    /// [`Peer::start`], with `options` (e.g. a record of every frame
+    /// received, see [`Recording`](crate::Recording)).
+    ///
+    /// # Errors
+    ///
+    /// As [`Peer::start`]; also when the record file cannot be opened.
+    pub async fn start_with(
+        listen: Listen,
+        behavior: Behavior,
+        options: PeerOptions,
+    ) -> io::Result<Peer> {
+        let stats = match &options.record {
+            Some(path) => Counters::recording(Recorder::open(path)?),
+            None => Counters::default(),
+        };
         let delay = behavior.refuse_period();
         let (endpoint, local_addr, bound, later) = match listen {
             Listen::Tcp(addr) => {
@@ -132,7 +169,7 @@ impl Peer {
         };
         let shared = Arc::new(Shared {
             behavior,
-            stats: Counters::default(),
+            stats,
             generation: Mutex::new(Generation::new(&root)),
             listening: watch::Sender::new(state),
         });

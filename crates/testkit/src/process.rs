@@ -15,6 +15,7 @@ use crate::behavior::Behavior;
 use crate::cli::behavior_args;
 use crate::error::ProcessError;
 use crate::listen::Listen;
+use crate::peer::PeerOptions;
 
 /// The name of the binary.
 const BINARY: &str = "linesman-peer";
@@ -61,7 +62,22 @@ impl PeerProcess {
         listen: &Listen,
         behavior: &Behavior,
     ) -> Result<PeerProcess, ProcessError> {
-        let mut child = Command::new(binary)
+        PeerProcess::spawn_with_options(binary, listen, behavior, &PeerOptions::default())
+    }
+
+    /// [`PeerProcess::spawn_with`], with `options` (e.g. a record file that
+    /// survives the child being killed).
+    pub fn spawn_with_options(
+        binary: &Path,
+        listen: &Listen,
+        behavior: &Behavior,
+        options: &PeerOptions,
+    ) -> Result<PeerProcess, ProcessError> {
+        let mut command = Command::new(binary);
+        if let Some(record) = &options.record {
+            command.arg("--record").arg(record);
+        }
+        let mut child = command
             .arg("--listen")
             .arg(listen.to_string())
             .args(behavior_args(behavior))

@@ -131,7 +131,10 @@ impl Inbound {
         let mut frames = Vec::new();
         loop {
             match self.codec.decode(&mut self.buf) {
-                Ok(Some(frame)) => frames.push(frame),
+                Ok(Some(frame)) => {
+                    stats.record(&frame);
+                    frames.push(frame);
+                }
                 Ok(None) => break,
                 Err(_) => {
                     stats.received(n, frames.len() as u64);

@@ -4,7 +4,10 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use linesman_ipc_codec::Frame;
 use tokio::sync::Notify;
+
+use crate::record::Recorder;
 
 /// What a peer has seen so far, summed over all its connections.
 ///
@@ -44,9 +47,26 @@ pub(crate) struct Counters {
     reads: AtomicU64,
     protocol_errors: AtomicU64,
     changed: Notify,
+    /// Where received frames are recorded, if anywhere.
+    recorder: Option<Recorder>,
 }
 
 impl Counters {
+    /// Counters that also record every frame received in `recorder`.
+    pub(crate) fn recording(recorder: Recorder) -> Counters {
+        Counters {
+            recorder: Some(recorder),
+            ..Counters::default()
+        }
+    }
+
+    /// Records a frame received whole (when recording).
+    pub(crate) fn record(&self, frame: &Frame) {
+        if let Some(recorder) = &self.recorder {
+            recorder.frame(frame);
+        }
+    }
+
     pub(crate) fn snapshot(&self) -> PeerStats {
         PeerStats {
             accepted: self.accepted.load(Ordering::Acquire),
@@ -85,6 +105,9 @@ impl Counters {
     }
 
     pub(crate) fn protocol_error(&self) {
+        if let Some(recorder) = &self.recorder {
+            recorder.protocol_error();
+        }
         self.protocol_errors.fetch_add(1, Ordering::AcqRel);
         self.changed.notify_waiters();
     }

@@ -119,6 +119,11 @@ impl Daemon {
         }
     }
 
+    /// The daemon's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id().expect("the daemon is running")
+    }
+
     /// Runs `linesman ARGS --socket SOCKET`.
     pub(crate) async fn cli(&self, args: &[&str]) -> Ran {
         let mut all = args.to_vec();

@@ -13,6 +13,7 @@ mod cli_harness;
 mod cli_status;
 mod control_burst;
 mod control_hardening;
+mod faults;
 mod fd_limit;
 mod liveness;
 mod logging;

@@ -132,6 +132,7 @@ pub(crate) fn spawn(
         write_timeout,
         control: Arc::clone(&control),
         batch: Vec::new(),
+        written: 0,
     };
     WriterTask {
         handle: tokio::spawn(writer.run()),
@@ -153,12 +154,18 @@ struct Writer {
     control: Arc<Control>,
     /// Frames taken from the queue and not yet written.
     batch: Vec<Outgoing>,
+    /// Bytes of the batch being written that the socket has taken: the
+    /// frames they cover whole are written, whatever happens next.
+    written: usize,
 }
 
 impl Writer {
     async fn run(mut self) -> Exit {
         let result = self.work().await;
-        // Dropping a frame's ack tells its sender `ConnectionLost`.
+        // A write that failed or was aborted half-way: the frames the socket
+        // took whole are written; dropping the ack of every other frame
+        // tells its sender `ConnectionLost` (it never reached the peer whole).
+        self.ack_written();
         self.batch.clear();
         Exit {
             half: self.half,
@@ -228,23 +235,28 @@ impl Writer {
 
     /// Encodes every frame of the batch, flushes, then acknowledges them. A
     /// frame the codec refuses is answered `Encode` and skipped; it wrote
-    /// nothing. On an I/O error every frame of the batch fails with
-    /// `ConnectionLost` (some may have been written in part).
+    /// nothing. On an I/O error (or an abort) the frames the socket took
+    /// whole are acknowledged and every other one fails with
+    /// `ConnectionLost`: a frame reported lost never reached the peer whole.
+    ///
+    /// The batch stays in `self.batch` while it is written, so that an
+    /// abort, which drops this future half-way, still finds it.
     async fn write_batch(&mut self) -> Result<(), Reason> {
-        // Taken out while written, and put back empty: the batch keeps its
-        // room from one write to the next.
-        let mut items = std::mem::take(&mut self.batch);
-        let mut bytes = 0u64;
+        self.written = 0;
         let mut next = 0;
-        while next < items.len() {
-            match self.feed(&items[next].frame).await {
-                Ok(()) => {
-                    bytes += self.encoded_len(&items[next].frame);
-                    next += 1;
+        while next < self.batch.len() {
+            // As in `feed`, with the frame borrowed from the batch.
+            if self.buf.len() >= BACKPRESSURE {
+                if let Err(error) = self.write_out().await {
+                    return Err(self.write_failed(&error));
                 }
+                self.buf.clear();
+            }
+            match self.codec.encode(&self.batch[next].frame, &mut self.buf) {
+                Ok(()) => next += 1,
                 Err(CodecError::Io(error)) => return Err(self.write_failed(&error)),
                 Err(refused) => {
-                    let item = items.remove(next);
+                    let item = self.batch.remove(next);
                     let error = SendError::Encode(refused.to_string());
                     if let Some(id) = item.request {
                         self.control
@@ -255,23 +267,41 @@ impl Writer {
                 }
             }
         }
-        if items.is_empty() {
-            self.batch = items;
+        if self.batch.is_empty() {
             return Ok(());
         }
         if let Err(error) = self.flush().await {
             return Err(self.write_failed(&error));
         }
+        self.ack_written();
+        Ok(())
+    }
+
+    /// Acknowledges, in order, every frame of the batch whose bytes the
+    /// socket has all taken, and counts them; the rest stay in the batch.
+    fn ack_written(&mut self) {
+        let mut end = 0;
+        let mut whole = 0;
+        for item in &self.batch {
+            let len = self.layout.header_len(item.frame.id.is_some()) + item.frame.payload.len();
+            if end + len > self.written {
+                break;
+            }
+            end += len;
+            whole += 1;
+        }
+        if whole == 0 {
+            return;
+        }
         let counters = &self.control.shared.counters;
         counters
             .frames_out
-            .fetch_add(items.len() as u64, Ordering::Relaxed);
-        counters.bytes_out.fetch_add(bytes, Ordering::Relaxed);
-        for item in items.drain(..) {
+            .fetch_add(whole as u64, Ordering::Relaxed);
+        counters.bytes_out.fetch_add(end as u64, Ordering::Relaxed);
+        for item in self.batch.drain(..whole) {
             let _ = item.ack.send(Ok(()));
         }
-        self.batch = items;
-        Ok(())
+        self.written -= end;
     }
 
     /// Writes one heartbeat frame: type `beat.ty`, no id, no payload.
@@ -334,6 +364,7 @@ impl Writer {
                 return Err(std::io::ErrorKind::WriteZero.into());
             }
             written += n;
+            self.written += n;
         }
         Ok(())
     }

@@ -13,6 +13,7 @@ mod finish;
 mod handler;
 mod lifecycle;
 mod liveness;
+mod lost;
 mod requests;
 mod sends;
 mod stalls;

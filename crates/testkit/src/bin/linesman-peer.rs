@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use linesman_testkit::{BehaviorArgs, Listen, Peer, raise_nofile_limit};
+use linesman_testkit::{BehaviorArgs, Listen, Peer, PeerOptions, raise_nofile_limit};
 use tokio::io::AsyncReadExt;
 
 /// Serve one linesman test peer on TCP or a Unix socket.
@@ -27,6 +27,9 @@ struct Cli {
     /// goes, so does this peer).
     #[arg(long)]
     exit_on_stdin_eof: bool,
+    /// Append every frame received whole to this file (it outlives the peer).
+    #[arg(long)]
+    record: Option<std::path::PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -54,7 +57,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn serve(cli: Cli) -> anyhow::Result<()> {
     let behavior = cli.behavior.to_behavior();
-    let peer = Peer::start(cli.listen.clone(), behavior)
+    let mut options = PeerOptions::default();
+    if let Some(path) = &cli.record {
+        options = options.record(path);
+    }
+    let peer = Peer::start_with(cli.listen.clone(), behavior, options)
         .await
         .with_context(|| format!("cannot listen on {}", cli.listen))?;
     if peer.behavior().refuse_period().is_some() {
