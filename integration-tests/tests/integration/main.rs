@@ -14,8 +14,6 @@ mod cli_status;
 mod control_burst;
 mod control_hardening;
 mod faults;
-mod fd_limit;
-mod liveness;
 mod logging;
 mod support;
 mod transport;

@@ -8,10 +8,13 @@
 //! a few need an application's handler or the bus's events and run the
 //! library instead.
 
+mod fd_limit;
+mod half_open;
 mod no_loss;
 mod peer_bytes;
 mod restarts;
 mod signals;
+mod stalls;
 
 use linesman_stream::Endpoint;
 use linesman_testkit::{Behavior, Listen, Peer, TempDir};

@@ -16,12 +16,13 @@ use std::process::{Command as StdCommand, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use linesman_testkit::{Behavior, TempDir, behavior_args};
+use linesman_testkit::{Behavior, behavior_args};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::time::Instant;
 
-use crate::cli_harness::{Daemon, state};
+use super::Beside;
+use crate::cli_harness::state;
 use crate::support::peer_binary;
 
 /// Set to `1` where the prerequisites must be there (CI).
@@ -39,10 +40,11 @@ async fn a_blackholed_peer_is_noticed_by_the_default_liveness_settings() {
     // A long connect timeout keeps the reconnect that follows the death
     // from replacing the reason in `last_error` before it is read.
     let yaml = format!(
-        "connections:\n  feed: {{ endpoint: {}, connect_timeout: 30s }}\n",
+        "  feed: {{ endpoint: {}, connect_timeout: 30s }}\n",
         peer.endpoint
     );
-    let daemon = Daemon::start(TempDir::new("liveness").expect("temp dir"), &yaml).await;
+    let bench = Beside::start("liveness", &yaml).await;
+    let daemon = &bench.daemon;
     daemon
         .wait_status("feed up", |s| state(s, "feed") == "up")
         .await;
@@ -77,6 +79,7 @@ async fn a_blackholed_peer_is_noticed_by_the_default_liveness_settings() {
         "the death is a timeout, not a close: {feed:#}"
     );
     assert!(!reason.contains("peer closed"), "{feed:#}");
+    bench.assert_healthy().await;
     drop(peer);
 }
 

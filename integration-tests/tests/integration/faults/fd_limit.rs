@@ -92,6 +92,12 @@ async fn more_connections_than_descriptors_leave_the_control_plane_answering() {
     };
     // Every connection not up was refused a socket by the budget, with the
     // reason and what to raise; none met EMFILE.
+    // The connections that got a socket never noticed the others.
+    assert_eq!(
+        count(&status, |c| c["state"] == "up" && c["restarts"] == 0),
+        budget,
+        "{status:#}"
+    );
     let left_out = CONNECTIONS - budget;
     assert_eq!(
         count(&status, |c| c["state"] != "up" && refused_for_fds(c)),
