@@ -16,10 +16,13 @@ mod restarts;
 mod signals;
 mod stalls;
 
+use std::time::Duration;
+
+use linesman::prelude::{ConnectionHandle, SupervisorHandle};
 use linesman_stream::Endpoint;
 use linesman_testkit::{Behavior, Listen, Peer, TempDir};
 
-use crate::cli_harness::{Daemon, state};
+use crate::cli_harness::{Daemon, PATIENCE, state};
 
 /// The healthy feed's name in every matrix daemon.
 pub(crate) const HEALTHY: &str = "healthy";
@@ -37,16 +40,7 @@ impl Beside {
     /// `connections:`, indented by two spaces) plus the healthy feed, and
     /// waits until the healthy feed is up.
     pub(crate) async fn start(label: &str, faulty: &str) -> Beside {
-        let healthy = Peer::start(
-            Listen::tcp(),
-            Behavior::SendForever {
-                ty: 1,
-                payload_len: 16,
-                interval: Some(std::time::Duration::from_millis(10)),
-            },
-        )
-        .await
-        .expect("the healthy peer starts");
+        let healthy = feed().await;
         let yaml = format!(
             "connections:\n  {HEALTHY}: {{ endpoint: {} }}\n{faulty}",
             healthy.endpoint()
@@ -83,6 +77,48 @@ impl Beside {
     pub(crate) fn rss_kib(&self) -> u64 {
         rss_kib(self.daemon.pid())
     }
+}
+
+/// The healthy connection's peer: a frame every 10 ms.
+pub(crate) async fn feed() -> Peer {
+    Peer::start(
+        Listen::tcp(),
+        Behavior::SendForever {
+            ty: 1,
+            payload_len: 16,
+            interval: Some(Duration::from_millis(10)),
+        },
+    )
+    .await
+    .expect("the feed starts")
+}
+
+/// For the classes that run the library: the healthy connection never
+/// restarted, and its frames keep coming.
+pub(crate) async fn assert_healthy_in(control: &SupervisorHandle, handle: &ConnectionHandle) {
+    let before = handle.counters().frames_in;
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while handle.counters().frames_in <= before {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the healthy feed stopped"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let status = control
+        .state(HEALTHY)
+        .expect("the healthy feed has a state");
+    assert!(status.state.is_up(), "healthy: {status:?}");
+    assert_eq!(status.restarts, 0, "healthy: {status:?}");
+}
+
+/// Shuts a library supervisor down and waits (bounded) for its run.
+pub(crate) async fn stop(control: &SupervisorHandle, running: tokio::task::JoinHandle<()>) {
+    control.shutdown();
+    tokio::time::timeout(PATIENCE, running)
+        .await
+        .expect("the supervisor stops")
+        .expect("it does not panic");
 }
 
 /// One connection of a status JSON.

@@ -13,22 +13,8 @@ use linesman::observer::{Backoff as BackoffEvent, Subscription};
 use linesman::prelude::*;
 use linesman_testkit::{Behavior, Listen, Peer};
 
-use super::{Beside, HEALTHY, faulty, field};
+use super::{Beside, HEALTHY, assert_healthy_in, faulty, feed, field, stop};
 use crate::cli_harness::{PATIENCE, refused_port, state};
-
-/// A feed for the healthy connection beside the faulty ones.
-async fn feed() -> Peer {
-    Peer::start(
-        Listen::tcp(),
-        Behavior::SendForever {
-            ty: 1,
-            payload_len: 16,
-            interval: Some(Duration::from_millis(10)),
-        },
-    )
-    .await
-    .expect("the feed starts")
-}
 
 /// The next `Backoff` of any connection, bounded.
 async fn next_backoff(events: &mut Subscription) -> (String, BackoffEvent) {
@@ -42,24 +28,6 @@ async fn next_backoff(events: &mut Subscription) -> (String, BackoffEvent) {
             return (event.conn.to_string(), backoff.clone());
         }
     }
-}
-
-/// The healthy connection never restarted and its frames keep coming.
-async fn assert_healthy(control: &SupervisorHandle, handle: &ConnectionHandle) {
-    let before = handle.counters().frames_in;
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while handle.counters().frames_in <= before {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the healthy feed stopped"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let status = control
-        .state(HEALTHY)
-        .expect("the healthy feed has a state");
-    assert!(status.state.is_up(), "healthy: {status:?}");
-    assert_eq!(status.restarts, 0, "healthy: {status:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -122,12 +90,8 @@ async fn a_refusing_peer_backs_off_longer_each_time_and_the_jitter_spreads_conne
         first.len() >= REFUSED * 3 / 4,
         "the jitter spreads connections that fail together: {first:?}"
     );
-    assert_healthy(&control, &healthy).await;
-    control.shutdown();
-    tokio::time::timeout(PATIENCE, running)
-        .await
-        .expect("the supervisor stops")
-        .expect("it does not panic");
+    assert_healthy_in(&control, &healthy).await;
+    stop(&control, running).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -176,12 +140,8 @@ async fn a_mass_drop_of_500_connections_comes_back_spread_by_the_jitter() {
         distinct.len() >= DROPPED * 9 / 10,
         "connections dropped together do not come back together"
     );
-    assert_healthy(&control, &healthy).await;
-    control.shutdown();
-    tokio::time::timeout(PATIENCE, running)
-        .await
-        .expect("the supervisor stops")
-        .expect("it does not panic");
+    assert_healthy_in(&control, &healthy).await;
+    stop(&control, running).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,7 +11,7 @@ use linesman::prelude::*;
 use linesman_testkit::{Behavior, Listen, Peer};
 use tokio::io::AsyncWriteExt;
 
-use super::{Beside, HEALTHY, faulty, field, last_error};
+use super::{Beside, HEALTHY, assert_healthy_in, faulty, feed, field, last_error, stop};
 use crate::cli_harness::PATIENCE;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -62,16 +62,7 @@ async fn a_peer_that_never_reads_is_a_write_timeout_not_a_clean_close() {
     let silent = Peer::start(Listen::tcp(), Behavior::Silent)
         .await
         .expect("the silent peer starts");
-    let feed = Peer::start(
-        Listen::tcp(),
-        Behavior::SendForever {
-            ty: 1,
-            payload_len: 16,
-            interval: Some(Duration::from_millis(10)),
-        },
-    )
-    .await
-    .expect("the feed starts");
+    let feed = feed().await;
     let stalled = ConnectionSpec::new("stalled", silent.endpoint())
         .write_timeout(Some(Duration::from_millis(500)));
     let spec = Spec::builder()
@@ -114,17 +105,6 @@ async fn a_peer_that_never_reads_is_a_write_timeout_not_a_clean_close() {
     assert!(reason.contains("write timeout"), "{reason}");
     sender.abort();
 
-    let before = healthy.counters().frames_in;
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while healthy.counters().frames_in <= before {
-        assert!(tokio::time::Instant::now() < deadline, "the feed stopped");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let status = control.state(HEALTHY).expect("a state");
-    assert!(status.state.is_up() && status.restarts == 0, "{status:?}");
-    control.shutdown();
-    tokio::time::timeout(PATIENCE, running)
-        .await
-        .expect("the supervisor stops")
-        .expect("it does not panic");
+    assert_healthy_in(&control, &healthy).await;
+    stop(&control, running).await;
 }
