@@ -13,8 +13,7 @@ use linesman_testkit::TempDir;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
-use super::daemon::Child;
-use crate::cli_harness::{PATIENCE, Ran, command, path, refused_port};
+use crate::cli_harness::{Daemon, Launch, PATIENCE, Ran, command, path, refused_port};
 use crate::support::peer_binary;
 
 const NOBODY: u32 = 65534;
@@ -63,7 +62,12 @@ async fn the_default_socket_lives_in_a_private_directory() {
     let dir = TempDir::new("hard-default").expect("temp dir");
     let xdg = runtime_dir(&dir);
     let socket = xdg.join("linesman").join("linesman.sock");
-    let mut daemon = Child::run_in_runtime_dir(dir, &yaml(), &xdg, socket.clone()).await;
+    let launch = Launch {
+        env: &[("XDG_RUNTIME_DIR", Some(path(&xdg)))],
+        default_socket: Some(socket.clone()),
+        ..Launch::default()
+    };
+    let mut daemon = Daemon::launch(dir, &yaml(), launch).await;
 
     let meta = std::fs::symlink_metadata(xdg.join("linesman")).expect("the socket's directory");
     assert!(meta.is_dir());
