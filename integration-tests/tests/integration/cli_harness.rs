@@ -18,7 +18,7 @@ use tokio::process::Command;
 
 use crate::support::binary;
 
-pub(crate) use daemon::{Daemon, Launch};
+pub(crate) use daemon::{Daemon, Launch, Stderr};
 
 /// How long any one wait of these tests may take before it fails: generous,
 /// because a loaded CI machine is slow; nothing asserts how long it took.

@@ -3,10 +3,11 @@
 //! its CLI and HTTP API on the control socket, its stderr, signals, its
 //! exit. [`Launch`] says how it starts where [`Daemon::start`]'s defaults do
 //! not fit: more arguments and variables, a log filter, an open-file limit,
-//! the default socket path.
+//! the default socket path, a stderr the test reads itself.
 //!
-//! Its stderr is read line by line as it comes (a pipe nobody reads would
-//! fill and block the daemon's log writer), and kept, up to a bound.
+//! Its stderr is otherwise read line by line as it comes (a pipe nobody
+//! reads would fill and block the daemon's log writer), and kept, up to a
+//! bound.
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
@@ -29,7 +30,7 @@ const KEPT_LINES: usize = 10_000;
 /// How [`Daemon::launch`] starts `linesman run -c DIR/config.yaml`.
 /// `Launch::default()` is what [`Daemon::start`] does: `--socket
 /// DIR/control.sock`, the environment of [`command`] (`RUST_LOG=warn`), the
-/// open-file limit of the test.
+/// open-file limit of the test, stderr read as [`Stderr::Lines`].
 #[derive(Debug, Default)]
 pub(crate) struct Launch<'a> {
     /// More arguments, after `run -c … [--socket …]`.
@@ -45,6 +46,21 @@ pub(crate) struct Launch<'a> {
     /// path itself, from `XDG_RUNTIME_DIR` in `env`); if `None`, it gets
     /// `--socket DIR/control.sock`.
     pub(crate) default_socket: Option<PathBuf>,
+    /// What becomes of its stderr.
+    pub(crate) stderr: Stderr,
+}
+
+/// What becomes of a daemon's stderr.
+#[derive(Debug, Default)]
+pub(crate) enum Stderr {
+    /// Read line by line while it runs, on a task of its own:
+    /// [`Daemon::stderr_lines`], [`Daemon::wait_logged`] and [`Daemon::exit`]
+    /// see it.
+    #[default]
+    Lines,
+    /// Left to the test, which takes it with [`Daemon::take_stderr`] (and
+    /// may close it); then the daemon's failures cannot show it.
+    Pipe,
 }
 
 /// A `linesman run` child process serving `DIR/config.yaml`; killed on drop.
@@ -79,8 +95,9 @@ impl Daemon {
         daemon
     }
 
-    /// Writes the configuration and starts the daemon, without waiting.
-    fn spawn(dir: TempDir, yaml: &str, launch: Launch<'_>) -> Daemon {
+    /// Writes the configuration and starts the daemon, without waiting for
+    /// it to serve (that is [`Daemon::serving`]).
+    pub(crate) fn spawn(dir: TempDir, yaml: &str, launch: Launch<'_>) -> Daemon {
         let config = dir.join("config.yaml");
         std::fs::write(&config, yaml).expect("write the configuration");
         let flagged = dir.join("control.sock");
@@ -108,10 +125,13 @@ impl Daemon {
             .spawn()
             .expect("linesman run starts");
         let lines = Arc::default();
-        let reader = child
-            .stderr
-            .take()
-            .map(|pipe| tokio::spawn(keep_lines(pipe, Arc::clone(&lines))));
+        let reader = match launch.stderr {
+            Stderr::Lines => child
+                .stderr
+                .take()
+                .map(|pipe| tokio::spawn(keep_lines(pipe, Arc::clone(&lines)))),
+            Stderr::Pipe => None,
+        };
         Daemon {
             dir,
             socket: launch.default_socket.unwrap_or(flagged),
@@ -124,7 +144,7 @@ impl Daemon {
 
     /// Waits until the control socket answers; fails the test, with the
     /// daemon's stderr, if it exits first or never answers.
-    async fn serving(&mut self) {
+    pub(crate) async fn serving(&mut self) {
         let deadline = tokio::time::Instant::now() + PATIENCE;
         while UnixStream::connect(&self.socket).is_err() {
             if let Some(status) = self.exited() {
@@ -138,6 +158,15 @@ impl Daemon {
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    /// The read end of its stderr, launched as [`Stderr::Pipe`].
+    pub(crate) fn take_stderr(&mut self) -> ChildStderr {
+        let child = self.child.get_mut().unwrap_or_else(PoisonError::into_inner);
+        child
+            .stderr
+            .take()
+            .expect("stderr is a pipe, not taken yet")
     }
 
     /// The daemon's process id.
