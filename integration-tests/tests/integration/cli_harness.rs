@@ -63,7 +63,13 @@ pub(crate) struct Ran {
 
 /// Runs `linesman ARGS` to its end.
 pub(crate) async fn run(args: &[&str]) -> Ran {
-    let output = tokio::time::timeout(PATIENCE, command(args).output())
+    finish(command(args), args, PATIENCE).await
+}
+
+/// Runs `command` (made by [`command`] from `args`, then adjusted) to its
+/// end; fails the test if that takes longer than `patience`.
+pub(crate) async fn finish(mut command: Command, args: &[&str], patience: Duration) -> Ran {
+    let output = tokio::time::timeout(patience, command.output())
         .await
         .unwrap_or_else(|_| panic!("`linesman {}` did not end", args.join(" ")))
         .expect("linesman runs");
