@@ -275,12 +275,10 @@ impl Daemon {
     /// a signal ended it) and stderr.
     pub(crate) async fn exit(&mut self) -> (i32, String) {
         let child = self.child.get_mut().unwrap_or_else(PoisonError::into_inner);
-        let status = match tokio::time::timeout(PATIENCE, child.wait()).await {
+        let waited = tokio::time::timeout(PATIENCE, child.wait()).await;
+        let status = match waited {
             Ok(status) => status.expect("wait for the daemon"),
-            Err(_) => panic!(
-                "the daemon did not exit; its log:\n{}",
-                lock(&self.lines).join("\n")
-            ),
+            Err(_) => panic!("the daemon did not exit; its log:\n{}", self.log()),
         };
         (status.code().unwrap_or(-1), self.final_stderr().await)
     }
