@@ -29,7 +29,10 @@ async fn more_connections_than_descriptors_leave_the_control_plane_answering() {
         open_files: Some(LIMIT),
         ..Launch::default()
     };
-    let mut daemon = Daemon::launch(dir, &yaml, launch).await;
+    // Not waiting for it to serve: the loop below polls from the start and
+    // takes a status that fails as "not settled yet". (Polling at once when
+    // it serves can catch a connection still waiting for its first attempt.)
+    let mut daemon = Daemon::spawn(dir, &yaml, launch);
 
     let budget = usize::try_from(LIMIT - RESERVED).expect("small");
     let status_args = ["status", "-o", "json"];
