@@ -6,25 +6,20 @@ use std::time::Duration;
 
 use linesman_testkit::TempDir;
 
-use crate::cli_harness::{PATIENCE, Ran, command, path};
+use crate::cli_harness::{PATIENCE, Ran, command, finish, path};
 
 /// Parsing 20,000 connections takes tens of seconds in a debug build on a
 /// loaded machine: a hang guard, not a measure.
 const PATIENCE_FOR_LARGE_FILES: Duration = Duration::from_secs(300);
 
 async fn check(file: &str) -> Ran {
-    let output = tokio::time::timeout(
+    let args = ["check", file];
+    finish(
+        command(&args),
+        &args,
         PATIENCE_FOR_LARGE_FILES.max(PATIENCE),
-        command(&["check", file]).output(),
     )
     .await
-    .unwrap_or_else(|_| panic!("`linesman check {file}` did not end"))
-    .expect("linesman runs");
-    Ran {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
 }
 
 /// miette's report with its wrapped lines joined: words separated by one

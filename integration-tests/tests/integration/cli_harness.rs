@@ -1,21 +1,24 @@
 //! Driving the real `linesman` binary: a daemon (`linesman run`) as a child
-//! process on a YAML file in a fresh temporary folder, one-shot commands
-//! with their exit code and output, and the normalisation of what changes
-//! from run to run (ports, temporary paths, times) for snapshots.
+//! process on a YAML file in a fresh temporary folder
+//! ([`Daemon`], in `cli_harness/daemon.rs`), one-shot commands with their
+//! exit code and output, and the normalisation of what changes from run to
+//! run (ports, temporary paths, times) for snapshots.
 //!
 //! Peers are testkit [`Peer`](linesman_testkit::Peer)s in the test's own
 //! runtime; every wait is bounded, and a child left behind is killed on drop.
+
+mod daemon;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use linesman_testkit::TempDir;
-use tokio::io::AsyncReadExt;
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 
 use crate::support::binary;
+
+pub(crate) use daemon::{Daemon, Launch, Stderr};
 
 /// How long any one wait of these tests may take before it fails: generous,
 /// because a loaded CI machine is slow; nothing asserts how long it took.
@@ -31,14 +34,20 @@ pub(crate) fn linesman() -> &'static Path {
 /// colours, quiet logs.
 pub(crate) fn command(args: &[&str]) -> Command {
     let mut command = Command::new(linesman());
+    command.args(args);
+    clean(&mut command);
     command
-        .args(args)
+}
+
+/// Gives `command` (`linesman` or a wrapper that execs it) the clean
+/// environment of [`command`].
+fn clean(command: &mut Command) {
+    command
         .env_remove("LINESMAN_SOCKET")
         .env("NO_COLOR", "1")
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .kill_on_drop(true);
-    command
 }
 
 /// What a finished command did.
@@ -54,7 +63,13 @@ pub(crate) struct Ran {
 
 /// Runs `linesman ARGS` to its end.
 pub(crate) async fn run(args: &[&str]) -> Ran {
-    let output = tokio::time::timeout(PATIENCE, command(args).output())
+    finish(command(args), args, PATIENCE).await
+}
+
+/// Runs `command` (made by [`command`] from `args`, then adjusted) to its
+/// end; fails the test if that takes longer than `patience`.
+pub(crate) async fn finish(mut command: Command, args: &[&str], patience: Duration) -> Ran {
+    let output = tokio::time::timeout(patience, command.output())
         .await
         .unwrap_or_else(|_| panic!("`linesman {}` did not end", args.join(" ")))
         .expect("linesman runs");
@@ -65,131 +80,15 @@ pub(crate) async fn run(args: &[&str]) -> Ran {
     }
 }
 
-/// A `linesman run` child process serving `config.yaml` on `control.sock`,
-/// both in its own temporary folder.
-#[derive(Debug)]
-pub(crate) struct Daemon {
-    /// The folder with the configuration and the socket.
-    pub(crate) dir: TempDir,
-    /// The control socket.
-    pub(crate) socket: PathBuf,
-    /// The configuration file.
-    pub(crate) config: PathBuf,
-    child: Child,
-}
-
-impl Daemon {
-    /// Writes `yaml` to `dir/config.yaml`, starts `linesman run` on it and
-    /// waits until its control socket answers.
-    pub(crate) async fn start(dir: TempDir, yaml: &str) -> Daemon {
-        let config = dir.join("config.yaml");
-        std::fs::write(&config, yaml).expect("write the configuration");
-        let socket = dir.join("control.sock");
-        let child = command(&["run", "-c", path(&config), "--socket", path(&socket)])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("linesman run starts");
-        let mut daemon = Daemon {
-            dir,
-            socket,
-            config,
-            child,
-        };
-        daemon.wait_answering().await;
-        daemon
-    }
-
-    async fn wait_answering(&mut self) {
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        loop {
-            if std::os::unix::net::UnixStream::connect(&self.socket).is_ok() {
-                return;
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                let stderr = self.stderr().await;
-                panic!("linesman run exited with {status} before serving:\n{stderr}");
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "linesman run never served {}",
-                self.socket.display()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// The daemon's process id.
-    pub(crate) fn pid(&self) -> u32 {
-        self.child.id().expect("the daemon is running")
-    }
-
-    /// Runs `linesman ARGS --socket SOCKET`.
-    pub(crate) async fn cli(&self, args: &[&str]) -> Ran {
-        let mut all = args.to_vec();
-        all.extend(["--socket", path(&self.socket)]);
-        run(&all).await
-    }
-
-    /// `GET /v1/status` through `linesman status -o json`.
-    pub(crate) async fn status(&self) -> serde_json::Value {
-        let ran = self.cli(&["status", "-o", "json"]).await;
+/// Polls `done` every 20 ms until it holds; fails the test after PATIENCE.
+pub(crate) async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !done() {
         assert!(
-            ran.code == 0 || ran.code == 3,
-            "status failed ({}): {}",
-            ran.code,
-            ran.stderr
+            tokio::time::Instant::now() < deadline,
+            "gave up waiting for {what}"
         );
-        serde_json::from_str(&ran.stdout).expect("status -o json prints JSON")
-    }
-
-    /// Polls the status until `done` holds for it, and returns it.
-    pub(crate) async fn wait_status(
-        &self,
-        what: &str,
-        done: impl Fn(&serde_json::Value) -> bool,
-    ) -> serde_json::Value {
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        loop {
-            let status = self.status().await;
-            if done(&status) {
-                return status;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "never {what}; last status: {status:#}"
-            );
-            tokio::time::sleep(Duration::from_millis(30)).await;
-        }
-    }
-
-    /// Sends `signal` (`TERM`, `INT`) to the daemon with `kill`.
-    pub(crate) async fn signal(&self, signal: &str) {
-        let pid = self.child.id().expect("the daemon is running");
-        let status = Command::new("kill")
-            .arg(format!("-{signal}"))
-            .arg(pid.to_string())
-            .status()
-            .await
-            .expect("kill runs");
-        assert!(status.success(), "kill -{signal} {pid} failed");
-    }
-
-    /// Waits for the daemon to exit; its exit code and stderr.
-    pub(crate) async fn exit(&mut self) -> (i32, String) {
-        let status = tokio::time::timeout(PATIENCE, self.child.wait())
-            .await
-            .expect("the daemon exits")
-            .expect("wait for the daemon");
-        (status.code().unwrap_or(-1), self.stderr().await)
-    }
-
-    async fn stderr(&mut self) -> String {
-        let mut text = String::new();
-        if let Some(mut stderr) = self.child.stderr.take() {
-            let _ = stderr.read_to_string(&mut text).await;
-        }
-        text
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 

@@ -9,7 +9,6 @@
 //! constant backoff: it publishes events all the time, so a watcher that
 //! never reads fills its socket buffer within moments.
 
-mod daemon;
 mod socket;
 
 use std::io::Write;
@@ -19,8 +18,7 @@ use std::time::Duration;
 
 use linesman_testkit::{Peer, TempDir};
 
-use crate::cli_harness::{path, refused_port, run};
-use daemon::{Child, eventually};
+use crate::cli_harness::{Daemon, Launch, eventually, path, refused_port, run};
 
 /// The exit code of a daemon whose shutdown a second signal cut short.
 const FORCED: i32 = 5;
@@ -65,7 +63,7 @@ fn deaf_watcher(socket: &Path) -> UnixStream {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_ends_whatever_control_clients_do() {
     let dir = TempDir::new("hard-shutdown").expect("temp dir");
-    let mut daemon = Child::run(dir, &noisy(20, "2s"), &[]).await;
+    let mut daemon = Daemon::start(dir, &noisy(20, "2s")).await;
     let _half = half_request(&daemon.socket);
     let _deaf = deaf_watcher(&daemon.socket);
     // Both were accepted before this status was (the accept queue is FIFO).
@@ -82,7 +80,7 @@ async fn shutdown_ends_whatever_control_clients_do() {
 async fn a_second_signal_exits_at_once_while_a_client_holds_the_shutdown() {
     let dir = TempDir::new("hard-forced").expect("temp dir");
     // A minute of grace: only the second signal can end it within PATIENCE.
-    let mut daemon = Child::run(dir, &noisy(20, "60s"), &[]).await;
+    let mut daemon = Daemon::start(dir, &noisy(20, "60s")).await;
     let _half = half_request(&daemon.socket);
     let _deaf = deaf_watcher(&daemon.socket);
     let status = daemon.cli(&["status", "-o", "json"]).await;
@@ -106,7 +104,7 @@ async fn a_second_signal_exits_at_once_while_a_client_holds_the_shutdown() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_and_wait_give_up_on_a_stopped_daemon() {
     let dir = TempDir::new("hard-stopped").expect("temp dir");
-    let mut daemon = Child::run(dir, &noisy(1, "2s"), &[]).await;
+    let mut daemon = Daemon::start(dir, &noisy(1, "2s")).await;
     daemon.signal("STOP").await;
     let socket = path(&daemon.socket).to_owned();
 
@@ -137,8 +135,8 @@ async fn status_and_wait_give_up_on_a_stopped_daemon() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_watcher_that_never_reads_is_dropped_and_its_subscription_freed() {
     let dir = TempDir::new("hard-deaf").expect("temp dir");
-    let mut daemon = Child::run(dir, &noisy(20, "2s"), &[]).await;
-    let receivers = |daemon: &Child| daemon.metric("linesman_bus_receivers");
+    let mut daemon = Daemon::start(dir, &noisy(20, "2s")).await;
+    let receivers = |daemon: &Daemon| daemon.metric("linesman_bus_receivers");
     let before = receivers(&daemon);
     let _deaf = deaf_watcher(&daemon.socket);
     eventually("the watcher to subscribe", || receivers(&daemon) > before).await;
@@ -162,29 +160,30 @@ async fn running_out_of_descriptors_slows_accepting_and_logs_once() {
         "connections:\n  c0: {{ endpoint: '{}' }}\n",
         peer.endpoint()
     );
-    let mut daemon = Child::run(dir, &yaml, &[("nofile", LIMIT)]).await;
+    let launch = Launch {
+        open_files: Some(LIMIT),
+        ..Launch::default()
+    };
+    let mut daemon = Daemon::launch(dir, &yaml, launch).await;
     // More connections than the daemon has descriptors: accept(2) fails
     // with EMFILE until some are closed.
     let clients: Vec<UnixStream> = (0..LIMIT + 8)
         .map(|_| UnixStream::connect(&daemon.socket).expect("the kernel queues the connect"))
         .collect();
     let message = format!("too many open files (limit {LIMIT}): raise LimitNOFILE");
-    eventually("the daemon to log running out of descriptors", || {
-        daemon
-            .stderr_lines()
-            .iter()
-            .any(|l| l.contains("too many open files"))
-    })
-    .await;
+    daemon
+        .wait_logged(
+            "the daemon to log running out of descriptors",
+            "too many open files",
+        )
+        .await;
     // Give a flood the time to happen, then free the descriptors.
     tokio::time::sleep(Duration::from_secs(2)).await;
     drop(clients);
     eventually("the daemon to answer again", || {
-        UnixStream::connect(&daemon.socket).is_ok_and(|mut s| {
-            s.write_all(b"GET /v1/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                .is_ok()
-                && daemon::read_to_end(s).starts_with("HTTP/1.1 200")
-        })
+        daemon
+            .get("/v1/status")
+            .is_ok_and(|answer| answer.starts_with("HTTP/1.1 200"))
     })
     .await;
     daemon.signal("TERM").await;

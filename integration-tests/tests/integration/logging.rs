@@ -8,16 +8,12 @@
 //! connection 20 ms after accepting it, with a backoff of a few
 //! milliseconds: it restarts many times a second.
 
-use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::Duration;
 
 use linesman_testkit::{Behavior, Listen, Peer, TempDir};
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, ChildStderr, Command};
-use tokio::task::JoinHandle;
 
-use crate::cli_harness::{PATIENCE, command, path, run};
+use crate::cli_harness::{Daemon, Launch, PATIENCE, Stderr};
 
 /// A peer that drops every connection 20 ms after accepting it.
 async fn flapping() -> Peer {
@@ -34,159 +30,34 @@ fn yaml(endpoint: &str) -> String {
     )
 }
 
-/// A `linesman run` child whose stderr the test handles itself.
-struct Logged {
-    _dir: TempDir,
-    socket: PathBuf,
-    child: Child,
+/// `db`'s restarts in a status JSON.
+fn restarts(status: &serde_json::Value) -> u64 {
+    status["connections"][0]["restarts"]
+        .as_u64()
+        .expect("a restart count")
 }
 
-impl Logged {
-    /// `GET /metrics`, over a raw connection to the control socket.
-    fn metrics(&self) -> String {
-        use std::io::{Read, Write};
-        let mut stream =
-            std::os::unix::net::UnixStream::connect(&self.socket).expect("the daemon answers");
-        stream
-            .set_read_timeout(Some(PATIENCE))
-            .expect("a read timeout");
-        stream
-            .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            .expect("send the request");
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).expect("read the answer");
-        answer
-    }
-
-    /// Starts `linesman run` on `yaml` with `RUST_LOG=rust_log` and the
-    /// extra `args`; `tweak` adjusts the command (environment) first.
-    /// Returns the daemon and the read end of its stderr.
-    fn spawn(
-        label: &str,
-        yaml: &str,
-        args: &[&str],
-        rust_log: &str,
-        tweak: impl FnOnce(&mut Command),
-    ) -> (Logged, ChildStderr) {
-        let dir = TempDir::new(label).expect("temp dir");
-        let config = dir.join("config.yaml");
-        std::fs::write(&config, yaml).expect("write the configuration");
-        let socket = dir.join("control.sock");
-        let mut all = vec!["run", "-c", path(&config), "--socket", path(&socket)];
-        all.extend_from_slice(args);
-        let mut command = command(&all);
-        command
-            .env("RUST_LOG", rust_log)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        tweak(&mut command);
-        let mut child = command.spawn().expect("linesman run starts");
-        let stderr = child.stderr.take().expect("stderr is piped");
-        let daemon = Logged {
-            _dir: dir,
-            socket,
-            child,
-        };
-        (daemon, stderr)
-    }
-
-    async fn wait_answering(&mut self) {
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        loop {
-            if std::os::unix::net::UnixStream::connect(&self.socket).is_ok() {
-                return;
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("linesman run exited with {status} before serving");
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "linesman run never served {}",
-                self.socket.display()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// `db`'s restarts, as `linesman status -o json` says.
-    async fn restarts(&mut self) -> u64 {
-        if let Ok(Some(status)) = self.child.try_wait() {
-            panic!("linesman run exited with {status}");
-        }
-        let ran = run(&["status", "-o", "json", "--socket", path(&self.socket)]).await;
-        assert!(
-            ran.code == 0 || ran.code == 3,
-            "status failed ({}): {}",
-            ran.code,
-            ran.stderr
-        );
-        let status: serde_json::Value =
-            serde_json::from_str(&ran.stdout).expect("status -o json prints JSON");
-        status["connections"][0]["restarts"]
-            .as_u64()
-            .expect("a restart count")
-    }
-
-    /// Waits until `db` has restarted `more` times after the first look.
-    async fn wait_more_restarts(&mut self, more: u64) {
-        let first = self.restarts().await;
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        loop {
-            let now = self.restarts().await;
-            if now >= first + more {
-                return;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "db is no longer supervised: {now} restarts, {first} at first"
-            );
-            tokio::time::sleep(Duration::from_millis(30)).await;
-        }
-    }
-
-    /// Sends SIGTERM and returns the exit code.
-    async fn terminate(&mut self) -> i32 {
-        let pid = self.child.id().expect("the daemon is running");
-        let status = Command::new("kill")
-            .arg("-TERM")
-            .arg(pid.to_string())
-            .status()
-            .await
-            .expect("kill runs");
-        assert!(status.success(), "kill -TERM {pid} failed");
-        let status = tokio::time::timeout(PATIENCE, self.child.wait())
-            .await
-            .expect("the daemon ends on SIGTERM")
-            .expect("wait for the daemon");
-        status.code().unwrap_or(-1)
-    }
-}
-
-/// Reads every line of `stderr` until it ends, on a task of its own, so the
-/// pipe never fills.
-fn collect(stderr: ChildStderr) -> JoinHandle<Vec<String>> {
-    tokio::spawn(async move {
-        let mut lines = BufReader::new(stderr).lines();
-        let mut all = Vec::new();
-        while let Ok(Some(line)) = lines.next_line().await {
-            all.push(line);
-        }
-        all
-    })
+/// Waits until `db` has restarted `more` times after the first look.
+async fn wait_more_restarts(daemon: &Daemon, more: u64) {
+    let first = restarts(&daemon.status().await);
+    let what = format!("{more} more restarts than {first}: db is no longer supervised");
+    daemon
+        .wait_status(&what, |status| restarts(status) >= first + more)
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_closed_stderr_neither_stops_supervision_nor_deafens_the_daemon() {
     let peer = flapping().await;
-    let (mut daemon, stderr) = Logged::spawn(
-        "log-closed-stderr",
-        &yaml(&peer.endpoint().to_string()),
-        &[],
-        "info",
-        |_| {},
-    );
+    let dir = TempDir::new("log-closed-stderr").expect("temp dir");
+    let launch = Launch {
+        rust_log: Some("info"),
+        stderr: Stderr::Pipe,
+        ..Launch::default()
+    };
+    let mut daemon = Daemon::spawn(dir, &yaml(&peer.endpoint().to_string()), launch);
     // `2>&1 | head -1`: one line is read, then the pipe's read end closes.
-    let mut lines = BufReader::new(stderr).lines();
+    let mut lines = BufReader::new(daemon.take_stderr()).lines();
     let first = tokio::time::timeout(PATIENCE, lines.next_line())
         .await
         .expect("a first log line")
@@ -194,26 +65,22 @@ async fn a_closed_stderr_neither_stops_supervision_nor_deafens_the_daemon() {
     assert!(first.is_some(), "the daemon logs before it serves");
     drop(lines);
 
-    daemon.wait_answering().await;
+    daemon.serving().await;
     // Every restart logs (at info): each is a write to the closed pipe.
-    daemon.wait_more_restarts(20).await;
+    wait_more_restarts(&daemon, 20).await;
     let accepted = peer.stats().accepted;
     tokio::time::timeout(PATIENCE, peer.wait_connections(accepted + 5))
         .await
         .expect("the peer keeps seeing new connections");
     // The lines it could not write are counted where an operator looks.
-    let metrics = daemon.metrics();
-    let dropped: u64 = metrics
-        .lines()
-        .find_map(|line| line.strip_prefix("linesman_log_lines_dropped_total "))
-        .and_then(|value| value.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no dropped log lines in the metrics:\n{metrics}"));
+    let dropped = daemon.metric("linesman_log_lines_dropped_total");
     assert!(
         dropped > 0,
         "the lines written to the closed pipe are counted"
     );
 
-    assert_eq!(daemon.terminate().await, 0, "SIGTERM ends it cleanly");
+    daemon.signal("TERM").await;
+    assert_eq!(daemon.exit().await.0, 0, "SIGTERM ends it cleanly");
 }
 
 /// Runs a daemon against a flapping peer for at least 20 restarts, logging
@@ -221,25 +88,19 @@ async fn a_closed_stderr_neither_stops_supervision_nor_deafens_the_daemon() {
 async fn lines_of_a_flapping_run(label: &str, format: &str) -> (Vec<String>, String) {
     let peer = flapping().await;
     let endpoint = peer.endpoint().to_string();
-    let (mut daemon, stderr) = Logged::spawn(
-        label,
-        &yaml(&endpoint),
-        &["--log-format", format],
-        "info,linesman_connection=debug,linesman_supervisor=debug",
+    let launch = Launch {
+        args: &["--log-format", format],
+        rust_log: Some("info,linesman_connection=debug,linesman_supervisor=debug"),
         // Colours are what a terminal gets; stderr is a pipe here.
-        |command| {
-            command.env_remove("NO_COLOR");
-        },
-    );
-    let lines = collect(stderr);
-    daemon.wait_answering().await;
-    daemon.wait_more_restarts(20).await;
-    assert_eq!(daemon.terminate().await, 0, "SIGTERM ends it cleanly");
-    let lines = tokio::time::timeout(PATIENCE, lines)
-        .await
-        .expect("stderr ends with the daemon")
-        .expect("the reader does not panic");
-    (lines, endpoint)
+        env: &[("NO_COLOR", None)],
+        ..Launch::default()
+    };
+    let dir = TempDir::new(label).expect("temp dir");
+    let mut daemon = Daemon::launch(dir, &yaml(&endpoint), launch).await;
+    wait_more_restarts(&daemon, 20).await;
+    daemon.signal("TERM").await;
+    assert_eq!(daemon.exit().await.0, 0, "SIGTERM ends it cleanly");
+    (daemon.stderr_lines(), endpoint)
 }
 
 /// Lines with the field `name` more than once: `name=` (pretty) or

@@ -13,15 +13,15 @@ use std::sync::OnceLock;
 
 /// The target folder this test binary was built into (`…/target`).
 fn target_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary knows its own path");
-    // …/target/debug/deps/integration-HASH → …/target
-    exe.ancestors()
-        .nth(3)
+    profile_dir()
+        .parent()
         .expect("test binaries live in target/<profile>/deps")
         .to_path_buf()
 }
 
+/// The profile's folder of the target folder (`…/target/debug`).
 fn profile_dir() -> PathBuf {
+    // …/target/debug/deps/integration-HASH → …/target/debug
     let exe = std::env::current_exe().expect("the test binary knows its own path");
     exe.ancestors()
         .nth(2)

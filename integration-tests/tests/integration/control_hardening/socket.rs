@@ -13,8 +13,7 @@ use linesman_testkit::TempDir;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
-use super::daemon::Child;
-use crate::cli_harness::{PATIENCE, Ran, command, path, refused_port};
+use crate::cli_harness::{Daemon, Launch, PATIENCE, Ran, command, finish, path, refused_port};
 use crate::support::peer_binary;
 
 const NOBODY: u32 = 65534;
@@ -47,15 +46,9 @@ fn runtime_dir(dir: &TempDir) -> std::path::PathBuf {
 
 /// Runs `linesman ARGS` with `XDG_RUNTIME_DIR=xdg` and no `--socket`.
 async fn run_in(xdg: &Path, args: &[&str]) -> Ran {
-    let output = tokio::time::timeout(PATIENCE, command(args).env("XDG_RUNTIME_DIR", xdg).output())
-        .await
-        .unwrap_or_else(|_| panic!("`linesman {}` did not end", args.join(" ")))
-        .expect("linesman runs");
-    Ran {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    let mut command = command(args);
+    command.env("XDG_RUNTIME_DIR", xdg);
+    finish(command, args, PATIENCE).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -63,7 +56,12 @@ async fn the_default_socket_lives_in_a_private_directory() {
     let dir = TempDir::new("hard-default").expect("temp dir");
     let xdg = runtime_dir(&dir);
     let socket = xdg.join("linesman").join("linesman.sock");
-    let mut daemon = Child::run_in_runtime_dir(dir, &yaml(), &xdg, socket.clone()).await;
+    let launch = Launch {
+        env: &[("XDG_RUNTIME_DIR", Some(path(&xdg)))],
+        default_socket: Some(socket.clone()),
+        ..Launch::default()
+    };
+    let mut daemon = Daemon::launch(dir, &yaml(), launch).await;
 
     let meta = std::fs::symlink_metadata(xdg.join("linesman")).expect("the socket's directory");
     assert!(meta.is_dir());

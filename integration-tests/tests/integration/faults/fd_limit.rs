@@ -3,14 +3,9 @@
 //! budget (the limit less 96), the control plane keeps answering, the
 //! connections left out say why and what to raise, and SIGTERM ends it.
 
-use std::process::Stdio;
-use std::sync::{Arc, Mutex};
-
 use linesman_testkit::{Behavior, Listen, Peer, TempDir};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
 
-use crate::cli_harness::{PATIENCE, linesman, path, run};
+use crate::cli_harness::{Daemon, Launch, PATIENCE};
 
 /// The open-file limit of the daemon, soft and hard.
 const LIMIT: u64 = 128;
@@ -18,38 +13,6 @@ const LIMIT: u64 = 128;
 const RESERVED: u64 = 96;
 /// More connections than descriptors.
 const CONNECTIONS: usize = 300;
-
-/// `linesman run` under `ulimit -n LIMIT` (set by the shell that execs it,
-/// so soft and hard are both `LIMIT`), its stderr collected.
-fn spawn_limited(config: &str, socket: &str, log: &Arc<Mutex<Vec<String>>>) -> Child {
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(format!("ulimit -n {LIMIT} && exec \"$0\" \"$@\""))
-        .arg(linesman())
-        .args(["run", "-c", config, "--socket", socket])
-        .env_remove("LINESMAN_SOCKET")
-        .env("NO_COLOR", "1")
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("linesman run starts");
-    // Drained all along, so the daemon never blocks on a full pipe.
-    let stderr = child.stderr.take().expect("stderr is piped");
-    let log = Arc::clone(log);
-    tokio::spawn(async move {
-        let mut lines = BufReader::new(stderr).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
-            let mut log = log.lock().expect("log lock");
-            if log.len() < 200 {
-                log.push(line);
-            }
-        }
-    });
-    child
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn more_connections_than_descriptors_leave_the_control_plane_answering() {
@@ -61,18 +24,22 @@ async fn more_connections_than_descriptors_leave_the_control_plane_answering() {
     for i in 0..CONNECTIONS {
         yaml.push_str(&format!("  c{i:03}: {{ endpoint: {} }}\n", peer.endpoint()));
     }
-    let config = dir.join("config.yaml");
-    std::fs::write(&config, yaml).expect("write the configuration");
-    let socket = dir.join("control.sock");
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let mut daemon = spawn_limited(path(&config), path(&socket), &log);
+    let launch = Launch {
+        rust_log: Some("info"),
+        open_files: Some(LIMIT),
+        ..Launch::default()
+    };
+    // Not waiting for it to serve: the loop below polls from the start and
+    // takes a status that fails as "not settled yet". (Polling at once when
+    // it serves can catch a connection still waiting for its first attempt.)
+    let mut daemon = Daemon::spawn(dir, &yaml, launch);
 
     let budget = usize::try_from(LIMIT - RESERVED).expect("small");
-    let status_args = ["status", "-o", "json", "--socket", path(&socket)];
+    let status_args = ["status", "-o", "json"];
     let deadline = tokio::time::Instant::now() + PATIENCE;
     let status = loop {
-        // Each call is bounded (`run` fails the test after PATIENCE).
-        let ran = run(&status_args).await;
+        // Each call is bounded (`cli` fails the test after PATIENCE).
+        let ran = daemon.cli(&status_args).await;
         if ran.code == 0 || ran.code == 3 {
             let status: serde_json::Value =
                 serde_json::from_str(&ran.stdout).expect("status -o json prints JSON");
@@ -110,14 +77,14 @@ async fn more_connections_than_descriptors_leave_the_control_plane_answering() {
         "{peer_open} sockets open, over the budget of {budget}"
     );
     for _ in 0..5 {
-        let ran = run(&status_args).await;
+        let ran = daemon.cli(&status_args).await;
         assert!(
             ran.code == 0 || ran.code == 3,
             "status failed: {}",
             ran.stderr
         );
     }
-    let seen = log.lock().expect("log lock").join("\n");
+    let seen = daemon.stderr_lines().join("\n");
     assert!(
         seen.contains(&format!(
             "fd limit {LIMIT}: up to {budget} connections open at once"
@@ -125,23 +92,9 @@ async fn more_connections_than_descriptors_leave_the_control_plane_answering() {
         "{seen}"
     );
 
-    let pid = daemon.id().expect("the daemon is running");
-    let killed = Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .await
-        .expect("kill runs");
-    assert!(killed.success());
-    let exit = tokio::time::timeout(PATIENCE, daemon.wait())
-        .await
-        .expect("the daemon exits after SIGTERM")
-        .expect("wait for the daemon");
-    assert_eq!(
-        exit.code(),
-        Some(0),
-        "{}",
-        log.lock().expect("log lock").join("\n")
-    );
+    daemon.signal("TERM").await;
+    let (code, log) = daemon.exit().await;
+    assert_eq!(code, 0, "{log}");
 }
 
 /// How many connections of a status JSON satisfy `what`.
