@@ -63,6 +63,7 @@
 mod control;
 mod error;
 mod graph;
+mod lifecycle;
 mod mailbox;
 mod restart;
 mod rng;
