@@ -70,7 +70,7 @@ mod rng;
 mod rule;
 mod rules;
 mod shutdown;
-mod slot;
+mod size;
 mod spec;
 pub mod suggest;
 mod supervisor;

@@ -100,10 +100,7 @@ pub(crate) enum Intent {
     Restart,
     /// The start rule stopped holding under `on_dependency_down: stop`: wait
     /// for it again.
-    DependencyDown {
-        /// The connections it now waits on.
-        on: Vec<String>,
-    },
+    DependencyDown,
     /// Under `on_dependency_down: restart`, the dependency is back: reconnect.
     Reconnect,
 }
@@ -115,13 +112,19 @@ impl Intent {
         matches!(self, Intent::Shutdown | Intent::Stop)
     }
 
-    /// What the session is told, for its `Disconnected` reason and logs.
-    pub(crate) fn cause(&self) -> StopCause {
+    /// What the session is told, for its `Disconnected` reason and logs,
+    /// with the start rule as it is now.
+    pub(crate) fn cause(&self, rule: &RuleNow) -> StopCause {
         match self {
             Intent::Shutdown => StopCause::Shutdown,
             Intent::Stop => StopCause::Request,
             Intent::Restart => StopCause::Restart,
-            Intent::DependencyDown { on } => StopCause::DependencyDown { on: on.clone() },
+            Intent::DependencyDown => StopCause::DependencyDown {
+                on: match rule {
+                    RuleNow::WaitingOn(on) => on.clone(),
+                    RuleNow::Holds => Vec::new(),
+                },
+            },
             Intent::Reconnect => StopCause::DependencyBack,
         }
     }
@@ -191,8 +194,9 @@ pub(crate) enum Input {
     Rules,
     /// The running session came up.
     SessionUp,
-    /// The running session ended.
-    SessionEnded(Ended),
+    /// The running session ended. Boxed: inputs live in the task's future
+    /// while it waits, and this is the largest.
+    SessionEnded(Box<Ended>),
     /// A session asked to end did not within `after`; it is dropped.
     DeadlinePassed {
         /// The shutdown timeout that ran out.
@@ -204,8 +208,11 @@ pub(crate) enum Input {
     Command(Command),
     /// The supervisor shuts down.
     Shutdown,
-    /// The task's own code panicked (a bug); the message.
-    Panicked(String),
+    /// The restart hold armed by [`Effect::HoldRestarts`] is over.
+    HoldElapsed,
+    /// The task's own code panicked (a bug, or application code called
+    /// unguarded); why the connection is failed now, in words.
+    Panicked(Box<str>),
 }
 
 /// What the task must do, in order.
@@ -228,7 +235,18 @@ pub(crate) enum Effect {
         /// When.
         until: Instant,
     },
+    /// A restart is carried out: wake the task with [`Input::HoldElapsed`]
+    /// at this instant (until then, further restarts are held).
+    HoldRestarts {
+        /// When the hold ends.
+        until: Instant,
+    },
 }
+
+/// After a restart asked for by command is carried out, restarts asked for
+/// within this time are carried out together, once, when it is over: a
+/// burst of any number of restarts makes at most two reconnects per hold.
+pub(crate) const RESTART_HOLD: Duration = Duration::from_secs(1);
 
 /// The effects of one step: a handful at most, so inline.
 pub(crate) type Effects = Vec<Effect>;
@@ -240,6 +258,11 @@ pub(crate) struct Lifecycle {
     state: State,
     tracker: RestartTracker,
     on_dependency_down: OnDependencyDown,
+    /// Restarts asked for are held (one was carried out less than
+    /// [`RESTART_HOLD`] ago; the task's timer says when that is over).
+    held: bool,
+    /// A restart was asked for during the hold: carried out when it ends.
+    deferred_restart: bool,
 }
 
 impl Lifecycle {
@@ -249,12 +272,27 @@ impl Lifecycle {
             state: State::New,
             tracker,
             on_dependency_down,
+            held: false,
+            deferred_restart: false,
         }
     }
 
     /// Where the connection is.
     pub(crate) fn state(&self) -> &State {
         &self.state
+    }
+
+    /// Whether a restart carried out is waiting for its session to come up
+    /// (until then, a further restart is the same one): the task tells the
+    /// machine [`Input::SessionUp`] before such a restart if it is up.
+    pub(crate) fn awaits_up(&self) -> bool {
+        matches!(
+            self.state,
+            State::Running(Running {
+                restarting: true,
+                ..
+            })
+        )
     }
 
     /// Where the connection is, for "can anything still run".
@@ -270,13 +308,18 @@ impl Lifecycle {
     /// connection's state changes. Returns what to do, in order.
     pub(crate) fn step(&mut self, input: Input, world: &World) -> Effects {
         let mut out = Effects::new();
+        let Some(input) = self.admit(input, world.now, &mut out) else {
+            return out;
+        };
         let state = std::mem::replace(&mut self.state, State::Done);
         self.state = match (state, input) {
-            // A bug in the task: the connection is failed, with the panic,
-            // and can be started again.
-            (_, Input::Panicked(message)) => {
-                out.push(publish(Stopped {
-                    reason: format!("supervisor task panicked: {message}"),
+            // A bug in the task: the connection is failed, with why, and
+            // can be started again.
+            (_, Input::Panicked(reason)) => {
+                out.push(publish(GaveUp {
+                    restarts: 0,
+                    window: Duration::ZERO,
+                    reason: Some(reason.into()),
                 }));
                 State::Failed
             }
@@ -336,6 +379,54 @@ impl Lifecycle {
         out
     }
 
+    /// What becomes of `input` before the state sees it: restarts asked for
+    /// by command are coalesced and held (a restart already under way, or
+    /// not up yet, is the same restart; within [`RESTART_HOLD`] of the last
+    /// one carried out, restarts wait for the hold to end, all as one); a
+    /// stop or the shutdown drops a held restart. `None`: nothing more to do.
+    fn admit(&mut self, input: Input, now: Instant, out: &mut Effects) -> Option<Input> {
+        let input = match input {
+            Input::HoldElapsed => {
+                self.held = false;
+                if !std::mem::take(&mut self.deferred_restart) {
+                    return None;
+                }
+                Input::Command(Command::Restart)
+            }
+            Input::Command(Command::Stop) | Input::Shutdown | Input::Panicked(_) => {
+                self.deferred_restart = false;
+                return Some(input);
+            }
+            other => other,
+        };
+        if input != Input::Command(Command::Restart) {
+            return Some(input);
+        }
+        // Under way, not up yet, or never to be (a shutdown in progress).
+        let moot = matches!(
+            &self.state,
+            State::Running(Running {
+                restarting: true,
+                ..
+            }) | State::Running(Running {
+                ending: Some(Intent::Restart | Intent::Shutdown),
+                ..
+            }) | State::Done
+        );
+        if moot {
+            return None;
+        }
+        if self.held {
+            self.deferred_restart = true;
+            return None;
+        }
+        self.held = true;
+        out.push(Effect::HoldRestarts {
+            until: now + RESTART_HOLD,
+        });
+        Some(input)
+    }
+
     /// A session runs: commands, rule changes and shutdown may ask it to
     /// end; its end is decided by why it ended.
     fn running(
@@ -361,36 +452,36 @@ impl Lifecycle {
                 }
                 None => State::Running(running),
             },
-            Input::Shutdown => end(running, Intent::Shutdown, out),
-            Input::Command(Command::Stop) => end(running, Intent::Stop, out),
-            Input::Command(Command::Restart) => end(running, Intent::Restart, out),
+            Input::Shutdown => end(running, Intent::Shutdown, world, out),
+            Input::Command(Command::Stop) => end(running, Intent::Stop, world, out),
+            Input::Command(Command::Restart) => end(running, Intent::Restart, world, out),
             // Already running; after a `stop` in flight it means "come back".
             Input::Command(Command::Start) => match running.ending {
-                Some(Intent::Stop) => end(running, Intent::Restart, out),
+                Some(Intent::Stop) => end(running, Intent::Restart, world, out),
                 _ => State::Running(running),
             },
             Input::Rules if running.ending.is_none() => {
                 let wanted = match (&world.rule, self.on_dependency_down) {
                     (RuleNow::Holds, _) if running.reconnect_when_back => Some(Intent::Reconnect),
                     (RuleNow::Holds, _) | (RuleNow::WaitingOn(_), OnDependencyDown::Keep) => None,
-                    (RuleNow::WaitingOn(on), OnDependencyDown::Stop) => {
-                        Some(Intent::DependencyDown { on: on.clone() })
-                    }
+                    (RuleNow::WaitingOn(_), OnDependencyDown::Stop) => Some(Intent::DependencyDown),
                     (RuleNow::WaitingOn(_), OnDependencyDown::Restart) => {
                         running.reconnect_when_back = true;
                         None
                     }
                 };
                 match wanted {
-                    Some(intent) => end(running, intent, out),
+                    Some(intent) => end(running, intent, world, out),
                     None => State::Running(running),
                 }
             }
             // Begin, BackoffElapsed, rule changes while ending; Panicked is
-            // handled for every state in `step`.
-            Input::Rules | Input::Begin | Input::BackoffElapsed | Input::Panicked(_) => {
-                State::Running(running)
-            }
+            // handled for every state in `step`, HoldElapsed in `admit`.
+            Input::Rules
+            | Input::Begin
+            | Input::BackoffElapsed
+            | Input::HoldElapsed
+            | Input::Panicked(_) => State::Running(running),
         }
     }
 
@@ -422,9 +513,7 @@ impl Lifecycle {
                 self.tracker.reset();
                 self.ready(1, None, true, world, out)
             }
-            Intent::DependencyDown { .. } | Intent::Reconnect => {
-                self.ready(1, None, false, world, out)
-            }
+            Intent::DependencyDown | Intent::Reconnect => self.ready(1, None, false, world, out),
         }
     }
 
@@ -459,7 +548,11 @@ impl Lifecycle {
                 State::Backoff { attempt: next, at }
             }
             Decision::GiveUp { restarts, window } => {
-                out.push(publish(GaveUp { restarts, window }));
+                out.push(publish(GaveUp {
+                    restarts,
+                    window,
+                    reason: None,
+                }));
                 State::Failed
             }
             Decision::Stop => {
@@ -507,7 +600,7 @@ impl Lifecycle {
 /// ending: a shutdown overrides everything, a stop overrides a restart, and
 /// a restart overrides a stop (the last word of the operator wins) — but a
 /// restart already under way, or one not yet up, is the same restart.
-fn end(mut running: Running, wanted: Intent, out: &mut Effects) -> State {
+fn end(mut running: Running, wanted: Intent, world: &World, out: &mut Effects) -> State {
     let current = running.ending.take();
     let was_ending = current.is_some();
     let was_stopping = current.as_ref().is_some_and(Intent::stops);
@@ -522,7 +615,7 @@ fn end(mut running: Running, wanted: Intent, out: &mut Effects) -> State {
         out.push(publish(Stopping {}));
     }
     if !was_ending && let Some(intent) = &next {
-        out.push(Effect::StopSession(intent.cause()));
+        out.push(Effect::StopSession(intent.cause(&world.rule)));
     }
     running.ending = next;
     State::Running(running)

@@ -57,17 +57,41 @@ fn stopped(reason: &str) -> Effect {
 }
 
 fn ended(failure: bool, was_up: bool, uptime_ms: u64, reason: &str) -> Input {
-    Input::SessionEnded(Ended {
+    Input::SessionEnded(Box::new(Ended {
         closed: false,
         failure,
         was_up,
         uptime: Duration::from_millis(uptime_ms),
         reason: reason.to_owned(),
-    })
+    }))
 }
 
 fn failed_connect() -> Input {
     ended(true, false, 0, "connect failed: connection refused")
+}
+
+/// A session that came up and dropped at once: a flap.
+fn flap() -> Input {
+    ended(true, true, 5, "peer closed the connection")
+}
+
+fn panicked(reason: &str) -> Input {
+    Input::Panicked(reason.into())
+}
+
+fn gave_up(reason: &str) -> Effect {
+    publish(GaveUp {
+        restarts: 0,
+        window: Duration::ZERO,
+        reason: Some(reason.to_owned()),
+    })
+}
+
+/// The hold armed by a restart carried out at `at_ms`.
+fn hold(at_ms: u64) -> Effect {
+    Effect::HoldRestarts {
+        until: instant(at_ms) + RESTART_HOLD,
+    }
 }
 
 /// A backoff of `delay_ms` before `attempt`, decided at `at_ms`.
@@ -128,7 +152,7 @@ fn describe(state: &State) -> String {
                     Intent::Shutdown => " ending shutdown",
                     Intent::Stop => " ending stop",
                     Intent::Restart => " ending restart",
-                    Intent::DependencyDown { .. } => " ending dependency-down",
+                    Intent::DependencyDown => " ending dependency-down",
                     Intent::Reconnect => " ending reconnect",
                 });
             }
@@ -216,9 +240,9 @@ fn begin_connects_or_waits() {
 }
 
 #[test]
-fn failures_back_off_then_give_up() {
+fn failures_back_off_and_only_flaps_give_up() {
     always(
-        "refused three times, then flapping past the intensity",
+        "refused twice (never counted), then flapping past the intensity",
         vec![
             row(
                 0,
@@ -255,13 +279,8 @@ fn failures_back_off_then_give_up() {
                 "running 3",
                 vec![connect(3)],
             ),
-            row(
-                330,
-                failed_connect(),
-                HOLDS,
-                "backoff 4",
-                backoff(4, 330, 400),
-            ),
+            row(325, Input::SessionUp, HOLDS, "running 3", vec![]),
+            row(330, flap(), HOLDS, "backoff 4", backoff(4, 330, 400)),
             row(
                 730,
                 Input::BackoffElapsed,
@@ -269,20 +288,37 @@ fn failures_back_off_then_give_up() {
                 "running 4",
                 vec![connect(4)],
             ),
+            row(740, flap(), HOLDS, "backoff 5", backoff(5, 740, 800)),
             row(
-                740,
-                failed_connect(),
+                1540,
+                Input::BackoffElapsed,
+                HOLDS,
+                "running 5",
+                vec![connect(5)],
+            ),
+            row(1550, flap(), HOLDS, "backoff 6", backoff(6, 1550, 1600)),
+            row(
+                3150,
+                Input::BackoffElapsed,
+                HOLDS,
+                "running 6",
+                vec![connect(6)],
+            ),
+            row(
+                3160,
+                flap(),
                 HOLDS,
                 "failed",
                 vec![publish(GaveUp {
                     restarts: 3,
                     window: Duration::from_secs(60),
+                    reason: None,
                 })],
             ),
             // Only a command revives it; the rule alone does not.
-            row(800, Input::Rules, HOLDS, "failed", vec![]),
+            row(3200, Input::Rules, HOLDS, "failed", vec![]),
             row(
-                900,
+                3300,
                 Input::Command(Command::Start),
                 HOLDS,
                 "running 1",
@@ -406,13 +442,13 @@ fn restart_policies_decide_after_a_session_ends_by_itself() {
             ),
             row(
                 50,
-                Input::SessionEnded(Ended {
+                Input::SessionEnded(Box::new(Ended {
                     closed: true,
                     failure: false,
                     was_up: true,
                     uptime: Duration::from_millis(40),
                     reason: "stopped on request".into(),
-                }),
+                })),
                 HOLDS,
                 "stopped",
                 vec![stopped("stopped on request")],
@@ -468,7 +504,7 @@ fn commands_end_the_session_and_then_take_effect() {
         ],
     );
     always(
-        "a burst of restarts is one restart",
+        "a burst of restarts is one restart, then the hold gathers the rest",
         vec![
             row(
                 0,
@@ -483,7 +519,7 @@ fn commands_end_the_session_and_then_take_effect() {
                 Input::Command(Command::Restart),
                 HOLDS,
                 "running 1 ending restart",
-                vec![Effect::StopSession(StopCause::Restart)],
+                vec![hold(10), Effect::StopSession(StopCause::Restart)],
             ),
             row(
                 11,
@@ -508,13 +544,87 @@ fn commands_end_the_session_and_then_take_effect() {
                 vec![],
             ),
             row(25, Input::SessionUp, HOLDS, "running 1", vec![]),
-            // Up again: a new restart.
+            // Up again, within the hold: held, and as many as come are one.
             row(
                 30,
                 Input::Command(Command::Restart),
                 HOLDS,
+                "running 1",
+                vec![],
+            ),
+            row(
+                40,
+                Input::Command(Command::Restart),
+                HOLDS,
+                "running 1",
+                vec![],
+            ),
+            row(
+                1010,
+                Input::HoldElapsed,
+                HOLDS,
                 "running 1 ending restart",
-                vec![Effect::StopSession(StopCause::Restart)],
+                vec![hold(1010), Effect::StopSession(StopCause::Restart)],
+            ),
+            // A hold with nothing held passes quietly.
+            row(
+                2010,
+                Input::HoldElapsed,
+                HOLDS,
+                "running 1 ending restart",
+                vec![],
+            ),
+        ],
+    );
+    always(
+        "a stop drops a held restart",
+        vec![
+            row(
+                0,
+                Input::Begin,
+                HOLDS,
+                "running 1",
+                vec![publish(Started {}), connect(1)],
+            ),
+            row(5, Input::SessionUp, HOLDS, "running 1", vec![]),
+            row(
+                10,
+                Input::Command(Command::Restart),
+                HOLDS,
+                "running 1 ending restart",
+                vec![hold(10), Effect::StopSession(StopCause::Restart)],
+            ),
+            row(
+                20,
+                ended(false, true, 15, "stopped on request"),
+                HOLDS,
+                "running 1 restarting",
+                vec![connect(1)],
+            ),
+            row(25, Input::SessionUp, HOLDS, "running 1", vec![]),
+            row(
+                30,
+                Input::Command(Command::Restart),
+                HOLDS,
+                "running 1",
+                vec![],
+            ),
+            row(
+                40,
+                Input::Command(Command::Stop),
+                HOLDS,
+                "running 1 ending stop",
+                vec![
+                    publish(Stopping {}),
+                    Effect::StopSession(StopCause::Request),
+                ],
+            ),
+            row(
+                1010,
+                Input::HoldElapsed,
+                HOLDS,
+                "running 1 ending stop",
+                vec![],
             ),
         ],
     );
@@ -540,7 +650,7 @@ fn commands_end_the_session_and_then_take_effect() {
                 Input::Command(Command::Restart),
                 HOLDS,
                 "running 1 restarting",
-                vec![connect(1)],
+                vec![hold(20), connect(1)],
             ),
             row(
                 30,
@@ -608,10 +718,10 @@ fn commands_end_the_session_and_then_take_effect() {
             ),
             row(
                 1,
-                Input::Panicked("boom".into()),
+                panicked("supervisor task panicked: boom"),
                 HOLDS,
                 "failed",
-                vec![stopped("supervisor task panicked: boom")],
+                vec![gave_up("supervisor task panicked: boom")],
             ),
             row(
                 2,
@@ -710,7 +820,7 @@ fn shutdown_ends_every_state() {
                 Input::Command(Command::Restart),
                 HOLDS,
                 "running 1 ending restart",
-                vec![Effect::StopSession(StopCause::Restart)],
+                vec![hold(10), Effect::StopSession(StopCause::Restart)],
             ),
             row(
                 11,
@@ -766,10 +876,10 @@ fn shutdown_ends_every_state() {
             ),
             row(
                 1,
-                Input::Panicked("boom".into()),
+                panicked("supervisor task panicked: boom"),
                 HOLDS,
                 "failed",
-                vec![stopped("supervisor task panicked: boom")],
+                vec![gave_up("supervisor task panicked: boom")],
             ),
             row(2, Input::Shutdown, HOLDS, "done", vec![]),
             // Done is done.
