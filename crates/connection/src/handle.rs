@@ -7,10 +7,11 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use linesman_ipc_codec::Frame;
-use linesman_observer::{ConnStatus, Interest, Subscription};
+use linesman_observer::{Bus, ConnStatus, Interest, Subscription};
 
 use crate::error::{RequestError, SendError};
 use crate::shared::Shared;
+use crate::spec::{ConnectionSpec, Target};
 
 /// What a connection has carried, over all its sessions.
 ///
@@ -59,6 +60,27 @@ pub struct ConnectionHandle {
 impl ConnectionHandle {
     pub(crate) fn new(shared: Arc<Shared>) -> ConnectionHandle {
         ConnectionHandle { shared }
+    }
+
+    /// The handle of a connection of `spec` that publishes on `bus`, made
+    /// before the connection itself (see
+    /// [`Connection::with_handle`](crate::Connection::with_handle)); sends
+    /// fail with [`SendError::NotConnected`] (or wait in the outbox) until
+    /// a session runs.
+    pub fn for_spec(spec: &ConnectionSpec, bus: &Bus) -> ConnectionHandle {
+        let mut publisher = bus
+            .publisher(spec.name.as_str())
+            .tags(spec.tags.iter().map(String::as_str));
+        if let Some(kind) = &spec.kind {
+            publisher = publisher.kind(kind.as_str());
+        }
+        let receive_only = matches!(spec.target, Target::Blocking(_));
+        let shared = Shared::new(bus.clone(), publisher, spec.outbox, receive_only);
+        ConnectionHandle::new(Arc::new(shared))
+    }
+
+    pub(crate) fn into_shared(self) -> Arc<Shared> {
+        self.shared
     }
 
     /// The connection's name.

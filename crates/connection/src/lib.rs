@@ -12,7 +12,7 @@
 //! ```
 //! use std::time::Duration;
 //! use futures_util::StreamExt;
-//! use linesman_connection::{CancellationToken, Connection, ConnectionSpec, Handler};
+//! use linesman_connection::{Connection, ConnectionSpec, Handler};
 //! use linesman_connection::{HandlerError, Link, Reason};
 //! use linesman_ipc_codec::Frame;
 //! use linesman_observer::{Bus, EventType};
@@ -33,15 +33,12 @@
 //! let spec = ConnectionSpec::new("feed", peer.endpoint());
 //! let mut conn = Connection::new(spec, Box::new(Feed), &bus);
 //! let (handle, mut events) = (conn.handle(), conn.handle().events());
-//! let stop = CancellationToken::new();
-//! let session = tokio::spawn({
-//!     let stop = stop.clone();
-//!     async move { conn.run_session(1, &stop, Duration::from_secs(1)).await }
-//! });
+//! let control = conn.session_control();
+//! let session = tokio::spawn(async move { conn.run_session(1, Duration::from_secs(1)).await });
 //! while events.next().await.ok_or("bus closed")?.event_type() != EventType::Connected {}
 //! let reply = handle.request(Frame::new(2, "ping"), Duration::from_secs(5)).await?;
 //! assert_eq!(&reply.payload[..], b"ping");
-//! stop.cancel();
+//! control.stop();
 //! assert_eq!(session.await?.reason, Reason::Stopped);
 //! # Ok(()) }
 //! ```
@@ -56,6 +53,7 @@ mod log_limit;
 mod reason;
 mod session;
 mod shared;
+mod size;
 mod spec;
 
 pub use budget::SocketBudget;
@@ -64,7 +62,5 @@ pub use handle::{ConnectionHandle, Counters, Link};
 pub use handler::{Burst, Counting, DynHandler, Handler, HandlerFuture};
 pub use log_limit::{LogLimit, Verdict};
 pub use reason::{Reason, SessionOutcome};
-pub use session::{Connection, SessionStop};
+pub use session::{Connection, SessionControl};
 pub use spec::{BlockingTarget, ConnectionSpec, DEFAULT_WRITE_TIMEOUT, Heartbeat, Outbox, Target};
-/// The token that stops a session: re-exported from `tokio-util`.
-pub use tokio_util::sync::CancellationToken;

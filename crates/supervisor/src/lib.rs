@@ -63,13 +63,14 @@
 mod control;
 mod error;
 mod graph;
+mod lifecycle;
 mod mailbox;
 mod restart;
 mod rng;
 mod rule;
 mod rules;
 mod shutdown;
-mod slot;
+mod size;
 mod spec;
 pub mod suggest;
 mod supervisor;

@@ -16,21 +16,18 @@
 //!
 //! Commands are bounded, so no caller can make a connection do unbounded
 //! work: a command equal to the last one queued is that command (coalesced),
-//! at most [`MAX_QUEUED`] wait, and restarts are held (see [`Inbox::hold_restarts`]):
-//! a burst of any number of restarts makes at most two reconnects per
-//! [`RESTART_HOLD`], while every restart asked for is still followed by a
-//! session that began after it.
+//! and at most [`MAX_QUEUED`] wait. What a burst of restarts that does get
+//! through becomes is the lifecycle's business (`lifecycle.rs`: a restart
+//! under way is the same restart, and restarts are held for a second after
+//! one is carried out).
 
 use std::collections::VecDeque;
-use std::future::poll_fn;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use futures_util::task::AtomicWaker;
-use linesman_observer::{Bus, ConnState};
-use tokio::time::{Instant, sleep, sleep_until};
 
 use crate::control::Command;
 
@@ -38,17 +35,10 @@ use crate::control::Command;
 /// refused ([`Refused::Full`]).
 pub(crate) const MAX_QUEUED: usize = 8;
 
-/// After a restart asked for by command is carried out, restarts asked for
-/// within this time are carried out together, once, when it is over.
-pub(crate) const RESTART_HOLD: Duration = Duration::from_secs(1);
-
-/// How often a hold looks whether the restart it holds has settled.
-pub(crate) const SETTLE_POLL: Duration = Duration::from_millis(20);
-
 /// What woke the task, the shutdown first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Signal {
-    /// Shut down (reported again on every call once set).
+    /// Shut down (reported once: the lifecycle remembers it).
     Shutdown,
     /// A command, in the order given.
     Command(Command),
@@ -65,32 +55,15 @@ pub(crate) enum Refused {
     Full,
 }
 
-/// Where the last restart carried out by command is; see
-/// [`Inbox::hold_restarts`].
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-enum Hold {
-    /// No restart is held: a restart taken is carried out.
-    #[default]
-    Free,
-    /// A restart is being carried out and the connection has not come up
-    /// (or settled otherwise) since: a restart taken is that restart.
-    Unsettled,
-    /// The restart took effect less than [`RESTART_HOLD`] ago: a restart
-    /// taken waits for the end of the hold.
-    Settled,
-}
-
 #[derive(Debug, Default)]
 struct State {
     commands: VecDeque<Command>,
     rules: bool,
     shutdown: bool,
+    /// The shutdown was given to the task.
+    shutdown_taken: bool,
     /// The task has ended (or will never run): commands are refused.
     closed: bool,
-    hold: Hold,
-    /// A restart was taken during the hold (`Settled`): it is given to the
-    /// task when the hold ends.
-    deferred: bool,
 }
 
 /// One connection task's inputs, shared by the control, the rule engine,
@@ -150,7 +123,7 @@ impl Mailbox {
         self.wake.wake();
     }
 
-    /// Whether the shutdown was asked for.
+    /// Whether the shutdown was asked for (given to the task or not).
     pub(crate) fn is_shut_down(&self) -> bool {
         self.state().shutdown
     }
@@ -159,38 +132,18 @@ impl Mailbox {
         let mut state = self.state();
         state.closed = true;
         state.commands = VecDeque::new();
-        state.deferred = false;
     }
 
     fn take(&self) -> Option<Signal> {
         let mut state = self.state();
-        if state.shutdown {
+        if state.shutdown && !state.shutdown_taken {
+            state.shutdown_taken = true;
             return Some(Signal::Shutdown);
         }
-        while let Some(command) = state.commands.pop_front() {
+        if let Some(command) = state.commands.pop_front() {
             if state.commands.is_empty() {
                 // Give the block back: commands are rare.
                 state.commands = VecDeque::new();
-            }
-            match (command, state.hold) {
-                (Command::Restart, Hold::Free) => {}
-                // The restart being carried out is this one.
-                (Command::Restart, Hold::Unsettled) => continue,
-                (Command::Restart, Hold::Settled) => {
-                    state.deferred = true;
-                    continue;
-                }
-                (Command::Stop | Command::Start, _) => {
-                    // A held restart was asked for before this command: a
-                    // stop overrides it, and after either, a restart is no
-                    // longer the one being carried out.
-                    if command == Command::Stop {
-                        state.deferred = false;
-                    }
-                    if state.hold == Hold::Unsettled {
-                        state.hold = Hold::Settled;
-                    }
-                }
             }
             return Some(Signal::Command(command));
         }
@@ -198,29 +151,6 @@ impl Mailbox {
             return Some(Signal::Rules);
         }
         None
-    }
-
-    /// The restart being carried out took effect.
-    fn settled(&self) {
-        let mut state = self.state();
-        if state.hold == Hold::Unsettled {
-            state.hold = Hold::Settled;
-        }
-    }
-
-    /// Ends the hold; a restart deferred meanwhile is given to the task,
-    /// before any command queued after it.
-    fn release(&self) {
-        {
-            let mut state = self.state();
-            state.hold = Hold::Free;
-            if !std::mem::take(&mut state.deferred) || state.closed {
-                return;
-            }
-            // Accepted earlier, so not counted against `MAX_QUEUED`.
-            state.commands.push_front(Command::Restart);
-        }
-        self.given();
     }
 }
 
@@ -242,10 +172,16 @@ impl Inbox {
         (mailbox, inbox)
     }
 
+    /// Whether the shutdown was asked for, for a task about to begin.
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.mailbox.is_shut_down()
+    }
+
     /// The next signal, the shutdown first. Cancel-safe: a signal is taken
     /// out of the mailbox only when it is returned.
+    #[cfg(test)]
     pub(crate) async fn next(&mut self) -> Signal {
-        poll_fn(|cx| self.poll_next(cx)).await
+        std::future::poll_fn(|cx| self.poll_next(cx)).await
     }
 
     /// The next signal if there is one; otherwise pending, with `cx`'s
@@ -267,66 +203,6 @@ impl Inbox {
             None => Poll::Pending,
         }
     }
-
-    /// Whether the shutdown was asked for.
-    pub(crate) fn is_shut_down(&self) -> bool {
-        self.mailbox.is_shut_down()
-    }
-
-    /// The task is carrying out a restart asked for by command; `settled`
-    /// says whether the connection has come up, or settled otherwise
-    /// (backoff, failed, stopped, waiting on its rule), since.
-    ///
-    /// What "the same restart" means: until then, a restart taken is this
-    /// one (the session it makes began after it was asked for); from then
-    /// until [`RESTART_HOLD`] after now, restarts taken are deferred, all
-    /// into one, which is given to the task when the hold ends. So a burst
-    /// of restarts costs at most two reconnects per hold, and every restart
-    /// asked for is followed by a session that began after it (give or
-    /// take [`SETTLE_POLL`]). A stop taken meanwhile overrides a deferred
-    /// restart.
-    ///
-    /// Runs the hold on a task of its own, which asks `settled` every
-    /// [`SETTLE_POLL`] until it says yes, and lives only as long as the
-    /// hold (or until the connection's task has ended). Polling, not a bus
-    /// subscription: a subscription is a listener every event is matched
-    /// against, and restarting 10,000 connections at once would make 10,000.
-    pub(crate) fn hold_restarts(&self, mut settled: impl FnMut() -> bool + Send + 'static) {
-        self.mailbox.state().hold = Hold::Unsettled;
-        let mailbox = Arc::clone(&self.mailbox);
-        tokio::spawn(async move {
-            let held_until = Instant::now() + RESTART_HOLD;
-            while !settled() {
-                if mailbox.state().closed {
-                    return;
-                }
-                sleep(SETTLE_POLL).await;
-            }
-            mailbox.settled();
-            sleep_until(held_until).await;
-            mailbox.release();
-        });
-    }
-}
-
-/// Whether connection `name` has come up, or settled otherwise (backoff,
-/// failed, stopped, waiting on its rule), since its event `since` (a
-/// `seq`); also once the bus is closed, since nothing will happen then.
-pub(crate) fn settled_since(bus: &Bus, name: &str, since: u64) -> bool {
-    if bus.is_closed() {
-        return true;
-    }
-    bus.state(name).is_some_and(|status| {
-        status.last_event.seq > since
-            && matches!(
-                status.state,
-                ConnState::Up { .. }
-                    | ConnState::Backoff { .. }
-                    | ConnState::Failed { .. }
-                    | ConnState::Stopped { .. }
-                    | ConnState::Waiting { .. }
-            )
-    })
 }
 
 impl Drop for Inbox {

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use linesman_connection::{ConnectionHandle, SessionStop};
+use linesman_connection::{ConnectionHandle, SessionControl};
 use linesman_observer::{Bus, ConnState, Stopped};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until, timeout};
@@ -34,7 +34,7 @@ pub(crate) struct Running {
     pub(crate) name: Arc<str>,
     pub(crate) join: Option<JoinHandle<()>>,
     pub(crate) mailbox: Arc<Mailbox>,
-    pub(crate) stopper: SessionStop,
+    pub(crate) control: SessionControl,
     pub(crate) handle: ConnectionHandle,
 }
 
@@ -96,7 +96,7 @@ async fn abort(task: &mut Running, bus: &Bus, reason: &str) {
     });
     if !terminal {
         // Refused only by a closed bus, which is closed after this.
-        let _ = task.stopper.publisher().publish(Stopped {
+        task.control.publish(Stopped {
             reason: reason.into(),
         });
     }

@@ -12,7 +12,9 @@ use std::fmt;
 use std::pin::pin;
 use std::sync::Arc;
 
-use linesman_connection::{Connection, ConnectionHandle, ConnectionSpec, Handler, SocketBudget};
+use linesman_connection::{
+    Connection, ConnectionHandle, ConnectionSpec, Counting, DynHandler, Handler, SocketBudget,
+};
 use linesman_observer::{Bus, BusOptions, Listener, ListenerHandle, Stopped};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{Semaphore, watch};
@@ -23,16 +25,16 @@ use tracing::Instrument;
 use crate::control::{Control, SupervisorHandle};
 use crate::error::SupervisorError;
 use crate::graph::DependencyGraph;
+use crate::lifecycle::Lifecycle;
 use crate::mailbox::Inbox;
 use crate::restart::RestartPolicy;
 use crate::rng::seed_from;
 use crate::rule::{OnDependencyDown, Rule};
 use crate::rules::{Phase, anything_can_run, spawn_engine};
 use crate::shutdown::{Running, shut_down};
-use crate::slot::{HandlerSlot, Pending};
 use crate::spec::{Parts, Spec};
 use crate::suggest::nearest;
-use crate::task::{Controls, PhaseReport, Task};
+use crate::task::{PhaseReport, RuleWatch, Shell, Task};
 use crate::tracker::RestartTracker;
 
 type Registration = Box<dyn FnOnce(&Bus) -> ListenerHandle + Send>;
@@ -70,17 +72,22 @@ pub struct Supervisor {
     graph: DependencyGraph,
     shutdown_timeout: std::time::Duration,
     entries: Vec<Entry>,
+    /// Connects in flight, shared by every connection.
+    connect_limit: Arc<Semaphore>,
+    /// Sockets open at once, shared by every connection, if bounded.
+    socket_budget: Option<Arc<SocketBudget>>,
     bus: Bus,
     control: Arc<Control>,
     listeners: Vec<Registration>,
     keep_running: bool,
 }
 
-/// One connection before `run`.
+/// One connection before `run`, which builds it with its handler.
 struct Entry {
-    connection: Connection,
-    pending: Pending,
-    has_handler: bool,
+    spec: ConnectionSpec,
+    /// Made now, so that [`Supervisor::handle`] works before `run`.
+    handle: ConnectionHandle,
+    handler: Option<Box<dyn DynHandler>>,
     policy: RestartPolicy,
     rule: Option<Rule>,
     on_dependency_down: OnDependencyDown,
@@ -124,28 +131,22 @@ impl Supervisor {
         let entries = connections
             .into_iter()
             .zip(inboxes)
-            .map(|(supervised, inbox)| {
-                let (slot, pending) = HandlerSlot::new();
-                let mut connection = Connection::new(supervised.connection, Box::new(slot), &bus);
-                connection.limit_connects(Arc::clone(&connect_limit));
-                if let Some(budget) = &socket_budget {
-                    connection.limit_open_sockets(Arc::clone(budget));
-                }
-                Entry {
-                    connection,
-                    pending,
-                    has_handler: false,
-                    policy: supervised.restart,
-                    rule: supervised.start_when,
-                    on_dependency_down: supervised.on_dependency_down,
-                    inbox,
-                }
+            .map(|(supervised, inbox)| Entry {
+                handle: ConnectionHandle::for_spec(&supervised.connection, &bus),
+                spec: supervised.connection,
+                handler: None,
+                policy: supervised.restart,
+                rule: supervised.start_when,
+                on_dependency_down: supervised.on_dependency_down,
+                inbox,
             })
             .collect();
         Self {
             graph,
             shutdown_timeout,
             entries,
+            connect_limit,
+            socket_budget,
             bus,
             control,
             listeners: Vec::new(),
@@ -173,29 +174,19 @@ impl Supervisor {
     /// [`SupervisorError::UnknownConnection`] if the spec has no connection
     /// `name`, [`SupervisorError::DuplicateHandler`] if it has a handler already.
     pub fn handler(mut self, name: &str, handler: impl Handler) -> Result<Self, SupervisorError> {
-        let Some(entry) = self
-            .entries
-            .iter_mut()
-            .find(|e| e.connection.name() == name)
-        else {
+        let Some(entry) = self.entries.iter_mut().find(|e| e.spec.name == name) else {
             return Err(SupervisorError::UnknownConnection {
                 name: name.to_owned(),
                 suggestion: nearest(name, self.control.names.iter().map(|n| &**n))
                     .map(str::to_owned),
             });
         };
-        if entry.has_handler {
+        if entry.handler.is_some() {
             return Err(SupervisorError::DuplicateHandler {
                 name: name.to_owned(),
             });
         }
-        entry.has_handler = true;
-        let mut pending = entry
-            .pending
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *pending = Some(Box::new(handler));
-        drop(pending);
+        entry.handler = Some(Box::new(handler));
         Ok(self)
     }
 
@@ -223,8 +214,8 @@ impl Supervisor {
     pub fn spec_of(&self, name: &str) -> Option<(&ConnectionSpec, Option<&Rule>)> {
         self.entries
             .iter()
-            .find(|e| e.connection.name() == name)
-            .map(|e| (e.connection.spec(), e.rule.as_ref()))
+            .find(|e| e.spec.name == name)
+            .map(|e| (&e.spec, e.rule.as_ref()))
     }
 
     /// The dependency graph of the spec: what each connection depends on,
@@ -238,8 +229,8 @@ impl Supervisor {
     pub fn handle(&self, name: &str) -> Option<ConnectionHandle> {
         self.entries
             .iter()
-            .find(|e| e.connection.name() == name)
-            .map(|e| e.connection.handle())
+            .find(|e| e.spec.name == name)
+            .map(|e| e.handle.clone())
     }
 
     /// A handle to control the connections at runtime and to shut down,
@@ -258,6 +249,8 @@ impl Supervisor {
             graph,
             shutdown_timeout,
             entries,
+            connect_limit,
+            socket_budget,
             bus,
             control,
             listeners,
@@ -273,27 +266,35 @@ impl Supervisor {
         let mut running = Vec::with_capacity(count);
         let mut policies = Policies::default();
         for (index, entry) in entries.into_iter().enumerate() {
-            let name: Arc<str> = Arc::from(entry.connection.name());
+            let name: Arc<str> = Arc::from(entry.spec.name.as_str());
             let mailbox = Arc::clone(&control.mailboxes[index]);
-            let handle = entry.connection.handle();
+            let handle = entry.handle.clone();
             // Fields fixed for the task's life: recording a changing one
             // (the attempt) would append it again to every later line.
             let span = tracing::info_span!(
                 "connection",
                 conn = %name,
-                endpoint = %entry.connection.spec().target,
+                endpoint = %entry.spec.target,
             );
             let report = PhaseReport {
                 phases: Arc::clone(&phases),
                 index,
             };
+            // Built now, with its handler (or one that only counts).
+            let handler = entry.handler.unwrap_or_else(|| Box::new(Counting));
+            let mut conn = Connection::with_handle(entry.spec, handler, entry.handle);
+            conn.limit_connects(Arc::clone(&connect_limit));
+            if let Some(budget) = &socket_budget {
+                conn.limit_open_sockets(Arc::clone(budget));
+            }
+            let session_control = conn.session_control();
             let tracker = match RestartTracker::shared(policies.get(entry.policy), seed_from(&name))
             {
                 Ok(tracker) => tracker,
                 // The spec validated every policy; a connection whose policy
                 // is refused anyway stays stopped rather than panicking.
                 Err(error) => {
-                    let _ = entry.connection.publisher().publish(Stopped {
+                    session_control.publish(Stopped {
                         reason: error.to_string(),
                     });
                     report.set(Phase::Terminal);
@@ -301,31 +302,36 @@ impl Supervisor {
                         name,
                         join: None,
                         mailbox,
-                        stopper: entry.connection.session_stop(),
+                        control: session_control,
                         handle,
                     });
                     continue;
                 }
             };
-            let stopper = entry.connection.session_stop();
+            let rule = entry.rule.map(|rule| {
+                Box::new(RuleWatch {
+                    rule,
+                    bus: bus.clone(),
+                })
+            });
             let task = Task {
-                controls: Controls {
-                    stopper: stopper.clone(),
-                    rule: entry.rule.map(Box::new),
-                    on_dependency_down: entry.on_dependency_down,
+                conn,
+                shell: Shell {
+                    lifecycle: Lifecycle::new(tracker, entry.on_dependency_down),
+                    control: session_control.clone(),
                     inbox: entry.inbox,
+                    rule,
                     timeout: shutdown_timeout,
+                    report,
+                    hold: None,
                 },
-                conn: entry.connection,
-                tracker,
-                report,
             };
             let join = tokio::spawn(task.run().instrument(span));
             running.push(Running {
                 name,
                 join: Some(join),
                 mailbox,
-                stopper,
+                control: session_control,
                 handle,
             });
         }

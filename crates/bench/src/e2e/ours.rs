@@ -9,8 +9,8 @@ use anyhow::Context;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use linesman_connection::{
-    Burst, CancellationToken, Connection, ConnectionSpec, Counting, DynHandler, Handler,
-    HandlerError, Link,
+    Burst, Connection, ConnectionSpec, Counting, DynHandler, Handler, HandlerError, Link,
+    SessionControl,
 };
 use linesman_ipc_codec::Frame;
 use linesman_observer::{Bus, EventType};
@@ -76,21 +76,16 @@ pub(super) enum Api {
 }
 
 /// A session of a fresh connection to `target`, on its own task.
-fn session(target: &Target, handler: Box<dyn DynHandler>) -> (Connection, CancellationToken) {
+fn session(target: &Target, handler: Box<dyn DynHandler>) -> (Connection, SessionControl) {
     let bus = Bus::default();
     let spec = ConnectionSpec::new("e2e", target.endpoint.clone());
-    (
-        Connection::new(spec, handler, &bus),
-        CancellationToken::new(),
-    )
+    let conn = Connection::new(spec, handler, &bus);
+    let stop = conn.session_control();
+    (conn, stop)
 }
 
-fn spawn(
-    mut conn: Connection,
-    stop: &CancellationToken,
-) -> JoinHandle<linesman_connection::SessionOutcome> {
-    let stop = stop.clone();
-    tokio::spawn(async move { conn.run_session(1, &stop, DRAIN).await })
+fn spawn(mut conn: Connection) -> JoinHandle<linesman_connection::SessionOutcome> {
+    tokio::spawn(async move { conn.run_session(1, DRAIN).await })
 }
 
 /// Connects and receives `count` frames through `api`; the time from the
@@ -108,10 +103,10 @@ pub(super) async fn frames(target: &Target, count: u64, api: Api) -> anyhow::Res
     };
     let (conn, stop) = session(target, handler);
     let start = Instant::now();
-    let running = spawn(conn, &stop);
+    let running = spawn(conn);
     let received = arrived.await;
     let elapsed = start.elapsed();
-    stop.cancel();
+    stop.stop();
     let outcome = running.await.context("the session task failed")?;
     received.map_err(|_| anyhow::anyhow!("the session ended early: {}", outcome.reason))?;
     Ok(elapsed)
@@ -126,7 +121,7 @@ pub(super) async fn round_trips(
     let (conn, stop) = session(target, Box::new(Counting));
     let handle = conn.handle();
     let mut events = handle.events();
-    let running = spawn(conn, &stop);
+    let running = spawn(conn);
     loop {
         let event = events.next().await.context("the bus closed")?;
         match event.event_type() {
@@ -146,7 +141,7 @@ pub(super) async fn round_trips(
         black_box(&reply);
     }
     let elapsed = start.elapsed();
-    stop.cancel();
+    stop.stop();
     running.await.context("the session task failed")?;
     Ok(elapsed)
 }

@@ -3,28 +3,24 @@
 //! handshake, frames, end — and reports how it ended. Restarts, backoff and
 //! dependency rules are the caller's business.
 
+mod control;
 mod drive;
 mod io;
 mod log;
 mod read;
-mod stop;
 mod writer;
 
 use std::fmt;
 use std::future::poll_fn;
-use std::pin::pin;
 use std::sync::Arc;
-use std::task::Poll;
 use std::time::Duration;
 
 use linesman_ipc_codec::Codec;
-use linesman_observer::{Bus, ConnectFailed, Connecting, Disconnected, Publisher};
+use linesman_observer::{Bus, ConnectFailed, Connecting, Disconnected};
 use linesman_stream::BlockingSource;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tokio_util::sync::CancellationToken;
-use tracing::Instrument;
 
-pub use self::stop::SessionStop;
+pub use self::control::SessionControl;
 
 use self::drive::{Run, disconnect, drive};
 use self::io::{SessionIo, Transport, WriterSlot};
@@ -66,18 +62,47 @@ impl Connection {
     /// A connection that publishes its events on `bus`, under the spec's
     /// name, kind and tags.
     pub fn new(spec: ConnectionSpec, handler: Box<dyn DynHandler>, bus: &Bus) -> Connection {
-        let mut publisher = bus
-            .publisher(spec.name.as_str())
-            .tags(spec.tags.iter().map(String::as_str));
-        if let Some(kind) = &spec.kind {
-            publisher = publisher.kind(kind.as_str());
-        }
-        let receive_only = matches!(spec.target, Target::Blocking(_));
-        let shared = Shared::new(bus.clone(), publisher, spec.outbox, receive_only);
+        let handle = ConnectionHandle::for_spec(&spec, bus);
+        Connection::with_handle(spec, handler, handle)
+    }
+
+    /// A connection whose handle was made before it, with
+    /// [`ConnectionHandle::for_spec`] on the same spec: for whoever hands
+    /// out handles before the handler is known (a supervisor gives
+    /// [`Supervisor::handle`](https://docs.rs/linesman-supervisor) before
+    /// `run`, and builds each connection, with its handler, when `run`
+    /// starts).
+    ///
+    /// # Panics
+    ///
+    /// If `handle` is of another connection (its name is not the spec's):
+    /// a programmer's mistake.
+    ///
+    /// ```
+    /// use linesman_connection::{Connection, ConnectionHandle, ConnectionSpec, Counting};
+    /// use linesman_observer::Bus;
+    ///
+    /// let bus = Bus::default();
+    /// let spec = ConnectionSpec::new("feed", "tcp://127.0.0.1:7001".parse()?);
+    /// let handle = ConnectionHandle::for_spec(&spec, &bus); // handed out first
+    /// let conn = Connection::with_handle(spec, Box::new(Counting), handle.clone());
+    /// assert_eq!(conn.handle().name(), handle.name());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_handle(
+        spec: ConnectionSpec,
+        handler: Box<dyn DynHandler>,
+        handle: ConnectionHandle,
+    ) -> Connection {
+        assert_eq!(
+            handle.name(),
+            spec.name,
+            "Connection::with_handle: the handle is of another connection"
+        );
         Connection {
             spec,
             handler,
-            shared: Arc::new(shared),
+            shared: handle.into_shared(),
             connect_limit: None,
             log: SessionLog::default(),
             socket_budget: None,
@@ -147,17 +172,6 @@ impl Connection {
         &self.spec
     }
 
-    /// The publisher of this connection's events (name, kind and tags
-    /// set), for the supervisor's own events.
-    pub fn publisher(&self) -> &Publisher {
-        &self.shared.publisher
-    }
-
-    /// The bus this connection publishes on.
-    pub fn bus(&self) -> &Bus {
-        &self.shared.bus
-    }
-
     /// Runs one session and returns how it ended.
     ///
     /// 1. Publishes `Connecting { attempt }`, takes a place in the socket
@@ -187,68 +201,16 @@ impl Connection {
     ///
     /// A stop (or finish) before the target is open ends the session with
     /// [`Reason::Stopped`] (or [`Reason::Finished`]) and publishes nothing
-    /// more.
+    /// more. A session is stopped from outside through
+    /// [`session_control`](Connection::session_control); a stop asked for
+    /// before this is called is forgotten.
     ///
-    /// The session is instrumented with a span `session` (connection name
-    /// and endpoint), made when this is called; the lines that concern one
-    /// attempt (`up`, `down`, `connect failed`) name it.
-    pub fn run_session<'a>(
-        &'a mut self,
-        attempt: u32,
-        stop: &'a CancellationToken,
-        drain: Duration,
-    ) -> impl Future<Output = SessionOutcome> + Send + 'a {
-        let span = tracing::info_span!(
-            "session",
-            conn = %self.spec.name,
-            endpoint = %self.spec.target,
-        );
-        let shared = Arc::clone(&self.shared);
-        let session = self.run_session_until_stopped(attempt, drain);
-        async move {
-            let mut session = pin!(session);
-            let mut cancelled = pin!(stop.cancelled());
-            let mut asked = false;
-            // The token is polled only once the session waits, as the
-            // session polls its own stop: a busy session pays nothing.
-            poll_fn(|cx| {
-                if let Poll::Ready(outcome) = session.as_mut().poll(cx) {
-                    return Poll::Ready(outcome);
-                }
-                if !asked && cancelled.as_mut().poll(cx).is_ready() {
-                    asked = true;
-                    shared.request_stop();
-                    return session.as_mut().poll(cx);
-                }
-                Poll::Pending
-            })
-            .await
-        }
-        .instrument(span)
-    }
-
-    /// What stops a session of
-    /// [`run_session_until_stopped`](Connection::run_session_until_stopped)
-    /// (one `Arc`), with the connection's publisher and bus, so that its
-    /// holder needs no copies of them.
-    pub fn session_stop(&self) -> SessionStop {
-        SessionStop {
-            shared: Arc::clone(&self.shared),
-        }
-    }
-
-    /// Runs one session, as [`run_session`](Connection::run_session) does,
-    /// ended early by [`SessionStop::stop`] instead of a token: a stop is a
-    /// flag and a waker in the connection's shared state, where a
-    /// `CancellationToken` is an allocation of its own and a future in the
-    /// session's (what a supervisor of thousands of connections saves).
-    /// A stop asked for before this is called is forgotten.
-    ///
-    /// Unlike `run_session`, it makes no span of its own (a span is 40
-    /// bytes in the session's future): run it inside the caller's span,
-    /// which should name the connection (the supervisor's `connection`
-    /// span does). The lines of one attempt name it themselves.
-    pub fn run_session_until_stopped(
+    /// It makes no span of its own (a span is 40 bytes in every session's
+    /// future): run it inside one that names the connection (the
+    /// supervisor's `connection` span does; `.instrument(span)` otherwise).
+    /// The lines that concern one attempt (`up`, `down`, `connect failed`)
+    /// name it themselves.
+    pub fn run_session(
         &mut self,
         attempt: u32,
         drain: Duration,
@@ -257,11 +219,20 @@ impl Connection {
         self.session(attempt, drain)
     }
 
-    /// Not an `async fn`, for the same reason as `run_session`: the
-    /// `async move` block holds its arguments once.
+    /// What steers this connection's sessions from outside: stops the
+    /// running one, says whether it is up, and publishes the steering
+    /// party's own events under the connection's name (one `Arc`).
+    pub fn session_control(&self) -> SessionControl {
+        SessionControl {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+
+    /// Not an `async fn`: the `async move` block holds its arguments once,
+    /// an `async fn` twice (see `size.rs` for what that costs).
     #[expect(
         clippy::manual_async_fn,
-        reason = "an async fn would hold its arguments twice for the whole session"
+        reason = "an async fn would hold its arguments twice: +24 bytes per session (size.rs)"
     )]
     fn session(
         &mut self,
@@ -349,7 +320,7 @@ impl Connection {
     /// The connected part of a session over a socket.
     #[expect(
         clippy::manual_async_fn,
-        reason = "an async fn would hold its arguments twice for the whole session"
+        reason = "an async fn would hold its arguments twice: +32 bytes per session (size.rs)"
     )]
     fn socket_session<'a>(
         &'a mut self,
@@ -398,29 +369,23 @@ impl Connection {
     }
 
     /// The connected part of a session over a blocking source.
-    #[expect(
-        clippy::manual_async_fn,
-        reason = "an async fn would hold its arguments twice for the whole session"
-    )]
-    fn blocking_session<'a>(
+    async fn blocking_session<'a>(
         &'a mut self,
         source: Box<BlockingSource>,
         opening: Box<Opening>,
         guard: &'a mut EndGuard,
-    ) -> impl Future<Output = Run> + Send + 'a {
-        async move {
-            let mut io = SessionIo::new(
-                source,
-                codec(&self.spec),
-                WriterSlot::None,
-                Arc::clone(&self.shared),
-                self.spec.idle_timeout,
-                self.spec.frame_timeout,
-            );
-            let run = drive(&mut *self.handler, &mut io, opening).await;
-            // Boxed, as for a socket.
-            Box::pin(end_blocking_session(&mut *self.handler, io, run, guard)).await
-        }
+    ) -> Run {
+        let mut io = SessionIo::new(
+            source,
+            codec(&self.spec),
+            WriterSlot::None,
+            Arc::clone(&self.shared),
+            self.spec.idle_timeout,
+            self.spec.frame_timeout,
+        );
+        let run = drive(&mut *self.handler, &mut io, opening).await;
+        // Boxed, as for a socket.
+        Box::pin(end_blocking_session(&mut *self.handler, io, run, guard)).await
     }
 
     /// Publishes the end of a session that connected.

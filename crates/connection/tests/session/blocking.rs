@@ -7,9 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::BytesMut;
-use linesman_connection::{
-    BlockingTarget, CancellationToken, Connection, ConnectionSpec, Reason, SendError,
-};
+use linesman_connection::{BlockingTarget, Connection, ConnectionSpec, Reason, SendError};
 use linesman_ipc_codec::{Codec, Frame};
 use linesman_observer::{Bus, Connected, EventType, Interest};
 use linesman_stream::{BlockingSource, BlockingSourceOptions};
@@ -59,7 +57,7 @@ async fn a_blocking_source_delivers_frames_and_refuses_sends() {
         &bus,
     );
     let handle = conn.handle();
-    let session = start(conn, 1, &CancellationToken::new());
+    let session = start(conn, 1);
     let up = wait_for(&mut events, EventType::Connected).await;
     assert_eq!(
         up.payload::<Connected>().map(|c| c.peer.as_str()),
@@ -98,7 +96,7 @@ async fn a_quiet_blocking_source_ends_with_idle_timeout_on_paused_time() {
     let spec = ConnectionSpec::blocking("quiet", target).idle_timeout(Some(after));
     let (recorder, _log, _frames) = Recorder::new();
     let conn = Connection::new(spec, Box::new(recorder), &bus);
-    let (_conn, outcome) = finish(start(conn, 1, &CancellationToken::new())).await;
+    let (_conn, outcome) = finish(start(conn, 1)).await;
     assert_eq!(outcome.reason, Reason::IdleTimeout { after });
     assert!(outcome.was_up);
     drop(driver);

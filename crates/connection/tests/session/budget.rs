@@ -3,7 +3,7 @@
 //! at once, without connecting, saying what to raise, and the place comes
 //! back when the socket is closed.
 
-use linesman_connection::{CancellationToken, Connection, Counting, Reason, SocketBudget};
+use linesman_connection::{Connection, Counting, Reason, SocketBudget};
 use linesman_observer::{Bus, EventType, Interest};
 use linesman_testkit::Peer;
 
@@ -18,14 +18,14 @@ async fn a_session_without_a_place_fails_at_once_and_never_connects() {
 
     let mut first = Connection::new(spec("first", &peer), Box::new(Counting), &bus);
     first.limit_open_sockets(budget.clone());
-    let stop_first = CancellationToken::new();
-    let running = start(first, 1, &stop_first);
+    let stop_first = first.session_control();
+    let running = start(first, 1);
     wait_for(&mut events, EventType::Connected).await;
     assert_eq!(budget.open(), 1);
 
     let mut second = Connection::new(spec("second", &peer), Box::new(Counting), &bus);
     second.limit_open_sockets(budget.clone());
-    let (second, outcome) = finish(start(second, 1, &CancellationToken::new())).await;
+    let (second, outcome) = finish(start(second, 1)).await;
     let Reason::ConnectFailed { error, .. } = &outcome.reason else {
         panic!("expected a failed connect, got {:?}", outcome.reason);
     };
@@ -38,16 +38,16 @@ async fn a_session_without_a_place_fails_at_once_and_never_connects() {
     assert_eq!(budget.open(), 1);
 
     // The first session's socket closes: its place comes back.
-    stop_first.cancel();
+    stop_first.stop();
     let (_first, ended) = finish(running).await;
     assert_eq!(ended.reason, Reason::Stopped);
     assert_eq!(budget.open(), 0);
-    let stop_second = CancellationToken::new();
+    let stop_second = second.session_control();
     let mut events = bus.subscribe(Interest::all().conn("second"));
-    let again = start(second, 2, &stop_second);
+    let again = start(second, 2);
     wait_for(&mut events, EventType::Connected).await;
     assert_eq!(budget.open(), 1);
-    stop_second.cancel();
+    stop_second.stop();
     finish(again).await;
     assert_eq!(budget.open(), 0);
 }
@@ -65,7 +65,7 @@ async fn a_refused_connect_gives_its_place_back() {
         &bus,
     );
     conn.limit_open_sockets(budget.clone());
-    let (_conn, outcome) = finish(start(conn, 1, &CancellationToken::new())).await;
+    let (_conn, outcome) = finish(start(conn, 1)).await;
     assert!(matches!(outcome.reason, Reason::ConnectFailed { .. }));
     assert_eq!(budget.open(), 0);
 }

@@ -4,9 +4,7 @@
 //! session with the frames after it undelivered.
 
 use bytes::BytesMut;
-use linesman_connection::{
-    Burst, CancellationToken, Connection, ConnectionSpec, Handler, HandlerError, Link, Reason,
-};
+use linesman_connection::{Burst, Connection, ConnectionSpec, Handler, HandlerError, Link, Reason};
 use linesman_ipc_codec::{Codec, Frame, FrameLayout};
 use linesman_observer::Bus;
 use linesman_stream::Endpoint;
@@ -125,7 +123,7 @@ async fn bursts_keep_the_order_of_arrival() {
         &Bus::default(),
     );
     let handle = conn.handle();
-    let (_conn, outcome) = finish(start(conn, 1, &CancellationToken::new())).await;
+    let (_conn, outcome) = finish(start(conn, 1)).await;
     server.await.expect("the server ends");
     assert_eq!(outcome.reason, Reason::PeerClosed);
     let bursts = log.items();
@@ -154,7 +152,7 @@ async fn a_handler_with_only_on_frame_gets_every_frame_in_order() {
         Box::new(OneByOne { log: log.clone() }),
         &Bus::default(),
     );
-    let (_conn, outcome) = finish(start(conn, 1, &CancellationToken::new())).await;
+    let (_conn, outcome) = finish(start(conn, 1)).await;
     server.await.expect("the server ends");
     assert_eq!(outcome.reason, Reason::PeerClosed);
     assert_eq!(log.items(), (1..=300).collect::<Vec<_>>());
@@ -168,7 +166,7 @@ async fn ten_in_one_write(name: &str, handler: Batches) -> Reason {
         Box::new(handler),
         &Bus::default(),
     );
-    let (_conn, outcome) = finish(start(conn, 1, &CancellationToken::new())).await;
+    let (_conn, outcome) = finish(start(conn, 1)).await;
     server.await.expect("the server ends");
     outcome.reason
 }

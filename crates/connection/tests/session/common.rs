@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use linesman_connection::{
-    CancellationToken, Connection, ConnectionSpec, Handler, HandlerError, Link, Reason,
-    SessionOutcome,
+    Connection, ConnectionSpec, Handler, HandlerError, Link, Reason, SessionOutcome,
 };
 use linesman_ipc_codec::Frame;
 use linesman_observer::{Event, EventType, Subscription};
@@ -129,11 +128,9 @@ pub(crate) const DRAIN: Duration = Duration::from_millis(200);
 pub(crate) fn start(
     mut conn: Connection,
     attempt: u32,
-    stop: &CancellationToken,
 ) -> JoinHandle<(Connection, SessionOutcome)> {
-    let stop = stop.clone();
     tokio::spawn(async move {
-        let outcome = conn.run_session(attempt, &stop, DRAIN).await;
+        let outcome = conn.run_session(attempt, DRAIN).await;
         (conn, outcome)
     })
 }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use linesman_connection::{CancellationToken, Connection, Handler, HandlerError, Link, Reason};
+use linesman_connection::{Connection, Handler, HandlerError, Link, Reason};
 use linesman_observer::{Bus, EventType, Interest};
 use linesman_testkit::Peer;
 use tokio::sync::{Semaphore, oneshot};
@@ -57,8 +57,9 @@ async fn a_permit_is_held_from_the_connect_until_the_handshake_is_done() {
     );
     second.limit_connects(Arc::clone(&limit));
 
-    let stop = CancellationToken::new();
-    let first_session = start(first, 1, &stop);
+    let stop_first = first.session_control();
+    let stop_second = second.session_control();
+    let first_session = start(first, 1);
     tokio::time::timeout(T, in_handshake)
         .await
         .expect("the handshake begins in time")
@@ -70,7 +71,7 @@ async fn a_permit_is_held_from_the_connect_until_the_handshake_is_done() {
     );
     peer.wait_connections(1).await;
 
-    let second_session = start(second, 1, &stop);
+    let second_session = start(second, 1);
     wait_for(&mut second_events, EventType::Connecting).await;
     // The second is `Connecting` but waits for the permit: the peer has
     // seen one connection only (it cannot have seen more without a permit).
@@ -82,7 +83,8 @@ async fn a_permit_is_held_from_the_connect_until_the_handshake_is_done() {
     // Both handshakes are over: every permit is back.
     assert_eq!(limit.available_permits(), 1);
 
-    stop.cancel();
+    stop_first.stop();
+    stop_second.stop();
     assert_eq!(finish(first_session).await.1.reason, Reason::Stopped);
     assert_eq!(finish(second_session).await.1.reason, Reason::Stopped);
 }
@@ -100,10 +102,10 @@ async fn a_session_stopped_while_waiting_for_a_permit_never_connects() {
         &bus,
     );
     conn.limit_connects(limit);
-    let stop = CancellationToken::new();
-    let session = start(conn, 1, &stop);
+    let stop = conn.session_control();
+    let session = start(conn, 1);
     wait_for(&mut events, EventType::Connecting).await;
-    stop.cancel();
+    stop.stop();
     let (_, outcome) = finish(session).await;
     assert_eq!(outcome.reason, Reason::Stopped);
     assert!(!outcome.was_up);

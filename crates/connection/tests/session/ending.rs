@@ -7,9 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use linesman_connection::{
-    CancellationToken, Connection, ConnectionSpec, Handler, HandlerError, Link, Reason,
-};
+use linesman_connection::{Connection, ConnectionSpec, Handler, HandlerError, Link, Reason};
 use linesman_ipc_codec::{Codec, Frame};
 use linesman_observer::Bus;
 use linesman_stream::SockRef;
@@ -71,7 +69,7 @@ async fn a_reset_whose_error_another_call_took_is_a_failure_not_a_peer_close() {
     };
     let spec = ConnectionSpec::new("aborted", endpoint).hooks(hooks);
     let conn = Connection::new(spec, Box::new(handler), &Bus::default());
-    let session = start(conn, 1, &CancellationToken::new());
+    let session = start(conn, 1);
     let (mut peer, _) = tokio::time::timeout(T, listener.accept())
         .await
         .expect("connects in time")
@@ -147,7 +145,7 @@ async fn a_peer_that_never_reads_ends_every_session_with_a_failure() {
             let spec = ConnectionSpec::new(format!("stalled-{i}"), endpoint.clone())
                 .connect(options.clone());
             let conn = Connection::new(spec, Box::new(Flooding), &bus);
-            start(conn, 1, &CancellationToken::new())
+            start(conn, 1)
         })
         .collect();
     let mut reasons = Vec::new();

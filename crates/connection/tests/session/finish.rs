@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::task::Poll;
 
 use futures_util::future::join_all;
-use linesman_connection::{CancellationToken, Connection, Reason, SendError};
+use linesman_connection::{Connection, Reason, SendError};
 use linesman_ipc_codec::Frame;
 use linesman_observer::{Bus, Disconnected, EventType, Interest};
 use linesman_testkit::Peer;
@@ -25,7 +25,7 @@ async fn finish_writes_what_was_queued_and_ends_cleanly() {
     let (recorder, log, _frames) = Recorder::new();
     let conn = Connection::new(spec("done", &peer), Box::new(recorder), &bus);
     let handle = conn.handle();
-    let session = start(conn, 1, &CancellationToken::new());
+    let session = start(conn, 1);
     wait_for(&mut events, EventType::Connected).await;
     // Ten sends queued (each polled once), then the session is finished
     // before they have all been written.
@@ -66,7 +66,7 @@ async fn a_handler_finishes_its_own_session_from_on_frame() {
     recorder.finish_on = Some(3);
     recorder.handshake = vec![Frame::new(1, "a"), Frame::new(3, "bye")];
     let conn = Connection::new(spec("self", &peer), Box::new(recorder), &bus);
-    let (_conn, outcome) = finish(start(conn, 1, &CancellationToken::new())).await;
+    let (_conn, outcome) = finish(start(conn, 1)).await;
     assert_eq!(outcome.reason, Reason::Finished);
     let calls = log.items();
     assert_eq!(calls.first(), Some(&Call::Connect));

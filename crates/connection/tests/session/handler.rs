@@ -1,7 +1,7 @@
 //! Handler failures stay inside their session, and a stopped session ends
 //! in order: `on_disconnect`, then `before_close` with the fd still open.
 
-use linesman_connection::{CancellationToken, Connection, Reason};
+use linesman_connection::{Connection, Reason};
 use linesman_ipc_codec::Frame;
 use linesman_observer::{Bus, ConnectFailed, EventType, Interest};
 use linesman_stream::SocketHooks;
@@ -22,10 +22,10 @@ async fn a_panic_in_on_frame_ends_only_that_session() {
     let (other_recorder, _l, _f) = Recorder::new();
     let other = Connection::new(spec("other", &other_peer), Box::new(other_recorder), &bus);
     let other_handle = other.handle();
-    let other_stop = CancellationToken::new();
-    let other_session = start(other, 1, &other_stop);
+    let other_stop = other.session_control();
+    let other_session = start(other, 1);
 
-    let session = start(conn, 1, &CancellationToken::new());
+    let session = start(conn, 1);
     wait_for(&mut events, EventType::Connected).await;
     handle.send(Frame::new(66, "boom")).await.expect("sent");
     let (conn, outcome) = finish(session).await;
@@ -45,15 +45,15 @@ async fn a_panic_in_on_frame_ends_only_that_session() {
         .await
         .expect("the other connection answers");
     assert_eq!(&reply.payload[..], b"still here");
-    other_stop.cancel();
+    other_stop.stop();
     finish(other_session).await;
 
     // The same handler instance serves the next session.
-    let stop = CancellationToken::new();
-    let session = start(conn, 2, &stop);
+    let stop = conn.session_control();
+    let session = start(conn, 2);
     wait_for(&mut events, EventType::Connected).await;
     handle.send(Frame::new(1, "again")).await.expect("sent");
-    stop.cancel();
+    stop.stop();
     let (_conn, outcome) = finish(session).await;
     assert_eq!(outcome.reason, Reason::Stopped);
     assert_eq!(handle.counters().sessions, 2);
@@ -70,7 +70,7 @@ async fn an_error_from_on_frame_ends_the_session_with_its_message() {
     recorder.fail_on = Some(13);
     let conn = Connection::new(spec("errs", &peer), Box::new(recorder), &bus);
     let handle = conn.handle();
-    let session = start(conn, 1, &CancellationToken::new());
+    let session = start(conn, 1);
     wait_for(&mut events, EventType::Connected).await;
     handle.send(Frame::new(13, "bad")).await.expect("sent");
     let (_conn, outcome) = finish(session).await;
@@ -89,7 +89,7 @@ async fn a_failed_handshake_is_a_failed_connect_not_a_disconnect() {
     let (mut recorder, log, _frames) = Recorder::new();
     recorder.fail_connect = Some("peer speaks version 1");
     let conn = Connection::new(spec("shy", &peer), Box::new(recorder), &bus);
-    let (conn, outcome) = finish(start(conn, 1, &CancellationToken::new())).await;
+    let (conn, outcome) = finish(start(conn, 1)).await;
     assert_eq!(
         outcome.reason,
         Reason::HandshakeFailed("peer speaks version 1".into())
@@ -136,11 +136,11 @@ async fn a_stop_runs_on_disconnect_then_before_close_with_the_fd_open() {
         }
     });
     let conn = Connection::new(spec("stops", &peer).hooks(hooks), Box::new(recorder), &bus);
-    let stop = CancellationToken::new();
-    let session = start(conn, 1, &stop);
+    let stop = conn.session_control();
+    let session = start(conn, 1);
     wait_for(&mut events, EventType::Connected).await;
     assert!(marks.items().is_empty());
-    stop.cancel();
+    stop.stop();
     let (_conn, outcome) = finish(session).await;
     assert_eq!(outcome.reason, Reason::Stopped);
     assert!(!outcome.reason.is_failure());
@@ -180,7 +180,7 @@ async fn a_session_dropped_half_way_still_closes_its_socket_and_settles_sends() 
         &bus,
     );
     let handle = conn.handle();
-    let session = start(conn, 1, &CancellationToken::new());
+    let session = start(conn, 1);
     wait_for(&mut events, EventType::Connected).await;
     session.abort();
     let _ = session.await;

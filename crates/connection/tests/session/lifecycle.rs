@@ -5,7 +5,7 @@
 use std::io;
 use std::time::Duration;
 
-use linesman_connection::{CancellationToken, Connection, Reason};
+use linesman_connection::{Connection, Reason};
 use linesman_ipc_codec::Frame;
 use linesman_observer::{
     Bus, ConnectFailed, Connected, Connecting, Disconnected, EventType, Interest,
@@ -24,8 +24,8 @@ async fn echo_session_is_announced_up_only_after_its_handshake() {
     recorder.request = true;
     let conn = Connection::new(spec("echo", &peer), Box::new(recorder), &bus);
     let handle = conn.handle();
-    let stop = CancellationToken::new();
-    let session = start(conn, 1, &stop);
+    let stop = conn.session_control();
+    let session = start(conn, 1);
 
     let connecting = next_event(&mut events).await;
     assert_eq!(
@@ -53,7 +53,7 @@ async fn echo_session_is_announced_up_only_after_its_handshake() {
     assert_eq!(next_frame(&mut frames).await, Frame::new(7, "a"));
     assert_eq!(next_frame(&mut frames).await, Frame::new(7, "bc"));
 
-    stop.cancel();
+    stop.stop();
     let (_conn, outcome) = finish(session).await;
     assert_eq!(outcome.reason, Reason::Stopped);
     assert!(outcome.was_up);
@@ -89,7 +89,7 @@ async fn peer_closing_ends_the_session_with_peer_closed() {
     let mut events = bus.subscribe(Interest::all().conn("flap"));
     let (recorder, log, _frames) = Recorder::new();
     let conn = Connection::new(spec("flap", &peer), Box::new(recorder), &bus);
-    let (conn, outcome) = finish(start(conn, 1, &CancellationToken::new())).await;
+    let (conn, outcome) = finish(start(conn, 1)).await;
     assert_eq!(outcome.reason, Reason::PeerClosed);
     // Unasked for: a failure, so `on-failure` brings the connection back.
     assert!(outcome.was_up && outcome.reason.is_failure());
@@ -116,7 +116,7 @@ async fn peer_reset_ends_the_session_with_reset() {
     let bus = Bus::default();
     let (recorder, _log, _frames) = Recorder::new();
     let conn = Connection::new(spec("reset", &peer), Box::new(recorder), &bus);
-    let (conn, outcome) = finish(start(conn, 1, &CancellationToken::new())).await;
+    let (conn, outcome) = finish(start(conn, 1)).await;
     assert_eq!(outcome.reason, Reason::Reset);
     assert_eq!(
         conn.handle().counters().last_error.as_deref(),
@@ -133,7 +133,7 @@ async fn refused_connect_publishes_connect_failed_and_skips_the_handler() {
     let mut events = bus.subscribe(Interest::all().conn("refused"));
     let (recorder, log, _frames) = Recorder::new();
     let conn = Connection::new(spec("refused", &peer), Box::new(recorder), &bus);
-    let (conn, outcome) = finish(start(conn, 3, &CancellationToken::new())).await;
+    let (conn, outcome) = finish(start(conn, 3)).await;
     let Reason::ConnectFailed { kind, error } = &outcome.reason else {
         panic!("expected ConnectFailed, got {:?}", outcome.reason);
     };
@@ -171,7 +171,7 @@ async fn hostile_bytes_end_the_session_with_a_protocol_error_naming_the_value() 
         let bus = Bus::default();
         let (recorder, _log, _frames) = Recorder::new();
         let conn = Connection::new(spec("hostile", &peer), Box::new(recorder), &bus);
-        let (_conn, outcome) = finish(start(conn, 1, &CancellationToken::new())).await;
+        let (_conn, outcome) = finish(start(conn, 1)).await;
         let Reason::Protocol(message) = &outcome.reason else {
             panic!(
                 "{kind:?}: expected a protocol error, got {:?}",

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use linesman_connection::{CancellationToken, Connection, Heartbeat, Reason};
+use linesman_connection::{Connection, Heartbeat, Reason};
 use linesman_observer::{Bus, Disconnected, EventType, Interest};
 use linesman_testkit::{Behavior, Listen, Peer};
 
@@ -20,7 +20,7 @@ async fn a_silent_peer_ends_the_session_with_idle_timeout() {
     let spec = spec("idle", &peer).idle_timeout(Some(after));
     let (recorder, _log, _frames) = Recorder::new();
     let conn = Connection::new(spec, Box::new(recorder), &bus);
-    let (conn, outcome) = finish(start(conn, 1, &CancellationToken::new())).await;
+    let (conn, outcome) = finish(start(conn, 1)).await;
     assert_eq!(outcome.reason, Reason::IdleTimeout { after });
     assert!(outcome.was_up);
     let down = wait_for(&mut events, EventType::Disconnected).await;
@@ -46,13 +46,13 @@ async fn a_peer_that_keeps_sending_is_not_idle() {
     let spec = spec("busy", &peer).idle_timeout(Some(Duration::from_millis(200)));
     let (recorder, _log, mut frames) = Recorder::new();
     let conn = Connection::new(spec, Box::new(recorder), &bus);
-    let stop = CancellationToken::new();
-    let session = start(conn, 1, &stop);
+    let stop = conn.session_control();
+    let session = start(conn, 1);
     // Thirty frames 20 ms apart span well over the idle timeout.
     for _ in 0..30 {
         next_frame(&mut frames).await;
     }
-    stop.cancel();
+    stop.stop();
     let (_conn, outcome) = finish(session).await;
     assert_eq!(outcome.reason, Reason::Stopped);
 }
@@ -69,8 +69,8 @@ async fn heartbeats_reach_an_echo_peer_while_nothing_else_is_sent() {
     let (recorder, _log, mut frames) = Recorder::new();
     let conn = Connection::new(spec, Box::new(recorder), &bus);
     let handle = conn.handle();
-    let stop = CancellationToken::new();
-    let session = start(conn, 1, &stop);
+    let stop = conn.session_control();
+    let session = start(conn, 1);
     for _ in 0..3 {
         let echoed = next_frame(&mut frames).await;
         assert_eq!(
@@ -79,6 +79,6 @@ async fn heartbeats_reach_an_echo_peer_while_nothing_else_is_sent() {
         );
     }
     assert!(handle.counters().frames_out >= 3);
-    stop.cancel();
+    stop.stop();
     finish(session).await;
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bytes::{Buf, Bytes};
 use futures_util::future::join_all;
-use linesman_connection::{CancellationToken, Connection, ConnectionSpec, SendError};
+use linesman_connection::{Connection, ConnectionSpec, SendError};
 use linesman_ipc_codec::Frame;
 use linesman_observer::{Bus, EventType, Interest};
 use linesman_stream::ConnectOptions;
@@ -52,8 +52,7 @@ async fn a_frame_reported_lost_never_reached_the_peer_whole() {
     let (recorder, _log, _frames) = Recorder::new();
     let conn = Connection::new(spec, Box::new(recorder), &bus);
     let handle = conn.handle();
-    let stop = CancellationToken::new();
-    let session = start(conn, 1, &stop);
+    let session = start(conn, 1);
     wait_for(&mut events, EventType::Connected).await;
 
     // Queued together, in order: one batch for the writer.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use futures_util::FutureExt;
 use linesman_connection::{
-    CancellationToken, Connection, Handler, HandlerError, Link, Reason, RequestError, SendError,
+    Connection, Handler, HandlerError, Link, Reason, RequestError, SendError,
 };
 use linesman_ipc_codec::Frame;
 use linesman_observer::{Bus, EventType, Interest};
@@ -51,8 +51,8 @@ async fn replies_arriving_in_reverse_order_complete_their_own_requests() {
     };
     let conn = Connection::new(spec("rr", &peer), Box::new(handler), &bus);
     let handle = conn.handle();
-    let stop = CancellationToken::new();
-    let session = start(conn, 1, &stop);
+    let stop = conn.session_control();
+    let session = start(conn, 1);
     wait_for(&mut events, EventType::Connected).await;
 
     // Hold the session in on_frame; behind the gate frame, the echoes of
@@ -95,7 +95,7 @@ async fn replies_arriving_in_reverse_order_complete_their_own_requests() {
         Frame::request(9, 2, "request 2")
     );
 
-    stop.cancel();
+    stop.stop();
     finish(session).await;
 }
 
@@ -107,8 +107,8 @@ async fn concurrent_requests_each_get_their_own_reply() {
     let (recorder, _log, _frames) = Recorder::new();
     let conn = Connection::new(spec("many", &peer), Box::new(recorder), &bus);
     let handle = conn.handle();
-    let stop = CancellationToken::new();
-    let session = start(conn, 1, &stop);
+    let stop = conn.session_control();
+    let session = start(conn, 1);
     wait_for(&mut events, EventType::Connected).await;
 
     let tasks: Vec<_> = (0..100u32)
@@ -132,7 +132,7 @@ async fn concurrent_requests_each_get_their_own_reply() {
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), 100, "every request had an id of its own");
-    stop.cancel();
+    stop.stop();
     finish(session).await;
 }
 
@@ -144,8 +144,8 @@ async fn a_request_the_codec_refuses_fails_at_once_and_the_next_one_is_answered(
     let (recorder, _log, _frames) = Recorder::new();
     let conn = Connection::new(spec("big", &peer).max_frame(64), Box::new(recorder), &bus);
     let handle = conn.handle();
-    let stop = CancellationToken::new();
-    let session = start(conn, 1, &stop);
+    let stop = conn.session_control();
+    let session = start(conn, 1);
     wait_for(&mut events, EventType::Connected).await;
 
     // The request does not wait for its frame to be written, only for its
@@ -168,7 +168,7 @@ async fn a_request_the_codec_refuses_fails_at_once_and_the_next_one_is_answered(
         1,
         "only the small frame was written"
     );
-    stop.cancel();
+    stop.stop();
     finish(session).await;
 }
 
@@ -182,14 +182,14 @@ async fn a_request_without_reply_times_out() {
     let (recorder, _log, _frames) = Recorder::new();
     let conn = Connection::new(spec("silent", &peer), Box::new(recorder), &bus);
     let handle = conn.handle();
-    let stop = CancellationToken::new();
-    let session = start(conn, 1, &stop);
+    let stop = conn.session_control();
+    let session = start(conn, 1);
     wait_for(&mut events, EventType::Connected).await;
 
     let after = Duration::from_millis(100);
     let result = handle.request(Frame::new(3, "anyone?"), after).await;
     assert_eq!(result, Err(RequestError::TimedOut { after }));
-    stop.cancel();
+    stop.stop();
     finish(session).await;
 }
 
@@ -209,7 +209,7 @@ async fn pending_requests_fail_with_connection_lost_when_the_peer_drops() {
     let (recorder, _log, _frames) = Recorder::new();
     let conn = Connection::new(spec("lost", &peer), Box::new(recorder), &bus);
     let handle = conn.handle();
-    let session = start(conn, 1, &CancellationToken::new());
+    let session = start(conn, 1);
     wait_for(&mut events, EventType::Connected).await;
 
     let pending = tokio::spawn({

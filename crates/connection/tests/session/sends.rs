@@ -5,9 +5,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use linesman_connection::{
-    CancellationToken, Connection, ConnectionSpec, Outbox, Reason, RequestError, SendError,
-};
+use linesman_connection::{Connection, ConnectionSpec, Outbox, Reason, RequestError, SendError};
 use linesman_ipc_codec::Frame;
 use linesman_observer::{Bus, EventType, Interest};
 use linesman_testkit::{Behavior, Listen, Peer};
@@ -44,8 +42,8 @@ async fn a_send_resolves_only_once_its_frame_is_written() {
     let (recorder, _log, _frames) = Recorder::new();
     let conn = Connection::new(spec("stuck", &peer), Box::new(recorder), &bus);
     let handle = conn.handle();
-    let stop = CancellationToken::new();
-    let session = start(conn, 1, &stop);
+    let stop = conn.session_control();
+    let session = start(conn, 1);
     wait_for(&mut events, EventType::Connected).await;
 
     let big = Frame::new(1, Bytes::from(vec![0u8; 12 << 20]));
@@ -58,7 +56,7 @@ async fn a_send_resolves_only_once_its_frame_is_written() {
         !send.is_finished(),
         "a frame the peer cannot take is not acknowledged"
     );
-    stop.cancel();
+    stop.stop();
     let result = tokio::time::timeout(T, send)
         .await
         .expect("in time")
@@ -86,8 +84,8 @@ async fn a_resolved_send_has_reached_the_peer() {
     let (recorder, _log, _frames) = Recorder::new();
     let conn = Connection::new(spec("ok", &peer), Box::new(recorder), &bus);
     let handle = conn.handle();
-    let stop = CancellationToken::new();
-    let session = start(conn, 1, &stop);
+    let stop = conn.session_control();
+    let session = start(conn, 1);
     wait_for(&mut events, EventType::Connected).await;
     for i in 0..10u8 {
         handle
@@ -99,7 +97,7 @@ async fn a_resolved_send_has_reached_the_peer() {
     tokio::time::timeout(T, peer.wait_frames_received(10))
         .await
         .expect("the peer got all 10");
-    stop.cancel();
+    stop.stop();
     finish(session).await;
 }
 
@@ -138,8 +136,8 @@ async fn the_outbox_carries_sends_into_the_next_session_in_order_and_is_bounded(
         "they wait for a session"
     );
 
-    let stop = CancellationToken::new();
-    let session = start(conn, 1, &stop);
+    let stop = conn.session_control();
+    let session = start(conn, 1);
     for task in waiting {
         let result = tokio::time::timeout(T, task)
             .await
@@ -152,7 +150,7 @@ async fn the_outbox_carries_sends_into_the_next_session_in_order_and_is_bounded(
     for i in 1..=3u8 {
         assert_eq!(next_frame(&mut frames).await, Frame::new(5, vec![i]));
     }
-    stop.cancel();
+    stop.stop();
     finish(session).await;
     assert_eq!(log.items().first(), Some(&Call::Connect));
 }
@@ -248,8 +246,8 @@ async fn the_writer_task_starts_on_the_first_send_only() {
     let (recorder, _log, mut frames) = Recorder::new();
     let conn = Connection::new(spec("lazy", &peer), Box::new(recorder), &bus);
     let handle = conn.handle();
-    let stop = CancellationToken::new();
-    let session = start(conn, 1, &stop);
+    let stop = conn.session_control();
+    let session = start(conn, 1);
     wait_for(&mut events, EventType::Connected).await;
     peer.wait_connections(1).await;
     let metrics = tokio::runtime::Handle::current().metrics();
@@ -261,6 +259,6 @@ async fn the_writer_task_starts_on_the_first_send_only() {
         .expect("written once the writer runs");
     assert_eq!(metrics.num_alive_tasks(), before + 1, "the writer started");
     assert_eq!(next_frame(&mut frames).await, Frame::new(3, "ping"));
-    stop.cancel();
+    stop.stop();
     assert_eq!(finish(session).await.1.reason, Reason::Stopped);
 }

@@ -6,9 +6,7 @@
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use linesman_connection::{
-    CancellationToken, Connection, ConnectionSpec, Handler, HandlerError, Link, Reason,
-};
+use linesman_connection::{Connection, ConnectionSpec, Handler, HandlerError, Link, Reason};
 use linesman_ipc_codec::{Codec, Frame};
 use linesman_observer::{Bus, Disconnected, EventType, Interest};
 use linesman_stream::{ConnectOptions, Endpoint};
@@ -73,7 +71,7 @@ async fn a_peer_that_stops_reading_ends_the_session_with_a_write_timeout() {
     let bus = Bus::default();
     let mut events = bus.subscribe(Interest::all().conn("stalled"));
     let conn = Connection::new(spec, Box::new(Flooding), &bus);
-    let session = start(conn, 1, &CancellationToken::new());
+    let session = start(conn, 1);
     let _peer = accept(&listener).await; // never read
     let (conn, outcome) = finish(session).await;
     assert_eq!(outcome.reason, Reason::WriteTimeout { after });
@@ -105,7 +103,7 @@ async fn a_frame_trickled_a_byte_at_a_time_ends_the_session_with_a_frame_timeout
     let spec = ConnectionSpec::new("slowloris", endpoint).frame_timeout(Some(after));
     let (recorder, _log, _frames) = Recorder::new();
     let conn = Connection::new(spec, Box::new(recorder), &Bus::default());
-    let session = start(conn, 1, &CancellationToken::new());
+    let session = start(conn, 1);
     let mut peer = accept(&listener).await;
     let trickle = tokio::spawn(async move {
         // A frame of 64 bytes, one byte every 100 ms: 7 s if let finish.
@@ -135,8 +133,8 @@ async fn frames_that_complete_in_time_never_time_out_however_long_the_session() 
         ConnectionSpec::new("halves", endpoint).frame_timeout(Some(Duration::from_millis(500)));
     let (recorder, _log, mut frames) = Recorder::new();
     let conn = Connection::new(spec, Box::new(recorder), &Bus::default());
-    let stop = CancellationToken::new();
-    let session = start(conn, 1, &stop);
+    let stop = conn.session_control();
+    let session = start(conn, 1);
     let mut peer = accept(&listener).await;
     for i in 0..12u8 {
         let bytes = wire(1, b"0123456789abcdef");
@@ -155,7 +153,7 @@ async fn frames_that_complete_in_time_never_time_out_however_long_the_session() 
             .expect("a whole frame");
         next_frame(&mut frames).await;
     }
-    stop.cancel();
+    stop.stop();
     let (_conn, outcome) = finish(session).await;
     assert_eq!(outcome.reason, Reason::Stopped);
 }

@@ -1,8 +1,6 @@
-//! The mailbox on its own: order, coalescing, the bound, and the restart
-//! hold (absorbed while unsettled, deferred while settled, released once).
+//! The mailbox on its own: order, coalescing and the bound. (What a burst
+//! of restarts becomes is the lifecycle's: see its tables.)
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use super::*;
@@ -15,13 +13,14 @@ async fn ready(inbox: &mut Inbox) -> Option<Signal> {
 }
 
 #[tokio::test]
-async fn shutdown_comes_first_and_stays() {
+async fn shutdown_comes_first_once_and_stays_known() {
     let (mailbox, mut inbox) = Inbox::new();
     assert_eq!(mailbox.command(Command::Stop), Ok(()));
     mailbox.rules_changed();
     mailbox.shut_down();
     assert_eq!(inbox.next().await, Signal::Shutdown);
-    assert_eq!(inbox.next().await, Signal::Shutdown);
+    // Given once (the lifecycle remembers it), then what else is there.
+    assert_eq!(inbox.next().await, Signal::Command(Command::Stop));
     assert!(inbox.is_shut_down());
 }
 
@@ -92,109 +91,4 @@ async fn at_most_max_queued_commands_wait() {
     assert_eq!(inbox.next().await, Signal::Command(Command::Stop));
     assert_eq!(mailbox.command(alternate(MAX_QUEUED)), Ok(()));
     assert_eq!(mailbox.command(Command::Restart), Err(Refused::Full));
-}
-
-/// A flag for [`Inbox::hold_restarts`]'s `settled`, and the probe.
-fn settle_flag() -> (Arc<AtomicBool>, impl FnMut() -> bool + Send + 'static) {
-    let flag = Arc::new(AtomicBool::new(false));
-    let probe = {
-        let flag = Arc::clone(&flag);
-        move || flag.load(Ordering::Acquire)
-    };
-    (flag, probe)
-}
-
-/// Lets the hold see a change of its flag.
-async fn poll_once() {
-    tokio::time::sleep(SETTLE_POLL + Duration::from_millis(1)).await;
-}
-
-#[tokio::test(start_paused = true)]
-async fn a_held_restart_absorbs_restarts_until_settled_then_defers_them_into_one() {
-    let (mailbox, mut inbox) = Inbox::new();
-    let (settle, settled) = settle_flag();
-    assert_eq!(mailbox.command(Command::Restart), Ok(()));
-    assert_eq!(inbox.next().await, Signal::Command(Command::Restart));
-    inbox.hold_restarts(settled);
-    // Not settled yet: the restart being carried out is this one.
-    assert_eq!(mailbox.command(Command::Restart), Ok(()));
-    assert_eq!(ready(&mut inbox).await, None);
-
-    settle.store(true, Ordering::Release);
-    poll_once().await;
-    // Settled, within the hold: deferred, however many.
-    for _ in 0..3 {
-        assert_eq!(mailbox.command(Command::Restart), Ok(()));
-        assert_eq!(ready(&mut inbox).await, None);
-    }
-    // At the end of the hold, one restart.
-    tokio::time::sleep(RESTART_HOLD).await;
-    assert_eq!(
-        ready(&mut inbox).await,
-        Some(Signal::Command(Command::Restart))
-    );
-    assert_eq!(ready(&mut inbox).await, None);
-}
-
-#[tokio::test(start_paused = true)]
-async fn the_hold_lasts_until_the_restart_settled() {
-    let (mailbox, mut inbox) = Inbox::new();
-    let (settle, settled) = settle_flag();
-    inbox.hold_restarts(settled);
-    tokio::time::sleep(RESTART_HOLD * 5).await;
-    assert_eq!(mailbox.command(Command::Restart), Ok(()));
-    assert_eq!(ready(&mut inbox).await, None, "absorbed while unsettled");
-    settle.store(true, Ordering::Release);
-    poll_once().await;
-    // Released at once (the hold time is over): restarts are carried out.
-    assert_eq!(mailbox.command(Command::Restart), Ok(()));
-    assert_eq!(
-        ready(&mut inbox).await,
-        Some(Signal::Command(Command::Restart))
-    );
-}
-
-#[tokio::test(start_paused = true)]
-async fn a_stop_overrides_a_deferred_restart_and_a_restart_after_it_is_kept() {
-    let (mailbox, mut inbox) = Inbox::new();
-    inbox.hold_restarts(|| true);
-    tokio::task::yield_now().await;
-    assert_eq!(mailbox.command(Command::Restart), Ok(()));
-    assert_eq!(ready(&mut inbox).await, None, "deferred");
-    assert_eq!(mailbox.command(Command::Stop), Ok(()));
-    assert_eq!(
-        ready(&mut inbox).await,
-        Some(Signal::Command(Command::Stop))
-    );
-    tokio::time::sleep(RESTART_HOLD + Duration::from_millis(1)).await;
-    assert_eq!(ready(&mut inbox).await, None, "the stop overrode it");
-
-    // Restart, then stop, then restart while unsettled: the last restart
-    // is not the one being carried out, so it is deferred, not absorbed.
-    let (settle, settled) = settle_flag();
-    inbox.hold_restarts(settled);
-    assert_eq!(mailbox.command(Command::Stop), Ok(()));
-    assert_eq!(mailbox.command(Command::Restart), Ok(()));
-    assert_eq!(
-        ready(&mut inbox).await,
-        Some(Signal::Command(Command::Stop))
-    );
-    assert_eq!(ready(&mut inbox).await, None);
-    settle.store(true, Ordering::Release);
-    tokio::time::sleep(RESTART_HOLD + Duration::from_millis(1)).await;
-    assert_eq!(
-        ready(&mut inbox).await,
-        Some(Signal::Command(Command::Restart))
-    );
-}
-
-#[tokio::test(start_paused = true)]
-async fn a_hold_ends_with_its_task() {
-    let (mailbox, inbox) = Inbox::new();
-    inbox.hold_restarts(|| false);
-    drop(inbox);
-    poll_once().await;
-    // The hold's task saw the mailbox closed and ended: only it held a
-    // second reference.
-    assert_eq!(Arc::strong_count(&mailbox), 1);
 }

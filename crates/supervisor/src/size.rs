@@ -1,0 +1,91 @@
+//! The sizes that decide memory per connection, pinned in one place.
+//!
+//! A supervisor of 10,000 connections holds 10,000 connection tasks for its
+//! whole life, so the size of one task's future is paid 10,000 times
+//! (docs/benchmarks.md, "rss per connection"). These tests fail when it
+//! grows, so that readability and memory never trade silently: a change
+//! that grows it raises the number here, with its reason, in the same
+//! commit.
+//!
+//! Where an `async fn` would cost more than the `fn … -> impl Future` with
+//! an `async move` block it is written as (an `async fn` keeps its
+//! arguments twice in its future: as arguments and as moved locals), the
+//! function says so in its `#[expect(clippy::manual_async_fn)]`, with the
+//! bytes measured: `Task::run` (+592: it takes the task by value), and in
+//! `linesman-connection` the session's `session` (+24), `socket_session`
+//! (+32), `drive` (+24) and `pump` (+32). Everywhere else (`Task::session`,
+//! `blocking_session`) an `async fn` costs nothing more, and is one.
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use linesman_connection::{Connection, ConnectionSpec, Counting};
+    use linesman_observer::Bus;
+    use tokio::sync::watch;
+
+    use crate::lifecycle::Lifecycle;
+    use crate::mailbox::Inbox;
+    use crate::restart::RestartPolicy;
+    use crate::rule::OnDependencyDown;
+    use crate::rules::Phase;
+    use crate::task::{PhaseReport, Shell, Task};
+    use crate::tracker::RestartTracker;
+
+    /// The bytes of one connection task's future, as `tokio::spawn` boxes
+    /// it (x86-64, debug and release alike): the task itself, 592 bytes (the
+    /// `Connection` 416, the lifecycle 112 — its state 32 and restart
+    /// tracker 72 — and the shell's handles), plus its deepest wait, a
+    /// running session polled in place (`Connection::run_session`'s future,
+    /// 520 bytes, pinned in `linesman-connection`), plus what `drive` and
+    /// `session` hold around it (the input, the stop deadline, references).
+    ///
+    /// History: 1,192 before the lifecycle became a machine; +40 since: the
+    /// state now lives in the task (it had its own slot in the future
+    /// before, which the session's state did not overlap either) and the
+    /// restart hold's timer (8).
+    const TASK_FUTURE: usize = 1232;
+
+    fn task() -> Task {
+        let bus = Bus::default();
+        let spec = ConnectionSpec::new("c", "tcp://127.0.0.1:9".parse().expect("an endpoint"));
+        let conn = Connection::new(spec, Box::new(Counting), &bus);
+        let (_mailbox, inbox) = Inbox::new();
+        let tracker = RestartTracker::new(RestartPolicy::default(), 1).expect("a valid policy");
+        let (phases, _) = watch::channel(vec![Phase::Active]);
+        Task {
+            shell: Shell {
+                lifecycle: Lifecycle::new(tracker, OnDependencyDown::Stop),
+                control: conn.session_control(),
+                inbox,
+                rule: None,
+                timeout: Duration::from_secs(5),
+                report: PhaseReport {
+                    phases: Arc::new(phases),
+                    index: 0,
+                },
+                hold: None,
+            },
+            conn,
+        }
+    }
+
+    #[test]
+    fn a_connection_task_future_stays_within_its_budget() {
+        let size = std::mem::size_of_val(&task().run());
+        println!(
+            "task future: {size} bytes (Task {} bytes, of which Connection {}, Shell {}, Lifecycle {})",
+            std::mem::size_of::<Task>(),
+            std::mem::size_of::<Connection>(),
+            std::mem::size_of::<Shell>(),
+            std::mem::size_of::<Lifecycle>(),
+        );
+        let (drive, session, wait) = task().sizes();
+        println!("drive {drive}, session {session}, wait {wait} bytes");
+        assert!(
+            size <= TASK_FUTURE,
+            "{size} > {TASK_FUTURE}: see the module docs"
+        );
+    }
+}
