@@ -1,11 +1,10 @@
-//! The receiving side of a session: opening the transport, reading frames
-//! (counting them and noting when bytes last arrived), and
+//! The receiving side of a session: reading frames (counted by
+//! [`Tracked`]), and
 //! [`SessionIo::poll_step`], which polls for the next thing that happens — a
 //! frame, a stop or finish, the writer failing, the idle timeout, or the
 //! frame timeout.
 
 use std::future::Future;
-use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -13,96 +12,16 @@ use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use linesman_ipc_codec::{Codec, CodecError, Frame};
-use linesman_stream::{BlockingSource, Stream, connect};
-use tokio::io::{AsyncRead, ReadBuf, WriteHalf};
+use linesman_stream::Stream;
+use tokio::io::{AsyncRead, WriteHalf};
 use tokio::time::{Instant, Sleep, sleep_until};
 
 use super::read::FrameReader;
+use super::tracked::Tracked;
 use super::writer::{self, WriterTask};
 use crate::handler::Burst;
 use crate::reason::Reason;
 use crate::shared::{Phase, Shared};
-use crate::spec::{ConnectionSpec, Target};
-
-/// An opened transport. Boxed (for the moment between the connect and
-/// the split into the session's reader and writer): the session's future
-/// keeps the slot of its transport for the whole session, so a small one.
-pub(crate) enum Transport {
-    Socket(Box<Stream>),
-    Blocking(Box<BlockingSource>),
-}
-
-/// Opens the spec's target for one session.
-pub(crate) async fn open(spec: &ConnectionSpec) -> Result<Transport, Reason> {
-    match &spec.target {
-        Target::Endpoint(endpoint) => connect(endpoint, &spec.connect, &spec.hooks)
-            .await
-            .map(|stream| Transport::Socket(Box::new(stream)))
-            .map_err(|error| Reason::ConnectFailed {
-                kind: error.kind(),
-                error: error.to_string(),
-            }),
-        Target::Blocking(target) => target
-            .open()
-            .map(|source| Transport::Blocking(Box::new(source)))
-            .map_err(|error| Reason::ConnectFailed {
-                kind: error.kind(),
-                error: format!("opening blocking source {} failed: {error}", target.label()),
-            }),
-    }
-}
-
-/// A reader that counts the bytes it read (for the counters: per read, not
-/// per frame) and notes when bytes last arrived, for the idle timeout (only
-/// when there is one: the clock is not read for nothing).
-#[derive(Debug)]
-pub(crate) struct Tracked<R> {
-    inner: R,
-    last_rx: Instant,
-    track: bool,
-    /// Bytes read since the last [`take_bytes`](Self::take_bytes).
-    bytes: u64,
-}
-
-impl<R> Tracked<R> {
-    pub(crate) fn new(inner: R, track: bool) -> Tracked<R> {
-        Tracked {
-            inner,
-            last_rx: Instant::now(),
-            track,
-            bytes: 0,
-        }
-    }
-
-    /// The bytes read since the last call.
-    pub(crate) fn take_bytes(&mut self) -> u64 {
-        std::mem::take(&mut self.bytes)
-    }
-
-    pub(crate) fn into_inner(self) -> R {
-        self.inner
-    }
-}
-
-impl<R: AsyncRead + Unpin> AsyncRead for Tracked<R> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        let before = buf.filled().len();
-        let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
-        let read = buf.filled().len() - before;
-        if read > 0 {
-            this.bytes += read as u64;
-            if this.track {
-                this.last_rx = Instant::now();
-            }
-        }
-        polled
-    }
-}
 
 /// The writer of the session, if it has one (a blocking source has none).
 #[derive(Debug)]

@@ -8,6 +8,8 @@ mod drive;
 mod io;
 mod log;
 mod read;
+mod tracked;
+mod transport;
 mod writer;
 
 use std::fmt;
@@ -23,8 +25,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 pub use self::control::SessionControl;
 
 use self::drive::{Run, disconnect, drive};
-use self::io::{SessionIo, Transport, WriterSlot};
+use self::io::{SessionIo, WriterSlot};
 use self::log::{SessionLog, UpLine};
+use self::transport::Transport;
 use crate::budget::{SocketBudget, SocketPermit};
 use crate::handle::ConnectionHandle;
 use crate::handler::DynHandler;
@@ -278,7 +281,7 @@ impl Connection {
                 // Boxed: the connect future is large and lives only until
                 // the socket is open; unboxed it would size every session's
                 // future.
-                opened = Box::pin(io::open(&self.spec)) => opened,
+                opened = Box::pin(transport::open(&self.spec)) => opened,
             } {
                 Ok(transport) => transport,
                 Err(reason) => return self.not_up(reason, attempt),

@@ -16,10 +16,10 @@
 //! session is busy handing out frames it already holds starts the writer
 //! when that burst is done.
 
-use std::future::{Future, poll_fn};
-use std::pin::{Pin, pin};
+use std::future::poll_fn;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::task::Poll;
 use std::time::Duration;
 
@@ -36,6 +36,11 @@ use crate::reason::Reason;
 use crate::shared::{Outgoing, Phase, Shared};
 use crate::spec::Heartbeat;
 
+mod control;
+
+pub(crate) use control::Control;
+use control::{ABORT, DRAIN, abortable};
+
 /// Frames encoded before one flush: one write for a burst of small frames.
 const BATCH: usize = 64;
 /// Buffered bytes past which the buffer is written before encoding more.
@@ -43,53 +48,6 @@ const BACKPRESSURE: usize = 8 * 1024;
 /// A write buffer up to this capacity is kept between writes (one
 /// allocation saved per write of small frames); a larger one is released.
 const KEEP_BUFFER: usize = 1024;
-
-/// How the session tells its writer to end: a state the writer reads
-/// whenever it is woken, and the shared queue's wake-up to wake it (the
-/// one it waits on anyway), so waiting costs the writer no registration of
-/// its own per loop.
-#[derive(Debug)]
-pub(crate) struct Control {
-    state: AtomicU8,
-    /// Queued frames a drain writes before the writer ends.
-    drain_limit: AtomicUsize,
-    shared: Arc<Shared>,
-}
-
-/// Write what is queued, as it comes.
-const RUN: u8 = 0;
-/// Write up to `drain_limit` queued frames, then end.
-const DRAIN: u8 = 1;
-/// End now; a frame being written fails with `ConnectionLost`.
-const ABORT: u8 = 2;
-
-impl Control {
-    fn new(shared: Arc<Shared>) -> Control {
-        Control {
-            state: AtomicU8::new(RUN),
-            drain_limit: AtomicUsize::new(0),
-            shared,
-        }
-    }
-
-    pub(crate) fn abort(&self) {
-        self.state.store(ABORT, Ordering::Release);
-        self.shared.wake_writer();
-    }
-
-    pub(crate) fn drain(&self, limit: usize) {
-        self.drain_limit.store(limit, Ordering::Relaxed);
-        // An abort already asked for stays.
-        let _ = self
-            .state
-            .compare_exchange(RUN, DRAIN, Ordering::AcqRel, Ordering::Acquire);
-        self.shared.wake_writer();
-    }
-
-    fn state(&self) -> u8 {
-        self.state.load(Ordering::Acquire)
-    }
-}
 
 /// What the writer gives back: the write half, and why it ended.
 #[derive(Debug)]
@@ -403,26 +361,5 @@ struct Stalled;
 impl Stalled {
     fn is(error: &std::io::Error) -> bool {
         error.get_ref().is_some_and(|inner| inner.is::<Stalled>())
-    }
-}
-
-/// Runs `work` (a write) until it ends, unless the writer is aborted
-/// meanwhile: then `None`, and the write is dropped half-way. The write is
-/// polled first, so one that completes at once registers no wake-up.
-async fn abortable<T>(control: &Control, work: impl Future<Output = T>) -> Option<T> {
-    let mut work = pin!(work);
-    loop {
-        tokio::select! {
-            biased;
-            done = &mut work => return Some(done),
-            // A send, a phase change or the control woke the writer's
-            // queue: only an abort matters here (whatever was queued is
-            // taken after this write).
-            () = control.shared.writer_woken() => {
-                if control.state() == ABORT {
-                    return None;
-                }
-            }
-        }
     }
 }
