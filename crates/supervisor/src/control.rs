@@ -17,22 +17,10 @@ use std::sync::Arc;
 use linesman_observer::{Bus, ConnStatus};
 use tokio_util::sync::CancellationToken;
 
+use crate::command::Command;
 use crate::error::ControlError;
 use crate::mailbox::{Inbox, MAX_QUEUED, Mailbox, Refused};
 use crate::suggest::nearest;
-
-/// What a connection's task is asked to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Command {
-    /// Leave `Stopped` or `Failed`: reset the restart tracker and start
-    /// (or wait for the start rule). Ignored while running.
-    Start,
-    /// Stop gracefully and stay `Stopped` until started.
-    Stop,
-    /// Reconnect now: end the session (or skip the backoff), reset the
-    /// restart tracker, connect again once the rule holds.
-    Restart,
-}
 
 /// What the handle shares with the supervisor.
 pub(crate) struct Control {

@@ -60,6 +60,7 @@
 
 #![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 
+mod command;
 mod control;
 mod error;
 mod graph;

@@ -29,7 +29,7 @@ use std::time::{Duration, SystemTime};
 use linesman_observer::{Backoff, GaveUp, Started, Stopped, Stopping, Waiting, What};
 use tokio::time::Instant;
 
-use crate::control::Command;
+use crate::command::Command;
 use crate::rule::OnDependencyDown;
 use crate::rules::Phase;
 use crate::tracker::{Decision, RestartTracker, SessionEnd};

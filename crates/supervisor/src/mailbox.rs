@@ -29,7 +29,7 @@ use std::task::{Context, Poll};
 
 use futures_util::task::AtomicWaker;
 
-use crate::control::Command;
+use crate::command::Command;
 
 /// Commands that may wait in one connection's mailbox; one more is
 /// refused ([`Refused::Full`]).

@@ -247,7 +247,7 @@ impl Shell {
         let mut effects = Vec::new();
         if matches!(
             input,
-            Input::Command(crate::control::Command::Restart) | Input::HoldElapsed
+            Input::Command(crate::command::Command::Restart) | Input::HoldElapsed
         ) && self.lifecycle.awaits_up()
             && self.control.is_up()
         {
