@@ -1,95 +1,14 @@
-//! Every error `linesman-stream` returns: endpoint parsing, connecting, and
-//! starting a blocking source. Each carries the context needed to act on it
+//! The errors of connecting and of starting a blocking source (an
+//! endpoint's parse error is [`EndpointError`](crate::EndpointError), beside
+//! the parser). Each carries the context needed to act on it
 //! (the input, the endpoint, every address tried and what the OS said).
 
 use std::fmt;
 use std::io;
 use std::time::Duration;
 
-use crate::endpoint::{ACCEPTED_FORMS, Endpoint};
+use crate::endpoint::Endpoint;
 use crate::stream::SocketAddress;
-
-/// An endpoint string that is not one of the accepted forms
-/// (`tcp://host:port`, `tcp://[v6]:port`, `unix:///absolute/path`).
-///
-/// Every message shows the input and the accepted forms.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum EndpointError {
-    /// The input was empty or only whitespace.
-    #[error("endpoint is empty; expected {ACCEPTED_FORMS}")]
-    Empty,
-    /// The input has no `scheme://` prefix.
-    #[error("endpoint `{input}` has no scheme; expected {ACCEPTED_FORMS}")]
-    MissingScheme {
-        /// The input as given.
-        input: String,
-    },
-    /// The scheme is neither `tcp` nor `unix`.
-    #[error("endpoint `{input}` has unknown scheme `{scheme}`; expected {ACCEPTED_FORMS}")]
-    UnknownScheme {
-        /// The input as given.
-        input: String,
-        /// The scheme found before `://`.
-        scheme: String,
-    },
-    /// A `tcp://` endpoint without a host.
-    #[error("endpoint `{input}` has an empty host; expected {ACCEPTED_FORMS}")]
-    EmptyHost {
-        /// The input as given.
-        input: String,
-    },
-    /// A host that is neither a DNS name nor an IP address.
-    #[error(
-        "endpoint `{input}` has invalid host `{host}` (a host name may hold only letters, digits, `-`, `_` and `.`); expected {ACCEPTED_FORMS}"
-    )]
-    InvalidHost {
-        /// The input as given.
-        input: String,
-        /// The host part that was refused.
-        host: String,
-    },
-    /// An IPv6 address written without brackets.
-    #[error("endpoint `{input}` has an IPv6 address without brackets; write it as tcp://[v6]:port")]
-    UnbracketedIpv6 {
-        /// The input as given.
-        input: String,
-    },
-    /// The text between `[` and `]` is not an IPv6 address.
-    #[error(
-        "endpoint `{input}` has invalid IPv6 address `{host}` between brackets; expected {ACCEPTED_FORMS}"
-    )]
-    InvalidIpv6 {
-        /// The input as given.
-        input: String,
-        /// The text between the brackets.
-        host: String,
-    },
-    /// A `tcp://` endpoint without `:port`.
-    #[error("endpoint `{input}` has no port; expected {ACCEPTED_FORMS}")]
-    MissingPort {
-        /// The input as given.
-        input: String,
-    },
-    /// A port that is not a number from 1 to 65535.
-    #[error(
-        "endpoint `{input}` has invalid port `{port}` (expected a number from 1 to 65535); expected {ACCEPTED_FORMS}"
-    )]
-    InvalidPort {
-        /// The input as given.
-        input: String,
-        /// The port text that was refused.
-        port: String,
-    },
-    /// A `unix://` endpoint whose path is empty or not absolute.
-    #[error(
-        "endpoint `{input}` has a relative or empty unix path; write unix:///absolute/path (three slashes)"
-    )]
-    RelativeUnixPath {
-        /// The input as given.
-        input: String,
-    },
-}
 
 /// One address that [`connect`](crate::connect) tried, and why it failed.
 #[derive(Debug)]
