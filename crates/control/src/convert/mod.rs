@@ -233,6 +233,9 @@ fn event_line(event: &Event, state: Option<&ConnState>) -> EventLine {
 }
 
 #[cfg(test)]
+mod golden;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
