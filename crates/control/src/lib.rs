@@ -56,7 +56,10 @@ mod socket;
 mod state;
 mod user;
 
-pub use api::{ActionResponse, ConnectionStatus, ErrorBody, EventLine, State, StatusResponse};
+pub use api::{
+    ActionResponse, ConnectionStatus, ErrorBody, EventLine, GaveUpCause, State, StatusResponse,
+    What,
+};
 pub use client::{Client, EventStream};
 pub use error::{ClientError, ControlError, SocketDirError};
 pub use options::ServerOptions;
