@@ -238,3 +238,26 @@ fn a_status_is_todays_json() {
     let golden = include_str!("../../tests/golden/status.json");
     assert_same_text(&got, golden, "status.json");
 }
+
+#[test]
+fn every_golden_line_reads_back_as_itself() {
+    let golden = include_str!("../../tests/golden/events.jsonl");
+    for text in golden.lines() {
+        let line: crate::api::EventLine = serde_json::from_str(text).expect("a golden line reads");
+        assert!(
+            !matches!(line.what, crate::api::What::Unknown { .. }),
+            "{text}"
+        );
+        let again = serde_json::to_string(&line).expect("an event line is JSON");
+        assert_eq!(again, text);
+    }
+    let status: StatusResponse =
+        serde_json::from_str(include_str!("../../tests/golden/status.json")).expect("reads");
+    let mut again = serde_json::to_string_pretty(&status).expect("JSON");
+    again.push('\n');
+    assert_same_text(
+        &again,
+        include_str!("../../tests/golden/status.json"),
+        "status.json",
+    );
+}
