@@ -3,7 +3,7 @@
 //!
 //! Only `control` and the CLI know JSON: the domain types of the other crates
 //! do not derive `Serialize`; they are converted into these types here (see
-//! `convert.rs`). Field names are part of the contract with scripts: never
+//! `convert/`). Field names are part of the contract with scripts: never
 //! rename one, only add.
 //!
 //! The types are closed where the API is: a state is a [`State`], an event
