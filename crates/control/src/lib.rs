@@ -17,7 +17,7 @@
 //! | route | answer |
 //! | --- | --- |
 //! | `GET /v1/status` | [`StatusResponse`] |
-//! | `GET /v1/events` | one [`EventLine`] per line, the current state of every connection first (`replay: true`), then live events, until the daemon shuts down |
+//! | `GET /v1/events` | one [`EventLine`] per line (its `type` and fields a [`What`]), the current state of every connection first (`replay: true`), then live events, until the daemon shuts down |
 //! | `POST /v1/connections/{name}/start`, `/stop`, `/restart` | [`ActionResponse`]; 404 with an [`ErrorBody`] naming the known connections for an unknown name |
 //! | `GET /metrics` | Prometheus (OpenMetrics) text |
 //!
@@ -56,7 +56,10 @@ mod socket;
 mod state;
 mod user;
 
-pub use api::{ActionResponse, ConnectionStatus, ErrorBody, EventLine, State, StatusResponse};
+pub use api::{
+    ActionResponse, ConnectionStatus, ErrorBody, EventLine, GaveUpCause, State, StatusResponse,
+    What,
+};
 pub use client::{Client, EventStream};
 pub use error::{ClientError, ControlError, SocketDirError};
 pub use options::ServerOptions;

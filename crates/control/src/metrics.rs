@@ -42,12 +42,10 @@ pub(crate) fn render(state: &ControlState) -> Result<String, std::fmt::Error> {
         for s in State::ALL {
             let mut labels = conn(&c.name);
             labels.push(("state".to_owned(), s.as_str().to_owned()));
-            states
-                .get_or_create(&labels)
-                .set(i64::from(c.state == s.as_str()));
+            states.get_or_create(&labels).set(i64::from(c.state == s));
         }
         up.get_or_create(&conn(&c.name))
-            .set(i64::from(c.state == State::Up.as_str()));
+            .set(i64::from(c.state == State::Up));
         restarts
             .get_or_create(&conn(&c.name))
             .set(i64::try_from(c.restarts).unwrap_or(i64::MAX));

@@ -28,7 +28,7 @@ use crate::convert::{Described, connection_status};
 /// let state = ControlState::new(&supervisor);
 /// let status = state.status();
 /// assert_eq!(status.connections[0].endpoint, "tcp://127.0.0.1:7001");
-/// assert_eq!(status.connections[0].state, "waiting"); // not run yet
+/// assert_eq!(status.connections[0].state, linesman_control::State::Waiting); // not run yet
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]

@@ -3,14 +3,16 @@
 //! 4, next in 3.2s)`, `connection refused (attempt 4, next in 3.2s)`,
 //! `connected to 127.0.0.1:7001`, `stopped: asked`.
 
+use linesman_control::State;
+
 use crate::view::model::{Model, Row};
 use crate::view::time::age;
 
 /// Why `row` is in its state, at `now_ms`; what it waits on is described
 /// with `model`'s rows.
 pub(crate) fn detail(row: &Row, model: &Model, now_ms: u64) -> String {
-    match row.state.as_str() {
-        "waiting" if !row.waiting_on.is_empty() => {
+    match row.state {
+        State::Waiting if !row.waiting_on.is_empty() => {
             let on: Vec<String> = row
                 .waiting_on
                 .iter()
@@ -21,14 +23,14 @@ pub(crate) fn detail(row: &Row, model: &Model, now_ms: u64) -> String {
                 .collect();
             format!("waiting on {}", on.join(", "))
         }
-        "backoff" => {
+        State::Backoff => {
             let plan = plan(row, now_ms);
             match &row.last_error {
                 Some(error) => format!("{} ({plan})", short(error)),
                 None => plan,
             }
         }
-        "connecting" => match &row.last_error {
+        State::Connecting => match &row.last_error {
             Some(error) if row.attempt > 1 => {
                 format!("attempt {}, last error: {}", row.attempt, short(error))
             }
@@ -36,13 +38,13 @@ pub(crate) fn detail(row: &Row, model: &Model, now_ms: u64) -> String {
         },
         // A `gave_up` event says how many restarts, not why: name the last
         // error too, unless the daemon's detail already does.
-        "failed" => match &row.last_error {
+        State::Failed => match &row.last_error {
             Some(error) if !row.note.contains("last error:") => {
                 format!("{}; last error: {}", short(&row.note), short(error))
             }
             _ => short(&row.note),
         },
-        _ => short(&row.note),
+        State::Waiting | State::Up | State::Stopped => short(&row.note),
     }
 }
 
@@ -77,10 +79,10 @@ pub(crate) fn short(text: &str) -> String {
 /// The state in a few words: `up`, `connecting, attempt 2`, `backoff,
 /// attempt 4, next in 3.2s`, `stopped`…
 pub(crate) fn brief(row: &Row, now_ms: u64) -> String {
-    match row.state.as_str() {
-        "connecting" => format!("connecting, attempt {}", row.attempt.max(1)),
-        "backoff" => format!("backoff, {}", plan(row, now_ms)),
-        other => other.to_owned(),
+    match row.state {
+        State::Connecting => format!("connecting, attempt {}", row.attempt.max(1)),
+        State::Backoff => format!("backoff, {}", plan(row, now_ms)),
+        State::Waiting | State::Up | State::Stopped | State::Failed => row.state.to_string(),
     }
 }
 
@@ -103,17 +105,17 @@ mod tests {
     use linesman_control::StatusResponse;
 
     fn model() -> Model {
-        let mut orders = status("orders", "backoff");
+        let mut orders = status("orders", State::Backoff);
         orders.attempt = 4;
         orders.next_retry_ms = Some(3_250);
         orders.last_error = Some(
             "connect failed: connect to tcp://127.0.0.1:1 failed: 127.0.0.1:1: Connection refused (os error 111); check that the peer is up and listening".to_owned(),
         );
-        let mut hw = status("hw", "waiting");
+        let mut hw = status("hw", State::Waiting);
         hw.waiting_on = vec!["orders".to_owned(), "gone".to_owned()];
-        let mut up = status("quotes", "up");
+        let mut up = status("quotes", State::Up);
         up.detail = "connected to 127.0.0.1:7001".to_owned();
-        let mut connecting = status("audit", "connecting");
+        let mut connecting = status("audit", State::Connecting);
         connecting.attempt = 2;
         connecting.last_error = Some("timed out".to_owned());
         Model::from_status(
@@ -144,7 +146,7 @@ mod tests {
 
     #[test]
     fn a_failed_connection_names_its_last_error_once() {
-        let mut failed = status("feed", "failed");
+        let mut failed = status("feed", State::Failed);
         failed.detail = "gave up after 10 restarts within 10m".to_owned();
         failed.last_error = Some("peer closed the connection".to_owned());
         let model = Model::from_status(

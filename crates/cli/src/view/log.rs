@@ -2,7 +2,7 @@
 //! `status --watch` print them — `22:14:03.512  quotes  up  connected to
 //! 127.0.0.1:7001` (UTC clock time, connection, state after, what happened).
 
-use linesman_control::EventLine;
+use linesman_control::{EventLine, State};
 
 use crate::view::detail::short;
 use crate::view::time::clock;
@@ -15,7 +15,7 @@ pub(crate) fn line(event: &EventLine, name_width: usize) -> String {
     } else {
         event.conn.as_str()
     };
-    let state = event.state.as_deref().unwrap_or("-");
+    let state = event.state.map_or("-", State::as_str);
     let mut text = format!(
         "{}  {conn:<name_width$}  {state:<10}  {}",
         clock(event.at_ms),
@@ -37,10 +37,14 @@ fn words(event: &EventLine) -> String {
 mod tests {
     use super::*;
     use crate::view::model::tests::event;
+    use linesman_control::What;
 
     #[test]
     fn a_line_has_clock_name_state_and_words() {
-        let mut connected = event("quotes", "connected", "up", 1_704_147_243_512);
+        let peer = What::Connected {
+            peer: "127.0.0.1:7001".to_owned(),
+        };
+        let mut connected = event("quotes", peer, Some(State::Up), 1_704_147_243_512);
         connected.message = "connected to 127.0.0.1:7001".to_owned();
         assert_eq!(
             line(&connected, 8),
@@ -48,8 +52,7 @@ mod tests {
         );
         connected.replay = true;
         assert!(line(&connected, 0).ends_with("127.0.0.1:7001 (current)"));
-        let mut lagged = event("", "lagged", "up", 0);
-        lagged.state = None;
+        let mut lagged = event("", What::Lagged { missed: 3 }, None, 0);
         lagged.message = "lagged: missed 3 events".to_owned();
         assert_eq!(
             line(&lagged, 0),

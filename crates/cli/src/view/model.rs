@@ -5,7 +5,7 @@
 //! Times are absolute (epoch milliseconds), so the picture can be drawn at
 //! any later moment: SINCE and "next in" are computed when drawn.
 
-use linesman_control::{ConnectionStatus, EventLine, StatusResponse};
+use linesman_control::{ConnectionStatus, EventLine, State, StatusResponse, What};
 
 /// One connection as the CLI shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,8 +16,8 @@ pub(crate) struct Row {
     pub(crate) kind: Option<String>,
     /// Where it connects.
     pub(crate) endpoint: String,
-    /// One of the API's six state words.
-    pub(crate) state: String,
+    /// Its state.
+    pub(crate) state: State,
     /// When it entered this state (epoch ms).
     pub(crate) since_ms: u64,
     /// Restarts since it was last started.
@@ -47,7 +47,7 @@ impl Row {
             name: c.name.clone(),
             kind: c.kind.clone(),
             endpoint: c.endpoint.clone(),
-            state: c.state.clone(),
+            state: c.state,
             since_ms: now_ms.saturating_sub(c.since_ms),
             restarts: c.restarts,
             attempt: c.attempt,
@@ -63,47 +63,46 @@ impl Row {
 
     /// Whether it is up.
     pub(crate) fn is_up(&self) -> bool {
-        self.state == "up"
+        self.state == State::Up
     }
 
-    /// Updates the row with one of its events.
-    fn apply(&mut self, event: &EventLine) {
-        if let Some(state) = &event.state
-            && *state != self.state
-        {
-            self.state.clone_from(state);
+    /// Updates the row with one of its events, whose connection is in
+    /// `state` after it.
+    fn apply(&mut self, event: &EventLine, state: State) {
+        if state != self.state {
+            self.state = state;
             self.since_ms = event.at_ms;
         }
-        if let Some(attempt) = event.attempt {
+        if let Some(attempt) = event.what.attempt() {
             self.attempt = attempt;
         }
-        self.note = match event.ty.as_str() {
-            "connected" => event.peer.as_ref().map_or_else(
-                || event.message.clone(),
-                |peer| format!("connected to {peer}"),
-            ),
-            "stopped" => event.reason.as_ref().map_or_else(
-                || event.message.clone(),
-                |reason| format!("stopped: {reason}"),
-            ),
-            _ => event.message.clone(),
-        };
-        match event.ty.as_str() {
-            "waiting" => self.waiting_on = event.waiting_on.clone().unwrap_or_default(),
-            "connect_failed" | "disconnected" => self.last_error.clone_from(&event.reason),
-            "backoff" => {
-                self.retry_at_ms = event.until_ms;
+        self.note = event.message.clone();
+        match &event.what {
+            What::Waiting { waiting_on } => self.waiting_on.clone_from(waiting_on),
+            What::Connected { peer } => self.note = format!("connected to {peer}"),
+            What::ConnectFailed { reason, .. } | What::Disconnected { reason } => {
+                self.last_error = Some(reason.clone());
+            }
+            What::Backoff { until_ms, .. } => {
+                self.retry_at_ms = Some(*until_ms);
                 if !event.replay {
                     self.restarts += 1;
                 }
             }
-            "started" if !event.replay => self.restarts = 0,
-            _ => {}
+            What::Started if !event.replay => self.restarts = 0,
+            What::Stopped { reason } => self.note = format!("stopped: {reason}"),
+            What::Started
+            | What::Connecting { .. }
+            | What::GaveUp(_)
+            | What::Stopping
+            | What::Lagged { .. }
+            | What::ListenerRemoved { .. }
+            | What::Unknown { .. } => {}
         }
-        if self.state != "backoff" {
+        if self.state != State::Backoff {
             self.retry_at_ms = None;
         }
-        if self.state != "waiting" {
+        if self.state != State::Waiting {
             self.waiting_on.clear();
         }
     }
@@ -142,17 +141,20 @@ impl Model {
     /// connection (events of the bus itself, such as `lagged`, change
     /// nothing: the replay that follows them does).
     pub(crate) fn apply(&mut self, event: &EventLine) -> bool {
-        if event.conn.is_empty() || event.state.is_none() {
+        let Some(state) = event.state else {
+            return false;
+        };
+        if event.conn.is_empty() {
             return false;
         }
         if let Some(row) = self.rows.iter_mut().find(|r| r.name == event.conn) {
-            row.apply(event);
+            row.apply(event, state);
         } else {
             let mut row = Row {
                 name: event.conn.clone(),
                 kind: event.kind.clone(),
                 endpoint: String::new(),
-                state: String::new(),
+                state,
                 since_ms: event.at_ms,
                 restarts: 0,
                 attempt: 0,
@@ -164,7 +166,7 @@ impl Model {
                 rule: None,
                 frames_in: 0,
             };
-            row.apply(event);
+            row.apply(event, state);
             self.rows.push(row);
         }
         true
@@ -175,8 +177,8 @@ impl Model {
 pub(crate) mod tests {
     use super::*;
 
-    /// An event line of `ty` for `conn` at `at_ms`, leading to `state`.
-    pub(crate) fn event(conn: &str, ty: &str, state: &str, at_ms: u64) -> EventLine {
+    /// A line of `what` for `conn` at `at_ms`, leading to `state`.
+    pub(crate) fn event(conn: &str, what: What, state: Option<State>, at_ms: u64) -> EventLine {
         EventLine {
             seq: at_ms,
             conn_seq: at_ms,
@@ -184,30 +186,20 @@ pub(crate) mod tests {
             conn: conn.to_owned(),
             kind: None,
             tags: Vec::new(),
-            ty: ty.to_owned(),
             replay: false,
-            state: Some(state.to_owned()),
-            message: ty.replace('_', " "),
-            attempt: None,
-            peer: None,
-            reason: None,
-            waiting_on: None,
-            delay_ms: None,
-            until_ms: None,
-            count: None,
-            window_ms: None,
-            missed: None,
-            listener: None,
+            state,
+            message: what.type_name().replace('_', " "),
+            what,
         }
     }
 
     /// A `/v1/status` entry of `name` in `state`.
-    pub(crate) fn status(name: &str, state: &str) -> ConnectionStatus {
+    pub(crate) fn status(name: &str, state: State) -> ConnectionStatus {
         ConnectionStatus {
             name: name.to_owned(),
             kind: Some("feed".to_owned()),
             endpoint: format!("tcp://127.0.0.1:7{}", name.len()),
-            state: state.to_owned(),
+            state,
             since_ms: 1_000,
             restarts: 2,
             attempt: 1,
@@ -227,7 +219,7 @@ pub(crate) mod tests {
 
     #[test]
     fn status_times_become_absolute() {
-        let mut quotes = status("quotes", "backoff");
+        let mut quotes = status("quotes", State::Backoff);
         quotes.next_retry_ms = Some(500);
         let model = Model::from_status(
             &StatusResponse {
@@ -242,21 +234,25 @@ pub(crate) mod tests {
     #[test]
     fn events_move_states_and_count_live_restarts_only() {
         let status = StatusResponse {
-            connections: vec![status("quotes", "up")],
+            connections: vec![status("quotes", State::Up)],
         };
         let mut model = Model::from_status(&status, 10_000);
-        let mut failed = event("quotes", "disconnected", "backoff", 11_000);
-        failed.reason = Some("connection reset".to_owned());
-        assert!(model.apply(&failed));
-        let mut backoff = event("quotes", "backoff", "backoff", 11_001);
-        backoff.attempt = Some(2);
-        backoff.until_ms = Some(11_400);
+        let failed = What::Disconnected {
+            reason: "connection reset".to_owned(),
+        };
+        assert!(model.apply(&event("quotes", failed, Some(State::Backoff), 11_000)));
+        let backoff = What::Backoff {
+            attempt: 2,
+            delay_ms: 399,
+            until_ms: 11_400,
+        };
+        let backoff = event("quotes", backoff, Some(State::Backoff), 11_001);
         model.apply(&backoff);
         let mut replayed = backoff.clone();
         replayed.replay = true;
         model.apply(&replayed);
         let row = model.get("quotes").expect("declared");
-        assert_eq!(row.state, "backoff");
+        assert_eq!(row.state, State::Backoff);
         assert_eq!(
             row.since_ms, 11_000,
             "the state changed with the first event"
@@ -265,14 +261,15 @@ pub(crate) mod tests {
             row.restarts, 3,
             "2 from the status, 1 live, the replay not counted"
         );
-        assert_eq!(row.retry_at_ms, Some(11_400));
+        assert_eq!((row.attempt, row.retry_at_ms), (2, Some(11_400)));
         assert_eq!(row.last_error.as_deref(), Some("connection reset"));
 
-        let mut connected = event("quotes", "connected", "up", 11_500);
-        connected.peer = Some("127.0.0.1:7001".to_owned());
-        model.apply(&connected);
+        let connected = What::Connected {
+            peer: "127.0.0.1:7001".to_owned(),
+        };
+        model.apply(&event("quotes", connected, Some(State::Up), 11_500));
         let row = model.get("quotes").expect("declared");
-        assert_eq!((row.state.as_str(), row.retry_at_ms), ("up", None));
+        assert_eq!((row.state, row.retry_at_ms), (State::Up, None));
         assert_eq!(row.note, "connected to 127.0.0.1:7001");
         assert!(model.all_up());
     }
@@ -280,11 +277,41 @@ pub(crate) mod tests {
     #[test]
     fn bus_events_change_nothing_and_unknown_names_are_added() {
         let mut model = Model::default();
-        let mut lagged = event("", "lagged", "up", 1);
-        lagged.state = None;
+        let lagged = event("", What::Lagged { missed: 3 }, None, 1);
         assert!(!model.apply(&lagged));
         assert!(model.rows.is_empty());
-        assert!(model.apply(&event("late", "waiting", "waiting", 2)));
-        assert_eq!(model.get("late").map(|r| r.state.as_str()), Some("waiting"));
+        let waiting = What::Waiting {
+            waiting_on: vec!["quotes".to_owned()],
+        };
+        assert!(model.apply(&event("late", waiting, Some(State::Waiting), 2)));
+        let row = model.get("late").expect("added");
+        assert_eq!(
+            (row.state, row.waiting_on.as_slice()),
+            (State::Waiting, &["quotes".to_owned()][..])
+        );
+    }
+
+    #[test]
+    fn an_unknown_event_type_moves_the_state_and_shows_its_message() {
+        let status = StatusResponse {
+            connections: vec![status("quotes", State::Up)],
+        };
+        let mut model = Model::from_status(&status, 10_000);
+        let mut paused = event(
+            "quotes",
+            What::Unknown {
+                type_name: "paused".to_owned(),
+                fields: serde_json::Map::new(),
+            },
+            Some(State::Waiting),
+            11_000,
+        );
+        paused.message = "paused by the operator".to_owned();
+        assert!(model.apply(&paused));
+        let row = model.get("quotes").expect("declared");
+        assert_eq!(
+            (row.state, row.note.as_str()),
+            (State::Waiting, "paused by the operator")
+        );
     }
 }

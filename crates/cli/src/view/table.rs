@@ -3,6 +3,7 @@
 //! with the state coloured when the output is a terminal.
 
 use comfy_table::{Cell, CellAlignment, Color, ColumnConstraint, ContentArrangement, Table};
+use linesman_control::State;
 
 use crate::view::detail::detail;
 use crate::view::model::Model;
@@ -27,9 +28,9 @@ pub(crate) fn render(model: &Model, now_ms: u64, terminal: bool) -> String {
             .force_no_tty();
     }
     for row in &model.rows {
-        let mut state = Cell::new(&row.state);
+        let mut state = Cell::new(row.state);
         if terminal {
-            state = state.fg(state_color(&row.state));
+            state = state.fg(state_color(row.state));
         }
         let detail = detail(row, model, now_ms);
         table.add_row(vec![
@@ -62,13 +63,13 @@ pub(crate) fn render(model: &Model, now_ms: u64, terminal: bool) -> String {
     text
 }
 
-fn state_color(state: &str) -> Color {
+fn state_color(state: State) -> Color {
     match state {
-        "up" => Color::Green,
-        "connecting" | "waiting" => Color::Yellow,
-        "backoff" => Color::DarkYellow,
-        "failed" => Color::Red,
-        _ => Color::Grey,
+        State::Up => Color::Green,
+        State::Connecting | State::Waiting => Color::Yellow,
+        State::Backoff => Color::DarkYellow,
+        State::Failed => Color::Red,
+        State::Stopped => Color::Grey,
     }
 }
 
@@ -80,9 +81,9 @@ mod tests {
 
     #[test]
     fn the_table_has_aligned_columns_and_no_borders() {
-        let mut quotes = status("quotes", "up");
+        let mut quotes = status("quotes", State::Up);
         quotes.detail = "connected to 127.0.0.1:76".to_owned();
-        let mut hw = status("hw-programmer", "waiting");
+        let mut hw = status("hw-programmer", State::Waiting);
         hw.waiting_on = vec!["quotes".to_owned()];
         hw.restarts = 12;
         let model = Model::from_status(

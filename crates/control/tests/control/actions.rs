@@ -1,6 +1,6 @@
 //! `POST /v1/connections/{name}/start|stop|restart`.
 
-use linesman_control::ClientError;
+use linesman_control::{ClientError, State, What};
 
 use crate::support::{Daemon, read_until};
 
@@ -10,10 +10,14 @@ async fn stop_then_start_round_trips_the_state() {
     daemon.client.stop("audit").await.expect("stop is accepted");
     daemon
         .wait_for("audit stopped", |s| {
-            s.get("audit").is_some_and(|a| a.state == "stopped")
+            s.get("audit").is_some_and(|a| a.state == State::Stopped)
         })
         .await;
-    assert_eq!(daemon.state_of("quotes").await, "up", "others untouched");
+    assert_eq!(
+        daemon.state_of("quotes").await,
+        State::Up,
+        "others untouched"
+    );
 
     daemon
         .client
@@ -22,7 +26,7 @@ async fn stop_then_start_round_trips_the_state() {
         .expect("start is accepted");
     daemon
         .wait_for("audit up again", |s| {
-            s.get("audit").is_some_and(|a| a.state == "up")
+            s.get("audit").is_some_and(|a| a.state == State::Up)
         })
         .await;
     assert_eq!(daemon.peers[2].stats().accepted, 2, "a second session");
@@ -39,13 +43,13 @@ async fn restart_reconnects_a_connection_that_is_up() {
         .await
         .expect("restart is accepted");
     let seen = read_until(&mut events, "orders connected again", |l| {
-        l.conn == "orders" && l.ty == "connected" && !l.replay
+        l.conn == "orders" && matches!(l.what, What::Connected { .. }) && !l.replay
     })
     .await;
     let orders: Vec<&str> = seen
         .iter()
         .filter(|l| l.conn == "orders" && !l.replay)
-        .map(|l| l.ty.as_str())
+        .map(|l| l.what.type_name())
         .collect();
     assert_eq!(orders.first(), Some(&"disconnected"), "{orders:?}");
     assert_eq!(orders.last(), Some(&"connected"), "{orders:?}");
@@ -124,7 +128,11 @@ async fn unknown_actions_and_routes_are_404_with_a_json_message() {
         "{answer}"
     );
 
-    assert_eq!(daemon.state_of("quotes").await, "up", "nothing was done");
+    assert_eq!(
+        daemon.state_of("quotes").await,
+        State::Up,
+        "nothing was done"
+    );
     daemon.stop().await;
 }
 

@@ -2,6 +2,7 @@
 //! daemon shuts down.
 
 use futures_util::StreamExt;
+use linesman_control::{State, What};
 
 use crate::support::{Daemon, patiently, read_until};
 
@@ -25,7 +26,7 @@ async fn events_start_with_the_current_state_then_deliver_live_events() {
     assert!(
         replay
             .iter()
-            .all(|l| l.ty == "connected" && l.state.as_deref() == Some("up"))
+            .all(|l| matches!(l.what, What::Connected { .. }) && l.state == Some(State::Up))
     );
     assert!(
         replay.windows(2).all(|w| w[0].seq < w[1].seq),
@@ -34,17 +35,23 @@ async fn events_start_with_the_current_state_then_deliver_live_events() {
     let quotes = replay.iter().find(|l| l.conn == "quotes").expect("quotes");
     assert_eq!(quotes.kind.as_deref(), Some("feed"));
     assert_eq!(quotes.tags, ["eu"]);
-    assert!(quotes.peer.is_some());
+    assert!(
+        matches!(&quotes.what, What::Connected { peer } if !peer.is_empty()),
+        "{quotes:?}"
+    );
 
     daemon.client.stop("audit").await.expect("audit stops");
     let live = read_until(&mut events, "audit's stopped event", |l| {
-        l.conn == "audit" && l.ty == "stopped"
+        l.conn == "audit" && matches!(l.what, What::Stopped { .. })
     })
     .await;
     let last = live.last().expect("a line");
     assert!(!last.replay);
-    assert_eq!(last.state.as_deref(), Some("stopped"));
-    assert!(last.reason.is_some(), "{last:?}");
+    assert_eq!(last.state, Some(State::Stopped));
+    assert!(
+        matches!(&last.what, What::Stopped { reason } if !reason.is_empty()),
+        "{last:?}"
+    );
     assert!(
         live.iter().all(|l| l.seq > replay[2].seq),
         "live after replay"
@@ -69,8 +76,8 @@ async fn events_start_with_the_current_state_then_deliver_live_events() {
     for name in ["quotes", "orders"] {
         assert!(
             rest.iter().any(|l| l.conn == name
-                && l.ty == "stopped"
-                && l.state.as_deref() == Some("stopped")),
+                && matches!(l.what, What::Stopped { .. })
+                && l.state == Some(State::Stopped)),
             "{name}'s final stopped event reached the follower: {rest:?}"
         );
     }

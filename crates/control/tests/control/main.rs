@@ -12,3 +12,4 @@ mod socket;
 mod status;
 mod support;
 mod uid;
+mod wire;

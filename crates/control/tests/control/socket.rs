@@ -48,7 +48,10 @@ async fn a_second_bind_on_a_live_socket_fails_and_the_first_keeps_serving() {
         .await
         .expect("the first still serves");
     assert_eq!(status.connections[0].name, "idle");
-    assert_eq!(status.connections[0].state, "waiting");
+    assert_eq!(
+        status.connections[0].state,
+        linesman_control::State::Waiting
+    );
     assert_eq!(status.connections[0].detail, "not started yet");
     first.shutdown().await.expect("a clean shutdown");
 }

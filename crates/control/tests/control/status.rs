@@ -86,7 +86,8 @@ async fn a_stopped_dependency_shows_its_dependent_waiting_on_it() {
     daemon.client.stop("orders").await.expect("orders stops");
     daemon
         .wait_for("audit waiting on orders", |s| {
-            s.get("audit").is_some_and(|a| a.state == "waiting")
+            s.get("audit")
+                .is_some_and(|a| a.state == linesman_control::State::Waiting)
         })
         .await;
     let status = daemon.client.status().await.expect("a status");
@@ -95,7 +96,7 @@ async fn a_stopped_dependency_shows_its_dependent_waiting_on_it() {
     assert_eq!(audit.detail, "waiting on orders");
     assert_eq!(audit.depends_on, ["quotes", "orders"]);
     let orders = status.get("orders").expect("orders");
-    assert_eq!(orders.state, "stopped");
+    assert_eq!(orders.state, linesman_control::State::Stopped);
     assert_eq!(orders.next_retry_ms, None);
     assert!(!status.all_up());
     daemon.stop().await;

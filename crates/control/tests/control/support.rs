@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use linesman_connection::{ConnectionHandle, ConnectionSpec};
 use linesman_control::{
-    Client, ControlServer, ControlState, EventLine, ServerHandle, StatusResponse,
+    Client, ControlServer, ControlState, EventLine, ServerHandle, State, StatusResponse,
 };
 use linesman_observer::BusOptions;
 use linesman_supervisor::{Spec, Supervised, Supervisor, SupervisorHandle};
@@ -108,10 +108,10 @@ impl Daemon {
         .await;
     }
 
-    /// The state word of `name`.
-    pub(crate) async fn state_of(&self, name: &str) -> String {
+    /// The state of `name`.
+    pub(crate) async fn state_of(&self, name: &str) -> State {
         let status = self.client.status().await.expect("a status");
-        status.get(name).expect("a known connection").state.clone()
+        status.get(name).expect("a known connection").state
     }
 
     /// Shuts the supervisor down, then the server; returns the socket path.
