@@ -63,8 +63,6 @@ pub use linesman_supervisor as supervisor;
 
 /// The names most applications use, for `use linesman::prelude::*`.
 pub mod prelude {
-    /// For [`Listener`] implementations (handlers are native `async fn`s).
-    pub use async_trait::async_trait;
     pub use linesman_connection::{
         Burst, ConnectionHandle, ConnectionSpec, Handler, HandlerError, Link, Reason, RequestError,
         SendError,
