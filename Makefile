@@ -13,10 +13,11 @@ run:
 test:
 	$(CARGO) test --workspace --locked
 
-## lint: formatting, clippy with warnings denied, rustdoc with warnings denied
+## lint: formatting, clippy with warnings denied, the facade without its default features, rustdoc with warnings denied
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	$(CARGO) check -p linesman --no-default-features --locked
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --locked
 
 ## bench: every benchmark, release build, table with same-run baselines

@@ -3,8 +3,9 @@
 //!
 //! Each layer is also its own crate, usable alone; this facade re-exports
 //! them under short names ([`stream`], [`codec`], [`observer`],
-//! [`connection`], [`supervisor`], [`config`]) and gathers the everyday
-//! names in [`prelude`].
+//! [`connection`], [`supervisor`], [`config`], and `control` with the
+//! feature of that name, on by default) and gathers the everyday names in
+//! [`prelude`].
 //!
 //! ```
 //! use linesman::prelude::*;
@@ -40,6 +41,8 @@
 //! let running = tokio::spawn(supervisor.run());
 //!
 //! // `audit` starts only once `quotes` is up; wait for it, then shut down.
+//! // A subscription is a `Stream`: `next()` comes from `tokio_stream::StreamExt`
+//! // (or `futures::StreamExt`), a dependency of your own.
 //! use tokio_stream::StreamExt;
 //! while let Some(event) = audit.next().await {
 //!     if event.event_type() == EventType::Connected {
@@ -56,6 +59,49 @@
 
 pub use linesman_config as config;
 pub use linesman_connection as connection;
+/// The control plane (feature `control`, on by default): the server that
+/// answers `linesman status` (and `--watch`), `start`, `stop`, `restart`
+/// and `wait` on a Unix socket, and the [`Client`](linesman_control::Client)
+/// that asks it. An application that supervises its connections itself
+/// serves it like this, and the operator's `linesman status --socket
+/// PATH` works as against the daemon:
+///
+/// ```
+/// use linesman::control::{Client, ControlServer, ControlState};
+/// use linesman::prelude::*;
+/// use std::time::Duration;
+/// use tokio_stream::StreamExt; // `next()` on a subscription
+///
+/// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let peer = linesman_testkit::Peer::echo().await?;
+/// # let endpoint = peer.endpoint();
+/// # let dir = linesman_testkit::TempDir::new("facade-control")?;
+/// # let socket = dir.join("linesman.sock");
+/// let spec = Spec::builder()
+///     .connection(ConnectionSpec::new("quotes", endpoint))
+///     .build()?;
+/// let supervisor = Supervisor::new(spec);
+/// // What the server reads is taken before `run` consumes the supervisor.
+/// let server = ControlServer::bind(&socket, ControlState::new(&supervisor))?.spawn();
+/// let mut ups = supervisor.bus().subscribe(Interest::all().event::<Connected>());
+/// let control = supervisor.control();
+/// let running = tokio::spawn(supervisor.run());
+///
+/// // What `linesman status` asks, once `quotes` is up.
+/// tokio::time::timeout(Duration::from_secs(10), ups.next()).await?;
+/// let status = Client::new(&socket).status().await?;
+/// assert_eq!(status.connections[0].name, "quotes");
+/// assert_eq!(status.connections[0].state, "up");
+///
+/// control.shutdown();
+/// running.await?;
+/// server.shutdown().await?; // and the socket file is removed
+/// assert!(!socket.exists());
+/// # Ok(()) }
+/// ```
+#[cfg(feature = "control")]
+#[doc(inline)]
+pub use linesman_control as control;
 pub use linesman_ipc_codec as codec;
 pub use linesman_observer as observer;
 pub use linesman_stream as stream;
@@ -63,8 +109,6 @@ pub use linesman_supervisor as supervisor;
 
 /// The names most applications use, for `use linesman::prelude::*`.
 pub mod prelude {
-    /// For [`Listener`] implementations (handlers are native `async fn`s).
-    pub use async_trait::async_trait;
     pub use linesman_connection::{
         Burst, ConnectionHandle, ConnectionSpec, Handler, HandlerError, Link, Reason, RequestError,
         SendError,

@@ -204,10 +204,9 @@ impl Bus {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use linesman_observer::{Bus, Event, Listener, async_trait};
+    /// use linesman_observer::{Bus, Event, Listener};
     ///
     /// struct Stuck;
-    /// #[async_trait]
     /// impl Listener for Stuck {
     ///     async fn on_event(&self, _: &Event) {
     ///         std::future::pending::<()>().await; // never returns

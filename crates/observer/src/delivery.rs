@@ -9,6 +9,12 @@
 //! counted, and the task goes on with the next event (or, past
 //! [`BusOptions::max_panics`](crate::BusOptions::max_panics), removes the
 //! listener and publishes [`ListenerRemoved`](crate::ListenerRemoved)).
+//!
+//! The task is generic over the listener's type: each `on_event` future is
+//! awaited in place, inside the task's own (once-allocated) future, so
+//! delivering an event allocates nothing for the listener. Only a
+//! listener held as `dyn` [`DynListener`](crate::DynListener) boxes its
+//! futures, one per event.
 
 use crate::bus::Shared;
 use crate::event::Event;

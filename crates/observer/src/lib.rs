@@ -90,7 +90,6 @@ mod publisher;
 mod queue;
 mod state;
 
-pub use async_trait::async_trait;
 pub use bus::Bus;
 pub use delivery::{ListenerHandle, ListenerStats, Subscription};
 pub use error::BusError;
@@ -99,7 +98,7 @@ pub use event::{
     GaveUp, Lagged, ListenerRemoved, Started, Stopped, Stopping, Waiting, What,
 };
 pub use interest::Interest;
-pub use listener::Listener;
+pub use listener::{DynListener, Listener, ListenerFuture};
 pub use options::{BusMetrics, BusOptions};
 pub use publisher::Publisher;
 pub use state::{ConnState, ConnStatus};

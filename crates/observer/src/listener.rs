@@ -1,27 +1,39 @@
-//! The [`Listener`] trait and the small adapters around it: plain closures,
-//! `Arc<T>`, a name for logs ([`named`]), async closures ([`from_async_fn`])
-//! and typed closures (what [`Bus::on`](crate::Bus::on) registers).
+//! The [`Listener`] trait, [`DynListener`], its dyn-compatible form, and
+//! the small adapters around it: plain closures, `Arc<T>`, a name for logs
+//! ([`named`]), async closures ([`from_async_fn`]) and typed closures (what
+//! [`Bus::on`](crate::Bus::on) registers).
+//!
+//! Why native `async fn` in the trait and not `async-trait`, as for the
+//! connection's `Handler`: an `async-trait` method boxes its future at
+//! every call, that is once per event delivered. A listener's task is
+//! compiled for the listener's type and awaits its `on_event` futures in
+//! place, with no allocation; only a listener chosen at run time, held as a
+//! `Box<dyn DynListener>` or an `Arc<dyn DynListener>`, boxes one future
+//! per event — what every listener did before.
 
 use crate::event::{Event, EventPayload};
 use crate::interest::Interest;
-use async_trait::async_trait;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::pin::Pin;
 use std::sync::Arc;
 
 /// Something that is told about events, one at a time, in `seq` order, never
 /// concurrently with itself.
 ///
-/// Plain closures `Fn(&Event)` are listeners, and so is `Arc<L>` for any
-/// listener `L` (also `Arc<dyn Listener>`).
+/// Implement it with an `async fn` (no macro). The future must be `Send`:
+/// a listener runs on a task of its own on a multi-threaded runtime. Plain
+/// closures `Fn(&Event)` are listeners, and so is `Arc<L>` for any listener
+/// `L`. Where the listener is chosen at run time, box it as a
+/// [`DynListener`], which every `Listener` is; `Box<dyn DynListener>` and
+/// `Arc<dyn DynListener>` are listeners too.
 ///
 /// ```
-/// use linesman_observer::{async_trait, Event, Interest, Listener};
+/// use linesman_observer::{Event, Interest, Listener};
 ///
 /// struct Audit;
 ///
-/// #[async_trait]
 /// impl Listener for Audit {
 ///     async fn on_event(&self, event: &Event) {
 ///         println!("{event}");
@@ -34,11 +46,10 @@ use std::sync::Arc;
 ///     }
 /// }
 /// ```
-#[async_trait]
 pub trait Listener: Send + Sync + 'static {
     /// Handles one event. The next event is not delivered before this returns.
     /// A panic is caught and logged; see [`BusOptions::max_panics`](crate::BusOptions::max_panics).
-    async fn on_event(&self, event: &Event);
+    fn on_event(&self, event: &Event) -> impl Future<Output = ()> + Send;
 
     /// The name used in logs, spans and [`ListenerRemoved`](crate::ListenerRemoved)
     /// events. Default: the type's name.
@@ -53,7 +64,6 @@ pub trait Listener: Send + Sync + 'static {
     }
 }
 
-#[async_trait]
 impl<F> Listener for F
 where
     F: Fn(&Event) + Send + Sync + 'static,
@@ -63,16 +73,93 @@ where
     }
 }
 
-#[async_trait]
 impl<L: Listener + ?Sized> Listener for Arc<L> {
-    async fn on_event(&self, event: &Event) {
-        (**self).on_event(event).await
+    fn on_event(&self, event: &Event) -> impl Future<Output = ()> + Send {
+        (**self).on_event(event)
     }
     fn name(&self) -> &str {
         (**self).name()
     }
     fn interest(&self) -> Interest {
         (**self).interest()
+    }
+}
+
+/// A boxed future of a [`DynListener`] call.
+pub type ListenerFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+
+/// The dyn-compatible form of [`Listener`]: one boxed future per event.
+/// Every `Listener` is a `DynListener`, and `Box<dyn DynListener>` and
+/// `Arc<dyn DynListener>` are listeners again; implement [`Listener`], not
+/// this.
+///
+/// ```
+/// use linesman_observer::{Bus, DynListener, Event, Listener};
+///
+/// struct Log;
+/// impl Listener for Log {
+///     async fn on_event(&self, event: &Event) {
+///         println!("{event}");
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// // Chosen at run time: both are `Box<dyn DynListener>`.
+/// let verbose = std::env::var_os("VERBOSE").is_some();
+/// let listener: Box<dyn DynListener> =
+///     if verbose { Box::new(Log) } else { Box::new(|_: &Event| {}) };
+/// let bus = Bus::default();
+/// let _handle = bus.listen(listener);
+/// # }
+/// ```
+pub trait DynListener: Send + Sync + 'static {
+    /// [`Listener::on_event`], boxed.
+    fn on_event<'a>(&'a self, event: &'a Event) -> ListenerFuture<'a>;
+
+    /// [`Listener::name`].
+    fn name(&self) -> &str;
+
+    /// [`Listener::interest`].
+    fn interest(&self) -> Interest;
+}
+
+impl<L: Listener> DynListener for L {
+    fn on_event<'a>(&'a self, event: &'a Event) -> ListenerFuture<'a> {
+        Box::pin(Listener::on_event(self, event))
+    }
+
+    fn name(&self) -> &str {
+        Listener::name(self)
+    }
+
+    fn interest(&self) -> Interest {
+        Listener::interest(self)
+    }
+}
+
+/// `Arc<dyn DynListener>` is a listener through this impl.
+impl Listener for dyn DynListener {
+    async fn on_event(&self, event: &Event) {
+        DynListener::on_event(self, event).await
+    }
+    fn name(&self) -> &str {
+        DynListener::name(self)
+    }
+    fn interest(&self) -> Interest {
+        DynListener::interest(self)
+    }
+}
+
+impl Listener for Box<dyn DynListener> {
+    async fn on_event(&self, event: &Event) {
+        DynListener::on_event(&**self, event).await
+    }
+    fn name(&self) -> &str {
+        DynListener::name(&**self)
+    }
+    fn interest(&self) -> Interest {
+        DynListener::interest(&**self)
     }
 }
 
@@ -97,7 +184,6 @@ pub fn named<L: Listener>(name: impl Into<String>, listener: L) -> Named<L> {
     }
 }
 
-#[async_trait]
 impl<L: Listener> Listener for Named<L> {
     async fn on_event(&self, event: &Event) {
         self.listener.on_event(event).await
@@ -140,7 +226,6 @@ where
     AsyncFn { f }
 }
 
-#[async_trait]
 impl<F, Fut> Listener for AsyncFn<F>
 where
     F: Fn(Event) -> Fut + Send + Sync + 'static,
@@ -183,7 +268,6 @@ where
     }
 }
 
-#[async_trait]
 impl<T, F> Listener for Typed<T, F>
 where
     T: EventPayload,

@@ -97,7 +97,6 @@ struct Stuck {
     entered: Arc<tokio::sync::Notify>,
 }
 
-#[linesman_observer::async_trait]
 impl linesman_observer::Listener for Stuck {
     async fn on_event(&self, _event: &Event) {
         self.entered.notify_one();

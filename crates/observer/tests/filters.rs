@@ -2,7 +2,8 @@
 //! typed `bus.on::<T>` listener.
 
 use linesman_observer::{
-    Bus, Connected, Connecting, Disconnected, Event, EventType, Interest, Publisher,
+    Bus, Connected, Connecting, Disconnected, DynListener, Event, EventType, Interest, Listener,
+    Publisher,
 };
 use std::sync::{Arc, Mutex};
 use tokio_stream::StreamExt;
@@ -127,4 +128,42 @@ async fn typed_listener_gets_only_its_type_with_the_payload() {
         ups,
         ["quotes", "orders", "programmer", "audit"].map(|c| (c.to_string(), format!("{c}-peer")))
     );
+}
+
+/// Records the connections of its events; wants the feeds only.
+struct Feeds {
+    seen: Mutex<Vec<String>>,
+}
+
+impl Listener for Feeds {
+    async fn on_event(&self, event: &Event) {
+        self.seen
+            .lock()
+            .expect("not poisoned")
+            .push(event.conn.to_string());
+    }
+    fn name(&self) -> &str {
+        "feeds"
+    }
+    fn interest(&self) -> Interest {
+        Interest::all().kind("feed").event::<Connected>()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listener_held_as_dyn_keeps_its_name_and_interest() {
+    let bus = Bus::default();
+    let shared: Arc<dyn DynListener> = Arc::new(Feeds {
+        seen: Mutex::default(),
+    });
+    let boxed: Box<dyn DynListener> = Box::new(Feeds {
+        seen: Mutex::default(),
+    });
+    let by_arc = bus.listen(shared.clone());
+    let by_box = bus.listen(boxed);
+    assert_eq!((by_arc.name(), by_box.name()), ("feeds", "feeds"));
+    publish_all(&connections(&bus));
+    bus.close().await;
+    assert_eq!(by_arc.stats().delivered, 2, "the Connected of each feed");
+    assert_eq!(by_box.stats().delivered, 2, "the Connected of each feed");
 }

@@ -2,7 +2,7 @@
 //! time, never concurrently with itself, while many threads and tasks
 //! publish; and the registry is updated before an event is delivered.
 
-use linesman_observer::{Bus, BusOptions, Connecting, Event, Interest, Listener, async_trait};
+use linesman_observer::{Bus, BusOptions, Connecting, Event, Interest, Listener};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -19,7 +19,6 @@ struct Recorder {
     stale_registry: AtomicUsize,
 }
 
-#[async_trait]
 impl Listener for Recorder {
     async fn on_event(&self, event: &Event) {
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;

@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use linesman_observer::{Bus, Event, Interest, Listener, ListenerHandle, async_trait};
+use linesman_observer::{Bus, Event, Interest, Listener, ListenerHandle};
 
 use crate::graph::DependencyGraph;
 use crate::mailbox::Mailbox;
@@ -90,7 +90,6 @@ struct Engine {
     dependents: HashMap<Arc<str>, Vec<Arc<Mailbox>>>,
 }
 
-#[async_trait]
 impl Listener for Engine {
     async fn on_event(&self, event: &Event) {
         if let Some(list) = self.dependents.get(&event.conn) {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
 use linesman_connection::ConnectionSpec;
-use linesman_observer::{BusOptions, Event, EventType, Interest, Listener, async_trait};
+use linesman_observer::{BusOptions, Event, EventType, Interest, Listener};
 use linesman_stream::Endpoint;
 use linesman_supervisor::{Backoff, RestartPolicy, Spec, Supervised, Supervisor};
 use tokio::sync::watch;
@@ -42,7 +42,6 @@ struct Recorder {
     lagged: watch::Sender<bool>,
 }
 
-#[async_trait]
 impl Listener for Recorder {
     async fn on_event(&self, event: &Event) {
         let ty = event.event_type();

@@ -189,7 +189,6 @@ struct StuckListener {
     entered: Arc<tokio::sync::Notify>,
 }
 
-#[linesman_observer::async_trait]
 impl linesman_observer::Listener for StuckListener {
     async fn on_event(&self, _event: &linesman_observer::Event) {
         self.entered.notify_one();
