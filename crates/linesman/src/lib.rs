@@ -91,7 +91,7 @@ pub use linesman_connection as connection;
 /// tokio::time::timeout(Duration::from_secs(10), ups.next()).await?;
 /// let status = Client::new(&socket).status().await?;
 /// assert_eq!(status.connections[0].name, "quotes");
-/// assert_eq!(status.connections[0].state, "up");
+/// assert_eq!(status.connections[0].state, linesman::control::State::Up);
 ///
 /// control.shutdown();
 /// running.await?;
