@@ -207,7 +207,7 @@ impl fmt::Display for Human {
         let d = self.0;
         if d.subsec_nanos() == 0 {
             write!(f, "{}s", d.as_secs())
-        } else if d.as_secs() == 0 && d.subsec_nanos() % 1_000_000 == 0 {
+        } else if d.as_secs() == 0 && d.subsec_nanos().is_multiple_of(1_000_000) {
             write!(f, "{}ms", d.subsec_millis())
         } else {
             write!(f, "{}s", d.as_secs_f64())
