@@ -40,7 +40,7 @@ impl Default for BackoffPolicy {
 
 impl BackoffPolicy {
     /// The largest accepted [`max`](Self::max): one day. A longer wait is
-    /// better expressed as [`RestartMode::Never`].
+    /// better expressed as [`RestartMode::Never`](crate::RestartMode::Never).
     pub const MAX_LIMIT: Duration = Duration::from_secs(24 * 60 * 60);
 
     /// Sets the delay before the first restart (default 100 ms).
