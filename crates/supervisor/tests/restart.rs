@@ -532,8 +532,8 @@ fn build_names_each_bad_setting_its_value_and_what_is_allowed() {
 
 #[test]
 fn each_setting_is_checked_on_its_own_before_the_clash() {
-    // Both a zero multiplier... and initial above max: the setting on its
-    // own is reported first, in the order of the settings.
+    // A multiplier below 1.0 and an initial above max: the setting wrong
+    // on its own is reported first, then clashes.
     let b = BackoffPolicy::default().initial(secs(40)).multiplier(0.5);
     assert_eq!(
         refused(build_with(b)),
