@@ -29,7 +29,7 @@
 //! let config = linesman_config::parse("trading.yaml", yaml)?;
 //! assert_eq!(config.spec.graph().start_order(), ["quotes", "hw"]);
 //! let hw = config.spec.get("hw").expect("declared");
-//! assert_eq!(hw.restart.backoff.initial, std::time::Duration::from_millis(250));
+//! assert_eq!(hw.restart.backoff().initial, std::time::Duration::from_millis(250));
 //! # Ok::<(), linesman_config::ConfigErrors>(())
 //! ```
 //!
@@ -46,6 +46,7 @@ mod diagnostic;
 mod env;
 mod error;
 mod graph;
+mod policy;
 mod raw;
 mod source;
 mod suggest;

@@ -8,22 +8,22 @@
 use linesman_connection::{ConnectionSpec, Heartbeat, Outbox};
 use linesman_ipc_codec::{FrameLayout, LayoutError};
 use linesman_stream::{ConnectOptions, Keepalive};
-use linesman_supervisor::{PolicyError, RestartPolicy, Spec, Supervised};
+use linesman_supervisor::{Spec, Supervised};
 
 use crate::error::{ConfigError, ConfigErrorKind as Kind, Location};
 use crate::raw::{RawConnection, RawFile, RawSettings};
 use crate::walk::{Sp, Walker};
 
 /// One layer of settings and the path it was written at.
-struct Layer<'a> {
-    settings: &'a RawSettings,
-    path: String,
+pub(crate) struct Layer<'a> {
+    pub(crate) settings: &'a RawSettings,
+    pub(crate) path: String,
 }
 
 /// A connection's settings over `defaults`.
-struct Layers<'a> {
-    top: Layer<'a>,
-    defaults: Layer<'a>,
+pub(crate) struct Layers<'a> {
+    pub(crate) top: Layer<'a>,
+    pub(crate) defaults: Layer<'a>,
 }
 
 impl<'a> Layers<'a> {
@@ -152,7 +152,7 @@ fn supervised(w: &mut Walker<'_>, file: &RawFile, c: &RawConnection) -> Option<S
     let layout = layout(w, &layers);
     let heartbeat = heartbeat(w, &layers, layout.as_ref());
     let outbox = outbox(w, &layers);
-    let restart = restart_policy(w, &layers);
+    let restart = crate::policy::restart_policy(w, &layers);
     let endpoint = c.endpoint.as_ref()?;
     if w.errors.len() > errors_before {
         return None;
@@ -320,71 +320,4 @@ fn layout(w: &mut Walker<'_>, layers: &Layers<'_>) -> Option<FrameLayout> {
             None
         }
     }
-}
-
-fn restart_policy(w: &mut Walker<'_>, layers: &Layers<'_>) -> Option<RestartPolicy> {
-    let mut policy = RestartPolicy::default();
-    let r = |s: &RawSettings| s.restart.clone();
-    let (top, defaults) = (r(layers.top.settings), r(layers.defaults.settings));
-    macro_rules! pick {
-        ($name:ident) => {
-            top.$name
-                .as_ref()
-                .map(|v| (v, layers.top.path.as_str()))
-                .or(defaults
-                    .$name
-                    .as_ref()
-                    .map(|v| (v, layers.defaults.path.as_str())))
-        };
-    }
-    if let Some((v, _)) = pick!(policy) {
-        policy.mode = v.value;
-    }
-    if let Some((v, _)) = pick!(initial) {
-        policy.backoff.initial = v.value;
-    }
-    if let Some((v, _)) = pick!(max) {
-        policy.backoff.max = v.value;
-    }
-    if let Some((v, _)) = pick!(multiplier) {
-        policy.backoff.multiplier = v.value;
-    }
-    if let Some((v, _)) = pick!(jitter) {
-        policy.backoff.jitter = v.value;
-    }
-    if let Some((v, _)) = pick!(max_restarts) {
-        policy.intensity.max_restarts = v.value;
-    }
-    if let Some((v, _)) = pick!(window) {
-        policy.intensity.window = v.value;
-    }
-    if let Some((v, _)) = pick!(reset_after) {
-        policy.reset_after = v.value;
-    }
-    let Err(error) = policy.validate() else {
-        return Some(policy);
-    };
-    // Phase one refused every value that is wrong on its own, so what is
-    // left is a clash between two values; point at the nearer one.
-    let located = match &error {
-        PolicyError::MaxTooLarge { .. } => pick!(max),
-        _ => pick!(initial).or(pick!(max)),
-    };
-    let (at, path) = located.map_or((None, layers.top.path.as_str()), |(v, p)| (Some(v.at), p));
-    let text = error.to_string();
-    let (message, help) = match text.split_once(": ") {
-        Some((m, h)) => (m.to_owned(), Some(h.to_owned())),
-        None => (text, None),
-    };
-    w.push(
-        ConfigError::new(Kind::Conflict, at, format!("`{path}.restart`: {message}")).maybe_help(
-            help.map(|h| {
-                h.replace(
-                    "lower initial or raise max",
-                    "lower `initial` or raise `max`",
-                )
-            }),
-        ),
-    );
-    None
 }

@@ -108,6 +108,11 @@ pub use linesman_stream as stream;
 pub use linesman_supervisor as supervisor;
 
 /// The names most applications use, for `use linesman::prelude::*`.
+///
+/// None of them collides with `use linesman::observer::*`: a name both
+/// export is the same item, and the restart policy's backoff is
+/// [`BackoffPolicy`](prelude::BackoffPolicy), apart from the observer's
+/// `Backoff` event.
 pub mod prelude {
     pub use linesman_connection::{
         Burst, ConnectionHandle, ConnectionSpec, Handler, HandlerError, Link, Reason, RequestError,
@@ -119,7 +124,7 @@ pub mod prelude {
     };
     pub use linesman_stream::{ConnectOptions, Endpoint, SocketHooks};
     pub use linesman_supervisor::{
-        Backoff, OnDependencyDown, RestartMode, RestartPolicy, Rule, Spec, Supervised, Supervisor,
-        SupervisorHandle,
+        BackoffPolicy, OnDependencyDown, RestartMode, RestartPolicy, Rule, Spec, Supervised,
+        Supervisor, SupervisorHandle,
     };
 }

@@ -4,61 +4,10 @@
 //! they can be shown to an operator as they are.
 
 use std::fmt;
-use std::time::Duration;
 
-/// A [`RestartPolicy`](crate::RestartPolicy) that cannot work, found by
-/// [`RestartPolicy::validate`](crate::RestartPolicy::validate).
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[non_exhaustive]
-pub enum PolicyError {
-    /// `backoff.initial` is zero: every retry would be immediate.
-    #[error("backoff initial delay must be greater than zero: use e.g. 100ms")]
-    ZeroInitialDelay,
-    /// `backoff.initial` is larger than `backoff.max`.
-    #[error(
-        "backoff initial delay {initial:?} is larger than max {max:?}: lower initial or raise max"
-    )]
-    InitialAboveMax {
-        /// The configured initial delay.
-        initial: Duration,
-        /// The configured maximum delay.
-        max: Duration,
-    },
-    /// `backoff.max` is beyond [`Backoff::MAX_LIMIT`](crate::Backoff::MAX_LIMIT).
-    #[error(
-        "backoff max {max:?} is longer than the limit {limit:?}: lower it, or use policy never"
-    )]
-    MaxTooLarge {
-        /// The configured maximum delay.
-        max: Duration,
-        /// The largest accepted maximum delay.
-        limit: Duration,
-    },
-    /// `backoff.multiplier` is below 1.0, not a number, or infinite.
-    #[error(
-        "backoff multiplier {multiplier} is invalid: use a finite number of at least 1.0 (1.0 keeps the delay constant)"
-    )]
-    InvalidMultiplier {
-        /// The configured multiplier.
-        multiplier: f64,
-    },
-    /// `backoff.jitter` is outside `0.0..=1.0` or not a number.
-    #[error(
-        "backoff jitter {jitter} is invalid: use a fraction between 0.0 and 1.0 (0.2 means within 20% of the delay)"
-    )]
-    InvalidJitter {
-        /// The configured jitter.
-        jitter: f64,
-    },
-    /// `intensity.max_restarts` is zero.
-    #[error(
-        "restart intensity max_restarts must be at least 1: to never restart, use policy never"
-    )]
-    ZeroMaxRestarts,
-    /// `intensity.window` is zero.
-    #[error("restart intensity window must be greater than zero: use e.g. 60s")]
-    ZeroWindow,
-}
+mod policy;
+
+pub use policy::{Allowed, PolicyError, PolicyValue};
 
 /// A name that is not one of the accepted words, from `FromStr` on
 /// [`RestartMode`](crate::RestartMode) or
@@ -202,15 +151,6 @@ impl fmt::Display for Listing<'_> {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SpecError {
-    /// A connection's restart policy is invalid.
-    #[error("restart policy of connection `{connection}` is invalid: {error}")]
-    Policy {
-        /// The connection whose policy is invalid.
-        connection: String,
-        /// What is wrong with it.
-        #[source]
-        error: PolicyError,
-    },
     /// The start rules between the connections are invalid (unknown or
     /// duplicate names, self-dependencies, cycles).
     #[error(transparent)]

@@ -23,7 +23,7 @@
 //! ```no_run
 //! use std::time::Duration;
 //! use linesman_connection::ConnectionSpec;
-//! use linesman_supervisor::{Backoff, RestartPolicy, Spec, Supervised, Supervisor};
+//! use linesman_supervisor::{BackoffPolicy, RestartPolicy, Spec, Supervised, Supervisor};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let spec = Spec::builder()
@@ -32,7 +32,11 @@
 //!     .connection(
 //!         Supervised::new(ConnectionSpec::new("hw", "tcp://127.0.0.1:7003".parse()?))
 //!             .depends_on(["quotes", "orders"])
-//!             .restart(RestartPolicy::default().backoff(Backoff::default().initial(Duration::from_millis(250)))),
+//!             .restart(
+//!                 RestartPolicy::builder()
+//!                     .backoff(BackoffPolicy::default().initial(Duration::from_millis(250)))
+//!                     .build()?,
+//!             ),
 //!     )
 //!     .build()?;
 //! let supervisor = Supervisor::new(spec);
@@ -53,7 +57,7 @@
 //! use tokio::time::Instant;
 //!
 //! let policy = RestartPolicy::default();
-//! let mut tracker = RestartTracker::new(policy, 42).expect("valid policy");
+//! let mut tracker = RestartTracker::new(policy, 42);
 //! let decision = tracker.session_ended(SessionEnd::Failure, Instant::now());
 //! assert!(matches!(decision, Decision::Restart { attempt: 1, .. }));
 //! ```
@@ -73,18 +77,18 @@ mod rules;
 mod shutdown;
 mod size;
 mod spec;
-pub mod suggest;
+mod suggest;
 mod supervisor;
 mod task;
 mod tracker;
 
 pub use control::SupervisorHandle;
 pub use error::{
-    ControlError, GraphError, GraphErrors, ParseError, PolicyError, SpecError, SupervisorError,
+    Allowed, ControlError, GraphError, GraphErrors, ParseError, PolicyError, PolicyValue,
+    SpecError, SupervisorError,
 };
 pub use graph::DependencyGraph;
-pub use restart::{Backoff, Intensity, RestartMode, RestartPolicy};
-pub use rng::seed_from;
+pub use restart::{BackoffPolicy, Intensity, RestartMode, RestartPolicy, RestartPolicyBuilder};
 pub use rule::{OnDependencyDown, Rule};
 pub use spec::{Spec, SpecBuilder, Supervised};
 pub use supervisor::Supervisor;

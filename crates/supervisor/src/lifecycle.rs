@@ -559,7 +559,7 @@ impl Lifecycle {
                 out.push(publish(Stopped {
                     reason: format!(
                         "restart policy {} does not restart after: {}",
-                        self.tracker.policy().mode,
+                        self.tracker.policy().mode(),
                         ended.reason
                     ),
                 }));

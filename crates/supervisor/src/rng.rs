@@ -39,14 +39,10 @@ impl SplitMix64 {
 /// It mixes the name with a per-process random hash key, the process id and
 /// the current time, so connections with the same backoff do not draw the
 /// same delays, and neither do two processes supervising the same names.
-/// Pass a fixed seed to [`RestartTracker::new`](crate::RestartTracker::new)
-/// instead where reproducible delays are wanted (tests).
-///
-/// ```
-/// use linesman_supervisor::seed_from;
-/// assert_ne!(seed_from("quotes"), seed_from("orders"));
-/// ```
-pub fn seed_from(name: &str) -> u64 {
+/// Library users pass their own seed to
+/// [`RestartTracker::new`](crate::RestartTracker::new) (a fixed one where
+/// reproducible delays are wanted).
+pub(crate) fn seed_from(name: &str) -> u64 {
     // Every `RandomState` has fresh keys (random per process, then
     // incremented per instance), so even equal names give different seeds.
     let mut hasher = RandomState::new().build_hasher();

@@ -52,7 +52,7 @@ mod tests {
         let spec = ConnectionSpec::new("c", "tcp://127.0.0.1:9".parse().expect("an endpoint"));
         let conn = Connection::new(spec, Box::new(Counting), &bus);
         let (_mailbox, inbox) = Inbox::new();
-        let tracker = RestartTracker::new(RestartPolicy::default(), 1).expect("a valid policy");
+        let tracker = RestartTracker::new(RestartPolicy::default(), 1);
         let (phases, _) = watch::channel(vec![Phase::Active]);
         Task {
             shell: Shell {

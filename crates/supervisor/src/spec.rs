@@ -2,10 +2,11 @@
 //! a [`Supervised`] (the connection's own [`ConnectionSpec`] plus its restart
 //! policy, start rule and `on_dependency_down`), and [`SpecBuilder`].
 //!
-//! Validation happens once, in [`SpecBuilder::build`]: every restart policy is
-//! checked and the start rules are turned into a [`DependencyGraph`] (unknown
-//! names with suggestions, self-dependencies, cycles with their path), so the
-//! runtime never meets an invalid spec.
+//! Validation happens once, in [`SpecBuilder::build`]: the start rules are
+//! turned into a [`DependencyGraph`] (unknown names with suggestions,
+//! self-dependencies, cycles with their path), so the runtime never meets an
+//! invalid spec. A restart policy is valid by construction (see
+//! [`RestartPolicy::builder`]), so it is not checked again here.
 //!
 //! ```
 //! use std::time::Duration;
@@ -83,8 +84,10 @@ impl Supervised {
     /// # use linesman_connection::ConnectionSpec;
     /// use linesman_supervisor::{RestartMode, RestartPolicy, Supervised};
     /// # let spec = ConnectionSpec::new("audit", "tcp://127.0.0.1:7004".parse().unwrap());
-    /// let audit = Supervised::new(spec).restart(RestartPolicy::default().mode(RestartMode::OnFailure));
-    /// assert_eq!(audit.restart.mode, RestartMode::OnFailure);
+    /// let on_failure = RestartPolicy::builder().mode(RestartMode::OnFailure).build()?;
+    /// let audit = Supervised::new(spec).restart(on_failure);
+    /// assert_eq!(audit.restart.mode(), RestartMode::OnFailure);
+    /// # Ok::<(), linesman_supervisor::PolicyError>(())
     /// ```
     #[must_use]
     pub fn restart(mut self, policy: RestartPolicy) -> Self {
@@ -345,24 +348,15 @@ impl SpecBuilder {
         self
     }
 
-    /// Validates: the shutdown timeout, the connect limit, every restart policy (the first
-    /// invalid one, in declaration order, is reported), then the start rules
-    /// (every problem of the graph at once).
+    /// Validates: the shutdown timeout, the connect limit, then the start
+    /// rules (every problem of the graph at once). The restart policies were
+    /// checked when they were built ([`RestartPolicy::builder`]).
     pub fn build(self) -> Result<Spec, SpecError> {
         if self.shutdown_timeout.is_zero() {
             return Err(SpecError::ZeroShutdownTimeout);
         }
         if self.max_concurrent_connects == 0 {
             return Err(SpecError::ZeroConcurrentConnects);
-        }
-        for connection in &self.connections {
-            connection
-                .restart
-                .validate()
-                .map_err(|error| SpecError::Policy {
-                    connection: connection.name().to_owned(),
-                    error,
-                })?;
         }
         let graph = DependencyGraph::build(
             self.connections

@@ -1,18 +1,15 @@
 //! "Did you mean …?": the nearest known name to a misspelt one, by edit
-//! distance. Public so that every layer (graph validation, runtime control,
-//! the YAML config) gives the same kind of hint with the same thresholds.
+//! distance, for the graph's and the runtime control's errors. The YAML
+//! config has its own copy with the same thresholds (`linesman-config`'s
+//! `suggest.rs`), so this stays out of the supervisor's public API.
 
 /// The candidate nearest to `input`, if it is close enough to be a likely
 /// typo: at most one edit per three characters (at least one edit), or equal
 /// ignoring case. Ties go to the earliest candidate.
-///
-/// ```
-/// use linesman_supervisor::suggest::nearest;
-///
-/// assert_eq!(nearest("qoutes", ["quotes", "orders"]), Some("quotes"));
-/// assert_eq!(nearest("audit", ["quotes", "orders"]), None);
-/// ```
-pub fn nearest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn nearest<'a>(
+    input: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = input.chars().count().max(3) / 3;
     let mut best: Option<(usize, &'a str)> = None;
     for candidate in candidates {

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use linesman_connection::{
     Connection, ConnectionHandle, ConnectionSpec, Counting, DynHandler, Handler, SocketBudget,
 };
-use linesman_observer::{Bus, BusOptions, Listener, ListenerHandle, Stopped};
+use linesman_observer::{Bus, BusOptions, Listener, ListenerHandle};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinError;
@@ -288,26 +288,7 @@ impl Supervisor {
                 conn.limit_open_sockets(Arc::clone(budget));
             }
             let session_control = conn.session_control();
-            let tracker = match RestartTracker::shared(policies.get(entry.policy), seed_from(&name))
-            {
-                Ok(tracker) => tracker,
-                // The spec validated every policy; a connection whose policy
-                // is refused anyway stays stopped rather than panicking.
-                Err(error) => {
-                    session_control.publish(Stopped {
-                        reason: error.to_string(),
-                    });
-                    report.set(Phase::Terminal);
-                    running.push(Running {
-                        name,
-                        join: None,
-                        mailbox,
-                        control: session_control,
-                        handle,
-                    });
-                    continue;
-                }
-            };
+            let tracker = RestartTracker::shared(policies.get(entry.policy), seed_from(&name));
             let rule = entry.rule.map(|rule| {
                 Box::new(RuleWatch {
                     rule,

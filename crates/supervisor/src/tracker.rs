@@ -7,11 +7,10 @@
 //! tokio time.
 //!
 //! ```
-//! use linesman_supervisor::{Decision, RestartPolicy, RestartTracker, SessionEnd, seed_from};
+//! use linesman_supervisor::{Decision, RestartPolicy, RestartTracker, SessionEnd};
 //! use tokio::time::Instant;
 //!
-//! let mut tracker = RestartTracker::new(RestartPolicy::default(), seed_from("quotes"))
-//!     .expect("the default policy is valid");
+//! let mut tracker = RestartTracker::new(RestartPolicy::default(), 7);
 //! let now = Instant::now();
 //! tracker.session_started(now);
 //! match tracker.session_ended(SessionEnd::Failure, now) {
@@ -29,7 +28,6 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::error::PolicyError;
 use crate::restart::{RestartMode, RestartPolicy};
 use crate::rng::SplitMix64;
 
@@ -104,11 +102,12 @@ pub struct RestartTracker {
 }
 
 impl RestartTracker {
-    /// A tracker for one connection. `seed` feeds the jitter: use
-    /// [`seed_from`](crate::seed_from) with the connection's name, or a fixed
-    /// value for reproducible delays. Refuses a policy that does not
-    /// [`validate`](RestartPolicy::validate).
-    pub fn new(policy: RestartPolicy, seed: u64) -> Result<Self, PolicyError> {
+    /// A tracker for one connection. `seed` feeds the jitter: give each
+    /// connection its own (the supervisor mixes the connection's name with a
+    /// per-process random key and the time), or a fixed value for
+    /// reproducible delays. The policy was checked when it was built, so
+    /// there is nothing to refuse.
+    pub fn new(policy: RestartPolicy, seed: u64) -> Self {
         Self::shared(Arc::new(policy), seed)
     }
 
@@ -121,21 +120,19 @@ impl RestartTracker {
     /// use linesman_supervisor::{RestartPolicy, RestartTracker};
     ///
     /// let policy = Arc::new(RestartPolicy::default());
-    /// let a = RestartTracker::shared(Arc::clone(&policy), 1)?;
-    /// let b = RestartTracker::shared(policy, 2)?;
+    /// let a = RestartTracker::shared(Arc::clone(&policy), 1);
+    /// let b = RestartTracker::shared(policy, 2);
     /// assert_eq!(a.policy(), b.policy());
-    /// # Ok::<(), linesman_supervisor::PolicyError>(())
     /// ```
-    pub fn shared(policy: Arc<RestartPolicy>, seed: u64) -> Result<Self, PolicyError> {
-        policy.validate()?;
-        Ok(Self {
+    pub fn shared(policy: Arc<RestartPolicy>, seed: u64) -> Self {
+        Self {
             policy,
             rng: SplitMix64::new(seed),
             attempt: 0,
             up_since: None,
             recent: VecDeque::new(),
             failed: false,
-        })
+        }
     }
 
     /// The policy this tracker applies.
@@ -157,7 +154,7 @@ impl RestartTracker {
     /// Restarts counted by the intensity (those after a session that had
     /// come up) within the window that ends at `now`.
     pub fn restarts_in_window(&self, now: Instant) -> u32 {
-        let window = self.policy.intensity.window;
+        let window = self.policy.intensity().window;
         let count = self
             .recent
             .iter()
@@ -188,14 +185,14 @@ impl RestartTracker {
     pub fn session_ended(&mut self, end: SessionEnd, now: Instant) -> Decision {
         let was_up = self.up_since.take();
         if let Some(since) = was_up
-            && now.saturating_duration_since(since) >= self.policy.reset_after
+            && now.saturating_duration_since(since) >= self.policy.reset_after()
         {
             self.attempt = 0;
         }
         if self.failed {
             return self.give_up();
         }
-        match (self.policy.mode, end) {
+        match (self.policy.mode(), end) {
             (RestartMode::Never, _) | (RestartMode::OnFailure, SessionEnd::Clean) => {
                 return Decision::Stop;
             }
@@ -210,7 +207,8 @@ impl RestartTracker {
         Decision::Restart {
             attempt: self.attempt,
             delay,
-            // `delay` is at most `Backoff::MAX_LIMIT` (validated), so this
+            // `delay` is at most `BackoffPolicy::MAX_LIMIT` (checked when
+            // the policy was built), so this
             // cannot overflow any clock that is not about to.
             at: now + delay,
         }
@@ -229,14 +227,14 @@ impl RestartTracker {
     /// Counts a restart after a session that came up; `false` if it is one
     /// more than the intensity allows within its window.
     fn count_flap(&mut self, now: Instant) -> bool {
-        let window = self.policy.intensity.window;
+        let window = self.policy.intensity().window;
         while let Some(oldest) = self.recent.front() {
             if now.saturating_duration_since(*oldest) < window {
                 break;
             }
             self.recent.pop_front();
         }
-        if self.recent.len() >= self.policy.intensity.max_restarts as usize {
+        if self.recent.len() >= self.policy.intensity().max_restarts as usize {
             return false;
         }
         self.recent.push_back(now);
@@ -245,13 +243,13 @@ impl RestartTracker {
 
     fn give_up(&self) -> Decision {
         Decision::GiveUp {
-            restarts: self.policy.intensity.max_restarts,
-            window: self.policy.intensity.window,
+            restarts: self.policy.intensity().max_restarts,
+            window: self.policy.intensity().window,
         }
     }
 
     fn draw_delay(&mut self, attempt: u32) -> Duration {
-        let backoff = &self.policy.backoff;
+        let backoff = self.policy.backoff();
         let nominal = backoff.nominal_delay(attempt);
         if backoff.jitter == 0.0 {
             return nominal;

@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use linesman_supervisor::{
-    Backoff, Decision, Intensity, ParseError, PolicyError, RestartMode, RestartPolicy,
-    RestartTracker, SessionEnd,
+    Allowed, BackoffPolicy, Decision, Intensity, ParseError, PolicyError, PolicyValue, RestartMode,
+    RestartPolicy, RestartPolicyBuilder, RestartTracker, SessionEnd,
 };
 use tokio::time::{Instant, sleep_until};
 
@@ -18,12 +18,12 @@ fn secs(n: u64) -> Duration {
     Duration::from_secs(n)
 }
 
-fn exact(backoff: Backoff) -> RestartPolicy {
-    RestartPolicy::default().backoff(backoff.jitter(0.0))
+fn exact(backoff: BackoffPolicy) -> RestartPolicyBuilder {
+    RestartPolicy::builder().backoff(backoff.jitter(0.0))
 }
 
-fn tracker(policy: RestartPolicy, seed: u64) -> RestartTracker {
-    RestartTracker::new(policy, seed).expect("test policies are valid")
+fn tracker(policy: RestartPolicyBuilder, seed: u64) -> RestartTracker {
+    RestartTracker::new(policy.build().expect("test policies are valid"), seed)
 }
 
 /// Ends a session that failed right away and returns the restart delay,
@@ -54,7 +54,7 @@ async fn flap_and_wait(tracker: &mut RestartTracker) -> (u32, Duration) {
 
 #[tokio::test(start_paused = true)]
 async fn delays_double_from_initial_and_stop_at_max() {
-    let mut t = tracker(exact(Backoff::default().max(secs(2))), 1);
+    let mut t = tracker(exact(BackoffPolicy::default().max(secs(2))), 1);
     let mut seen = Vec::new();
     for _ in 0..8 {
         seen.push(fail_and_wait(&mut t).await);
@@ -67,7 +67,7 @@ async fn delays_double_from_initial_and_stop_at_max() {
 
 #[tokio::test(start_paused = true)]
 async fn the_default_backoff_reaches_thirty_seconds_on_the_tenth_restart() {
-    let policy = exact(Backoff::default()).intensity(Intensity::default().max_restarts(100));
+    let policy = exact(BackoffPolicy::default()).intensity(Intensity::default().max_restarts(100));
     let mut t = tracker(policy, 1);
     let mut delays = Vec::new();
     for _ in 0..11 {
@@ -80,17 +80,17 @@ async fn the_default_backoff_reaches_thirty_seconds_on_the_tenth_restart() {
 
 #[test]
 fn nominal_delay_follows_the_multiplier_and_saturates() {
-    let b = Backoff::default().multiplier(1.5);
+    let b = BackoffPolicy::default().multiplier(1.5);
     assert_eq!(b.nominal_delay(0), ms(100));
     assert_eq!(b.nominal_delay(1), ms(100));
     assert_eq!(b.nominal_delay(3), ms(225));
     assert_eq!(b.nominal_delay(u32::MAX), secs(30));
-    let constant = Backoff::default().multiplier(1.0);
+    let constant = BackoffPolicy::default().multiplier(1.0);
     assert_eq!(constant.nominal_delay(1_000), ms(100));
 }
 
 /// Draws `count` delays for restart number `attempt` from one tracker.
-fn draws(policy: RestartPolicy, seed: u64, attempt: u32, count: usize) -> Vec<Duration> {
+fn draws(policy: RestartPolicyBuilder, seed: u64, attempt: u32, count: usize) -> Vec<Duration> {
     let policy = policy.intensity(Intensity::default().max_restarts(u32::MAX));
     let mut t = tracker(policy, seed);
     let now = Instant::now();
@@ -111,7 +111,8 @@ fn draws(policy: RestartPolicy, seed: u64, attempt: u32, count: usize) -> Vec<Du
 
 #[test]
 fn jitter_stays_within_bounds_and_spreads_around_the_nominal_delay() {
-    let policy = RestartPolicy::default().backoff(Backoff::default().initial(secs(1)).jitter(0.2));
+    let policy =
+        RestartPolicy::builder().backoff(BackoffPolicy::default().initial(secs(1)).jitter(0.2));
     let delays = draws(policy, 7, 1, 10_000);
     let (low, high) = (ms(800), ms(1200));
     assert!(
@@ -134,7 +135,8 @@ fn jitter_stays_within_bounds_and_spreads_around_the_nominal_delay() {
 #[test]
 fn jitter_never_exceeds_max_and_does_not_pile_up_on_it() {
     // Nominal 30s (capped): draws in [24s, 30s], not half of them on 30s.
-    let policy = RestartPolicy::default().backoff(Backoff::default().initial(secs(20)).jitter(0.2));
+    let policy =
+        RestartPolicy::builder().backoff(BackoffPolicy::default().initial(secs(20)).jitter(0.2));
     let delays = draws(policy, 11, 3, 2_000);
     assert!(delays.iter().all(|d| (secs(24)..=secs(30)).contains(d)));
     let at_max = delays.iter().filter(|d| **d == secs(30)).count();
@@ -150,7 +152,8 @@ fn jitter_never_exceeds_max_and_does_not_pile_up_on_it() {
 fn connections_that_fail_together_do_not_reconnect_together() {
     // 1000 connections at one instant, initial 1s, jitter 0.5: no 10ms slice
     // of [0.5s, 1.5s] may hold more than three times the mean (10 per slice).
-    let policy = RestartPolicy::default().backoff(Backoff::default().initial(secs(1)).jitter(0.5));
+    let policy =
+        RestartPolicy::builder().backoff(BackoffPolicy::default().initial(secs(1)).jitter(0.5));
     let now = Instant::now();
     let mut slices = [0u32; 100];
     for seed in 0..1000 {
@@ -174,7 +177,7 @@ fn connections_that_fail_together_do_not_reconnect_together() {
 
 #[test]
 fn different_seeds_draw_different_delays_and_equal_seeds_equal_ones() {
-    let policy = RestartPolicy::default();
+    let policy = RestartPolicy::builder();
     let a = draws(policy, 1, 2, 5);
     let b = draws(policy, 2, 2, 5);
     assert_ne!(a, b);
@@ -183,7 +186,7 @@ fn different_seeds_draw_different_delays_and_equal_seeds_equal_ones() {
 
 #[tokio::test(start_paused = true)]
 async fn a_session_up_for_reset_after_starts_the_backoff_over() {
-    let policy = exact(Backoff::default()).reset_after(secs(30));
+    let policy = exact(BackoffPolicy::default()).reset_after(secs(30));
     let mut t = tracker(policy, 1);
     for _ in 0..4 {
         fail_and_wait(&mut t).await;
@@ -201,7 +204,7 @@ async fn a_session_up_for_reset_after_starts_the_backoff_over() {
 
 #[tokio::test(start_paused = true)]
 async fn the_restart_past_max_restarts_within_the_window_gives_up() {
-    let policy = exact(Backoff::default().initial(secs(1)).multiplier(1.0))
+    let policy = exact(BackoffPolicy::default().initial(secs(1)).multiplier(1.0))
         .intensity(Intensity::default().max_restarts(3).window(secs(10)));
     let mut t = tracker(policy, 1);
     for _ in 0..3 {
@@ -237,7 +240,7 @@ async fn the_restart_past_max_restarts_within_the_window_gives_up() {
 async fn restarts_spread_beyond_the_window_never_give_up() {
     // 3 restarts per 10s allowed; one restart every 4s (4s backoff) keeps at
     // most 3 in any window, forever. A counter that never forgot would fail.
-    let policy = exact(Backoff::default().initial(secs(4)).max(secs(4)))
+    let policy = exact(BackoffPolicy::default().initial(secs(4)).max(secs(4)))
         .intensity(Intensity::default().max_restarts(3).window(secs(10)));
     let mut t = tracker(policy, 1);
     for n in 1..=50 {
@@ -245,7 +248,12 @@ async fn restarts_spread_beyond_the_window_never_give_up() {
     }
     assert!(!t.is_failed());
     // Restarts 1ms apart, though: the 4th within the window gives up.
-    let policy = policy.backoff(Backoff::default().initial(ms(1)).max(ms(1)).jitter(0.0));
+    let policy = policy.backoff(
+        BackoffPolicy::default()
+            .initial(ms(1))
+            .max(ms(1))
+            .jitter(0.0),
+    );
     let mut t = tracker(policy, 1);
     for _ in 0..3 {
         flap_and_wait(&mut t).await;
@@ -260,7 +268,7 @@ async fn restarts_spread_beyond_the_window_never_give_up() {
 
 #[tokio::test(start_paused = true)]
 async fn intensity_counts_restarts_not_sessions_that_were_stopped() {
-    let policy = exact(Backoff::default())
+    let policy = exact(BackoffPolicy::default())
         .mode(RestartMode::OnFailure)
         .intensity(Intensity::default().max_restarts(1));
     let mut t = tracker(policy, 1);
@@ -278,7 +286,7 @@ async fn intensity_counts_restarts_not_sessions_that_were_stopped() {
 fn connect_failures_grow_the_backoff_and_never_give_up() {
     // The default policy: a peer that is not there (refused, timed out) is
     // retried forever at the backoff's pace; it is not a crash loop.
-    let mut t = tracker(RestartPolicy::default(), 1);
+    let mut t = tracker(RestartPolicy::builder(), 1);
     let start = Instant::now();
     let mut now = start;
     let mut last = Duration::ZERO;
@@ -299,7 +307,7 @@ fn connect_failures_grow_the_backoff_and_never_give_up() {
 
 #[tokio::test(start_paused = true)]
 async fn only_restarts_after_a_session_that_came_up_count_toward_the_intensity() {
-    let policy = exact(Backoff::default().initial(secs(1)).multiplier(1.0))
+    let policy = exact(BackoffPolicy::default().initial(secs(1)).multiplier(1.0))
         .intensity(Intensity::default().max_restarts(2).window(secs(600)));
     let mut t = tracker(policy, 1);
     for _ in 0..2 {
@@ -334,7 +342,7 @@ async fn the_default_intensity_fails_a_flapping_peer_after_eighty_one_seconds() 
     // Default intensity (10 within 10 min), exact default backoff: restarts
     // 1 to 10 wait 0.1+0.2+0.4+0.8+1.6+3.2+6.4+12.8+25.6+30 = 81.1 s, all
     // within the window; the 11th flap gives up.
-    let mut t = tracker(exact(Backoff::default()), 1);
+    let mut t = tracker(exact(BackoffPolicy::default()), 1);
     let start = Instant::now();
     for n in 1..=10 {
         assert_eq!(flap_and_wait(&mut t).await.0, n);
@@ -355,7 +363,7 @@ fn with_jitter_a_flapping_peer_fails_within_sixty_five_to_ninety_one_seconds() {
     // docs/config.md states this range for the defaults: restarts 1 to 9
     // wait 51.1 s ±20 %, the 10th 24 s to 30 s (never above max).
     for seed in 0..200 {
-        let mut t = tracker(RestartPolicy::default(), seed);
+        let mut t = tracker(RestartPolicy::builder(), seed);
         let start = Instant::now();
         let mut now = start;
         let mut gave_up_at = None;
@@ -381,14 +389,14 @@ fn with_jitter_a_flapping_peer_fails_within_sixty_five_to_ninety_one_seconds() {
 
 #[test]
 fn the_default_intensity_is_ten_restarts_within_ten_minutes() {
-    let intensity = RestartPolicy::default().intensity;
+    let intensity = *RestartPolicy::default().intensity();
     assert_eq!(intensity, Intensity::default());
     assert_eq!((intensity.max_restarts, intensity.window), (10, secs(600)));
 }
 
 #[test]
 fn never_stops_after_any_end() {
-    let mut t = tracker(RestartPolicy::default().mode(RestartMode::Never), 1);
+    let mut t = tracker(RestartPolicy::builder().mode(RestartMode::Never), 1);
     let now = Instant::now();
     assert_eq!(t.session_ended(SessionEnd::Failure, now), Decision::Stop);
     assert_eq!(t.session_ended(SessionEnd::Clean, now), Decision::Stop);
@@ -398,14 +406,14 @@ fn never_stops_after_any_end() {
 #[test]
 fn on_failure_restarts_failures_only_and_always_restarts_both() {
     let now = Instant::now();
-    let mut t = tracker(RestartPolicy::default().mode(RestartMode::OnFailure), 1);
+    let mut t = tracker(RestartPolicy::builder().mode(RestartMode::OnFailure), 1);
     assert_eq!(t.session_ended(SessionEnd::Clean, now), Decision::Stop);
     assert!(matches!(
         t.session_ended(SessionEnd::Failure, now),
         Decision::Restart { attempt: 1, .. }
     ));
 
-    let mut t = tracker(RestartPolicy::default(), 1);
+    let mut t = tracker(RestartPolicy::builder(), 1);
     assert!(matches!(
         t.session_ended(SessionEnd::Clean, now),
         Decision::Restart { attempt: 1, .. }
@@ -420,7 +428,7 @@ fn on_failure_restarts_failures_only_and_always_restarts_both() {
 
 #[test]
 fn reset_clears_the_attempt_count() {
-    let mut t = tracker(exact(Backoff::default()), 1);
+    let mut t = tracker(exact(BackoffPolicy::default()), 1);
     let now = Instant::now();
     for _ in 0..5 {
         t.session_ended(SessionEnd::Failure, now);
@@ -439,92 +447,129 @@ fn reset_clears_the_attempt_count() {
     );
 }
 
-#[test]
-fn validation_names_each_bad_value() {
-    let ok = RestartPolicy::default();
-    assert_eq!(ok.validate(), Ok(()));
-    let with = |b: Backoff| ok.backoff(b).validate();
-    let b = Backoff::default();
-    assert_eq!(
-        with(b.initial(Duration::ZERO)),
-        Err(PolicyError::ZeroInitialDelay)
-    );
-    assert_eq!(
-        with(b.initial(secs(40))),
-        Err(PolicyError::InitialAboveMax {
-            initial: secs(40),
-            max: secs(30)
-        })
-    );
-    assert_eq!(
-        with(b.max(secs(100_000))),
-        Err(PolicyError::MaxTooLarge {
-            max: secs(100_000),
-            limit: Backoff::MAX_LIMIT
-        })
-    );
-    assert_eq!(
-        with(b.multiplier(0.99)),
-        Err(PolicyError::InvalidMultiplier { multiplier: 0.99 })
-    );
-    assert!(matches!(
-        with(b.multiplier(f64::NAN)),
-        Err(PolicyError::InvalidMultiplier { .. })
-    ));
-    assert!(matches!(
-        with(b.multiplier(f64::INFINITY)),
-        Err(PolicyError::InvalidMultiplier { .. })
-    ));
-    assert_eq!(
-        with(b.jitter(-0.1)),
-        Err(PolicyError::InvalidJitter { jitter: -0.1 })
-    );
-    assert_eq!(
-        with(b.jitter(1.01)),
-        Err(PolicyError::InvalidJitter { jitter: 1.01 })
-    );
-    assert!(matches!(
-        with(b.jitter(f64::NAN)),
-        Err(PolicyError::InvalidJitter { .. })
-    ));
-    assert_eq!(
-        with(b.jitter(1.0).multiplier(1.0).initial(secs(30))),
-        Ok(())
-    );
+/// The error `build` gives for a backoff, or `Ok` with the policy's backoff.
+fn build_with(backoff: BackoffPolicy) -> Result<BackoffPolicy, PolicyError> {
+    RestartPolicy::builder()
+        .backoff(backoff)
+        .build()
+        .map(|p| *p.backoff())
+}
 
+/// `(value, allowed)` of the error `build` gives.
+fn refused(result: Result<impl std::fmt::Debug, PolicyError>) -> (PolicyValue, Allowed) {
+    let error = result.expect_err("an invalid policy");
+    (error.value(), error.allowed())
+}
+
+#[test]
+fn build_names_each_bad_setting_its_value_and_what_is_allowed() {
+    let b = BackoffPolicy::default();
+    assert_eq!(build_with(b), Ok(b));
+    assert_eq!(
+        refused(build_with(b.initial(Duration::ZERO))),
+        (PolicyValue::Initial(Duration::ZERO), Allowed::AboveZero)
+    );
+    assert_eq!(
+        refused(build_with(b.initial(secs(40)))),
+        (
+            PolicyValue::Initial(secs(40)),
+            Allowed::NotAbove(PolicyValue::Max(secs(30)))
+        )
+    );
+    assert_eq!(
+        refused(build_with(b.max(Duration::ZERO))),
+        (PolicyValue::Max(Duration::ZERO), Allowed::AboveZero)
+    );
+    assert_eq!(
+        refused(build_with(b.max(secs(100_000)))),
+        (
+            PolicyValue::Max(secs(100_000)),
+            Allowed::AtMost(BackoffPolicy::MAX_LIMIT)
+        )
+    );
+    assert_eq!(
+        refused(build_with(b.multiplier(0.99))),
+        (PolicyValue::Multiplier(0.99), Allowed::AtLeast(1.0))
+    );
+    for odd in [f64::NAN, f64::INFINITY] {
+        let (value, allowed) = refused(build_with(b.multiplier(odd)));
+        assert!(matches!(value, PolicyValue::Multiplier(_)), "{value:?}");
+        assert_eq!(allowed, Allowed::AtLeast(1.0));
+    }
+    let fraction = Allowed::Between { min: 0.0, max: 1.0 };
+    assert_eq!(
+        refused(build_with(b.jitter(-0.1))),
+        (PolicyValue::Jitter(-0.1), fraction)
+    );
+    assert_eq!(
+        refused(build_with(b.jitter(1.01))),
+        (PolicyValue::Jitter(1.01), fraction)
+    );
+    let (value, allowed) = refused(build_with(b.jitter(f64::NAN)));
+    assert!(matches!(value, PolicyValue::Jitter(_)), "{value:?}");
+    assert_eq!(allowed, fraction);
+    assert!(build_with(b.jitter(1.0).multiplier(1.0).initial(secs(30))).is_ok());
+    assert!(build_with(b.max(BackoffPolicy::MAX_LIMIT)).is_ok());
+
+    let with = |i: Intensity| RestartPolicy::builder().intensity(i).build();
     let i = Intensity::default();
     assert_eq!(
-        ok.intensity(i.max_restarts(0)).validate(),
-        Err(PolicyError::ZeroMaxRestarts)
+        refused(with(i.max_restarts(0))),
+        (PolicyValue::MaxRestarts(0), Allowed::AboveZero)
     );
     assert_eq!(
-        ok.intensity(i.window(Duration::ZERO)).validate(),
-        Err(PolicyError::ZeroWindow)
+        refused(with(i.window(Duration::ZERO))),
+        (PolicyValue::Window(Duration::ZERO), Allowed::AboveZero)
     );
-
-    let bad = ok.backoff(b.jitter(2.0));
-    assert_eq!(
-        RestartTracker::new(bad, 1).err(),
-        Some(PolicyError::InvalidJitter { jitter: 2.0 })
+    // Any reset_after is fine, zero included (every session resets).
+    assert!(
+        RestartPolicy::builder()
+            .reset_after(Duration::ZERO)
+            .build()
+            .is_ok()
     );
 }
 
 #[test]
+fn each_setting_is_checked_on_its_own_before_the_clash() {
+    // A multiplier below 1.0 and an initial above max: the setting wrong
+    // on its own is reported first, then clashes.
+    let b = BackoffPolicy::default().initial(secs(40)).multiplier(0.5);
+    assert_eq!(
+        refused(build_with(b)),
+        (PolicyValue::Multiplier(0.5), Allowed::AtLeast(1.0))
+    );
+    assert_eq!(PolicyValue::Initial(secs(40)).check(), Ok(()));
+    assert_eq!(PolicyValue::Window(secs(1)).setting(), "intensity.window");
+}
+
+#[test]
 fn errors_say_what_to_do() {
-    let message = PolicyError::InvalidJitter { jitter: 2.0 }.to_string();
+    let message = refused_error(BackoffPolicy::default().jitter(2.0)).to_string();
     assert_eq!(
         message,
         "backoff jitter 2 is invalid: use a fraction between 0.0 and 1.0 (0.2 means within 20% of the delay)"
     );
-    let message = PolicyError::InitialAboveMax {
-        initial: secs(40),
-        max: secs(30),
-    }
-    .to_string();
+    let message = refused_error(BackoffPolicy::default().initial(secs(40))).to_string();
     assert_eq!(
         message,
         "backoff initial delay 40s is larger than max 30s: lower initial or raise max"
     );
+    let message = refused_error(BackoffPolicy::default().max(secs(100_000))).to_string();
+    assert_eq!(
+        message,
+        "backoff max 100000s is longer than the limit 86400s: lower it, or use policy never"
+    );
+    let message =
+        refused_error(BackoffPolicy::default().initial(ms(1500)).max(ms(250))).to_string();
+    assert_eq!(
+        message,
+        "backoff initial delay 1.5s is larger than max 250ms: lower initial or raise max"
+    );
+}
+
+fn refused_error(backoff: BackoffPolicy) -> PolicyError {
+    build_with(backoff).expect_err("an invalid backoff")
 }
 
 #[test]
@@ -555,9 +600,9 @@ proptest::proptest! {
         jitter in 0.0f64..=1.0,
         seed in proptest::prelude::any::<u64>(),
     ) {
-        let max = (ms(initial_ms) + ms(extra_ms)).min(Backoff::MAX_LIMIT);
-        let backoff = Backoff::default().initial(ms(initial_ms)).max(max).multiplier(multiplier).jitter(jitter);
-        let policy = RestartPolicy::default()
+        let max = (ms(initial_ms) + ms(extra_ms)).min(BackoffPolicy::MAX_LIMIT);
+        let backoff = BackoffPolicy::default().initial(ms(initial_ms)).max(max).multiplier(multiplier).jitter(jitter);
+        let policy = RestartPolicy::builder()
             .backoff(backoff)
             .intensity(Intensity::default().max_restarts(u32::MAX));
         let mut t = tracker(policy, seed);

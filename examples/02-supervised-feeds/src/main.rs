@@ -37,11 +37,13 @@ async fn main() -> anyhow::Result<()> {
     let orders_peer = Peer::start(Listen::tcp(), steady.flapping(Duration::from_secs(1))).await?;
     let trader_peer = Peer::echo().await?;
 
-    let quick = RestartPolicy::default().backoff(
-        Backoff::default()
-            .initial(Duration::from_millis(100))
-            .max(Duration::from_secs(1)),
-    );
+    let quick = RestartPolicy::builder()
+        .backoff(
+            BackoffPolicy::default()
+                .initial(Duration::from_millis(100))
+                .max(Duration::from_secs(1)),
+        )
+        .build()?;
     let spec = Spec::builder()
         .connection(
             Supervised::new(ConnectionSpec::new("quotes", quotes_peer.endpoint())).restart(quick),

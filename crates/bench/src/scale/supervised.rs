@@ -10,7 +10,7 @@ use anyhow::Context;
 use linesman_connection::ConnectionSpec;
 use linesman_observer::{BusOptions, Event, EventType, Interest, Listener};
 use linesman_stream::Endpoint;
-use linesman_supervisor::{Backoff, RestartPolicy, Spec, Supervised, Supervisor};
+use linesman_supervisor::{BackoffPolicy, RestartPolicy, Spec, Supervised, Supervisor};
 use tokio::sync::watch;
 
 use super::spread::max_over_mean;
@@ -95,8 +95,9 @@ pub(super) fn run(endpoint: &Endpoint, peer: &mut PeerChild) -> anyhow::Result<F
         lagged: watch::Sender::new(false),
     });
     let before = rss_bytes()?;
-    let policy =
-        RestartPolicy::default().backoff(Backoff::default().initial(INITIAL).jitter(JITTER));
+    let policy = RestartPolicy::builder()
+        .backoff(BackoffPolicy::default().initial(INITIAL).jitter(JITTER))
+        .build()?;
     let mut builder = Spec::builder();
     for i in 0..CONNECTIONS {
         let connection = ConnectionSpec::new(format!("c{i:05}"), endpoint.clone());

@@ -29,9 +29,9 @@ fn design_example_parses_into_its_graph() {
         audit.start_when,
         Some(Rule::Any(vec![Rule::up("quotes"), Rule::up("orders")]))
     );
-    assert_eq!(audit.restart.mode, RestartMode::OnFailure);
+    assert_eq!(audit.restart.mode(), RestartMode::OnFailure);
     // audit's restart sets only the policy: the rest comes from defaults.
-    assert_eq!(audit.restart.intensity.max_restarts, 20);
+    assert_eq!(audit.restart.intensity().max_restarts, 20);
     let orders = spec.get("orders").expect("declared");
     assert_eq!(orders.connection.kind.as_deref(), Some("feed"));
     assert_eq!(
@@ -121,9 +121,12 @@ fn market_data_example_graph_and_settings() {
         ]))
     );
     assert_eq!(gateway.on_dependency_down, OnDependencyDown::Keep);
-    assert_eq!(gateway.restart.backoff.max, Duration::from_secs(2));
-    assert_eq!(gateway.restart.backoff.initial, Duration::from_millis(250));
-    assert_eq!(gateway.restart.backoff.jitter, 0.3);
+    assert_eq!(gateway.restart.backoff().max, Duration::from_secs(2));
+    assert_eq!(
+        gateway.restart.backoff().initial,
+        Duration::from_millis(250)
+    );
+    assert_eq!(gateway.restart.backoff().jitter, 0.3);
     let refdata = spec.get("refdata").expect("declared");
     assert_eq!(refdata.connection.max_frame, 64 << 20);
     assert_eq!(refdata.connection.idle_timeout, None);

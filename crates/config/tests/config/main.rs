@@ -6,6 +6,7 @@ mod errors;
 mod examples;
 mod merge;
 mod report;
+mod restart;
 mod scale;
 
 use linesman_config::{Config, ConfigError, ConfigErrors};

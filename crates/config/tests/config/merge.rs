@@ -6,7 +6,7 @@ use std::time::Duration;
 use linesman_connection::{Heartbeat, Outbox};
 use linesman_ipc_codec::{ByteOrder, IdField};
 use linesman_stream::Keepalive;
-use linesman_supervisor::{Backoff, OnDependencyDown, RestartMode, Rule};
+use linesman_supervisor::{BackoffPolicy, OnDependencyDown, RestartMode, Rule};
 
 use crate::valid;
 
@@ -28,8 +28,8 @@ connections:
     );
     let a = &config.spec.get("a").expect("declared").restart;
     assert_eq!(
-        a.backoff,
-        Backoff {
+        *a.backoff(),
+        BackoffPolicy {
             initial: Duration::from_millis(250),
             max: Duration::from_secs(60),
             multiplier: 3.0,
@@ -37,12 +37,12 @@ connections:
         }
     );
     assert_eq!(
-        (a.intensity.max_restarts, a.intensity.window),
+        (a.intensity().max_restarts, a.intensity().window),
         (7, Duration::from_secs(120))
     );
     let b = &config.spec.get("b").expect("declared").restart;
-    assert_eq!(b.backoff.max, Duration::from_secs(10));
-    assert_eq!(b.mode, RestartMode::Always);
+    assert_eq!(b.backoff().max, Duration::from_secs(10));
+    assert_eq!(b.mode(), RestartMode::Always);
 }
 
 #[test]
@@ -152,7 +152,7 @@ connections:
     let a = config.spec.get("a").expect("declared");
     assert_eq!(a.on_dependency_down, OnDependencyDown::Restart);
     assert_eq!(
-        (a.restart.mode, a.restart.reset_after),
+        (a.restart.mode(), a.restart.reset_after()),
         (RestartMode::Never, Duration::from_secs(5))
     );
     let c = &a.connection;

@@ -8,7 +8,7 @@ use linesman_observer::{Backoff, GaveUp, Started, Stopped, Stopping, Waiting, Wh
 use tokio::time::Instant;
 
 use super::*;
-use crate::restart::{Backoff as BackoffPolicy, Intensity, RestartMode, RestartPolicy};
+use crate::restart::{BackoffPolicy, Intensity, RestartMode, RestartPolicy};
 
 /// One row: the input, the rule as it is then, the time (ms from the
 /// start), and what must follow.
@@ -125,7 +125,7 @@ fn wall(ms: u64) -> SystemTime {
 
 /// No jitter, so every delay is exact: 100 ms, 200 ms, 400 ms…
 fn policy(mode: RestartMode) -> RestartPolicy {
-    RestartPolicy::default()
+    RestartPolicy::builder()
         .mode(mode)
         .backoff(BackoffPolicy::default().jitter(0.0))
         .intensity(
@@ -133,6 +133,8 @@ fn policy(mode: RestartMode) -> RestartPolicy {
                 .max_restarts(3)
                 .window(Duration::from_secs(60)),
         )
+        .build()
+        .expect("a valid policy")
 }
 
 fn describe(state: &State) -> String {
@@ -166,7 +168,7 @@ fn describe(state: &State) -> String {
 }
 
 fn check(name: &str, mode: RestartMode, on_down: OnDependencyDown, rows: Vec<Row>) {
-    let tracker = RestartTracker::new(policy(mode), 7).expect("a valid policy");
+    let tracker = RestartTracker::new(policy(mode), 7);
     let mut machine = Lifecycle::new(tracker, on_down);
     for (i, row) in rows.into_iter().enumerate() {
         let world = World {
@@ -976,7 +978,7 @@ fn dependency_down_under_each_policy() {
 
 #[test]
 fn phases_follow_the_state() {
-    let tracker = RestartTracker::new(policy(RestartMode::Always), 7).expect("a valid policy");
+    let tracker = RestartTracker::new(policy(RestartMode::Always), 7);
     let mut machine = Lifecycle::new(tracker, OnDependencyDown::Stop);
     let world = |rule| World {
         rule,

@@ -8,7 +8,8 @@ use linesman_connection::ConnectionSpec;
 use linesman_observer::{ConnState, Event, EventType, Interest, Subscription};
 use linesman_stream::Endpoint;
 use linesman_supervisor::{
-    Backoff, Intensity, RestartPolicy, Spec, Supervised, Supervisor, SupervisorHandle,
+    BackoffPolicy, Intensity, RestartPolicy, RestartPolicyBuilder, Spec, Supervised, Supervisor,
+    SupervisorHandle,
 };
 use linesman_testkit::{Behavior, Listen, Peer};
 use tokio::task::JoinHandle;
@@ -23,16 +24,21 @@ pub(crate) const LIMIT: Duration = Duration::from_secs(15);
 pub(crate) const SIMULATED_LIMIT: Duration = Duration::from_secs(4 * 3600);
 
 /// Restarts after 10 ms, 20 ms, … up to 80 ms, exactly (no jitter), with
-/// room for many restarts.
-pub(crate) fn fast() -> RestartPolicy {
-    RestartPolicy::default()
+/// room for many restarts; a builder, so a test can change one more thing.
+pub(crate) fn fast() -> RestartPolicyBuilder {
+    RestartPolicy::builder()
         .backoff(
-            Backoff::default()
+            BackoffPolicy::default()
                 .initial(Duration::from_millis(10))
                 .max(Duration::from_millis(80))
                 .jitter(0.0),
         )
         .intensity(Intensity::default().max_restarts(1000))
+}
+
+/// The policy a test built, which the test knows to be valid.
+pub(crate) fn built(policy: RestartPolicyBuilder) -> RestartPolicy {
+    policy.build().expect("test policies are valid")
 }
 
 /// A peer that accepts each connection and closes it at once: every
@@ -43,7 +49,7 @@ pub(crate) async fn flapping() -> Peer {
 
 /// A supervised connection `name` to `endpoint` with the [`fast`] policy.
 pub(crate) fn conn(name: &str, endpoint: Endpoint) -> Supervised {
-    Supervised::new(ConnectionSpec::new(name, endpoint)).restart(fast())
+    Supervised::new(ConnectionSpec::new(name, endpoint)).restart(built(fast()))
 }
 
 /// A TCP peer on loopback serving `behavior`.

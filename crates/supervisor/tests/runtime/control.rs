@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use linesman_observer::{Backoff, Connecting, EventType};
 use linesman_stream::Endpoint;
-use linesman_supervisor::{Backoff as BackoffPolicy, ControlError, Intensity, RestartPolicy, Spec};
+use linesman_supervisor::{BackoffPolicy, ControlError, Intensity, RestartPolicy, Spec};
 use linesman_testkit::{Behavior, Listen, Peer, TempDir};
 
-use crate::common::{Running, accepted_exactly, conn, fast, peer, refusing, wait_peer};
+use crate::common::{Running, accepted_exactly, built, conn, fast, peer, refusing, wait_peer};
 
 #[tokio::test]
 async fn start_clears_failed_and_connects_again() {
@@ -18,7 +18,7 @@ async fn start_clears_failed_and_connects_again() {
     let flaky = Peer::start(Listen::unix(&path), Behavior::flap(Duration::ZERO))
         .await
         .expect("unix peer");
-    let policy = fast().intensity(Intensity::default().max_restarts(1));
+    let policy = built(fast().intensity(Intensity::default().max_restarts(1)));
     let other = peer(Behavior::Echo).await;
     let spec = Spec::builder()
         .connection(conn("late", Endpoint::Unix(path.clone())).restart(policy))
@@ -102,12 +102,15 @@ async fn stop_stays_stopped_until_started() {
 #[tokio::test]
 async fn restart_skips_a_running_backoff() {
     let closed = refusing().await;
-    let slow = RestartPolicy::default().backoff(
-        BackoffPolicy::default()
-            .initial(Duration::from_secs(600))
-            .max(Duration::from_secs(600))
-            .jitter(0.0),
-    );
+    let slow = RestartPolicy::builder()
+        .backoff(
+            BackoffPolicy::default()
+                .initial(Duration::from_secs(600))
+                .max(Duration::from_secs(600))
+                .jitter(0.0),
+        )
+        .build()
+        .expect("a valid policy");
     let spec = Spec::builder()
         .connection(conn("slow", closed.endpoint()).restart(slow))
         .build()

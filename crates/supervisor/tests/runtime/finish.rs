@@ -11,13 +11,15 @@ use linesman_observer::{ConnState, EventType, Stopped};
 use linesman_supervisor::{RestartMode, Spec, Supervisor};
 use linesman_testkit::Behavior;
 
-use crate::common::{Running, conn, fast, peer, wait_peer};
+use crate::common::{Running, built, conn, fast, peer, wait_peer};
 
 #[tokio::test]
 async fn on_failure_restarts_after_the_peer_closes() {
     let feed = peer(Behavior::flap(Duration::from_millis(30))).await;
     let spec = Spec::builder()
-        .connection(conn("feed", feed.endpoint()).restart(fast().mode(RestartMode::OnFailure)))
+        .connection(
+            conn("feed", feed.endpoint()).restart(built(fast().mode(RestartMode::OnFailure))),
+        )
         .build()
         .expect("valid spec");
     let mut run = Running::spec(spec);
@@ -50,7 +52,9 @@ impl Handler for OneShot {
 async fn on_failure_stops_after_the_application_finishes() {
     let feed = peer(Behavior::Echo).await;
     let spec = Spec::builder()
-        .connection(conn("once", feed.endpoint()).restart(fast().mode(RestartMode::OnFailure)))
+        .connection(
+            conn("once", feed.endpoint()).restart(built(fast().mode(RestartMode::OnFailure))),
+        )
         .build()
         .expect("valid spec");
     let supervisor = Supervisor::new(spec)
@@ -80,7 +84,7 @@ async fn on_failure_stops_after_the_application_finishes() {
 async fn always_restarts_after_the_application_finishes() {
     let feed = peer(Behavior::Echo).await;
     let spec = Spec::builder()
-        .connection(conn("again", feed.endpoint()).restart(fast().mode(RestartMode::Always)))
+        .connection(conn("again", feed.endpoint()).restart(built(fast().mode(RestartMode::Always))))
         .build()
         .expect("valid spec");
     let supervisor = Supervisor::new(spec)

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use linesman_observer::{ConnectFailed, EventType};
 use linesman_stream::Endpoint;
-use linesman_supervisor::{Backoff, Intensity, RestartPolicy, Spec};
+use linesman_supervisor::{BackoffPolicy, Intensity, RestartPolicy, Spec};
 use linesman_testkit::TempDir;
 use tracing_subscriber::fmt::MakeWriter;
 
@@ -74,14 +74,16 @@ async fn two_hundred_connect_failures_make_a_handful_of_lines_and_a_new_reason_s
 
     let dir = TempDir::new("supervisor-log-limit").expect("temp dir");
     let path = dir.join("db.sock");
-    let every_second = RestartPolicy::default()
+    let every_second = RestartPolicy::builder()
         .backoff(
-            Backoff::default()
+            BackoffPolicy::default()
                 .initial(Duration::from_secs(1))
                 .max(Duration::from_secs(1))
                 .jitter(0.0),
         )
-        .intensity(Intensity::default().max_restarts(1000));
+        .intensity(Intensity::default().max_restarts(1000))
+        .build()
+        .expect("a valid policy");
     let spec = Spec::builder()
         .connection(conn("db", Endpoint::Unix(path.clone())).restart(every_second))
         .build()

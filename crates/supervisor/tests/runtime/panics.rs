@@ -13,7 +13,7 @@ use linesman_observer::{ConnState, EventType, GaveUp};
 use linesman_stream::{BlockingSource, BlockingSourceOptions};
 use linesman_supervisor::{Spec, Supervised, Supervisor};
 
-use crate::common::{Running, fast};
+use crate::common::{Running, built, fast};
 
 /// A target whose first `open` panics; later ones open a driver that
 /// blocks until the returned sender is dropped.
@@ -43,7 +43,7 @@ fn panics_once() -> (BlockingTarget, std_mpsc::Sender<()>) {
 async fn a_panicking_task_fails_its_connection_with_the_message_and_start_revives_it() {
     let (target, release) = panics_once();
     let spec = Spec::builder()
-        .connection(Supervised::new(ConnectionSpec::blocking("hw", target)).restart(fast()))
+        .connection(Supervised::new(ConnectionSpec::blocking("hw", target)).restart(built(fast())))
         .build()
         .expect("valid spec");
     // As the daemon runs it: a failed connection does not end the run.

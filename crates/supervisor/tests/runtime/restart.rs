@@ -5,10 +5,12 @@
 use std::time::Duration;
 
 use linesman_observer::{Backoff, ConnState, EventType, GaveUp};
-use linesman_supervisor::{Backoff as BackoffPolicy, Intensity, RestartPolicy, Spec};
+use linesman_supervisor::{BackoffPolicy, Intensity, RestartPolicy, Spec};
 use linesman_testkit::Behavior;
 
-use crate::common::{Running, accepted_exactly, conn, fast, flapping, peer, refusing, wait_peer};
+use crate::common::{
+    Running, accepted_exactly, built, conn, fast, flapping, peer, refusing, wait_peer,
+};
 
 #[tokio::test]
 async fn restarts_after_the_peer_closes() {
@@ -96,7 +98,7 @@ async fn refused_then_accepted() {
 #[tokio::test]
 async fn backoff_grows_as_the_policy_says_for_connect_failures() {
     let closed = refusing().await;
-    let policy = RestartPolicy::default()
+    let policy = RestartPolicy::builder()
         .backoff(
             BackoffPolicy::default()
                 .initial(Duration::from_millis(5))
@@ -104,7 +106,9 @@ async fn backoff_grows_as_the_policy_says_for_connect_failures() {
                 .max(Duration::from_millis(40))
                 .jitter(0.0),
         )
-        .intensity(Intensity::default().max_restarts(1));
+        .intensity(Intensity::default().max_restarts(1))
+        .build()
+        .expect("a valid policy");
     let spec = Spec::builder()
         .connection(conn("dead", closed.endpoint()).restart(policy))
         .build()
@@ -139,7 +143,7 @@ async fn backoff_grows_as_the_policy_says_for_connect_failures() {
 #[tokio::test]
 async fn intensity_of_two_gives_up_at_the_third_flap() {
     let feed = flapping().await;
-    let policy = fast().intensity(Intensity::default().max_restarts(2));
+    let policy = built(fast().intensity(Intensity::default().max_restarts(2)));
     let spec = Spec::builder()
         .connection(conn("flaky", feed.endpoint()).restart(policy))
         .build()

@@ -11,7 +11,7 @@ use linesman_stream::SocketHooks;
 use linesman_supervisor::{RestartMode, Spec, Supervised};
 use linesman_testkit::Behavior;
 
-use crate::common::{LIMIT, Running, accepted_exactly, conn, fast, peer, wait_peer};
+use crate::common::{LIMIT, Running, accepted_exactly, built, conn, fast, peer, wait_peer};
 
 #[tokio::test]
 async fn dependents_stop_first_and_before_close_sees_an_open_socket() {
@@ -26,7 +26,7 @@ async fn dependents_stop_first_and_before_close_sees_an_open_socket() {
                 .expect("not poisoned")
                 .push((label.clone(), open));
         });
-        Supervised::new(ConnectionSpec::new(name, endpoint).hooks(hooks)).restart(fast())
+        Supervised::new(ConnectionSpec::new(name, endpoint).hooks(hooks)).restart(built(fast()))
     };
     let base = peer(Behavior::Echo).await;
     let middle = peer(Behavior::Echo).await;
@@ -78,7 +78,7 @@ async fn dependents_stop_first_and_before_close_sees_an_open_socket() {
 
 #[tokio::test]
 async fn run_returns_once_every_connection_has_stopped() {
-    let never = fast().mode(RestartMode::Never);
+    let never = built(fast().mode(RestartMode::Never));
     let a = peer(Behavior::flap(Duration::from_millis(20))).await;
     let b = peer(Behavior::flap(Duration::from_millis(20))).await;
     let spec = Spec::builder()
@@ -118,7 +118,8 @@ async fn run_returns_once_every_connection_has_stopped() {
 async fn run_returns_when_the_rest_waits_on_a_failed_dependency() {
     let flaky = crate::common::flapping().await;
     let waiting = peer(Behavior::Echo).await;
-    let give_up = fast().intensity(linesman_supervisor::Intensity::default().max_restarts(1));
+    let give_up =
+        built(fast().intensity(linesman_supervisor::Intensity::default().max_restarts(1)));
     let spec = Spec::builder()
         .connection(conn("dead", flaky.endpoint()).restart(give_up))
         .connection(conn("dependent", waiting.endpoint()).depends_on(["dead"]))
@@ -265,7 +266,7 @@ async fn shutdown_now_does_not_wait_for_the_timeout() {
 
 #[tokio::test]
 async fn keep_running_outlives_stopped_connections_until_a_shutdown() {
-    let never = fast().mode(RestartMode::Never);
+    let never = built(fast().mode(RestartMode::Never));
     let a = peer(Behavior::flap(Duration::from_millis(20))).await;
     let spec = Spec::builder()
         .connection(conn("a", a.endpoint()).restart(never))

@@ -1,37 +1,14 @@
-//! Spec validation: policies, graph problems, the shutdown timeout.
+//! Spec validation: graph problems, the shutdown timeout (a restart policy
+//! is checked when it is built: see `tests/restart.rs`).
 
 use std::time::Duration;
 
-use linesman_supervisor::{
-    Backoff, GraphError, PolicyError, RestartPolicy, Rule, Spec, SpecError, Supervised,
-};
+use linesman_supervisor::{GraphError, Rule, Spec, SpecError, Supervised};
 
 use crate::common::conn;
 
 fn endpoint() -> linesman_stream::Endpoint {
     "tcp://127.0.0.1:7001".parse().expect("endpoint")
-}
-
-#[test]
-fn an_invalid_policy_names_its_connection() {
-    let bad = RestartPolicy::default().backoff(Backoff::default().jitter(2.0));
-    let error = Spec::builder()
-        .connection(conn("fine", endpoint()))
-        .connection(conn("feed", endpoint()).restart(bad))
-        .build()
-        .expect_err("jitter 2.0 is invalid");
-    assert_eq!(
-        error,
-        SpecError::Policy {
-            connection: "feed".into(),
-            error: PolicyError::InvalidJitter { jitter: 2.0 },
-        }
-    );
-    assert!(
-        error
-            .to_string()
-            .starts_with("restart policy of connection `feed` is invalid")
-    );
 }
 
 #[test]

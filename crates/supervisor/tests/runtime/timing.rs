@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use linesman_observer::{EventType, Interest};
 use linesman_stream::Endpoint;
-use linesman_supervisor::{Backoff, Intensity, RestartPolicy, Spec, Supervisor};
+use linesman_supervisor::{BackoffPolicy, Intensity, RestartPolicy, Spec, Supervisor};
 use linesman_testkit::TempDir;
 use tokio::time::Instant;
 use tokio_stream::StreamExt;
@@ -16,14 +16,16 @@ use crate::common::conn;
 #[tokio::test(start_paused = true)]
 async fn attempts_are_spaced_by_the_backoff_delays() {
     let dir = TempDir::new("supervisor-timing").expect("temp dir");
-    let policy = RestartPolicy::default()
+    let policy = RestartPolicy::builder()
         .backoff(
-            Backoff::default()
+            BackoffPolicy::default()
                 .initial(Duration::from_millis(10))
                 .max(Duration::from_millis(80))
                 .jitter(0.0),
         )
-        .intensity(Intensity::default().max_restarts(1));
+        .intensity(Intensity::default().max_restarts(1))
+        .build()
+        .expect("a valid policy");
     let spec = Spec::builder()
         .connection(conn("absent", Endpoint::Unix(dir.join("absent.sock"))).restart(policy))
         .build()

@@ -110,11 +110,14 @@ async fn every_send_resolves_once_and_nothing_arrives_twice_in_part_or_after_a_f
         max_frames: 512,
         max_bytes: 1 << 20,
     }));
-    let policy = RestartPolicy::default().backoff(
-        Backoff::default()
-            .initial(Duration::from_millis(5))
-            .max(Duration::from_millis(50)),
-    );
+    let policy = RestartPolicy::builder()
+        .backoff(
+            BackoffPolicy::default()
+                .initial(Duration::from_millis(5))
+                .max(Duration::from_millis(50)),
+        )
+        .build()
+        .expect("a valid policy");
     let spec = Spec::builder()
         .connection(Supervised::new(connection).restart(policy))
         .build()

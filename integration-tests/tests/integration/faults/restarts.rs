@@ -9,7 +9,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use linesman::observer::{Backoff as BackoffEvent, Subscription};
+use linesman::observer::{Backoff, Subscription};
 use linesman::prelude::*;
 use linesman_testkit::{Behavior, Listen, Peer};
 
@@ -17,14 +17,14 @@ use super::{Beside, HEALTHY, assert_healthy_in, faulty, feed, field, stop};
 use crate::cli_harness::{PATIENCE, refused_port, state};
 
 /// The next `Backoff` of any connection, bounded.
-async fn next_backoff(events: &mut Subscription) -> (String, BackoffEvent) {
+async fn next_backoff(events: &mut Subscription) -> (String, Backoff) {
     use futures_util::StreamExt;
     loop {
         let event = tokio::time::timeout(PATIENCE, events.next())
             .await
             .expect("a backoff comes")
             .expect("the bus is open");
-        if let Some(backoff) = event.payload::<BackoffEvent>() {
+        if let Some(backoff) = event.payload::<Backoff>() {
             return (event.conn.to_string(), backoff.clone());
         }
     }
@@ -63,7 +63,7 @@ async fn a_refusing_peer_backs_off_longer_each_time_and_the_jitter_spreads_conne
             .or_default()
             .push((backoff.attempt, backoff.delay));
     }
-    let policy = Backoff::default();
+    let policy = BackoffPolicy::default();
     for (conn, list) in &delays {
         for window in list.windows(2) {
             assert!(window[1].1 > window[0].1, "{conn}: delays grow: {list:?}");
@@ -114,7 +114,7 @@ async fn a_mass_drop_of_500_connections_comes_back_spread_by_the_jitter() {
         .await
         .expect("all connect");
 
-    let mut events = bus.subscribe(Interest::all().event::<BackoffEvent>());
+    let mut events = bus.subscribe(Interest::all().event::<Backoff>());
     // The registry's replay first: none of them is in backoff now.
     let dropped_at = tokio::time::Instant::now();
     peer.drop_all().await;

@@ -1,0 +1,145 @@
+//! The restart policy in the config's words: each `restart:` value checked
+//! at its place by the supervisor's own rules ([`PolicyValue::check`]), the
+//! merged policy built by [`RestartPolicy::builder`], and every
+//! [`PolicyError`] said here from its fields (which setting, the value
+//! given, what is allowed) at the line and column of the value.
+
+use linesman_supervisor::{
+    Allowed, BackoffPolicy, Intensity, PolicyError, PolicyValue, RestartPolicy,
+};
+
+use crate::error::{ConfigError, ConfigErrorKind as Kind, Location};
+use crate::raw::RawSettings;
+use crate::validate::Layers;
+use crate::walk::{Sp, Walker};
+
+/// `v` if the supervisor accepts its value as the `setting` on its own;
+/// else the error at `v`'s place. `restart` is the path of the `restart:`
+/// mapping the value is in.
+pub(crate) fn checked<T: Copy>(
+    w: &mut Walker<'_>,
+    v: Sp<T>,
+    setting: fn(T) -> PolicyValue,
+    restart: &str,
+) -> Option<Sp<T>> {
+    match setting(v.value).check() {
+        Ok(()) => Some(v),
+        Err(error) => {
+            w.push(said(&error, Some(v.at), restart));
+            None
+        }
+    }
+}
+
+/// A connection's restart policy: its `restart:` over `defaults`' over the
+/// built-in defaults, value by value; or the error, at the nearer value.
+pub(crate) fn restart_policy(w: &mut Walker<'_>, layers: &Layers<'_>) -> Option<RestartPolicy> {
+    let r = |s: &RawSettings| s.restart.clone();
+    let (top, defaults) = (r(layers.top.settings), r(layers.defaults.settings));
+    macro_rules! pick {
+        ($name:ident) => {
+            top.$name
+                .as_ref()
+                .map(|v| (v, layers.top.path.as_str()))
+                .or(defaults
+                    .$name
+                    .as_ref()
+                    .map(|v| (v, layers.defaults.path.as_str())))
+        };
+    }
+    let mut builder = RestartPolicy::builder();
+    if let Some((v, _)) = pick!(policy) {
+        builder = builder.mode(v.value);
+    }
+    let mut backoff = BackoffPolicy::default();
+    if let Some((v, _)) = pick!(initial) {
+        backoff.initial = v.value;
+    }
+    if let Some((v, _)) = pick!(max) {
+        backoff.max = v.value;
+    }
+    if let Some((v, _)) = pick!(multiplier) {
+        backoff.multiplier = v.value;
+    }
+    if let Some((v, _)) = pick!(jitter) {
+        backoff.jitter = v.value;
+    }
+    let mut intensity = Intensity::default();
+    if let Some((v, _)) = pick!(max_restarts) {
+        intensity.max_restarts = v.value;
+    }
+    if let Some((v, _)) = pick!(window) {
+        intensity.window = v.value;
+    }
+    if let Some((v, _)) = pick!(reset_after) {
+        builder = builder.reset_after(v.value);
+    }
+    let error = match builder.backoff(backoff).intensity(intensity).build() {
+        Ok(policy) => return Some(policy),
+        Err(error) => error,
+    };
+    // Each value on its own was checked where it was read, so this is in
+    // practice a clash between two values (`initial` above `max`); point
+    // at the setting the error names, in the layer it came from.
+    let located = match error.value() {
+        PolicyValue::Initial(_) => pick!(initial).map(|(v, p)| (v.at, p)),
+        PolicyValue::Max(_) => pick!(max).map(|(v, p)| (v.at, p)),
+        PolicyValue::Multiplier(_) => pick!(multiplier).map(|(v, p)| (v.at, p)),
+        PolicyValue::Jitter(_) => pick!(jitter).map(|(v, p)| (v.at, p)),
+        PolicyValue::MaxRestarts(_) => pick!(max_restarts).map(|(v, p)| (v.at, p)),
+        PolicyValue::Window(_) => pick!(window).map(|(v, p)| (v.at, p)),
+        _ => None,
+    };
+    let (at, layer) = located.map_or((None, layers.top.path.as_str()), |(at, p)| (Some(at), p));
+    w.push(said(&error, at, &format!("{layer}.restart")));
+    None
+}
+
+/// `error` in the config's words, at `at`; `restart` is the path of the
+/// `restart:` mapping the value is in.
+fn said(error: &PolicyError, at: Option<Location>, restart: &str) -> ConfigError {
+    let key = format!("`{restart}.{}`", error.value().setting());
+    let out_of_range =
+        |message: String, help: &str| ConfigError::new(Kind::OutOfRange, at, message).help(help);
+    match (error.value(), error.allowed()) {
+        (PolicyValue::MaxRestarts(found), Allowed::AboveZero) => out_of_range(
+            format!("{key} must be at least 1, found {found}"),
+            "to never restart, set `restart.policy: never`",
+        ),
+        (_, Allowed::AboveZero) => out_of_range(
+            format!("{key} must be greater than zero"),
+            "use a duration such as `100ms` or `5s`",
+        ),
+        (PolicyValue::Max(found), Allowed::AtMost(limit)) => out_of_range(
+            format!(
+                "{key} must be at most {}, found {}",
+                humantime::format_duration(limit),
+                humantime::format_duration(found)
+            ),
+            "for a connection that should stop trying, set `restart.policy: never` or `on-failure`",
+        ),
+        (PolicyValue::Multiplier(found), Allowed::AtLeast(min)) => out_of_range(
+            format!("{key} must be at least {min:.1}, found {found}"),
+            "each delay is the previous one times the multiplier; 1.0 keeps it constant",
+        ),
+        (PolicyValue::Jitter(found), Allowed::Between { min, max }) => out_of_range(
+            format!("{key} must be between {min:.1} and {max:.1}, found {found}"),
+            "it is a fraction of each delay: 0.2 draws each delay within ±20% of the nominal one",
+        ),
+        (PolicyValue::Initial(initial), Allowed::NotAbove(PolicyValue::Max(max))) => {
+            ConfigError::new(
+                Kind::Conflict,
+                at,
+                format!(
+                    "`{restart}`: backoff initial delay {} is larger than max {}",
+                    humantime::format_duration(initial),
+                    humantime::format_duration(max)
+                ),
+            )
+            .help("lower `initial` or raise `max`")
+        }
+        // A rule this version of the config does not know: the
+        // supervisor's own words, which say what to do.
+        _ => ConfigError::new(Kind::Conflict, at, format!("{key} is invalid: {error}")),
+    }
+}
