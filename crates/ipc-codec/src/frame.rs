@@ -73,7 +73,9 @@ impl Frame {
 
     /// A reply to this frame: the given type and payload, this frame's id,
     /// and the reply mark, so that the peer hands it to the request it
-    /// answers and not to its handler.
+    /// answers and not to its handler. Only a frame with an id is a
+    /// request: a reply to one without id matches no request and is
+    /// dropped by a peer that marks replies.
     pub fn reply(&self, ty: u32, payload: impl Into<Bytes>) -> Self {
         Self {
             ty,
