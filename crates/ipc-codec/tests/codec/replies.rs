@@ -31,7 +31,7 @@ fn a_reply_keeps_the_id_and_carries_the_mark_both_ways() {
     let wire = encode(FrameLayout::default(), &reply);
     assert_eq!(&wire[..8], [0x01, 0x03, 0x00, 0x03, 0, 0, 0, 4]);
     let decoded = decode_all(&mut Codec::default(), &mut wire.clone()).expect("decodes");
-    assert_eq!(decoded, [reply.clone()]);
+    assert_eq!(decoded, [reply]);
     // The mark is part of the frame's identity: the request with the same
     // id, type and payload is another frame.
     assert_ne!(decoded[0], Frame::request(0x0103, 7, "pong"));
