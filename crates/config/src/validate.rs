@@ -299,6 +299,7 @@ fn layout(w: &mut Walker<'_>, layers: &Layers<'_>) -> Option<FrameLayout> {
     field!(length_includes_header);
     field!(flags);
     field!(id);
+    field!(replies);
     match builder.build() {
         Ok(layout) => Some(layout),
         Err(error) => {
@@ -314,6 +315,12 @@ fn layout(w: &mut Walker<'_>, layers: &Layers<'_>) -> Option<FrameLayout> {
                     format!("`{path}.framing` has `flags: false` with `id: flagged` (the default), which needs the flags field"),
                 )
                 .help("without flags no bit can announce an id: set `id: always` or `id: never`, or `flags: true`"),
+                LayoutError::MarkedRepliesWithoutFlags => ConfigError::at(
+                    Kind::Conflict,
+                    at,
+                    format!("`{path}.framing` has `flags: false` with `replies: marked` (the default), which needs the flags field to mark replies"),
+                )
+                .help("without flags replies can only be matched by id: set `replies: by_id` (a peer request whose id equals a pending one of ours is then taken for its reply), or `flags: true`"),
                 other => ConfigError::at(Kind::Conflict, at, format!("`{path}.framing` is not a valid layout: {other}")),
             };
             w.push(error);

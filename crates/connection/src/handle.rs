@@ -38,6 +38,10 @@ pub struct Counters {
     pub bytes_out: u64,
     /// Sessions that came up (`Connected` was published).
     pub sessions: u64,
+    /// Frames marked as replies that matched no pending request (it timed
+    /// out or was never made), dropped instead of handed to the handler.
+    /// Each is also logged as a warning, at most one line a minute.
+    pub unmatched_replies: u64,
     /// The reason the last failed session or connect attempt gave.
     pub last_error: Option<String>,
 }
@@ -51,7 +55,7 @@ pub struct Counters {
 ///   connection has one. A send whose future is dropped before its frame
 ///   was written is not written.
 /// - [`request`](ConnectionHandle::request) sends a frame with a fresh id and
-///   resolves with the frame that comes back with the same id.
+///   resolves with the reply that comes back with the same id.
 #[derive(Debug, Clone)]
 pub struct ConnectionHandle {
     shared: Arc<Shared>,
@@ -106,13 +110,22 @@ impl ConnectionHandle {
         send(&self.shared, frame, false, None).await
     }
 
-    /// Sends `frame` as a request with a fresh id (replacing any id it has)
-    /// and resolves with the frame that comes back carrying the same id.
+    /// Sends `frame` as a request with a fresh id (replacing any id it has,
+    /// and clearing a reply mark) and resolves with the reply that comes
+    /// back carrying the same id.
     ///
     /// Ids come from a counter of the connection that starts at 1 and is
     /// never reset, so an id is never reused. The reply completes the
     /// request and is not given to the handler's `on_frame`. Replies may
     /// come in any order.
+    ///
+    /// With a layout that marks replies (the default, see
+    /// `linesman_ipc_codec::Replies`), only a frame marked as a reply
+    /// (`Frame::reply` on the peer's side) completes a request, so the peer
+    /// may send requests of its own with the same ids: those go to the
+    /// handler, which answers them with `frame.reply(..)`. With
+    /// `Replies::ById`, any frame with the id completes the request, a
+    /// request of the peer included.
     ///
     /// # Errors
     ///
@@ -149,6 +162,7 @@ impl ConnectionHandle {
             bytes_in: cells.bytes_in.load(Ordering::Relaxed),
             bytes_out: cells.bytes_out.load(Ordering::Relaxed),
             sessions: cells.sessions.load(Ordering::Relaxed),
+            unmatched_replies: cells.unmatched_replies.load(Ordering::Relaxed),
             last_error: cells
                 .last_error
                 .lock()
@@ -281,7 +295,7 @@ async fn request(
     // the acknowledgement keeps the frame queued: dropping it (the request
     // gave up) lets the writer skip the frame.
     let queued = shared
-        .enqueue(frame.with_id(id), via_link, Some(id))
+        .enqueue(frame.with_id(id).with_reply(false), via_link, Some(id))
         .map_err(|error| match error {
             SendError::Closed => RequestError::Closed,
             other => RequestError::Send(other),

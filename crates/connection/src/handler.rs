@@ -36,7 +36,9 @@ use crate::reason::Reason;
 ///    received that are not replies to pending requests, in order; its
 ///    default hands each frame to [`on_frame`](Handler::on_frame). A
 ///    handler implements `on_frame` and may override `on_frames` to take a
-///    whole burst in one call.
+///    whole burst in one call. A request of the peer (a frame with an id
+///    and, in layouts that mark replies, no reply mark) is one of them:
+///    answer it with `link.send(frame.reply(ty, payload))`.
 /// 3. [`on_disconnect`](Handler::on_disconnect) with the reason, once the
 ///    session ends, if `on_connect` was called.
 ///
@@ -81,7 +83,9 @@ pub trait Handler: Send + 'static {
         async { Ok(()) }
     }
 
-    /// One frame received (not a reply to a pending request).
+    /// One frame received (not a reply to a pending request): a message,
+    /// or a request of the peer, to answer with
+    /// `link.send(frame.reply(ty, payload))`.
     fn on_frame(
         &mut self,
         frame: Frame,

@@ -1,6 +1,6 @@
 //! What a [`Connection`](crate::Connection) and all its handles share: the
-//! send queue (which is also the outbox), the pending requests, the
-//! counters and the bus.
+//! send queue (which is also the outbox), the pending requests (matched with
+//! their replies in `requests.rs`), the counters and the bus.
 //!
 //! Why one queue for "up" and "down": a frame accepted while no session is
 //! up (with an outbox) and a frame accepted while one is up take the same
@@ -21,6 +21,7 @@ use linesman_observer::{Bus, Publisher, What};
 use tokio::sync::{Notify, oneshot};
 
 use crate::error::{RequestError, SendError};
+use crate::log_limit::LogLimit;
 use crate::reason::Reason;
 use crate::spec::Outbox;
 
@@ -73,6 +74,7 @@ pub(crate) struct Cells {
     pub(crate) bytes_in: AtomicU64,
     pub(crate) bytes_out: AtomicU64,
     pub(crate) sessions: AtomicU64,
+    pub(crate) unmatched_replies: AtomicU64,
     pub(crate) last_error: Mutex<Option<String>>,
 }
 
@@ -93,6 +95,8 @@ pub(crate) struct Shared {
         reason = "boxed, the map is 8 bytes in every connection until its first request"
     )]
     pending: Mutex<Option<Box<HashMap<u64, Reply>>>>,
+    /// Limits the warnings about replies that match no request.
+    unmatched_log: Mutex<LogLimit>,
     queue: Mutex<Queue>,
     /// Wakes the session's writer when there is something to write.
     wake: Notify,
@@ -136,6 +140,7 @@ impl Shared {
             receive_only,
             next_id: AtomicU64::new(1),
             pending: Mutex::new(None),
+            unmatched_log: Mutex::new(LogLimit::default()),
             queue: Mutex::new(Queue {
                 phase: Phase::Down,
                 handshake: VecDeque::new(),
@@ -343,21 +348,7 @@ impl Shared {
         for item in failed {
             let _ = item.ack.send(Err(SendError::ConnectionLost));
         }
-        let lost: Vec<Reply> = {
-            let mut pending = lock(&self.pending);
-            let Some(pending) = pending.as_mut() else {
-                return;
-            };
-            let ids: Vec<u64> = pending
-                .keys()
-                .copied()
-                .filter(|id| !kept.contains(id))
-                .collect();
-            ids.iter().filter_map(|id| pending.remove(id)).collect()
-        };
-        for reply in lost {
-            let _ = reply.send(Err(RequestError::ConnectionLost));
-        }
+        self.lose_requests_except(&kept);
     }
 
     /// Closes for good: everything queued and pending fails with `Closed`.
@@ -373,33 +364,8 @@ impl Shared {
         for item in failed {
             let _ = item.ack.send(Err(SendError::Closed));
         }
-        let pending: Vec<Reply> = lock(&self.pending)
-            .take()
-            .map(|pending| pending.into_values().collect())
-            .unwrap_or_default();
-        for reply in pending {
-            let _ = reply.send(Err(RequestError::Closed));
-        }
+        self.close_requests();
         self.wake.notify_one();
-    }
-
-    /// Registers a request: a fresh id and where its reply goes.
-    pub(crate) fn register(&self) -> (u64, oneshot::Receiver<Result<Frame, RequestError>>) {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let (reply, answer) = oneshot::channel();
-        lock(&self.pending)
-            .get_or_insert_with(Box::default)
-            .insert(id, reply);
-        (id, answer)
-    }
-
-    /// Fails the pending request `id` with `error`, if it still waits: its
-    /// frame was refused by the writer (a request does not wait for its
-    /// frame's acknowledgement, only for its reply).
-    pub(crate) fn fail_request(&self, id: u64, error: RequestError) {
-        if let Some(reply) = self.take_request(id) {
-            let _ = reply.send(Err(error));
-        }
     }
 
     /// Wakes the session's writer without queuing anything: the writer
@@ -413,43 +379,6 @@ impl Shared {
     /// next wait, so none is lost between two waits.
     pub(crate) async fn writer_woken(&self) {
         self.wake.notified().await;
-    }
-
-    /// Forgets a request that timed out or could not be sent.
-    pub(crate) fn forget(&self, id: u64) {
-        self.take_request(id);
-    }
-
-    /// Takes the pending request `id` out of the map, if it is there.
-    fn take_request(&self, id: u64) -> Option<Reply> {
-        lock(&self.pending)
-            .as_mut()
-            .and_then(|pending| pending.remove(&id))
-    }
-
-    /// Hands `frame` to the request waiting for it, if its id belongs to
-    /// one; otherwise gives the frame back.
-    #[inline]
-    pub(crate) fn complete(&self, frame: Frame) -> Option<Frame> {
-        // Inlined for the common case, a frame without an id: on a feed of
-        // small frames the call and the moves of the frame in and out of
-        // it were a measurable share of the cost per frame.
-        match frame.id {
-            None => Some(frame),
-            Some(id) => self.complete_reply(id, frame),
-        }
-    }
-
-    fn complete_reply(&self, id: u64, frame: Frame) -> Option<Frame> {
-        match self.take_request(id) {
-            Some(reply) => {
-                if reply.send(Ok(frame)).is_err() {
-                    tracing::debug!(id, "reply came after its request gave up; dropped");
-                }
-                None
-            }
-            None => Some(frame),
-        }
     }
 }
 
@@ -466,5 +395,6 @@ impl Queue {
     }
 }
 
+mod requests;
 #[cfg(test)]
 mod tests;

@@ -28,6 +28,11 @@ pub enum LayoutError {
         "id field `Flagged` needs the flags field; enable `flags(true)` or use `IdField::Always` or `IdField::Never`"
     )]
     FlaggedIdWithoutFlags,
+    /// `Replies::Marked` needs the flags field to carry the reply mark.
+    #[error(
+        "replies `Marked` need the flags field to carry the reply mark; enable `flags(true)`, or choose `Replies::ById` (a peer request whose id equals one of ours is then taken for our reply)"
+    )]
+    MarkedRepliesWithoutFlags,
 }
 
 /// A framing error: the bytes on the wire (decoding) or the frame handed to

@@ -32,8 +32,34 @@ pub enum IdField {
     Never,
 }
 
+/// How a received frame that carries an id is told apart from a request of
+/// the peer: by a mark on the wire, or by its id alone.
+///
+/// Both sides number their requests from 1, so ids alone collide when
+/// requests go both ways: a request of the peer whose id equals one of ours
+/// would be taken for our reply. [`Replies::Marked`] says on the wire which
+/// frames are replies (flags bit 1, [`FLAG_REPLY`]), so only those complete
+/// requests. [`Replies::ById`] is for layouts without a spare flag bit:
+/// any frame whose id matches a pending request completes it, so a peer
+/// must not send requests of its own while ours are pending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Replies {
+    /// A reply has flags bit 1 set ([`FLAG_REPLY`]); needs the flags field
+    /// (unless no frame carries an id). The default.
+    #[default]
+    Marked,
+    /// Nothing on the wire marks a reply: a frame whose id matches a pending
+    /// request is its reply. A request of the peer with such an id is taken
+    /// for that reply: its handler never sees it and the peer gets no answer.
+    ById,
+}
+
 /// The flag bit that says a u64 id follows the length field ([`IdField::Flagged`]).
 pub const FLAG_ID: u16 = 0x0001;
+
+/// The flag bit that says this frame replies to the request with its id
+/// ([`Replies::Marked`]); set by [`Frame::reply`](crate::Frame::reply).
+pub const FLAG_REPLY: u16 = 0x0002;
 
 /// Width in bytes of the id field when present.
 pub const ID_LEN: usize = 8;
@@ -42,11 +68,11 @@ pub const ID_LEN: usize = 8;
 pub const FLAGS_LEN: usize = 2;
 
 /// The shape of a frame header: field widths, byte order, what the length
-/// counts, and whether an id is carried.
+/// counts, whether an id is carried and how replies are told from requests.
 ///
 /// `FrameLayout::default()` is linesman's wire format (see the crate docs):
 /// u16 type, u16 flags, u32 length of the payload alone, a u64 id when flags
-/// bit 0 is set, all big endian. Other layouts come from
+/// bit 0 is set, flags bit 1 on replies, all big endian. Other layouts come from
 /// [`FrameLayout::builder`], which refuses the contradictory ones.
 ///
 /// ```
@@ -73,6 +99,7 @@ pub struct FrameLayout {
     length_includes_header: bool,
     flags: bool,
     id: IdField,
+    replies: Replies,
 }
 
 impl Default for FrameLayout {
@@ -84,6 +111,7 @@ impl Default for FrameLayout {
             length_includes_header: false,
             flags: true,
             id: IdField::Flagged,
+            replies: Replies::Marked,
         }
     }
 }
@@ -126,12 +154,25 @@ impl FrameLayout {
         self.id
     }
 
+    /// How replies are told from the peer's requests.
+    pub fn replies(&self) -> Replies {
+        self.replies
+    }
+
+    /// Whether replies carry [`FLAG_REPLY`] on the wire: [`Replies::Marked`]
+    /// with a flags field.
+    pub fn marks_replies(&self) -> bool {
+        self.flags && self.replies == Replies::Marked
+    }
+
     /// Flag bits this layout defines; every other bit is refused when decoding.
     pub fn known_flags(&self) -> u16 {
-        match self.id {
+        let id = match self.id {
             IdField::Flagged => FLAG_ID,
             IdField::Always | IdField::Never => 0,
-        }
+        };
+        let reply = if self.marks_replies() { FLAG_REPLY } else { 0 };
+        id | reply
     }
 
     /// Header length up to and including the length field: the part that is
@@ -248,7 +289,8 @@ impl FrameLayoutBuilder {
     }
 
     /// Whether the header has a u16 flags field after the type.
-    /// Default: `true`. Without it, choose [`IdField::Always`] or [`IdField::Never`].
+    /// Default: `true`. Without it, choose [`IdField::Always`] or
+    /// [`IdField::Never`], and, with ids, [`Replies::ById`].
     ///
     /// ```
     /// use linesman_ipc_codec::{FrameLayout, IdField, LayoutError};
@@ -272,12 +314,39 @@ impl FrameLayoutBuilder {
     /// ```
     /// use linesman_ipc_codec::{FrameLayout, IdField};
     /// assert_eq!(FrameLayout::default().id(), IdField::Flagged);
-    /// let layout = FrameLayout::builder().flags(false).id(IdField::Always).build()?;
-    /// assert_eq!(layout.header_len(false), 14);
+    /// let layout = FrameLayout::builder().id(IdField::Always).build()?;
+    /// assert_eq!(layout.header_len(false), 16);
     /// # Ok::<(), linesman_ipc_codec::LayoutError>(())
     /// ```
     pub fn id(mut self, id: IdField) -> Self {
         self.layout.id = id;
+        self
+    }
+
+    /// How replies are told from the peer's requests. Default:
+    /// [`Replies::Marked`] (flags bit 1), which needs the flags field unless
+    /// no frame carries an id; a layout without flags chooses
+    /// [`Replies::ById`] explicitly, accepting that ids collide when both
+    /// sides send requests.
+    ///
+    /// ```
+    /// use linesman_ipc_codec::{FrameLayout, IdField, LayoutError, Replies};
+    /// assert_eq!(FrameLayout::default().replies(), Replies::Marked);
+    /// assert_eq!(FrameLayout::default().known_flags(), 0x0003);
+    /// assert_eq!(
+    ///     FrameLayout::builder().flags(false).id(IdField::Always).build(),
+    ///     Err(LayoutError::MarkedRepliesWithoutFlags)
+    /// );
+    /// let layout = FrameLayout::builder()
+    ///     .flags(false)
+    ///     .id(IdField::Always)
+    ///     .replies(Replies::ById)
+    ///     .build()?;
+    /// assert!(!layout.marks_replies());
+    /// # Ok::<(), LayoutError>(())
+    /// ```
+    pub fn replies(mut self, replies: Replies) -> Self {
+        self.layout.replies = replies;
         self
     }
 
@@ -296,6 +365,9 @@ impl FrameLayoutBuilder {
         }
         if layout.id == IdField::Flagged && !layout.flags {
             return Err(LayoutError::FlaggedIdWithoutFlags);
+        }
+        if layout.replies == Replies::Marked && !layout.flags && layout.id != IdField::Never {
+            return Err(LayoutError::MarkedRepliesWithoutFlags);
         }
         Ok(layout)
     }

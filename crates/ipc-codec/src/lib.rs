@@ -18,8 +18,9 @@
 //! +-------+-------+---------------+-------------------------------+-----------
 //! ```
 //!
-//! - `flags` bit 0: a u64 request id follows the length; every other bit must
-//!   be 0 (a set unknown bit is [`CodecError::UnknownFlags`]).
+//! - `flags` bit 0: a u64 request id follows the length; bit 1: this frame
+//!   replies to the request with that id ([`Frame::reply`]); every other bit
+//!   must be 0 (a set unknown bit is [`CodecError::UnknownFlags`]).
 //! - `length` counts the payload only, not the header, and is bounded by
 //!   [`Codec::max_decode_frame`] (16 MiB by default).
 //!
@@ -37,9 +38,18 @@
 //! type   flags  length = 4   id = 7                   "ping"
 //! ```
 //!
+//! Its reply ([`Frame::reply`]): type `0x0103`, id 7, flags bits 0 and 1,
+//! payload `"pong"`:
+//!
+//! ```text
+//! 01 03  00 03  00 00 00 04  00 00 00 00 00 00 00 07  70 6f 6e 67
+//! type   flags  length = 4   id = 7                   "pong"
+//! ```
+//!
 //! Other protocols differ: [`FrameLayout::builder`] sets the type width
 //! (1, 2 or 4 bytes), the length width (2 or 4), the byte order, whether the
-//! length counts the header, and whether an id is carried.
+//! length counts the header, whether an id is carried, and whether replies
+//! are marked ([`Replies`]).
 //!
 //! # Example
 //!
@@ -95,5 +105,8 @@ mod message;
 pub use codec::{Codec, DEFAULT_MAX_FRAME};
 pub use error::{CodecError, DispatchError, LayoutError, MessageError};
 pub use frame::Frame;
-pub use layout::{ByteOrder, FLAG_ID, FLAGS_LEN, FrameLayout, FrameLayoutBuilder, ID_LEN, IdField};
+pub use layout::{
+    ByteOrder, FLAG_ID, FLAG_REPLY, FLAGS_LEN, FrameLayout, FrameLayoutBuilder, ID_LEN, IdField,
+    Replies,
+};
 pub use message::{Dispatcher, Message};

@@ -30,9 +30,26 @@ use bytes::{BufMut, Bytes, BytesMut};
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Behavior {
-    /// Send every received frame back unchanged: same type, id and payload.
-    /// Serves request/response tests, since a reply carries the request's id.
+    /// Send every received frame back: same type, id and payload; a request
+    /// (a frame with an id and no reply mark) comes back marked as its reply
+    /// (as `Frame::reply` makes it). Serves request/response tests.
     Echo,
+    /// Requests in both directions with colliding ids: right after
+    /// accepting, send `count` requests of type `ty` with ids 1, 2, … `count`
+    /// (the ids a client's own requests start with too; payload:
+    /// [`send_payload`] of the id, 8 bytes), while answering the client's
+    /// requests as [`Behavior::Echo`] does. The client is expected to answer
+    /// each request with `frame.reply(any type, the request's payload)`;
+    /// every marked frame it sends is checked against the requests still
+    /// waiting: [`PeerStats::replies_matched`](crate::PeerStats::replies_matched)
+    /// counts the right answers, [`PeerStats::replies_mismatched`](crate::PeerStats::replies_mismatched)
+    /// the rest (an id not waiting, answered twice, another payload).
+    CollidingRequests {
+        /// How many requests the peer sends on each connection.
+        count: u64,
+        /// The type of those requests.
+        ty: u32,
+    },
     /// Send `count` frames of type `ty` right after accepting (payloads from
     /// [`send_payload`]), then keep the connection open, reading and counting.
     Send {
@@ -165,7 +182,7 @@ impl Behavior {
 /// Which hostile frame a [`Behavior::Hostile`] peer sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum HostileKind {
-    /// A header of type 1 with flags `0x0002`, a bit the default layout does
+    /// A header of type 1 with flags `0x0004`, a bit the default layout does
     /// not define: the codec reports unknown flag bits.
     BadFlags,
     /// A header of type 1 claiming a payload of 1 GiB (`0x4000_0000` bytes),
@@ -189,7 +206,7 @@ impl HostileKind {
     /// ```
     /// use linesman_testkit::HostileKind;
     ///
-    /// assert_eq!(&HostileKind::BadFlags.bytes()[..], &[0, 1, 0, 2, 0, 0, 0, 0]);
+    /// assert_eq!(&HostileKind::BadFlags.bytes()[..], &[0, 1, 0, 4, 0, 0, 0, 0]);
     /// assert_eq!(&HostileKind::OversizedLength.bytes()[..], &[0, 1, 0, 0, 0x40, 0, 0, 0]);
     /// assert_eq!(HostileKind::TruncatedFrame.bytes().len(), 8 + 8);
     /// ```
@@ -198,7 +215,7 @@ impl HostileKind {
         out.put_u16(1);
         match self {
             HostileKind::BadFlags => {
-                out.put_u16(0x0002);
+                out.put_u16(0x0004);
                 out.put_u32(0);
             }
             HostileKind::OversizedLength => {

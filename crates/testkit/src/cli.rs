@@ -23,6 +23,8 @@ pub enum BehaviorName {
     SlowReader,
     /// [`Behavior::Reset`].
     Reset,
+    /// [`Behavior::CollidingRequests`] (`--count`, `--type`).
+    CollidingRequests,
     /// [`Behavior::Hostile`] with [`HostileKind::BadFlags`].
     BadFlags,
     /// [`Behavior::Hostile`] with [`HostileKind::OversizedLength`].
@@ -45,10 +47,11 @@ pub struct BehaviorArgs {
     /// What the peer does with each connection.
     #[arg(long, value_enum, default_value = "echo")]
     pub behavior: BehaviorName,
-    /// send: how many frames to send after accepting.
+    /// send: how many frames to send after accepting; colliding-requests:
+    /// how many requests.
     #[arg(long, default_value_t = 1)]
     pub count: u64,
-    /// send, send-forever: the frame type.
+    /// send, send-forever, colliding-requests: the frame type.
     #[arg(long = "type", default_value_t = 1)]
     pub ty: u32,
     /// send, send-forever: payload bytes per frame.
@@ -98,6 +101,10 @@ impl BehaviorArgs {
                 delay: self.delay,
             },
             BehaviorName::Reset => Behavior::Reset,
+            BehaviorName::CollidingRequests => Behavior::CollidingRequests {
+                count: self.count,
+                ty: self.ty,
+            },
             BehaviorName::BadFlags => Behavior::Hostile(HostileKind::BadFlags),
             BehaviorName::OversizedLength => Behavior::Hostile(HostileKind::OversizedLength),
             BehaviorName::TruncatedFrame => Behavior::Hostile(HostileKind::TruncatedFrame),
@@ -174,6 +181,11 @@ pub fn behavior_args(behavior: &Behavior) -> Vec<String> {
             push("--delay", duration(*delay));
         }
         Behavior::Reset => push("--behavior", "reset".into()),
+        Behavior::CollidingRequests { count, ty } => {
+            push("--behavior", "colliding-requests".into());
+            push("--count", count.to_string());
+            push("--type", ty.to_string());
+        }
         Behavior::Hostile(kind) => push("--behavior", kind.name().into()),
     }
     if let Some(every) = behavior.flap_period() {
@@ -233,6 +245,7 @@ mod tests {
                 delay: ms(1),
             },
             Behavior::Reset,
+            Behavior::CollidingRequests { count: 3, ty: 9 },
             Behavior::Hostile(HostileKind::BadFlags),
             Behavior::Hostile(HostileKind::OversizedLength),
             Behavior::Hostile(HostileKind::TruncatedFrame),

@@ -3,8 +3,9 @@
 //! servers.
 //!
 //! A [`Peer`] runs in-process on tokio tasks and serves one [`Behavior`] on
-//! TCP or a Unix socket: echo, send frames, drop connections, refuse for a
-//! while, send hostile bytes, go silent, read slowly. Its [`PeerStats`] can be
+//! TCP or a Unix socket: echo, send frames, send requests whose ids collide
+//! with the client's, drop connections, refuse for a while, send hostile
+//! bytes, go silent, read slowly. Its [`PeerStats`] can be
 //! read at any time and waited on without sleeping. A [`PeerProcess`] runs
 //! the same peer as a child process (the `linesman-peer` binary) for tests
 //! that kill it.
@@ -22,7 +23,7 @@
 //! let mut framed = tokio_util::codec::Framed::new(stream, Codec::default());
 //! framed.send(Frame::request(7, 1, "ping")).await?;
 //! let reply = framed.next().await.ok_or("the peer closed")??;
-//! assert_eq!(reply, Frame::request(7, 1, "ping"));
+//! assert_eq!(reply, Frame::request(7, 1, "ping").with_reply(true), "the echo marks its replies");
 //! assert_eq!(peer.stats().accepted, 1);
 //! # Ok(())
 //! # }

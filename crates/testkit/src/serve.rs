@@ -16,6 +16,8 @@ use tokio_util::codec::{Decoder, Encoder};
 use crate::behavior::{Behavior, send_payload};
 use crate::stats::Counters;
 
+mod colliding;
+
 /// How a served connection should be closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Ending {
@@ -44,6 +46,9 @@ where
     Box::pin(async move {
         match behavior {
             Behavior::Echo => echo(stream, stats).await,
+            Behavior::CollidingRequests { count, ty } => {
+                colliding::run(stream, *count, *ty, stats).await
+            }
             Behavior::Send {
                 count,
                 ty,
@@ -148,7 +153,7 @@ impl Inbound {
     }
 }
 
-/// Sends every frame back as it came.
+/// Sends every frame back as it came, a request marked as its reply.
 async fn echo<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S, stats: &Counters) -> Ending {
     let mut inbound = Inbound::new();
     let mut codec = Codec::default();
@@ -162,7 +167,9 @@ async fn echo<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S, stats: &Counter
             continue;
         }
         let count = frames.len() as u64;
+        let mut answered = 0;
         for frame in frames {
+            let frame = answer(frame, &mut answered);
             if codec.encode(frame, &mut out).is_err() {
                 return Ending::Close;
             }
@@ -171,7 +178,19 @@ async fn echo<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S, stats: &Counter
             return Ending::Close;
         }
         stats.sent(out.len(), count);
+        stats.answered(answered);
         out.clear();
+    }
+}
+
+/// The echo of `frame`: a request (an id, no mark) comes back marked as its
+/// reply, counted in `answered`; anything else comes back unchanged.
+fn answer(frame: Frame, answered: &mut u64) -> Frame {
+    if frame.id.is_some() && !frame.reply {
+        *answered += 1;
+        frame.with_reply(true)
+    } else {
+        frame
     }
 }
 

@@ -33,6 +33,17 @@ pub struct PeerStats {
     pub reads: u64,
     /// Connections closed because the client sent bytes that are not valid frames.
     pub protocol_errors: u64,
+    /// Requests of the client (an id, no reply mark) the peer answered with
+    /// a marked reply.
+    pub requests_answered: u64,
+    /// Requests the peer sent ([`Behavior::CollidingRequests`](crate::Behavior::CollidingRequests)).
+    pub requests_sent: u64,
+    /// Marked replies of the client that answered a waiting request of the
+    /// peer, with its payload, once.
+    pub replies_matched: u64,
+    /// Marked frames of the client that answered no waiting request of the
+    /// peer (an unknown id, a second answer) or carried another payload.
+    pub replies_mismatched: u64,
 }
 
 /// The live counters behind [`PeerStats`].
@@ -46,6 +57,10 @@ pub(crate) struct Counters {
     bytes_sent: AtomicU64,
     reads: AtomicU64,
     protocol_errors: AtomicU64,
+    requests_answered: AtomicU64,
+    requests_sent: AtomicU64,
+    replies_matched: AtomicU64,
+    replies_mismatched: AtomicU64,
     changed: Notify,
     /// Where received frames are recorded, if anywhere.
     recorder: Option<Recorder>,
@@ -77,6 +92,10 @@ impl Counters {
             bytes_sent: self.bytes_sent.load(Ordering::Acquire),
             reads: self.reads.load(Ordering::Acquire),
             protocol_errors: self.protocol_errors.load(Ordering::Acquire),
+            requests_answered: self.requests_answered.load(Ordering::Acquire),
+            requests_sent: self.requests_sent.load(Ordering::Acquire),
+            replies_matched: self.replies_matched.load(Ordering::Acquire),
+            replies_mismatched: self.replies_mismatched.load(Ordering::Acquire),
         }
     }
 
@@ -101,6 +120,31 @@ impl Counters {
     pub(crate) fn sent(&self, bytes: usize, frames: u64) {
         self.bytes_sent.fetch_add(bytes as u64, Ordering::AcqRel);
         self.frames_sent.fetch_add(frames, Ordering::AcqRel);
+        self.changed.notify_waiters();
+    }
+
+    /// Counts the peer's answers to `answered` requests of the client.
+    pub(crate) fn answered(&self, answered: u64) {
+        if answered > 0 {
+            self.requests_answered.fetch_add(answered, Ordering::AcqRel);
+            self.changed.notify_waiters();
+        }
+    }
+
+    /// Counts `sent` requests of the peer.
+    pub(crate) fn requests_sent(&self, sent: u64) {
+        self.requests_sent.fetch_add(sent, Ordering::AcqRel);
+        self.changed.notify_waiters();
+    }
+
+    /// Counts one reply of the client, right (`matched`) or not.
+    pub(crate) fn reply(&self, matched: bool) {
+        let counter = if matched {
+            &self.replies_matched
+        } else {
+            &self.replies_mismatched
+        };
+        counter.fetch_add(1, Ordering::AcqRel);
         self.changed.notify_waiters();
     }
 

@@ -42,7 +42,11 @@ async fn killing_a_child_peer_ends_the_stream_and_refuses_the_next_connect() {
         .await
         .expect("the peer answers before it is killed")
         .expect("a well-formed echo");
-    assert_eq!(echoed, request);
+    assert_eq!(
+        echoed,
+        request.reply(0x10, "ping"),
+        "the echo marks its reply"
+    );
 
     peer.kill().expect("the child can be killed");
 

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use linesman_ipc_codec::{ByteOrder, IdField};
+use linesman_ipc_codec::{ByteOrder, IdField, Replies};
 use linesman_supervisor::OnDependencyDown;
 
 use super::restart::{RawRestart, read_restart};
@@ -44,6 +44,7 @@ const FRAMING_KEYS: &[&str] = &[
     "length_includes_header",
     "flags",
     "id",
+    "replies",
 ];
 
 /// Every setting of a connection or of `defaults`, as written (unset
@@ -101,6 +102,7 @@ pub(crate) struct RawFraming {
     pub(crate) length_includes_header: Option<Sp<bool>>,
     pub(crate) flags: Option<Sp<bool>>,
     pub(crate) id: Option<Sp<IdField>>,
+    pub(crate) replies: Option<Sp<Replies>>,
 }
 
 /// Reads every setting key present in `fields`.
@@ -311,6 +313,18 @@ fn read_framing(w: &mut Walker<'_>, node: &Node, path: &str) -> RawFraming {
                 "flagged" => Some(IdField::Flagged),
                 "always" => Some(IdField::Always),
                 "never" => Some(IdField::Never),
+                _ => None,
+            },
+        );
+    }
+    if let Some(n) = fields.take("replies") {
+        f.replies = w.word(
+            n,
+            &fields.path_of("replies"),
+            &["marked", "by_id"],
+            |t| match t {
+                "marked" => Some(Replies::Marked),
+                "by_id" => Some(Replies::ById),
                 _ => None,
             },
         );

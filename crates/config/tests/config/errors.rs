@@ -492,3 +492,32 @@ fn every_error_of_a_file_in_one_pass() {
         ]
     );
 }
+
+#[test]
+fn marked_replies_need_the_flags_field() {
+    let e = one_error(
+        "connections:\n  a:\n    endpoint: tcp://h:1\n    framing: { flags: false, id: always }\n",
+    );
+    assert_eq!(e.kind, Kind::Conflict);
+    assert_at(&e, 4, 14);
+    assert_eq!(
+        e.message,
+        "`connections.a.framing` has `flags: false` with `replies: marked` (the default), which needs the flags field to mark replies"
+    );
+    assert!(
+        e.help
+            .as_deref()
+            .is_some_and(|h| h.contains("`replies: by_id`")),
+        "{:?}",
+        e.help
+    );
+}
+
+#[test]
+fn replies_is_marked_or_by_id() {
+    let e =
+        one_error("connections:\n  a:\n    endpoint: tcp://h:1\n    framing: { replies: by-id }\n");
+    assert_at(&e, 4, 25);
+    assert!(e.message.contains("`marked`"), "{}", e.message);
+    assert!(e.message.contains("`by_id`"), "{}", e.message);
+}

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use linesman_connection::{Heartbeat, Outbox};
-use linesman_ipc_codec::{ByteOrder, IdField};
+use linesman_ipc_codec::{ByteOrder, IdField, Replies};
 use linesman_stream::Keepalive;
 use linesman_supervisor::{BackoffPolicy, OnDependencyDown, RestartMode, Rule};
 
@@ -145,6 +145,7 @@ connections:
       length_includes_header: true
       flags: false
       id: always
+      replies: by_id
 ",
     );
     assert_eq!(config.spec.shutdown_timeout(), Duration::from_millis(750));
@@ -170,6 +171,7 @@ connections:
     assert!(layout.length_includes_header());
     assert!(!layout.has_flags());
     assert_eq!(layout.id(), IdField::Always);
+    assert_eq!(layout.replies(), Replies::ById);
 }
 
 #[test]

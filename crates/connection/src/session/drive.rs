@@ -182,7 +182,10 @@ fn next_burst<'a, R: AsyncRead + Unpin>(
             match io.poll_step(cx, true) {
                 Poll::Ready(Step::Frame(frame)) => {
                     (checked, released) = (false, false);
-                    if let Some(frame) = io.shared.complete(frame) {
+                    if let Some(frame) = io
+                        .shared
+                        .complete(frame, io.reader.codec().layout().replies())
+                    {
                         burst.push(frame);
                     }
                 }
@@ -216,7 +219,10 @@ async fn handshake<R: AsyncRead + Unpin>(
             let read = early.len() < EARLY_LIMIT;
             match ready!(io.poll_step(cx, read)) {
                 Step::Frame(frame) => {
-                    if let Some(frame) = io.shared.complete(frame) {
+                    if let Some(frame) = io
+                        .shared
+                        .complete(frame, io.reader.codec().layout().replies())
+                    {
                         early.push_back(frame);
                     }
                 }

@@ -251,7 +251,10 @@ impl<R: AsyncRead + Unpin> SessionIo<R> {
             match self.reader.buffered()? {
                 Ok(frame) => {
                     self.frames_in += 1;
-                    if let Some(frame) = self.shared.complete(frame) {
+                    if let Some(frame) = self
+                        .shared
+                        .complete(frame, self.reader.codec().layout().replies())
+                    {
                         burst.push(frame);
                     }
                 }

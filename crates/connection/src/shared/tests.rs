@@ -1,7 +1,9 @@
 //! The send queue and pending requests without sockets: who may enqueue in
 //! which phase, what the writer may take, and what a session's end keeps.
 
-use linesman_ipc_codec::Frame;
+use std::sync::atomic::Ordering;
+
+use linesman_ipc_codec::{Frame, Replies};
 use linesman_observer::Bus;
 use tokio::sync::oneshot::error::TryRecvError;
 
@@ -13,6 +15,15 @@ fn shared(outbox: Option<Outbox>) -> Shared {
     let bus = Bus::default();
     let publisher = bus.publisher("unit");
     Shared::new(bus, publisher, outbox, false)
+}
+
+/// The peer's reply to our request `id`: marked, as `Frame::reply` makes it.
+fn reply(ty: u32, id: u64, payload: &'static str) -> Frame {
+    Frame::request(ty, id, payload).with_reply(true)
+}
+
+fn unmatched(shared: &Shared) -> u64 {
+    shared.counters.unmatched_replies.load(Ordering::Relaxed)
 }
 
 const OUTBOX: Outbox = Outbox {
@@ -89,9 +100,11 @@ fn a_session_end_keeps_the_outbox_and_its_requests_and_fails_the_rest() {
     assert_eq!(queued_reply.try_recv(), Err(TryRecvError::Empty));
     assert!(
         shared
-            .complete(Frame::request(3, written_id, "late"))
-            .is_some()
+            .complete(reply(3, written_id, "late"), Replies::Marked)
+            .is_none(),
+        "a late reply is not handed to the handler"
     );
+    assert_eq!(unmatched(&shared), 1);
 
     // The next session writes it, and its reply completes the request.
     shared.set_phase(Phase::Up);
@@ -101,12 +114,12 @@ fn a_session_end_keeps_the_outbox_and_its_requests_and_fails_the_rest() {
     assert_eq!(taken[0].request, Some(queued_id));
     assert!(
         shared
-            .complete(Frame::request(3, queued_id, "reply"))
+            .complete(reply(3, queued_id, "reply"), Replies::Marked)
             .is_none()
     );
     assert_eq!(
         queued_reply.try_recv(),
-        Ok(Ok(Frame::request(3, queued_id, "reply")))
+        Ok(Ok(reply(3, queued_id, "reply")))
     );
 }
 
@@ -148,21 +161,72 @@ fn replies_complete_requests_in_any_order_and_strangers_pass_through() {
     let (first, mut first_reply) = shared.register();
     let (second, mut second_reply) = shared.register();
     assert!(second > first, "ids increase");
-    assert!(shared.complete(Frame::request(1, second, "2")).is_none());
+    let marked = Replies::Marked;
+    assert!(shared.complete(reply(1, second, "2"), marked).is_none());
     assert_eq!(first_reply.try_recv(), Err(TryRecvError::Empty));
-    assert!(shared.complete(Frame::request(1, first, "1")).is_none());
-    assert_eq!(
-        first_reply.try_recv(),
-        Ok(Ok(Frame::request(1, first, "1")))
-    );
-    assert_eq!(
-        second_reply.try_recv(),
-        Ok(Ok(Frame::request(1, second, "2")))
-    );
+    assert!(shared.complete(reply(1, first, "1"), marked).is_none());
+    assert_eq!(first_reply.try_recv(), Ok(Ok(reply(1, first, "1"))));
+    assert_eq!(second_reply.try_recv(), Ok(Ok(reply(1, second, "2"))));
     let stranger = Frame::request(1, 999, "peer's own request");
-    assert_eq!(shared.complete(stranger.clone()), Some(stranger));
+    assert_eq!(shared.complete(stranger.clone(), marked), Some(stranger));
     assert_eq!(
-        shared.complete(Frame::new(1, "plain")),
+        shared.complete(Frame::new(1, "plain"), marked),
         Some(Frame::new(1, "plain"))
     );
+    assert_eq!(unmatched(&shared), 0);
+}
+
+#[test]
+fn a_peer_request_with_our_pending_id_goes_to_the_handler_when_replies_are_marked() {
+    let shared = shared(None);
+    let (id, mut answer) = shared.register();
+    let theirs = Frame::request(7, id, "the peer's own request");
+    assert_eq!(
+        shared.complete(theirs.clone(), Replies::Marked),
+        Some(theirs),
+        "an unmarked frame is a request of the peer"
+    );
+    assert_eq!(
+        answer.try_recv(),
+        Err(TryRecvError::Empty),
+        "ours still waits"
+    );
+    assert!(
+        shared
+            .complete(reply(8, id, "ours"), Replies::Marked)
+            .is_none()
+    );
+    assert_eq!(answer.try_recv(), Ok(Ok(reply(8, id, "ours"))));
+}
+
+#[test]
+fn a_marked_reply_that_matches_nothing_is_counted_not_delivered() {
+    let shared = shared(None);
+    let (id, mut answer) = shared.register();
+    assert!(
+        shared
+            .complete(reply(1, id + 1, "x"), Replies::Marked)
+            .is_none()
+    );
+    assert!(
+        shared
+            .complete(Frame::new(1, "no id").with_reply(true), Replies::Marked)
+            .is_none()
+    );
+    assert_eq!(unmatched(&shared), 2);
+    assert_eq!(answer.try_recv(), Err(TryRecvError::Empty));
+}
+
+#[test]
+fn by_id_any_frame_with_a_pending_id_completes_it_the_collision_risk() {
+    let shared = shared(None);
+    let (id, mut answer) = shared.register();
+    let theirs = Frame::request(7, id, "the peer's own request");
+    assert!(
+        shared.complete(theirs.clone(), Replies::ById).is_none(),
+        "by id, the peer's request is taken for our reply"
+    );
+    assert_eq!(answer.try_recv(), Ok(Ok(theirs)));
+    let other = Frame::request(7, id + 100, "no request of ours");
+    assert_eq!(shared.complete(other.clone(), Replies::ById), Some(other));
 }

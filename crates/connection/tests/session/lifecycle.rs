@@ -157,7 +157,7 @@ async fn refused_connect_publishes_connect_failed_and_skips_the_handler() {
 #[tokio::test]
 async fn hostile_bytes_end_the_session_with_a_protocol_error_naming_the_value() {
     let expected = [
-        (HostileKind::BadFlags, "unknown flag bits 0x0002"),
+        (HostileKind::BadFlags, "unknown flag bits 0x0004"),
         (
             HostileKind::OversizedLength,
             "frame length 1073741824 exceeds max_frame",

@@ -14,6 +14,7 @@ mod handler;
 mod lifecycle;
 mod liveness;
 mod lost;
+mod replies;
 mod requests;
 mod sends;
 mod stalls;

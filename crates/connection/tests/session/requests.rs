@@ -79,21 +79,20 @@ async fn replies_arriving_in_reverse_order_complete_their_own_requests() {
     gate.notify_one();
 
     // Id 2's reply arrived first and completed the second request; id 1's
-    // completed the first.
+    // completed the first. The echo peer marks what it sends back to a
+    // frame with an id as its reply.
     let second = second.await.expect("second request answered");
     let first = first.await.expect("first request answered");
-    assert_eq!(second, Frame::request(9, 2, "reply 2"));
-    assert_eq!(first, Frame::request(9, 1, "reply 1"));
-    // The echoes of the requests themselves came later, with no request
-    // waiting for them: they go to on_frame.
-    assert_eq!(
-        next_frame(&mut frames).await,
-        Frame::request(9, 1, "request 1")
-    );
-    assert_eq!(
-        next_frame(&mut frames).await,
-        Frame::request(9, 2, "request 2")
-    );
+    assert_eq!(second, Frame::request(9, 2, "reply 2").with_reply(true));
+    assert_eq!(first, Frame::request(9, 1, "reply 1").with_reply(true));
+    // The echoes of the requests themselves came later, marked as replies
+    // with no request waiting for them: counted, not given to on_frame.
+    handle
+        .send(Frame::new(9, "marker"))
+        .await
+        .expect("marker sent");
+    assert_eq!(next_frame(&mut frames).await, Frame::new(9, "marker"));
+    assert_eq!(handle.counters().unmatched_replies, 2);
 
     stop.stop();
     finish(session).await;

@@ -8,7 +8,7 @@
 
 use super::Codec;
 use crate::error::CodecError;
-use crate::layout::{ByteOrder, FLAG_ID, ID_LEN, IdField};
+use crate::layout::{ByteOrder, FLAG_ID, FLAG_REPLY, ID_LEN, IdField};
 use bytes::Buf;
 
 /// What the front of the read buffer holds.
@@ -19,6 +19,7 @@ pub(super) enum Head {
     Ready {
         ty: u32,
         id: Option<u64>,
+        reply: bool,
         header_len: usize,
         payload_len: usize,
     },
@@ -36,10 +37,11 @@ impl Codec {
         let ty = u32::from(head.get_u16());
         let flags = head.get_u16();
         let length = u64::from(head.get_u32());
-        if flags & !FLAG_ID != 0 {
+        const KNOWN: u16 = FLAG_ID | FLAG_REPLY;
+        if flags & !KNOWN != 0 {
             return Err(CodecError::UnknownFlags {
                 flags,
-                unknown: flags & !FLAG_ID,
+                unknown: flags & !KNOWN,
             });
         }
         if length > self.max_decode as u64 {
@@ -48,7 +50,7 @@ impl Codec {
                 max: self.max_decode,
             });
         }
-        let (header_len, id) = if flags == FLAG_ID {
+        let (header_len, id) = if flags & FLAG_ID != 0 {
             let total = (length as usize).saturating_add(16);
             match buf.get(8..16) {
                 Some(mut id) if buf.len() >= total => (16, Some(id.get_u64())),
@@ -64,6 +66,7 @@ impl Codec {
         Ok(Head::Ready {
             ty,
             id,
+            reply: flags & FLAG_REPLY != 0,
             header_len,
             payload_len: length as usize,
         })
@@ -79,19 +82,21 @@ impl Codec {
         let order = layout.byte_order();
         // `cur` holds exactly the fixed header, so every read below is in bounds.
         let ty = get_uint(&mut cur, layout.type_width(), order) as u32;
-        let has_id = if layout.has_flags() {
+        let (has_id, reply) = if layout.has_flags() {
             let flags = get_uint(&mut cur, 2, order) as u16;
             let unknown = flags & !layout.known_flags();
             if unknown != 0 {
                 return Err(CodecError::UnknownFlags { flags, unknown });
             }
-            match layout.id() {
+            let has_id = match layout.id() {
                 IdField::Flagged => flags & FLAG_ID != 0,
                 IdField::Always => true,
                 IdField::Never => false,
-            }
+            };
+            // Known only when the layout marks replies.
+            (has_id, flags & FLAG_REPLY != 0)
         } else {
-            layout.id() == IdField::Always
+            (layout.id() == IdField::Always, false)
         };
         let length = get_uint(&mut cur, layout.length_width(), order);
         let header_len = if has_id && layout.id() == IdField::Flagged {
@@ -127,6 +132,7 @@ impl Codec {
         Ok(Head::Ready {
             ty,
             id,
+            reply,
             header_len,
             payload_len,
         })

@@ -3,7 +3,7 @@
 
 use super::Codec;
 use crate::error::CodecError;
-use crate::layout::{ByteOrder, FLAG_ID, ID_LEN, IdField};
+use crate::layout::{ByteOrder, FLAG_ID, FLAG_REPLY, ID_LEN, IdField};
 use bytes::{BufMut, BytesMut};
 
 /// Largest header any layout produces: 4-byte type, flags, 4-byte length, id.
@@ -11,11 +11,13 @@ const MAX_HEADER_LEN: usize = 4 + 2 + 4 + ID_LEN;
 
 impl Codec {
     /// Writes one frame's header and payload to `dst`, or refuses it without
-    /// writing anything.
+    /// writing anything. The reply mark is written where the layout marks
+    /// replies and left out where it matches them by id.
     pub(super) fn encode_parts(
         &self,
         ty: u32,
         id: Option<u64>,
+        reply: bool,
         payload: &[u8],
         dst: &mut BytesMut,
     ) -> Result<(), CodecError> {
@@ -38,6 +40,11 @@ impl Codec {
             (IdField::Always, Some(id)) => (0, Some(id)),
             (IdField::Always, None) => return Err(CodecError::MissingId { ty }),
             (IdField::Never, Some(id)) => return Err(CodecError::IdNotSupported { ty, id }),
+        };
+        let flags = if reply && layout.marks_replies() {
+            flags | FLAG_REPLY
+        } else {
+            flags
         };
         let header_len = layout.header_len(id.is_some());
         if self.default_layout {

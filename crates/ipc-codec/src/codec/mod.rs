@@ -153,12 +153,18 @@ impl Decoder for Codec {
             Head::Ready {
                 ty,
                 id,
+                reply,
                 header_len,
                 payload_len,
             } => {
                 src.advance(header_len);
                 let payload = src.split_to(payload_len).freeze();
-                Ok(Some(Frame { ty, id, payload }))
+                Ok(Some(Frame {
+                    ty,
+                    id,
+                    reply,
+                    payload,
+                }))
             }
         }
     }
@@ -185,7 +191,7 @@ impl Encoder<&Frame> for Codec {
     type Error = CodecError;
 
     fn encode(&mut self, frame: &Frame, dst: &mut BytesMut) -> Result<(), CodecError> {
-        self.encode_parts(frame.ty, frame.id, &frame.payload, dst)
+        self.encode_parts(frame.ty, frame.id, frame.reply, &frame.payload, dst)
     }
 }
 
@@ -193,6 +199,6 @@ impl Encoder<Frame> for Codec {
     type Error = CodecError;
 
     fn encode(&mut self, frame: Frame, dst: &mut BytesMut) -> Result<(), CodecError> {
-        self.encode_parts(frame.ty, frame.id, &frame.payload, dst)
+        self.encode_parts(frame.ty, frame.id, frame.reply, &frame.payload, dst)
     }
 }

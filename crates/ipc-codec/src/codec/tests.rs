@@ -50,6 +50,8 @@ fn near_valid_stream() -> impl Strategy<Value = Vec<u8>> {
         prop_oneof![
             Just(0u16),
             Just(1),
+            Just(2),
+            Just(3),
             (0u32..16).prop_map(|bit| 1u16 << bit),
             any::<u16>()
         ],
@@ -84,10 +86,11 @@ proptest! {
     fn fast_and_general_encoding_agree(
         ty in prop_oneof![0u32..=0xffff, any::<u32>()],
         id in proptest::option::of(any::<u64>()),
+        reply in any::<bool>(),
         payload in proptest::collection::vec(any::<u8>(), 0..100),
         limit in prop_oneof![Just(50usize), Just(crate::DEFAULT_MAX_FRAME)],
     ) {
-        let frame = Frame { ty, id, payload: Bytes::from(payload) };
+        let frame = Frame { ty, id, reply, payload: Bytes::from(payload) };
         let (mut a, mut b) = (BytesMut::new(), BytesMut::new());
         let fast_result = fast(limit).encode(&frame, &mut a).map_err(|e| e.to_string());
         let general_result = general(limit).encode(&frame, &mut b).map_err(|e| e.to_string());

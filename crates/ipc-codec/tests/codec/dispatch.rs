@@ -146,8 +146,11 @@ fn frame_decode_checks_the_type() {
 }
 
 #[test]
-fn reply_keeps_the_request_id() {
+fn reply_keeps_the_request_id_and_is_marked() {
     let request = Frame::request(1, 77, "q");
-    assert_eq!(request.reply(2, "a"), Frame::request(2, 77, "a"));
+    assert_eq!(
+        request.reply(2, "a"),
+        Frame::request(2, 77, "a").with_reply(true)
+    );
     assert_eq!(request.clone().without_id().id, None);
 }

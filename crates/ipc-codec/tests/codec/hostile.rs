@@ -115,28 +115,28 @@ fn the_reservation_grows_with_the_bytes_that_arrive_and_decoding_stays_exact() {
 
 #[test]
 fn unknown_flag_bits_are_named() {
-    let mut buf = buffer(&[0, 1, 0x80, 0x03, 0, 0, 0, 0]);
+    let mut buf = buffer(&[0, 1, 0x80, 0x07, 0, 0, 0, 0]);
     let err = Codec::default()
         .decode(&mut buf)
-        .expect_err("bits 1 and 15 are unknown");
+        .expect_err("bits 2 and 15 are unknown");
     assert!(
         matches!(
             err,
             CodecError::UnknownFlags {
-                flags: 0x8003,
-                unknown: 0x8002
+                flags: 0x8007,
+                unknown: 0x8004
             }
         ),
         "{err:?}"
     );
-    assert!(err.to_string().contains("0x8002"), "{err}");
+    assert!(err.to_string().contains("0x8004"), "{err}");
 }
 
 #[test]
-fn every_flag_bit_but_the_id_bit_is_refused_alone_and_with_it() {
-    for bit in 1..16 {
+fn every_flag_bit_but_the_id_and_reply_bits_is_refused_alone_and_with_them() {
+    for bit in 2..16 {
         let unknown = 1u16 << bit;
-        for flags in [unknown, unknown | 1] {
+        for flags in [unknown, unknown | 1, unknown | 2, unknown | 3] {
             let [hi, lo] = flags.to_be_bytes();
             let mut buf = buffer(&[0, 1, hi, lo, 0, 0, 0, 0]);
             let result = Codec::default().decode(&mut buf);

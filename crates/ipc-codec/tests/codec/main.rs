@@ -4,6 +4,7 @@
 
 mod dispatch;
 mod hostile;
+mod replies;
 mod roundtrip;
 mod socket;
 mod split;

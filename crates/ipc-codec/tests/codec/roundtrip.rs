@@ -3,7 +3,10 @@
 
 use crate::support::{decode_all, encode_all, layout_and_frames};
 use bytes::BytesMut;
-use linesman_ipc_codec::{ByteOrder, Codec, CodecError, Frame, FrameLayout, IdField, LayoutError};
+use linesman_ipc_codec::{
+    ByteOrder, Codec, CodecError, FLAG_ID, FLAG_REPLY, Frame, FrameLayout, IdField, LayoutError,
+    Replies,
+};
 use proptest::prelude::*;
 use tokio_util::codec::{Decoder, Encoder};
 
@@ -42,6 +45,7 @@ fn little_endian_layout_writes_little_endian() {
         .byte_order(ByteOrder::Little)
         .flags(false)
         .id(IdField::Always)
+        .replies(Replies::ById)
         .build()
         .expect("valid layout");
     let mut wire = BytesMut::new();
@@ -124,6 +128,13 @@ fn invalid_layouts_are_refused_when_built() {
         .expect_err("flagged id without flags field");
     assert_eq!(err, LayoutError::FlaggedIdWithoutFlags);
     assert!(err.to_string().contains("flags(true)"), "{err}");
+    let err = FrameLayout::builder()
+        .flags(false)
+        .id(IdField::Always)
+        .build()
+        .expect_err("marked replies without flags field");
+    assert_eq!(err, LayoutError::MarkedRepliesWithoutFlags);
+    assert!(err.to_string().contains("Replies::ById"), "{err}");
 }
 
 #[test]
@@ -143,6 +154,8 @@ fn default_layout_is_the_design_format() {
     );
     assert!(layout.has_flags() && !layout.length_includes_header());
     assert_eq!(layout.id(), IdField::Flagged);
+    assert_eq!(layout.replies(), Replies::Marked);
+    assert_eq!(layout.known_flags(), FLAG_ID | FLAG_REPLY);
     assert_eq!((layout.header_len(false), layout.header_len(true)), (8, 16));
     assert_eq!(Codec::default().layout(), layout);
 }

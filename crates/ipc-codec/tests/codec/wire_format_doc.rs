@@ -7,7 +7,7 @@
 
 use crate::support::decode_all;
 use bytes::BytesMut;
-use linesman_ipc_codec::{ByteOrder, Codec, Frame, FrameLayout, IdField};
+use linesman_ipc_codec::{ByteOrder, Codec, Frame, FrameLayout, IdField, Replies};
 use tokio_util::codec::Encoder;
 
 const WIRE_FORMAT_MD: &str = include_str!("../../../../docs/wire-format.md");
@@ -72,6 +72,7 @@ fn wide_type_with_ids() -> FrameLayout {
         .length_width(2)
         .flags(false)
         .id(IdField::Always)
+        .replies(Replies::ById)
         .build()
         .expect("valid layout")
 }
@@ -94,6 +95,10 @@ fn cases() -> Vec<Case> {
     vec![
         Case::Frame(default, Frame::new(0x0001, "hi")),
         Case::Frame(default, Frame::request(0x0102, 7, "ping")),
+        Case::Frame(
+            default,
+            Frame::request(0x0102, 7, "ping").reply(0x0103, "pong"),
+        ),
         Case::Frame(default, Frame::new(0x0005, "")),
         Case::Refused(default),
         Case::Refused(default),
@@ -142,7 +147,7 @@ fn every_hex_example_of_the_wire_format_page_holds() {
 
 #[test]
 fn hex_examples_of_the_crate_docs_hold() {
-    // The crate docs show the first two examples of the page, bytes only.
+    // The crate docs show the first three examples of the page, bytes only.
     let lines: Vec<Vec<u8>> = LIB_RS
         .lines()
         .filter_map(|line| line.strip_prefix("//! "))
@@ -155,6 +160,10 @@ fn hex_examples_of_the_crate_docs_hold() {
         [
             encode(default, &Frame::new(0x0001, "hi")),
             encode(default, &Frame::request(0x0102, 7, "ping")),
+            encode(
+                default,
+                &Frame::request(0x0102, 7, "ping").reply(0x0103, "pong")
+            ),
         ]
     );
 }

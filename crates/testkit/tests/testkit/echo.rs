@@ -1,4 +1,5 @@
-//! `Behavior::Echo`: frames come back unchanged, ids included, in order.
+//! `Behavior::Echo`: frames come back unchanged, ids included, in order; a
+//! request comes back marked as its reply.
 
 use futures_util::{SinkExt, StreamExt};
 use linesman_ipc_codec::Frame;
@@ -25,8 +26,12 @@ async fn round_trip(place: Place) {
         .expect("a reply")
         .expect("a valid reply");
     assert_eq!(first, plain);
-    assert_eq!(second, request);
-    assert_eq!(second.id, Some(42));
+    assert_eq!(second, request.clone().with_reply(true));
+    assert_eq!(
+        second,
+        request.reply(9, "req"),
+        "as `Frame::reply` makes it"
+    );
 
     let stats = within(peer.wait_for(|s| s.frames_sent == 2)).await;
     assert_eq!(stats.accepted, 1);
@@ -35,6 +40,7 @@ async fn round_trip(place: Place) {
     assert_eq!(stats.bytes_received, (8 + 4) + (16 + 3));
     assert_eq!(stats.bytes_sent, stats.bytes_received);
     assert_eq!(stats.protocol_errors, 0);
+    assert_eq!(stats.requests_answered, 1);
     peer.stop().await;
 }
 

@@ -40,7 +40,7 @@ async fn first_error(place: &Place, kind: HostileKind) -> CodecError {
 
 async fn typed_errors(place: Place) {
     match first_error(&place, HostileKind::BadFlags).await {
-        CodecError::UnknownFlags { flags, unknown } => assert_eq!((flags, unknown), (2, 2)),
+        CodecError::UnknownFlags { flags, unknown } => assert_eq!((flags, unknown), (4, 4)),
         other => panic!("expected unknown flags, got {other:?}"),
     }
     match first_error(&place, HostileKind::OversizedLength).await {

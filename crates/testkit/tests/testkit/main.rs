@@ -4,6 +4,7 @@
 //! Waits are bounded by [`within`] so a broken peer fails a test instead of
 //! hanging it; no test asserts how long anything took.
 
+mod colliding;
 mod control;
 mod echo;
 mod hostile;
