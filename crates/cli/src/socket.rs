@@ -7,7 +7,7 @@
 //! 3. `control.socket` of the configuration file (`run -c FILE`, or `-c FILE`
 //!    on the commands that talk to a daemon);
 //! 4. `$XDG_RUNTIME_DIR/linesman/linesman.sock`;
-//! 5. `/tmp/linesman-$UID/linesman.sock` (`$UID` the effective uid).
+//! 5. `/tmp/linesman-$EUID/linesman.sock` (`$EUID` the effective uid).
 //!
 //! Empty values count as not given.
 //!
@@ -65,7 +65,7 @@ fn resolve_with(
 }
 
 /// The directory of the default socket: `$XDG_RUNTIME_DIR/linesman`, else
-/// `/tmp/linesman-$UID`.
+/// `/tmp/linesman-$EUID`.
 fn default_dir(env: &dyn Fn(&str) -> Option<OsString>, uid: u32) -> PathBuf {
     match env("XDG_RUNTIME_DIR").filter(|v| !v.is_empty()) {
         Some(dir) => PathBuf::from(dir).join("linesman"),
