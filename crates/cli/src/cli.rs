@@ -52,7 +52,7 @@ pub(crate) enum Command {
 pub(crate) struct DaemonArgs {
     /// The daemon's control socket [env: LINESMAN_SOCKET]; default:
     /// control.socket of -c FILE, else $XDG_RUNTIME_DIR/linesman/linesman.sock,
-    /// else /tmp/linesman-$UID/linesman.sock.
+    /// else /tmp/linesman-$EUID/linesman.sock.
     #[arg(long, value_name = "PATH")]
     pub(crate) socket: Option<PathBuf>,
     /// The daemon's configuration file, to read its control.socket.
@@ -68,7 +68,7 @@ pub(crate) struct RunArgs {
     pub(crate) config: PathBuf,
     /// The control socket [env: LINESMAN_SOCKET]; default: control.socket of
     /// FILE, else $XDG_RUNTIME_DIR/linesman/linesman.sock, else
-    /// /tmp/linesman-$UID/linesman.sock (the directory is created, mode 0700).
+    /// /tmp/linesman-$EUID/linesman.sock (the directory is created, mode 0700).
     #[arg(long, value_name = "PATH")]
     pub(crate) socket: Option<PathBuf>,
     /// How logs are written to stderr (filter them with RUST_LOG; default info).
@@ -189,7 +189,7 @@ pub(crate) struct DemoArgs {
     pub(crate) duration: Option<Duration>,
     /// The control socket to serve [env: LINESMAN_SOCKET]; default:
     /// $XDG_RUNTIME_DIR/linesman/linesman.sock, else
-    /// /tmp/linesman-$UID/linesman.sock.
+    /// /tmp/linesman-$EUID/linesman.sock.
     #[arg(long, value_name = "PATH")]
     pub(crate) socket: Option<PathBuf>,
 }

@@ -143,3 +143,70 @@ async fn check_reports_a_mistake_in_a_500_kb_line_in_a_few_lines() {
         );
     }
 }
+
+/// `top` over `levels` stacked diamonds: `l{i}` and `r{i}` both depend on
+/// `j{i+1}`, and `j{i}` on both of them.
+fn diamonds(levels: usize) -> String {
+    let mut yaml = String::from("connections:\n");
+    let mut port = 20_000;
+    let mut add = |yaml: &mut String, name: &str, deps: &[String]| {
+        port += 1;
+        yaml.push_str(&format!(
+            "  {name}: {{ endpoint: tcp://127.0.0.1:{port}, depends_on: [{}] }}\n",
+            deps.join(", ")
+        ));
+    };
+    add(&mut yaml, "top", &["j0".to_owned()]);
+    for i in 0..levels {
+        let (l, r, below) = (format!("l{i}"), format!("r{i}"), format!("j{}", i + 1));
+        add(&mut yaml, &format!("j{i}"), &[l.clone(), r.clone()]);
+        add(&mut yaml, &l, std::slice::from_ref(&below));
+        add(&mut yaml, &r, std::slice::from_ref(&below));
+    }
+    yaml.push_str(&format!(
+        "  j{levels}: {{ endpoint: tcp://127.0.0.1:{} }}\n",
+        port + 1
+    ));
+    yaml
+}
+
+#[tokio::test]
+async fn deps_draws_forty_stacked_diamonds_whole_and_at_once() {
+    let dir = TempDir::new("cli-deps-diamonds").expect("temp dir");
+    let levels = 40;
+    let yaml = file(&dir, "diamonds.yaml", &diamonds(levels));
+    let nobody = dir.join("nobody.sock");
+    // No daemon: the tree of the file, without states (exit 1). Drawn
+    // naively, it has 2^40 paths; the guard is PATIENCE.
+    for reverse in [false, true] {
+        let mut args = vec!["deps", "-c", &yaml, "--socket", path(&nobody)];
+        if reverse {
+            args.push("--reverse");
+        }
+        let ran = finish(command(&args), &args, PATIENCE).await;
+        assert_eq!(ran.code, 1, "{}", ran.stderr);
+        assert!(ran.stderr.contains("without states"), "{}", ran.stderr);
+        let names = 2 + 3 * levels;
+        let lines = ran.stdout.lines().count();
+        assert!(
+            (names..=3 * names).contains(&lines),
+            "{lines} lines for {names} connections (reverse: {reverse}):\n{}",
+            ran.stdout
+        );
+        // Nothing is cut silently: every connection is drawn, and a branch
+        // cut at the depth limit goes on as a tree of its own.
+        for i in 0..=levels {
+            assert!(
+                ran.stdout.contains(&format!("j{i} ")) || ran.stdout.contains(&format!("j{i}\n")),
+                "j{i} missing:\n{}",
+                ran.stdout
+            );
+        }
+        assert!(ran.stdout.contains("(see above)"), "{}", ran.stdout);
+        assert!(
+            ran.stdout.contains("(continued from above)"),
+            "{}",
+            ran.stdout
+        );
+    }
+}
