@@ -52,6 +52,14 @@ pub(crate) enum CliError {
         /// What was wrong and what to do.
         message: String,
     },
+    /// Writing to stdout failed: the reader is gone (EPIPE, which ends
+    /// the command quietly with exit 0) or the write failed (`/dev/full`).
+    #[error("cannot write to standard output")]
+    Output {
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
     /// An operating system call failed.
     #[error("cannot {what}")]
     Io {
@@ -88,6 +96,8 @@ impl CliError {
             | CliError::Lost { .. }
             | CliError::Supervisor(_)
             | CliError::Io { .. } => Code::Failure,
+            CliError::Output { source } if crate::output::is_closed(source) => Code::Ok,
+            CliError::Output { .. } => Code::Failure,
         }
     }
 }

@@ -4,20 +4,21 @@
 //!
 //! | code | meaning |
 //! | --- | --- |
-//! | 0 | success; for `status`, every connection is up; for `wait`, the condition holds |
-//! | 1 | no daemon answers on the control socket, or it does not answer in time (the message names the socket), or any other runtime error |
+//! | 0 | success; for `status`, every connection is up; for `wait`, the condition holds; or stdout was a pipe whose reader went away (nothing is printed) |
+//! | 1 | no daemon answers on the control socket, or it does not answer in time (the message names the socket), stdout cannot be written (`/dev/full`), or any other runtime error |
 //! | 2 | bad usage (clap's own code) or an invalid configuration file (`check`, `run`, `graph`, `-c FILE`) |
 //! | 3 | `status`: the daemon answered, but some connection is not up |
 //! | 4 | `wait`: the timeout passed before the condition held |
 //! | 5 | `run`, `demo`: a second SIGINT/SIGTERM cut the shutdown short (the socket file was removed first) |
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use linesman_config::ConfigErrors;
 use miette::{GraphicalReportHandler, GraphicalTheme};
 
 use crate::error::CliError;
+use crate::output;
 
 /// What a command ended with, when it did not fail. Failures are
 /// [`CliError`]s, whose codes are [`CliError::code`].
@@ -69,6 +70,8 @@ Exit codes:
 pub(crate) fn report(result: Result<Code, CliError>) -> ExitCode {
     let code = match result {
         Ok(code) => code,
+        // The reader of stdout is gone: nobody to tell.
+        Err(CliError::Output { source }) if output::is_closed(&source) => Code::Ok,
         Err(CliError::Config(errors)) => {
             say(&render_config_errors(&errors));
             Code::Invalid
@@ -85,7 +88,7 @@ pub(crate) fn report(result: Result<Code, CliError>) -> ExitCode {
 /// Writes `text` to stderr, ignoring a failure: there is nowhere else to
 /// report it.
 fn say(text: &str) {
-    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    output::err(text);
 }
 
 /// Every problem of `errors` with miette's graphical handler: a one-line

@@ -15,6 +15,7 @@ use crate::cli::DepsArgs;
 use crate::commands::client;
 use crate::error::CliError;
 use crate::exit::Code;
+use crate::output;
 use crate::view::detail::detail;
 use crate::view::model::Model;
 use crate::view::time::now_ms;
@@ -54,7 +55,7 @@ pub(crate) async fn deps(args: DepsArgs) -> Result<Code, CliError> {
                     }
                 })
                 .collect();
-            print!("{}", tree(&nodes, args.reverse));
+            output::out(&tree(&nodes, args.reverse))?;
             Ok(Code::Ok)
         }
         Err(error @ ClientError::NoDaemon { .. }) => {
@@ -81,12 +82,11 @@ pub(crate) async fn deps(args: DepsArgs) -> Result<Code, CliError> {
                         .unwrap_or_default(),
                 })
                 .collect();
-            print!("{}", tree(&nodes, args.reverse));
-            eprintln!("linesman: {error}");
-            eprintln!(
-                "linesman: the tree above is from {}, without states",
+            output::out(&tree(&nodes, args.reverse))?;
+            output::err(&format!(
+                "linesman: {error}\nlinesman: the tree above is from {}, without states\n",
                 path.display()
-            );
+            ));
             Ok(Code::Failure)
         }
         Err(error) => Err(error.into()),

@@ -16,6 +16,7 @@ use crate::cli::WaitArgs;
 use crate::commands::client;
 use crate::error::CliError;
 use crate::exit::Code;
+use crate::output;
 use crate::view::detail::detail;
 use crate::view::model::Model;
 use crate::view::time::now_ms;
@@ -68,18 +69,18 @@ pub(crate) async fn wait(args: WaitArgs) -> Result<Code, CliError> {
     tokio::pin!(deadline);
     loop {
         if holds(&model) {
-            println!("up: {}", up_names(&model, &args.up).join(", "));
+            output::out(&format!("up: {}\n", up_names(&model, &args.up).join(", ")))?;
             return Ok(Code::Ok);
         }
         tokio::select! {
             () = &mut deadline => {
-                eprintln!(
-                    "linesman: timed out after {} waiting for {} of {} to be up; {}",
+                output::err(&format!(
+                    "linesman: timed out after {} waiting for {} of {} to be up; {}\n",
                     humantime::format_duration(args.timeout),
                     if any { "any" } else { "all" },
                     quoted(&args.up.iter().map(String::as_str).collect::<Vec<_>>()),
                     not_up(&model, &args.up),
-                );
+                ));
                 return Ok(Code::TimedOut);
             }
             item = events.next() => match item {
