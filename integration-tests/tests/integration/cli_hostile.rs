@@ -4,11 +4,12 @@
 //! `control.socket` used from another directory, `wait --timeout 0`.
 //! No panic, no hang: a clear word and a documented exit code.
 
+use std::path::Path;
 use std::process::Stdio;
 
 use linesman_testkit::TempDir;
 
-use crate::cli_harness::{Daemon, PATIENCE, Ran, command, path, refused_port};
+use crate::cli_harness::{Daemon, Launch, PATIENCE, Ran, command, finish, path, refused_port};
 
 /// One connection that stays down: enough for every command to print.
 fn one_down() -> String {
@@ -104,5 +105,63 @@ async fn a_full_stdout_is_one_line_on_stderr_and_exit_1() {
             "linesman: error: cannot write to standard output: No space left on device (os error 28)",
             "{what}"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_fifo_or_a_directory_as_the_configuration_is_refused_at_once() {
+    let dir = TempDir::new("cli-fifo").expect("temp dir");
+    let fifo = dir.join("linesman.yaml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("run mkfifo");
+    assert!(made.success(), "mkfifo failed");
+    let cases = [
+        (path(&fifo), "is a FIFO (named pipe), not a regular file"),
+        (path(dir.path()), "is a directory, not a regular file"),
+    ];
+    for (given, expected) in cases {
+        // Nobody ever writes to the FIFO: a blocking open would hang until
+        // PATIENCE runs out.
+        for args in [vec!["check", given], vec!["run", "-c", given], vec!["status", "-c", given]] {
+            let ran = finish(command(&args), &args, PATIENCE).await;
+            assert_eq!(ran.code, 2, "{args:?}: {}", ran.stderr);
+            // miette wraps long lines: compare words.
+            let said = ran
+                .stderr
+                .split_whitespace()
+                .filter(|word| *word != "│")
+                .collect::<Vec<_>>()
+                .join(" ");
+            assert!(said.contains(expected), "{args:?}: {}", ran.stderr);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_relative_control_socket_is_found_from_any_directory() {
+    let dir = TempDir::new("cli-relative-socket").expect("temp dir");
+    let socket = dir.join("ctl.sock");
+    let yaml = format!("control: {{ socket: ctl.sock }}\n{}", one_down());
+    // No --socket: the daemon takes control.socket from the file, relative
+    // to the file's directory (not to its own working directory).
+    let launch = Launch {
+        default_socket: Some(socket.clone()),
+        ..Launch::default()
+    };
+    let daemon = Daemon::launch(dir, &yaml, launch).await;
+    let config = daemon.config.clone();
+    let parent = daemon.dir.path().parent().expect("a parent").to_owned();
+    let name = daemon.dir.path().file_name().expect("a name").to_owned();
+    let relative = Path::new(&name).join("config.yaml");
+    // From the parent, with a relative -c; from `/`, with an absolute one.
+    for (cwd, given) in [(parent.as_path(), relative.as_path()), (Path::new("/"), config.as_path())] {
+        let args = ["status", "-o", "json", "-c", path(given)];
+        let mut command = command(&args);
+        command.current_dir(cwd);
+        let ran = finish(command, &args, PATIENCE).await;
+        assert_eq!(ran.code, 3, "from {}: {}", cwd.display(), ran.stderr);
+        assert!(ran.stdout.contains("\"a\""), "{}", ran.stdout);
     }
 }
