@@ -165,7 +165,8 @@ pub(crate) struct WaitArgs {
     /// Wait until at least one is up.
     #[arg(long)]
     pub(crate) any: bool,
-    /// Give up after this long (exit 4), e.g. `10s`, `1m 30s`.
+    /// Give up after this long (exit 4), e.g. `10s`, `1m 30s`; `0` checks
+    /// once and answers at once (0 or 4).
     #[arg(long, value_name = "DUR", value_parser = humantime::parse_duration, default_value = "30s")]
     pub(crate) timeout: Duration,
 }

@@ -7,9 +7,11 @@
 use std::path::Path;
 use std::process::Stdio;
 
-use linesman_testkit::TempDir;
+use linesman_testkit::{Behavior, Listen, Peer, TempDir};
 
-use crate::cli_harness::{Daemon, Launch, PATIENCE, Ran, command, finish, path, refused_port};
+use crate::cli_harness::{
+    Daemon, Launch, PATIENCE, Ran, command, finish, path, refused_port, state,
+};
 
 /// One connection that stays down: enough for every command to print.
 fn one_down() -> String {
@@ -124,7 +126,11 @@ async fn a_fifo_or_a_directory_as_the_configuration_is_refused_at_once() {
     for (given, expected) in cases {
         // Nobody ever writes to the FIFO: a blocking open would hang until
         // PATIENCE runs out.
-        for args in [vec!["check", given], vec!["run", "-c", given], vec!["status", "-c", given]] {
+        for args in [
+            vec!["check", given],
+            vec!["run", "-c", given],
+            vec!["status", "-c", given],
+        ] {
             let ran = finish(command(&args), &args, PATIENCE).await;
             assert_eq!(ran.code, 2, "{args:?}: {}", ran.stderr);
             // miette wraps long lines: compare words.
@@ -156,7 +162,10 @@ async fn a_relative_control_socket_is_found_from_any_directory() {
     let name = daemon.dir.path().file_name().expect("a name").to_owned();
     let relative = Path::new(&name).join("config.yaml");
     // From the parent, with a relative -c; from `/`, with an absolute one.
-    for (cwd, given) in [(parent.as_path(), relative.as_path()), (Path::new("/"), config.as_path())] {
+    for (cwd, given) in [
+        (parent.as_path(), relative.as_path()),
+        (Path::new("/"), config.as_path()),
+    ] {
         let args = ["status", "-o", "json", "-c", path(given)];
         let mut command = command(&args);
         command.current_dir(cwd);
@@ -164,4 +173,31 @@ async fn a_relative_control_socket_is_found_from_any_directory() {
         assert_eq!(ran.code, 3, "from {}: {}", cwd.display(), ran.stderr);
         assert!(ran.stdout.contains("\"a\""), "{}", ran.stdout);
     }
+}
+
+#[tokio::test]
+async fn wait_with_a_zero_timeout_checks_once_and_answers() {
+    let peer = Peer::start(Listen::tcp(), Behavior::Echo)
+        .await
+        .expect("an echo peer starts");
+    let yaml = format!("{}  b: {{ endpoint: {} }}\n", one_down(), peer.endpoint());
+    let daemon = Daemon::start(TempDir::new("cli-wait-0").expect("temp dir"), &yaml).await;
+    daemon
+        .wait_status("b up, a down", |s| {
+            state(s, "b") == "up" && matches!(state(s, "a"), "stopped" | "failed")
+        })
+        .await;
+    let up = daemon.cli(&["wait", "--up", "b", "--timeout", "0"]).await;
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    assert_eq!(up.stdout, "up: b\n");
+    let down = daemon
+        .cli(&["wait", "--up", "a", "b", "--timeout", "0s"])
+        .await;
+    assert_eq!(down.code, 4, "{}", down.stderr);
+    assert!(down.stderr.contains("`a` is "), "{}", down.stderr);
+    assert!(!down.stderr.contains("did not answer"), "{}", down.stderr);
+    let unknown = daemon
+        .cli(&["wait", "--up", "nope", "--timeout", "0"])
+        .await;
+    assert_eq!(unknown.code, 2, "{}", unknown.stderr);
 }

@@ -58,21 +58,28 @@ fn a_fifo_is_refused_at_once() {
 fn a_directory_is_refused() {
     let dir = temp_dir("dir");
     let said = refused(&dir);
-    assert!(said.contains("is a directory, not a regular file"), "{said}");
+    assert!(
+        said.contains("is a directory, not a regular file"),
+        "{said}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn a_character_device_is_refused() {
     let said = refused(Path::new("/dev/zero"));
-    assert!(said.contains("is a character device, not a regular file"), "{said}");
+    assert!(
+        said.contains("is a character device, not a regular file"),
+        "{said}"
+    );
 }
 
 #[test]
 fn a_relative_control_socket_is_relative_to_the_file() {
     let dir = temp_dir("relative");
     let file = dir.join("linesman.yaml");
-    let yaml = "control: { socket: run/ctl.sock }\nconnections: { a: { endpoint: tcp://127.0.0.1:1 } }\n";
+    let yaml =
+        "control: { socket: run/ctl.sock }\nconnections: { a: { endpoint: tcp://127.0.0.1:1 } }\n";
     std::fs::write(&file, yaml).expect("write the file");
     let config = load_in_time(&file).expect("valid");
     assert_eq!(config.control.socket, Some(dir.join("run/ctl.sock")));
