@@ -91,9 +91,15 @@ fn say(text: &str) {
     output::err(text);
 }
 
-/// Every problem of `errors` with miette's graphical handler: a one-line
-/// header, then each problem with a labelled snippet of the file. Colours
-/// only when stderr is a terminal and `NO_COLOR` is unset; the plain
+/// The most configuration problems shown: the rest are counted. Each costs
+/// a snippet of the file, and past the first few dozen nobody reads them
+/// (a file with 20,000 mistakes would print for minutes).
+pub(crate) const MAX_SHOWN_PROBLEMS: usize = 50;
+
+/// The problems of `errors` with miette's graphical handler: a one-line
+/// header, then each of the first [`MAX_SHOWN_PROBLEMS`] with a labelled
+/// snippet of the file, then how many more there are. Colours only when
+/// stderr is a terminal and `NO_COLOR` is unset; the plain
 /// `FILE:LINE:COLUMN: message` listing if rendering fails.
 pub(crate) fn render_config_errors(errors: &ConfigErrors) -> String {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
@@ -103,11 +109,18 @@ pub(crate) fn render_config_errors(errors: &ConfigErrors) -> String {
         GraphicalTheme::unicode_nocolor()
     };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
+    let report = errors.diagnostic().first(MAX_SHOWN_PROBLEMS);
     let mut text = String::new();
-    match handler.render_report(&mut text, &errors.diagnostic()) {
-        Ok(()) => text,
-        Err(_) => format!("{errors}\n"),
+    if handler.render_report(&mut text, &report).is_err() {
+        text = format!("{errors}\n");
+    } else if report.hidden() > 0 {
+        text.push_str(&format!(
+            "... and {} more problems in {} (the first {MAX_SHOWN_PROBLEMS} are shown above): fix these and check again\n",
+            report.hidden(),
+            errors.source().name()
+        ));
     }
+    text
 }
 
 /// The error and its sources, `: `-separated, skipping a source whose text

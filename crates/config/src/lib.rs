@@ -48,6 +48,7 @@ mod error;
 mod graph;
 mod raw;
 mod source;
+mod span;
 mod suggest;
 mod tree;
 mod validate;

@@ -210,3 +210,41 @@ async fn deps_draws_forty_stacked_diamonds_whole_and_at_once() {
         );
     }
 }
+
+#[tokio::test]
+async fn check_shows_the_first_fifty_of_thousands_of_problems_and_counts_the_rest() {
+    let dir = TempDir::new("cli-check-many-errors").expect("temp dir");
+    let n = 5_000;
+    let mut yaml = String::from("connections:\n");
+    for i in 0..n {
+        yaml.push_str(&format!(
+            "  c{i}: {{ endpoint: tcp://127.0.0.1:1, idle_timout: 5s }}\n"
+        ));
+    }
+    let many = file(&dir, "many.yaml", &yaml);
+    let ran = check(&many).await;
+    assert_eq!(
+        ran.code,
+        2,
+        "{}",
+        &ran.stderr[..ran.stderr.len().min(2_000)]
+    );
+    let said = unwrapped(&ran.stderr);
+    assert!(
+        said.contains(&format!("{n} problems in {many}")),
+        "{said:.2000}"
+    );
+    assert_eq!(
+        ran.stderr.matches("did you mean `idle_timeout`?").count(),
+        50,
+        "{said:.2000}"
+    );
+    assert!(
+        said.contains(&format!(
+            "... and {} more problems in {many} (the first 50 are shown above): fix these and check again",
+            n - 50
+        )),
+        "{}",
+        &said[said.len().saturating_sub(2_000)..]
+    );
+}
