@@ -43,6 +43,17 @@ pub(crate) enum CliError {
         /// What ended, and how.
         what: String,
     },
+    /// The control socket path names something that is not a socket.
+    #[error(
+        "{} exists but is not a socket (it is {what}): point --socket (LINESMAN_SOCKET) or control.socket at the daemon's control socket",
+        .path.display()
+    )]
+    NotASocket {
+        /// The path tried.
+        path: PathBuf,
+        /// What it is instead, e.g. `a regular file`.
+        what: &'static str,
+    },
     /// The supervisor could not be set up or run.
     #[error(transparent)]
     Supervisor(#[from] SupervisorError),
@@ -93,6 +104,7 @@ impl CliError {
             CliError::Client(_)
             | CliError::Control(_)
             | CliError::DaemonGone { .. }
+            | CliError::NotASocket { .. }
             | CliError::Lost { .. }
             | CliError::Supervisor(_)
             | CliError::Io { .. } => Code::Failure,

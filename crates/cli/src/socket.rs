@@ -83,6 +83,25 @@ fn private_dir_with(
     (socket == dir.join(NAME)).then_some(dir)
 }
 
+/// What `path` is, if it exists and is not a socket ("a regular file", "a
+/// directory"…); `None` if it is a socket or does not exist (connecting
+/// then says so itself).
+pub(crate) fn not_a_socket(path: &Path) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = std::fs::metadata(path).ok()?.file_type();
+    if kind.is_socket() {
+        None
+    } else if kind.is_file() {
+        Some("a regular file")
+    } else if kind.is_dir() {
+        Some("a directory")
+    } else if kind.is_fifo() {
+        Some("a FIFO (named pipe)")
+    } else {
+        Some("a device")
+    }
+}
+
 /// The effective uid of this process: the owner of what it creates.
 fn current_uid() -> u32 {
     // SAFETY: geteuid has no preconditions, cannot fail and touches no memory

@@ -201,3 +201,24 @@ async fn wait_with_a_zero_timeout_checks_once_and_answers() {
         .await;
     assert_eq!(unknown.code, 2, "{}", unknown.stderr);
 }
+
+#[tokio::test]
+async fn a_control_socket_path_that_is_not_a_socket_is_named_as_such() {
+    let dir = TempDir::new("cli-not-a-socket").expect("temp dir");
+    let plain = dir.join("control.sock");
+    std::fs::write(&plain, "").expect("write a plain file");
+    for (given, what) in [
+        (path(&plain), "a regular file"),
+        (path(dir.path()), "a directory"),
+    ] {
+        let args = ["status", "--socket", given];
+        let ran = finish(command(&args), &args, PATIENCE).await;
+        assert_eq!(ran.code, 1, "{}", ran.stderr);
+        assert_eq!(
+            ran.stderr.trim_end(),
+            format!(
+                "linesman: error: {given} exists but is not a socket (it is {what}): point --socket (LINESMAN_SOCKET) or control.socket at the daemon's control socket"
+            )
+        );
+    }
+}
