@@ -57,7 +57,9 @@ impl Code {
 pub(crate) const HELP: &str = "\
 Exit codes:
   0  success; `status`: every connection is up; `wait`: the condition holds
-  1  no daemon answers on the control socket (or not in time), or another runtime error
+     (also when the reader of stdout went away: `| head` ends it quietly)
+  1  no daemon answers on the control socket (or not in time), stdout cannot
+     be written, or another runtime error
   2  bad usage, or an invalid configuration file
   3  `status`: some connection is not up
   4  `wait`: the timeout passed first
