@@ -52,7 +52,7 @@ pub(crate) enum Command {
 pub(crate) struct DaemonArgs {
     /// The daemon's control socket [env: LINESMAN_SOCKET]; default:
     /// control.socket of -c FILE, else $XDG_RUNTIME_DIR/linesman/linesman.sock,
-    /// else /tmp/linesman-$UID/linesman.sock.
+    /// else /tmp/linesman-$EUID/linesman.sock.
     #[arg(long, value_name = "PATH")]
     pub(crate) socket: Option<PathBuf>,
     /// The daemon's configuration file, to read its control.socket.
@@ -68,7 +68,7 @@ pub(crate) struct RunArgs {
     pub(crate) config: PathBuf,
     /// The control socket [env: LINESMAN_SOCKET]; default: control.socket of
     /// FILE, else $XDG_RUNTIME_DIR/linesman/linesman.sock, else
-    /// /tmp/linesman-$UID/linesman.sock (the directory is created, mode 0700).
+    /// /tmp/linesman-$EUID/linesman.sock (the directory is created, mode 0700).
     #[arg(long, value_name = "PATH")]
     pub(crate) socket: Option<PathBuf>,
     /// How logs are written to stderr (filter them with RUST_LOG; default info).
@@ -165,7 +165,8 @@ pub(crate) struct WaitArgs {
     /// Wait until at least one is up.
     #[arg(long)]
     pub(crate) any: bool,
-    /// Give up after this long (exit 4), e.g. `10s`, `1m 30s`.
+    /// Give up after this long (exit 4), e.g. `10s`, `1m 30s`; `0` checks
+    /// once and answers at once (0 or 4).
     #[arg(long, value_name = "DUR", value_parser = humantime::parse_duration, default_value = "30s")]
     pub(crate) timeout: Duration,
 }
@@ -189,7 +190,7 @@ pub(crate) struct DemoArgs {
     pub(crate) duration: Option<Duration>,
     /// The control socket to serve [env: LINESMAN_SOCKET]; default:
     /// $XDG_RUNTIME_DIR/linesman/linesman.sock, else
-    /// /tmp/linesman-$UID/linesman.sock.
+    /// /tmp/linesman-$EUID/linesman.sock.
     #[arg(long, value_name = "PATH")]
     pub(crate) socket: Option<PathBuf>,
 }

@@ -43,6 +43,17 @@ pub(crate) enum CliError {
         /// What ended, and how.
         what: String,
     },
+    /// The control socket path names something that is not a socket.
+    #[error(
+        "{} exists but is not a socket (it is {what}): point --socket (LINESMAN_SOCKET) or control.socket at the daemon's control socket",
+        .path.display()
+    )]
+    NotASocket {
+        /// The path tried.
+        path: PathBuf,
+        /// What it is instead, e.g. `a regular file`.
+        what: &'static str,
+    },
     /// The supervisor could not be set up or run.
     #[error(transparent)]
     Supervisor(#[from] SupervisorError),
@@ -51,6 +62,14 @@ pub(crate) enum CliError {
     Usage {
         /// What was wrong and what to do.
         message: String,
+    },
+    /// Writing to stdout failed: the reader is gone (EPIPE, which ends
+    /// the command quietly with exit 0) or the write failed (`/dev/full`).
+    #[error("cannot write to standard output")]
+    Output {
+        /// The OS error.
+        #[source]
+        source: io::Error,
     },
     /// An operating system call failed.
     #[error("cannot {what}")]
@@ -85,9 +104,12 @@ impl CliError {
             CliError::Client(_)
             | CliError::Control(_)
             | CliError::DaemonGone { .. }
+            | CliError::NotASocket { .. }
             | CliError::Lost { .. }
             | CliError::Supervisor(_)
             | CliError::Io { .. } => Code::Failure,
+            CliError::Output { source } if crate::output::is_closed(source) => Code::Ok,
+            CliError::Output { .. } => Code::Failure,
         }
     }
 }

@@ -4,20 +4,21 @@
 //!
 //! | code | meaning |
 //! | --- | --- |
-//! | 0 | success; for `status`, every connection is up; for `wait`, the condition holds |
-//! | 1 | no daemon answers on the control socket, or it does not answer in time (the message names the socket), or any other runtime error |
+//! | 0 | success; for `status`, every connection is up; for `wait`, the condition holds; or stdout was a pipe whose reader went away (nothing is printed) |
+//! | 1 | no daemon answers on the control socket, or it does not answer in time (the message names the socket), stdout cannot be written (`/dev/full`), or any other runtime error |
 //! | 2 | bad usage (clap's own code) or an invalid configuration file (`check`, `run`, `graph`, `-c FILE`) |
 //! | 3 | `status`: the daemon answered, but some connection is not up |
 //! | 4 | `wait`: the timeout passed before the condition held |
 //! | 5 | `run`, `demo`: a second SIGINT/SIGTERM cut the shutdown short (the socket file was removed first) |
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use linesman_config::ConfigErrors;
 use miette::{GraphicalReportHandler, GraphicalTheme};
 
 use crate::error::CliError;
+use crate::output;
 
 /// What a command ended with, when it did not fail. Failures are
 /// [`CliError`]s, whose codes are [`CliError::code`].
@@ -56,7 +57,9 @@ impl Code {
 pub(crate) const HELP: &str = "\
 Exit codes:
   0  success; `status`: every connection is up; `wait`: the condition holds
-  1  no daemon answers on the control socket (or not in time), or another runtime error
+     (also when the reader of stdout went away: `| head` ends it quietly)
+  1  no daemon answers on the control socket (or not in time), stdout cannot
+     be written, or another runtime error
   2  bad usage, or an invalid configuration file
   3  `status`: some connection is not up
   4  `wait`: the timeout passed first
@@ -69,6 +72,8 @@ Exit codes:
 pub(crate) fn report(result: Result<Code, CliError>) -> ExitCode {
     let code = match result {
         Ok(code) => code,
+        // The reader of stdout is gone: nobody to tell.
+        Err(CliError::Output { source }) if output::is_closed(&source) => Code::Ok,
         Err(CliError::Config(errors)) => {
             say(&render_config_errors(&errors));
             Code::Invalid
@@ -85,12 +90,18 @@ pub(crate) fn report(result: Result<Code, CliError>) -> ExitCode {
 /// Writes `text` to stderr, ignoring a failure: there is nowhere else to
 /// report it.
 fn say(text: &str) {
-    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    output::err(text);
 }
 
-/// Every problem of `errors` with miette's graphical handler: a one-line
-/// header, then each problem with a labelled snippet of the file. Colours
-/// only when stderr is a terminal and `NO_COLOR` is unset; the plain
+/// The most configuration problems shown: the rest are counted. Each costs
+/// a snippet of the file, and past the first few dozen nobody reads them
+/// (a file with 20,000 mistakes would print for minutes).
+pub(crate) const MAX_SHOWN_PROBLEMS: usize = 50;
+
+/// The problems of `errors` with miette's graphical handler: a one-line
+/// header, then each of the first [`MAX_SHOWN_PROBLEMS`] with a labelled
+/// snippet of the file, then how many more there are. Colours only when
+/// stderr is a terminal and `NO_COLOR` is unset; the plain
 /// `FILE:LINE:COLUMN: message` listing if rendering fails.
 pub(crate) fn render_config_errors(errors: &ConfigErrors) -> String {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
@@ -100,11 +111,18 @@ pub(crate) fn render_config_errors(errors: &ConfigErrors) -> String {
         GraphicalTheme::unicode_nocolor()
     };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
+    let report = errors.diagnostic().first(MAX_SHOWN_PROBLEMS);
     let mut text = String::new();
-    match handler.render_report(&mut text, &errors.diagnostic()) {
-        Ok(()) => text,
-        Err(_) => format!("{errors}\n"),
+    if handler.render_report(&mut text, &report).is_err() {
+        text = format!("{errors}\n");
+    } else if report.hidden() > 0 {
+        text.push_str(&format!(
+            "... and {} more problems in {} (the first {MAX_SHOWN_PROBLEMS} are shown above): fix these and check again\n",
+            report.hidden(),
+            errors.source().name()
+        ));
     }
+    text
 }
 
 /// The error and its sources, `: `-separated, skipping a source whose text

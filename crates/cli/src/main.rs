@@ -15,6 +15,7 @@ mod demo;
 mod error;
 mod exit;
 mod logging;
+mod output;
 mod socket;
 mod view;
 

@@ -7,7 +7,7 @@
 //! 3. `control.socket` of the configuration file (`run -c FILE`, or `-c FILE`
 //!    on the commands that talk to a daemon);
 //! 4. `$XDG_RUNTIME_DIR/linesman/linesman.sock`;
-//! 5. `/tmp/linesman-$UID/linesman.sock` (`$UID` the effective uid).
+//! 5. `/tmp/linesman-$EUID/linesman.sock` (`$EUID` the effective uid).
 //!
 //! Empty values count as not given.
 //!
@@ -65,7 +65,7 @@ fn resolve_with(
 }
 
 /// The directory of the default socket: `$XDG_RUNTIME_DIR/linesman`, else
-/// `/tmp/linesman-$UID`.
+/// `/tmp/linesman-$EUID`.
 fn default_dir(env: &dyn Fn(&str) -> Option<OsString>, uid: u32) -> PathBuf {
     match env("XDG_RUNTIME_DIR").filter(|v| !v.is_empty()) {
         Some(dir) => PathBuf::from(dir).join("linesman"),
@@ -81,6 +81,25 @@ fn private_dir_with(
 ) -> Option<PathBuf> {
     let dir = default_dir(env, uid);
     (socket == dir.join(NAME)).then_some(dir)
+}
+
+/// What `path` is, if it exists and is not a socket ("a regular file", "a
+/// directory"…); `None` if it is a socket or does not exist (connecting
+/// then says so itself).
+pub(crate) fn not_a_socket(path: &Path) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = std::fs::metadata(path).ok()?.file_type();
+    if kind.is_socket() {
+        None
+    } else if kind.is_file() {
+        Some("a regular file")
+    } else if kind.is_dir() {
+        Some("a directory")
+    } else if kind.is_fifo() {
+        Some("a FIFO (named pipe)")
+    } else {
+        Some("a device")
+    }
 }
 
 /// The effective uid of this process: the owner of what it creates.

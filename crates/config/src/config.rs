@@ -31,7 +31,9 @@ pub struct Config {
 #[non_exhaustive]
 pub struct ControlSettings {
     /// `control.socket`, `${VAR}`s expanded; `None` when not set (the CLI
-    /// then picks its default).
+    /// then picks its default). When the file was read by
+    /// [`load`](crate::load), a relative path is joined to the file's
+    /// directory; [`parse`](crate::parse) leaves it as written.
     pub socket: Option<PathBuf>,
 }
 
@@ -65,6 +67,21 @@ impl Config {
     }
 }
 
+impl Config {
+    /// This configuration, read from the file at `path`: a relative
+    /// `control.socket` joined to the file's directory.
+    fn relative_to(mut self, path: &Path) -> Config {
+        if let Some(socket) = &self.control.socket
+            && socket.is_relative()
+            && !socket.as_os_str().is_empty()
+            && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        {
+            self.control.socket = Some(dir.join(socket));
+        }
+        self
+    }
+}
+
 fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("1 {word}")
@@ -79,9 +96,14 @@ fn plural(n: usize, word: &str) -> String {
 pub const MAX_FILE_BYTES: usize = 32 * 1024 * 1024;
 
 /// Reads the file at `path` and [`parse`]s it, `${VAR}`s from the process
-/// environment. A file that cannot be read, or is larger than
+/// environment. A file that cannot be read, is not a regular file (a FIFO,
+/// a directory, a device: refused without waiting on it), or is larger than
 /// [`MAX_FILE_BYTES`], is a [`ConfigErrors`] too (kind
 /// [`Io`](ConfigErrorKind::Io), no location).
+///
+/// A relative `control.socket` is taken relative to the directory of
+/// `path` (not to the current directory), so that the daemon and every
+/// client given the same file find the same socket wherever they run.
 pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
     let name = path.display().to_string();
     let unreadable = |message: String, help: &str| {
@@ -91,8 +113,12 @@ pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
         ))
     };
     match read_at_most(path, MAX_FILE_BYTES) {
-        Ok(Some(text)) => parse(&name, &text),
-        Ok(None) => unreadable(
+        Ok(Read::Text(text)) => parse(&name, &text).map(|config| config.relative_to(path)),
+        Ok(Read::NotAFile(what)) => unreadable(
+            format!("cannot read {name}: it is {what}, not a regular file"),
+            "give the path of the YAML configuration file itself",
+        ),
+        Ok(Read::TooLarge) => unreadable(
             format!(
                 "cannot read {name}: it is larger than {} MiB (a configuration file may be at most that large)",
                 MAX_FILE_BYTES / (1024 * 1024)
@@ -106,15 +132,68 @@ pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
     }
 }
 
-/// The text of the file at `path`, or `None` if it is longer than `limit`
-/// bytes (of which no more than `limit + 1` are read).
-fn read_at_most(path: &Path, limit: usize) -> std::io::Result<Option<String>> {
-    use std::io::Read;
-    let file = std::fs::File::open(path)?;
+/// What [`read_at_most`] found.
+enum Read {
+    /// The text of the file.
+    Text(String),
+    /// Longer than the limit.
+    TooLarge,
+    /// Not a regular file: "a FIFO (named pipe)", "a directory"…
+    NotAFile(&'static str),
+}
+
+/// The text of the regular file at `path`, if it has at most `limit` bytes
+/// (of which no more than `limit + 1` are read).
+///
+/// The file is opened with `O_NONBLOCK` and its type taken from the open
+/// descriptor (`fstat`), not from the path: opening a FIFO without it
+/// would wait for a writer forever, and a path checked before opening may
+/// be swapped between the check and the open.
+fn read_at_most(path: &Path, limit: usize) -> std::io::Result<Read> {
+    use std::io::Read as _;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+    {
+        Ok(file) => file,
+        // A socket cannot be opened at all (ENXIO): say what it is.
+        Err(error) => match std::fs::metadata(path) {
+            Ok(meta) if !meta.is_file() => return Ok(Read::NotAFile(describe(meta.file_type()))),
+            _ => return Err(error),
+        },
+    };
+    let kind = file.metadata()?.file_type();
+    if !kind.is_file() {
+        return Ok(Read::NotAFile(describe(kind)));
+    }
     let mut text = String::new();
     let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
     file.take(cap).read_to_string(&mut text)?;
-    Ok((text.len() <= limit).then_some(text))
+    Ok(if text.len() <= limit {
+        Read::Text(text)
+    } else {
+        Read::TooLarge
+    })
+}
+
+/// What a file that is not a regular one is, in words.
+fn describe(kind: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else {
+        "something other than a file"
+    }
 }
 
 /// Parses and validates `source`, the text of a file named `file_name`

@@ -14,6 +14,7 @@ use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanConten
 
 use crate::error::{ConfigError, Location};
 use crate::source::ConfigSource;
+use crate::span::{self, LineIndex};
 
 /// The widest source line a snippet shows, in characters (plus a `…` at
 /// either end where it was cut).
@@ -101,6 +102,8 @@ pub(crate) struct ShownSource {
     text: String,
     /// The lines that were cut, in file order.
     cuts: Vec<Cut>,
+    /// Where the lines of `text` start (it has the file's lines).
+    index: LineIndex,
 }
 
 impl Shown {
@@ -143,6 +146,7 @@ impl Shown {
         }
         let source = ShownSource {
             file: file.clone(),
+            index: LineIndex::of(&shown),
             text: shown,
             cuts,
         };
@@ -256,10 +260,13 @@ impl SourceCode for ShownSource {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let inner =
-            self.text
-                .as_str()
-                .read_span(span, context_lines_before, context_lines_after)?;
+        let inner = span::read_span(
+            &self.text,
+            &self.index,
+            span,
+            context_lines_before,
+            context_lines_after,
+        )?;
         let column = if context_lines_before == 0 {
             self.file_column(inner.span().offset())
         } else {

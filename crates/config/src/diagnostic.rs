@@ -83,7 +83,10 @@ impl ConfigErrors {
     /// assert_eq!(view.related().map(|r| r.count()), Some(1));
     /// ```
     pub fn diagnostic(&self) -> ConfigReport<'_> {
-        ConfigReport { errors: self }
+        ConfigReport {
+            errors: self,
+            limit: usize::MAX,
+        }
     }
 }
 
@@ -91,6 +94,34 @@ impl ConfigErrors {
 #[derive(Debug, Clone, Copy)]
 pub struct ConfigReport<'a> {
     errors: &'a ConfigErrors,
+    /// How many of the errors are related diagnostics.
+    limit: usize,
+}
+
+impl ConfigReport<'_> {
+    /// This view with only the first `n` problems as related diagnostics
+    /// (the header still counts them all): rendering each costs a snippet,
+    /// and nobody reads 20,000 of them. [`hidden`](Self::hidden) says how
+    /// many were left out.
+    ///
+    /// ```
+    /// use miette::Diagnostic;
+    ///
+    /// let yaml = "connections:\n  a: { endpoint: x }\n  b: { endpoint: y }\n  c: { endpoint: z }\n";
+    /// let errors = linesman_config::parse("x.yaml", yaml).unwrap_err();
+    /// let view = errors.diagnostic().first(2);
+    /// assert_eq!(view.to_string(), "3 problems in x.yaml");
+    /// assert_eq!(view.related().map(|r| r.count()), Some(2));
+    /// assert_eq!(view.hidden(), 1);
+    /// ```
+    pub fn first(self, n: usize) -> Self {
+        ConfigReport { limit: n, ..self }
+    }
+
+    /// How many problems [`first`](Self::first) left out (0 by default).
+    pub fn hidden(&self) -> usize {
+        self.errors.len().saturating_sub(self.limit)
+    }
 }
 
 impl fmt::Display for ConfigReport<'_> {
@@ -113,6 +144,7 @@ impl Diagnostic for ConfigReport<'_> {
     }
 
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
-        self.errors.related()
+        let all = self.errors.related()?;
+        Some(Box::new(all.take(self.limit)))
     }
 }

@@ -66,6 +66,9 @@ pub enum ConfigErrorKind {
     DuplicateKey,
     /// Two connections with the same name.
     DuplicateConnection,
+    /// A connection name that is empty, too long, or holds whitespace,
+    /// control or invisible characters.
+    InvalidName,
     /// A required key is missing.
     MissingKey,
     /// A value of the wrong shape (a string where a mapping was expected…).
@@ -108,6 +111,7 @@ impl ConfigErrorKind {
             Self::UnknownKey => "unknown_key",
             Self::DuplicateKey => "duplicate_key",
             Self::DuplicateConnection => "duplicate_connection",
+            Self::InvalidName => "invalid_name",
             Self::MissingKey => "missing_key",
             Self::WrongType => "wrong_type",
             Self::InvalidDuration => "invalid_duration",

@@ -49,6 +49,7 @@ mod graph;
 mod policy;
 mod raw;
 mod source;
+mod span;
 mod suggest;
 mod tree;
 mod validate;

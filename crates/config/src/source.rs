@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 
 use crate::error::Location;
+use crate::span::{self, LineIndex};
 
 /// The name and text of a configuration file. Cheap to clone.
 ///
@@ -17,10 +18,11 @@ use crate::error::Location;
 pub struct ConfigSource {
     name: Arc<str>,
     text: Arc<str>,
-    /// Byte offset of the start of each line after the first, made when
-    /// first needed: every node of the file is located through it, so a
-    /// location costs a binary search, not a scan of the text before it.
-    line_starts: Arc<OnceLock<Vec<usize>>>,
+    /// Where each line starts, made when first needed: every node of the
+    /// file is located through it, and every snippet of a diagnostic read
+    /// through it, so each costs a binary search, not a scan of the text
+    /// before it.
+    lines: Arc<OnceLock<LineIndex>>,
 }
 
 impl PartialEq for ConfigSource {
@@ -38,7 +40,7 @@ impl ConfigSource {
         ConfigSource {
             name: Arc::from(name.into()),
             text: Arc::from(text.into()),
-            line_starts: Arc::default(),
+            lines: Arc::default(),
         }
     }
 
@@ -102,13 +104,13 @@ impl ConfigSource {
         if line <= 1 {
             return 0;
         }
-        let starts = self
-            .line_starts
-            .get_or_init(|| self.text.match_indices('\n').map(|(i, _)| i + 1).collect());
-        starts
-            .get((line - 2) as usize)
-            .copied()
+        self.index()
+            .start_of((line - 1) as usize)
             .unwrap_or(self.text.len())
+    }
+
+    fn index(&self) -> &LineIndex {
+        self.lines.get_or_init(|| LineIndex::of(&self.text))
     }
 }
 
@@ -136,9 +138,13 @@ impl SourceCode for ConfigSource {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let inner = self
-            .text
-            .read_span(span, context_lines_before, context_lines_after)?;
+        let inner = span::read_span(
+            &self.text,
+            self.index(),
+            span,
+            context_lines_before,
+            context_lines_after,
+        )?;
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.to_string(),
             inner.data(),

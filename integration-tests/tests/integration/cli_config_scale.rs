@@ -143,3 +143,108 @@ async fn check_reports_a_mistake_in_a_500_kb_line_in_a_few_lines() {
         );
     }
 }
+
+/// `top` over `levels` stacked diamonds: `l{i}` and `r{i}` both depend on
+/// `j{i+1}`, and `j{i}` on both of them.
+fn diamonds(levels: usize) -> String {
+    let mut yaml = String::from("connections:\n");
+    let mut port = 20_000;
+    let mut add = |yaml: &mut String, name: &str, deps: &[String]| {
+        port += 1;
+        yaml.push_str(&format!(
+            "  {name}: {{ endpoint: tcp://127.0.0.1:{port}, depends_on: [{}] }}\n",
+            deps.join(", ")
+        ));
+    };
+    add(&mut yaml, "top", &["j0".to_owned()]);
+    for i in 0..levels {
+        let (l, r, below) = (format!("l{i}"), format!("r{i}"), format!("j{}", i + 1));
+        add(&mut yaml, &format!("j{i}"), &[l.clone(), r.clone()]);
+        add(&mut yaml, &l, std::slice::from_ref(&below));
+        add(&mut yaml, &r, std::slice::from_ref(&below));
+    }
+    yaml.push_str(&format!(
+        "  j{levels}: {{ endpoint: tcp://127.0.0.1:{} }}\n",
+        port + 1
+    ));
+    yaml
+}
+
+#[tokio::test]
+async fn deps_draws_forty_stacked_diamonds_whole_and_at_once() {
+    let dir = TempDir::new("cli-deps-diamonds").expect("temp dir");
+    let levels = 40;
+    let yaml = file(&dir, "diamonds.yaml", &diamonds(levels));
+    let nobody = dir.join("nobody.sock");
+    // No daemon: the tree of the file, without states (exit 1). Drawn
+    // naively, it has 2^40 paths; the guard is PATIENCE.
+    for reverse in [false, true] {
+        let mut args = vec!["deps", "-c", &yaml, "--socket", path(&nobody)];
+        if reverse {
+            args.push("--reverse");
+        }
+        let ran = finish(command(&args), &args, PATIENCE).await;
+        assert_eq!(ran.code, 1, "{}", ran.stderr);
+        assert!(ran.stderr.contains("without states"), "{}", ran.stderr);
+        let names = 2 + 3 * levels;
+        let lines = ran.stdout.lines().count();
+        assert!(
+            (names..=3 * names).contains(&lines),
+            "{lines} lines for {names} connections (reverse: {reverse}):\n{}",
+            ran.stdout
+        );
+        // Nothing is cut silently: every connection is drawn, and a branch
+        // cut at the depth limit goes on as a tree of its own.
+        for i in 0..=levels {
+            assert!(
+                ran.stdout.contains(&format!("j{i} ")) || ran.stdout.contains(&format!("j{i}\n")),
+                "j{i} missing:\n{}",
+                ran.stdout
+            );
+        }
+        assert!(ran.stdout.contains("(see above)"), "{}", ran.stdout);
+        assert!(
+            ran.stdout.contains("(continued from above)"),
+            "{}",
+            ran.stdout
+        );
+    }
+}
+
+#[tokio::test]
+async fn check_shows_the_first_fifty_of_thousands_of_problems_and_counts_the_rest() {
+    let dir = TempDir::new("cli-check-many-errors").expect("temp dir");
+    let n = 5_000;
+    let mut yaml = String::from("connections:\n");
+    for i in 0..n {
+        yaml.push_str(&format!(
+            "  c{i}: {{ endpoint: tcp://127.0.0.1:1, idle_timout: 5s }}\n"
+        ));
+    }
+    let many = file(&dir, "many.yaml", &yaml);
+    let ran = check(&many).await;
+    assert_eq!(
+        ran.code,
+        2,
+        "{}",
+        &ran.stderr[..ran.stderr.len().min(2_000)]
+    );
+    let said = unwrapped(&ran.stderr);
+    assert!(
+        said.contains(&format!("{n} problems in {many}")),
+        "{said:.2000}"
+    );
+    assert_eq!(
+        ran.stderr.matches("did you mean `idle_timeout`?").count(),
+        50,
+        "{said:.2000}"
+    );
+    assert!(
+        said.contains(&format!(
+            "... and {} more problems in {many} (the first 50 are shown above): fix these and check again",
+            n - 50
+        )),
+        "{}",
+        &said[said.len().saturating_sub(2_000)..]
+    );
+}

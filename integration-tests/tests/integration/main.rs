@@ -10,6 +10,7 @@ mod cli_config_scale;
 mod cli_daemon;
 mod cli_demo;
 mod cli_harness;
+mod cli_hostile;
 mod cli_status;
 mod control_burst;
 mod control_hardening;

@@ -6,6 +6,7 @@ use crate::cli::ActionArgs;
 use crate::commands::client;
 use crate::error::CliError;
 use crate::exit::Code;
+use crate::output;
 
 /// Which command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +37,6 @@ pub(crate) async fn action(action: Action, args: ActionArgs) -> Result<Code, Cli
             "restart"
         }
     };
-    println!("{name}: {word} accepted");
+    output::out(&format!("{name}: {word} accepted\n"))?;
     Ok(Code::Ok)
 }

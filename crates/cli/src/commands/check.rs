@@ -4,10 +4,15 @@
 use crate::cli::CheckArgs;
 use crate::error::CliError;
 use crate::exit::Code;
+use crate::output;
 
 /// Loads `args.file` and prints `FILE: ok, SUMMARY`.
 pub(crate) fn check(args: &CheckArgs) -> Result<Code, CliError> {
     let config = linesman_config::load(&args.file)?;
-    println!("{}: ok, {}", args.file.display(), config.summary());
+    output::out(&format!(
+        "{}: ok, {}\n",
+        args.file.display(),
+        config.summary()
+    ))?;
     Ok(Code::Ok)
 }

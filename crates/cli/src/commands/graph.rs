@@ -10,6 +10,7 @@ use linesman_supervisor::{OnDependencyDown, Rule, Spec, Supervised};
 use crate::cli::{GraphArgs, GraphFormat};
 use crate::error::CliError;
 use crate::exit::Code;
+use crate::output;
 
 /// Loads `args.file` and prints its graph.
 pub(crate) fn graph(args: &GraphArgs) -> Result<Code, CliError> {
@@ -19,7 +20,7 @@ pub(crate) fn graph(args: &GraphArgs) -> Result<Code, CliError> {
         GraphFormat::Dot => dot(&config.spec, &name),
         GraphFormat::Mermaid => mermaid(&config.spec, &name),
     };
-    print!("{text}");
+    output::out(&text)?;
     Ok(Code::Ok)
 }
 

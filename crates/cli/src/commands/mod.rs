@@ -58,7 +58,9 @@ fn current_thread() -> Result<tokio::runtime::Runtime, CliError> {
 
 /// The client of the daemon `args` points at (see `socket.rs` for the
 /// order); with `-c FILE`, the file is loaded for its `control.socket`. A
-/// default socket's directory is checked first: a directory that is not
+/// path that exists but is not a socket is refused in words (connecting
+/// would say "connection refused", which sends one looking for a daemon).
+/// A default socket's directory is checked first: a directory that is not
 /// private to us may hold a socket someone else planted.
 pub(crate) fn client(args: &DaemonArgs) -> Result<Client, CliError> {
     let configured = match &args.config {
@@ -66,6 +68,9 @@ pub(crate) fn client(args: &DaemonArgs) -> Result<Client, CliError> {
         None => None,
     };
     let path = socket::resolve(args.socket.as_deref(), configured.as_deref());
+    if let Some(what) = socket::not_a_socket(&path) {
+        return Err(CliError::NotASocket { path, what });
+    }
     if let Some(dir) = socket::private_dir(&path) {
         linesman_control::check_private_dir(&dir).map_err(ClientError::from)?;
     }

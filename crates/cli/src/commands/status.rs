@@ -12,6 +12,7 @@ use crate::cli::{Output, StatusArgs};
 use crate::commands::client;
 use crate::error::CliError;
 use crate::exit::Code;
+use crate::output;
 use crate::view::model::Model;
 use crate::view::table;
 use crate::view::time::now_ms;
@@ -28,15 +29,16 @@ pub(crate) async fn status(args: StatusArgs) -> Result<Code, CliError> {
         Output::Json => {
             let text = serde_json::to_string_pretty(&status)
                 .map_err(|e| CliError::io("encode the status as JSON", e.into()))?;
-            println!("{text}");
+            output::out(&format!("{text}\n"))?;
         }
         Output::Table => {
             let now = now_ms();
             let terminal = std::io::stdout().is_terminal();
-            print!(
-                "{}",
-                table::render(&Model::from_status(&status, now), now, terminal)
-            );
+            output::out(&table::render(
+                &Model::from_status(&status, now),
+                now,
+                terminal,
+            ))?;
         }
     }
     Ok(if status.all_up() {
@@ -67,10 +69,10 @@ async fn follow(client: &Client, output: Output) -> Result<Code, CliError> {
     let (model, end) = watch::follow(&status, events, &options, ctrl_c).await?;
     match end {
         End::DaemonGone => {
-            eprintln!(
-                "linesman: the daemon on {} ended the event stream (it shut down)",
+            output::err(&format!(
+                "linesman: the daemon on {} ended the event stream (it shut down)\n",
                 client.socket().display()
-            );
+            ));
             Ok(Code::Failure)
         }
         End::Stopped if model.all_up() => Ok(Code::Ok),

@@ -7,21 +7,29 @@
 //! on timeout (saying what is not up, and why), 1 when no daemon answers,
 //! or none in time (a stopped daemon), or the daemon stops, 2 for a name
 //! the daemon does not know.
+//!
+//! `--timeout 0` checks once: one status request (bounded by the client's
+//! own connect and response timeouts, as `status` is), then 0 if the
+//! condition holds, 4 if not — a zero budget is not the daemon's fault.
 
 use futures_util::StreamExt;
-use linesman_control::{Client, ClientError};
+use linesman_control::{Client, ClientError, StatusResponse};
 use tokio::time::Instant;
 
 use crate::cli::WaitArgs;
 use crate::commands::client;
 use crate::error::CliError;
 use crate::exit::Code;
+use crate::output;
 use crate::view::detail::detail;
 use crate::view::model::Model;
 use crate::view::time::now_ms;
 
 /// Waits for the condition, or for the timeout.
 pub(crate) async fn wait(args: WaitArgs) -> Result<Code, CliError> {
+    if args.timeout.is_zero() {
+        return check_once(&args).await;
+    }
     let deadline = Instant::now() + args.timeout;
     let client = client(&args.daemon)?
         .connect_timeout(args.timeout.min(Client::DEFAULT_CONNECT_TIMEOUT))
@@ -35,31 +43,9 @@ pub(crate) async fn wait(args: WaitArgs) -> Result<Code, CliError> {
     let status = tokio::time::timeout_at(deadline, client.status())
         .await
         .map_err(|_| not_answered())??;
-    let unknown: Vec<&str> = args
-        .up
-        .iter()
-        .filter(|name| status.get(name).is_none())
-        .map(String::as_str)
-        .collect();
-    if !unknown.is_empty() {
-        let known: Vec<&str> = status.connections.iter().map(|c| c.name.as_str()).collect();
-        return Err(CliError::Usage {
-            message: format!(
-                "the daemon has no connection {}: its connections are {}",
-                quoted(&unknown),
-                quoted(&known)
-            ),
-        });
-    }
+    known(&status, &args.up)?;
     let any = args.any;
-    let holds = |model: &Model| {
-        let up = |name: &String| model.get(name).is_some_and(|row| row.is_up());
-        if any {
-            args.up.iter().any(up)
-        } else {
-            args.up.iter().all(up)
-        }
-    };
+    let holds = |model: &Model| holds(model, &args);
     let mut model = Model::from_status(&status, now_ms());
     let mut events = tokio::time::timeout_at(deadline, client.events())
         .await
@@ -68,18 +54,18 @@ pub(crate) async fn wait(args: WaitArgs) -> Result<Code, CliError> {
     tokio::pin!(deadline);
     loop {
         if holds(&model) {
-            println!("up: {}", up_names(&model, &args.up).join(", "));
+            output::out(&format!("up: {}\n", up_names(&model, &args.up).join(", ")))?;
             return Ok(Code::Ok);
         }
         tokio::select! {
             () = &mut deadline => {
-                eprintln!(
-                    "linesman: timed out after {} waiting for {} of {} to be up; {}",
+                output::err(&format!(
+                    "linesman: timed out after {} waiting for {} of {} to be up; {}\n",
                     humantime::format_duration(args.timeout),
                     if any { "any" } else { "all" },
                     quoted(&args.up.iter().map(String::as_str).collect::<Vec<_>>()),
                     not_up(&model, &args.up),
-                );
+                ));
                 return Ok(Code::TimedOut);
             }
             item = events.next() => match item {
@@ -94,6 +80,54 @@ pub(crate) async fn wait(args: WaitArgs) -> Result<Code, CliError> {
                 Some(Err(error)) => return Err(error.into()),
             },
         }
+    }
+}
+
+/// `--timeout 0`: the condition now, from one status request.
+async fn check_once(args: &WaitArgs) -> Result<Code, CliError> {
+    let status = client(&args.daemon)?.status().await?;
+    known(&status, &args.up)?;
+    let model = Model::from_status(&status, now_ms());
+    if holds(&model, args) {
+        output::out(&format!("up: {}\n", up_names(&model, &args.up).join(", ")))?;
+        return Ok(Code::Ok);
+    }
+    output::err(&format!(
+        "linesman: {} of {} up now (--timeout 0 checks once); {}\n",
+        if args.any { "none" } else { "not all" },
+        quoted(&args.up.iter().map(String::as_str).collect::<Vec<_>>()),
+        not_up(&model, &args.up),
+    ));
+    Ok(Code::TimedOut)
+}
+
+/// A usage error if the daemon does not know one of `names`.
+fn known(status: &StatusResponse, names: &[String]) -> Result<(), CliError> {
+    let unknown: Vec<&str> = names
+        .iter()
+        .filter(|name| status.get(name).is_none())
+        .map(String::as_str)
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let known: Vec<&str> = status.connections.iter().map(|c| c.name.as_str()).collect();
+    Err(CliError::Usage {
+        message: format!(
+            "the daemon has no connection {}: its connections are {}",
+            quoted(&unknown),
+            quoted(&known)
+        ),
+    })
+}
+
+/// Whether the awaited connections are up (all, or any with `--any`).
+fn holds(model: &Model, args: &WaitArgs) -> bool {
+    let up = |name: &String| model.get(name).is_some_and(|row| row.is_up());
+    if args.any {
+        args.up.iter().any(up)
+    } else {
+        args.up.iter().all(up)
     }
 }
 

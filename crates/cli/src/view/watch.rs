@@ -16,6 +16,7 @@ use futures_util::{FutureExt, StreamExt};
 use linesman_control::{ClientError, EventStream, StatusResponse};
 
 use crate::error::CliError;
+use crate::output;
 use crate::view::model::Model;
 use crate::view::time::now_ms;
 use crate::view::{log, table};
@@ -57,8 +58,10 @@ pub(crate) async fn follow(
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     tokio::pin!(stop);
-    if options.redraw && draw(&model, options, &recent).is_err() {
-        return Ok((model, End::Stopped));
+    if options.redraw
+        && let Err(error) = draw(&model, options, &recent)
+    {
+        return stopped(model, error);
     }
     loop {
         let printed = tokio::select! {
@@ -99,10 +102,19 @@ pub(crate) async fn follow(
             },
             _ = tick.tick(), if options.redraw => draw(&model, options, &recent),
         };
-        if printed.is_err() {
-            // stdout is gone (a closed pipe): nobody is watching any more.
-            return Ok((model, End::Stopped));
+        if let Err(error) = printed {
+            return stopped(model, error);
         }
+    }
+}
+
+/// The end of a view whose stdout failed: a closed pipe means nobody is
+/// watching any more (a quiet stop); any other failure is an error.
+fn stopped(model: Model, error: io::Error) -> Result<(Model, End), CliError> {
+    if output::is_closed(&error) {
+        Ok((model, End::Stopped))
+    } else {
+        Err(CliError::Output { source: error })
     }
 }
 

@@ -3,6 +3,7 @@
 //! place, every scalar read into its type. Problems are collected, never
 //! returned early; a value that failed to read is left out.
 
+mod name;
 mod restart;
 mod rule;
 mod settings;
@@ -143,6 +144,7 @@ fn read_connections(w: &mut Walker<'_>, node: &Node, file: &mut RawFile) {
     for (name, name_at, value) in all.take_all() {
         let path = all.path_of(&name);
         let name = Sp::new(name, name_at);
+        name::check_name(w, &name);
         let Some(mut fields) = w.mapping(value, &path, Duplicates::Keys) else {
             // Keep the name: other connections may depend on it, and an
             // "unknown connection" on top of this error would mislead.

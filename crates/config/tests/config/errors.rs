@@ -521,3 +521,58 @@ fn replies_is_marked_or_by_id() {
     assert!(e.message.contains("`marked`"), "{}", e.message);
     assert!(e.message.contains("`by_id`"), "{}", e.message);
 }
+
+#[test]
+fn connection_names_must_be_visible_and_short() {
+    let cases: [(&str, u32, &str); 4] = [
+        (
+            "connections:\n  ok: { endpoint: tcp://h:1 }\n  \"\": { endpoint: tcp://h:2 }\n",
+            3,
+            "connection name `` is empty",
+        ),
+        (
+            "connections:\n  \"quo tes\": { endpoint: tcp://h:1 }\n",
+            2,
+            "connection name `quo tes` contains whitespace (U+0020)",
+        ),
+        (
+            "connections:\n  \"a\\tb\": { endpoint: tcp://h:1 }\n",
+            2,
+            "connection name `a\\tb` contains whitespace (U+0009)",
+        ),
+        (
+            "connections:\n  \"bell\\a\": { endpoint: tcp://h:1 }\n",
+            2,
+            "connection name `bell\\u{7}` contains a control character (U+0007)",
+        ),
+    ];
+    for (yaml, line, message) in cases {
+        let e = one_error(yaml);
+        assert_eq!(e.kind, Kind::InvalidName, "{yaml}");
+        assert_at(&e, line, 3);
+        assert_eq!(e.message, message);
+        assert!(
+            e.help
+                .as_deref()
+                .is_some_and(|h| h.contains("1 to 128 characters")),
+            "{:?}",
+            e.help
+        );
+    }
+    let long = format!(
+        "connections:\n  {}: {{ endpoint: tcp://h:1 }}\n",
+        "n".repeat(129)
+    );
+    let e = one_error(&long);
+    assert_eq!(e.kind, Kind::InvalidName);
+    assert!(
+        e.message.ends_with("is 129 characters long, more than 128"),
+        "{}",
+        e.message
+    );
+    // The longest allowed name passes.
+    crate::valid(&format!(
+        "connections:\n  {}: {{ endpoint: tcp://h:1 }}\n",
+        "n".repeat(128)
+    ));
+}

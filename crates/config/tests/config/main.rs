@@ -4,6 +4,7 @@
 
 mod errors;
 mod examples;
+mod load;
 mod merge;
 mod report;
 mod restart;

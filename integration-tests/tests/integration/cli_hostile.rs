@@ -1,0 +1,224 @@
+//! The real `linesman` binary in the hands of a careless operator and a
+//! hostile environment: stdout a pipe nobody reads any more or a full
+//! disk, a FIFO or a directory given as the configuration, a relative
+//! `control.socket` used from another directory, `wait --timeout 0`.
+//! No panic, no hang: a clear word and a documented exit code.
+
+use std::path::Path;
+use std::process::Stdio;
+
+use linesman_testkit::{Behavior, Listen, Peer, TempDir};
+
+use crate::cli_harness::{
+    Daemon, Launch, PATIENCE, Ran, command, finish, path, refused_port, state,
+};
+
+/// One connection that stays down: enough for every command to print.
+fn one_down() -> String {
+    format!(
+        "connections:\n  a: {{ endpoint: tcp://127.0.0.1:{}, restart: {{ policy: never }} }}\n",
+        refused_port()
+    )
+}
+
+/// Runs `linesman ARGS` with stdout as `stdout`, stderr read. (Not
+/// `Command::output`, which would make stdout a pipe of its own.)
+async fn run_with_stdout(args: &[&str], stdout: Stdio) -> Ran {
+    let mut command = command(args);
+    command.stdout(stdout).stderr(Stdio::piped());
+    let child = command.spawn().expect("linesman runs");
+    let output = tokio::time::timeout(PATIENCE, child.wait_with_output())
+        .await
+        .unwrap_or_else(|_| panic!("`linesman {}` did not end", args.join(" ")))
+        .expect("linesman runs");
+    Ran {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::new(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// A pipe whose read end is already closed: every write gets EPIPE.
+fn closed_pipe() -> Stdio {
+    let (reader, writer) = std::io::pipe().expect("make a pipe");
+    drop(reader);
+    Stdio::from(writer)
+}
+
+fn dev_full() -> Stdio {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("open /dev/full");
+    Stdio::from(full)
+}
+
+fn assert_no_panic(ran: &Ran, what: &str) {
+    for word in ["panicked", "RUST_BACKTRACE", "Broken pipe"] {
+        assert!(
+            !ran.stderr.contains(word),
+            "{what}: {word:?} in:\n{}",
+            ran.stderr
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_closed_stdout_ends_every_command_quietly() {
+    let daemon = Daemon::start(TempDir::new("cli-epipe").expect("temp dir"), &one_down()).await;
+    let socket = path(&daemon.socket).to_owned();
+    let config = path(&daemon.config).to_owned();
+    let commands: [&[&str]; 6] = [
+        &["status", "--socket", &socket],
+        &["status", "-o", "json", "--socket", &socket],
+        &["deps", "--socket", &socket],
+        &["check", &config],
+        &["graph", &config],
+        &["graph", &config, "--format", "mermaid"],
+    ];
+    for args in commands {
+        let ran = run_with_stdout(args, closed_pipe()).await;
+        let what = args.join(" ");
+        assert_no_panic(&ran, &what);
+        assert_eq!(ran.code, 0, "{what}: {}", ran.stderr);
+        assert!(ran.stderr.is_empty(), "{what}: {}", ran.stderr);
+    }
+}
+
+#[tokio::test]
+async fn a_full_stdout_is_one_line_on_stderr_and_exit_1() {
+    let daemon = Daemon::start(TempDir::new("cli-enospc").expect("temp dir"), &one_down()).await;
+    let socket = path(&daemon.socket).to_owned();
+    let config = path(&daemon.config).to_owned();
+    let commands: [&[&str]; 5] = [
+        &["status", "--socket", &socket],
+        &["status", "--watch", "--socket", &socket],
+        &["deps", "--socket", &socket],
+        &["check", &config],
+        &["graph", &config],
+    ];
+    for args in commands {
+        let ran = run_with_stdout(args, dev_full()).await;
+        let what = args.join(" ");
+        assert_no_panic(&ran, &what);
+        assert_eq!(ran.code, 1, "{what}: {}", ran.stderr);
+        assert_eq!(
+            ran.stderr.trim_end(),
+            "linesman: error: cannot write to standard output: No space left on device (os error 28)",
+            "{what}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_fifo_or_a_directory_as_the_configuration_is_refused_at_once() {
+    let dir = TempDir::new("cli-fifo").expect("temp dir");
+    let fifo = dir.join("linesman.yaml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("run mkfifo");
+    assert!(made.success(), "mkfifo failed");
+    let cases = [
+        (path(&fifo), "is a FIFO (named pipe), not a regular file"),
+        (path(dir.path()), "is a directory, not a regular file"),
+    ];
+    for (given, expected) in cases {
+        // Nobody ever writes to the FIFO: a blocking open would hang until
+        // PATIENCE runs out.
+        for args in [
+            vec!["check", given],
+            vec!["run", "-c", given],
+            vec!["status", "-c", given],
+        ] {
+            let ran = finish(command(&args), &args, PATIENCE).await;
+            assert_eq!(ran.code, 2, "{args:?}: {}", ran.stderr);
+            // miette wraps long lines: compare words.
+            let said = ran
+                .stderr
+                .split_whitespace()
+                .filter(|word| *word != "│")
+                .collect::<Vec<_>>()
+                .join(" ");
+            assert!(said.contains(expected), "{args:?}: {}", ran.stderr);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_relative_control_socket_is_found_from_any_directory() {
+    let dir = TempDir::new("cli-relative-socket").expect("temp dir");
+    let socket = dir.join("ctl.sock");
+    let yaml = format!("control: {{ socket: ctl.sock }}\n{}", one_down());
+    // No --socket: the daemon takes control.socket from the file, relative
+    // to the file's directory (not to its own working directory).
+    let launch = Launch {
+        default_socket: Some(socket.clone()),
+        ..Launch::default()
+    };
+    let daemon = Daemon::launch(dir, &yaml, launch).await;
+    let config = daemon.config.clone();
+    let parent = daemon.dir.path().parent().expect("a parent").to_owned();
+    let name = daemon.dir.path().file_name().expect("a name").to_owned();
+    let relative = Path::new(&name).join("config.yaml");
+    // From the parent, with a relative -c; from `/`, with an absolute one.
+    for (cwd, given) in [
+        (parent.as_path(), relative.as_path()),
+        (Path::new("/"), config.as_path()),
+    ] {
+        let args = ["status", "-o", "json", "-c", path(given)];
+        let mut command = command(&args);
+        command.current_dir(cwd);
+        let ran = finish(command, &args, PATIENCE).await;
+        assert_eq!(ran.code, 3, "from {}: {}", cwd.display(), ran.stderr);
+        assert!(ran.stdout.contains("\"a\""), "{}", ran.stdout);
+    }
+}
+
+#[tokio::test]
+async fn wait_with_a_zero_timeout_checks_once_and_answers() {
+    let peer = Peer::start(Listen::tcp(), Behavior::Echo)
+        .await
+        .expect("an echo peer starts");
+    let yaml = format!("{}  b: {{ endpoint: {} }}\n", one_down(), peer.endpoint());
+    let daemon = Daemon::start(TempDir::new("cli-wait-0").expect("temp dir"), &yaml).await;
+    daemon
+        .wait_status("b up, a down", |s| {
+            state(s, "b") == "up" && matches!(state(s, "a"), "stopped" | "failed")
+        })
+        .await;
+    let up = daemon.cli(&["wait", "--up", "b", "--timeout", "0"]).await;
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    assert_eq!(up.stdout, "up: b\n");
+    let down = daemon
+        .cli(&["wait", "--up", "a", "b", "--timeout", "0s"])
+        .await;
+    assert_eq!(down.code, 4, "{}", down.stderr);
+    assert!(down.stderr.contains("`a` is "), "{}", down.stderr);
+    assert!(!down.stderr.contains("did not answer"), "{}", down.stderr);
+    let unknown = daemon
+        .cli(&["wait", "--up", "nope", "--timeout", "0"])
+        .await;
+    assert_eq!(unknown.code, 2, "{}", unknown.stderr);
+}
+
+#[tokio::test]
+async fn a_control_socket_path_that_is_not_a_socket_is_named_as_such() {
+    let dir = TempDir::new("cli-not-a-socket").expect("temp dir");
+    let plain = dir.join("control.sock");
+    std::fs::write(&plain, "").expect("write a plain file");
+    for (given, what) in [
+        (path(&plain), "a regular file"),
+        (path(dir.path()), "a directory"),
+    ] {
+        let args = ["status", "--socket", given];
+        let ran = finish(command(&args), &args, PATIENCE).await;
+        assert_eq!(ran.code, 1, "{}", ran.stderr);
+        assert_eq!(
+            ran.stderr.trim_end(),
+            format!(
+                "linesman: error: {given} exists but is not a socket (it is {what}): point --socket (LINESMAN_SOCKET) or control.socket at the daemon's control socket"
+            )
+        );
+    }
+}
