@@ -30,7 +30,7 @@ use crate::mailbox::Inbox;
 use crate::restart::RestartPolicy;
 use crate::rng::seed_from;
 use crate::rule::{OnDependencyDown, Rule};
-use crate::rules::{Phase, anything_can_run, spawn_engine};
+use crate::rules::{Phase, RunCheck, spawn_engine};
 use crate::shutdown::{Running, shut_down};
 use crate::spec::{Parts, Spec};
 use crate::suggest::nearest;
@@ -261,7 +261,7 @@ impl Supervisor {
         let (phases, mut phases_rx) = watch::channel(vec![Phase::Active; count]);
         let phases = Arc::new(phases);
         let engine = spawn_engine(&bus, &graph, &control.mailboxes);
-        let rules: Vec<Option<Rule>> = entries.iter().map(|e| e.rule.clone()).collect();
+        let check = RunCheck::new(&graph, entries.iter().map(|e| e.rule.clone()).collect());
 
         let mut running = Vec::with_capacity(count);
         let mut policies = Policies::default();
@@ -338,7 +338,7 @@ impl Supervisor {
 
         loop {
             // Marks the phases seen, so `changed()` below waits for news.
-            let idle = !anything_can_run(&graph, &rules, &phases_rx.borrow_and_update());
+            let idle = !check.anything_can_run(&phases_rx.borrow_and_update());
             if idle && !keep_running {
                 tracing::info!("no connection can run any more");
                 break;

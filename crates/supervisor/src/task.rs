@@ -32,7 +32,7 @@ use tokio::time::{Instant, Sleep, sleep, sleep_until};
 use crate::lifecycle::{Effect, Ended, Input, Lifecycle, RuleNow, State, World};
 use crate::mailbox::{Inbox, Signal};
 use crate::rule::Rule;
-use crate::rules::{Phase, holds, waiting_on};
+use crate::rules::{Phase, evaluate};
 
 /// Where the task reports its [`Phase`] for "can anything still run".
 #[derive(Debug, Clone)]
@@ -274,15 +274,15 @@ impl Shell {
         }
     }
 
-    /// The start rule and the clocks, now.
+    /// The start rule, its up generation and the clocks, now.
     fn world(&self) -> World {
-        let rule = match &self.rule {
-            None => RuleNow::Holds,
-            Some(watch) if holds(&watch.bus, Some(&watch.rule)) => RuleNow::Holds,
-            Some(watch) => RuleNow::WaitingOn(waiting_on(&watch.bus, Some(&watch.rule))),
+        let (rule, generation) = match &self.rule {
+            None => (RuleNow::Holds, 0),
+            Some(watch) => evaluate(&watch.bus, &watch.rule),
         };
         World {
             rule,
+            generation,
             now: Instant::now(),
             wall: SystemTime::now(),
         }
