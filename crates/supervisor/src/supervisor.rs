@@ -258,6 +258,18 @@ impl Supervisor {
         } = self;
         let listeners: Vec<ListenerHandle> = listeners.into_iter().map(|f| f(&bus)).collect();
         let count = entries.len();
+        if let Some(budget) = &socket_budget
+            && budget.max() < count
+        {
+            let max = budget.max();
+            tracing::warn!(
+                connections = count,
+                max_open_sockets = max,
+                "only {max} of the {count} connections can have a socket open at once; \
+                 the others fail with \"no socket left\" until one closes: raise the \
+                 open-file limit (LimitNOFILE= in systemd, `ulimit -n`) or run fewer connections"
+            );
+        }
         let (phases, mut phases_rx) = watch::channel(vec![Phase::Active; count]);
         let phases = Arc::new(phases);
         let engine = spawn_engine(&bus, &graph, &control.mailboxes);
