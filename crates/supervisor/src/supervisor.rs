@@ -27,6 +27,7 @@ use crate::error::SupervisorError;
 use crate::graph::DependencyGraph;
 use crate::lifecycle::Lifecycle;
 use crate::mailbox::Inbox;
+use crate::notices;
 use crate::restart::RestartPolicy;
 use crate::rng::seed_from;
 use crate::rule::{OnDependencyDown, Rule};
@@ -258,18 +259,8 @@ impl Supervisor {
         } = self;
         let listeners: Vec<ListenerHandle> = listeners.into_iter().map(|f| f(&bus)).collect();
         let count = entries.len();
-        if let Some(budget) = &socket_budget
-            && budget.max() < count
-        {
-            let max = budget.max();
-            tracing::warn!(
-                connections = count,
-                max_open_sockets = max,
-                "only {max} of the {count} connections can have a socket open at once; \
-                 the others fail with \"no socket left\" until one closes: raise the \
-                 open-file limit (LimitNOFILE= in systemd, `ulimit -n`) or run fewer connections"
-            );
-        }
+        let log_summaries = notices::spawn_log_summaries();
+        notices::warn_if_budget_short(socket_budget.as_deref(), count);
         let (phases, mut phases_rx) = watch::channel(vec![Phase::Active; count]);
         let phases = Arc::new(phases);
         let engine = spawn_engine(&bus, &graph, &control.mailboxes);
@@ -369,6 +360,7 @@ impl Supervisor {
         )
         .await;
         drop(engine);
+        notices::end_log_summaries(&log_summaries);
         // Bounded: a listener stuck in `on_event` must not keep the process
         // from exiting. It is aborted, and named.
         let aborted = bus.close_within(shutdown_timeout).await;
