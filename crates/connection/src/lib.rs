@@ -60,7 +60,7 @@ pub use budget::SocketBudget;
 pub use error::{HandlerError, RequestError, SendError};
 pub use handle::{ConnectionHandle, Counters, Link};
 pub use handler::{Burst, Counting, DynHandler, Handler, HandlerFuture};
-pub use log_limit::{LogLimit, Verdict};
+pub use log_limit::{Admission, LogFlood, LogLimit, Verdict};
 pub use reason::{Reason, SessionOutcome};
 pub use session::{Connection, SessionControl};
 pub use spec::{BlockingTarget, ConnectionSpec, DEFAULT_WRITE_TIMEOUT, Heartbeat, Outbox, Target};

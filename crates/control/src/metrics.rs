@@ -151,5 +151,45 @@ pub(crate) fn render(state: &ControlState) -> Result<String, std::fmt::Error> {
 
     let mut text = String::new();
     encode(&mut text, &registry)?;
-    Ok(text)
+    Ok(sorted(&text))
+}
+
+/// `text` with the samples of each metric family sorted (by metric name,
+/// then labels, as written): the families keep their order, but a family's
+/// samples come out of a hash map, in a different order on every scrape.
+fn sorted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut samples: Vec<&str> = Vec::new();
+    let flush = |samples: &mut Vec<&str>, out: &mut String| {
+        samples.sort_unstable();
+        for line in samples.drain(..) {
+            out.push_str(line);
+            out.push('\n');
+        }
+    };
+    for line in text.lines() {
+        if line.starts_with('#') {
+            flush(&mut samples, &mut out);
+            out.push_str(line);
+            out.push('\n');
+        } else {
+            samples.push(line);
+        }
+    }
+    flush(&mut samples, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sorted;
+
+    #[test]
+    fn samples_are_sorted_within_their_family() {
+        let text = "# HELP a x\n# TYPE a gauge\na{c=\"b\"} 1\na{c=\"a\"} 2\n# HELP b y\nb{c=\"z\"} 3\nb{c=\"y\"} 4\n# EOF\n";
+        assert_eq!(
+            sorted(text),
+            "# HELP a x\n# TYPE a gauge\na{c=\"a\"} 2\na{c=\"b\"} 1\n# HELP b y\nb{c=\"y\"} 4\nb{c=\"z\"} 3\n# EOF\n"
+        );
+    }
 }

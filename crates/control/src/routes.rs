@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
@@ -125,7 +126,14 @@ async fn events(State(app): State<App>) -> Response {
         .into_response()
 }
 
-async fn action(State(app): State<App>, Path((name, action)): Path<(String, String)>) -> Response {
+async fn action(
+    State(app): State<App>,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Response {
+    let Path((name, action)) = match path {
+        Ok(path) => path,
+        Err(rejection) => return bad_path(&rejection),
+    };
     let supervisor = app.state.supervisor();
     let result = match action.as_str() {
         "start" => supervisor.start(&name),
@@ -188,7 +196,7 @@ async fn method_not_allowed(request: Request) -> Response {
         format!(
             "{} is not allowed on {}: status, events and metrics are GET, start/stop/restart are POST",
             request.method(),
-            request.uri().path()
+            shown(request.uri().path())
         ),
     )
 }
@@ -199,7 +207,61 @@ async fn not_found(request: Request) -> Response {
         format!(
             "no route {} {}: the API has GET /v1/status, GET /v1/events, POST /v1/connections/NAME/start|stop|restart and GET /metrics",
             request.method(),
-            request.uri().path()
+            shown(request.uri().path())
         ),
     )
+}
+
+/// A path that does not decode (a percent-encoded byte sequence that is
+/// not UTF-8): the same JSON error as every other, not axum's plain text.
+fn bad_path(rejection: &PathRejection) -> Response {
+    tracing::debug!(%rejection, "a control request's path did not decode");
+    error(
+        StatusCode::BAD_REQUEST,
+        "the request path does not decode to UTF-8 text: percent-encode connection names as UTF-8",
+    )
+}
+
+/// The most of a requested path an error message repeats.
+const SHOWN_PATH: usize = 200;
+
+/// `path` as an error message repeats it: at most [`SHOWN_PATH`] bytes
+/// (cut at a character boundary, then `…`), control characters escaped,
+/// so a hostile path can neither bloat the answer nor forge log lines.
+pub(crate) fn shown(path: &str) -> String {
+    let mut end = path.len().min(SHOWN_PATH);
+    while !path.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut out = String::with_capacity(end + 3);
+    for c in path[..end].chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    if end < path.len() {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown;
+
+    #[test]
+    fn a_shown_path_is_capped_at_a_boundary_and_escaped() {
+        assert_eq!(shown("/v2/status"), "/v2/status");
+        let long = format!("/{}", "é".repeat(150));
+        let cut = shown(&long);
+        assert!(cut.ends_with('…'), "{cut}");
+        assert!(
+            cut.len() <= super::SHOWN_PATH + '…'.len_utf8(),
+            "{}",
+            cut.len()
+        );
+        assert_eq!(shown("/a\u{7}b\nc"), "/a\\u{7}b\\nc");
+    }
 }

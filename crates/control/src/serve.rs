@@ -6,8 +6,9 @@
 //! - Each accepted connection gets its peer's credentials (for the uid
 //!   check in `routes.rs`), a [`WriteDeadline`] on its socket and hyper's
 //!   header-read timeout; the whole of it is one task.
-//! - At most `max_connections` are served at once; one more gets a short
-//!   `503` (by a task of its own, bounded in time) and is closed. While
+//! - At most `max_connections` are served at once; one more has its
+//!   request head read, gets a short `503` ("daemon busy", by a task of its
+//!   own, bounded in time) and is closed. While
 //!   [`MAX_REFUSALS`] are being refused, accepting waits: the next clients
 //!   wait in the kernel's backlog rather than being closed unanswered.
 //! - Accept errors pause the loop and are logged rarely ([`AcceptErrors`]).
@@ -267,13 +268,18 @@ fn write_timed_out(error: &hyper::Error) -> bool {
     false
 }
 
-/// Answers `503` with an [`ErrorBody`] saying the server is full, reads
-/// the client's request head (so it reads the answer rather than a reset),
-/// and closes; all within [`REFUSAL_TIME`].
+/// Reads the client's request head, then answers `503` with an
+/// [`ErrorBody`] saying the daemon is busy, and closes; all within
+/// [`REFUSAL_TIME`].
+///
+/// Why read first: an HTTP client that receives an answer before it has
+/// sent its request takes it for an unexpected message (hyper's client
+/// reports "unexpected message"), and one whose request is still unread
+/// when the socket closes may see a reset instead of the answer.
 async fn refuse(mut stream: UnixStream, max: usize, _permit: OwnedSemaphorePermit) {
     let body = ErrorBody {
         error: format!(
-            "the daemon already serves {max} control connections, its limit; close one (an idle `linesman status --watch`?) or try again"
+            "daemon busy: too many control connections ({max}); close one (an idle `linesman status --watch`?) or try again"
         ),
         known: Vec::new(),
     };
@@ -283,29 +289,38 @@ async fn refuse(mut stream: UnixStream, max: usize, _permit: OwnedSemaphorePermi
         body.len()
     );
     let answered = tokio::time::timeout(REFUSAL_TIME, async {
+        read_head(&mut stream).await?;
         stream.write_all(response.as_bytes()).await?;
         stream.shutdown().await?;
-        // Until the end of its request head: then it reads, and closing
-        // leaves nothing unread that would turn into a reset.
-        let mut chunk = [0; 4096];
-        let mut recent = Vec::with_capacity(chunk.len() + 3);
-        let mut drained = 0;
-        while drained < REFUSAL_DRAIN {
-            let n = stream.read(&mut chunk).await?;
-            if n == 0 {
-                break;
-            }
-            drained += n;
-            recent.extend_from_slice(&chunk[..n]);
-            if recent.windows(4).any(|w| w == b"\r\n\r\n") {
-                break;
-            }
-            recent.drain(..recent.len().saturating_sub(3));
-        }
         Ok::<(), io::Error>(())
     })
     .await;
-    if let Ok(Err(error)) = answered {
-        tracing::debug!(%error, "a refused control client went away first");
+    match answered {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::debug!(%error, "a refused control client went away first"),
+        Err(_) => {
+            tracing::debug!("a refused control client sent no request head within {REFUSAL_TIME:?}")
+        }
     }
+}
+
+/// Reads until the end of a request head (a blank line), the end of input,
+/// or [`REFUSAL_DRAIN`] bytes, whichever comes first.
+async fn read_head(stream: &mut UnixStream) -> io::Result<()> {
+    let mut chunk = [0; 4096];
+    let mut recent = Vec::with_capacity(chunk.len() + 3);
+    let mut drained = 0;
+    while drained < REFUSAL_DRAIN {
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            break;
+        }
+        drained += n;
+        recent.extend_from_slice(&chunk[..n]);
+        if recent.windows(4).any(|w| w == b"\r\n\r\n") {
+            break;
+        }
+        recent.drain(..recent.len().saturating_sub(3));
+    }
+    Ok(())
 }

@@ -171,6 +171,11 @@ pub struct ConnStatus {
     pub restarts: u32,
     /// The latest connect error or disconnect reason, kept after it recovers.
     pub last_error: Option<String>,
+    /// Its up generation: how many of its sessions came up (`Connected`
+    /// events) since it first published, never reset. A reader that saw the
+    /// connection up and sees it up again with another generation knows it
+    /// went down and up in between, however fast.
+    pub ups: u64,
     /// The connection's latest event; a late or lagging listener is sent this
     /// event again (with [`Event::replay`] set) to learn the current state.
     pub last_event: Arc<Event>,
@@ -188,6 +193,7 @@ impl ConnStatus {
             attempt: 0,
             restarts: 0,
             last_error: None,
+            ups: 0,
             last_event: event.clone(),
         };
         status.apply(event, state);
@@ -205,6 +211,7 @@ impl ConnStatus {
                 self.restarts = 0;
             }
             What::Connecting(c) => self.attempt = c.attempt,
+            What::Connected(_) => self.ups = self.ups.wrapping_add(1),
             What::ConnectFailed(c) => {
                 self.attempt = c.attempt;
                 self.last_error = Some(c.error.clone());

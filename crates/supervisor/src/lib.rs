@@ -70,6 +70,7 @@ mod error;
 mod graph;
 mod lifecycle;
 mod mailbox;
+mod notices;
 mod restart;
 mod rng;
 mod rule;

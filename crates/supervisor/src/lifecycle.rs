@@ -74,16 +74,21 @@ pub(crate) struct Running {
     /// Under `on_dependency_down: restart` the start rule stopped holding:
     /// reconnect once it holds again.
     pub(crate) reconnect_when_back: bool,
+    /// The up generation of the start rule's connections ([`World::generation`])
+    /// as last seen: when it changes while the rule holds, an upstream
+    /// session went down and came up again before the task looked.
+    pub(crate) generation: u64,
     /// The session has been asked to end, and why.
     pub(crate) ending: Option<Intent>,
 }
 
 impl Running {
-    fn new(attempt: u32, restarting: bool) -> Running {
+    fn new(attempt: u32, restarting: bool, generation: u64) -> Running {
         Running {
             attempt,
             restarting,
             reconnect_when_back: false,
+            generation,
             ending: None,
         }
     }
@@ -158,11 +163,17 @@ pub(crate) enum RuleNow {
     WaitingOn(Vec<String>),
 }
 
-/// The world at the moment of an input: the start rule and the clocks.
+/// The world at the moment of an input: the start rule, the up generation
+/// of its connections and the clocks.
 #[derive(Debug, Clone)]
 pub(crate) struct World {
     /// The start rule, now.
     pub(crate) rule: RuleNow,
+    /// The sum of the up generations of every connection the start rule
+    /// names (0 without a rule): it changes whenever one of their sessions
+    /// came up, so a bounce too fast to be seen as a state is seen as a
+    /// new generation.
+    pub(crate) generation: u64,
     /// The monotonic clock (restart bookkeeping, timers).
     pub(crate) now: Instant,
     /// The wall clock (the `Backoff` event's `until`).
@@ -461,8 +472,16 @@ impl Lifecycle {
                 _ => State::Running(running),
             },
             Input::Rules if running.ending.is_none() => {
+                // An upstream session came up since the last look: under
+                // `stop` and `restart`, a bounce missed as a state is still
+                // a bounce.
+                let bounced = std::mem::replace(&mut running.generation, world.generation)
+                    != world.generation
+                    && self.on_dependency_down != OnDependencyDown::Keep;
                 let wanted = match (&world.rule, self.on_dependency_down) {
-                    (RuleNow::Holds, _) if running.reconnect_when_back => Some(Intent::Reconnect),
+                    (RuleNow::Holds, _) if running.reconnect_when_back || bounced => {
+                        Some(Intent::Reconnect)
+                    }
                     (RuleNow::Holds, _) | (RuleNow::WaitingOn(_), OnDependencyDown::Keep) => None,
                     (RuleNow::WaitingOn(_), OnDependencyDown::Stop) => Some(Intent::DependencyDown),
                     (RuleNow::WaitingOn(_), OnDependencyDown::Restart) => {
@@ -581,7 +600,7 @@ impl Lifecycle {
         match &world.rule {
             RuleNow::Holds => {
                 out.push(Effect::Connect { attempt });
-                State::Running(Running::new(attempt, restarting))
+                State::Running(Running::new(attempt, restarting, world.generation))
             }
             RuleNow::WaitingOn(on) => {
                 if published.as_ref() != Some(on) {

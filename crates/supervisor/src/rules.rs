@@ -13,27 +13,39 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use linesman_observer::{Bus, Event, Interest, Listener, ListenerHandle};
+use linesman_observer::{Bus, Event, EventType, Interest, Listener, ListenerHandle};
 
 use crate::graph::DependencyGraph;
+use crate::lifecycle::RuleNow;
 use crate::mailbox::Mailbox;
 use crate::rule::Rule;
 
-/// Whether `name` is up according to the bus registry. `Connecting`,
-/// `Backoff`, `Waiting`, `Stopping` and every terminal state are not up.
-pub(crate) fn is_up(bus: &Bus, name: &str) -> bool {
-    bus.state(name).is_some_and(|status| status.state.is_up())
+/// Whether `name` is up according to the bus registry, read in place (no
+/// clone of its record). `Connecting`, `Backoff`, `Waiting`, `Stopping` and
+/// every terminal state are not up.
+fn is_up(bus: &Bus, name: &str) -> bool {
+    bus.with_state(name, |status| status.state.is_up())
+        .unwrap_or(false)
 }
 
-/// Whether `rule` holds now; no rule always holds.
-pub(crate) fn holds(bus: &Bus, rule: Option<&Rule>) -> bool {
-    rule.is_none_or(|rule| rule.holds(&|name: &str| is_up(bus, name)))
-}
-
-/// What `rule` waits on now; empty when it holds.
-pub(crate) fn waiting_on(bus: &Bus, rule: Option<&Rule>) -> Vec<String> {
-    rule.map(|rule| rule.waiting_on(&|name: &str| is_up(bus, name)))
-        .unwrap_or_default()
+/// What `rule` says now, and the sum of the up generations of every
+/// connection it names ([`ConnStatus::ups`](linesman_observer::ConnStatus)):
+/// it changes whenever a session of one of them came up, so a task that
+/// samples the rule sees a bounce it was too slow to see as a state.
+///
+/// Cost: one registry lookup per name for the generation and one per name
+/// for the rule (twice that when it does not hold), never a clone.
+pub(crate) fn evaluate(bus: &Bus, rule: &Rule) -> (RuleNow, u64) {
+    let generation = rule.names().fold(0u64, |sum, name| {
+        sum.wrapping_add(bus.with_state(name, |status| status.ups).unwrap_or(0))
+    });
+    let up = |name: &str| is_up(bus, name);
+    let now = if rule.holds(&up) {
+        RuleNow::Holds
+    } else {
+        RuleNow::WaitingOn(rule.waiting_on(&up))
+    };
+    (now, generation)
 }
 
 /// Up to this many connections with dependents, the engine's interest
@@ -92,6 +104,9 @@ struct Engine {
 
 impl Listener for Engine {
     async fn on_event(&self, event: &Event) {
+        if !may_change_up(event) {
+            return;
+        }
         if let Some(list) = self.dependents.get(&event.conn) {
             for mailbox in list {
                 mailbox.rules_changed();
@@ -108,6 +123,25 @@ impl Listener for Engine {
     }
 }
 
+/// Whether `event` may change whether its connection is up, or its up
+/// generation: a rule can only change then. Waiting, connecting, backoff,
+/// start and a failed connect never follow `Connected` directly nor make a
+/// connection up, and a dense graph publishes many of them (a `Waiting`
+/// for every dependency that comes up): signalling the dependents for each
+/// would evaluate every rule once per such event. A replay (after a lag)
+/// always counts.
+fn may_change_up(event: &Event) -> bool {
+    event.replay
+        || !matches!(
+            event.event_type(),
+            EventType::Waiting
+                | EventType::Connecting
+                | EventType::Backoff
+                | EventType::Started
+                | EventType::ConnectFailed
+        )
+}
+
 /// Where a connection's task is, as far as "can anything still run" cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Phase {
@@ -119,28 +153,69 @@ pub(crate) enum Phase {
     Terminal,
 }
 
-/// Whether some connection can still run by itself: it is active, or it is
-/// waiting on a rule that could still hold given which connections can
-/// still come up. `phases` and `rules` are in the graph's declaration order.
-pub(crate) fn anything_can_run(
-    graph: &DependencyGraph,
-    rules: &[Option<Rule>],
-    phases: &[Phase],
-) -> bool {
-    let index: HashMap<&str, usize> = graph.names().enumerate().map(|(i, n)| (n, i)).collect();
-    let mut alive = vec![false; phases.len()];
-    // Dependencies come first in start order, so each rule is evaluated
-    // over final answers.
-    for name in graph.start_order() {
-        let Some(&i) = index.get(name) else { continue };
-        let can_run = match phases[i] {
-            Phase::Active => true,
-            Phase::Terminal => false,
-            Phase::Waiting => rules[i]
-                .as_ref()
-                .is_none_or(|rule| rule.holds(&|d: &str| index.get(d).is_some_and(|&j| alive[j]))),
-        };
-        alive[i] = can_run;
+/// The graph as "can anything still run" needs it, computed once per run.
+#[derive(Debug)]
+pub(crate) struct RunCheck {
+    /// Indices in the graph's start order.
+    order: Vec<usize>,
+    /// Each name's index in declaration order.
+    index: HashMap<String, usize>,
+    /// Each connection's start rule, in declaration order.
+    rules: Vec<Option<Rule>>,
+}
+
+impl RunCheck {
+    /// For `graph`, whose connections' rules are `rules` (in declaration
+    /// order).
+    pub(crate) fn new(graph: &DependencyGraph, rules: Vec<Option<Rule>>) -> RunCheck {
+        let index: HashMap<String, usize> = graph
+            .names()
+            .enumerate()
+            .map(|(i, n)| (n.to_owned(), i))
+            .collect();
+        let order = graph
+            .start_order()
+            .into_iter()
+            .filter_map(|name| index.get(name).copied())
+            .collect();
+        RunCheck {
+            order,
+            index,
+            rules,
+        }
     }
-    alive.into_iter().any(|a| a)
+
+    /// Whether some connection can still run by itself: it is active, or
+    /// it is waiting on a rule that could still hold given which
+    /// connections can still come up. `phases` is in declaration order.
+    ///
+    /// Called on every phase change: while any connection is active (the
+    /// usual case) it costs a scan of the phases and evaluates no rule.
+    pub(crate) fn anything_can_run(&self, phases: &[Phase]) -> bool {
+        if phases.contains(&Phase::Active) {
+            return true;
+        }
+        if !phases.contains(&Phase::Waiting) {
+            return false;
+        }
+        let mut alive = vec![false; phases.len()];
+        // Dependencies come first in start order, so each rule is evaluated
+        // over final answers.
+        for &i in &self.order {
+            let can_run = match phases.get(i) {
+                Some(Phase::Active) => true,
+                Some(Phase::Terminal) | None => false,
+                Some(Phase::Waiting) => {
+                    self.rules
+                        .get(i)
+                        .and_then(Option::as_ref)
+                        .is_none_or(|rule| {
+                            rule.holds(&|d: &str| self.index.get(d).is_some_and(|&j| alive[j]))
+                        })
+                }
+            };
+            alive[i] = can_run;
+        }
+        alive.into_iter().any(|a| a)
+    }
 }

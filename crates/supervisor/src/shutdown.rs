@@ -6,8 +6,9 @@
 //! `before_close` while the fd is open) and publishes `Stopping` then
 //! `Stopped`, dropping the session if it takes longer than the shutdown
 //! timeout. This coordinator only tells the mailboxes wave by wave and waits;
-//! a task still running [`BACKSTOP`] after the timeout is aborted, and so is
-//! every task once the shutdown is forced.
+//! the waves share one deadline (the timeout plus [`BACKSTOP`]), a task
+//! still running at it is aborted, the waves not reached by then are told
+//! all at once, and every task is aborted once the shutdown is forced.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -40,6 +41,12 @@ pub(crate) struct Running {
 
 /// Stops every task: wave by wave (see [`DependencyGraph::shutdown_waves`]),
 /// or by aborting all that remain once `forced` is cancelled.
+///
+/// The whole shutdown is bounded by `limit` (plus [`BACKSTOP`] twice),
+/// however deep the graph: the waves share one deadline, and once it has
+/// passed every connection not yet told is told at once and given
+/// [`BACKSTOP`] more, so a chain of hundreds of dependents does not cost
+/// hundreds of timeouts.
 pub(crate) async fn shut_down(
     graph: &DependencyGraph,
     running: &mut [Running],
@@ -48,33 +55,78 @@ pub(crate) async fn shut_down(
     bus: &Bus,
 ) {
     let index: HashMap<&str, usize> = graph.names().enumerate().map(|(i, n)| (n, i)).collect();
-    for wave in graph.shutdown_waves() {
-        let members: Vec<usize> = wave.iter().filter_map(|n| index.get(n).copied()).collect();
+    let deadline = Instant::now() + limit + BACKSTOP;
+    let mut waves = graph
+        .shutdown_waves()
+        .into_iter()
+        .map(|wave| -> Vec<usize> { wave.iter().filter_map(|n| index.get(n).copied()).collect() });
+    for members in waves.by_ref() {
         for &i in &members {
             running[i].mailbox.shut_down();
         }
-        let deadline = Instant::now() + limit + BACKSTOP;
-        for &i in &members {
-            let Some(join) = running[i].join.as_mut() else {
-                continue;
-            };
-            tokio::select! {
-                biased;
-                () = forced.cancelled() => {
-                    tracing::warn!("shutdown forced: aborting every connection task");
-                    for task in running.iter_mut() {
-                        abort(task, bus, "shutdown forced").await;
-                    }
-                    return;
+        if !stop_within(running, &members, deadline, limit, forced, bus).await {
+            return;
+        }
+        if Instant::now() >= deadline {
+            break;
+        }
+    }
+    let rest: Vec<usize> = waves.flatten().collect();
+    if rest.is_empty() {
+        return;
+    }
+    tracing::warn!(
+        remaining = rest.len(),
+        timeout = ?limit,
+        "the shutdown timeout ran out before every dependent had stopped; \
+         stopping the remaining connections together"
+    );
+    for &i in &rest {
+        running[i].mailbox.shut_down();
+    }
+    stop_within(
+        running,
+        &rest,
+        Instant::now() + BACKSTOP,
+        limit,
+        forced,
+        bus,
+    )
+    .await;
+}
+
+/// Waits for the tasks of `members` to end, aborting those still running at
+/// `deadline`; once `forced` is cancelled, aborts every task and returns
+/// `false`.
+async fn stop_within(
+    running: &mut [Running],
+    members: &[usize],
+    deadline: Instant,
+    limit: Duration,
+    forced: &CancellationToken,
+    bus: &Bus,
+) -> bool {
+    for &i in members {
+        let Some(join) = running[i].join.as_mut() else {
+            continue;
+        };
+        tokio::select! {
+            biased;
+            () = forced.cancelled() => {
+                tracing::warn!("shutdown forced: aborting every connection task");
+                for task in running.iter_mut() {
+                    abort(task, bus, "shutdown forced").await;
                 }
-                _ = join => running[i].join = None,
-                () = sleep_until(deadline) => {
-                    let reason = format!("shutdown: aborted, not stopped within {limit:?}");
-                    abort(&mut running[i], bus, &reason).await;
-                }
+                return false;
+            }
+            _ = join => running[i].join = None,
+            () = sleep_until(deadline) => {
+                let reason = format!("shutdown: aborted, not stopped within {limit:?}");
+                abort(&mut running[i], bus, &reason).await;
             }
         }
     }
+    true
 }
 
 /// Aborts `task` if it still runs, waits (bounded) until it is dropped, and

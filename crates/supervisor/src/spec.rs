@@ -331,7 +331,7 @@ impl SpecBuilder {
     /// process's open-file limit, so that a spec with more connections than
     /// descriptors (or a reconnect storm) still leaves descriptors for
     /// everything else — the control plane answers `linesman status`.
-    /// `linesman run` sets it to the open-file limit less 96. Default: no
+    /// `linesman run` sets it to the open-file limit less a quarter of it, at most 96. Default: no
     /// bound.
     ///
     /// ```

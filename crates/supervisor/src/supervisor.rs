@@ -27,10 +27,11 @@ use crate::error::SupervisorError;
 use crate::graph::DependencyGraph;
 use crate::lifecycle::Lifecycle;
 use crate::mailbox::Inbox;
+use crate::notices;
 use crate::restart::RestartPolicy;
 use crate::rng::seed_from;
 use crate::rule::{OnDependencyDown, Rule};
-use crate::rules::{Phase, anything_can_run, spawn_engine};
+use crate::rules::{Phase, RunCheck, spawn_engine};
 use crate::shutdown::{Running, shut_down};
 use crate::spec::{Parts, Spec};
 use crate::suggest::nearest;
@@ -258,10 +259,12 @@ impl Supervisor {
         } = self;
         let listeners: Vec<ListenerHandle> = listeners.into_iter().map(|f| f(&bus)).collect();
         let count = entries.len();
+        let log_summaries = notices::spawn_log_summaries();
+        notices::warn_if_budget_short(socket_budget.as_deref(), count);
         let (phases, mut phases_rx) = watch::channel(vec![Phase::Active; count]);
         let phases = Arc::new(phases);
         let engine = spawn_engine(&bus, &graph, &control.mailboxes);
-        let rules: Vec<Option<Rule>> = entries.iter().map(|e| e.rule.clone()).collect();
+        let check = RunCheck::new(&graph, entries.iter().map(|e| e.rule.clone()).collect());
 
         let mut running = Vec::with_capacity(count);
         let mut policies = Policies::default();
@@ -319,7 +322,7 @@ impl Supervisor {
 
         loop {
             // Marks the phases seen, so `changed()` below waits for news.
-            let idle = !anything_can_run(&graph, &rules, &phases_rx.borrow_and_update());
+            let idle = !check.anything_can_run(&phases_rx.borrow_and_update());
             if idle && !keep_running {
                 tracing::info!("no connection can run any more");
                 break;
@@ -338,6 +341,7 @@ impl Supervisor {
         )
         .await;
         drop(engine);
+        notices::end_log_summaries(&log_summaries);
         // Bounded: a listener stuck in `on_event` must not keep the process
         // from exiting. It is aborted, and named.
         let aborted = bus.close_within(shutdown_timeout).await;

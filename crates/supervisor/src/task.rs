@@ -24,7 +24,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
 use futures_util::FutureExt;
-use linesman_connection::{Connection, Reason, SessionControl, SessionOutcome};
+use linesman_connection::{Connection, LogFlood, Reason, SessionControl, SessionOutcome};
 use linesman_observer::{Bus, What};
 use tokio::sync::watch;
 use tokio::time::{Instant, Sleep, sleep, sleep_until};
@@ -32,7 +32,7 @@ use tokio::time::{Instant, Sleep, sleep, sleep_until};
 use crate::lifecycle::{Effect, Ended, Input, Lifecycle, RuleNow, State, World};
 use crate::mailbox::{Inbox, Signal};
 use crate::rule::Rule;
-use crate::rules::{Phase, holds, waiting_on};
+use crate::rules::{Phase, evaluate};
 
 /// Where the task reports its [`Phase`] for "can anything still run".
 #[derive(Debug, Clone)]
@@ -42,6 +42,13 @@ pub(crate) struct PhaseReport {
 }
 
 impl PhaseReport {
+    /// Whether a line about this connection's lifecycle may be written at
+    /// INFO under the process-wide cap ([`LogFlood`]); at DEBUG if not.
+    pub(crate) fn may_log(&self) -> bool {
+        // Apart from the sessions' own sources (counted up from 0).
+        LogFlood::global().allow((1 << 63) | self.index as u64)
+    }
+
     pub(crate) fn set(&self, phase: Phase) {
         self.phases.send_if_modified(|phases| {
             let changed = phases[self.index] != phase;
@@ -225,7 +232,11 @@ impl Shell {
         for effect in self.machine(input) {
             match effect {
                 Effect::StopSession(cause) => {
-                    tracing::info!(?cause, "ending the session");
+                    if self.report.may_log() {
+                        tracing::info!(?cause, "ending the session");
+                    } else {
+                        tracing::debug!(?cause, "ending the session");
+                    }
                     self.control.stop();
                     stopping = true;
                 }
@@ -262,7 +273,7 @@ impl Shell {
     fn apply(&mut self, effect: Effect) {
         match effect {
             Effect::Publish(what) => {
-                log(&what);
+                log(&what, &self.report);
                 self.control.publish(what);
             }
             Effect::HoldRestarts { until } => self.hold = Some(Box::pin(sleep_until(until))),
@@ -274,15 +285,15 @@ impl Shell {
         }
     }
 
-    /// The start rule and the clocks, now.
+    /// The start rule, its up generation and the clocks, now.
     fn world(&self) -> World {
-        let rule = match &self.rule {
-            None => RuleNow::Holds,
-            Some(watch) if holds(&watch.bus, Some(&watch.rule)) => RuleNow::Holds,
-            Some(watch) => RuleNow::WaitingOn(waiting_on(&watch.bus, Some(&watch.rule))),
+        let (rule, generation) = match &self.rule {
+            None => (RuleNow::Holds, 0),
+            Some(watch) => evaluate(&watch.bus, &watch.rule),
         };
         World {
             rule,
+            generation,
             now: Instant::now(),
             wall: SystemTime::now(),
         }
@@ -336,10 +347,16 @@ fn ended(outcome: &SessionOutcome) -> Ended {
 
 /// The log line of one of the task's own events, where it says something
 /// the connection's lines do not.
-fn log(what: &What) {
+///
+/// The INFO line of a wait is one per dependent whenever a dependency goes
+/// down, so it passes the process-wide cap ([`LogFlood`]) first.
+fn log(what: &What, report: &PhaseReport) {
     match what {
-        What::Waiting(waiting) => {
+        What::Waiting(waiting) if report.may_log() => {
             tracing::info!(waiting_on = ?waiting.on, "start rule does not hold");
+        }
+        What::Waiting(waiting) => {
+            tracing::debug!(waiting_on = ?waiting.on, "start rule does not hold");
         }
         // At debug: the session's end was logged (or counted) by the
         // connection; one more line per restart is a flood.

@@ -200,3 +200,45 @@ async fn running_out_of_descriptors_slows_accepting_and_logs_once() {
         "one warning, at most one more after ten seconds, none of any other form:\n{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_over_the_connection_limit_is_told_the_daemon_is_busy() {
+    const MAX: usize = 64;
+    let dir = TempDir::new("hard-busy").expect("temp dir");
+    // One steady connection: watchers get their replay and then silence,
+    // so none of them is dropped for not reading.
+    let peer = Peer::echo().await.expect("an echo peer");
+    let yaml = format!(
+        "connections:\n  c0: {{ endpoint: '{}' }}\n",
+        peer.endpoint()
+    );
+    let mut daemon = Daemon::start(dir, &yaml).await;
+    let mut held = Vec::new();
+    for _ in 0..MAX {
+        let mut watcher = deaf_watcher(&daemon.socket);
+        watcher
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("set a read timeout");
+        let mut head = [0; 12];
+        std::io::Read::read_exact(&mut watcher, &mut head).expect("a served watcher's answer");
+        assert_eq!(&head, b"HTTP/1.1 200", "served");
+        held.push(watcher);
+    }
+    let status = daemon.cli(&["status"]).await;
+    assert_ne!(status.code, 0, "{}", status.stderr);
+    assert!(
+        status.stderr.contains(&format!(
+            "daemon busy: too many control connections ({MAX})"
+        )),
+        "{}",
+        status.stderr
+    );
+    assert!(
+        !status.stderr.contains("unexpected") && !status.stderr.contains("reset"),
+        "{}",
+        status.stderr
+    );
+    drop(held);
+    daemon.signal("TERM").await;
+    assert_eq!(daemon.exit().await.0, 0);
+}

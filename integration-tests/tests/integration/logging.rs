@@ -182,3 +182,58 @@ async fn json_lines_name_the_attempt_once_with_stable_field_names() {
         assert_eq!(up["span"]["endpoint"], endpoint.as_str(), "{up}");
     }
 }
+
+/// A thousand connections to a port that refuses, retried every 5 ms.
+fn crowd(connections: usize) -> String {
+    let port = crate::cli_harness::refused_port();
+    let mut yaml = String::from(
+        "defaults:\n  restart:\n    backoff: { initial: 5ms, max: 5ms, multiplier: 1.0, jitter: 0.0 }\n    intensity: { max_restarts: 1000000, window: 1s }\nconnections:\n",
+    );
+    for i in 0..connections {
+        yaml.push_str(&format!(
+            "  c{i:04}: {{ endpoint: 'tcp://127.0.0.1:{port}' }}\n"
+        ));
+    }
+    yaml
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crowd_of_failing_connections_writes_a_bounded_number_of_lines() {
+    const CONNECTIONS: usize = 1000;
+    const BOUND: usize = 300;
+    let dir = TempDir::new("log-crowd").expect("temp dir");
+    let launch = Launch {
+        rust_log: Some("info"),
+        ..Launch::default()
+    };
+    let mut daemon = Daemon::launch(dir, &crowd(CONNECTIONS), launch).await;
+    // Until the process-wide cap says what it held back (or, without a
+    // cap, until the failure lines pass the bound).
+    let is_failure = |l: &String| l.contains("connect failed") || l.contains("still failing");
+    let is_summary = |l: &String| l.contains("similar lines suppressed across");
+    crate::cli_harness::eventually("the log cap's summary, or a flood", || {
+        let lines = daemon.stderr_lines();
+        lines.iter().any(is_summary) || lines.iter().filter(|l| is_failure(l)).count() > BOUND
+    })
+    .await;
+    let lines = daemon.stderr_lines();
+    let first_summary = lines.iter().position(is_summary).unwrap_or(lines.len());
+    let failures = lines[..first_summary]
+        .iter()
+        .filter(|l| is_failure(l))
+        .count();
+    // Each connection's first failure was a line of its own before: 1,000.
+    // Now the cap's burst (200) and its refill until the summary.
+    assert!(
+        failures <= BOUND,
+        "{failures} failure lines before the first summary"
+    );
+    assert!(
+        lines[first_summary].contains("connections"),
+        "{}",
+        lines[first_summary]
+    );
+    daemon.signal("TERM").await;
+    let (code, log) = daemon.exit().await;
+    assert_eq!(code, 0, "{log}");
+}

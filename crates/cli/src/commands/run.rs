@@ -30,14 +30,9 @@ pub(crate) async fn run(args: RunArgs) -> Result<Code, CliError> {
     Ok(Code::Ok)
 }
 
-/// File descriptors left out of the socket budget: 64 for control-plane
-/// clients (`status`, `--watch` streams), 32 for the rest of the process
-/// (stdio, the runtime's epoll and signal pipe, the control socket and its
-/// lock file, name lookups in flight).
-const RESERVED_FDS: u64 = 96;
-
 /// Raises the soft open-file limit to the hard one and bounds the sockets
-/// open at once to that limit less [`RESERVED_FDS`], so that connections
+/// open at once to that limit less
+/// [`SocketBudget::reserved_fds`](linesman_connection::SocketBudget::reserved_fds), so that connections
 /// (however many, however often they reconnect) never take the
 /// descriptors the control plane needs to answer. Logs the numbers; an
 /// unlimited or unreadable limit leaves the spec unbounded.
@@ -56,11 +51,12 @@ pub(crate) fn socket_budget(spec: Spec) -> Spec {
         tracing::info!("fd limit unlimited: connections open at once are not bounded");
         return spec;
     }
-    let budget = limit.saturating_sub(RESERVED_FDS);
+    let reserved = linesman_connection::SocketBudget::reserved_fds(limit);
+    let budget = limit.saturating_sub(reserved);
     tracing::info!(
         fd_limit = limit,
         max_open_sockets = budget,
-        reserved = RESERVED_FDS,
+        reserved,
         "fd limit {limit}: up to {budget} connections open at once"
     );
     spec.with_max_open_sockets(Some(usize::try_from(budget).unwrap_or(usize::MAX)))

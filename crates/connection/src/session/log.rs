@@ -18,21 +18,43 @@
 use std::io;
 use std::time::Duration;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use tokio::time::Instant;
 
-use crate::log_limit::{LogLimit, Verdict};
+use crate::log_limit::{LogFlood, LogLimit, Verdict};
 use crate::reason::Reason;
 
 /// The log state of one connection's session ends.
 #[derive(Debug, Default)]
 pub(crate) struct SessionLog(Option<Box<Ends>>);
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Ends {
     connect: LogLimit,
     disconnect: LogLimit,
     /// The last end was a disconnect that was not logged.
     flapping: bool,
+    /// Tells this connection apart in the process-wide cap's count.
+    source: u64,
+}
+
+impl Default for Ends {
+    fn default() -> Ends {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        Ends {
+            connect: LogLimit::default(),
+            disconnect: LogLimit::default(),
+            flapping: false,
+            source: NEXT.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+}
+
+/// Whether a failure line of `source` may be written under the
+/// process-wide cap (a line held back is written at DEBUG by the caller).
+fn admitted(source: u64) -> bool {
+    LogFlood::global().allow(source)
 }
 
 /// How the `up` line of a session is logged.
@@ -88,7 +110,12 @@ impl SessionLog {
         let ends = self.ends();
         ends.flapping = false;
         let text = reason.to_string();
-        match ends.connect.check(&text, Instant::now()) {
+        let verdict = match ends.connect.check(&text, Instant::now()) {
+            Verdict::Suppress => Verdict::Suppress,
+            verdict if admitted(ends.source) => verdict,
+            _ => Verdict::Suppress,
+        };
+        match verdict {
             Verdict::Log { unreported: 0 } => {
                 tracing::warn!(attempt, reason = %text, "connect failed");
             }
@@ -116,6 +143,11 @@ impl SessionLog {
         let text = reason.to_string();
         let verdict = ends.disconnect.check(&text, Instant::now());
         ends.flapping = verdict == Verdict::Suppress;
+        let verdict = match verdict {
+            Verdict::Suppress => Verdict::Suppress,
+            verdict if admitted(ends.source) => verdict,
+            _ => Verdict::Suppress,
+        };
         // A failure at WARN; the peer's orderly close at INFO.
         macro_rules! line {
             ($($arg:tt)+) => {

@@ -137,6 +137,36 @@ async fn unknown_actions_and_routes_are_404_with_a_json_message() {
 }
 
 #[tokio::test]
+async fn hostile_paths_get_short_json_errors() {
+    let daemon = Daemon::start("control-hostile-paths").await;
+    let socket = daemon.socket();
+
+    // A long path is repeated cut short, not whole.
+    let long = format!("/{}", "x".repeat(5000));
+    let answer = raw(&socket, "GET", &long).await;
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    assert!(answer.contains("application/json"), "{answer}");
+    assert!(
+        answer.contains(&format!("no route GET /{}…", "x".repeat(199))),
+        "{answer}"
+    );
+    assert!(!answer.contains(&"x".repeat(201)), "{answer}");
+    assert!(answer.len() < 1000, "{} bytes", answer.len());
+
+    // A name that does not decode to UTF-8 is a JSON 400, as every error.
+    let answer = raw(&socket, "POST", "/v1/connections/%FF%FE/start").await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("application/json"), "{answer}");
+    assert!(
+        answer.contains(r#"{"error":"the request path does not decode to UTF-8 text"#),
+        "{answer}"
+    );
+
+    assert_eq!(daemon.state_of("quotes").await, State::Up, "nothing was done");
+    daemon.stop().await;
+}
+
+#[tokio::test]
 async fn a_command_past_the_queue_bound_is_429() {
     use linesman_connection::ConnectionSpec;
     use linesman_control::{Client, ControlServer, ControlState};

@@ -118,7 +118,7 @@ async fn one_connection_over_the_limit_gets_a_503_that_says_so() {
             message,
             ..
         }) => assert!(
-            message.contains("serves 2 control connections, its limit"),
+            message.contains("daemon busy: too many control connections (2)"),
             "{message}"
         ),
         other => panic!("expected a 503, got {other:?}"),

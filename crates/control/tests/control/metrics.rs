@@ -38,3 +38,25 @@ async fn metrics_have_every_family_with_per_connection_values() {
     );
     daemon.stop().await;
 }
+
+#[tokio::test]
+async fn samples_come_sorted_by_metric_then_labels() {
+    let daemon = Daemon::start("control-metrics-sorted").await;
+    // Many scrapes: the samples come out of hash maps, so an unsorted
+    // family would show another order within a few.
+    for _ in 0..20 {
+        let text = daemon.client.metrics().await.expect("the metrics");
+        let mut family: Vec<&str> = Vec::new();
+        for line in text.lines().chain(["# end"]) {
+            if line.starts_with('#') {
+                let mut sorted = family.clone();
+                sorted.sort_unstable();
+                assert_eq!(family, sorted, "a family's samples are sorted in:\n{text}");
+                family.clear();
+            } else {
+                family.push(line);
+            }
+        }
+    }
+    daemon.stop().await;
+}

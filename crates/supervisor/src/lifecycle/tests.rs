@@ -16,8 +16,19 @@ struct Row {
     at_ms: u64,
     input: Input,
     rule: RuleNow,
+    /// The up generation of the rule's connections then (0 unless given
+    /// with [`Row::generation`]).
+    generation: u64,
     state: &'static str,
     effects: Vec<Effect>,
+}
+
+impl Row {
+    /// The same row, seen with the rule's connections at up generation `g`.
+    fn generation(mut self, g: u64) -> Row {
+        self.generation = g;
+        self
+    }
 }
 
 fn row(at_ms: u64, input: Input, rule: RuleNow, state: &'static str, effects: Vec<Effect>) -> Row {
@@ -25,6 +36,7 @@ fn row(at_ms: u64, input: Input, rule: RuleNow, state: &'static str, effects: Ve
         at_ms,
         input,
         rule,
+        generation: 0,
         state,
         effects,
     }
@@ -173,6 +185,7 @@ fn check(name: &str, mode: RestartMode, on_down: OnDependencyDown, rows: Vec<Row
     for (i, row) in rows.into_iter().enumerate() {
         let world = World {
             rule: row.rule,
+            generation: row.generation,
             now: instant(row.at_ms),
             wall: wall(row.at_ms),
         };
@@ -977,11 +990,86 @@ fn dependency_down_under_each_policy() {
 }
 
 #[test]
+fn a_bounce_missed_as_a_state_is_seen_as_a_new_generation() {
+    // The upstream went down and came up again before the task looked: the
+    // rule holds at every look, but the up generation moved from 1 to 2.
+    for (on_down, acts) in [
+        (OnDependencyDown::Stop, true),
+        (OnDependencyDown::Restart, true),
+        (OnDependencyDown::Keep, false),
+    ] {
+        let (state, effects) = if acts {
+            (
+                "running 1 ending reconnect",
+                vec![Effect::StopSession(StopCause::DependencyBack)],
+            )
+        } else {
+            ("running 1", vec![])
+        };
+        let mut rows = vec![
+            row(
+                0,
+                Input::Begin,
+                HOLDS,
+                "running 1",
+                vec![publish(Started {}), connect(1)],
+            )
+            .generation(1),
+            // The same generation: nothing happened upstream.
+            row(5, Input::Rules, HOLDS, "running 1", vec![]).generation(1),
+            row(10, Input::Rules, HOLDS, state, effects).generation(2),
+        ];
+        if acts {
+            rows.extend([
+                // Further news while ending changes nothing.
+                row(15, Input::Rules, HOLDS, state, vec![]).generation(3),
+                // The new session sees the generation as it is then, and
+                // is not ended again for the bounce it follows.
+                row(
+                    20,
+                    ended(false, true, 15, "stopped on request"),
+                    HOLDS,
+                    "running 1",
+                    vec![connect(1)],
+                )
+                .generation(3),
+                row(25, Input::Rules, HOLDS, "running 1", vec![]).generation(3),
+            ]);
+        } else {
+            rows.push(row(15, Input::Rules, HOLDS, "running 1", vec![]).generation(3));
+        }
+        check(
+            &format!("on_dependency_down: {on_down}"),
+            RestartMode::Always,
+            on_down,
+            rows,
+        );
+    }
+    check(
+        "a connection that waited connects at the generation it saw",
+        RestartMode::Always,
+        OnDependencyDown::Stop,
+        vec![
+            row(
+                0,
+                Input::Begin,
+                on(&["db"]),
+                "waiting 1 [db]",
+                vec![publish(Started {}), waiting(&["db"])],
+            ),
+            row(5, Input::Rules, HOLDS, "running 1", vec![connect(1)]).generation(4),
+            row(10, Input::Rules, HOLDS, "running 1", vec![]).generation(4),
+        ],
+    );
+}
+
+#[test]
 fn phases_follow_the_state() {
     let tracker = RestartTracker::new(policy(RestartMode::Always), 7);
     let mut machine = Lifecycle::new(tracker, OnDependencyDown::Stop);
     let world = |rule| World {
         rule,
+        generation: 0,
         now: instant(0),
         wall: wall(0),
     };

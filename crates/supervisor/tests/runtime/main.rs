@@ -8,9 +8,11 @@
 //! long anything took. Every wait is bounded by [`common::LIMIT`] so that a
 //! broken supervisor fails the test instead of hanging it.
 
+mod bounce;
 mod commands;
 mod common;
 mod control;
+mod dense;
 mod finish;
 mod intensity;
 mod isolation;

@@ -1,7 +1,9 @@
 //! The daemon under a low open-file limit (soft and hard 128) with more
 //! connections than it has descriptors (300): its sockets stay within its
-//! budget (the limit less 96), the control plane keeps answering, the
-//! connections left out say why and what to raise, and SIGTERM ends it.
+//! budget (the limit less a quarter of it, at most 96), the control plane
+//! keeps answering, the connections left out say why and what to raise, a
+//! warning at start names both numbers, and SIGTERM ends it. And under a
+//! limit of 100, ten connections all come up (the budget was 4).
 
 use linesman_testkit::{Behavior, Listen, Peer, TempDir};
 
@@ -9,8 +11,9 @@ use crate::cli_harness::{Daemon, Launch, PATIENCE};
 
 /// The open-file limit of the daemon, soft and hard.
 const LIMIT: u64 = 128;
-/// What the daemon keeps out of its socket budget.
-const RESERVED: u64 = 96;
+/// What the daemon keeps out of its socket budget: a quarter of a limit
+/// this low.
+const RESERVED: u64 = LIMIT / 4;
 /// More connections than descriptors.
 const CONNECTIONS: usize = 300;
 
@@ -94,6 +97,15 @@ async fn more_connections_than_descriptors_leave_the_control_plane_answering() {
         )),
         "{seen}"
     );
+    let warned = seen
+        .lines()
+        .filter(|l| {
+            l.contains(&format!(
+                "only {budget} of the {CONNECTIONS} connections can have a socket open at once"
+            )) && l.contains("raise the open-file limit")
+        })
+        .count();
+    assert_eq!(warned, 1, "one warning at start:\n{seen}");
 
     daemon.signal("TERM").await;
     let (code, log) = daemon.exit().await;
@@ -110,7 +122,51 @@ fn count(status: &serde_json::Value, what: impl Fn(&serde_json::Value) -> bool) 
 /// Whether a connection's last error is the socket budget's refusal.
 fn refused_for_fds(connection: &serde_json::Value) -> bool {
     connection["last_error"].as_str().is_some_and(|e| {
-        e.contains("no socket left: all 32 sockets the budget allows are open")
+        e.contains("no socket left: all 96 sockets the budget allows are open")
             && e.contains("raise the open-file limit (LimitNOFILE= in systemd, `ulimit -n`)")
     })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_low_limit_still_leaves_sockets_for_connections() {
+    const LOW: u64 = 100;
+    const FEW: usize = 10;
+    let peer = Peer::start(Listen::tcp(), Behavior::Echo)
+        .await
+        .expect("an echo peer starts");
+    let dir = TempDir::new("fd-low").expect("temp dir");
+    let mut yaml = String::from("connections:\n");
+    for i in 0..FEW {
+        yaml.push_str(&format!("  c{i:02}: {{ endpoint: {} }}\n", peer.endpoint()));
+    }
+    let launch = Launch {
+        rust_log: Some("info"),
+        open_files: Some(LOW),
+        ..Launch::default()
+    };
+    let mut daemon = Daemon::launch(dir, &yaml, launch).await;
+    let status = daemon
+        .wait_status("every connection up", |status| {
+            count(status, |c| c["state"] == "up") == FEW
+        })
+        .await;
+    assert_eq!(count(&status, refused_for_fds_any), 0, "{status:#}");
+    let seen = daemon.stderr_lines().join("\n");
+    assert!(
+        seen.contains(&format!(
+            "fd limit {LOW}: up to 75 connections open at once"
+        )),
+        "{seen}"
+    );
+    assert!(!seen.contains("can have a socket open at once"), "{seen}");
+    daemon.signal("TERM").await;
+    let (code, log) = daemon.exit().await;
+    assert_eq!(code, 0, "{log}");
+}
+
+/// Whether a connection was ever refused a socket by the budget.
+fn refused_for_fds_any(connection: &serde_json::Value) -> bool {
+    connection["last_error"]
+        .as_str()
+        .is_some_and(|e| e.contains("no socket left"))
 }

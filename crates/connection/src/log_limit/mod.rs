@@ -33,6 +33,10 @@
 //! );
 //! ```
 
+mod flood;
+
+pub use flood::{Admission, LogFlood};
+
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::time::Duration;
 
