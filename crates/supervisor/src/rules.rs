@@ -16,7 +16,7 @@ use std::sync::Arc;
 use linesman_observer::{Bus, Event, EventType, Interest, Listener, ListenerHandle};
 
 use crate::graph::DependencyGraph;
-use crate::lifecycle::RuleNow;
+use crate::lifecycle::{Phase, RuleNow};
 use crate::mailbox::Mailbox;
 use crate::rule::Rule;
 
@@ -140,17 +140,6 @@ fn may_change_up(event: &Event) -> bool {
                 | EventType::Started
                 | EventType::ConnectFailed
         )
-}
-
-/// Where a connection's task is, as far as "can anything still run" cares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Phase {
-    /// Connecting, up, or in backoff: it will act by itself.
-    Active,
-    /// Waiting for its start rule.
-    Waiting,
-    /// Stopped, failed, or its task ended: only a command can revive it.
-    Terminal,
 }
 
 /// The graph as "can anything still run" needs it, computed once per run.

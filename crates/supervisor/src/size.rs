@@ -26,10 +26,10 @@ mod tests {
     use tokio::sync::watch;
 
     use crate::lifecycle::Lifecycle;
+    use crate::lifecycle::Phase;
     use crate::mailbox::Inbox;
     use crate::restart::RestartPolicy;
     use crate::rule::OnDependencyDown;
-    use crate::rules::Phase;
     use crate::task::{PhaseReport, Shell, Task};
     use crate::tracker::RestartTracker;
 

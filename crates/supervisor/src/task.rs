@@ -29,10 +29,11 @@ use linesman_observer::{Bus, What};
 use tokio::sync::watch;
 use tokio::time::{Instant, Sleep, sleep, sleep_until};
 
+use crate::lifecycle::Phase;
 use crate::lifecycle::{Effect, Ended, Input, Lifecycle, RuleNow, State, World};
 use crate::mailbox::{Inbox, Signal};
 use crate::rule::Rule;
-use crate::rules::{Phase, evaluate};
+use crate::rules::evaluate;
 
 /// Where the task reports its [`Phase`] for "can anything still run".
 #[derive(Debug, Clone)]
