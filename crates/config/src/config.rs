@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use linesman_supervisor::Spec;
 
-use crate::error::{ConfigError, ConfigErrorKind, ConfigErrors};
+use crate::error::{ConfigError, ConfigErrorKind};
+use crate::errors::ConfigErrors;
 use crate::source::ConfigSource;
 use crate::walk::Walker;
 use crate::{raw, tree, validate};

@@ -1,5 +1,5 @@
-//! Keeping what an error shows narrow, whatever the file: messages that
-//! quote a value are shortened, and a source line longer than
+//! Keeping what an error shows narrow, whatever the file (messages that
+//! quote a value are shortened in `shorten.rs`): a source line longer than
 //! [`LINE_WIDTH`] is shown as a window around the place the error points
 //! at, with `…` where it was cut.
 //!
@@ -13,56 +13,13 @@
 use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 
 use crate::error::{ConfigError, Location};
+use crate::shorten::ELLIPSIS;
 use crate::source::ConfigSource;
 use crate::span::{self, LineIndex};
 
 /// The widest source line a snippet shows, in characters (plus a `…` at
 /// either end where it was cut).
 pub(crate) const LINE_WIDTH: usize = 120;
-/// The longest quoted value (between backquotes) a message keeps.
-const QUOTE_WIDTH: usize = 60;
-/// The longest message, help or label text, in characters.
-pub(crate) const MESSAGE_WIDTH: usize = 200;
-const ELLIPSIS: char = '…';
-
-/// `text` with every backquoted part longer than [`QUOTE_WIDTH`] cut in
-/// its middle, then, if still longer than [`MESSAGE_WIDTH`], cut in its
-/// middle as a whole.
-pub(crate) fn shortened(text: String) -> String {
-    if text.chars().count() <= MESSAGE_WIDTH {
-        return text;
-    }
-    let mut out = String::with_capacity(MESSAGE_WIDTH * 4);
-    for (i, part) in text.split('`').enumerate() {
-        if i > 0 {
-            out.push('`');
-        }
-        // Odd parts are between backquotes.
-        if i % 2 == 1 {
-            out.push_str(&middle_cut(part, QUOTE_WIDTH));
-        } else {
-            out.push_str(part);
-        }
-    }
-    middle_cut(&out, MESSAGE_WIDTH)
-}
-
-/// `text` if it has at most `width` characters; otherwise its start and
-/// end with `…` between, `width` characters in all.
-fn middle_cut(text: &str, width: usize) -> String {
-    let count = text.chars().count();
-    if count <= width {
-        return text.to_owned();
-    }
-    let keep = width.saturating_sub(1);
-    let head = keep * 2 / 3;
-    let tail = keep - head;
-    let mut out: String = text.chars().take(head).collect();
-    out.push(ELLIPSIS);
-    out.extend(text.chars().skip(count - tail));
-    out
-}
-
 /// One source line that [`Shown`] cut to a window.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Cut {
@@ -287,21 +244,6 @@ impl SourceCode for ShownSource {
 mod tests {
     use super::*;
     use crate::error::ConfigErrorKind;
-
-    #[test]
-    fn short_messages_are_kept_and_long_quotes_are_cut() {
-        let short = "unknown key `idle_timout` in `connections.a`".to_owned();
-        assert_eq!(shortened(short.clone()), short);
-        let long = format!("unknown key `{}` in `connections.a`", "y".repeat(1_000));
-        let cut = shortened(long);
-        assert!(cut.starts_with("unknown key `yyyy"), "{cut}");
-        assert!(cut.ends_with("y` in `connections.a`"), "{cut}");
-        assert_eq!(cut.matches('…').count(), 1, "{cut}");
-        assert!(cut.chars().count() < 100, "{cut}");
-        let unquoted = "z".repeat(1_000);
-        let cut = shortened(unquoted);
-        assert_eq!(cut.chars().count(), MESSAGE_WIDTH);
-    }
 
     #[test]
     fn a_long_line_is_shown_as_a_window_around_the_error() {

@@ -10,7 +10,8 @@ use std::fmt;
 
 use miette::{Diagnostic, LabeledSpan, SourceCode};
 
-use crate::error::{ConfigError, ConfigErrors};
+use crate::error::ConfigError;
+use crate::errors::ConfigErrors;
 
 impl Diagnostic for ConfigError {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {

@@ -1,18 +1,17 @@
-//! Every error this crate returns: [`ConfigErrors`], all the problems of one
-//! pass over a file, each a [`ConfigError`] with its [`ConfigErrorKind`],
-//! [`Location`], message and help.
+//! One problem of a configuration file: a [`ConfigError`] with its
+//! [`ConfigErrorKind`], [`Location`], message and help (all of a pass's
+//! problems together are [`ConfigErrors`](crate::ConfigErrors), in
+//! `errors.rs`).
 //!
 //! Messages are lowercase, say what was wrong and what was expected; the
 //! help says what to do (often "did you mean …?"). `Display` of
-//! [`ConfigErrors`] lists them as `FILE:LINE:COLUMN: message` lines, usable
+//! [`ConfigErrors`](crate::ConfigErrors) lists them as `FILE:LINE:COLUMN: message` lines, usable
 //! without miette; the [`miette::Diagnostic`] implementations are in
 //! `diagnostic.rs`.
 
 use std::fmt;
-use std::sync::Arc;
 
-use crate::crop::{Shown, shortened};
-use crate::source::ConfigSource;
+use crate::shorten::shortened;
 
 /// Where in the file a problem is: 1-based line and column (columns count
 /// characters, as editors do) and the byte range it covers in the text.
@@ -23,7 +22,7 @@ pub struct Location {
     pub line: u32,
     /// 1-based column, in characters.
     pub column: u32,
-    /// Byte offset of the start in [`ConfigSource::text`].
+    /// Byte offset of the start in [`ConfigSource::text`](crate::ConfigSource::text).
     pub offset: usize,
     /// Length in bytes (may be 0).
     pub len: usize,
@@ -152,7 +151,7 @@ pub struct ConfigError {
 impl ConfigError {
     /// A problem of `kind` at `location`. The message (like the help and
     /// the labels' texts) is shortened if it quotes a long value: no text
-    /// of an error is longer than [`MESSAGE_WIDTH`](crate::crop::MESSAGE_WIDTH)
+    /// of an error is longer than [`MESSAGE_WIDTH`](crate::shorten::MESSAGE_WIDTH)
     /// characters, whatever the file holds.
     pub(crate) fn new(kind: ConfigErrorKind, location: Option<Location>, message: String) -> Self {
         ConfigError {
@@ -190,104 +189,3 @@ impl ConfigError {
         self
     }
 }
-
-/// Every problem found in one pass over a configuration file, never empty,
-/// in the order of the file (problems between connections, such as cycles,
-/// last).
-///
-/// `Display` lists them, one per line, as `FILE:LINE:COLUMN: message`, each
-/// followed by its labels (`  FILE:LINE:COLUMN: note: …`) and its help
-/// (`  help: …`). It also implements [`miette::Diagnostic`] (each error is a
-/// related diagnostic with labelled spans into the source); for a compact
-/// header with miette's graphical handler, render
-/// [`ConfigErrors::diagnostic`] instead. Nothing rendered is wide: a
-/// message quoting a long value is shortened, and a snippet of a line
-/// longer than 120 characters shows 120 of them around the error, with `…`
-/// where the line was cut.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigErrors {
-    pub(crate) source: ConfigSource,
-    pub(crate) errors: Vec<ConfigError>,
-    /// The file and errors as the diagnostics show them, when a line of
-    /// the file is too long to show whole (see `crop.rs`).
-    pub(crate) shown: Option<Arc<Shown>>,
-}
-
-impl ConfigErrors {
-    pub(crate) fn new(source: ConfigSource, errors: Vec<ConfigError>) -> Self {
-        let shown = Shown::of(&source, &errors).map(Arc::new);
-        ConfigErrors {
-            source,
-            errors,
-            shown,
-        }
-    }
-
-    /// The problems, in file order; never empty.
-    pub fn errors(&self) -> &[ConfigError] {
-        &self.errors
-    }
-
-    /// The file the problems are in.
-    pub fn source(&self) -> &ConfigSource {
-        &self.source
-    }
-
-    /// How many problems there are (at least 1).
-    pub fn len(&self) -> usize {
-        self.errors.len()
-    }
-
-    /// Always `false`: there is at least one problem. Present for the
-    /// `len`/`is_empty` convention.
-    pub fn is_empty(&self) -> bool {
-        self.errors.is_empty()
-    }
-
-    /// The problems, in file order.
-    pub fn iter(&self) -> std::slice::Iter<'_, ConfigError> {
-        self.errors.iter()
-    }
-}
-
-impl<'a> IntoIterator for &'a ConfigErrors {
-    type Item = &'a ConfigError;
-    type IntoIter = std::slice::Iter<'a, ConfigError>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.errors.iter()
-    }
-}
-
-impl IntoIterator for ConfigErrors {
-    type Item = ConfigError;
-    type IntoIter = std::vec::IntoIter<ConfigError>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.errors.into_iter()
-    }
-}
-
-impl fmt::Display for ConfigErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let file = self.source.name();
-        for (i, error) in self.errors.iter().enumerate() {
-            if i > 0 {
-                f.write_str("\n")?;
-            }
-            match error.location {
-                Some(at) => write!(f, "{file}:{at}: {}", error.message)?,
-                None => write!(f, "{file}: {}", error.message)?,
-            }
-            for label in &error.labels {
-                write!(f, "\n  {file}:{}: note: {}", label.location, label.text)?;
-            }
-            if let Some(help) = &error.help {
-                write!(f, "\n  help: {help}")?;
-            }
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for ConfigErrors {}

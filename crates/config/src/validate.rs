@@ -11,43 +11,9 @@ use linesman_stream::{ConnectOptions, Keepalive};
 use linesman_supervisor::{Spec, Supervised};
 
 use crate::error::{ConfigError, ConfigErrorKind as Kind, Location};
+use crate::layers::{Layer, Layers};
 use crate::raw::{RawConnection, RawFile, RawSettings};
 use crate::walk::{Sp, Walker};
-
-/// One layer of settings and the path it was written at.
-pub(crate) struct Layer<'a> {
-    pub(crate) settings: &'a RawSettings,
-    pub(crate) path: String,
-}
-
-/// A connection's settings over `defaults`.
-pub(crate) struct Layers<'a> {
-    pub(crate) top: Layer<'a>,
-    pub(crate) defaults: Layer<'a>,
-}
-
-impl<'a> Layers<'a> {
-    /// The connection's value of a field, else the defaults', with the path
-    /// of the layer it came from.
-    fn pick<T>(
-        &self,
-        field: impl Fn(&'a RawSettings) -> &'a Option<Sp<T>>,
-    ) -> Option<(&'a Sp<T>, &str)> {
-        if let Some(v) = field(self.top.settings) {
-            return Some((v, &self.top.path));
-        }
-        field(self.defaults.settings)
-            .as_ref()
-            .map(|v| (v, self.defaults.path.as_str()))
-    }
-
-    fn value<T: Clone + 'a>(
-        &self,
-        field: impl Fn(&'a RawSettings) -> &'a Option<Sp<T>>,
-    ) -> Option<T> {
-        self.pick(field).map(|(v, _)| v.value.clone())
-    }
-}
 
 /// A section that may be turned off (`false`/`off`) or given as a map that
 /// merges field by field over the same map in `defaults`.
@@ -152,7 +118,7 @@ fn supervised(w: &mut Walker<'_>, file: &RawFile, c: &RawConnection) -> Option<S
     let layout = layout(w, &layers);
     let heartbeat = heartbeat(w, &layers, layout.as_ref());
     let outbox = outbox(w, &layers);
-    let restart = crate::policy::restart_policy(w, &layers);
+    let restart = crate::restart::restart_policy(w, &layers);
     let endpoint = c.endpoint.as_ref()?;
     if w.errors.len() > errors_before {
         return None;
