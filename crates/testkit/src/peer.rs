@@ -20,27 +20,10 @@ use tokio_util::task::TaskTracker;
 
 use crate::behavior::Behavior;
 use crate::listen::{Accepted, Bound, Listen, bind_tcp, bind_unix, reserve_tcp, tcp_endpoint};
+use crate::options::PeerOptions;
 use crate::record::Recorder;
 use crate::serve::{Ending, run};
 use crate::stats::{Counters, PeerStats};
-
-/// How a [`Peer`] runs, beyond what it listens on and does.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct PeerOptions {
-    /// Append every frame received whole to this file (see
-    /// [`Recording`](crate::Recording)), which outlives the peer. Default: none.
-    pub record: Option<PathBuf>,
-}
-
-impl PeerOptions {
-    /// Records every frame received in `path`.
-    #[must_use]
-    pub fn record(mut self, path: impl Into<PathBuf>) -> Self {
-        self.record = Some(path.into());
-        self
-    }
-}
 
 /// Pause after a failed `accept` (e.g. out of file descriptors) before the next.
 const ACCEPT_RETRY: Duration = Duration::from_millis(10);

@@ -15,7 +15,7 @@ use crate::behavior::Behavior;
 use crate::cli::behavior_args;
 use crate::error::ProcessError;
 use crate::listen::Listen;
-use crate::peer::PeerOptions;
+use crate::options::PeerOptions;
 
 /// The name of the binary.
 const BINARY: &str = "linesman-peer";
