@@ -108,8 +108,13 @@ impl CliError {
             | CliError::Lost { .. }
             | CliError::Supervisor(_)
             | CliError::Io { .. } => Code::Failure,
-            CliError::Output { source } if crate::output::is_closed(source) => Code::Ok,
+            CliError::Output { source } if is_closed_pipe(source) => Code::Ok,
             CliError::Output { .. } => Code::Failure,
         }
     }
+}
+
+/// Whether `error` means the reader of the pipe is gone: nothing to report.
+pub(crate) fn is_closed_pipe(error: &std::io::Error) -> bool {
+    error.kind() == std::io::ErrorKind::BrokenPipe
 }

@@ -16,6 +16,7 @@ mod error;
 mod exit;
 mod logging;
 mod output;
+mod report;
 mod socket;
 mod view;
 
@@ -29,5 +30,5 @@ fn main() -> ExitCode {
     // The daemon's runtime is gone: what it logged last reaches stderr
     // (bounded), before the error, if any, is printed.
     logging::finish();
-    exit::report(result)
+    report::report(result)
 }

@@ -28,8 +28,3 @@ fn write_to(stream: &mut impl Write, text: &str) -> io::Result<()> {
     stream.write_all(text.as_bytes())?;
     stream.flush()
 }
-
-/// Whether `error` means the reader of the pipe is gone: nothing to report.
-pub(crate) fn is_closed(error: &io::Error) -> bool {
-    error.kind() == io::ErrorKind::BrokenPipe
-}

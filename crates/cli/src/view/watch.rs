@@ -16,7 +16,7 @@ use futures_util::{FutureExt, StreamExt};
 use linesman_control::{ClientError, EventStream, StatusResponse};
 
 use crate::error::CliError;
-use crate::output;
+use crate::error::is_closed_pipe;
 use crate::view::model::Model;
 use crate::view::time::now_ms;
 use crate::view::{log, table};
@@ -111,7 +111,7 @@ pub(crate) async fn follow(
 /// The end of a view whose stdout failed: a closed pipe means nobody is
 /// watching any more (a quiet stop); any other failure is an error.
 fn stopped(model: Model, error: io::Error) -> Result<(Model, End), CliError> {
-    if output::is_closed(&error) {
+    if is_closed_pipe(&error) {
         Ok((model, End::Stopped))
     } else {
         Err(CliError::Output { source: error })
