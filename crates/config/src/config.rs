@@ -18,7 +18,10 @@ use crate::{raw, tree, validate};
 #[non_exhaustive]
 pub struct Config {
     /// The connections and their rules, ready for
-    /// `Supervisor::new(config.spec)`.
+    /// `Supervisor::new(config.spec)` — or, to add what only code can give
+    /// (socket hooks, blocking targets, connections of its own), for
+    /// `config.spec.into_builder()`, which keeps every setting of the file
+    /// (see [`Spec::into_builder`]).
     pub spec: Spec,
     /// The `control:` section.
     pub control: ControlSettings,

@@ -33,6 +33,27 @@
 //! # Ok::<(), linesman_config::ConfigErrors>(())
 //! ```
 //!
+//! The [`Spec`](linesman_supervisor::Spec) a file gives is amended in
+//! code through its builder, which keeps every setting of the file:
+//!
+//! ```
+//! # let yaml = "shutdown_timeout: 2s\nconnections:\n  quotes: { endpoint: tcp://127.0.0.1:7001 }\n";
+//! use linesman_connection::ConnectionSpec;
+//! use linesman_supervisor::Supervised;
+//!
+//! let config = linesman_config::parse("app.yaml", yaml)?;
+//! let hw = ConnectionSpec::new("hw", "tcp://127.0.0.1:7003".parse()?);
+//! let spec = config
+//!     .spec
+//!     .into_builder()
+//!     .configure("quotes", |c| c.connection.tags = vec!["eu".into()])
+//!     .connection(Supervised::new(hw).depends_on(["quotes"]))
+//!     .build()?;
+//! assert_eq!(spec.shutdown_timeout(), std::time::Duration::from_secs(2));
+//! assert_eq!(spec.graph().start_order(), ["quotes", "hw"]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! `Display` of [`ConfigErrors`] lists the problems as
 //! `FILE:LINE:COLUMN: message` lines with `help:` lines; it also implements
 //! [`miette::Diagnostic`] for graphical rendering.

@@ -54,6 +54,71 @@
 //! running.await?;
 //! # Ok(()) }
 //! ```
+//!
+//! ## YAML plus code
+//!
+//! The file gives what an operator tunes; code adds what only code can
+//! give — socket hooks, blocking targets, handlers, connections of its own.
+//! One way: take the file's spec back as its builder
+//! ([`Spec::into_builder`](supervisor::Spec::into_builder), which keeps
+//! every setting of the file), amend its connections by name
+//! ([`configure`](supervisor::SpecBuilder::configure)), add connections,
+//! and `build` again, which validates the whole once (a name `configure`
+//! cannot find is an error with the nearest one, as is a cycle the code
+//! made); then attach handlers by name with
+//! [`Supervisor::handler`](supervisor::Supervisor::handler).
+//!
+//! ```
+//! use std::time::Duration;
+//! use linesman::prelude::*;
+//! use tokio_stream::StreamExt;
+//!
+//! struct Orders;
+//!
+//! impl Handler for Orders {
+//!     async fn on_frame(&mut self, _frame: Frame, _link: &Link) -> Result<(), HandlerError> {
+//!         Ok(())
+//!     }
+//! }
+//!
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let (quotes, orders, audit) = (
+//! #     linesman_testkit::Peer::echo().await?,
+//! #     linesman_testkit::Peer::echo().await?,
+//! #     linesman_testkit::Peer::echo().await?,
+//! # );
+//! # let yaml = format!(
+//! #     "shutdown_timeout: 2s\nconnections:\n  quotes: {{ endpoint: {} }}\n  orders: {{ endpoint: {} }}\n",
+//! #     quotes.endpoint(),
+//! #     orders.endpoint(),
+//! # );
+//! # let audit_endpoint = audit.endpoint();
+//! // In an application: `linesman::config::load(Path::new("app.yaml"))?`.
+//! let config = linesman::config::parse("app.yaml", &yaml)?;
+//! let spec = config
+//!     .spec
+//!     .into_builder()
+//!     .configure("quotes", |c| {
+//!         let hooks = SocketHooks::default().on_open(|sock| sock.set_reuse_address(true));
+//!         c.connection.hooks = hooks;
+//!     })
+//!     .connection(
+//!         Supervised::new(ConnectionSpec::new("audit", audit_endpoint))
+//!             .depends_on(["quotes", "orders"]),
+//!     )
+//!     .build()?;
+//! assert_eq!(spec.shutdown_timeout(), Duration::from_secs(2)); // from the file
+//! let supervisor = Supervisor::new(spec).handler("orders", Orders)?;
+//! let mut audit_up = supervisor
+//!     .bus()
+//!     .subscribe(Interest::all().conn("audit").event::<Connected>());
+//! let control = supervisor.control();
+//! let running = tokio::spawn(supervisor.run());
+//! tokio::time::timeout(Duration::from_secs(10), audit_up.next()).await?;
+//! control.shutdown();
+//! running.await?;
+//! # Ok(()) }
+//! ```
 
 #![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 

@@ -161,6 +161,57 @@ pub enum SpecError {
     /// The connect limit is zero, so no connection could ever connect.
     #[error("max_concurrent_connects must be greater than zero: use e.g. 512")]
     ZeroConcurrentConnects,
+    /// [`SpecBuilder::configure`](crate::SpecBuilder::configure) was given
+    /// names of connections not declared before it: each one, never empty.
+    #[error("{}", ConfigureListing(.0))]
+    Configure(Vec<ConfigureError>),
+}
+
+/// A name given to [`SpecBuilder::configure`](crate::SpecBuilder::configure)
+/// that no connection declared before the call had, so nothing was amended.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigureError {
+    /// No connection has this name.
+    #[error("cannot configure unknown connection `{name}`: {}", configure_hint(.suggestion))]
+    UnknownConnection {
+        /// The name given.
+        name: String,
+        /// The declared connection nearest to `name`, if one is close.
+        suggestion: Option<String>,
+    },
+    /// The connection is declared, but after the `configure` that names it.
+    #[error(
+        "cannot configure connection `{name}` before it is declared: call `configure` after the `connection` that adds it"
+    )]
+    NotYetDeclared {
+        /// The connection.
+        name: String,
+    },
+}
+
+fn configure_hint(suggestion: &Option<String>) -> String {
+    match suggestion {
+        Some(name) => format!("did you mean `{name}`?"),
+        None => "check the name, or add the connection first with `connection`".to_owned(),
+    }
+}
+
+struct ConfigureListing<'a>(&'a [ConfigureError]);
+
+impl fmt::Display for ConfigureListing<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            [one] => write!(f, "{one}"),
+            many => {
+                write!(f, "{} connections cannot be configured:", many.len())?;
+                for error in many {
+                    write!(f, "\n  - {error}")?;
+                }
+                Ok(())
+            }
+        }
+    }
 }
 
 /// A [`Supervisor`](crate::Supervisor) that could not be set up or run.

@@ -85,8 +85,8 @@ mod tracker;
 
 pub use control::SupervisorHandle;
 pub use error::{
-    Allowed, ControlError, GraphError, GraphErrors, ParseError, PolicyError, PolicyValue,
-    SpecError, SupervisorError,
+    Allowed, ConfigureError, ControlError, GraphError, GraphErrors, ParseError, PolicyError,
+    PolicyValue, SpecError, SupervisorError,
 };
 pub use graph::DependencyGraph;
 pub use restart::{BackoffPolicy, Intensity, RestartMode, RestartPolicy, RestartPolicyBuilder};

@@ -8,6 +8,11 @@
 //! invalid spec. A restart policy is valid by construction (see
 //! [`RestartPolicy::builder`]), so it is not checked again here.
 //!
+//! A built spec — one read from YAML, say — is amended by turning it back
+//! into its builder ([`Spec::into_builder`], which keeps every setting),
+//! amending declared connections ([`SpecBuilder::configure`]) and adding
+//! more; `build` then validates the amended whole once.
+//!
 //! ```
 //! use std::time::Duration;
 //! use linesman_connection::ConnectionSpec;
@@ -34,10 +39,15 @@ use std::time::Duration;
 
 use linesman_connection::ConnectionSpec;
 
-use crate::error::SpecError;
 use crate::graph::DependencyGraph;
 use crate::restart::RestartPolicy;
 use crate::rule::{OnDependencyDown, Rule};
+
+mod builder;
+#[cfg(test)]
+mod tests;
+
+pub use builder::SpecBuilder;
 
 /// One supervised connection: how to connect ([`ConnectionSpec`]) and how to
 /// supervise it (restart policy, start rule, `on_dependency_down`).
@@ -245,130 +255,4 @@ pub(crate) struct Parts {
     pub(crate) shutdown_timeout: Duration,
     pub(crate) max_concurrent_connects: usize,
     pub(crate) max_open_sockets: Option<usize>,
-}
-
-/// Builds a [`Spec`]; see [`Spec::builder`].
-#[derive(Debug, Clone)]
-pub struct SpecBuilder {
-    connections: Vec<Supervised>,
-    shutdown_timeout: Duration,
-    max_concurrent_connects: usize,
-    max_open_sockets: Option<usize>,
-}
-
-impl Default for SpecBuilder {
-    fn default() -> Self {
-        Self {
-            connections: Vec::new(),
-            shutdown_timeout: Spec::DEFAULT_SHUTDOWN_TIMEOUT,
-            max_concurrent_connects: Spec::DEFAULT_MAX_CONCURRENT_CONNECTS,
-            max_open_sockets: None,
-        }
-    }
-}
-
-impl SpecBuilder {
-    /// Adds a connection: a [`Supervised`], or a bare [`ConnectionSpec`]
-    /// with the default supervision settings. Declaration order breaks every
-    /// tie in start and shutdown order. Default: no connections.
-    #[must_use]
-    pub fn connection(mut self, connection: impl Into<Supervised>) -> Self {
-        self.connections.push(connection.into());
-        self
-    }
-
-    /// Sets how long each connection gets, at shutdown or when stopped, to
-    /// run its handler's `on_disconnect`, flush queued sends and run
-    /// `before_close`; a connection still running after it is dropped
-    /// (forced). Default 5 s.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use linesman_supervisor::Spec;
-    ///
-    /// assert_eq!(Spec::builder().build()?.shutdown_timeout(), Duration::from_secs(5));
-    /// let spec = Spec::builder().shutdown_timeout(Duration::from_millis(500)).build()?;
-    /// assert_eq!(spec.shutdown_timeout(), Duration::from_millis(500));
-    /// # Ok::<(), linesman_supervisor::SpecError>(())
-    /// ```
-    #[must_use]
-    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
-        self.shutdown_timeout = timeout;
-        self
-    }
-
-    /// Sets how many connects may be in flight at once, across all
-    /// connections: a connection that is `Connecting` holds one of these
-    /// permits from before its socket is opened until its handshake is
-    /// done or its connect failed; the others wait their turn (still
-    /// `Connecting`). This keeps a storm of connects — thousands of
-    /// connections starting, or reconnecting after a network blip — from
-    /// overflowing the peers' accept queues (a dropped SYN costs a 1 s
-    /// retransmission) and from spending the CPU on everything at once.
-    /// A slow connect (up to its `connect_timeout`) holds its permit
-    /// meanwhile. Default 512.
-    ///
-    /// ```
-    /// use linesman_supervisor::Spec;
-    ///
-    /// assert_eq!(Spec::builder().build()?.max_concurrent_connects(), 512);
-    /// let spec = Spec::builder().max_concurrent_connects(64).build()?;
-    /// assert_eq!(spec.max_concurrent_connects(), 64);
-    /// assert!(Spec::builder().max_concurrent_connects(0).build().is_err());
-    /// # Ok::<(), linesman_supervisor::SpecError>(())
-    /// ```
-    #[must_use]
-    pub fn max_concurrent_connects(mut self, max: usize) -> Self {
-        self.max_concurrent_connects = max;
-        self
-    }
-
-    /// Sets how many sockets (or blocking sources) may be open at once,
-    /// across all connections: a session holds one place from before its
-    /// socket is created until it is closed, and a session that finds none
-    /// left fails at once ("no socket left: …", a failed connect for its
-    /// restart policy) without creating a socket. Set it below the
-    /// process's open-file limit, so that a spec with more connections than
-    /// descriptors (or a reconnect storm) still leaves descriptors for
-    /// everything else — the control plane answers `linesman status`.
-    /// `linesman run` sets it to the open-file limit less a quarter of it, at most 96. Default: no
-    /// bound.
-    ///
-    /// ```
-    /// use linesman_supervisor::Spec;
-    ///
-    /// assert_eq!(Spec::builder().build()?.max_open_sockets(), None);
-    /// let spec = Spec::builder().max_open_sockets(928).build()?;
-    /// assert_eq!(spec.max_open_sockets(), Some(928));
-    /// # Ok::<(), linesman_supervisor::SpecError>(())
-    /// ```
-    #[must_use]
-    pub fn max_open_sockets(mut self, max: usize) -> Self {
-        self.max_open_sockets = Some(max);
-        self
-    }
-
-    /// Validates: the shutdown timeout, the connect limit, then the start
-    /// rules (every problem of the graph at once). The restart policies were
-    /// checked when they were built ([`RestartPolicy::builder`]).
-    pub fn build(self) -> Result<Spec, SpecError> {
-        if self.shutdown_timeout.is_zero() {
-            return Err(SpecError::ZeroShutdownTimeout);
-        }
-        if self.max_concurrent_connects == 0 {
-            return Err(SpecError::ZeroConcurrentConnects);
-        }
-        let graph = DependencyGraph::build(
-            self.connections
-                .iter()
-                .map(|c| (c.name(), c.start_when.as_ref())),
-        )?;
-        Ok(Spec {
-            connections: self.connections,
-            graph,
-            shutdown_timeout: self.shutdown_timeout,
-            max_concurrent_connects: self.max_concurrent_connects,
-            max_open_sockets: self.max_open_sockets,
-        })
-    }
 }
