@@ -162,7 +162,11 @@ async fn hostile_paths_get_short_json_errors() {
         "{answer}"
     );
 
-    assert_eq!(daemon.state_of("quotes").await, State::Up, "nothing was done");
+    assert_eq!(
+        daemon.state_of("quotes").await,
+        State::Up,
+        "nothing was done"
+    );
     daemon.stop().await;
 }
 
