@@ -109,8 +109,10 @@ impl Daemon {
         // not go on supervising unseen. If either ends (a bug: a panic), the
         // connections are shut down gracefully and the process exits 1.
         let mut run = std::pin::pin!(supervisor.run());
+        // The report's cut-off listeners are already logged at warn; the
+        // signals are this daemon's own (`watch_signals`), not the report's.
         let lost = tokio::select! {
-            () = &mut run => None,
+            _report = &mut run => None,
             joined = &mut signals => Some(format!(
                 "the signal watcher ended: {}",
                 joined.err().map_or_else(|| "without a panic".to_owned(), |e| e.to_string())

@@ -41,9 +41,7 @@
 //! let running = tokio::spawn(supervisor.run());
 //!
 //! // `audit` starts only once `quotes` is up; wait for it, then shut down.
-//! // A subscription is a `Stream`: `next()` comes from `tokio_stream::StreamExt`
-//! // (or `futures::StreamExt`), a dependency of your own.
-//! use tokio_stream::StreamExt;
+//! // A subscription has its own `next()` (and is a `Stream` for combinators).
 //! while let Some(event) = audit.next().await {
 //!     if event.event_type() == EventType::Connected {
 //!         break;
@@ -135,7 +133,6 @@ pub use linesman_connection as connection;
 /// use linesman::control::{Client, ControlServer, ControlState};
 /// use linesman::prelude::*;
 /// use std::time::Duration;
-/// use tokio_stream::StreamExt; // `next()` on a subscription
 ///
 /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # let peer = linesman_testkit::Peer::echo().await?;
@@ -189,7 +186,7 @@ pub mod prelude {
     };
     pub use linesman_stream::{ConnectOptions, Endpoint, SocketHooks};
     pub use linesman_supervisor::{
-        BackoffPolicy, OnDependencyDown, RestartMode, RestartPolicy, Rule, Spec, Supervised,
-        Supervisor, SupervisorHandle,
+        BackoffPolicy, OnDependencyDown, RestartMode, RestartPolicy, Rule, RunReport, Signal, Spec,
+        Supervised, Supervisor, SupervisorHandle,
     };
 }

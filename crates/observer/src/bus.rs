@@ -1,4 +1,5 @@
-//! The [`Bus`]: publishing, the state registry, registration and close.
+//! The [`Bus`]: publishing, the state registry and the publish lock
+//! (registering is in `registration.rs`, closing in `close.rs`).
 //!
 //! Why one short lock: giving out `seq`, updating the registry and queuing
 //! the event for every interested listener happen under one
@@ -11,11 +12,9 @@
 //! lag take their snapshot under the same lock, which is what makes "state
 //! as of `seq` N, then exactly the events after N" hold.
 
-use crate::delivery::{self, ListenerHandle, Subscription};
 use crate::error::BusError;
-use crate::event::{Event, EventPayload, Lagged, ListenerRemoved, What};
+use crate::event::{Event, Lagged, ListenerRemoved, What};
 use crate::interest::Interest;
-use crate::listener::{Listener, Typed};
 use crate::options::{BusMetrics, BusOptions, Counters};
 use crate::publisher::{ConnMeta, Publisher};
 use crate::queue::{Pushed, Queued, Slot};
@@ -27,7 +26,7 @@ use std::fmt;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 use tokio::task::AbortHandle;
 use tokio_util::task::TaskTracker;
 
@@ -38,7 +37,7 @@ use tokio_util::task::TaskTracker;
 /// a complete example.
 #[derive(Clone)]
 pub struct Bus {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
 }
 
 pub(crate) struct Shared {
@@ -50,9 +49,9 @@ pub(crate) struct Shared {
     pub(crate) counters: Arc<Counters>,
     pub(crate) options: BusOptions,
     pub(crate) tasks: TaskTracker,
-    /// Every listener task by its listener's name, to abort the ones still
-    /// running when a bounded close runs out of time.
-    pub(crate) listener_tasks: Mutex<Vec<(Arc<str>, AbortHandle)>>,
+    /// Every listener task with its slot, to abort the ones still running
+    /// when a bounded close runs out of time and count what they missed.
+    pub(crate) listener_tasks: Mutex<Vec<(Arc<Slot>, AbortHandle)>>,
 }
 
 #[derive(Default)]
@@ -102,56 +101,6 @@ impl Bus {
     /// and tags with [`Publisher::kind`] and [`Publisher::tags`].
     pub fn publisher(&self, name: impl Into<Arc<str>>) -> Publisher {
         Publisher::new(self.shared.clone(), name.into())
-    }
-
-    /// Registers `listener` with its own [`Listener::interest`]. Its events
-    /// are delivered by a task of its own, one at a time, in `seq` order; it
-    /// first receives the current state of every connection it is
-    /// interested in (replay events). Dropping the handle unsubscribes.
-    ///
-    /// On a closed bus the listener receives the replay, then its task ends.
-    ///
-    /// # Panics
-    ///
-    /// Outside a tokio runtime (the listener's task is spawned on it).
-    pub fn listen(&self, listener: impl Listener) -> ListenerHandle {
-        let interest = listener.interest();
-        self.listen_with(interest, listener)
-    }
-
-    /// Registers `listener` for the events `interest` admits, ignoring the
-    /// listener's own [`Listener::interest`]. Otherwise as [`Bus::listen`].
-    ///
-    /// # Panics
-    ///
-    /// Outside a tokio runtime (the listener's task is spawned on it).
-    pub fn listen_with(&self, interest: Interest, listener: impl Listener) -> ListenerHandle {
-        let slot = self.shared.register(Arc::from(listener.name()), interest);
-        delivery::spawn(&self.shared, slot, listener)
-    }
-
-    /// Registers a closure for the events of type `T` only:
-    /// `bus.on::<Connected>(|event, up| …)`. It is also called for replay
-    /// events of type `T` (see [`Event::replay`]).
-    ///
-    /// # Panics
-    ///
-    /// Outside a tokio runtime (the listener's task is spawned on it).
-    pub fn on<T: EventPayload>(
-        &self,
-        f: impl Fn(&Event, &T) + Send + Sync + 'static,
-    ) -> ListenerHandle {
-        self.listen(Typed::new(f))
-    }
-
-    /// A stream of the events `interest` admits, with the same guarantees as
-    /// a listener: the current state first, then live events in `seq` order,
-    /// `Lagged` and a fresh snapshot if it falls behind. It ends after
-    /// [`Bus::close`] once everything published before is taken. Dropping it
-    /// unsubscribes. Needs no runtime to be created.
-    pub fn subscribe(&self, interest: Interest) -> Subscription {
-        let slot = self.shared.register(Arc::from("subscription"), interest);
-        Subscription::new(&self.shared, slot)
     }
 
     /// Every connection's record, sorted by name. Each record is at least as
@@ -207,85 +156,9 @@ impl Bus {
         self.shared.lock().closed
     }
 
-    /// Closes the bus: publishing fails from now on with
-    /// [`BusError::Closed`]; every listener is given everything published
-    /// before, then its task ends, and every stream ends after its last
-    /// event. Resolves when every listener task has ended (a listener that
-    /// never returns keeps it waiting: see [`close_within`](Self::close_within)).
-    pub async fn close(&self) {
-        self.begin_close();
-        self.shared.tasks.wait().await;
-    }
-
-    /// [`close`](Self::close), bounded: the listeners still busy after
-    /// `limit` (a listener stuck in `on_event`, or one with a long backlog)
-    /// are aborted — the event in hand is dropped, with the rest of their
-    /// queue — and their names are returned, so the caller can say which.
-    /// What a shutdown should use: one stuck listener cannot keep a process
-    /// from exiting.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use linesman_observer::{Bus, Event, Listener};
-    ///
-    /// struct Stuck;
-    /// impl Listener for Stuck {
-    ///     async fn on_event(&self, _: &Event) {
-    ///         std::future::pending::<()>().await; // never returns
-    ///     }
-    ///     fn name(&self) -> &str { "stuck" }
-    /// }
-    ///
-    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
-    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bus = Bus::default();
-    /// let _stuck = bus.listen(Stuck);
-    /// bus.publisher("feed").publish(linesman_observer::Connecting { attempt: 1 })?;
-    /// let aborted = bus.close_within(Duration::from_secs(5)).await;
-    /// assert_eq!(aborted, ["stuck"]);
-    /// # Ok(()) }
-    /// ```
-    pub async fn close_within(&self, limit: Duration) -> Vec<String> {
-        self.begin_close();
-        if tokio::time::timeout(limit, self.shared.tasks.wait())
-            .await
-            .is_ok()
-        {
-            return Vec::new();
-        }
-        let aborted: Vec<String> = self
-            .shared
-            .listener_tasks
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-            .filter(|(_, task)| !task.is_finished())
-            .map(|(name, task)| {
-                task.abort();
-                name.to_string()
-            })
-            .collect();
-        // An aborted task ends at once: it is dropped where it waits.
-        self.shared.tasks.wait().await;
-        aborted
-    }
-
-    /// Marks the bus closed and tells every listener and stream so.
-    fn begin_close(&self) {
-        let wakers: Vec<Waker> = {
-            let mut core = self.shared.lock();
-            core.closed = true;
-            core.slots
-                .drain(..)
-                .filter_map(|slot| slot.close())
-                .collect()
-        };
-        self.shared
-            .counters
-            .receivers
-            .store(0, std::sync::atomic::Ordering::Relaxed);
-        wakers.into_iter().for_each(Waker::wake);
-        self.shared.tasks.close();
+    /// The bus's settings.
+    pub fn options(&self) -> &BusOptions {
+        &self.shared.options
     }
 }
 
@@ -294,6 +167,22 @@ impl Shared {
         // No user code runs under this lock and the registry is updated
         // before anything else can fail, so a poisoned lock is consistent.
         self.core.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Marks the bus closed and tells every listener and stream so; the
+    /// listener tasks end once they have delivered what is queued.
+    pub(crate) fn begin_close(&self) {
+        let wakers: Vec<Waker> = {
+            let mut core = self.lock();
+            core.closed = true;
+            core.slots
+                .drain(..)
+                .filter_map(|slot| slot.close())
+                .collect()
+        };
+        self.counters.receivers.store(0, Ordering::Relaxed);
+        wakers.into_iter().for_each(Waker::wake);
+        self.tasks.close();
     }
 
     /// Publishes `what` for the connection `meta` (or for the bus itself
@@ -358,7 +247,7 @@ impl Shared {
     /// connection it is interested in, and makes it visible to publishers —
     /// all under the publish lock, so the replay and the live events that
     /// follow have no gap and no duplicate.
-    fn register(&self, name: Arc<str>, interest: Interest) -> Arc<Slot> {
+    pub(crate) fn register(&self, name: Arc<str>, interest: Interest) -> Arc<Slot> {
         let mut core = self.lock();
         core.next_id += 1;
         let slot = Arc::new(Slot::new(

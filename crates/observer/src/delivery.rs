@@ -55,7 +55,7 @@ pub(crate) fn spawn(
     // Tasks that ended (their listener unsubscribed) are forgotten here,
     // so the list stays as long as the live listeners.
     tasks.retain(|(_, task)| !task.is_finished());
-    tasks.push((slot.name.clone(), join.abort_handle()));
+    tasks.push((slot.clone(), join.abort_handle()));
     drop(tasks);
     ListenerHandle {
         slot,
@@ -262,6 +262,30 @@ impl Subscription {
     /// How the subscription is doing.
     pub fn stats(&self) -> ListenerStats {
         stats(&self.slot)
+    }
+
+    /// The next event, or `None` once the bus is closed and everything
+    /// published before is taken. No extra crate needed: this is the
+    /// subscription's own method (it is also a [`Stream`], for
+    /// `tokio_stream::StreamExt` or `futures::StreamExt` combinators).
+    /// Cancel safe: an event is taken only when the future resolves.
+    ///
+    /// ```
+    /// use linesman_observer::{Bus, Connecting, EventType, Interest};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), linesman_observer::BusError> {
+    /// let bus = Bus::default();
+    /// let mut events = bus.subscribe(Interest::all());
+    /// bus.publisher("quotes").publish(Connecting { attempt: 1 })?;
+    /// bus.close().await;
+    /// let first = events.next().await.map(|event| event.event_type());
+    /// assert_eq!(first, Some(EventType::Connecting));
+    /// assert!(events.next().await.is_none(), "ends after the close");
+    /// # Ok(()) }
+    /// ```
+    pub async fn next(&mut self) -> Option<Event> {
+        poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
     }
 }
 

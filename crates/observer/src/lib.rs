@@ -20,13 +20,13 @@
 //!
 //! # Example
 //!
-//! A typed listener and a stream subscription:
+//! A typed listener and a stream subscription (a typed listener narrowed to
+//! some connections is [`Bus::on_with`]):
 //!
 //! ```
 //! use linesman_observer::{Bus, Connected, Connecting, Disconnected, EventType, Interest};
 //! use std::sync::Arc;
 //! use std::sync::atomic::{AtomicUsize, Ordering};
-//! use tokio_stream::StreamExt;
 //!
 //! #[tokio::main]
 //! async fn main() -> Result<(), linesman_observer::BusError> {
@@ -40,7 +40,8 @@
 //!         counter.fetch_add(1, Ordering::Relaxed);
 //!     });
 //!
-//!     // A stream of every event of the connections of kind `feed`.
+//!     // A stream of every event of the connections of kind `feed`, read with
+//!     // its own `next()` (it is also a `Stream`, for stream combinators).
 //!     let mut feeds = bus.subscribe(Interest::all().kind("feed"));
 //!
 //!     // A connection's owner publishes its events.
@@ -80,6 +81,7 @@
 #![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 
 mod bus;
+mod close;
 mod delivery;
 mod error;
 mod event;
@@ -88,9 +90,11 @@ pub mod listener;
 mod options;
 mod publisher;
 mod queue;
+mod registration;
 mod state;
 
 pub use bus::Bus;
+pub use close::CutOff;
 pub use delivery::{ListenerHandle, ListenerStats, Subscription};
 pub use error::BusError;
 pub use event::{

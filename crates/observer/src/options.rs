@@ -1,12 +1,19 @@
 //! The bus's settings ([`BusOptions`]) and its counters ([`BusMetrics`]).
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 /// Settings of a [`Bus`](crate::Bus).
 ///
 /// ```
 /// use linesman_observer::{Bus, BusOptions};
-/// let bus = Bus::new(BusOptions::default().queue_capacity(4096).max_panics(3));
+/// use std::time::Duration;
+/// let bus = Bus::new(
+///     BusOptions::default()
+///         .queue_capacity(4096)
+///         .max_panics(3)
+///         .listener_drain(Duration::from_millis(500)),
+/// );
 /// # let _ = bus;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +24,9 @@ pub struct BusOptions {
     /// Panics after which a listener is removed; `None` keeps it forever.
     /// Default `None`.
     pub max_panics: Option<u32>,
+    /// How long listeners get, once the bus closes at the end of a run, to
+    /// handle what they were given before they are cut off. Default 1 s.
+    pub listener_drain: Duration,
 }
 
 impl Default for BusOptions {
@@ -24,11 +34,15 @@ impl Default for BusOptions {
         BusOptions {
             queue_capacity: 1024,
             max_panics: None,
+            listener_drain: BusOptions::DEFAULT_LISTENER_DRAIN,
         }
     }
 }
 
 impl BusOptions {
+    /// The default [`listener_drain`](Self::listener_drain): 1 s.
+    pub const DEFAULT_LISTENER_DRAIN: Duration = Duration::from_secs(1);
+
     /// How many events each listener's queue holds (counting the batch it is
     /// working through) before it lags. Default 1024; 0 is taken as 1.
     ///
@@ -56,6 +70,26 @@ impl BusOptions {
     /// ```
     pub fn max_panics(mut self, panics: u32) -> BusOptions {
         self.max_panics = Some(panics);
+        self
+    }
+
+    /// How long listeners get to finish what they were given when the bus
+    /// is closed at the end of a supervisor's run (after its connections
+    /// have stopped, so it adds at most this much to a shutdown). Default
+    /// 1 s. A listener still busy then — stuck in `on_event`, or slow with
+    /// a backlog — is cut off: the supervisor's run report lists it with
+    /// the number of events it was not given, and a warning says the same
+    /// (see [`Bus::close_within`](crate::Bus::close_within)).
+    ///
+    /// ```
+    /// use linesman_observer::BusOptions;
+    /// use std::time::Duration;
+    /// assert_eq!(BusOptions::default().listener_drain, Duration::from_secs(1));
+    /// let options = BusOptions::default().listener_drain(Duration::from_millis(200));
+    /// assert_eq!(options.listener_drain, Duration::from_millis(200));
+    /// ```
+    pub fn listener_drain(mut self, drain: Duration) -> BusOptions {
+        self.listener_drain = drain;
         self
     }
 }

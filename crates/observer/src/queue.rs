@@ -236,6 +236,14 @@ impl Slot {
         }
     }
 
+    /// Events given to this slot and not delivered yet: those queued and
+    /// those of the consumer's batch not handled (the one in hand
+    /// included). Exact once the consumer has ended.
+    pub(crate) fn undelivered(&self) -> u64 {
+        let queued = self.lock().buf.len();
+        (queued + self.in_flight.0.load(Ordering::Acquire)) as u64
+    }
+
     /// The consumer has `remaining` events of its batch left to deliver.
     pub(crate) fn set_in_flight(&self, remaining: usize) {
         self.in_flight.0.store(remaining, Ordering::Release);

@@ -130,6 +130,68 @@ async fn typed_listener_gets_only_its_type_with_the_payload() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_listener_narrowed_by_an_interest_gets_only_those_events() {
+    let bus = Bus::default();
+    let publishers = connections(&bus);
+    // `quotes`, a feed tagged `eu`, has a `Disconnected` before the
+    // listener exists: not even its replay may arrive.
+    publish_all(&publishers[..1]);
+    let downs = Arc::new(Mutex::new(Vec::new()));
+    let _handle = bus.on_with::<Disconnected>(Interest::all().kind("feed").tag("us"), {
+        let downs = downs.clone();
+        move |event, down| {
+            downs.lock().expect("not poisoned").push((
+                event.conn.to_string(),
+                down.reason.clone(),
+                event.replay,
+            ));
+        }
+    });
+    publish_all(&publishers[1..]);
+    bus.close().await;
+    let downs = downs.lock().expect("not poisoned").clone();
+    // `orders` is the one feed tagged `us`; of its events only the down.
+    assert_eq!(downs, [("orders".to_string(), "gone".to_string(), false)]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_listener_narrowed_to_one_connection_learns_its_state_by_replay() {
+    let bus = Bus::default();
+    let publishers = connections(&bus);
+    for p in &publishers {
+        p.publish(Connected {
+            peer: format!("{}-peer", p.name()),
+        })
+        .expect("open");
+    }
+    let ups = Arc::new(Mutex::new(Vec::new()));
+    let _handle = bus.on_with::<Connected>(Interest::all().conn("audit"), {
+        let ups = ups.clone();
+        move |event, up| {
+            ups.lock().expect("not poisoned").push((
+                event.conn.to_string(),
+                up.peer.clone(),
+                event.replay,
+            ));
+        }
+    });
+    bus.publisher("audit")
+        .publish(Connected {
+            peer: "again".into(),
+        })
+        .expect("open");
+    bus.close().await;
+    let ups = ups.lock().expect("not poisoned").clone();
+    assert_eq!(
+        ups,
+        [
+            ("audit".to_string(), "audit-peer".to_string(), true),
+            ("audit".to_string(), "again".to_string(), false),
+        ]
+    );
+}
+
 /// Records the connections of its events; wants the feeds only.
 struct Feeds {
     seen: Mutex<Vec<String>>,

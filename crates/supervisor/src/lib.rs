@@ -71,11 +71,13 @@ mod graph;
 mod lifecycle;
 mod mailbox;
 mod notices;
+mod report;
 mod restart;
 mod rng;
 mod rule;
 mod rules;
 mod shutdown;
+mod signal;
 mod size;
 mod spec;
 mod suggest;
@@ -89,8 +91,10 @@ pub use error::{
     PolicyValue, SpecError, SupervisorError,
 };
 pub use graph::DependencyGraph;
+pub use report::RunReport;
 pub use restart::{BackoffPolicy, Intensity, RestartMode, RestartPolicy, RestartPolicyBuilder};
 pub use rule::{OnDependencyDown, Rule};
+pub use signal::{Signal, restore_default_signals};
 pub use spec::{Spec, SpecBuilder, Supervised};
 pub use supervisor::Supervisor;
 pub use tracker::{Decision, RestartTracker, SessionEnd};

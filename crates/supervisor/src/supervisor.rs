@@ -4,22 +4,19 @@
 //! [`Supervisor::run`] returns once nothing can run any more (every
 //! connection stopped or failed, or waiting on connections that will not
 //! come up) or a shutdown was asked for, after a graceful shutdown and
-//! [`Bus::close_within`] the shutdown timeout, so every listener has
-//! received every event (a listener stuck in `on_event` past that timeout
-//! is aborted and named in a warning).
+//! [`Bus::close_within`] the bus's listener drain, so every listener has
+//! received every event (a listener still busy past the drain is cut off,
+//! counted in the [`RunReport`] and named in a warning).
+//! [`Supervisor::run_until_signal`] is in `signal.rs`.
 
 use std::fmt;
-use std::pin::pin;
 use std::sync::Arc;
 
 use linesman_connection::{
     Connection, ConnectionHandle, ConnectionSpec, Counting, DynHandler, Handler, SocketBudget,
 };
 use linesman_observer::{Bus, BusOptions, Listener, ListenerHandle};
-use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{Semaphore, watch};
-use tokio::task::JoinError;
-use tokio_util::task::AbortOnDropHandle;
 use tracing::Instrument;
 
 use crate::control::{Control, SupervisorHandle};
@@ -29,6 +26,7 @@ use crate::lifecycle::Lifecycle;
 use crate::lifecycle::Phase;
 use crate::mailbox::Inbox;
 use crate::notices;
+use crate::report::RunReport;
 use crate::restart::RestartPolicy;
 use crate::rng::seed_from;
 use crate::rule::{OnDependencyDown, Rule};
@@ -245,8 +243,12 @@ impl Supervisor {
     /// [`keep_running`](Self::keep_running)) or a shutdown is asked for
     /// through [`SupervisorHandle::shutdown`], then shuts down
     /// (dependents first, each within the spec's shutdown timeout) and
-    /// closes the bus once every listener has had every event.
-    pub async fn run(self) {
+    /// closes the bus once every listener has had every event — or, for a
+    /// listener still busy after the bus's
+    /// [`listener_drain`](linesman_observer::BusOptions::listener_drain)
+    /// (1 s by default), cuts it off: the report lists it with the number
+    /// of events it was not given, and a warning says the same.
+    pub async fn run(self) -> RunReport {
         let Supervisor {
             graph,
             shutdown_timeout,
@@ -343,89 +345,15 @@ impl Supervisor {
         .await;
         drop(engine);
         notices::end_log_summaries(&log_summaries);
-        // Bounded: a listener stuck in `on_event` must not keep the process
-        // from exiting. It is aborted, and named.
-        let aborted = bus.close_within(shutdown_timeout).await;
-        if !aborted.is_empty() {
-            tracing::warn!(
-                listeners = ?aborted,
-                timeout = ?shutdown_timeout,
-                "listeners still busy when the shutdown timeout ran out were aborted"
-            );
-        }
+        // Bounded by the drain, not the shutdown timeout again: a listener
+        // stuck in `on_event` or far behind must not keep the process from
+        // exiting. It is cut off, counted and named in a warning.
+        let cut_off = bus.close_within(bus.options().listener_drain).await;
         drop(listeners);
-    }
-
-    /// [`run`](Self::run), with `SIGINT` and `SIGTERM` starting a graceful
-    /// shutdown and a second one forcing it. The signal watcher ends with
-    /// `run`, so it never keeps the runtime alive.
-    ///
-    /// The watcher is critical: once it is gone, tokio still catches the
-    /// signals and nothing acts on them. If it panics, the supervisor shuts
-    /// down gracefully and this returns an error, so the process can end
-    /// instead of running on deaf.
-    ///
-    /// # Errors
-    ///
-    /// [`SupervisorError::Signal`] if a signal handler cannot be installed
-    /// (nothing has been started then);
-    /// [`SupervisorError::SignalWatcherPanicked`] after the shutdown that
-    /// the watcher's panic caused.
-    pub async fn run_until_signal(self) -> Result<(), SupervisorError> {
-        let mut interrupt =
-            signal(SignalKind::interrupt()).map_err(|source| SupervisorError::Signal {
-                signal: "SIGINT",
-                source,
-            })?;
-        let mut terminate =
-            signal(SignalKind::terminate()).map_err(|source| SupervisorError::Signal {
-                signal: "SIGTERM",
-                source,
-            })?;
-        let control = self.control();
-        let shutdown = self.control();
-        let mut watcher = AbortOnDropHandle::new(tokio::spawn(async move {
-            let mut received = 0u32;
-            loop {
-                let name = tokio::select! {
-                    Some(()) = interrupt.recv() => "SIGINT",
-                    Some(()) = terminate.recv() => "SIGTERM",
-                    else => return,
-                };
-                received += 1;
-                if received == 1 {
-                    tracing::info!(
-                        signal = name,
-                        "shutting down gracefully; send it again to force"
-                    );
-                    control.shutdown();
-                } else {
-                    tracing::warn!(signal = name, "forcing the shutdown");
-                    control.shutdown_now();
-                    return;
-                }
-            }
-        }));
-        let mut run = pin!(self.run());
-        let died = tokio::select! {
-            () = &mut run => return Ok(()),
-            ended = &mut watcher => ended.err().filter(JoinError::is_panic),
-        };
-        // The watcher is done: after forcing a shutdown, or dead.
-        let Some(died) = died else {
-            run.await;
-            return Ok(());
-        };
-        let payload = died.into_panic();
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "a panic without a message".to_owned());
-        tracing::error!(panic = %message, "the signal watcher panicked: shutting down");
-        shutdown.shutdown();
-        run.await;
-        Err(SupervisorError::SignalWatcherPanicked { message })
+        RunReport {
+            signal: None,
+            cut_off,
+        }
     }
 }
 

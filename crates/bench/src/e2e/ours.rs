@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use bytes::Bytes;
-use futures_util::StreamExt;
 use linesman_connection::{
     Burst, Connection, ConnectionSpec, Counting, DynHandler, Handler, HandlerError, Link,
     SessionControl,

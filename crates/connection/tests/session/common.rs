@@ -4,7 +4,6 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use linesman_connection::{
     Connection, ConnectionSpec, Handler, HandlerError, Link, Reason, SessionOutcome,
 };

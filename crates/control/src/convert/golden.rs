@@ -11,7 +11,6 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use futures_util::StreamExt;
 use linesman_connection::Counters;
 use linesman_observer::{
     Backoff, Bus, ConnectFailed, Connected, Connecting, Disconnected, GaveUp, Interest, Lagged,

@@ -43,7 +43,6 @@ async fn lines(
     bus: &linesman_observer::Bus,
     publish: impl FnOnce(),
 ) -> Vec<(String, Option<State>)> {
-    use futures_util::StreamExt;
     let mut events = bus.subscribe(linesman_observer::Interest::all());
     publish();
     bus.close().await;
@@ -96,7 +95,6 @@ async fn a_disconnect_while_stopping_reads_stopped_not_backoff() {
 
 #[tokio::test]
 async fn a_replay_states_the_registry_state() {
-    use futures_util::StreamExt;
     use linesman_observer::{Bus, Connected, Disconnected, Interest, Stopping};
     let bus = Bus::default();
     let conn = bus.publisher("quotes");
@@ -124,7 +122,6 @@ async fn a_replay_states_the_registry_state() {
 
 #[tokio::test]
 async fn a_failure_with_a_reason_says_the_reason() {
-    use futures_util::StreamExt;
     use linesman_observer::{Bus, GaveUp, Interest};
     let bus = Bus::default();
     let conn = bus.publisher("quotes");

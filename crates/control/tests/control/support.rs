@@ -34,7 +34,7 @@ pub(crate) struct Daemon {
     pub(crate) quotes: ConnectionHandle,
     pub(crate) peers: Vec<Peer>,
     server: Option<ServerHandle>,
-    run: Option<JoinHandle<()>>,
+    run: Option<JoinHandle<linesman_supervisor::RunReport>>,
 }
 
 impl Daemon {

@@ -8,12 +8,11 @@ use linesman_connection::ConnectionSpec;
 use linesman_observer::{ConnState, Event, EventType, Interest, Subscription};
 use linesman_stream::Endpoint;
 use linesman_supervisor::{
-    BackoffPolicy, Intensity, RestartPolicy, RestartPolicyBuilder, Spec, Supervised, Supervisor,
-    SupervisorHandle,
+    BackoffPolicy, Intensity, RestartPolicy, RestartPolicyBuilder, RunReport, Spec, Supervised,
+    Supervisor, SupervisorHandle,
 };
 use linesman_testkit::{Behavior, Listen, Peer};
 use tokio::task::JoinHandle;
-use tokio_stream::StreamExt;
 
 /// Upper bound of every wait; reaching it fails the test.
 pub(crate) const LIMIT: Duration = Duration::from_secs(15);
@@ -70,7 +69,7 @@ pub(crate) async fn refusing() -> Peer {
 pub(crate) struct Running {
     pub(crate) control: SupervisorHandle,
     pub(crate) log: Log,
-    pub(crate) task: JoinHandle<()>,
+    pub(crate) task: JoinHandle<RunReport>,
 }
 
 impl Running {

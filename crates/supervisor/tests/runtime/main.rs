@@ -13,6 +13,7 @@ mod commands;
 mod common;
 mod control;
 mod dense;
+mod drain;
 mod finish;
 mod intensity;
 mod isolation;

@@ -1,15 +1,18 @@
 //! `run_until_signal` with real signals, in a child process (this test
-//! binary run again with [`CHILD`] set), so that the signals never reach
-//! the test harness: a first SIGTERM starts a graceful shutdown, a second
-//! forces it while a handler's `on_disconnect` hangs.
+//! binary run again with [`CHILD`] or [`AFTER`] set), so that the signals
+//! never reach the test harness: a first SIGTERM starts a graceful
+//! shutdown, a second forces it while a handler's `on_disconnect` hangs;
+//! and after the run has returned (issue 11, item 5), the signal that
+//! ended it is reported, and a later one still ends the process.
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use linesman_observer::{ConnState, Event, EventType};
-use linesman_supervisor::{Spec, Supervisor};
+use linesman_supervisor::{Signal, Spec, Supervisor, restore_default_signals};
 use linesman_testkit::Behavior;
 
 use crate::common::{LIMIT, conn, peer};
@@ -23,6 +26,9 @@ const TEST: &str = "signal::a_second_sigterm_forces_the_shutdown";
 fn a_second_sigterm_forces_the_shutdown() {
     if std::env::var_os(CHILD).is_some() {
         return child();
+    }
+    if std::env::var_os(AFTER).is_some() {
+        return;
     }
     let exe = std::env::current_exe().expect("the test binary's path");
     let mut child = Command::new(exe)
@@ -121,4 +127,124 @@ fn child() {
             other => println!("FINAL {other:?}"),
         }
     });
+}
+
+/// Set in the child's environment for the tests of what follows the
+/// return: `restore` or `exit`.
+const AFTER: &str = "LINESMAN_SUPERVISOR_SIGNAL_AFTER";
+
+/// The child of the tests below: supervises one connection until a signal,
+/// says which signal ended the run, then `restore`s the default actions
+/// and works on for a minute (only a signal can end it sooner), or `exit`s
+/// by the signal at once.
+fn child_after(mode: &str) {
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let report = runtime.block_on(async {
+        let echo = peer(Behavior::Echo).await;
+        let spec = Spec::builder()
+            .connection(conn("feed", echo.endpoint()))
+            .build()
+            .expect("valid spec");
+        let supervisor = Supervisor::new(spec).listen(|event: &Event| {
+            if event.event_type() == EventType::Connected {
+                println!("UP");
+            }
+        });
+        supervisor
+            .run_until_signal()
+            .await
+            .expect("signal handlers install")
+    });
+    let Some(signal) = report.signal else {
+        println!("RETURNED without a signal");
+        return;
+    };
+    println!("RETURNED {signal}");
+    match mode {
+        "exit" => signal.exit(),
+        _ => {
+            restore_default_signals().expect("default actions restored");
+            println!("WORKING");
+            // Work that outlives the parent's patience: only the signal
+            // ends it in time.
+            std::thread::sleep(LIMIT * 4);
+            println!("STILL ALIVE");
+        }
+    }
+}
+
+/// Runs this test binary again as [`child_after`] in `mode`, and returns
+/// it with its stdout's lines.
+fn spawn_after(test: &str, mode: &str) -> (Child, mpsc::Receiver<String>) {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let mut child = Command::new(exe)
+        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(AFTER, mode)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the test binary runs again");
+    let lines = read_lines(&mut child);
+    (child, lines)
+}
+
+/// Waits (bounded) for the line that contains `marker`; the line from it on.
+fn expect_line(lines: &mpsc::Receiver<String>, marker: &str) -> String {
+    let mut seen = Vec::new();
+    loop {
+        let line = lines
+            .recv_timeout(LIMIT)
+            .unwrap_or_else(|_| panic!("no `{marker}` from the child; it said {seen:?}"));
+        if let Some(at) = line.find(marker) {
+            return line[at..].to_owned();
+        }
+        seen.push(line);
+    }
+}
+
+fn send(child: &Child, signal: &str) {
+    let status = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+}
+
+#[test]
+fn after_the_run_a_second_sigterm_ends_the_process_once_defaults_are_restored() {
+    if let Some(mode) = std::env::var_os(AFTER) {
+        return child_after(&mode.to_string_lossy());
+    }
+    let (mut child, lines) = spawn_after(
+        "signal::after_the_run_a_second_sigterm_ends_the_process_once_defaults_are_restored",
+        "restore",
+    );
+    expect_line(&lines, "UP");
+    send(&child, "-TERM");
+    assert_eq!(expect_line(&lines, "RETURNED"), "RETURNED SIGTERM");
+    expect_line(&lines, "WORKING");
+    // tokio still has its handler installed; without the restored default
+    // this SIGTERM would be caught and dropped, and the child would work
+    // on past the wait below.
+    send(&child, "-TERM");
+    let status = wait(&mut child);
+    assert_eq!(status.signal(), Some(libc::SIGTERM), "{status}");
+}
+
+#[test]
+fn signal_exit_ends_the_process_by_the_signal_that_ended_the_run() {
+    if let Some(mode) = std::env::var_os(AFTER) {
+        return child_after(&mode.to_string_lossy());
+    }
+    let (mut child, lines) = spawn_after(
+        "signal::signal_exit_ends_the_process_by_the_signal_that_ended_the_run",
+        "exit",
+    );
+    expect_line(&lines, "UP");
+    send(&child, "-INT");
+    assert_eq!(expect_line(&lines, "RETURNED"), "RETURNED SIGINT");
+    let status = wait(&mut child);
+    // What a shell sees of a process killed by Ctrl-C.
+    assert_eq!(status.signal(), Some(libc::SIGINT), "{status}");
+    assert_eq!(Signal::Interrupt.exit_code(), 130);
 }

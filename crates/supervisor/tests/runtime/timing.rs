@@ -9,7 +9,6 @@ use linesman_stream::Endpoint;
 use linesman_supervisor::{BackoffPolicy, Intensity, RestartPolicy, Spec, Supervisor};
 use linesman_testkit::TempDir;
 use tokio::time::Instant;
-use tokio_stream::StreamExt;
 
 use crate::common::conn;
 

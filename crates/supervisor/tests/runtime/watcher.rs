@@ -121,7 +121,7 @@ fn child() {
                 }
             });
         match supervisor.run_until_signal().await {
-            Ok(()) => println!("FINAL ok"),
+            Ok(_report) => println!("FINAL ok"),
             Err(error) => println!("FINAL {error}"),
         }
     });

@@ -113,7 +113,10 @@ pub(crate) async fn assert_healthy_in(control: &SupervisorHandle, handle: &Conne
 }
 
 /// Shuts a library supervisor down and waits (bounded) for its run.
-pub(crate) async fn stop(control: &SupervisorHandle, running: tokio::task::JoinHandle<()>) {
+pub(crate) async fn stop(
+    control: &SupervisorHandle,
+    running: tokio::task::JoinHandle<linesman::supervisor::RunReport>,
+) {
     control.shutdown();
     tokio::time::timeout(PATIENCE, running)
         .await

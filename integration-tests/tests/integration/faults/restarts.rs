@@ -18,7 +18,6 @@ use crate::cli_harness::{PATIENCE, refused_port, state};
 
 /// The next `Backoff` of any connection, bounded.
 async fn next_backoff(events: &mut Subscription) -> (String, Backoff) {
-    use futures_util::StreamExt;
     loop {
         let event = tokio::time::timeout(PATIENCE, events.next())
             .await

@@ -90,7 +90,6 @@ async fn a_peer_that_never_reads_is_a_write_timeout_not_a_clean_close() {
         }
     });
     let down = {
-        use futures_util::StreamExt;
         loop {
             let event = tokio::time::timeout(PATIENCE, downs.next())
                 .await
