@@ -11,7 +11,6 @@ use std::time::Duration;
 use linesman::prelude::*;
 use linesman::supervisor::{ConfigureError, SpecError, SupervisorError};
 use linesman_testkit::{Peer, TempDir};
-use tokio_stream::StreamExt;
 
 /// A bound on every wait, never an expected duration.
 const WAIT: Duration = Duration::from_secs(20);
