@@ -16,11 +16,11 @@
 //! listener held as `dyn` [`DynListener`](crate::DynListener) boxes its
 //! futures, one per event.
 
-use crate::bus::Shared;
 use crate::event::Event;
 use crate::listener::Listener;
 use crate::options::Counters;
 use crate::queue::{MAX_BATCH, Next, Queued, Slot};
+use crate::shared::Shared;
 use futures_util::FutureExt;
 use std::any::Any;
 use std::collections::VecDeque;

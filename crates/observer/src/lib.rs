@@ -91,6 +91,7 @@ mod options;
 mod publisher;
 mod queue;
 mod registration;
+mod shared;
 mod state;
 
 pub use bus::Bus;

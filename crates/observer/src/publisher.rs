@@ -2,12 +2,11 @@
 //! through. It carries the connection's name, kind and tags, so each event
 //! is one synchronous call that never waits for a listener.
 
-use crate::bus::Shared;
 use crate::error::BusError;
-use crate::event::{Event, What};
+use crate::event::What;
+use crate::shared::{ConnMeta, Shared};
 use std::fmt;
 use std::sync::Arc;
-use std::time::SystemTime;
 
 /// Publishes the events of one connection. Cheap to clone; usable from any
 /// thread or task. Made by [`Bus::publisher`](crate::Bus::publisher).
@@ -26,29 +25,6 @@ use std::time::SystemTime;
 pub struct Publisher {
     shared: Arc<Shared>,
     meta: ConnMeta,
-}
-
-/// What every event of one connection carries besides its payload.
-#[derive(Debug, Clone)]
-pub(crate) struct ConnMeta {
-    pub(crate) name: Arc<str>,
-    kind: Option<Arc<str>>,
-    tags: Arc<[Arc<str>]>,
-}
-
-impl ConnMeta {
-    pub(crate) fn event(&self, seq: u64, conn_seq: u64, at: SystemTime, what: What) -> Event {
-        Event {
-            seq,
-            conn_seq,
-            at,
-            conn: self.name.clone(),
-            kind: self.kind.clone(),
-            tags: self.tags.clone(),
-            replay: false,
-            what,
-        }
-    }
 }
 
 impl fmt::Debug for Publisher {
