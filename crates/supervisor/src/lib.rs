@@ -84,6 +84,7 @@ mod suggest;
 mod supervisor;
 mod task;
 mod tracker;
+mod until_signal;
 
 pub use control::SupervisorHandle;
 pub use error::{
