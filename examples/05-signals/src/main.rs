@@ -60,9 +60,16 @@ async fn main() -> anyhow::Result<()> {
     operator.await?;
     quotes_peer.stop().await;
     orders_peer.stop().await;
-    let alive = tokio::runtime::Handle::current()
-        .metrics()
-        .num_alive_tasks();
+    // What was aborted (the signal watcher, the peers' connections) ends
+    // the next time the runtime reaches it: give it a moment, bounded.
+    let metrics = tokio::runtime::Handle::current().metrics();
+    for _ in 0..100 {
+        if metrics.num_alive_tasks() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let alive = metrics.num_alive_tasks();
     println!("tasks still alive in the runtime: {alive}; main returns and the process exits");
     Ok(())
 }
