@@ -1,16 +1,18 @@
 //! Run with: cargo run -p example-echo-client
 //!
-//! Lesson 1: the two bottom layers on their own. A local echo peer (from
-//! `linesman-testkit`) listens on loopback TCP and on a Unix socket; this
-//! client connects to each through `linesman-stream` (with socket hooks that
-//! print when they run), frames the stream with `linesman-ipc-codec`, sends
-//! a typed message and a request with an id, and prints what comes back.
+//! Lesson 1: the two bottom layers on their own, no supervision yet. A local
+//! echo peer (from `linesman-testkit`) listens on loopback TCP and on a Unix
+//! socket; this client connects to each through `linesman::stream` (with
+//! socket hooks that print when they run), frames the stream with
+//! `linesman::codec`, sends a typed message and a request with an id, and
+//! prints what comes back: the message as it was, and the request's echo
+//! marked as its reply. Lesson 2 hands all of this to the supervisor.
 
 use anyhow::Context;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use futures_util::{SinkExt, StreamExt};
-use linesman_ipc_codec::{Codec, Frame, Message, MessageError};
-use linesman_stream::{ConnectOptions, Endpoint, SocketHooks, connect};
+use linesman::codec::{Codec, Frame, Message, MessageError};
+use linesman::stream::{ConnectOptions, Endpoint, SocketHooks, connect};
 use linesman_testkit::{Behavior, Listen, Peer, TempDir};
 use std::os::fd::AsRawFd;
 use tokio_util::codec::Framed;
@@ -112,8 +114,8 @@ async fn talk_to(endpoint: &Endpoint) -> anyhow::Result<()> {
         match frame.ty {
             Quote::TYPE => println!("  received {:?}", frame.decode::<Quote>()?),
             _ => println!(
-                "  received frame type {:#06x}, id {:?}, payload {:?}",
-                frame.ty, frame.id, frame.payload
+                "  received frame type {:#06x}, id {:?}, reply {}, payload {:?}",
+                frame.ty, frame.id, frame.reply, frame.payload
             ),
         }
     }

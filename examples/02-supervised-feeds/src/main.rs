@@ -6,8 +6,9 @@
 //! `depends_on` both, so it starts once both are up and, with
 //! `on_dependency_down: stop`, stops whenever one drops and starts again
 //! when it is back. A handler counts frames and keeps its count across
-//! restarts; a typed listener prints every event as it happens, in order.
-//! It ends by itself after a few seconds.
+//! restarts; a listener prints every event as it happens, in order. It
+//! ends by itself once `trader` has started for the third time (about
+//! three seconds).
 
 use linesman::prelude::*;
 use linesman_testkit::{Behavior, Listen, Peer};
@@ -73,9 +74,13 @@ async fn main() -> anyhow::Result<()> {
 
     let control = supervisor.control();
     let running = tokio::spawn(supervisor.run());
-    tokio::time::sleep(Duration::from_millis(3500)).await;
+    // Every drop of `orders` stops `trader`, and every return starts it
+    // again: once trader's peer has seen three sessions, we have seen it all.
+    let waited =
+        tokio::time::timeout(Duration::from_secs(20), trader_peer.wait_connections(3)).await;
     control.shutdown();
     running.await?;
+    waited.map_err(|_| anyhow::anyhow!("trader did not start three times within 20 s"))?;
 
     println!(
         "orders: {} frames over {} sessions; trader's peer saw {} connections",

@@ -3,7 +3,8 @@
 //! Everything here is real: loopback TCP, Unix sockets in temporary folders,
 //! peers running as child processes (`linesman-peer`, built by
 //! `cargo test --workspace`, which `make test` runs), and the real
-//! `linesman` binary (the `cli_*` modules).
+//! `linesman` binary (the `cli_*` modules), against the daemon and against
+//! an application that embeds linesman (`example_application`).
 
 mod cli_config;
 mod cli_config_scale;
@@ -14,6 +15,7 @@ mod cli_hostile;
 mod cli_status;
 mod control_burst;
 mod control_hardening;
+mod example_application;
 mod faults;
 mod logging;
 mod support;
