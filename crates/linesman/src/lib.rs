@@ -69,7 +69,6 @@
 //! ```
 //! use std::time::Duration;
 //! use linesman::prelude::*;
-//! use tokio_stream::StreamExt;
 //!
 //! struct Orders;
 //!

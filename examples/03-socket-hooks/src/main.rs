@@ -21,7 +21,6 @@ use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use tokio_stream::StreamExt; // `next()` on a subscription
 
 /// `IPTOS_LOWDELAY`: an option that must be set before the connect to
 /// apply to the handshake's packets.

@@ -21,7 +21,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::watch;
-use tokio_stream::StreamExt; // `next()` on a subscription
 
 /// The frame type of a reading.
 const READING: u32 = 0x10;

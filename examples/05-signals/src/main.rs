@@ -15,7 +15,6 @@
 use linesman::prelude::*;
 use linesman_testkit::Peer;
 use std::time::Duration;
-use tokio_stream::StreamExt; // `next()` on a subscription
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -54,8 +53,20 @@ async fn main() -> anyhow::Result<()> {
         }
     });
 
-    supervisor.run_until_signal().await?;
-    println!("run_until_signal returned: every connection stopped, dependents first");
+    let report = supervisor.run_until_signal().await?;
+    let signal = report
+        .signal
+        .map_or_else(|| "no signal".to_owned(), |s| s.name().to_owned());
+    println!(
+        "run_until_signal returned after {signal}: every connection stopped, dependents first"
+    );
+    // tokio keeps catching SIGTERM for the rest of the process and nobody
+    // acts on it any more. This lesson works on for a moment (stopping its
+    // peers), so it gives SIGINT and SIGTERM their default action back: a
+    // second `kill` now ends it. A process with nothing left to do would
+    // call `signal.exit()` instead, and die by the signal it obeyed.
+    linesman::supervisor::restore_default_signals()?;
+    println!("SIGINT and SIGTERM have their default action again");
 
     operator.await?;
     quotes_peer.stop().await;

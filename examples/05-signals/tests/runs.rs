@@ -28,7 +28,8 @@ async fn runs_to_the_end_and_says_what_happened() {
     for expected in [
         "orders  connected to 127.0.0.1:",
         "sending myself SIGTERM (pid",
-        "run_until_signal returned",
+        "run_until_signal returned after SIGTERM",
+        "SIGINT and SIGTERM have their default action again",
         "tasks still alive in the runtime: 0;",
     ] {
         assert!(

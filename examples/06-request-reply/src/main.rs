@@ -18,7 +18,6 @@
 use linesman::prelude::*;
 use linesman_testkit::{Behavior, Listen, Peer};
 use std::time::Duration;
-use tokio_stream::StreamExt; // `next()` on a subscription
 
 /// How many requests each side sends.
 const REQUESTS: u64 = 100;

@@ -7,7 +7,11 @@
 //! 1. The connections, their dependency rules and restart policies come
 //!    from YAML (`application.yaml`), where operators can tune them;
 //!    `linesman check` validates the same file.
-//! 2. Handlers come from code and are attached by connection name.
+//! 2. What only code can give is added to the file's spec by name: the
+//!    spec goes back to its builder (`into_builder`, which keeps every
+//!    setting of the file), `configure("risk", …)` gives `risk` a socket
+//!    hook, and `build` validates the whole again. Handlers come from code
+//!    too and are attached by connection name.
 //! 3. Listeners come from code too, each with its interest (here: every
 //!    connection of kind `feed`).
 //! 4. The application serves the control socket, so `linesman status`
@@ -24,7 +28,6 @@ use linesman_testkit::{Behavior, Listen, Peer, TempDir};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use tokio_stream::StreamExt; // `next()` on a subscription
 
 /// The configuration, as operators would ship it next to the binary.
 const CONFIG: &str = include_str!("../application.yaml");
@@ -119,9 +122,23 @@ async fn main() -> anyhow::Result<()> {
         .clone()
         .ok_or_else(|| anyhow::anyhow!("application.yaml sets control.socket"))?;
 
-    // 2. Handlers and 3. listeners from code.
+    // 2. What only code can give, amended into the file's spec by name.
+    let hooked = Arc::new(AtomicU64::new(0));
+    let opened = hooked.clone();
+    let spec = config
+        .spec
+        .into_builder()
+        .configure("risk", move |c| {
+            c.connection.hooks = SocketHooks::default().on_open(move |sock| {
+                opened.fetch_add(1, Ordering::Relaxed);
+                sock.set_reuse_address(true)
+            });
+        })
+        .build()?;
+
+    // Handlers and 3. listeners from code.
     let quotes = Arc::new(AtomicU64::new(0));
-    let supervisor = Supervisor::new(config.spec)
+    let supervisor = Supervisor::new(spec)
         .handler(
             "quotes",
             QuoteBook {
@@ -139,7 +156,7 @@ async fn main() -> anyhow::Result<()> {
     let control = supervisor.control();
     let running = tokio::spawn(async move {
         if hold {
-            supervisor.run_until_signal().await
+            supervisor.run_until_signal().await.map(drop)
         } else {
             supervisor.run().await;
             Ok(())
@@ -191,8 +208,9 @@ async fn main() -> anyhow::Result<()> {
     running.await??;
     server.shutdown().await?;
     println!(
-        "quotes handler counted {} quotes; control socket removed: {}",
+        "quotes handler counted {} quotes; risk's socket hook (added in code) ran {} time(s); control socket removed: {}",
         quotes.load(Ordering::Relaxed),
+        hooked.load(Ordering::Relaxed),
         !socket.exists()
     );
     match status {

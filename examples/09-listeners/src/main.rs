@@ -4,7 +4,9 @@
 //!
 //! - A listener says what it wants with an `Interest` (connection names,
 //!   kinds, tags, event types) and gets only that. `bus.on::<Connected>`
-//!   is the typed shortcut: the closure gets the `Connected` payload itself.
+//!   is the typed shortcut: the closure gets the `Connected` payload itself;
+//!   `bus.on_with::<Connected>(interest, …)` narrows it further (here: to
+//!   one connection).
 //! - Each listener runs on a task of its own and gets its events one at a
 //!   time, in order, from a bounded queue. A slow listener never slows the
 //!   connections or the other listeners: when its queue is full, the events
@@ -102,6 +104,16 @@ async fn main() -> anyhow::Result<()> {
             ups.send_modify(|n| *n += 1);
         }
     });
+    // Typed and narrowed by an interest: `Connected` of feed-1 only.
+    let feed1_ups = Arc::new(AtomicU64::new(0));
+    let feed1 = bus.on_with::<Connected>(Interest::all().conn("feed-1"), {
+        let feed1_ups = feed1_ups.clone();
+        move |event, _up| {
+            if !event.replay {
+                feed1_ups.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    });
     // By kind: only the gateway's events.
     let gateway = bus.listen(GatewayWatch);
     // Everything, quickly: counts.
@@ -125,9 +137,15 @@ async fn main() -> anyhow::Result<()> {
     })
     .await;
     control.shutdown();
-    // `run` returns once every listener has had every event (or the
-    // shutdown timeout ran out for one stuck in `on_event`).
-    running.await?;
+    // `run` returns once every listener has had every event, or after the
+    // listener drain (1 s by default) with the ones cut off in its report.
+    let report = running.await?;
+    for cut in &report.cut_off {
+        println!(
+            "{} was cut off at shutdown with {} events not delivered",
+            cut.listener, cut.undelivered
+        );
+    }
     if !enough.unwrap_or(false) {
         anyhow::bail!("{SESSIONS} sessions did not come up within 20 s");
     }
@@ -136,6 +154,7 @@ async fn main() -> anyhow::Result<()> {
     println!("{published} events published for {} connections", FEEDS + 1);
     for (name, handle) in [
         ("typed Connected", &connected),
+        ("feed-1 Connected", &feed1),
         ("gateway watch", &gateway),
         ("fast counter", &fast),
         ("slow audit", &slow),
@@ -146,6 +165,10 @@ async fn main() -> anyhow::Result<()> {
             stats.delivered, stats.missed
         );
     }
+    println!(
+        "feed-1 came up {} times (a typed listener narrowed to one connection)",
+        feed1_ups.load(Ordering::Relaxed)
+    );
     println!(
         "fast counter saw {} of {published} events; slow audit lagged {} times and got {} replayed states",
         seen.load(Ordering::Relaxed),
