@@ -1,12 +1,14 @@
 //! `linesman run` under systemd's notify protocol, against a real datagram
 //! socket in `NOTIFY_SOCKET`: `READY=1` once the control socket answers and
 //! every start rule has been evaluated, `STATUS=` lines with the counts,
-//! `STOPPING=1` after SIGTERM, and `WATCHDOG=1` pings with `WATCHDOG_USEC`.
+//! `STOPPING=1` after SIGTERM, and `WATCHDOG=1` pings with `WATCHDOG_USEC`;
+//! and the unit file in `contrib/systemd/`, checked by `systemd-analyze
+//! verify` where it exists.
 
 use linesman_testkit::{Behavior, Listen, Peer, TempDir};
 use tokio::net::UnixDatagram;
 
-use crate::cli_harness::{Daemon, Launch, PATIENCE, path, refused_port, state};
+use crate::cli_harness::{Daemon, Launch, PATIENCE, linesman, path, refused_port, state};
 
 /// The next datagram, within PATIENCE.
 async fn next(socket: &UnixDatagram, waiting_for: &str) -> String {
@@ -157,4 +159,86 @@ async fn the_watchdog_is_pinged_when_watchdog_usec_is_set() {
     until(&notify, "STOPPING=1", |m| m.starts_with("STOPPING=1")).await;
     let (code, stderr) = daemon.exit().await;
     assert_eq!(code, 0, "{stderr}");
+}
+
+/// The unit file shipped in `contrib/systemd/`.
+const UNIT: &str = include_str!("../../../contrib/systemd/linesman.service");
+
+/// The values of `key=` in the unit's `[section]`, comments skipped.
+fn values<'a>(section: &str, key: &str) -> Vec<&'a str> {
+    let mut current = "";
+    let mut found = Vec::new();
+    for line in UNIT.lines().map(str::trim) {
+        if line.starts_with('[') {
+            current = line;
+        } else if current == section
+            && let Some(value) = line.strip_prefix(key).and_then(|l| l.strip_prefix('='))
+        {
+            found.push(value);
+        }
+    }
+    found
+}
+
+#[test]
+fn the_unit_file_declares_what_the_daemon_needs() {
+    let one = |key| values("[Service]", key);
+    assert_eq!(one("Type"), ["notify"]);
+    assert_eq!(one("NotifyAccess"), ["main"]);
+    assert_eq!(one("RuntimeDirectory"), ["linesman"]);
+    assert_eq!(one("RuntimeDirectoryMode"), ["0700"]);
+    assert_eq!(one("LimitNOFILE").len(), 1, "a LimitNOFILE");
+    assert_eq!(one("WatchdogSec").len(), 1, "a WatchdogSec");
+    let exec = one("ExecStart");
+    assert_eq!(exec.len(), 1, "{exec:?}");
+    assert!(
+        exec[0].contains(" run -c ") && exec[0].contains("--socket /run/linesman/"),
+        "ExecStart runs `linesman run -c FILE` with its socket in the runtime directory: {}",
+        exec[0]
+    );
+    // SIGHUP ends today's daemon: a reload would be a stop.
+    assert_eq!(
+        one("ExecReload"),
+        Vec::<&str>::new(),
+        "no ExecReload until reload exists"
+    );
+    // Outbound TCP and Unix sockets must stay allowed.
+    assert_eq!(one("RestrictAddressFamilies"), ["AF_UNIX AF_INET AF_INET6"]);
+}
+
+#[test]
+fn systemd_analyze_verifies_the_unit_file() {
+    let Ok(found) = std::process::Command::new("systemd-analyze")
+        .arg("--version")
+        .output()
+    else {
+        eprintln!(
+            "skipped: no systemd-analyze on this machine; the unit's keys are checked by the test above"
+        );
+        return;
+    };
+    assert!(found.status.success(), "systemd-analyze --version fails");
+    // Verify a copy whose ExecStart is the binary just built (verify
+    // checks that it exists and is executable).
+    let dir = TempDir::new("systemd-unit").expect("temp dir");
+    let unit = dir.join("linesman.service");
+    std::fs::write(
+        &unit,
+        UNIT.replace("/usr/local/bin/linesman", path(linesman())),
+    )
+    .expect("write the unit");
+    let verified = std::process::Command::new("systemd-analyze")
+        .args(["verify", path(&unit)])
+        .output()
+        .expect("systemd-analyze verify runs");
+    // It exits 0 on a key it ignores, with a warning: any output fails.
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&verified.stdout),
+        String::from_utf8_lossy(&verified.stderr)
+    );
+    assert!(
+        verified.status.success() && said.trim().is_empty(),
+        "{said}"
+    );
 }
