@@ -100,13 +100,13 @@ impl Notifier {
     /// Sends `message` as one datagram, without waiting; a failure is
     /// logged the first time only.
     fn send(&self, message: &str) {
-        if let Err(error) = self.socket.send_to_addr(message.as_bytes(), &self.address) {
-            if !self.failed.swap(true, Ordering::Relaxed) {
-                tracing::debug!(
-                    %error,
-                    "cannot notify systemd (NOTIFY_SOCKET); later failures are not logged"
-                );
-            }
+        if let Err(error) = self.socket.send_to_addr(message.as_bytes(), &self.address)
+            && !self.failed.swap(true, Ordering::Relaxed)
+        {
+            tracing::debug!(
+                %error,
+                "cannot notify systemd (NOTIFY_SOCKET); later failures are not logged"
+            );
         }
     }
 }
