@@ -18,6 +18,7 @@ mod logging;
 mod output;
 mod report;
 mod socket;
+mod systemd;
 mod view;
 
 use std::process::ExitCode;

@@ -13,6 +13,7 @@ mod cli_demo;
 mod cli_harness;
 mod cli_hostile;
 mod cli_status;
+mod cli_systemd;
 mod control_burst;
 mod control_hardening;
 mod example_application;

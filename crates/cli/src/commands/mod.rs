@@ -24,7 +24,11 @@ pub(crate) fn dispatch(cli: Cli) -> Result<Code, CliError> {
         Command::Check(args) => check::check(&args),
         Command::Graph(args) => graph::graph(&args),
         // The daemon and the demo serve many tasks at once.
-        Command::Run(args) => multi_thread()?.block_on(run::run(args)),
+        Command::Run(args) => {
+            // Before the runtime's threads exist: it edits the environment.
+            let systemd = crate::systemd::Env::take();
+            multi_thread()?.block_on(run::run(args, systemd))
+        }
         Command::Demo(args) => multi_thread()?.block_on(demo::demo(args)),
         // Clients make one request (or follow one stream) at a time.
         Command::Status(args) => current_thread()?.block_on(status::status(args)),

@@ -3,7 +3,9 @@
 //! and keeps part of it for the control plane (see [`socket_budget`]),
 //! binds the control socket, supervises the connections (no handlers: they
 //! count what arrives) and logs to stderr until SIGINT or SIGTERM; exit 0
-//! after a clean shutdown, with the socket removed.
+//! after a clean shutdown, with the socket removed. Under systemd
+//! (`NOTIFY_SOCKET`) it reports readiness, status, the shutdown and
+//! watchdog pings (`systemd/`).
 
 use linesman_supervisor::Spec;
 
@@ -11,22 +13,30 @@ use crate::cli::RunArgs;
 use crate::daemon::Daemon;
 use crate::error::CliError;
 use crate::exit::Code;
-use crate::{logging, socket};
+use crate::{logging, socket, systemd};
 
-/// Runs the daemon until a signal.
-pub(crate) async fn run(args: RunArgs) -> Result<Code, CliError> {
+/// Runs the daemon until a signal, telling systemd how it goes if `systemd`
+/// has a `NOTIFY_SOCKET`.
+pub(crate) async fn run(args: RunArgs, systemd: systemd::Env) -> Result<Code, CliError> {
     logging::init(args.log_format, "info");
     let config = linesman_config::load(&args.config)?;
     let socket = socket::resolve(args.socket.as_deref(), config.control.socket.as_deref());
     let summary = config.summary();
     let daemon = Daemon::bind(socket_budget(config.spec), &socket)?;
+    // The socket serves now: READY=1 waits only for the start rules.
+    let service = systemd::Service::start(systemd, daemon.control());
     tracing::info!(
         config = %args.config.display(),
         socket = %daemon.socket().display(),
         %summary,
         "linesman is running; stop it with Ctrl-C or SIGTERM"
     );
-    daemon.run().await?;
+    let ran = daemon.run().await;
+    // Sent at the first signal already; this covers the other ends.
+    if let Some(service) = service {
+        service.stopping();
+    }
+    ran?;
     Ok(Code::Ok)
 }
 
