@@ -19,7 +19,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use futures_util::{FutureExt, StreamExt};
+use futures_util::FutureExt;
 use linesman_observer::Interest;
 use linesman_supervisor::SupervisorHandle;
 use tokio::signal::unix::{SignalKind, signal};
