@@ -5,10 +5,12 @@
 //! `cargo test --workspace`, which `make test` runs), and the real
 //! `linesman` binary (the `cli_*` modules).
 
+mod cli_check_format;
 mod cli_config;
 mod cli_config_scale;
 mod cli_daemon;
 mod cli_demo;
+mod cli_generated;
 mod cli_harness;
 mod cli_hostile;
 mod cli_status;
