@@ -3,7 +3,7 @@
 
 CARGO ?= cargo
 
-.PHONY: run test lint bench fuzz
+.PHONY: run test lint bench fuzz man
 
 ## run: the live demo: local peers that misbehave, supervised and shown as they recover (Ctrl-C ends it)
 run:
@@ -19,6 +19,10 @@ lint:
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	$(CARGO) check -p linesman --no-default-features --locked
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --locked
+
+## man: every command's man page, generated from the clap definitions, into target/man/
+man:
+	$(CARGO) run -q --locked -p linesman-cli -- man --dir target/man
 
 ## bench: every benchmark, release build, table with same-run baselines
 bench:

@@ -1,10 +1,11 @@
 //! The command line, declared with clap's derive: every subcommand, flag and
 //! default. Parsing only; the work is in `commands/`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use clap_complete::Shell;
 
 use crate::exit;
 
@@ -28,7 +29,8 @@ pub(crate) enum Command {
     /// Show every connection's state (exit 0 when all are up, 3 when some
     /// are not, 1 when no daemon answers).
     Status(StatusArgs),
-    /// Validate a configuration file: a one-line summary, or every error.
+    /// Validate a configuration file: a one-line summary, or every error
+    /// (`--format short|json` for editors and CI).
     Check(CheckArgs),
     /// Draw a configuration's dependency graph (Graphviz dot or Mermaid).
     Graph(GraphArgs),
@@ -45,6 +47,13 @@ pub(crate) enum Command {
     /// A live demo: local peers that misbehave on a schedule, supervised
     /// and shown as they recover; `linesman status` works against it.
     Demo(DemoArgs),
+    /// Print a shell completion script, e.g.
+    /// `linesman completions bash > /etc/bash_completion.d/linesman`.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), e.g. `linesman man > linesman.1`, or
+    /// a command's (`linesman man check > linesman-check.1`); `--dir DIR`
+    /// writes them all.
+    Man(ManArgs),
 }
 
 /// How to find the daemon: shared by every command that talks to one.
@@ -110,12 +119,51 @@ pub(crate) enum Output {
     Json,
 }
 
-/// `linesman check`.
+/// `linesman check`: the file as `-c FILE`, like every other command, or
+/// as the plain argument; exactly one of them.
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("input").required(true).args(["file", "config"])))]
 pub(crate) struct CheckArgs {
-    /// The configuration file (YAML).
+    /// The configuration file (YAML); the same as -c FILE.
     #[arg(value_name = "FILE")]
-    pub(crate) file: PathBuf,
+    pub(crate) file: Option<PathBuf>,
+    /// The configuration file (YAML).
+    #[arg(short = 'c', long = "config", value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// How problems are printed: human (miette's report on stderr), short
+    /// (`FILE:LINE:COL: error: MESSAGE` lines on stdout) or json (one
+    /// document on stdout); see docs/config.md.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+    pub(crate) format: CheckFormat,
+}
+
+impl CheckArgs {
+    /// The file to check, given either way (clap refuses a command line
+    /// without one, so `None` does not reach a command).
+    pub(crate) fn path(&self) -> Option<&Path> {
+        self.config.as_deref().or(self.file.as_deref())
+    }
+}
+
+/// The output format of `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CheckFormat {
+    /// A one-line summary on stdout, or miette's report of every problem
+    /// (the first 50 with snippets) on stderr.
+    Human,
+    /// One line per problem on stdout, `FILE:LINE:COL: error: MESSAGE
+    /// (help: HELP)`; nothing for a valid file.
+    Short,
+    /// One JSON document on stdout: `{"file", "valid", "problems"}`.
+    Json,
+}
+
+/// `linesman completions`.
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub(crate) shell: Shell,
 }
 
 /// `linesman graph`.
@@ -195,6 +243,19 @@ pub(crate) struct DemoArgs {
     pub(crate) socket: Option<PathBuf>,
 }
 
+/// `linesman man`.
+#[derive(Debug, Args)]
+pub(crate) struct ManArgs {
+    /// The command whose page to print (`linesman-COMMAND(1)`); default:
+    /// the page of `linesman` itself.
+    #[arg(value_name = "COMMAND", conflicts_with = "dir")]
+    pub(crate) command: Option<String>,
+    /// Write every page (linesman.1, linesman-run.1, …) into DIR, created
+    /// if missing, and print their paths.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) dir: Option<PathBuf>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,6 +285,30 @@ mod tests {
         assert_eq!(args.up, ["a", "b"]);
         assert!(args.any && !args.all);
         assert_eq!(args.timeout, Duration::from_secs(90));
+    }
+
+    #[test]
+    fn check_takes_the_file_as_argument_or_with_c_but_not_both() {
+        for args in [
+            ["linesman", "check", "a.yaml"].as_slice(),
+            ["linesman", "check", "-c", "a.yaml"].as_slice(),
+            ["linesman", "check", "--config", "a.yaml"].as_slice(),
+        ] {
+            let cli = Cli::try_parse_from(args).expect("valid");
+            let Command::Check(check) = cli.command else {
+                panic!("parsed as {:?}", cli.command);
+            };
+            assert_eq!(check.path(), Some(Path::new("a.yaml")), "{args:?}");
+            assert_eq!(check.format, CheckFormat::Human);
+        }
+        for args in [
+            ["linesman", "check", "a.yaml", "-c", "b.yaml"].as_slice(),
+            ["linesman", "check"].as_slice(),
+            ["linesman", "check", "a.yaml", "--format", "xml"].as_slice(),
+        ] {
+            let error = Cli::try_parse_from(args).expect_err("refused");
+            assert_eq!(error.exit_code(), 2, "{args:?}");
+        }
     }
 
     #[test]

@@ -6,10 +6,12 @@
 //! `linesman` binary (the `cli_*` modules), against the daemon and against
 //! an application that embeds linesman (`example_application`).
 
+mod cli_check_format;
 mod cli_config;
 mod cli_config_scale;
 mod cli_daemon;
 mod cli_demo;
+mod cli_generated;
 mod cli_harness;
 mod cli_hostile;
 mod cli_status;

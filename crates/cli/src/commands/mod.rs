@@ -3,6 +3,7 @@
 
 mod action;
 mod check;
+mod completions;
 mod demo;
 mod deps;
 mod graph;
@@ -20,9 +21,11 @@ use crate::socket;
 /// Runs the command `cli` asks for.
 pub(crate) fn dispatch(cli: Cli) -> Result<Code, CliError> {
     match cli.command {
-        // No runtime: these only read a file.
+        // No runtime: these only read a file or print.
         Command::Check(args) => check::check(&args),
         Command::Graph(args) => graph::graph(&args),
+        Command::Completions(args) => completions::completions(&args),
+        Command::Man(args) => completions::man(&args),
         // The daemon and the demo serve many tasks at once.
         Command::Run(args) => {
             // Before the runtime's threads exist: it edits the environment.
