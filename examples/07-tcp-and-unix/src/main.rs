@@ -75,6 +75,11 @@ async fn main() -> anyhow::Result<()> {
     let _ups = supervisor.bus().on::<Connected>(|event, up| {
         println!("{}: connected to {}", event.conn, up.peer);
     });
+    // `Connected` comes once `on_connect` (the greeting) returned: only then
+    // do sends from application code go out.
+    let mut up = supervisor
+        .bus()
+        .subscribe(Interest::all().event::<Connected>());
     let mut handles = Vec::new();
     for name in ["over_tcp", "over_unix"] {
         let handle = supervisor.handle(name);
@@ -84,11 +89,14 @@ async fn main() -> anyhow::Result<()> {
     let running = tokio::spawn(supervisor.run());
 
     let exchange = tokio::time::timeout(Duration::from_secs(20), async {
-        // Both greetings answered: both connections are up.
+        // Both greetings answered, then both connections up.
         for _ in 0..2 {
             if let Some(answer) = answered.recv().await {
                 println!("{answer}");
             }
+        }
+        for _ in 0..2 {
+            up.next().await;
         }
         // The same call from application code, whatever the transport.
         for handle in &handles {
