@@ -26,8 +26,9 @@ pub(crate) enum Command {
     /// Run the daemon in the foreground: supervise the connections of FILE
     /// and serve the control socket until SIGINT or SIGTERM.
     Run(RunArgs),
-    /// Show every connection's state (exit 0 when all are up, 3 when some
-    /// are not, 1 when no daemon answers).
+    /// Show the state of every connection, or of those named or selected
+    /// (exit 0 when all of them are up, 3 when some are not, 1 when no
+    /// daemon answers, 6 for an unknown name).
     Status(StatusArgs),
     /// Validate a configuration file: a one-line summary, or every error
     /// (`--format short|json` for editors and CI).
@@ -36,13 +37,16 @@ pub(crate) enum Command {
     Graph(GraphArgs),
     /// Show the dependency tree with each connection's state.
     Deps(DepsArgs),
-    /// Block until connections are up (exit 0), or the timeout passes (exit 4).
+    /// Block until connections are up (exit 0), or the timeout passes (exit
+    /// 4); a daemon not running yet is waited for too.
     Wait(WaitArgs),
-    /// Start a stopped or failed connection.
+    /// Start stopped or failed connections and wait until they are up.
     Start(ActionArgs),
-    /// Stop a connection until it is started again.
+    /// Stop connections until they are started again, and wait until they
+    /// are stopped.
     Stop(ActionArgs),
-    /// Reconnect a connection now, skipping a running backoff.
+    /// Reconnect connections now, skipping a running backoff, and wait
+    /// until each is up in a new session.
     Restart(ActionArgs),
     /// A live demo: local peers that misbehave on a schedule, supervised
     /// and shown as they recover; `linesman status` works against it.
@@ -94,19 +98,48 @@ pub(crate) enum LogFormat {
     Json,
 }
 
+/// Which connections a command is about: names, or the connections a
+/// selector picks.
+#[derive(Debug, Args)]
+pub(crate) struct Selection {
+    /// The connections, by name.
+    #[arg(value_name = "NAME", conflicts_with_all = ["kind", "tag", "all"])]
+    pub(crate) names: Vec<String>,
+    /// Every connection of this kind.
+    #[arg(long, value_name = "KIND", conflicts_with = "all")]
+    pub(crate) kind: Option<String>,
+    /// Every connection with this tag (repeated: with all of them).
+    #[arg(long, value_name = "TAG", conflicts_with = "all")]
+    pub(crate) tag: Vec<String>,
+    /// Every connection.
+    #[arg(long)]
+    pub(crate) all: bool,
+}
+
+impl Selection {
+    /// Whether nothing was named or selected (`status` then shows all).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.names.is_empty() && self.kind.is_none() && self.tag.is_empty() && !self.all
+    }
+}
+
 /// `linesman status`.
 #[derive(Debug, Args)]
 pub(crate) struct StatusArgs {
     /// Where the daemon is.
     #[command(flatten)]
     pub(crate) daemon: DaemonArgs,
+    /// The connections to show (default: all).
+    #[command(flatten)]
+    pub(crate) selection: Selection,
     /// The output: a table, or the JSON of GET /v1/status (with --watch: one
     /// event per line).
     #[arg(short = 'o', long = "output", value_enum, default_value_t = Output::Table)]
     pub(crate) output: Output,
     /// Follow the daemon's events and redraw on each (a line per event when
-    /// stdout is not a terminal) until Ctrl-C or the daemon stops.
-    #[arg(short, long)]
+    /// stdout is not a terminal) until Ctrl-C or the daemon stops; shows
+    /// every connection.
+    #[arg(short, long, conflicts_with_all = ["names", "kind", "tag", "all"])]
     pub(crate) watch: bool,
 }
 
@@ -166,15 +199,28 @@ pub(crate) struct CompletionsArgs {
     pub(crate) shell: Shell,
 }
 
-/// `linesman graph`.
+/// `linesman graph`: the file as `-c FILE` or as the plain argument, like
+/// `check`.
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("input").required(true).args(["file", "config"])))]
 pub(crate) struct GraphArgs {
-    /// The configuration file (YAML).
+    /// The configuration file (YAML); the same as -c FILE.
     #[arg(value_name = "FILE")]
-    pub(crate) file: PathBuf,
+    pub(crate) file: Option<PathBuf>,
+    /// The configuration file (YAML).
+    #[arg(short = 'c', long = "config", value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
     /// The graph language.
     #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
     pub(crate) format: GraphFormat,
+}
+
+impl GraphArgs {
+    /// The file to draw, given either way (clap refuses a command line
+    /// without one).
+    pub(crate) fn path(&self) -> Option<&Path> {
+        self.config.as_deref().or(self.file.as_deref())
+    }
 }
 
 /// The output language of `graph`.
@@ -213,21 +259,30 @@ pub(crate) struct WaitArgs {
     /// Wait until at least one is up.
     #[arg(long)]
     pub(crate) any: bool,
-    /// Give up after this long (exit 4), e.g. `10s`, `1m 30s`; `0` checks
-    /// once and answers at once (0 or 4).
+    /// Give up after this long (exit 4), e.g. `10s`, `1m 30s`; it bounds
+    /// waiting for the daemon to appear too. `0` checks once and answers at
+    /// once (0 or 4).
     #[arg(long, value_name = "DUR", value_parser = humantime::parse_duration, default_value = "30s")]
     pub(crate) timeout: Duration,
 }
 
 /// `linesman start|stop|restart`.
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("target").required(true).multiple(true).args(["names", "kind", "tag", "all"])))]
 pub(crate) struct ActionArgs {
     /// Where the daemon is.
     #[command(flatten)]
     pub(crate) daemon: DaemonArgs,
-    /// The connection.
-    #[arg(value_name = "NAME")]
-    pub(crate) name: String,
+    /// The connections to act on.
+    #[command(flatten)]
+    pub(crate) selection: Selection,
+    /// Return once the daemon accepted the command, without waiting for
+    /// its result.
+    #[arg(long)]
+    pub(crate) no_block: bool,
+    /// How long to wait for the result (exit 4 after it), e.g. `10s`.
+    #[arg(long, value_name = "DUR", value_parser = humantime::parse_duration, default_value = "30s", conflicts_with = "no_block")]
+    pub(crate) timeout: Duration,
 }
 
 /// `linesman demo`.
@@ -257,66 +312,5 @@ pub(crate) struct ManArgs {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::CommandFactory;
-
-    #[test]
-    fn the_command_line_is_consistent() {
-        Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn wait_takes_several_names_and_a_humantime_timeout() {
-        let cli = Cli::try_parse_from([
-            "linesman",
-            "wait",
-            "--up",
-            "a",
-            "b",
-            "--any",
-            "--timeout",
-            "1m 30s",
-        ])
-        .expect("valid");
-        let Command::Wait(args) = cli.command else {
-            panic!("parsed as {:?}", cli.command);
-        };
-        assert_eq!(args.up, ["a", "b"]);
-        assert!(args.any && !args.all);
-        assert_eq!(args.timeout, Duration::from_secs(90));
-    }
-
-    #[test]
-    fn check_takes_the_file_as_argument_or_with_c_but_not_both() {
-        for args in [
-            ["linesman", "check", "a.yaml"].as_slice(),
-            ["linesman", "check", "-c", "a.yaml"].as_slice(),
-            ["linesman", "check", "--config", "a.yaml"].as_slice(),
-        ] {
-            let cli = Cli::try_parse_from(args).expect("valid");
-            let Command::Check(check) = cli.command else {
-                panic!("parsed as {:?}", cli.command);
-            };
-            assert_eq!(check.path(), Some(Path::new("a.yaml")), "{args:?}");
-            assert_eq!(check.format, CheckFormat::Human);
-        }
-        for args in [
-            ["linesman", "check", "a.yaml", "-c", "b.yaml"].as_slice(),
-            ["linesman", "check"].as_slice(),
-            ["linesman", "check", "a.yaml", "--format", "xml"].as_slice(),
-        ] {
-            let error = Cli::try_parse_from(args).expect_err("refused");
-            assert_eq!(error.exit_code(), 2, "{args:?}");
-        }
-    }
-
-    #[test]
-    fn usage_errors_exit_with_2() {
-        let error = Cli::try_parse_from(["linesman", "wait", "--up", "a", "--all", "--any"])
-            .expect_err("--all and --any conflict");
-        assert_eq!(error.exit_code(), 2);
-        let error = Cli::try_parse_from(["linesman", "status", "-o", "yaml"]).expect_err("no yaml");
-        assert_eq!(error.exit_code(), 2);
-    }
-}
+#[path = "cli_tests.rs"]
+mod tests;

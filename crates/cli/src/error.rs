@@ -63,6 +63,13 @@ pub(crate) enum CliError {
         /// What was wrong and what to do.
         message: String,
     },
+    /// Names the daemon does not know, or a selector that picks nothing:
+    /// every one at once, with the known names; nothing was done.
+    #[error("{message}")]
+    Unknown {
+        /// Which, and what the daemon has instead.
+        message: String,
+    },
     /// Writing to stdout failed: the reader is gone (EPIPE, which ends
     /// the command quietly with exit 0) or the write failed (`/dev/full`).
     #[error("cannot write to standard output")]
@@ -101,6 +108,10 @@ impl CliError {
     pub(crate) fn code(&self) -> Code {
         match self {
             CliError::Config(_) | CliError::Usage { .. } => Code::Invalid,
+            CliError::Unknown { .. } => Code::Unknown,
+            // The daemon's own answer for a name it does not know (one
+            // removed between the status and the command).
+            CliError::Client(ClientError::Api { status: 404, .. }) => Code::Unknown,
             CliError::Client(_)
             | CliError::Control(_)
             | CliError::DaemonGone { .. }

@@ -3,12 +3,13 @@
 //!
 //! | code | meaning |
 //! | --- | --- |
-//! | 0 | success; for `status`, every connection is up; for `wait`, the condition holds; or stdout was a pipe whose reader went away (nothing is printed) |
+//! | 0 | success; for `status`, every connection shown is up; for `wait`, the condition holds; for `start`/`stop`/`restart`, every connection reached its state; or stdout was a pipe whose reader went away (nothing is printed) |
 //! | 1 | no daemon answers on the control socket, or it does not answer in time (the message names the socket), stdout cannot be written (`/dev/full`), or any other runtime error |
 //! | 2 | bad usage (clap's own code) or an invalid configuration file (`check`, `run`, `graph`, `-c FILE`) |
 //! | 3 | `status`: the daemon answered, but some connection is not up |
-//! | 4 | `wait`: the timeout passed before the condition held |
+//! | 4 | `wait`, `start`, `stop`, `restart`: the timeout passed before the condition held (or, for `wait`, before the daemon appeared) |
 //! | 5 | `run`, `demo`: a second SIGINT/SIGTERM cut the shutdown short (the socket file was removed first) |
+//! | 6 | `status`, `wait`, `start`, `stop`, `restart`: a name the daemon does not know, or a selector that picks nothing (nothing was done) |
 
 /// What a command ended with, when it did not fail. Failures are
 /// [`CliError`](crate::error::CliError)s, whose codes are
@@ -23,11 +24,14 @@ pub(crate) enum Code {
     Invalid,
     /// 3: `status`: some connection is not up.
     NotUp,
-    /// 4: `wait`: timed out.
+    /// 4: `wait`, `start`, `stop`, `restart`: timed out.
     TimedOut,
     /// 5: `run`, `demo`: a second signal forced the exit during the
     /// shutdown. Not returned by a command: the daemon exits with it.
     Forced,
+    /// 6: a connection name the daemon does not know, or a selector that
+    /// picks no connection.
+    Unknown,
 }
 
 impl Code {
@@ -40,6 +44,7 @@ impl Code {
             Code::NotUp => 3,
             Code::TimedOut => 4,
             Code::Forced => 5,
+            Code::Unknown => 6,
         }
     }
 }
@@ -53,8 +58,10 @@ Exit codes:
      be written, or another runtime error
   2  bad usage, or an invalid configuration file
   3  `status`: some connection is not up
-  4  `wait`: the timeout passed first
-  5  `run`, `demo`: a second SIGINT/SIGTERM cut the shutdown short";
+  4  `wait`, `start`, `stop`, `restart`: the timeout passed first
+  5  `run`, `demo`: a second SIGINT/SIGTERM cut the shutdown short
+  6  `status`, `wait`, `start`, `stop`, `restart`: an unknown connection
+     name, or a selector that picks none (nothing was done)";
 
 #[cfg(test)]
 mod tests {
@@ -69,11 +76,12 @@ mod tests {
             Code::NotUp,
             Code::TimedOut,
             Code::Forced,
+            Code::Unknown,
         ]
         .into_iter()
         .map(Code::number)
         .collect();
-        assert_eq!(numbers, [0, 1, 2, 3, 4, 5]);
+        assert_eq!(numbers, [0, 1, 2, 3, 4, 5, 6]);
         for n in numbers {
             assert!(HELP.contains(&format!("  {n}  ")), "--help documents {n}");
         }

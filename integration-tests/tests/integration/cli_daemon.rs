@@ -43,7 +43,7 @@ async fn stop_start_and_restart_reach_the_connection() {
     let stop = daemon.cli(&["stop", "quotes"]).await;
     assert_eq!(
         (stop.code, stop.stdout.as_str()),
-        (0, "quotes: stop accepted\n"),
+        (0, "quotes: stopped\n"),
         "{}",
         stop.stderr
     );
@@ -80,9 +80,9 @@ async fn stop_start_and_restart_reach_the_connection() {
         .expect("restart reconnects");
 
     let unknown = daemon.cli(&["stop", "qoutes"]).await;
-    assert_eq!(unknown.code, 1, "{}", unknown.stderr);
+    assert_eq!(unknown.code, 6, "{}", unknown.stderr);
     assert!(
-        unknown.stderr.contains("unknown connection `qoutes`")
+        unknown.stderr.contains("no connection `qoutes`")
             && unknown.stderr.contains("did you mean `quotes`"),
         "{}",
         unknown.stderr

@@ -199,7 +199,7 @@ async fn wait_with_a_zero_timeout_checks_once_and_answers() {
     let unknown = daemon
         .cli(&["wait", "--up", "nope", "--timeout", "0"])
         .await;
-    assert_eq!(unknown.code, 2, "{}", unknown.stderr);
+    assert_eq!(unknown.code, 6, "an unknown name: {}", unknown.stderr);
 }
 
 #[tokio::test]

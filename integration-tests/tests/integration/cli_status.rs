@@ -1,6 +1,6 @@
 //! `linesman status`, `deps` and `wait` against a real daemon and real
 //! peers: the table and the JSON (snapshots, with ports, paths and times
-//! normalised), the exit codes 0, 3 and 1, and `wait`'s 0, 4 and 2.
+//! normalised), the exit codes 0, 3 and 1, and `wait`'s 0, 4 and 6.
 
 use linesman_testkit::{Behavior, Listen, Peer, TempDir};
 
@@ -134,17 +134,18 @@ async fn status_exits_1_naming_the_socket_when_no_daemon_answers() {
     assert!(ran.stderr.contains("no linesman daemon"), "{}", ran.stderr);
 
     // The same socket through the environment.
-    let ran = crate::cli_harness::command(&["wait", "--up", "x"])
+    // (`wait` waits for a daemon to appear: 4 when none does in time.)
+    let ran = crate::cli_harness::command(&["wait", "--up", "x", "--timeout", "1s"])
         .env("LINESMAN_SOCKET", &socket)
         .output()
         .await
         .expect("linesman runs");
-    assert_eq!(ran.status.code(), Some(1));
+    assert_eq!(ran.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&ran.stderr).contains(path(&socket)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn wait_returns_0_when_up_4_on_timeout_and_2_for_unknown_names() {
+async fn wait_returns_0_when_up_4_on_timeout_and_6_for_unknown_names() {
     let (daemon, _peers) = settled_five().await;
 
     let up = daemon
@@ -183,6 +184,6 @@ async fn wait_returns_0_when_up_4_on_timeout_and_2_for_unknown_names() {
     let unknown = daemon
         .cli(&["wait", "--up", "qoutes", "--timeout", "1s"])
         .await;
-    assert_eq!(unknown.code, 2, "{}", unknown.stderr);
+    assert_eq!(unknown.code, 6, "{}", unknown.stderr);
     assert!(unknown.stderr.contains("`qoutes`"), "{}", unknown.stderr);
 }

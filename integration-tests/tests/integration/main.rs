@@ -14,6 +14,7 @@ mod cli_demo;
 mod cli_generated;
 mod cli_harness;
 mod cli_hostile;
+mod cli_ops;
 mod cli_status;
 mod cli_systemd;
 mod control_burst;

@@ -1,4 +1,4 @@
-//! `linesman graph FILE [--format dot|mermaid]`: the dependency graph of a
+//! `linesman graph FILE|-c FILE [--format dot|mermaid]`: the dependency graph of a
 //! configuration, for Graphviz (`| dot -Tsvg > graph.svg`) or Markdown.
 //!
 //! An arrow `a -> b` means `b` starts once `a` is up: it points in start
@@ -12,10 +12,16 @@ use crate::error::CliError;
 use crate::exit::Code;
 use crate::output;
 
-/// Loads `args.file` and prints its graph.
+/// Loads the file and prints its graph.
 pub(crate) fn graph(args: &GraphArgs) -> Result<Code, CliError> {
-    let config = linesman_config::load(&args.file)?;
-    let name = args.file.display().to_string();
+    let Some(path) = args.path() else {
+        return Err(CliError::Usage {
+            message: "no configuration file: give it as `linesman graph FILE` or `-c FILE`"
+                .to_owned(),
+        });
+    };
+    let config = linesman_config::load(path)?;
+    let name = path.display().to_string();
     let text = match args.format {
         GraphFormat::Dot => dot(&config.spec, &name),
         GraphFormat::Mermaid => mermaid(&config.spec, &name),

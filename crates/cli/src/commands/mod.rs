@@ -8,6 +8,7 @@ mod demo;
 mod deps;
 mod graph;
 mod run;
+mod select;
 mod status;
 mod wait;
 

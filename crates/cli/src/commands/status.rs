@@ -1,7 +1,9 @@
-//! `linesman status [-o table|json] [--watch]`: every connection's state.
+//! `linesman status [NAME…|--kind KIND|--tag TAG|--all] [-o table|json]
+//! [--watch]`: every connection's state, or that of those named or
+//! selected (in the JSON too: the `connections` array holds only them).
 //!
-//! Exit 0 when every connection is up, 3 when some are not, 1 when no
-//! daemon answers. `--watch` follows `/v1/events` (see `view/watch.rs`)
+//! Exit 0 when every connection shown is up, 3 when some are not, 1 when
+//! no daemon answers, 6 for an unknown name or a selector that picks none. `--watch` follows `/v1/events` (see `view/watch.rs`)
 //! until Ctrl-C (then the same codes) or until the daemon stops (1).
 
 use std::io::IsTerminal;
@@ -9,7 +11,7 @@ use std::io::IsTerminal;
 use linesman_control::Client;
 
 use crate::cli::{Output, StatusArgs};
-use crate::commands::client;
+use crate::commands::{client, select};
 use crate::error::CliError;
 use crate::exit::Code;
 use crate::output;
@@ -24,7 +26,14 @@ pub(crate) async fn status(args: StatusArgs) -> Result<Code, CliError> {
     if args.watch {
         return follow(&client, args.output).await;
     }
-    let status = client.status().await?;
+    let mut status = client.status().await?;
+    if !args.selection.is_empty() {
+        let names = select::resolve(&status, &args.selection)?;
+        status.connections = names
+            .iter()
+            .filter_map(|name| status.get(name).cloned())
+            .collect();
+    }
     match args.output {
         Output::Json => {
             let text = serde_json::to_string_pretty(&status)

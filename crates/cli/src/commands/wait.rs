@@ -2,15 +2,20 @@
 //! named connections are up (all of them, or any one), for scripts.
 //!
 //! Follows `/v1/events` (whose first lines are the current state), so it
-//! returns as soon as the condition holds, without polling. `--timeout`
-//! bounds the whole command, connecting included. Exit 0 when it holds, 4
-//! on timeout (saying what is not up, and why), 1 when no daemon answers,
-//! or none in time (a stopped daemon), or the daemon stops, 2 for a name
-//! the daemon does not know.
+//! returns as soon as the condition holds, without polling. A daemon that
+//! is not there yet (no socket, or nothing listening on it) is waited for,
+//! retrying with a short backoff, so `linesman run & linesman wait --up db`
+//! works. `--timeout` bounds the whole command, connecting included. Exit
+//! 0 when it holds, 4 on timeout (saying what is not up, and why, or that
+//! no daemon appeared on the socket), 1 when a daemon is there but does not
+//! answer in time (a stopped daemon), or the daemon stops, 6 for a name the
+//! daemon does not know.
 //!
 //! `--timeout 0` checks once: one status request (bounded by the client's
 //! own connect and response timeouts, as `status` is), then 0 if the
 //! condition holds, 4 if not — a zero budget is not the daemon's fault.
+
+use std::time::Duration;
 
 use futures_util::StreamExt;
 use linesman_control::{Client, ClientError, StatusResponse};
@@ -18,6 +23,7 @@ use tokio::time::Instant;
 
 use crate::cli::WaitArgs;
 use crate::commands::client;
+use crate::commands::select;
 use crate::error::CliError;
 use crate::exit::Code;
 use crate::output;
@@ -40,10 +46,20 @@ pub(crate) async fn wait(args: WaitArgs) -> Result<Code, CliError> {
         socket: client.socket().to_owned(),
         after: args.timeout,
     };
-    let status = tokio::time::timeout_at(deadline, client.status())
-        .await
-        .map_err(|_| not_answered())??;
-    known(&status, &args.up)?;
+    let status = match appeared(&client, deadline).await {
+        Ok(Some(status)) => status,
+        Ok(None) => {
+            output::err(&format!(
+                "linesman: timed out after {}: no daemon appeared on {} (start one with `linesman run -c FILE`, or point --socket at it)\n",
+                humantime::format_duration(args.timeout),
+                client.socket().display(),
+            ));
+            return Ok(Code::TimedOut);
+        }
+        Err(ClientError::Timeout { .. }) => return Err(not_answered().into()),
+        Err(error) => return Err(error.into()),
+    };
+    select::known(&status, &args.up)?;
     let any = args.any;
     let holds = |model: &Model| holds(model, &args);
     let mut model = Model::from_status(&status, now_ms());
@@ -86,7 +102,7 @@ pub(crate) async fn wait(args: WaitArgs) -> Result<Code, CliError> {
 /// `--timeout 0`: the condition now, from one status request.
 async fn check_once(args: &WaitArgs) -> Result<Code, CliError> {
     let status = client(&args.daemon)?.status().await?;
-    known(&status, &args.up)?;
+    select::known(&status, &args.up)?;
     let model = Model::from_status(&status, now_ms());
     if holds(&model, args) {
         output::out(&format!("up: {}\n", up_names(&model, &args.up).join(", ")))?;
@@ -101,24 +117,39 @@ async fn check_once(args: &WaitArgs) -> Result<Code, CliError> {
     Ok(Code::TimedOut)
 }
 
-/// A usage error if the daemon does not know one of `names`.
-fn known(status: &StatusResponse, names: &[String]) -> Result<(), CliError> {
-    let unknown: Vec<&str> = names
-        .iter()
-        .filter(|name| status.get(name).is_none())
-        .map(String::as_str)
-        .collect();
-    if unknown.is_empty() {
-        return Ok(());
+/// The first pause before asking again for a daemon that is not there.
+const FIRST_RETRY: Duration = Duration::from_millis(10);
+/// The longest pause between those retries.
+const MAX_RETRY: Duration = Duration::from_millis(250);
+
+/// The daemon's status, once it answers: asked again, with a growing
+/// pause, while nothing listens on the socket. `Ok(None)` when `deadline`
+/// passes with no daemon there; [`ClientError::Timeout`] when one is there
+/// but does not answer in time.
+async fn appeared(
+    client: &Client,
+    deadline: Instant,
+) -> Result<Option<StatusResponse>, ClientError> {
+    let mut pause = FIRST_RETRY;
+    loop {
+        match tokio::time::timeout_at(deadline, client.status()).await {
+            Err(_) => {
+                return Err(ClientError::Timeout {
+                    socket: client.socket().to_owned(),
+                    after: client.timeouts().1,
+                });
+            }
+            Ok(Err(ClientError::NoDaemon { .. })) => {
+                if Instant::now() + pause >= deadline {
+                    tokio::time::sleep_until(deadline).await;
+                    return Ok(None);
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(MAX_RETRY);
+            }
+            Ok(result) => return result.map(Some),
+        }
     }
-    let known: Vec<&str> = status.connections.iter().map(|c| c.name.as_str()).collect();
-    Err(CliError::Usage {
-        message: format!(
-            "the daemon has no connection {}: its connections are {}",
-            quoted(&unknown),
-            quoted(&known)
-        ),
-    })
 }
 
 /// Whether the awaited connections are up (all, or any with `--any`).
