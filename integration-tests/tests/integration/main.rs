@@ -21,5 +21,6 @@ mod control_hardening;
 mod example_application;
 mod faults;
 mod logging;
+mod reasons;
 mod support;
 mod transport;

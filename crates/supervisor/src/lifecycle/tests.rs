@@ -4,6 +4,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use linesman_connection::StopCause;
 use linesman_observer::{Backoff, GaveUp, Started, Stopped, Stopping, Waiting, What};
 use tokio::time::Instant;
 
@@ -491,7 +492,7 @@ fn commands_end_the_session_and_then_take_effect() {
                 "running 1 ending stop",
                 vec![
                     publish(Stopping {}),
-                    Effect::StopSession(StopCause::Request),
+                    Effect::StopSession(StopCause::Requested),
                 ],
             ),
             // A second stop is the same stop.
@@ -631,7 +632,7 @@ fn commands_end_the_session_and_then_take_effect() {
                 "running 1 ending stop",
                 vec![
                     publish(Stopping {}),
-                    Effect::StopSession(StopCause::Request),
+                    Effect::StopSession(StopCause::Requested),
                 ],
             ),
             row(
@@ -702,7 +703,7 @@ fn commands_end_the_session_and_then_take_effect() {
                 "running 1 ending stop",
                 vec![
                     publish(Stopping {}),
-                    Effect::StopSession(StopCause::Request),
+                    Effect::StopSession(StopCause::Requested),
                 ],
             ),
             row(

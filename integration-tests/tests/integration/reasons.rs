@@ -1,0 +1,81 @@
+//! Honest reasons and counters, as an operator reads them from the real
+//! daemon: a session ended because its dependency went down names it, one
+//! ended by the shutdown says "shutdown", `restarts` counts restarts after a
+//! session that was up (connect failures are `connect_failures`), a session
+//! that was up resets the backoff, and a failed connection names its last
+//! cause.
+
+use linesman_testkit::{Behavior, Listen, Peer, TempDir};
+
+use crate::cli_harness::{Daemon, Launch, state};
+use crate::faults::last_error;
+
+async fn echo() -> Peer {
+    Peer::start(Listen::tcp(), Behavior::Echo)
+        .await
+        .expect("an echo peer starts")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_ended_because_its_dependency_went_down_names_it() {
+    let (quotes, orders) = (echo().await, echo().await);
+    let yaml = format!(
+        "connections:\n  quotes: {{ endpoint: {} }}\n  orders: {{ endpoint: {}, depends_on: [quotes] }}\n",
+        quotes.endpoint(),
+        orders.endpoint()
+    );
+    let daemon = Daemon::start(TempDir::new("reason-dep").expect("temp dir"), &yaml).await;
+    daemon
+        .wait_status("both up", |s| {
+            state(s, "quotes") == "up" && state(s, "orders") == "up"
+        })
+        .await;
+    let stop = daemon.cli(&["stop", "quotes"]).await;
+    assert_eq!(stop.code, 0, "{}", stop.stderr);
+    let status = daemon
+        .wait_status("orders waits on quotes", |s| {
+            state(s, "orders") == "waiting"
+        })
+        .await;
+    assert_eq!(
+        last_error(&status, "orders"),
+        "dependency `quotes` went down",
+        "{status:#}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_ended_by_the_shutdown_says_shutdown() {
+    let quotes = echo().await;
+    let yaml = format!(
+        "connections:\n  quotes: {{ endpoint: {} }}\n",
+        quotes.endpoint()
+    );
+    let mut daemon = Daemon::launch(
+        TempDir::new("reason-shutdown").expect("temp dir"),
+        &yaml,
+        Launch {
+            rust_log: Some("info"),
+            ..Launch::default()
+        },
+    )
+    .await;
+    daemon
+        .wait_status("quotes up", |s| state(s, "quotes") == "up")
+        .await;
+    daemon.signal("TERM").await;
+    let (code, log) = daemon.exit().await;
+    assert_eq!(code, 0, "{log}");
+    let down: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("quotes") && l.contains(" down"))
+        .collect();
+    assert!(
+        down.iter().any(|l| l.contains("reason=shutdown")),
+        "the session's end says shutdown: {down:#?}\n{log}"
+    );
+    assert!(
+        !log.contains("stopped on request"),
+        "nobody asked for a stop: {log}"
+    );
+}
