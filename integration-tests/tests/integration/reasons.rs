@@ -5,10 +5,12 @@
 //! that was up resets the backoff, and a failed connection names its last
 //! cause.
 
+use std::time::Duration;
+
 use linesman_testkit::{Behavior, Listen, Peer, TempDir};
 
 use crate::cli_harness::{Daemon, Launch, state};
-use crate::faults::last_error;
+use crate::faults::{faulty, field, last_error};
 
 async fn echo() -> Peer {
     Peer::start(Listen::tcp(), Behavior::Echo)
@@ -77,5 +79,42 @@ async fn a_session_ended_by_the_shutdown_says_shutdown() {
     assert!(
         !log.contains("stopped on request"),
         "nobody asked for a stop: {log}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_failures_before_the_first_up_are_not_restarts() {
+    let late = Peer::start(Listen::tcp(), Behavior::refuse(Duration::from_millis(600)))
+        .await
+        .expect("the late peer starts");
+    let yaml = format!(
+        "connections:\n{}",
+        faulty(
+            "late",
+            &late.endpoint(),
+            "    restart: { backoff: { initial: 20ms, max: 40ms } }\n"
+        )
+    );
+    let daemon = Daemon::start(TempDir::new("reason-count").expect("temp dir"), &yaml).await;
+    let status = daemon
+        .wait_status("late up", |s| state(s, "late") == "up")
+        .await;
+    let failures = field(&status, "late", "connect_failures");
+    assert!(failures >= 2, "it was refused a few times: {status:#}");
+    assert_eq!(
+        field(&status, "late", "restarts"),
+        0,
+        "no session was up before: no restart: {status:#}"
+    );
+    late.drop_all().await;
+    let status = daemon
+        .wait_status("late up again", |s| {
+            state(s, "late") == "up" && field(s, "late", "restarts") == 1
+        })
+        .await;
+    assert_eq!(
+        field(&status, "late", "connect_failures"),
+        failures,
+        "{status:#}"
     );
 }

@@ -113,6 +113,7 @@ pub(crate) fn connection_status(
         state: State::Waiting,
         since_ms: 0,
         restarts: 0,
+        connect_failures: 0,
         attempt: 0,
         next_retry_ms: None,
         waiting_on: Vec::new(),
@@ -132,6 +133,7 @@ pub(crate) fn connection_status(
     out.state = api_state(&status.state);
     out.since_ms = millis_between(status.since, now);
     out.restarts = u64::from(status.restarts);
+    out.connect_failures = u64::from(status.connect_failures);
     out.attempt = status.attempt;
     out.detail = detail(status);
     if out.kind.is_none() {
