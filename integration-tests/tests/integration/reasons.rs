@@ -5,11 +5,13 @@
 //! that was up resets the backoff, and a failed connection names its last
 //! cause.
 
+use std::process::Stdio;
 use std::time::Duration;
 
 use linesman_testkit::{Behavior, Listen, Peer, TempDir};
+use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::cli_harness::{Daemon, Launch, state};
+use crate::cli_harness::{Daemon, Launch, PATIENCE, command, linesman, path, state};
 use crate::faults::{faulty, field, last_error};
 
 async fn echo() -> Peer {
@@ -84,7 +86,9 @@ async fn a_session_ended_by_the_shutdown_says_shutdown() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_failures_before_the_first_up_are_not_restarts() {
-    let late = Peer::start(Listen::tcp(), Behavior::refuse(Duration::from_millis(600)))
+    // Built before the peer's refusing period starts to run out.
+    linesman();
+    let late = Peer::start(Listen::tcp(), Behavior::refuse(Duration::from_secs(3)))
         .await
         .expect("the late peer starts");
     let yaml = format!(
@@ -116,5 +120,59 @@ async fn connect_failures_before_the_first_up_are_not_restarts() {
         field(&status, "late", "connect_failures"),
         failures,
         "{status:#}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drop_after_a_session_was_up_waits_the_initial_backoff_not_the_grown_one() {
+    // Built before the peer's refusing period starts to run out.
+    linesman();
+    let late = Peer::start(Listen::tcp(), Behavior::refuse(Duration::from_secs(3)))
+        .await
+        .expect("the late peer starts");
+    let yaml = format!(
+        "connections:\n{}",
+        faulty(
+            "late",
+            &late.endpoint(),
+            "    restart: { backoff: { initial: 20ms, max: 500ms, multiplier: 2.0, jitter: 0.0 }, reset_after: 1h }\n"
+        )
+    );
+    let daemon = Daemon::start(TempDir::new("reason-reset").expect("temp dir"), &yaml).await;
+    let status = daemon
+        .wait_status("late up", |s| state(s, "late") == "up")
+        .await;
+    let refused = field(&status, "late", "connect_failures");
+    assert!(refused >= 2, "the backoff grew first: {status:#}");
+    let mut watch = command(&["status", "--watch", "--socket", path(&daemon.socket)])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("status --watch starts");
+    let mut lines = BufReader::new(watch.stdout.take().expect("piped")).lines();
+    let mut next = async || {
+        tokio::time::timeout(PATIENCE, lines.next_line())
+            .await
+            .expect("a line in time")
+            .expect("read stdout")
+            .expect("the watch keeps going")
+    };
+    // The replay of the one connection first, then the drop.
+    let replayed = next().await;
+    assert!(replayed.ends_with("(current)"), "{replayed}");
+    late.drop_all().await;
+    let backoff = loop {
+        let line = next().await;
+        if line.contains("before attempt") {
+            break line;
+        }
+    };
+    watch.kill().await.expect("stop the watch");
+    // Up for less than reset_after, but up: the refusals before it no
+    // longer count, so the restart waits `initial` (it waited 20ms × 2^n
+    // after n refusals before).
+    assert!(
+        backoff.contains("backoff 20ms before attempt 2"),
+        "{backoff} (after {refused} refusals)"
     );
 }
