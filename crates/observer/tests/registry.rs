@@ -90,6 +90,7 @@ fn events_drive_the_state_and_its_bookkeeping() {
         restarts: 20,
         window: Duration::from_secs(60),
         reason: None,
+        last: None,
     })
     .expect("open");
     assert_eq!(state(&bus).state.name(), "failed");
@@ -98,6 +99,7 @@ fn events_drive_the_state_and_its_bookkeeping() {
         restarts: 0,
         window: Duration::ZERO,
         reason: Some("supervisor task panicked: boom".into()),
+        last: None,
     })
     .expect("open");
     assert_eq!(state(&bus).state.name(), "failed");

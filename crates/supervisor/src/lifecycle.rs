@@ -110,6 +110,7 @@ impl Lifecycle {
                     restarts: 0,
                     window: Duration::ZERO,
                     reason: Some(reason.into()),
+                    last: None,
                 }));
                 State::Failed
             }

@@ -369,6 +369,7 @@ fn log(what: &What, report: &PhaseReport) {
         What::GaveUp(gave_up) if gave_up.reason.is_none() => tracing::warn!(
             restarts = gave_up.restarts,
             window = ?gave_up.window,
+            last = gave_up.last.as_deref().unwrap_or("-"),
             "restart intensity exceeded; giving up"
         ),
         _ => {}

@@ -12,7 +12,7 @@ use linesman_testkit::{Behavior, Listen, Peer, TempDir};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::cli_harness::{Daemon, Launch, PATIENCE, command, linesman, path, state};
-use crate::faults::{faulty, field, last_error};
+use crate::faults::{connection, faulty, field, last_error};
 
 async fn echo() -> Peer {
     Peer::start(Listen::tcp(), Behavior::Echo)
@@ -174,5 +174,43 @@ async fn a_drop_after_a_session_was_up_waits_the_initial_backoff_not_the_grown_o
     assert!(
         backoff.contains("backoff 20ms before attempt 2"),
         "{backoff} (after {refused} refusals)"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_connection_names_the_cause_of_its_last_session_end() {
+    let flapping = Peer::start(Listen::tcp(), Behavior::flap(Duration::from_millis(20)))
+        .await
+        .expect("the flapping peer starts");
+    let yaml = format!(
+        "connections:\n{}",
+        faulty(
+            "flappy",
+            &flapping.endpoint(),
+            "    restart: { backoff: { initial: 10ms, max: 50ms }, intensity: { max_restarts: 2, window: 1m } }\n"
+        )
+    );
+    let daemon = Daemon::start(TempDir::new("reason-failed").expect("temp dir"), &yaml).await;
+    let status = daemon
+        .wait_status("the flapping connection failed", |s| {
+            state(s, "flappy") == "failed"
+        })
+        .await;
+    let last = last_error(&status, "flappy");
+    assert!(!last.is_empty(), "{status:#}");
+    assert_eq!(
+        connection(&status, "flappy")["detail"],
+        format!("gave up after 2 restarts within 1m; last: {last}").as_str(),
+        "{status:#}"
+    );
+    let table = daemon.cli(&["status"]).await;
+    let row = table
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("flappy"))
+        .unwrap_or_else(|| panic!("a row for flappy: {}", table.stdout));
+    assert!(
+        row.contains("gave up after 2 restarts within 1m; last: "),
+        "{row}"
     );
 }

@@ -64,22 +64,25 @@ fn detail(status: &ConnStatus) -> String {
         } => {
             let gave_up = format!(
                 "gave up after {restarts} restarts within {}",
-                millis_text(*window)
+                window_text(*window)
             );
             match &status.last_error {
-                Some(error) => format!("{gave_up}; last error: {error}"),
+                Some(error) => format!("{gave_up}; last: {error}"),
                 None => gave_up,
             }
         }
     }
 }
 
-fn millis_text(d: Duration) -> String {
+/// A window as the `gave_up` event says it: `10m`, `90s`, `1h`, `250ms`.
+fn window_text(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms.is_multiple_of(1000) {
-        format!("{}s", ms / 1000)
-    } else {
-        format!("{ms}ms")
+    match ms {
+        0 => "0s".to_owned(),
+        _ if ms.is_multiple_of(3_600_000) => format!("{}h", ms / 3_600_000),
+        _ if ms.is_multiple_of(60_000) => format!("{}m", ms / 60_000),
+        _ if ms.is_multiple_of(1000) => format!("{}s", ms / 1000),
+        _ => format!("{ms}ms"),
     }
 }
 

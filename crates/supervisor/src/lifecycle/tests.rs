@@ -97,6 +97,7 @@ fn gave_up(reason: &str) -> Effect {
         restarts: 0,
         window: Duration::ZERO,
         reason: Some(reason.to_owned()),
+        last: None,
     })
 }
 
@@ -331,6 +332,7 @@ fn failures_back_off_and_only_flaps_give_up() {
                     restarts: 3,
                     window: Duration::from_secs(60),
                     reason: None,
+                    last: Some("peer closed the connection".into()),
                 })],
             ),
             // Only a command revives it; the rule alone does not.
