@@ -13,7 +13,7 @@
 //! use std::time::Duration;
 //! use futures_util::StreamExt;
 //! use linesman_connection::{Connection, ConnectionSpec, Handler};
-//! use linesman_connection::{HandlerError, Link, Reason};
+//! use linesman_connection::{HandlerError, Link, Reason, StopCause};
 //! use linesman_ipc_codec::Frame;
 //! use linesman_observer::{Bus, EventType};
 //!
@@ -39,7 +39,7 @@
 //! let reply = handle.request(Frame::new(2, "ping"), Duration::from_secs(5)).await?;
 //! assert_eq!(&reply.payload[..], b"ping");
 //! control.stop();
-//! assert_eq!(session.await?.reason, Reason::Stopped);
+//! assert_eq!(session.await?.reason, Reason::Stopped(StopCause::Requested));
 //! # Ok(()) }
 //! ```
 
@@ -61,6 +61,6 @@ pub use error::{HandlerError, RequestError, SendError};
 pub use handle::{ConnectionHandle, Counters, Link};
 pub use handler::{Burst, Counting, DynHandler, Handler, HandlerFuture};
 pub use log_limit::{Admission, LogFlood, LogLimit, Verdict};
-pub use reason::{Reason, SessionOutcome};
+pub use reason::{Reason, SessionOutcome, StopCause};
 pub use session::{Connection, SessionControl};
 pub use spec::{BlockingTarget, ConnectionSpec, DEFAULT_WRITE_TIMEOUT, Heartbeat, Outbox, Target};

@@ -23,14 +23,14 @@ use linesman_stream::AbortedElsewhere;
 ///
 /// ```
 /// use std::time::Duration;
-/// use linesman_connection::Reason;
+/// use linesman_connection::{Reason, StopCause};
 ///
 /// let idle = Reason::IdleTimeout { after: Duration::from_secs(5) };
 /// assert_eq!(idle.to_string(), "idle timeout: no bytes received for 5s");
 /// assert!(idle.is_failure());
 /// assert!(Reason::PeerClosed.is_failure());
 /// assert!(!Reason::Finished.is_failure());
-/// assert!(!Reason::Stopped.is_failure());
+/// assert!(!Reason::Stopped(StopCause::Requested).is_failure());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -87,8 +87,10 @@ pub enum Reason {
     /// The handler panicked (in `on_connect` or `on_frame`); the panic was
     /// caught and only this session ended.
     HandlerPanic(String),
-    /// The session was stopped on request (its stop token was cancelled).
-    Stopped,
+    /// The session was stopped from outside, for the [`StopCause`] its
+    /// stopper gave (a plain [`SessionControl::stop`](crate::SessionControl::stop)
+    /// or a closed handle is [`StopCause::Requested`]).
+    Stopped(StopCause),
     /// The application ended the session on purpose with
     /// [`Link::finish`](crate::Link::finish) or
     /// [`ConnectionHandle::finish`](crate::ConnectionHandle::finish).
@@ -99,7 +101,7 @@ impl Reason {
     /// Whether the session ended without being asked to: every reason but
     /// `Stopped` and `Finished` is a failure, `PeerClosed` included.
     pub fn is_failure(&self) -> bool {
-        !matches!(self, Reason::Stopped | Reason::Finished)
+        !matches!(self, Reason::Stopped(_) | Reason::Finished)
     }
 
     /// Whether the end came from the input side ending (the peer's close,
@@ -170,8 +172,67 @@ impl fmt::Display for Reason {
                 write!(f, "handler error: on_frame returned an error: {error}")
             }
             Reason::HandlerPanic(message) => write!(f, "handler panicked: {message}"),
-            Reason::Stopped => f.write_str("stopped on request"),
+            Reason::Stopped(cause) => cause.fmt(f),
             Reason::Finished => f.write_str("finished by the application"),
+        }
+    }
+}
+
+/// Why a session was stopped from outside: the [`Reason::Stopped`] of its
+/// end, so that its `Disconnected` event says the truth.
+///
+/// ```
+/// use linesman_connection::StopCause;
+///
+/// assert_eq!(StopCause::Requested.to_string(), "stopped on request");
+/// assert_eq!(StopCause::Shutdown.to_string(), "shutdown");
+/// let down = StopCause::DependencyDown { on: vec!["orders".into()] };
+/// assert_eq!(down.to_string(), "dependency `orders` went down");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StopCause {
+    /// Someone asked for it: a `stop` command, a closed handle, a plain
+    /// [`SessionControl::stop`](crate::SessionControl::stop).
+    Requested,
+    /// The supervisor (or the daemon) is shutting down.
+    Shutdown,
+    /// A `restart` was asked for: the connection connects again at once.
+    Restart,
+    /// The connection's start rule stopped holding because these
+    /// connections went down (`on_dependency_down: stop`).
+    DependencyDown {
+        /// What the start rule now waits on (empty if that is not known).
+        on: Vec<String>,
+    },
+    /// A dependency went down and came back (`on_dependency_down:
+    /// restart`): the connection reconnects.
+    DependencyBack,
+}
+
+impl fmt::Display for StopCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StopCause::Requested => f.write_str("stopped on request"),
+            StopCause::Shutdown => f.write_str("shutdown"),
+            StopCause::Restart => f.write_str("restart requested"),
+            StopCause::DependencyDown { on } => match on.as_slice() {
+                [] => f.write_str("a dependency went down"),
+                [one] => write!(f, "dependency `{one}` went down"),
+                many => {
+                    f.write_str("dependencies ")?;
+                    for (i, name) in many.iter().enumerate() {
+                        if i > 0 {
+                            f.write_str(", ")?;
+                        }
+                        write!(f, "`{name}`")?;
+                    }
+                    f.write_str(" went down")
+                }
+            },
+            StopCause::DependencyBack => {
+                f.write_str("reconnecting: a dependency went down and came back")
+            }
         }
     }
 }

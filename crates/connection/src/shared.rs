@@ -22,7 +22,7 @@ use tokio::sync::{Notify, oneshot};
 
 use crate::error::{RequestError, SendError};
 use crate::log_limit::LogLimit;
-use crate::reason::Reason;
+use crate::reason::{Reason, StopCause};
 use crate::spec::Outbox;
 
 /// Answer to one send: `Ok` once written.
@@ -108,6 +108,10 @@ pub(crate) struct Shared {
     /// The end asked for the running session (`END_*`); cleared when a
     /// session is made.
     stop: AtomicU8,
+    /// Why the stop was asked for, when it is not [`StopCause::Requested`]
+    /// (set before `stop`). Boxed: 8 bytes in every connection, and only a
+    /// supervisor's stop allocates.
+    stop_cause: Mutex<Option<Box<StopCause>>>,
 }
 
 /// No end asked for the running session.
@@ -150,12 +154,17 @@ impl Shared {
             wake: Notify::new(),
             session_wake: AtomicWaker::new(),
             stop: AtomicU8::new(END_NONE),
+            stop_cause: Mutex::new(None),
         }
     }
 
-    /// Asks the running session to stop (see `SessionStop`); wins over a
-    /// finish asked for before.
-    pub(crate) fn request_stop(&self) {
+    /// Asks the running session to stop for `cause` (see `SessionControl`);
+    /// wins over a finish asked for before.
+    pub(crate) fn request_stop(&self, cause: StopCause) {
+        *lock(&self.stop_cause) = match cause {
+            StopCause::Requested => None,
+            other => Some(Box::new(other)),
+        };
         self.stop.store(END_STOP, Ordering::Release);
         self.session_wake.wake();
     }
@@ -172,6 +181,7 @@ impl Shared {
     /// Forgets an earlier stop or finish: a new session is made.
     pub(crate) fn clear_stop(&self) {
         self.stop.store(END_NONE, Ordering::Release);
+        *lock(&self.stop_cause) = None;
     }
 
     /// The end asked for the running session (`Stopped` or `Finished`), if
@@ -180,7 +190,12 @@ impl Shared {
         match self.stop.load(Ordering::Acquire) {
             END_NONE => None,
             END_FINISH => Some(Reason::Finished),
-            _ => Some(Reason::Stopped),
+            _ => Some(Reason::Stopped(
+                lock(&self.stop_cause)
+                    .as_deref()
+                    .cloned()
+                    .unwrap_or(StopCause::Requested),
+            )),
         }
     }
 

@@ -30,6 +30,7 @@ pub(crate) fn render(state: &ControlState) -> Result<String, std::fmt::Error> {
     let states = Family::<Labels, Gauge>::default();
     let up = Family::<Labels, Gauge>::default();
     let restarts = Family::<Labels, Gauge>::default();
+    let connect_failures = Family::<Labels, Gauge>::default();
     let attempt = Family::<Labels, Gauge>::default();
     let sessions = Family::<Labels, Counter>::default();
     let frames_in = Family::<Labels, Counter>::default();
@@ -49,6 +50,9 @@ pub(crate) fn render(state: &ControlState) -> Result<String, std::fmt::Error> {
         restarts
             .get_or_create(&conn(&c.name))
             .set(i64::try_from(c.restarts).unwrap_or(i64::MAX));
+        connect_failures
+            .get_or_create(&conn(&c.name))
+            .set(i64::try_from(c.connect_failures).unwrap_or(i64::MAX));
         attempt
             .get_or_create(&conn(&c.name))
             .set(i64::from(c.attempt));
@@ -72,8 +76,13 @@ pub(crate) fn render(state: &ControlState) -> Result<String, std::fmt::Error> {
     registry.register("connection_up", "1 when the connection is up", up);
     registry.register(
         "connection_restarts",
-        "Restarts scheduled since the connection was last started",
+        "Restarts after a session that had come up, since the connection was last started",
         restarts,
+    );
+    registry.register(
+        "connection_connect_failures",
+        "Connect attempts that failed (refused, timed out, handshake failed) since the connection was last started",
+        connect_failures,
     );
     registry.register(
         "connection_attempt",

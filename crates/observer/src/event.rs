@@ -194,6 +194,9 @@ event_types! {
         window: Duration,
         /// Why, when it is not the restart intensity.
         reason: Option<String>,
+        /// Why the last session ended, when the restart intensity gave up
+        /// (the cause an operator looks for first).
+        last: Option<String>,
     } => "gave_up",
     /// The connection is draining before it stops.
     Stopping => "stopping",
@@ -253,12 +256,18 @@ impl fmt::Display for What {
                 reason: Some(reason),
                 ..
             }) => write!(f, "failed: {reason}"),
-            What::GaveUp(g) => write!(
-                f,
-                "gave up after {} restarts within {}",
-                g.restarts,
-                humanize(g.window)
-            ),
+            What::GaveUp(g) => {
+                write!(
+                    f,
+                    "gave up after {} restarts within {}",
+                    g.restarts,
+                    humanize(g.window)
+                )?;
+                match &g.last {
+                    Some(last) => write!(f, "; last: {last}"),
+                    None => Ok(()),
+                }
+            }
             What::Stopping(_) => f.write_str("stopping"),
             What::Stopped(s) => write!(f, "stopped: {}", s.reason),
             What::Lagged(l) => write!(f, "lagged: missed {} events", l.missed),
@@ -309,15 +318,27 @@ mod tests {
             restarts: 20,
             window: Duration::from_secs(90),
             reason: None,
+            last: None,
         });
         assert_eq!(
             gave_up.to_string(),
             "gave up after 20 restarts within 1m 30s"
         );
+        let with_last = What::from(GaveUp {
+            restarts: 10,
+            window: Duration::from_secs(600),
+            reason: None,
+            last: Some("connection refused".into()),
+        });
+        assert_eq!(
+            with_last.to_string(),
+            "gave up after 10 restarts within 10m; last: connection refused"
+        );
         let panicked = What::from(GaveUp {
             restarts: 0,
             window: Duration::ZERO,
             reason: Some("supervisor task panicked: boom".into()),
+            last: None,
         });
         assert_eq!(
             panicked.to_string(),

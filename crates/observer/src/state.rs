@@ -167,8 +167,15 @@ pub struct ConnStatus {
     pub since: SystemTime,
     /// The current or next attempt number (0 before the first).
     pub attempt: u32,
-    /// Restarts scheduled (`Backoff` events) since it was last started.
+    /// Restarts since it was last started: restarts scheduled (`Backoff`
+    /// events) after a session that had come up and ended
+    /// (`Disconnected`). A connect attempt that failed before the session
+    /// came up is not a restart: it is counted in
+    /// [`connect_failures`](Self::connect_failures).
     pub restarts: u32,
+    /// Connect attempts that failed (`ConnectFailed` events: refused, timed
+    /// out, handshake failed) since it was last started.
+    pub connect_failures: u32,
     /// The latest connect error or disconnect reason, kept after it recovers.
     pub last_error: Option<String>,
     /// Its up generation: how many of its sessions came up (`Connected`
@@ -192,6 +199,7 @@ impl ConnStatus {
             since: event.at,
             attempt: 0,
             restarts: 0,
+            connect_failures: 0,
             last_error: None,
             ups: 0,
             last_event: event.clone(),
@@ -209,11 +217,13 @@ impl ConnStatus {
             What::Started(_) => {
                 self.attempt = 0;
                 self.restarts = 0;
+                self.connect_failures = 0;
             }
             What::Connecting(c) => self.attempt = c.attempt,
             What::Connected(_) => self.ups = self.ups.wrapping_add(1),
             What::ConnectFailed(c) => {
                 self.attempt = c.attempt;
+                self.connect_failures = self.connect_failures.saturating_add(1);
                 self.last_error = Some(c.error.clone());
             }
             What::Disconnected(d) => self.last_error = Some(d.reason.clone()),
@@ -223,7 +233,12 @@ impl ConnStatus {
             }) => self.last_error = Some(reason.clone()),
             What::Backoff(b) => {
                 self.attempt = b.attempt;
-                self.restarts = self.restarts.saturating_add(1);
+                // The task decides the backoff right after the session's
+                // end: a `Disconnected` just before it means the session
+                // had come up.
+                if matches!(self.last_event.what, What::Disconnected(_)) {
+                    self.restarts = self.restarts.saturating_add(1);
+                }
             }
             _ => {}
         }

@@ -49,7 +49,11 @@ fn events_drive_the_state_and_its_bookkeeping() {
     .expect("open");
     let s = state(&bus);
     assert_eq!(s.state, ConnState::Backoff { attempt: 2, until });
-    assert_eq!((s.attempt, s.restarts), (2, 1));
+    assert_eq!(
+        (s.attempt, s.restarts, s.connect_failures),
+        (2, 0, 1),
+        "a failed connect is no restart"
+    );
     conn.publish(Connecting { attempt: 2 }).expect("open");
     conn.publish(Connecting { attempt: 3 }).expect("open");
     let s = state(&bus);
@@ -70,10 +74,23 @@ fn events_drive_the_state_and_its_bookkeeping() {
     })
     .expect("open");
     assert_eq!(state(&bus).last_error.as_deref(), Some("peer reset"));
+    conn.publish(Backoff {
+        attempt: 4,
+        delay: Duration::from_millis(100),
+        until,
+    })
+    .expect("open");
+    let s = state(&bus);
+    assert_eq!(
+        (s.restarts, s.connect_failures),
+        (1, 1),
+        "a backoff after a session that was up is a restart"
+    );
     conn.publish(GaveUp {
         restarts: 20,
         window: Duration::from_secs(60),
         reason: None,
+        last: None,
     })
     .expect("open");
     assert_eq!(state(&bus).state.name(), "failed");
@@ -82,6 +99,7 @@ fn events_drive_the_state_and_its_bookkeeping() {
         restarts: 0,
         window: Duration::ZERO,
         reason: Some("supervisor task panicked: boom".into()),
+        last: None,
     })
     .expect("open");
     assert_eq!(state(&bus).state.name(), "failed");
@@ -92,7 +110,10 @@ fn events_drive_the_state_and_its_bookkeeping() {
     );
     conn.publish(Started {}).expect("open");
     let s = state(&bus);
-    assert_eq!((s.state.name(), s.attempt, s.restarts), ("starting", 0, 0));
+    assert_eq!(
+        (s.state.name(), s.attempt, s.restarts, s.connect_failures),
+        ("starting", 0, 0, 0)
+    );
     conn.publish(Stopping {}).expect("open");
     assert_eq!(state(&bus).state, ConnState::Stopping);
     conn.publish(Stopped {

@@ -39,7 +39,7 @@ mod state;
 
 use ending::{end, publish, shut_down, stop_requested};
 pub(crate) use io::{Effect, Effects, Ended, Input, RESTART_HOLD, RuleNow, World};
-pub(crate) use state::{Intent, Phase, Running, State, StopCause};
+pub(crate) use state::{Intent, Phase, Running, State};
 
 /// One connection's lifecycle: its state, its restart bookkeeping and what
 /// it does when its start rule stops holding.
@@ -110,6 +110,7 @@ impl Lifecycle {
                     restarts: 0,
                     window: Duration::ZERO,
                     reason: Some(reason.into()),
+                    last: None,
                 }));
                 State::Failed
             }

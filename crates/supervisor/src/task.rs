@@ -234,11 +234,11 @@ impl Shell {
             match effect {
                 Effect::StopSession(cause) => {
                     if self.report.may_log() {
-                        tracing::info!(?cause, "ending the session");
+                        tracing::info!(%cause, "ending the session");
                     } else {
-                        tracing::debug!(?cause, "ending the session");
+                        tracing::debug!(%cause, "ending the session");
                     }
-                    self.control.stop();
+                    self.control.stop_for(cause);
                     stopping = true;
                 }
                 Effect::Connect { .. } | Effect::DropSession => {
@@ -338,7 +338,7 @@ impl Shell {
 /// How a session ended, as the machine needs it.
 fn ended(outcome: &SessionOutcome) -> Ended {
     Ended {
-        closed: outcome.reason == Reason::Stopped,
+        closed: matches!(outcome.reason, Reason::Stopped(_)),
         failure: outcome.reason.is_failure(),
         was_up: outcome.was_up,
         uptime: outcome.uptime,
@@ -369,6 +369,7 @@ fn log(what: &What, report: &PhaseReport) {
         What::GaveUp(gave_up) if gave_up.reason.is_none() => tracing::warn!(
             restarts = gave_up.restarts,
             window = ?gave_up.window,
+            last = gave_up.last.as_deref().unwrap_or("-"),
             "restart intensity exceeded; giving up"
         ),
         _ => {}

@@ -66,7 +66,9 @@ impl SessionEnd {
 pub enum Decision {
     /// Start again after `delay`, at the instant `at` (state `Backoff`).
     Restart {
-        /// Restart number since the last stable session or reset, from 1.
+        /// Restart number, from 1: the restarts after sessions that came up
+        /// since the last stable session (or reset), plus the connect failures
+        /// since the last session that came up (see [`RestartTracker::attempt`]).
         attempt: u32,
         /// How long to wait, jitter included, never above `backoff.max`.
         delay: Duration,
@@ -93,7 +95,12 @@ pub struct RestartTracker {
     /// Shared by the trackers of every connection with the same policy.
     policy: Arc<RestartPolicy>,
     rng: SplitMix64,
-    attempt: u32,
+    /// Restarts after a session that had come up, since the last session
+    /// that stayed up `reset_after` (or the last reset).
+    flaps: u32,
+    /// Connect attempts that failed since the last session that came up
+    /// (or the last reset): forgotten once one comes up.
+    failures: u32,
     up_since: Option<Instant>,
     /// Instants of the restarts after a session that had come up, within
     /// the last window, oldest first.
@@ -128,7 +135,8 @@ impl RestartTracker {
         Self {
             policy,
             rng: SplitMix64::new(seed),
-            attempt: 0,
+            flaps: 0,
+            failures: 0,
             up_since: None,
             recent: VecDeque::new(),
             failed: false,
@@ -140,10 +148,12 @@ impl RestartTracker {
         &self.policy
     }
 
-    /// Restart number of the last [`Decision::Restart`] since the last
-    /// stable session or reset; 0 before the first restart.
+    /// Restart number of the last [`Decision::Restart`]: the restarts after
+    /// sessions that came up since the last stable session (or reset), plus
+    /// the connect failures since the last session that came up; 0 before
+    /// the first restart.
     pub fn attempt(&self) -> u32 {
-        self.attempt
+        self.flaps.saturating_add(self.failures)
     }
 
     /// Whether the tracker gave up (state `Failed`); cleared by [`reset`](Self::reset).
@@ -174,8 +184,9 @@ impl RestartTracker {
     /// Records that the current session (or connect attempt) ended at `now`
     /// and decides what happens next.
     ///
-    /// In order: a session that stayed up at least `reset_after` resets the
-    /// attempt count; a tracker that gave up keeps answering `GiveUp`; the
+    /// In order: a session that came up forgets the connect failures
+    /// before it, and one that stayed up at least `reset_after` resets the
+    /// attempt count altogether; a tracker that gave up keeps answering `GiveUp`; the
     /// mode may say `Stop`; after a session that had come up (a flap), a
     /// restart beyond `max_restarts` such restarts within the sliding window
     /// gives up; otherwise the attempt count grows and a jittered delay is
@@ -184,10 +195,13 @@ impl RestartTracker {
     /// is not there is retried forever at the backoff's pace.
     pub fn session_ended(&mut self, end: SessionEnd, now: Instant) -> Decision {
         let was_up = self.up_since.take();
-        if let Some(since) = was_up
-            && now.saturating_duration_since(since) >= self.policy.reset_after()
-        {
-            self.attempt = 0;
+        if let Some(since) = was_up {
+            // The peer was there: the failures to reach it before are
+            // history, and a long enough session forgives the flaps too.
+            self.failures = 0;
+            if now.saturating_duration_since(since) >= self.policy.reset_after() {
+                self.flaps = 0;
+            }
         }
         if self.failed {
             return self.give_up();
@@ -202,10 +216,15 @@ impl RestartTracker {
             self.failed = true;
             return self.give_up();
         }
-        self.attempt = self.attempt.saturating_add(1);
-        let delay = self.draw_delay(self.attempt);
+        if was_up.is_some() {
+            self.flaps = self.flaps.saturating_add(1);
+        } else {
+            self.failures = self.failures.saturating_add(1);
+        }
+        let attempt = self.attempt();
+        let delay = self.draw_delay(attempt);
         Decision::Restart {
-            attempt: self.attempt,
+            attempt,
             delay,
             // `delay` is at most `BackoffPolicy::MAX_LIMIT` (checked when
             // the policy was built), so this
@@ -218,7 +237,8 @@ impl RestartTracker {
     /// the attempt count and the restart history of the intensity window.
     /// The jitter generator continues (it is not re-seeded).
     pub fn reset(&mut self) {
-        self.attempt = 0;
+        self.flaps = 0;
+        self.failures = 0;
         self.up_since = None;
         self.recent.clear();
         self.failed = false;

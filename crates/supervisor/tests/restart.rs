@@ -189,9 +189,9 @@ async fn a_session_up_for_reset_after_starts_the_backoff_over() {
     let policy = exact(BackoffPolicy::default()).reset_after(secs(30));
     let mut t = tracker(policy, 1);
     for _ in 0..4 {
-        fail_and_wait(&mut t).await;
+        flap_and_wait(&mut t).await;
     }
-    // Up for 29.999s: not stable, the backoff goes on growing.
+    // Up for 29.999s: not stable, the flaps go on growing the backoff.
     t.session_started(Instant::now());
     tokio::time::advance(secs(30) - ms(1)).await;
     assert_eq!(fail_and_wait(&mut t).await, (5, ms(1600)));
@@ -200,6 +200,26 @@ async fn a_session_up_for_reset_after_starts_the_backoff_over() {
     tokio::time::advance(secs(30)).await;
     assert_eq!(fail_and_wait(&mut t).await, (1, ms(100)));
     assert_eq!(fail_and_wait(&mut t).await, (2, ms(200)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_session_that_came_up_forgets_the_connect_failures_before_it() {
+    let policy = exact(BackoffPolicy::default()).reset_after(secs(30));
+    let mut t = tracker(policy, 1);
+    // Refused six times: the backoff grew to 3.2s.
+    for expected in 1..=6 {
+        assert_eq!(fail_and_wait(&mut t).await.0, expected);
+    }
+    // Up for 5s (less than reset_after), then dropped: the first restart
+    // after a session that came up waits `initial`, not 6.4s.
+    t.session_started(Instant::now());
+    tokio::time::advance(secs(5)).await;
+    assert_eq!(fail_and_wait(&mut t).await, (1, ms(100)));
+    // Refused again: the flap and this failure count.
+    assert_eq!(fail_and_wait(&mut t).await, (2, ms(200)));
+    // A second flap soon after: the flaps since the last stable session
+    // still grow the backoff.
+    assert_eq!(flap_and_wait(&mut t).await, (2, ms(200)));
 }
 
 #[tokio::test(start_paused = true)]
@@ -319,13 +339,13 @@ async fn only_restarts_after_a_session_that_came_up_count_toward_the_intensity()
     assert_eq!(t.restarts_in_window(Instant::now()), 2);
     assert_eq!(
         t.attempt(),
-        12,
-        "connect failures still grow the attempt count"
+        2 + 5,
+        "the flaps and the connect failures since the last session that came up grow the attempt count"
     );
     // Failing to connect still does not give up; the third flap does.
     assert!(matches!(
         t.session_ended(SessionEnd::Failure, Instant::now()),
-        Decision::Restart { attempt: 13, .. }
+        Decision::Restart { attempt: 8, .. }
     ));
     t.session_started(Instant::now());
     assert_eq!(

@@ -22,5 +22,6 @@ mod control_hardening;
 mod example_application;
 mod faults;
 mod logging;
+mod reasons;
 mod support;
 mod transport;

@@ -39,8 +39,9 @@ pub(crate) fn detail(row: &Row, model: &Model, now_ms: u64) -> String {
         // A `gave_up` event says how many restarts, not why: name the last
         // error too, unless the daemon's detail already does.
         State::Failed => match &row.last_error {
-            Some(error) if !row.note.contains("last error:") => {
-                format!("{}; last error: {}", short(&row.note), short(error))
+            // "; last error:" is what an older daemon wrote.
+            Some(error) if !row.note.contains("; last: ") && !row.note.contains("last error:") => {
+                format!("{}; last: {}", short(&row.note), short(error))
             }
             _ => short(&row.note),
         },
@@ -158,12 +159,11 @@ mod tests {
         let row = model.get("feed").expect("in the model");
         assert_eq!(
             detail(row, &model, 100_000),
-            "gave up after 10 restarts within 10m; last error: peer closed the connection"
+            "gave up after 10 restarts within 10m; last: peer closed the connection"
         );
         // The daemon's detail already names it: not twice.
         failed.detail =
-            "gave up after 10 restarts within 600s; last error: peer closed the connection"
-                .to_owned();
+            "gave up after 10 restarts within 10m; last: peer closed the connection".to_owned();
         let model = Model::from_status(
             &StatusResponse {
                 connections: vec![failed],
@@ -173,7 +173,7 @@ mod tests {
         let row = model.get("feed").expect("in the model");
         assert_eq!(
             detail(row, &model, 100_000),
-            "gave up after 10 restarts within 600s; last error: peer closed the connection"
+            "gave up after 10 restarts within 10m; last: peer closed the connection"
         );
     }
 

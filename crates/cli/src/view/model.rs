@@ -20,8 +20,13 @@ pub(crate) struct Row {
     pub(crate) state: State,
     /// When it entered this state (epoch ms).
     pub(crate) since_ms: u64,
-    /// Restarts since it was last started.
+    /// Restarts since it was last started (after a session that was up).
     pub(crate) restarts: u64,
+    /// Connect attempts that failed since it was last started.
+    pub(crate) connect_failures: u64,
+    /// Its latest session ended after it had come up (`disconnected`), so
+    /// a `backoff` now is a restart.
+    pub(crate) was_up: bool,
     /// The current or next attempt.
     pub(crate) attempt: u32,
     /// When the next attempt is made, in `backoff` (epoch ms).
@@ -50,6 +55,8 @@ impl Row {
             state: c.state,
             since_ms: now_ms.saturating_sub(c.since_ms),
             restarts: c.restarts,
+            connect_failures: c.connect_failures,
+            was_up: false,
             attempt: c.attempt,
             retry_at_ms: c.next_retry_ms.map(|ms| now_ms.saturating_add(ms)),
             waiting_on: c.waiting_on.clone(),
@@ -80,16 +87,27 @@ impl Row {
         match &event.what {
             What::Waiting { waiting_on } => self.waiting_on.clone_from(waiting_on),
             What::Connected { peer } => self.note = format!("connected to {peer}"),
-            What::ConnectFailed { reason, .. } | What::Disconnected { reason } => {
+            What::ConnectFailed { reason, .. } => {
                 self.last_error = Some(reason.clone());
+                self.was_up = false;
+                if !event.replay {
+                    self.connect_failures += 1;
+                }
+            }
+            What::Disconnected { reason } => {
+                self.last_error = Some(reason.clone());
+                self.was_up = true;
             }
             What::Backoff { until_ms, .. } => {
                 self.retry_at_ms = Some(*until_ms);
-                if !event.replay {
+                if !event.replay && self.was_up {
                     self.restarts += 1;
                 }
             }
-            What::Started if !event.replay => self.restarts = 0,
+            What::Started if !event.replay => {
+                self.restarts = 0;
+                self.connect_failures = 0;
+            }
             What::Stopped { reason } => self.note = format!("stopped: {reason}"),
             What::Started
             | What::Connecting { .. }
@@ -157,6 +175,8 @@ impl Model {
                 state,
                 since_ms: event.at_ms,
                 restarts: 0,
+                connect_failures: 0,
+                was_up: false,
                 attempt: 0,
                 retry_at_ms: None,
                 waiting_on: Vec::new(),
@@ -202,6 +222,7 @@ pub(crate) mod tests {
             state,
             since_ms: 1_000,
             restarts: 2,
+            connect_failures: 0,
             attempt: 1,
             next_retry_ms: None,
             waiting_on: Vec::new(),

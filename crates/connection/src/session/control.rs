@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use linesman_observer::What;
 
+use crate::reason::StopCause;
 use crate::shared::{Phase, Shared};
 
 /// Steers the sessions of one [`Connection`](crate::Connection) from
@@ -22,7 +23,7 @@ use crate::shared::{Phase, Shared};
 ///
 /// ```
 /// use std::time::Duration;
-/// use linesman_connection::{Connection, ConnectionSpec, Counting, Reason};
+/// use linesman_connection::{Connection, ConnectionSpec, Counting, Reason, StopCause};
 /// use linesman_observer::Bus;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
@@ -39,7 +40,7 @@ use crate::shared::{Phase, Shared};
 ///     peer // kept open until the session has ended
 /// };
 /// let (outcome, _peer) = tokio::join!(session, stopper);
-/// assert_eq!(outcome.reason, Reason::Stopped);
+/// assert_eq!(outcome.reason, Reason::Stopped(StopCause::Requested));
 /// # Ok(())
 /// # }
 /// ```
@@ -59,10 +60,18 @@ impl fmt::Debug for SessionControl {
 impl SessionControl {
     /// Asks the running session to stop: queued frames are drained,
     /// `on_disconnect` runs, and it ends with
-    /// [`Reason::Stopped`](crate::Reason::Stopped). Without a running
-    /// session, the next one forgets it.
+    /// [`Reason::Stopped`](crate::Reason::Stopped)`(`[`StopCause::Requested`]`)`.
+    /// Without a running session, the next one forgets it.
     pub fn stop(&self) {
-        self.shared.request_stop();
+        self.stop_for(StopCause::Requested);
+    }
+
+    /// As [`stop`](Self::stop), saying why: the session ends with
+    /// [`Reason::Stopped`](crate::Reason::Stopped)`(cause)`, so its
+    /// `Disconnected` event names the cause (a shutdown, a dependency that
+    /// went down).
+    pub fn stop_for(&self, cause: StopCause) {
+        self.shared.request_stop(cause);
     }
 
     /// Whether a session is up now (connected, handshake done).

@@ -3,7 +3,7 @@
 //! at once, without connecting, saying what to raise, and the place comes
 //! back when the socket is closed.
 
-use linesman_connection::{Connection, Counting, Reason, SocketBudget};
+use linesman_connection::{Connection, Counting, Reason, SocketBudget, StopCause};
 use linesman_observer::{Bus, EventType, Interest};
 use linesman_testkit::Peer;
 
@@ -40,7 +40,7 @@ async fn a_session_without_a_place_fails_at_once_and_never_connects() {
     // The first session's socket closes: its place comes back.
     stop_first.stop();
     let (_first, ended) = finish(running).await;
-    assert_eq!(ended.reason, Reason::Stopped);
+    assert_eq!(ended.reason, Reason::Stopped(StopCause::Requested));
     assert_eq!(budget.open(), 0);
     let stop_second = second.session_control();
     let mut events = bus.subscribe(Interest::all().conn("second"));

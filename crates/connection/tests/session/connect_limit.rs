@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use linesman_connection::{Connection, Handler, HandlerError, Link, Reason};
+use linesman_connection::{Connection, Handler, HandlerError, Link, Reason, StopCause};
 use linesman_observer::{Bus, EventType, Interest};
 use linesman_testkit::Peer;
 use tokio::sync::{Semaphore, oneshot};
@@ -85,8 +85,14 @@ async fn a_permit_is_held_from_the_connect_until_the_handshake_is_done() {
 
     stop_first.stop();
     stop_second.stop();
-    assert_eq!(finish(first_session).await.1.reason, Reason::Stopped);
-    assert_eq!(finish(second_session).await.1.reason, Reason::Stopped);
+    assert_eq!(
+        finish(first_session).await.1.reason,
+        Reason::Stopped(StopCause::Requested)
+    );
+    assert_eq!(
+        finish(second_session).await.1.reason,
+        Reason::Stopped(StopCause::Requested)
+    );
 }
 
 #[tokio::test]
@@ -107,7 +113,7 @@ async fn a_session_stopped_while_waiting_for_a_permit_never_connects() {
     wait_for(&mut events, EventType::Connecting).await;
     stop.stop();
     let (_, outcome) = finish(session).await;
-    assert_eq!(outcome.reason, Reason::Stopped);
+    assert_eq!(outcome.reason, Reason::Stopped(StopCause::Requested));
     assert!(!outcome.was_up);
     assert_eq!(peer.stats().accepted, 0);
 }

@@ -1,7 +1,7 @@
 //! Handler failures stay inside their session, and a stopped session ends
 //! in order: `on_disconnect`, then `before_close` with the fd still open.
 
-use linesman_connection::{Connection, Reason};
+use linesman_connection::{Connection, Reason, StopCause};
 use linesman_ipc_codec::Frame;
 use linesman_observer::{Bus, ConnectFailed, EventType, Interest};
 use linesman_stream::SocketHooks;
@@ -55,7 +55,7 @@ async fn a_panic_in_on_frame_ends_only_that_session() {
     handle.send(Frame::new(1, "again")).await.expect("sent");
     stop.stop();
     let (_conn, outcome) = finish(session).await;
-    assert_eq!(outcome.reason, Reason::Stopped);
+    assert_eq!(outcome.reason, Reason::Stopped(StopCause::Requested));
     assert_eq!(handle.counters().sessions, 2);
     let connects = log.items().iter().filter(|c| **c == Call::Connect).count();
     assert_eq!(connects, 2);
@@ -142,11 +142,14 @@ async fn a_stop_runs_on_disconnect_then_before_close_with_the_fd_open() {
     assert!(marks.items().is_empty());
     stop.stop();
     let (_conn, outcome) = finish(session).await;
-    assert_eq!(outcome.reason, Reason::Stopped);
+    assert_eq!(outcome.reason, Reason::Stopped(StopCause::Requested));
     assert!(!outcome.reason.is_failure());
     assert_eq!(
         log.items(),
-        [Call::Connect, Call::Disconnect(Reason::Stopped)]
+        [
+            Call::Connect,
+            Call::Disconnect(Reason::Stopped(StopCause::Requested))
+        ]
     );
     // The hook ran once, after on_disconnect (both calls were logged), on an open fd.
     assert_eq!(

@@ -5,7 +5,7 @@
 use std::io;
 use std::time::Duration;
 
-use linesman_connection::{Connection, Reason};
+use linesman_connection::{Connection, Reason, StopCause};
 use linesman_ipc_codec::Frame;
 use linesman_observer::{
     Bus, ConnectFailed, Connected, Connecting, Disconnected, EventType, Interest,
@@ -55,7 +55,7 @@ async fn echo_session_is_announced_up_only_after_its_handshake() {
 
     stop.stop();
     let (_conn, outcome) = finish(session).await;
-    assert_eq!(outcome.reason, Reason::Stopped);
+    assert_eq!(outcome.reason, Reason::Stopped(StopCause::Requested));
     assert!(outcome.was_up);
     let down = next_event(&mut events).await;
     assert_eq!(
@@ -69,7 +69,7 @@ async fn echo_session_is_announced_up_only_after_its_handshake() {
             Call::Connect,
             Call::Frame(Frame::new(7, "a")),
             Call::Frame(Frame::new(7, "bc")),
-            Call::Disconnect(Reason::Stopped),
+            Call::Disconnect(Reason::Stopped(StopCause::Requested)),
         ]
     );
     let counters = handle.counters();

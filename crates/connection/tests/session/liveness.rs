@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use linesman_connection::{Connection, Heartbeat, Reason};
+use linesman_connection::{Connection, Heartbeat, Reason, StopCause};
 use linesman_observer::{Bus, Disconnected, EventType, Interest};
 use linesman_testkit::{Behavior, Listen, Peer};
 
@@ -54,7 +54,7 @@ async fn a_peer_that_keeps_sending_is_not_idle() {
     }
     stop.stop();
     let (_conn, outcome) = finish(session).await;
-    assert_eq!(outcome.reason, Reason::Stopped);
+    assert_eq!(outcome.reason, Reason::Stopped(StopCause::Requested));
 }
 
 #[tokio::test]

@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use linesman_connection::{Connection, ConnectionSpec, Outbox, Reason, RequestError, SendError};
+use linesman_connection::{
+    Connection, ConnectionSpec, Outbox, Reason, RequestError, SendError, StopCause,
+};
 use linesman_ipc_codec::Frame;
 use linesman_observer::{Bus, EventType, Interest};
 use linesman_testkit::{Behavior, Listen, Peer};
@@ -63,7 +65,7 @@ async fn a_send_resolves_only_once_its_frame_is_written() {
         .expect("task");
     assert_eq!(result, Err(SendError::ConnectionLost));
     let (_conn, outcome) = finish(session).await;
-    assert_eq!(outcome.reason, Reason::Stopped);
+    assert_eq!(outcome.reason, Reason::Stopped(StopCause::Requested));
     assert_eq!(handle.counters().frames_out, 0);
 }
 
@@ -260,5 +262,8 @@ async fn the_writer_task_starts_on_the_first_send_only() {
     assert_eq!(metrics.num_alive_tasks(), before + 1, "the writer started");
     assert_eq!(next_frame(&mut frames).await, Frame::new(3, "ping"));
     stop.stop();
-    assert_eq!(finish(session).await.1.reason, Reason::Stopped);
+    assert_eq!(
+        finish(session).await.1.reason,
+        Reason::Stopped(StopCause::Requested)
+    );
 }

@@ -6,7 +6,9 @@
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use linesman_connection::{Connection, ConnectionSpec, Handler, HandlerError, Link, Reason};
+use linesman_connection::{
+    Connection, ConnectionSpec, Handler, HandlerError, Link, Reason, StopCause,
+};
 use linesman_ipc_codec::{Codec, Frame};
 use linesman_observer::{Bus, Disconnected, EventType, Interest};
 use linesman_stream::{ConnectOptions, Endpoint};
@@ -155,5 +157,5 @@ async fn frames_that_complete_in_time_never_time_out_however_long_the_session() 
     }
     stop.stop();
     let (_conn, outcome) = finish(session).await;
-    assert_eq!(outcome.reason, Reason::Stopped);
+    assert_eq!(outcome.reason, Reason::Stopped(StopCause::Requested));
 }

@@ -54,8 +54,15 @@ pub struct ConnectionStatus {
     pub state: State,
     /// Milliseconds since it entered this state.
     pub since_ms: u64,
-    /// Restarts scheduled since it was last started.
+    /// Restarts since it was last started: restarts after a session that
+    /// had come up and ended. Connect attempts that failed before a session
+    /// came up are not restarts: they are `connect_failures`.
     pub restarts: u64,
+    /// Connect attempts that failed (refused, timed out, handshake failed)
+    /// since it was last started. Absent from the JSON of an older daemon
+    /// (read as 0).
+    #[serde(default)]
+    pub connect_failures: u64,
     /// The current or next attempt number (0 before the first).
     pub attempt: u32,
     /// Milliseconds until the next attempt, in `backoff` only.

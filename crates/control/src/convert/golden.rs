@@ -81,6 +81,7 @@ async fn event_lines(bus: &Bus) -> Vec<String> {
             restarts: 10,
             window: Duration::from_secs(600),
             reason: None,
+            last: Some("peer closed the connection".into()),
         }),
         orders.publish(GaveUp {
             restarts: 0,
@@ -88,6 +89,7 @@ async fn event_lines(bus: &Bus) -> Vec<String> {
             reason: Some(
                 "supervisor task panicked: boom; `linesman start orders` restarts it".into(),
             ),
+            last: None,
         }),
         orders.publish(Started {}),
         orders.publish(Connected {
@@ -174,6 +176,7 @@ fn status(bus: &Bus) -> StatusResponse {
             restarts: 10,
             window: Duration::from_secs(600),
             reason: None,
+            last: Some("peer closed the connection".into()),
         }),
     ];
     for seq in published {

@@ -64,22 +64,25 @@ fn detail(status: &ConnStatus) -> String {
         } => {
             let gave_up = format!(
                 "gave up after {restarts} restarts within {}",
-                millis_text(*window)
+                window_text(*window)
             );
             match &status.last_error {
-                Some(error) => format!("{gave_up}; last error: {error}"),
+                Some(error) => format!("{gave_up}; last: {error}"),
                 None => gave_up,
             }
         }
     }
 }
 
-fn millis_text(d: Duration) -> String {
+/// A window as the `gave_up` event says it: `10m`, `90s`, `1h`, `250ms`.
+fn window_text(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms.is_multiple_of(1000) {
-        format!("{}s", ms / 1000)
-    } else {
-        format!("{ms}ms")
+    match ms {
+        0 => "0s".to_owned(),
+        _ if ms.is_multiple_of(3_600_000) => format!("{}h", ms / 3_600_000),
+        _ if ms.is_multiple_of(60_000) => format!("{}m", ms / 60_000),
+        _ if ms.is_multiple_of(1000) => format!("{}s", ms / 1000),
+        _ => format!("{ms}ms"),
     }
 }
 
@@ -113,6 +116,7 @@ pub(crate) fn connection_status(
         state: State::Waiting,
         since_ms: 0,
         restarts: 0,
+        connect_failures: 0,
         attempt: 0,
         next_retry_ms: None,
         waiting_on: Vec::new(),
@@ -132,6 +136,7 @@ pub(crate) fn connection_status(
     out.state = api_state(&status.state);
     out.since_ms = millis_between(status.since, now);
     out.restarts = u64::from(status.restarts);
+    out.connect_failures = u64::from(status.connect_failures);
     out.attempt = status.attempt;
     out.detail = detail(status);
     if out.kind.is_none() {

@@ -81,6 +81,7 @@ impl Lifecycle {
                     restarts,
                     window,
                     reason: None,
+                    last: Some(ended.reason.clone()),
                 }));
                 State::Failed
             }

@@ -3,10 +3,10 @@
 
 use std::time::{Duration, SystemTime};
 
+use linesman_connection::StopCause;
 use linesman_observer::What;
 use tokio::time::Instant;
 
-use super::StopCause;
 use crate::command::Command;
 
 /// Whether the start rule holds now, evaluated by the task against the bus

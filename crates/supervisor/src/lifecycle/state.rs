@@ -1,6 +1,7 @@
 //! Where a connection is: the lifecycle's states, and what it remembers of
 //! a running session.
 
+use linesman_connection::StopCause;
 use tokio::time::Instant;
 
 use super::RuleNow;
@@ -93,7 +94,7 @@ impl Intent {
     pub(crate) fn cause(&self, rule: &RuleNow) -> StopCause {
         match self {
             Intent::Shutdown => StopCause::Shutdown,
-            Intent::Stop => StopCause::Request,
+            Intent::Stop => StopCause::Requested,
             Intent::Restart => StopCause::Restart,
             Intent::DependencyDown => StopCause::DependencyDown {
                 on: match rule {
@@ -104,24 +105,6 @@ impl Intent {
             Intent::Reconnect => StopCause::DependencyBack,
         }
     }
-}
-
-/// Why a session is asked to stop, as the session and its logs say it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum StopCause {
-    /// The supervisor is shutting down.
-    Shutdown,
-    /// `stop` was asked for.
-    Request,
-    /// `restart` was asked for.
-    Restart,
-    /// A dependency went down (`on_dependency_down: stop`).
-    DependencyDown {
-        /// What the start rule now waits on.
-        on: Vec<String>,
-    },
-    /// A dependency came back (`on_dependency_down: restart`).
-    DependencyBack,
 }
 
 /// Where a connection's task is, as far as "can anything still run" cares.

@@ -4,6 +4,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use linesman_connection::StopCause;
 use linesman_observer::{Backoff, GaveUp, Started, Stopped, Stopping, Waiting, What};
 use tokio::time::Instant;
 
@@ -96,6 +97,7 @@ fn gave_up(reason: &str) -> Effect {
         restarts: 0,
         window: Duration::ZERO,
         reason: Some(reason.to_owned()),
+        last: None,
     })
 }
 
@@ -295,32 +297,34 @@ fn failures_back_off_and_only_flaps_give_up() {
                 vec![connect(3)],
             ),
             row(325, Input::SessionUp, HOLDS, "running 3", vec![]),
-            row(330, flap(), HOLDS, "backoff 4", backoff(4, 330, 400)),
+            // The session came up: the refusals before it are forgotten,
+            // so the first restart after it waits `initial` again.
+            row(330, flap(), HOLDS, "backoff 2", backoff(2, 330, 100)),
             row(
-                730,
+                430,
+                Input::BackoffElapsed,
+                HOLDS,
+                "running 2",
+                vec![connect(2)],
+            ),
+            row(440, flap(), HOLDS, "backoff 3", backoff(3, 440, 200)),
+            row(
+                640,
+                Input::BackoffElapsed,
+                HOLDS,
+                "running 3",
+                vec![connect(3)],
+            ),
+            row(650, flap(), HOLDS, "backoff 4", backoff(4, 650, 400)),
+            row(
+                1050,
                 Input::BackoffElapsed,
                 HOLDS,
                 "running 4",
                 vec![connect(4)],
             ),
-            row(740, flap(), HOLDS, "backoff 5", backoff(5, 740, 800)),
             row(
-                1540,
-                Input::BackoffElapsed,
-                HOLDS,
-                "running 5",
-                vec![connect(5)],
-            ),
-            row(1550, flap(), HOLDS, "backoff 6", backoff(6, 1550, 1600)),
-            row(
-                3150,
-                Input::BackoffElapsed,
-                HOLDS,
-                "running 6",
-                vec![connect(6)],
-            ),
-            row(
-                3160,
+                1060,
                 flap(),
                 HOLDS,
                 "failed",
@@ -328,12 +332,13 @@ fn failures_back_off_and_only_flaps_give_up() {
                     restarts: 3,
                     window: Duration::from_secs(60),
                     reason: None,
+                    last: Some("peer closed the connection".into()),
                 })],
             ),
             // Only a command revives it; the rule alone does not.
-            row(3200, Input::Rules, HOLDS, "failed", vec![]),
+            row(1100, Input::Rules, HOLDS, "failed", vec![]),
             row(
-                3300,
+                1200,
                 Input::Command(Command::Start),
                 HOLDS,
                 "running 1",
@@ -491,7 +496,7 @@ fn commands_end_the_session_and_then_take_effect() {
                 "running 1 ending stop",
                 vec![
                     publish(Stopping {}),
-                    Effect::StopSession(StopCause::Request),
+                    Effect::StopSession(StopCause::Requested),
                 ],
             ),
             // A second stop is the same stop.
@@ -631,7 +636,7 @@ fn commands_end_the_session_and_then_take_effect() {
                 "running 1 ending stop",
                 vec![
                     publish(Stopping {}),
-                    Effect::StopSession(StopCause::Request),
+                    Effect::StopSession(StopCause::Requested),
                 ],
             ),
             row(
@@ -702,7 +707,7 @@ fn commands_end_the_session_and_then_take_effect() {
                 "running 1 ending stop",
                 vec![
                     publish(Stopping {}),
-                    Effect::StopSession(StopCause::Request),
+                    Effect::StopSession(StopCause::Requested),
                 ],
             ),
             row(
