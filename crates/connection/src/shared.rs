@@ -11,7 +11,7 @@
 //! while `Down`. Locks are `std` mutexes, never held across an `.await`.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64};
 use std::sync::{Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
@@ -22,7 +22,7 @@ use tokio::sync::{Notify, oneshot};
 
 use crate::error::{RequestError, SendError};
 use crate::log_limit::LogLimit;
-use crate::reason::{Reason, StopCause};
+use crate::reason::StopCause;
 use crate::spec::Outbox;
 
 /// Answer to one send: `Ok` once written.
@@ -114,13 +114,6 @@ pub(crate) struct Shared {
     stop_cause: Mutex<Option<Box<StopCause>>>,
 }
 
-/// No end asked for the running session.
-const END_NONE: u8 = 0;
-/// The application asked to finish the session (`Link::finish`).
-const END_FINISH: u8 = 1;
-/// The session is asked to stop (`SessionStop`, the stop token).
-const END_STOP: u8 = 2;
-
 /// Locks `mutex`, recovering the data if a panic poisoned it (every
 /// critical section here leaves the data consistent).
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -153,59 +146,8 @@ impl Shared {
             }),
             wake: Notify::new(),
             session_wake: AtomicWaker::new(),
-            stop: AtomicU8::new(END_NONE),
+            stop: AtomicU8::new(end::END_NONE),
             stop_cause: Mutex::new(None),
-        }
-    }
-
-    /// Asks the running session to stop for `cause` (see `SessionControl`);
-    /// wins over a finish asked for before.
-    pub(crate) fn request_stop(&self, cause: StopCause) {
-        *lock(&self.stop_cause) = match cause {
-            StopCause::Requested => None,
-            other => Some(Box::new(other)),
-        };
-        self.stop.store(END_STOP, Ordering::Release);
-        self.session_wake.wake();
-    }
-
-    /// Asks the running session to finish on the application's behalf
-    /// (`Link::finish`), unless a stop or finish was asked for already.
-    pub(crate) fn request_finish(&self) {
-        let _ =
-            self.stop
-                .compare_exchange(END_NONE, END_FINISH, Ordering::AcqRel, Ordering::Acquire);
-        self.session_wake.wake();
-    }
-
-    /// Forgets an earlier stop or finish: a new session is made.
-    pub(crate) fn clear_stop(&self) {
-        self.stop.store(END_NONE, Ordering::Release);
-        *lock(&self.stop_cause) = None;
-    }
-
-    /// The end asked for the running session (`Stopped` or `Finished`), if
-    /// any; registers no waker.
-    pub(crate) fn end_requested(&self) -> Option<Reason> {
-        match self.stop.load(Ordering::Acquire) {
-            END_NONE => None,
-            END_FINISH => Some(Reason::Finished),
-            _ => Some(Reason::Stopped(
-                lock(&self.stop_cause)
-                    .as_deref()
-                    .cloned()
-                    .unwrap_or(StopCause::Requested),
-            )),
-        }
-    }
-
-    /// Ready with the end asked for the running session; pending
-    /// otherwise, with `cx`'s waker registered.
-    pub(crate) fn poll_end(&self, cx: &mut Context<'_>) -> Poll<Reason> {
-        self.session_wake.register(cx.waker());
-        match self.end_requested() {
-            Some(reason) => Poll::Ready(reason),
-            None => Poll::Pending,
         }
     }
 
@@ -410,6 +352,7 @@ impl Queue {
     }
 }
 
+mod end;
 mod requests;
 #[cfg(test)]
 mod tests;

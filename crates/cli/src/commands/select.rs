@@ -160,6 +160,7 @@ mod tests {
             state: State::Up,
             since_ms: 0,
             restarts: 0,
+            connect_failures: 0,
             attempt: 0,
             next_retry_ms: None,
             waiting_on: Vec::new(),
