@@ -75,6 +75,7 @@ async fn supervise(peers: &Peers, socket: &Path, args: &DemoArgs) -> Result<Code
     let options = Options {
         redraw,
         json: false,
+        wide: false,
         title: Some(title),
         log_lines: 12,
     };
