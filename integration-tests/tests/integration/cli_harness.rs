@@ -31,7 +31,7 @@ pub(crate) fn linesman() -> &'static Path {
 }
 
 /// A `linesman` command with a clean environment: no `LINESMAN_SOCKET`, no
-/// colours, quiet logs.
+/// `COLUMNS` (tables not fitted to a width), no colours, quiet logs.
 pub(crate) fn command(args: &[&str]) -> Command {
     let mut command = Command::new(linesman());
     command.args(args);
@@ -44,6 +44,7 @@ pub(crate) fn command(args: &[&str]) -> Command {
 fn clean(command: &mut Command) {
     command
         .env_remove("LINESMAN_SOCKET")
+        .env_remove("COLUMNS")
         .env("NO_COLOR", "1")
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
