@@ -33,7 +33,7 @@ pub(crate) struct Options {
     /// Redraw the whole table, cutting nothing (`-o wide`); otherwise
     /// every line is fitted to the terminal's width.
     pub(crate) wide: bool,
-    /// A line above the table when redrawing.
+    /// Lines above the table when redrawing (each fitted to the width).
     pub(crate) title: Option<String>,
     /// How many of the latest events to show under the table when
     /// redrawing (0: none).
@@ -143,8 +143,11 @@ fn draw(model: &Model, options: &Options, recent: &VecDeque<String>) -> io::Resu
     };
     let mut screen = String::from("\x1b[H\x1b[2J");
     if let Some(title) = &options.title {
-        screen.push_str(&fitted(title));
-        screen.push_str("\n\n");
+        for line in title.lines() {
+            screen.push_str(&fitted(line));
+            screen.push('\n');
+        }
+        screen.push('\n');
     }
     let look = Look {
         colour: true,
