@@ -241,3 +241,18 @@ fn normalize_replaces_ports_paths_and_times() {
         "A     BB  C\nxxxx  y   zz\n"
     );
 }
+
+/// `text` without its ANSI control sequences (`ESC [ … FINAL`: colours,
+/// cursor moves, clearing).
+pub(crate) fn strip_colours(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' && chars.peek() == Some(&'[') {
+            chars.by_ref().skip(1).find(|c| ('@'..='~').contains(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

@@ -5,7 +5,8 @@
 use linesman_testkit::{Behavior, Listen, Peer, TempDir};
 
 use crate::cli_harness::{
-    Daemon, PATIENCE, command, finish, linesman, normalize, path, realign, refused_port, run, state,
+    Daemon, PATIENCE, command, finish, linesman, normalize, path, realign, refused_port, run,
+    state, strip_colours,
 };
 
 /// Five connections in five different situations, settled within a moment
@@ -313,18 +314,4 @@ async fn status_on_an_80_column_terminal_prints_one_line_a_connection() {
         lines[3].starts_with("waiter ") && lines[3].ends_with('…'),
         "{screen}"
     );
-}
-
-/// `text` without its ANSI colour sequences (`ESC [ … m`).
-fn strip_colours(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c == '\x1b' {
-            chars.by_ref().find(|&c| c == 'm');
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
