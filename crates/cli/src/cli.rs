@@ -132,7 +132,8 @@ pub(crate) struct StatusArgs {
     /// The connections to show (default: all).
     #[command(flatten)]
     pub(crate) selection: Selection,
-    /// The output: a table, or the JSON of GET /v1/status (with --watch: one
+    /// The output: a table fitted to the terminal's width (or COLUMNS), the
+    /// whole table (wide), or the JSON of GET /v1/status (with --watch: one
     /// event per line).
     #[arg(short = 'o', long = "output", value_enum, default_value_t = Output::Table)]
     pub(crate) output: Output,
@@ -146,8 +147,11 @@ pub(crate) struct StatusArgs {
 /// The output format of `status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Output {
-    /// NAME STATE SINCE ENDPOINT RESTARTS DETAIL.
+    /// NAME STATE SINCE ENDPOINT RESTARTS DETAIL, one line a connection,
+    /// ENDPOINT and DETAIL cut with `…` to fit the terminal (or COLUMNS).
     Table,
+    /// The same table with nothing cut.
+    Wide,
     /// The body of GET /v1/status.
     Json,
 }

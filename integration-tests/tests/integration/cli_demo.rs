@@ -1,11 +1,12 @@
 //! `linesman demo` with stdout not a terminal: the event log line by line,
-//! its peers carrying data, and a clean end after `--duration`.
+//! its peers carrying data, and a clean end after `--duration`; on an 80x24
+//! terminal: its legend above a live view that fits the screen.
 
 use std::process::Stdio;
 
 use linesman_testkit::TempDir;
 
-use crate::cli_harness::{PATIENCE, command, path};
+use crate::cli_harness::{PATIENCE, command, finish, linesman, path, strip_colours};
 
 #[tokio::test]
 async fn demo_prints_event_lines_and_ends_after_its_duration() {
@@ -65,4 +66,48 @@ async fn demo_prints_event_lines_and_ends_after_its_duration() {
         .expect("a count");
     assert!(quotes_frames > 0, "the quotes feed carried frames: {last}");
     assert!(!socket.exists(), "the demo removed its socket");
+}
+
+#[tokio::test]
+async fn demo_on_an_80x24_terminal_shows_its_legend_and_fits_the_screen() {
+    let dir = TempDir::new("cli-demo-tty").expect("temp dir");
+    let socket = dir.join("demo.sock");
+    // A real terminal: `script` runs the demo on a pseudo-terminal of 80x24.
+    let line = format!(
+        "stty cols 80 rows 24; exec {} demo --duration 3s --socket {}",
+        path(linesman()),
+        path(&socket)
+    );
+    let args = ["-qec", line.as_str(), "/dev/null"];
+    let mut script = tokio::process::Command::new("script");
+    script
+        .args(args)
+        .env_remove("COLUMNS")
+        .env_remove("LINESMAN_SOCKET")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    let ran = finish(script, &args, PATIENCE).await;
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    let frames: Vec<String> = ran
+        .stdout
+        .split("\x1b[H\x1b[2J")
+        .skip(1)
+        .map(|frame| strip_colours(frame).replace('\r', ""))
+        .collect();
+    assert!(frames.len() > 1, "the view is redrawn:\n{}", ran.stdout);
+    for frame in &frames {
+        let lines: Vec<&str> = frame
+            .lines()
+            .filter(|l| !l.starts_with("demo over"))
+            .collect();
+        assert!(lines.len() < 24, "{} lines:\n{frame}", lines.len());
+        for line in &lines {
+            assert!(line.chars().count() <= 80, "wider than 80: {line:?}");
+        }
+        assert!(
+            frame.contains("  hw-programmer  needs quotes and orders"),
+            "the legend is shown:\n{frame}"
+        );
+    }
 }

@@ -31,7 +31,7 @@ pub(crate) fn linesman() -> &'static Path {
 }
 
 /// A `linesman` command with a clean environment: no `LINESMAN_SOCKET`, no
-/// colours, quiet logs.
+/// `COLUMNS` (tables not fitted to a width), no colours, quiet logs.
 pub(crate) fn command(args: &[&str]) -> Command {
     let mut command = Command::new(linesman());
     command.args(args);
@@ -44,6 +44,7 @@ pub(crate) fn command(args: &[&str]) -> Command {
 fn clean(command: &mut Command) {
     command
         .env_remove("LINESMAN_SOCKET")
+        .env_remove("COLUMNS")
         .env("NO_COLOR", "1")
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
@@ -239,4 +240,19 @@ fn normalize_replaces_ports_paths_and_times() {
         realign("A  BB  C\nxxxx  y  zz\n"),
         "A     BB  C\nxxxx  y   zz\n"
     );
+}
+
+/// `text` without its ANSI control sequences (`ESC [ … FINAL`: colours,
+/// cursor moves, clearing).
+pub(crate) fn strip_colours(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' && chars.peek() == Some(&'[') {
+            chars.by_ref().skip(1).find(|c| ('@'..='~').contains(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

@@ -4,7 +4,10 @@
 
 use linesman_testkit::{Behavior, Listen, Peer, TempDir};
 
-use crate::cli_harness::{Daemon, normalize, path, realign, refused_port, run, state};
+use crate::cli_harness::{
+    Daemon, PATIENCE, command, finish, linesman, normalize, path, realign, refused_port, run,
+    state, strip_colours,
+};
 
 /// Five connections in five different situations, settled within a moment
 /// and then stable: `quotes` and `audit` up (echo peers), `orders` refused
@@ -186,4 +189,129 @@ async fn wait_returns_0_when_up_4_on_timeout_and_6_for_unknown_names() {
         .await;
     assert_eq!(unknown.code, 6, "{}", unknown.stderr);
     assert!(unknown.stderr.contains("`qoutes`"), "{}", unknown.stderr);
+}
+
+/// Three connections with long cells, held still by a one minute backoff:
+/// `far` on a unix socket whose path is 100 characters (no such file),
+/// `refused` on a refused port, and `waiter` waiting on both (a DETAIL of
+/// about 110 characters).
+async fn long_cells() -> (Daemon, String) {
+    let dir = TempDir::new("cli-fit").expect("temp dir");
+    let prefix = format!("{}/", path(dir.path()));
+    let socket = format!("{prefix}{}.sock", "s".repeat(100 - prefix.len() - 5));
+    assert_eq!(socket.chars().count(), 100);
+    let yaml = format!(
+        "\
+defaults:
+  restart: {{ backoff: {{ initial: 1m, max: 1m, jitter: 0.0 }} }}
+connections:
+  far:
+    endpoint: unix://{socket}
+  refused:
+    endpoint: tcp://127.0.0.1:{port}
+  waiter:
+    endpoint: tcp://127.0.0.1:{port}
+    depends_on: [far, refused]
+",
+        port = refused_port(),
+    );
+    let daemon = Daemon::start(dir, &yaml).await;
+    daemon
+        .wait_status("both in backoff", |s| {
+            state(s, "far") == "backoff"
+                && state(s, "refused") == "backoff"
+                && state(s, "waiter") == "waiting"
+        })
+        .await;
+    (daemon, socket)
+}
+
+/// `linesman status ARGS` against `daemon` with `COLUMNS=columns`.
+async fn status_in(daemon: &Daemon, columns: &str, args: &[&str]) -> String {
+    let mut all = vec!["status"];
+    all.extend(args);
+    all.extend(["--socket", path(&daemon.socket)]);
+    let mut status = command(&all);
+    status.env("COLUMNS", columns);
+    let ran = finish(status, &all, PATIENCE).await;
+    assert_eq!(ran.code, 3, "none is up: {}", ran.stderr);
+    ran.stdout
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_fits_columns_with_one_line_a_connection_and_wide_cuts_nothing() {
+    let (daemon, socket) = long_cells().await;
+
+    let fitted = status_in(&daemon, "80", &[]).await;
+    let lines: Vec<&str> = fitted.lines().collect();
+    assert_eq!(
+        lines.len(),
+        4,
+        "a header and one line a connection:\n{fitted}"
+    );
+    for line in &lines {
+        assert!(
+            line.chars().count() <= 80,
+            "wider than 80: {line:?}\n{fitted}"
+        );
+    }
+    assert!(fitted.contains('…'), "long cells are cut: {fitted}");
+    assert!(
+        lines[1].starts_with("far ") && lines[1].contains("unix://"),
+        "{fitted}"
+    );
+    assert!(lines[3].contains("waiting on far"), "{fitted}");
+
+    for wide in [
+        status_in(&daemon, "80", &["-o", "wide"]).await,
+        daemon.cli(&["status"]).await.stdout,
+    ] {
+        assert_eq!(wide.lines().count(), 4, "{wide}");
+        assert!(!wide.contains('…'), "nothing cut: {wide}");
+        assert!(wide.contains(&format!("unix://{socket}")), "{wide}");
+        assert!(
+            wide.contains("waiting on far (backoff, attempt ")
+                && wide.contains("), refused (backoff, attempt "),
+            "{wide}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_on_an_80_column_terminal_prints_one_line_a_connection() {
+    let (daemon, _socket) = long_cells().await;
+    // A real terminal: `script` runs the command on a pseudo-terminal, set
+    // to 80x24 first; COLUMNS says 200, and the terminal's own width wins.
+    let line = format!(
+        "stty cols 80 rows 24; exec {} status --socket {}",
+        path(linesman()),
+        path(&daemon.socket)
+    );
+    let args = ["-qec", line.as_str(), "/dev/null"];
+    let mut script = tokio::process::Command::new("script");
+    script
+        .args(args)
+        .env("COLUMNS", "200")
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    let ran = finish(script, &args, PATIENCE).await;
+    assert_eq!(ran.code, 3, "none is up: {}{}", ran.stdout, ran.stderr);
+    let screen = strip_colours(&ran.stdout).replace('\r', "");
+    let lines: Vec<&str> = screen.lines().collect();
+    assert_eq!(
+        lines.len(),
+        4,
+        "a header and one line a connection:\n{screen}"
+    );
+    for line in &lines {
+        assert!(
+            line.chars().count() <= 80,
+            "wider than 80: {line:?}\n{screen}"
+        );
+    }
+    assert!(
+        lines[3].starts_with("waiter ") && lines[3].ends_with('…'),
+        "{screen}"
+    );
 }

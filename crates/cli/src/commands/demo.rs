@@ -40,11 +40,22 @@ async fn supervise(peers: &Peers, socket: &Path, args: &DemoArgs) -> Result<Code
     let control = daemon.control();
     let redraw = std::io::stdout().is_terminal();
     let hint = status_hint(args.socket.as_deref(), socket);
-    let title = format!(
-        "linesman demo: control socket {}; try `{hint}` in another terminal; Ctrl-C ends it",
-        socket.display()
-    );
-    if !redraw {
+    let title = if redraw {
+        // The legend above the live table, in 80 columns: the table shows
+        // the endpoints.
+        let mut title = format!(
+            "linesman demo: control socket {}; Ctrl-C ends it\ntry `{hint}` in another terminal",
+            socket.display()
+        );
+        for (name, role) in demo::peers::ROLES {
+            title.push_str(&format!("\n  {name:<13}  {role}"));
+        }
+        title
+    } else {
+        let title = format!(
+            "linesman demo: control socket {}; try `{hint}` in another terminal; Ctrl-C ends it",
+            socket.display()
+        );
         say(&title);
         for (name, role) in demo::peers::ROLES {
             let endpoint = config
@@ -54,7 +65,8 @@ async fn supervise(peers: &Peers, socket: &Path, args: &DemoArgs) -> Result<Code
                 .unwrap_or_default();
             say(&format!("  {name:<13}  {endpoint}  {role}"));
         }
-    }
+        title
+    };
     let client = Client::new(socket);
     let status = client.status().await?;
     let events = client.events().await?;
@@ -75,8 +87,11 @@ async fn supervise(peers: &Peers, socket: &Path, args: &DemoArgs) -> Result<Code
     let options = Options {
         redraw,
         json: false,
+        wide: false,
         title: Some(title),
-        log_lines: 12,
+        // 80x24: 2 title lines, 4 of legend, a blank, the table's 5, a
+        // blank, EVENTS and these, and the cursor's line.
+        log_lines: 9,
     };
     // The view ends when the daemon ends its event stream, after the shutdown.
     let viewed = watch::follow(&status, events, &options, std::future::pending()).await;

@@ -1,4 +1,4 @@
-//! `linesman status [NAME…|--kind KIND|--tag TAG|--all] [-o table|json]
+//! `linesman status [NAME…|--kind KIND|--tag TAG|--all] [-o table|wide|json]
 //! [--watch]`: every connection's state, or that of those named or
 //! selected (in the JSON too: the `connections` array holds only them).
 //!
@@ -15,8 +15,9 @@ use crate::commands::{client, select};
 use crate::error::CliError;
 use crate::exit::Code;
 use crate::output;
+use crate::view::fit;
 use crate::view::model::Model;
-use crate::view::table;
+use crate::view::table::{self, Look};
 use crate::view::time::now_ms;
 use crate::view::watch::{self, End, Options};
 
@@ -40,14 +41,16 @@ pub(crate) async fn status(args: StatusArgs) -> Result<Code, CliError> {
                 .map_err(|e| CliError::io("encode the status as JSON", e.into()))?;
             output::out(&format!("{text}\n"))?;
         }
-        Output::Table => {
+        Output::Table | Output::Wide => {
             let now = now_ms();
-            let terminal = std::io::stdout().is_terminal();
-            output::out(&table::render(
-                &Model::from_status(&status, now),
-                now,
-                terminal,
-            ))?;
+            let look = Look {
+                colour: std::io::stdout().is_terminal(),
+                width: match args.output {
+                    Output::Wide => None,
+                    _ => fit::stdout_width(),
+                },
+            };
+            output::out(&table::render(&Model::from_status(&status, now), now, look))?;
         }
     }
     Ok(if status.all_up() {
@@ -59,8 +62,9 @@ pub(crate) async fn status(args: StatusArgs) -> Result<Code, CliError> {
 
 async fn follow(client: &Client, output: Output) -> Result<Code, CliError> {
     let options = Options {
-        redraw: std::io::stdout().is_terminal() && output == Output::Table,
+        redraw: std::io::stdout().is_terminal() && output != Output::Json,
         json: output == Output::Json,
+        wide: output == Output::Wide,
         title: Some(format!(
             "linesman status --watch: {} (Ctrl-C to stop)",
             client.socket().display()

@@ -3,6 +3,7 @@
 //! live loop shared by `status --watch` and `demo`.
 
 pub(crate) mod detail;
+pub(crate) mod fit;
 pub(crate) mod log;
 pub(crate) mod model;
 pub(crate) mod table;

@@ -17,7 +17,9 @@ use linesman_control::{ClientError, EventStream, StatusResponse};
 
 use crate::error::CliError;
 use crate::error::is_closed_pipe;
+use crate::view::fit::{cut_end, stdout_width};
 use crate::view::model::Model;
+use crate::view::table::Look;
 use crate::view::time::now_ms;
 use crate::view::{log, table};
 
@@ -28,7 +30,10 @@ pub(crate) struct Options {
     pub(crate) redraw: bool,
     /// Print each event as its JSON line (`status --watch -o json`).
     pub(crate) json: bool,
-    /// A line above the table when redrawing.
+    /// Redraw the whole table, cutting nothing (`-o wide`); otherwise
+    /// every line is fitted to the terminal's width.
+    pub(crate) wide: bool,
+    /// Lines above the table when redrawing (each fitted to the width).
     pub(crate) title: Option<String>,
     /// How many of the latest events to show under the table when
     /// redrawing (0: none).
@@ -131,16 +136,28 @@ fn print_line(line: &str) -> io::Result<()> {
 
 /// Clears the terminal and draws the title, the table and the latest events.
 fn draw(model: &Model, options: &Options, recent: &VecDeque<String>) -> io::Result<()> {
+    let width = if options.wide { None } else { stdout_width() };
+    let fitted = |line: &str| match width {
+        Some(width) => cut_end(line, width),
+        None => line.to_owned(),
+    };
     let mut screen = String::from("\x1b[H\x1b[2J");
     if let Some(title) = &options.title {
-        screen.push_str(title);
-        screen.push_str("\n\n");
+        for line in title.lines() {
+            screen.push_str(&fitted(line));
+            screen.push('\n');
+        }
+        screen.push('\n');
     }
-    screen.push_str(&table::render(model, now_ms(), true));
+    let look = Look {
+        colour: true,
+        width,
+    };
+    screen.push_str(&table::render(model, now_ms(), look));
     if options.log_lines > 0 {
         screen.push_str("\nEVENTS\n");
         for line in recent {
-            screen.push_str(line);
+            screen.push_str(&fitted(line));
             screen.push('\n');
         }
     }
