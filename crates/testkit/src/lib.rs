@@ -37,6 +37,7 @@
 mod behavior;
 mod cli;
 mod error;
+mod example;
 mod listen;
 mod options;
 mod peer;
@@ -50,6 +51,7 @@ mod temp;
 pub use behavior::{Behavior, HostileKind, send_payload};
 pub use cli::{BehaviorArgs, BehaviorName, behavior_args};
 pub use error::{ListenError, ProcessError};
+pub use example::{EXAMPLE_LIMIT, ExampleRun, run_example};
 pub use listen::Listen;
 pub use options::PeerOptions;
 pub use peer::Peer;

@@ -2,42 +2,21 @@
 //! and checks that it ends by itself, exits 0 and says what happened, so
 //! the lesson cannot rot.
 
-use std::process::Stdio;
-use std::time::Duration;
-
-/// The bound: every example ends by itself within 30 s.
-const LIMIT: Duration = Duration::from_secs(30);
-
 #[tokio::test]
 async fn runs_to_the_end_and_says_what_happened() {
-    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_example-echo-client"))
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(LIMIT, run)
-        .await
-        .expect("the example ends by itself within 30 s")
-        .expect("the example starts");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "{}\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        output.status
-    );
-    for expected in [
-        "connecting to tcp://127.0.0.1:",
-        "connecting to unix:///",
-        "on_open: socket fd",
-        "received Quote { symbol: \"ACME\", price_cents: 12345 }",
-        "id Some(7), reply true",
-        "before_close: fd",
-        "(a Unix socket)",
-        "tcp peer saw 1 connection(s) and 2 frame(s)",
-    ] {
-        assert!(
-            stdout.contains(expected),
-            "missing {expected:?} in:\n{stdout}"
-        );
-    }
+    let _stdout = linesman_testkit::run_example(
+        env!("CARGO_BIN_EXE_example-echo-client"),
+        &[
+            "connecting to tcp://127.0.0.1:",
+            "connecting to unix:///",
+            "on_open: socket fd",
+            "received Quote { symbol: \"ACME\", price_cents: 12345 }",
+            "id Some(7), reply true",
+            "before_close: fd",
+            "(a Unix socket)",
+            "tcp peer saw 1 connection(s) and 2 frame(s)",
+        ],
+    )
+    .await
+    .stdout;
 }

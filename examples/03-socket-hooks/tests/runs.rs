@@ -2,44 +2,23 @@
 //! and checks that it ends by itself, exits 0 and says what happened, so
 //! the lesson cannot rot.
 
-use std::process::Stdio;
-use std::time::Duration;
-
-/// The bound: every example ends by itself within 30 s.
-const LIMIT: Duration = Duration::from_secs(30);
-
 #[tokio::test]
 async fn runs_to_the_end_and_says_what_happened() {
-    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_example-socket-hooks"))
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(LIMIT, run)
-        .await
-        .expect("the example ends by itself within 30 s")
-        .expect("the example starts");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "{}\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        output.status
-    );
-    for expected in [
-        "on_open:      fd",
-        "no peer yet",
-        "set TOS 0x10 and SO_SNDBUF 64 KiB",
-        "still open, never connected (the attempt failed)",
-        "still open, connected 127.0.0.1:",
-        "TOS 0x10",
-        "2 sessions; on_open ran",
-        "every socket linesman opened, it closed after before_close",
-    ] {
-        assert!(
-            stdout.contains(expected),
-            "missing {expected:?} in:\n{stdout}"
-        );
-    }
+    let stdout = linesman_testkit::run_example(
+        env!("CARGO_BIN_EXE_example-socket-hooks"),
+        &[
+            "on_open:      fd",
+            "no peer yet",
+            "set TOS 0x10 and SO_SNDBUF 64 KiB",
+            "still open, never connected (the attempt failed)",
+            "still open, connected 127.0.0.1:",
+            "TOS 0x10",
+            "2 sessions; on_open ran",
+            "every socket linesman opened, it closed after before_close",
+        ],
+    )
+    .await
+    .stdout;
     // Each socket: on_open first, before_close last, never two open at once
     // (one connection, one attempt at a time).
     let hooks: Vec<&str> = stdout

@@ -3,43 +3,21 @@
 //! the lesson cannot rot. (integration-tests runs it with `--hold` and asks
 //! it with the real `linesman status`.)
 
-use std::process::Stdio;
-use std::time::Duration;
-
-/// The bound: every example ends by itself within 30 s.
-const LIMIT: Duration = Duration::from_secs(30);
-
 #[tokio::test]
 async fn runs_to_the_end_and_says_what_happened() {
-    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_example-application"))
-        .stdin(Stdio::null())
-        .env_remove("RUST_LOG")
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(LIMIT, run)
-        .await
-        .expect("the example ends by itself within 30 s")
-        .expect("the example starts");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "{}\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        output.status
-    );
-    for expected in [
-        "application.yaml: 3 connections, 1 start rule, control socket /",
-        "feed watch: quotes connected to 127.0.0.1:",
-        "feed watch: orders connected to 127.0.0.1:",
-        "risk handler: limits received (7 bytes)",
-        "what `linesman status --socket /",
-        "control socket removed: true",
-    ] {
-        assert!(
-            stdout.contains(expected),
-            "missing {expected:?} in:\n{stdout}"
-        );
-    }
+    let run = linesman_testkit::run_example(
+        env!("CARGO_BIN_EXE_example-application"),
+        &[
+            "application.yaml: 3 connections, 1 start rule, control socket /",
+            "feed watch: quotes connected to 127.0.0.1:",
+            "feed watch: orders connected to 127.0.0.1:",
+            "risk handler: limits received (7 bytes)",
+            "what `linesman status --socket /",
+            "control socket removed: true",
+        ],
+    )
+    .await;
+    let (stdout, stderr) = (run.stdout, run.stderr);
     // The listener's interest is the feeds: it never hears of `risk`.
     assert!(!stdout.contains("feed watch: risk"), "{stdout}");
     // Every connection up in the status table, in the file's order.

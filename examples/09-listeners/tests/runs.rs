@@ -2,39 +2,18 @@
 //! and checks that it ends by itself, exits 0 and says what happened, so
 //! the lesson cannot rot.
 
-use std::process::Stdio;
-use std::time::Duration;
-
-/// The bound: every example ends by itself within 30 s.
-const LIMIT: Duration = Duration::from_secs(30);
-
 #[tokio::test]
 async fn runs_to_the_end_and_says_what_happened() {
-    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_example-listeners"))
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(LIMIT, run)
-        .await
-        .expect("the example ends by itself within 30 s")
-        .expect("the example starts");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "{}\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        output.status
-    );
-    for expected in [
-        "gateway watch: gateway connected to 127.0.0.1:",
-        "gateway watch: gateway stopped: shutdown",
-        "the current state of every connection follows",
-    ] {
-        assert!(
-            stdout.contains(expected),
-            "missing {expected:?} in:\n{stdout}"
-        );
-    }
+    let stdout = linesman_testkit::run_example(
+        env!("CARGO_BIN_EXE_example-listeners"),
+        &[
+            "gateway watch: gateway connected to 127.0.0.1:",
+            "gateway watch: gateway stopped: shutdown",
+            "the current state of every connection follows",
+        ],
+    )
+    .await
+    .stdout;
     // The kind filter: the gateway watch heard of the gateway only.
     assert!(
         stdout
