@@ -9,9 +9,8 @@
 //! finished its backlog and nothing would be cut off. A Unix socket path
 //! that does not exist fails every connect at once.
 
-use std::io::Write;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use linesman_observer::listener::{from_async_fn, named};
@@ -19,35 +18,9 @@ use linesman_observer::{Event, EventType, Interest};
 use linesman_stream::Endpoint;
 use linesman_supervisor::{Spec, Supervisor};
 use linesman_testkit::TempDir;
-use tracing_subscriber::fmt::MakeWriter;
 
+use crate::captured::Captured;
 use crate::common::{SIMULATED_LIMIT, conn};
-
-/// Where the test's subscriber writes: one shared buffer.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-
-    fn make_writer(&'a self) -> Captured {
-        self.clone()
-    }
-}
 
 // Current thread: the subscriber set for this thread sees every task.
 #[tokio::test(start_paused = true)]
@@ -125,8 +98,7 @@ async fn a_slow_listener_is_cut_off_after_the_drain_and_what_it_missed_is_report
     // Only the slow one, and exactly what it did not handle.
     assert_eq!(cut, [("slow", given - handled)]);
 
-    let logs = String::from_utf8_lossy(&captured.0.lock().unwrap_or_else(PoisonError::into_inner))
-        .into_owned();
+    let logs = captured.text();
     let warned: Vec<&str> = logs
         .lines()
         .filter(|line| line.contains("WARN") && line.contains("cut off"))

@@ -5,53 +5,15 @@
 //! real I/O time: first with no file there, then with a stale socket file
 //! (nothing listening), which refuses.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use linesman_observer::{ConnectFailed, EventType};
 use linesman_stream::Endpoint;
 use linesman_supervisor::{BackoffPolicy, Intensity, RestartPolicy, Spec};
 use linesman_testkit::TempDir;
-use tracing_subscriber::fmt::MakeWriter;
 
+use crate::captured::Captured;
 use crate::common::{Running, conn};
-
-/// Where the test's subscriber writes: one shared buffer.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Captured {
-    fn lines(&self) -> Vec<String> {
-        let bytes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        String::from_utf8_lossy(&bytes)
-            .lines()
-            .map(str::to_owned)
-            .collect()
-    }
-}
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-
-    fn make_writer(&'a self) -> Captured {
-        self.clone()
-    }
-}
 
 /// Lines of connection `db` (inside its span).
 fn of_db(lines: &[String]) -> Vec<&String> {

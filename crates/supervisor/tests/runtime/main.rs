@@ -9,6 +9,7 @@
 //! broken supervisor fails the test instead of hanging it.
 
 mod bounce;
+mod captured;
 mod commands;
 mod common;
 mod control;

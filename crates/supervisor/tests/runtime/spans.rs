@@ -3,49 +3,14 @@
 //! one attempt name it themselves, once (recording it into the long-lived
 //! span appended it again at every restart: `attempt=1 attempt=2 …`).
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use linesman_observer::EventType;
 use linesman_supervisor::Spec;
 use linesman_testkit::Behavior;
-use tracing_subscriber::fmt::MakeWriter;
 
+use crate::captured::Captured;
 use crate::common::{Running, conn, peer};
-
-/// Where the test's subscriber writes: one shared buffer.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Captured {
-    fn text(&self) -> String {
-        let bytes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        String::from_utf8_lossy(&bytes).into_owned()
-    }
-}
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-
-    fn make_writer(&'a self) -> Captured {
-        self.clone()
-    }
-}
 
 // A current-thread runtime: the subscriber set for this thread sees every
 // task of the supervisor.
