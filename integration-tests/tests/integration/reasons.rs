@@ -86,23 +86,11 @@ async fn a_session_ended_by_the_shutdown_says_shutdown() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_failures_before_the_first_up_are_not_restarts() {
-    // Built before the peer's refusing period starts to run out.
-    linesman();
-    let late = Peer::start(Listen::tcp(), Behavior::refuse(Duration::from_secs(3)))
-        .await
-        .expect("the late peer starts");
-    let yaml = format!(
-        "connections:\n{}",
-        faulty(
-            "late",
-            &late.endpoint(),
-            "    restart: { backoff: { initial: 20ms, max: 40ms } }\n"
-        )
-    );
-    let daemon = Daemon::start(TempDir::new("reason-count").expect("temp dir"), &yaml).await;
-    let status = daemon
-        .wait_status("late up", |s| state(s, "late") == "up")
-        .await;
+    let (late, daemon, status) = late_and_up(
+        "reason-count",
+        "    restart: { backoff: { initial: 20ms, max: 40ms } }\n",
+    )
+    .await;
     let failures = field(&status, "late", "connect_failures");
     assert!(failures >= 2, "it was refused a few times: {status:#}");
     assert_eq!(
@@ -125,23 +113,11 @@ async fn connect_failures_before_the_first_up_are_not_restarts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_drop_after_a_session_was_up_waits_the_initial_backoff_not_the_grown_one() {
-    // Built before the peer's refusing period starts to run out.
-    linesman();
-    let late = Peer::start(Listen::tcp(), Behavior::refuse(Duration::from_secs(3)))
-        .await
-        .expect("the late peer starts");
-    let yaml = format!(
-        "connections:\n{}",
-        faulty(
-            "late",
-            &late.endpoint(),
-            "    restart: { backoff: { initial: 20ms, max: 500ms, multiplier: 2.0, jitter: 0.0 }, reset_after: 1h }\n"
-        )
-    );
-    let daemon = Daemon::start(TempDir::new("reason-reset").expect("temp dir"), &yaml).await;
-    let status = daemon
-        .wait_status("late up", |s| state(s, "late") == "up")
-        .await;
+    let (late, daemon, status) = late_and_up(
+        "reason-reset",
+        "    restart: { backoff: { initial: 20ms, max: 500ms, multiplier: 2.0, jitter: 0.0 }, reset_after: 1h }\n",
+    )
+    .await;
     let refused = field(&status, "late", "connect_failures");
     assert!(refused >= 2, "the backoff grew first: {status:#}");
     let mut watch = command(&["status", "--watch", "--socket", path(&daemon.socket)])
@@ -213,4 +189,24 @@ async fn a_failed_connection_names_the_cause_of_its_last_session_end() {
         row.contains("gave up after 2 restarts within 1m; last: "),
         "{row}"
     );
+}
+
+/// A daemon whose one connection, `late`, is refused by its peer for 3 s
+/// (with `restart` settings), once it is up: the peer, the daemon and the
+/// status then.
+async fn late_and_up(tag: &str, restart: &str) -> (Peer, Daemon, serde_json::Value) {
+    // Built before the peer's refusing period starts to run out.
+    linesman();
+    let late = Peer::start(Listen::tcp(), Behavior::refuse(Duration::from_secs(3)))
+        .await
+        .expect("the late peer starts");
+    let yaml = format!(
+        "connections:\n{}",
+        faulty("late", &late.endpoint(), restart)
+    );
+    let daemon = Daemon::start(TempDir::new(tag).expect("temp dir"), &yaml).await;
+    let status = daemon
+        .wait_status("late up", |s| state(s, "late") == "up")
+        .await;
+    (late, daemon, status)
 }
