@@ -87,7 +87,9 @@ pub(crate) fn read_file(w: &mut Walker<'_>, root: &Node) -> Option<RawFile> {
         && let Some(mut fields) = w.mapping(node, "control", Duplicates::Keys)
     {
         if let Some(socket) = fields.take("socket") {
-            file.control_socket = w.string(socket, "control.socket");
+            file.control_socket = w
+                .string(socket, "control.socket")
+                .and_then(|path| socket_path_fits(w, path));
         }
         fields.finish(w, CONTROL_KEYS, &[]);
     }
@@ -232,4 +234,28 @@ fn read_endpoint(w: &mut Walker<'_>, node: &Node, path: &str) -> Option<Sp<Endpo
             None
         }
     }
+}
+
+/// The longest path a Unix socket can be bound at (Linux's `sun_path`
+/// holds 108 bytes with the closing NUL).
+const MAX_SOCKET_PATH: usize = 107;
+
+/// `path` if a socket can be bound there; else the error at its place, so
+/// that `check` refuses what `run` could not bind.
+fn socket_path_fits(w: &mut Walker<'_>, path: Sp<String>) -> Option<Sp<String>> {
+    if path.value.len() <= MAX_SOCKET_PATH {
+        return Some(path);
+    }
+    w.push(
+        ConfigError::at(
+            Kind::OutOfRange,
+            path.at,
+            format!(
+                "`control.socket` is {} bytes long; a Unix socket path can be at most {MAX_SOCKET_PATH}",
+                path.value.len()
+            ),
+        )
+        .help("use a shorter path, such as one in $XDG_RUNTIME_DIR or /run"),
+    );
+    None
 }

@@ -576,3 +576,26 @@ fn connection_names_must_be_visible_and_short() {
         "n".repeat(128)
     ));
 }
+
+#[test]
+fn a_control_socket_too_long_to_bind_is_refused_where_it_is_written() {
+    let long = format!("/run/{}.sock", "s".repeat(110));
+    let e = one_error(&format!(
+        "control:\n  socket: {long}\nconnections:\n  a: {{ endpoint: tcp://h:1 }}\n"
+    ));
+    assert_eq!(e.kind, Kind::OutOfRange);
+    assert_at(&e, 2, 11);
+    assert_eq!(
+        e.message,
+        format!(
+            "`control.socket` is {} bytes long; a Unix socket path can be at most 107",
+            long.len()
+        )
+    );
+    // The longest that can be bound passes.
+    let fits = format!("/run/{}", "s".repeat(102));
+    assert_eq!(fits.len(), 107);
+    crate::valid(&format!(
+        "control:\n  socket: {fits}\nconnections:\n  a: {{ endpoint: tcp://h:1 }}\n"
+    ));
+}
