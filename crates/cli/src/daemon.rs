@@ -55,6 +55,8 @@ impl Daemon {
         if let Some(dir) = socket::private_dir(socket) {
             linesman_control::ensure_private_dir(&dir).map_err(ControlError::from)?;
         }
+        let plan = crate::fd_plan::share_fds()?;
+        let spec = spec.with_max_open_sockets(plan.max_open_sockets());
         let shutdown_timeout = spec.shutdown_timeout();
         // A daemon outlives its connections: one stopped or failed by the
         // operator (or by its policy) can be started again through the
@@ -62,7 +64,9 @@ impl Daemon {
         let supervisor = Supervisor::new(spec).keep_running(true);
         let state = ControlState::new(&supervisor)
             .with_log_lines_dropped(crate::logging::dropped_log_lines);
-        let options = ServerOptions::default().shutdown_grace(shutdown_timeout);
+        let options = ServerOptions::default()
+            .shutdown_grace(shutdown_timeout)
+            .max_connections(plan.control_connections);
         let server = ControlServer::bind(socket, state)?
             .with_options(options)
             .spawn();
