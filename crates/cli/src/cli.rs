@@ -147,7 +147,7 @@ pub(crate) struct StatusArgs {
 /// The output format of `status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Output {
-    /// NAME STATE SINCE ENDPOINT RESTARTS DETAIL, one line a connection,
+    /// NAME STATE SINCE ENDPOINT RESTARTS FAILURES DETAIL, one line a connection,
     /// ENDPOINT and DETAIL cut with `…` to fit the terminal (or COLUMNS).
     Table,
     /// The same table with nothing cut.
