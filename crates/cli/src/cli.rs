@@ -138,9 +138,9 @@ pub(crate) struct StatusArgs {
     #[arg(short = 'o', long = "output", value_enum, default_value_t = Output::Table)]
     pub(crate) output: Output,
     /// Follow the daemon's events and redraw on each (a line per event when
-    /// stdout is not a terminal) until Ctrl-C or the daemon stops; shows
-    /// every connection.
-    #[arg(short, long, conflicts_with_all = ["names", "kind", "tag", "all"])]
+    /// stdout is not a terminal) until Ctrl-C or the daemon stops; shows the
+    /// connections selected (default: all), as they were when it started.
+    #[arg(short, long)]
     pub(crate) watch: bool,
 }
 

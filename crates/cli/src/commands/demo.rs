@@ -92,6 +92,7 @@ async fn supervise(peers: &Peers, socket: &Path, args: &DemoArgs) -> Result<Code
         // 80x24: 2 title lines, 4 of legend, a blank, the table's 5, a
         // blank, EVENTS and these, and the cursor's line.
         log_lines: 9,
+        only: None,
     };
     // The view ends when the daemon ends its event stream, after the shutdown.
     let viewed = watch::follow(&status, events, &options, std::future::pending()).await;
