@@ -79,7 +79,7 @@ impl ConnectionHandle {
             publisher = publisher.kind(kind.as_str());
         }
         let receive_only = matches!(spec.target, Target::Blocking(_));
-        let shared = Shared::new(bus.clone(), publisher, spec.outbox, receive_only);
+        let shared = Shared::new(publisher, spec.outbox, receive_only);
         ConnectionHandle::new(Arc::new(shared))
     }
 
@@ -142,15 +142,17 @@ impl ConnectionHandle {
     /// The connection's state in the bus registry, `None` before its first
     /// event.
     pub fn state(&self) -> Option<ConnStatus> {
-        self.shared.bus.state(self.shared.publisher.name())
+        let publisher = &self.shared.publisher;
+        publisher.bus().state(publisher.name())
     }
 
     /// A stream of this connection's events, starting with its current
     /// state (a replay event) if it has one.
     pub fn events(&self) -> Subscription {
-        self.shared
-            .bus
-            .subscribe(Interest::all().conn(self.shared.publisher.name()))
+        let publisher = &self.shared.publisher;
+        publisher
+            .bus()
+            .subscribe(Interest::all().conn(publisher.name()))
     }
 
     /// What the connection has carried so far.

@@ -1,6 +1,6 @@
 //! What a [`Connection`](crate::Connection) and all its handles share: the
 //! send queue (which is also the outbox), the pending requests (matched with
-//! their replies in `requests.rs`), the counters and the bus.
+//! their replies in `requests.rs`), the counters and the publisher.
 //!
 //! Why one queue for "up" and "down": a frame accepted while no session is
 //! up (with an outbox) and a frame accepted while one is up take the same
@@ -17,7 +17,7 @@ use std::task::{Context, Poll};
 
 use futures_util::task::AtomicWaker;
 use linesman_ipc_codec::Frame;
-use linesman_observer::{Bus, Publisher, What};
+use linesman_observer::{Publisher, What};
 use tokio::sync::{Notify, oneshot};
 
 use crate::error::{RequestError, SendError};
@@ -81,7 +81,7 @@ pub(crate) struct Cells {
 /// The state shared by a connection and its handles.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    pub(crate) bus: Bus,
+    /// Publishes the connection's events; also its way to the bus.
     pub(crate) publisher: Publisher,
     pub(crate) counters: Cells,
     pub(crate) outbox: Option<Outbox>,
@@ -95,8 +95,9 @@ pub(crate) struct Shared {
         reason = "boxed, the map is 8 bytes in every connection until its first request"
     )]
     pending: Mutex<Option<Box<HashMap<u64, Reply>>>>,
-    /// Limits the warnings about replies that match no request.
-    unmatched_log: Mutex<LogLimit>,
+    /// Limits the warnings about replies that match no request; made on
+    /// the first such reply (boxed: 8 bytes in every connection, not 48).
+    unmatched_log: Mutex<Option<Box<LogLimit>>>,
     queue: Mutex<Queue>,
     /// Wakes the session's writer when there is something to write.
     wake: Notify,
@@ -123,21 +124,15 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    pub(crate) fn new(
-        bus: Bus,
-        publisher: Publisher,
-        outbox: Option<Outbox>,
-        receive_only: bool,
-    ) -> Shared {
+    pub(crate) fn new(publisher: Publisher, outbox: Option<Outbox>, receive_only: bool) -> Shared {
         Shared {
-            bus,
             publisher,
             counters: Cells::default(),
             outbox,
             receive_only,
             next_id: AtomicU64::new(1),
             pending: Mutex::new(None),
-            unmatched_log: Mutex::new(LogLimit::default()),
+            unmatched_log: Mutex::new(None),
             queue: Mutex::new(Queue {
                 phase: Phase::Down,
                 handshake: VecDeque::new(),

@@ -1,6 +1,7 @@
-//! The size of a running session's future, pinned: a supervisor holds one
-//! per connection for its whole life (inside the connection's task), so it
-//! is paid once per connection (10,000 in the scale benchmark). The test
+//! The size of a running session's future and of a connection's shared
+//! state, pinned: a supervisor holds one of each per connection for its
+//! whole life (the future inside the connection's task), so each is paid
+//! once per connection (10,000 in the scale benchmark). The test
 //! fails when it grows, so a change that grows it raises the number here,
 //! with its reason, in the same commit.
 
@@ -19,6 +20,24 @@ mod tests {
     /// What exists only in some sessions or phases (the handshake, the end
     /// of a session, the connect permit, the frame timer) is boxed.
     const SESSION_FUTURE: usize = 520;
+
+    /// The bytes of the state a connection shares with its handles (one
+    /// `Arc` per connection): the publisher, the counters, the send
+    /// queues and the wakers. What most connections never use is made on
+    /// first use (the pending-request map, the unmatched-reply log limit,
+    /// a supervisor's stop cause).
+    ///
+    /// History: 416 before the bus handle (the publisher has it) and the
+    /// unmatched-reply log limit (48 bytes, boxed on the first unmatched
+    /// reply) left it.
+    const SHARED: usize = 368;
+
+    #[test]
+    fn the_shared_state_stays_within_its_budget() {
+        let size = std::mem::size_of::<crate::shared::Shared>();
+        println!("shared state: {size} bytes");
+        assert!(size <= SHARED, "{size} > {SHARED}: see the module docs");
+    }
 
     #[test]
     fn a_session_future_stays_within_its_budget() {

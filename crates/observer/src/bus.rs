@@ -62,13 +62,20 @@ impl Bus {
     /// Every connection's record, sorted by name. Each record is at least as
     /// new as any event already delivered for that connection.
     pub fn snapshot(&self) -> Vec<ConnStatus> {
-        let mut all: Vec<ConnStatus> = self
-            .shared
-            .registry
-            .iter()
-            .map(|entry| ConnStatus::clone(entry.value()))
-            .collect();
-        all.sort_by(|a, b| a.name.cmp(&b.name));
+        let registry = &self.shared.registry;
+        // Room for all at once (a record may be added meanwhile): growing
+        // the vector would copy every record made so far.
+        let mut all: Vec<ConnStatus> = Vec::with_capacity(registry.len() + 16);
+        all.extend(
+            registry
+                .iter()
+                .map(|entry| ConnStatus::clone(entry.value())),
+        );
+        // Records are large (~150 bytes): sorting them would move each
+        // one log(n) times. Sort their indices, then move each record once.
+        let mut order: Vec<usize> = (0..all.len()).collect();
+        order.sort_unstable_by(|&a, &b| all[a].name.cmp(&all[b].name));
+        permute(&mut all, order);
         all
     }
 
@@ -115,5 +122,38 @@ impl Bus {
     /// The bus's settings.
     pub fn options(&self) -> &BusOptions {
         &self.shared.options
+    }
+}
+
+/// Reorders `items` so that `items[i]` is what was at `order[i]`, moving
+/// each item along its cycle of the permutation: at most one swap per item.
+fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
+    for start in 0..items.len() {
+        let mut at = start;
+        loop {
+            let from = order[at];
+            order[at] = at;
+            if from == start {
+                break;
+            }
+            items.swap(at, from);
+            at = from;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::permute;
+
+    #[test]
+    fn permute_puts_each_item_where_the_order_says() {
+        let order = vec![3, 0, 4, 1, 2, 5];
+        let mut items = vec!['a', 'b', 'c', 'd', 'e', 'f'];
+        permute(&mut items, order);
+        assert_eq!(items, ['d', 'a', 'e', 'b', 'c', 'f']);
+        let mut none: Vec<char> = Vec::new();
+        permute(&mut none, Vec::new());
+        assert!(none.is_empty());
     }
 }

@@ -2,6 +2,7 @@
 //! through. It carries the connection's name, kind and tags, so each event
 //! is one synchronous call that never waits for a listener.
 
+use crate::bus::Bus;
 use crate::error::BusError;
 use crate::event::What;
 use crate::shared::{ConnMeta, Shared};
@@ -44,7 +45,8 @@ impl Publisher {
             meta: ConnMeta {
                 name,
                 kind: None,
-                tags: Arc::from([]),
+                // No allocation: every empty tag list shares one.
+                tags: Arc::default(),
             },
         }
     }
@@ -57,13 +59,36 @@ impl Publisher {
 
     /// The connection's tags (default: none).
     pub fn tags<T: Into<Arc<str>>>(mut self, tags: impl IntoIterator<Item = T>) -> Publisher {
-        self.meta.tags = tags.into_iter().map(Into::into).collect();
+        let mut tags = tags.into_iter().peekable();
+        // An empty list is the shared one: no allocation per connection.
+        self.meta.tags = if tags.peek().is_none() {
+            Arc::default()
+        } else {
+            tags.map(Into::into).collect()
+        };
         self
     }
 
     /// The connection's name.
     pub fn name(&self) -> &str {
         &self.meta.name
+    }
+
+    /// The bus this publisher publishes on (a handle of it: cheap, and the
+    /// same bus).
+    ///
+    /// ```
+    /// use linesman_observer::{Bus, Started};
+    /// let bus = Bus::default();
+    /// let quotes = bus.publisher("quotes");
+    /// quotes.publish(Started {})?;
+    /// assert!(quotes.bus().state("quotes").is_some());
+    /// # Ok::<(), linesman_observer::BusError>(())
+    /// ```
+    pub fn bus(&self) -> Bus {
+        Bus {
+            shared: Arc::clone(&self.shared),
+        }
     }
 
     /// Publishes one event of this connection: updates the registry, then

@@ -249,9 +249,9 @@ fn bus_event(seq: u64, at: SystemTime, what: What) -> Event {
         seq,
         conn_seq: 0,
         at,
-        conn: Arc::from(""),
+        conn: Arc::default(),
         kind: None,
-        tags: Arc::from([]),
+        tags: Arc::default(),
         replay: false,
         what,
     }

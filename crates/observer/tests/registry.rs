@@ -140,6 +140,32 @@ fn snapshot_is_sorted_by_name_and_unknown_names_have_no_state() {
 }
 
 #[test]
+fn a_large_snapshot_is_sorted_and_each_record_is_its_connections() {
+    // Many connections, published in an order unrelated to their names:
+    // the snapshot reorders the records it copied, and each must still be
+    // the record of the name it carries.
+    let bus = Bus::default();
+    let count = 1_000u32;
+    for i in 0..count {
+        let n = (i * 389) % count;
+        bus.publisher(format!("c{n:04}"))
+            .publish(Connecting { attempt: n + 1 })
+            .expect("open");
+    }
+    let snapshot = bus.snapshot();
+    assert_eq!(snapshot.len(), count as usize);
+    for (i, status) in snapshot.iter().enumerate() {
+        assert_eq!(&*status.name, format!("c{i:04}"));
+        assert_eq!(
+            status.attempt,
+            i as u32 + 1,
+            "the record of {}",
+            status.name
+        );
+    }
+}
+
+#[test]
 fn a_session_that_ends_while_stopping_leaves_the_connection_stopping() {
     let bus = Bus::default();
     let conn = bus.publisher("quotes");

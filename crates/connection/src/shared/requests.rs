@@ -137,7 +137,9 @@ impl Shared {
             .unmatched_replies
             .fetch_add(1, Ordering::Relaxed)
             + 1;
-        let verdict = lock(&self.unmatched_log).check("unmatched reply", Instant::now());
+        let verdict = lock(&self.unmatched_log)
+            .get_or_insert_with(Box::default)
+            .check("unmatched reply", Instant::now());
         let id = frame
             .id
             .map_or_else(|| "none".to_owned(), |id| id.to_string());

@@ -14,7 +14,7 @@ use crate::spec::Outbox;
 fn shared(outbox: Option<Outbox>) -> Shared {
     let bus = Bus::default();
     let publisher = bus.publisher("unit");
-    Shared::new(bus, publisher, outbox, false)
+    Shared::new(publisher, outbox, false)
 }
 
 /// The peer's reply to our request `id`: marked, as `Frame::reply` makes it.
