@@ -12,23 +12,53 @@
 //! and the current state again; if that happens more than `max_lags` times
 //! in a row without the client catching up in between, the stream ends
 //! with an [`ErrorBody`] line that says why, and the subscription is freed.
+//!
+//! A stream resumed with `?since=SEQ` ([`Start`]) first sends the kept
+//! events after SEQ (pointers into the bounded history, turned into lines
+//! one at a time) and then the subscription's live events after those,
+//! without its replay; or, when those events are gone, a `gap` line and
+//! then the subscription as usual (the current state, then live events).
 
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::Stream;
-use linesman_observer::{Bus, Subscription, What};
+use linesman_observer::{Bus, Event, Subscription, What};
 use tokio::time::{Instant, Sleep};
 
-use crate::api::ErrorBody;
+use crate::api::{self, ErrorBody, EventLine};
 use crate::convert::EventLines;
+
+/// Where a stream starts.
+#[derive(Debug)]
+pub(crate) enum Start {
+    /// The current state, then live events.
+    Now,
+    /// `events` (missed since the `seq` the client gave), then live events
+    /// after `through`.
+    After {
+        events: Vec<Arc<Event>>,
+        through: u64,
+    },
+    /// Events `from` to `to` are gone: a `gap` line, then as [`Start::Now`].
+    Gap { from: u64, to: u64 },
+}
 
 /// The lines of one `/v1/events` response.
 pub(crate) struct EventsBody {
+    /// A `gap` line to send first.
+    gap: Option<EventLine>,
+    /// Kept events to send before the subscription's.
+    pending: VecDeque<Arc<Event>>,
+    /// Skip the subscription's replay and its live events up to this `seq`
+    /// (sent from the history already).
+    skip_through: Option<u64>,
     /// `None` once the stream has ended (which frees the subscription).
     subscription: Option<Subscription>,
     /// Resolves when the server shuts down and the stream must end.
@@ -53,6 +83,9 @@ impl EventsBody {
         max_lags: u32,
     ) -> EventsBody {
         EventsBody {
+            gap: None,
+            pending: VecDeque::new(),
+            skip_through: None,
             subscription: Some(subscription),
             cut: Box::pin(cut),
             registry,
@@ -63,6 +96,49 @@ impl EventsBody {
             max_lags,
             missed: 0,
         }
+    }
+
+    /// Starts the stream at `start` instead of now.
+    pub(crate) fn start(mut self, start: Start) -> EventsBody {
+        match start {
+            Start::Now => {}
+            Start::After { events, through } => {
+                self.pending = events.into();
+                self.skip_through = Some(through);
+            }
+            Start::Gap { from, to } => {
+                self.gap = Some(gap_line(from, to));
+            }
+        }
+        self
+    }
+
+    /// Whether the subscription's `event` was sent from the history
+    /// already (or is its replay, which a resumed stream does not need).
+    fn skipped(&mut self, event: &Event) -> bool {
+        let Some(through) = self.skip_through else {
+            return false;
+        };
+        if event.replay {
+            return true;
+        }
+        if event.seq <= through && !matches!(event.what, What::Lagged(_)) {
+            return true;
+        }
+        self.skip_through = None;
+        false
+    }
+
+    /// The line of `event`, noting the keep-alive.
+    fn event_line(&mut self, event: &Event) -> Option<Bytes> {
+        let registry = &self.registry;
+        let line = self
+            .states
+            .line(event, || registry.state(&event.conn).map(|s| s.state));
+        let line = Self::json_line(&line)?;
+        let next = Instant::now() + self.interval;
+        self.keepalive.as_mut().reset(next);
+        Some(line)
     }
 
     /// The JSON line of `value`, newline included.
@@ -110,7 +186,19 @@ impl Stream for EventsBody {
                 this.subscription = None;
                 return Poll::Ready(None);
             }
+            if let Some(gap) = this.gap.take()
+                && let Some(line) = Self::json_line(&gap)
+            {
+                return Poll::Ready(Some(Ok(line)));
+            }
+            if let Some(event) = this.pending.pop_front() {
+                if let Some(line) = this.event_line(&event) {
+                    return Poll::Ready(Some(Ok(line)));
+                }
+                continue;
+            }
             match Pin::new(subscription).poll_next(cx) {
+                Poll::Ready(Some(event)) if this.skipped(&event) => {}
                 Poll::Ready(Some(event)) => {
                     if let What::Lagged(lagged) = &event.what {
                         this.lags += 1;
@@ -119,13 +207,7 @@ impl Stream for EventsBody {
                             return Poll::Ready(this.dropped().map(Ok));
                         }
                     }
-                    let registry = &this.registry;
-                    let line = this
-                        .states
-                        .line(&event, || registry.state(&event.conn).map(|s| s.state));
-                    if let Some(line) = Self::json_line(&line) {
-                        let next = Instant::now() + this.interval;
-                        this.keepalive.as_mut().reset(next);
+                    if let Some(line) = this.event_line(&event) {
                         return Poll::Ready(Some(Ok(line)));
                     }
                 }
@@ -146,5 +228,23 @@ impl Stream for EventsBody {
                 }
             }
         }
+    }
+}
+
+/// The `gap` line: events `from` to `to` are no longer kept.
+fn gap_line(from: u64, to: u64) -> EventLine {
+    EventLine {
+        seq: to,
+        conn_seq: 0,
+        at_ms: crate::convert::epoch_millis(std::time::SystemTime::now()),
+        conn: String::new(),
+        kind: None,
+        tags: Vec::new(),
+        replay: false,
+        state: None,
+        message: format!(
+            "events {from} to {to} are no longer kept (or were never seen by this daemon); the current state of each connection follows"
+        ),
+        what: api::What::Gap { from, to },
     }
 }

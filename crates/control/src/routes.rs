@@ -3,7 +3,7 @@
 //! | route | answer |
 //! | --- | --- |
 //! | `GET /v1/status` | [`StatusResponse`](crate::StatusResponse) |
-//! | `GET /v1/events` | one [`EventLine`](crate::EventLine) per line (`application/x-ndjson`), the current state first |
+//! | `GET /v1/events` | one [`EventLine`](crate::EventLine) per line (`application/x-ndjson`), the current state first; `?conn=&kind=&tag=&type=` filter (repeatable, comma lists), `?since=SEQ` resumes after SEQ (or starts with a `gap` line); 400 for a bad filter, 404 for an unknown `conn` |
 //! | `POST /v1/connections/{name}/start`, `/stop`, `/restart` | [`ActionResponse`](crate::ActionResponse); 404 for an unknown name, 429 when the connection has too many commands waiting |
 //! | `GET /metrics` | Prometheus (OpenMetrics) text |
 //!
@@ -11,22 +11,24 @@
 //! gets 403 whatever it asks. The peer's credentials come with each request
 //! as a `ConnectInfo<Peer>` extension, put there by the accept loop.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::extract::{ConnectInfo, Path, RawQuery, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use linesman_observer::Interest;
 use linesman_supervisor::ControlError as SupervisorControlError;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::{ActionResponse, ErrorBody};
-use crate::events::EventsBody;
+use crate::events::{EventsBody, Start};
+use crate::filter::{self, QueryError};
+use crate::history::{History, Resume};
 use crate::metrics;
 use crate::socket::{Peer, authorize};
 use crate::state::ControlState;
@@ -35,6 +37,8 @@ use crate::state::ControlState;
 #[derive(Clone)]
 pub(crate) struct App {
     pub(crate) state: ControlState,
+    /// Recent events, for watchers that resume with `?since=SEQ`.
+    pub(crate) history: Arc<History>,
     /// Cancelled when the server shuts down: ends every events stream.
     pub(crate) shutdown: CancellationToken,
     /// The uid the socket belongs to; only it is served.
@@ -102,11 +106,30 @@ async fn status(State(app): State<App>) -> Response {
     axum::Json(app.state.status()).into_response()
 }
 
-async fn events(State(app): State<App>) -> Response {
+async fn events(State(app): State<App>, RawQuery(query): RawQuery) -> Response {
+    let query = match filter::parse(query.as_deref(), &app.state.names()) {
+        Ok(query) => query,
+        Err(QueryError::Bad(message)) => return error(StatusCode::BAD_REQUEST, message),
+        Err(QueryError::UnknownConnection(message)) => {
+            return error_with_known(StatusCode::NOT_FOUND, message, app.state.names());
+        }
+    };
     // Subscribed before the response starts: the replay is the state as of
     // now, and no later event can be missed.
     let bus = app.state.bus().clone();
-    let subscription = bus.subscribe(Interest::all());
+    let subscription = bus.subscribe(query.interest.clone());
+    let start = match query.since {
+        None => Start::Now,
+        // Read after subscribing: the subscription's live events come
+        // after a `seq` no greater than this one.
+        Some(since) => {
+            let now = bus.metrics().published;
+            match app.history.resume(since, now, &query.interest).await {
+                Resume::Events { events, through } => Start::After { events, through },
+                Resume::Gap { from, to } => Start::Gap { from, to },
+            }
+        }
+    };
     // A server shutdown cuts the stream only while the bus is still open: a
     // closed bus has published its last events and ends every subscription
     // once they are delivered, so followers read the final `stopped` lines.
@@ -118,7 +141,7 @@ async fn events(State(app): State<App>) -> Response {
             std::future::pending::<()>().await;
         }
     };
-    let body = EventsBody::new(subscription, bus, cut, app.keepalive, app.max_lags);
+    let body = EventsBody::new(subscription, bus, cut, app.keepalive, app.max_lags).start(start);
     (
         [(header::CONTENT_TYPE, "application/x-ndjson")],
         Body::from_stream(body),
