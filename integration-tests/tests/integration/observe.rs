@@ -2,7 +2,8 @@
 //! that is down is one WARN line however many attempts fail, and its
 //! recovery one INFO line; the reason-labelled counters after refused
 //! connects and a peer's drop; `linesman events` filters, a `since=` resume
-//! that loses nothing, and the `gap` line once the history bound is passed.
+//! that loses nothing, and the `gap` line once the history bound is passed;
+//! syslog level prefixes only when stderr is the journal's stream.
 
 use std::process::Stdio;
 
@@ -223,5 +224,62 @@ async fn events_filter_resume_after_since_and_say_when_events_are_gone() {
     assert!(
         after_gap[1..].iter().all(|l| l["replay"] == true),
         "the current state follows: {after_gap:#?}"
+    );
+}
+
+/// Runs the daemon on a refused port with stderr to a file (and
+/// `JOURNAL_STREAM` set from `journal`'s device and inode) until it logged
+/// the connect failure; its lines.
+async fn stderr_to_file(
+    label: &str,
+    journal: impl Fn(&std::fs::Metadata) -> String,
+) -> Vec<String> {
+    let dir = TempDir::new(label).expect("temp dir");
+    let config = dir.path().join("linesman.yaml");
+    std::fs::write(&config, yaml(refused_port(), "")).expect("write the config");
+    let log = dir.path().join("stderr.log");
+    let file = std::fs::File::create(&log).expect("a log file");
+    let meta = file.metadata().expect("its metadata");
+    let socket = dir.path().join("s.sock");
+    let mut child = command(&["run", "-c", path(&config), "--socket", path(&socket)])
+        .env("RUST_LOG", "info")
+        .env("JOURNAL_STREAM", journal(&meta))
+        .stderr(Stdio::from(file))
+        .spawn()
+        .expect("linesman runs");
+    let read = || std::fs::read_to_string(&log).unwrap_or_default();
+    eventually("the connect failure logged", || {
+        read().contains("connect failed")
+    })
+    .await;
+    child.start_kill().expect("end it");
+    let _ = child.wait().await;
+    read().lines().map(str::to_owned).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lines_carry_their_syslog_level_only_when_stderr_is_the_journal_stream() {
+    use std::os::unix::fs::MetadataExt as _;
+    let journal = stderr_to_file("obs-journal", |m| format!("{}:{}", m.dev(), m.ino())).await;
+    let warn = journal
+        .iter()
+        .find(|l| l.contains("connect failed"))
+        .expect("the warning");
+    assert!(warn.starts_with("<4>") && warn.contains(" WARN "), "{warn}");
+    assert!(
+        journal
+            .iter()
+            .filter(|l| l.contains(" INFO "))
+            .all(|l| l.starts_with("<6>")),
+        "{journal:#?}"
+    );
+    // Another stream (stderr redirected elsewhere): plain lines.
+    let other = stderr_to_file("obs-not-journal", |m| {
+        format!("{}:{}", m.dev(), m.ino() + 1)
+    })
+    .await;
+    assert!(
+        !other.is_empty() && other.iter().all(|l| !l.starts_with('<')),
+        "{other:#?}"
     );
 }
