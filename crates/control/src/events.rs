@@ -13,17 +13,14 @@
 //! in a row without the client catching up in between, the stream ends
 //! with an [`ErrorBody`] line that says why, and the subscription is freed.
 //!
-//! A stream resumed with `?since=SEQ` ([`Start`]) first sends the kept
-//! events after SEQ (pointers into the bounded history, turned into lines
-//! one at a time) and then the subscription's live events after those,
-//! without its replay; or, when those events are gone, a `gap` line and
-//! then the subscription as usual (the current state, then live events).
+//! A stream resumed with `?since=SEQ` is a subscription the bus started
+//! with the kept events after SEQ (see `Bus::subscribe_since`); when those
+//! are gone, the body sends a `gap` line first, then the subscription as
+//! usual (the current state, then live events).
 
-use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -35,30 +32,10 @@ use tokio::time::{Instant, Sleep};
 use crate::api::{self, ErrorBody, EventLine};
 use crate::convert::EventLines;
 
-/// Where a stream starts.
-#[derive(Debug)]
-pub(crate) enum Start {
-    /// The current state, then live events.
-    Now,
-    /// `events` (missed since the `seq` the client gave), then live events
-    /// after `through`.
-    After {
-        events: Vec<Arc<Event>>,
-        through: u64,
-    },
-    /// Events `from` to `to` are gone: a `gap` line, then as [`Start::Now`].
-    Gap { from: u64, to: u64 },
-}
-
 /// The lines of one `/v1/events` response.
 pub(crate) struct EventsBody {
     /// A `gap` line to send first.
     gap: Option<EventLine>,
-    /// Kept events to send before the subscription's.
-    pending: VecDeque<Arc<Event>>,
-    /// Skip the subscription's replay and its live events up to this `seq`
-    /// (sent from the history already).
-    skip_through: Option<u64>,
     /// `None` once the stream has ended (which frees the subscription).
     subscription: Option<Subscription>,
     /// Resolves when the server shuts down and the stream must end.
@@ -84,8 +61,6 @@ impl EventsBody {
     ) -> EventsBody {
         EventsBody {
             gap: None,
-            pending: VecDeque::new(),
-            skip_through: None,
             subscription: Some(subscription),
             cut: Box::pin(cut),
             registry,
@@ -98,35 +73,10 @@ impl EventsBody {
         }
     }
 
-    /// Starts the stream at `start` instead of now.
-    pub(crate) fn start(mut self, start: Start) -> EventsBody {
-        match start {
-            Start::Now => {}
-            Start::After { events, through } => {
-                self.pending = events.into();
-                self.skip_through = Some(through);
-            }
-            Start::Gap { from, to } => {
-                self.gap = Some(gap_line(from, to));
-            }
-        }
+    /// Starts with a `gap` line: events `from` to `to` are gone.
+    pub(crate) fn gap(mut self, from: u64, to: u64) -> EventsBody {
+        self.gap = Some(gap_line(from, to));
         self
-    }
-
-    /// Whether the subscription's `event` was sent from the history
-    /// already (or is its replay, which a resumed stream does not need).
-    fn skipped(&mut self, event: &Event) -> bool {
-        let Some(through) = self.skip_through else {
-            return false;
-        };
-        if event.replay {
-            return true;
-        }
-        if event.seq <= through && !matches!(event.what, What::Lagged(_)) {
-            return true;
-        }
-        self.skip_through = None;
-        false
     }
 
     /// The line of `event`, noting the keep-alive.
@@ -191,14 +141,7 @@ impl Stream for EventsBody {
             {
                 return Poll::Ready(Some(Ok(line)));
             }
-            if let Some(event) = this.pending.pop_front() {
-                if let Some(line) = this.event_line(&event) {
-                    return Poll::Ready(Some(Ok(line)));
-                }
-                continue;
-            }
             match Pin::new(subscription).poll_next(cx) {
-                Poll::Ready(Some(event)) if this.skipped(&event) => {}
                 Poll::Ready(Some(event)) => {
                     if let What::Lagged(lagged) = &event.what {
                         this.lags += 1;

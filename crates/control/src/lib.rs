@@ -47,7 +47,6 @@ mod deadline;
 mod error;
 mod events;
 mod filter;
-mod history;
 mod metrics;
 mod options;
 mod private_dir;

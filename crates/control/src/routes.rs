@@ -11,7 +11,6 @@
 //! gets 403 whatever it asks. The peer's credentials come with each request
 //! as a `ConnectInfo<Peer>` extension, put there by the accept loop.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -22,13 +21,13 @@ use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use linesman_observer::Missed;
 use linesman_supervisor::ControlError as SupervisorControlError;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::{ActionResponse, ErrorBody};
-use crate::events::{EventsBody, Start};
+use crate::events::EventsBody;
 use crate::filter::{self, QueryError};
-use crate::history::{History, Resume};
 use crate::metrics;
 use crate::socket::{Peer, authorize};
 use crate::state::ControlState;
@@ -37,8 +36,6 @@ use crate::state::ControlState;
 #[derive(Clone)]
 pub(crate) struct App {
     pub(crate) state: ControlState,
-    /// Recent events, for watchers that resume with `?since=SEQ`.
-    pub(crate) history: Arc<History>,
     /// Cancelled when the server shuts down: ends every events stream.
     pub(crate) shutdown: CancellationToken,
     /// The uid the socket belongs to; only it is served.
@@ -117,18 +114,14 @@ async fn events(State(app): State<App>, RawQuery(query): RawQuery) -> Response {
     // Subscribed before the response starts: the replay is the state as of
     // now, and no later event can be missed.
     let bus = app.state.bus().clone();
-    let subscription = bus.subscribe(query.interest.clone());
-    let start = match query.since {
-        None => Start::Now,
-        // Read after subscribing: the subscription's live events come
-        // after a `seq` no greater than this one.
-        Some(since) => {
-            let now = bus.metrics().published;
-            match app.history.resume(since, now, &query.interest).await {
-                Resume::Events { events, through } => Start::After { events, through },
-                Resume::Gap { from, to } => Start::Gap { from, to },
-            }
-        }
+    // Resumed: the kept events after `since` instead of the current
+    // state, or a `gap` line when they are gone.
+    let (subscription, gap) = match query.since {
+        None => (bus.subscribe(query.interest), None),
+        Some(since) => match bus.subscribe_since(query.interest, since) {
+            (subscription, Missed::Gone { from, to }) => (subscription, Some((from, to))),
+            (subscription, _) => (subscription, None),
+        },
     };
     // A server shutdown cuts the stream only while the bus is still open: a
     // closed bus has published its last events and ends every subscription
@@ -141,7 +134,10 @@ async fn events(State(app): State<App>, RawQuery(query): RawQuery) -> Response {
             std::future::pending::<()>().await;
         }
     };
-    let body = EventsBody::new(subscription, bus, cut, app.keepalive, app.max_lags).start(start);
+    let mut body = EventsBody::new(subscription, bus, cut, app.keepalive, app.max_lags);
+    if let Some((from, to)) = gap {
+        body = body.gap(from, to);
+    }
     (
         [(header::CONTENT_TYPE, "application/x-ndjson")],
         Body::from_stream(body),

@@ -12,7 +12,6 @@
 use std::fmt;
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use std::os::unix::net::UnixListener as StdUnixListener;
@@ -23,7 +22,6 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::ControlError;
-use crate::history::{History, Recorder};
 use crate::options::ServerOptions;
 use crate::routes::{self, App};
 use crate::serve;
@@ -116,8 +114,8 @@ impl ControlServer {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ControlError> {
         let grace = self.options.shutdown_grace;
-        let history = self.history();
-        self.run_until(history, async move {
+        self.keep_history();
+        self.run_until(async move {
             shutdown.await;
             Instant::now() + grace
         })
@@ -125,11 +123,7 @@ impl ControlServer {
     }
 
     /// Serves until `stop` resolves with the shutdown's deadline.
-    async fn run_until(
-        self,
-        (history, recorder): (Arc<History>, Recorder),
-        stop: impl Future<Output = Instant>,
-    ) -> Result<(), ControlError> {
+    async fn run_until(self, stop: impl Future<Output = Instant>) -> Result<(), ControlError> {
         let ControlServer {
             listener,
             file,
@@ -141,30 +135,24 @@ impl ControlServer {
             source,
         })?;
         let token = CancellationToken::new();
-        let recording = tokio::spawn(recorder.record(token.clone()));
         let app = routes::router(App {
-            history,
             state,
             shutdown: token.clone(),
             own_uid: file.uid,
             keepalive: options.keepalive_interval,
             max_lags: options.max_lags,
         });
-        serve::serve(listener, app, &options, token.clone(), stop).await;
-        token.cancel();
-        let _ = recording.await;
+        serve::serve(listener, app, &options, token, stop).await;
         file.remove();
         tracing::info!(socket = %file.path().display(), "control server stopped");
         Ok(())
     }
 
-    /// The event history and its recorder, subscribed to the bus now.
-    fn history(&self) -> (Arc<History>, Recorder) {
-        History::new(
-            self.state.bus(),
-            self.options.event_history,
-            self.options.event_history_bytes,
-        )
+    /// Has the bus keep recent events for `/v1/events?since=SEQ`.
+    fn keep_history(&self) {
+        self.state
+            .bus()
+            .keep_history(self.options.event_history, self.options.event_history_bytes);
     }
 
     /// Serves on a task of its own until [`ServerHandle::shutdown`] (or the
@@ -174,10 +162,10 @@ impl ControlServer {
         let cleanup = self.file.cleanup();
         let grace = self.options.shutdown_grace;
         let (stop, mut deadline) = watch::channel(None::<Instant>);
-        // Recording from now: the supervisor may publish before the
-        // server's task first runs.
-        let history = self.history();
-        let task = tokio::spawn(self.run_until(history, async move {
+        // From now: the supervisor may publish before the server's task
+        // first runs.
+        self.keep_history();
+        let task = tokio::spawn(self.run_until(async move {
             match deadline.wait_for(Option::is_some).await {
                 Ok(at) => at.unwrap_or_else(Instant::now),
                 // The handle is gone without a word: shut down now.
