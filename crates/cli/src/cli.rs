@@ -37,6 +37,9 @@ pub(crate) enum Command {
     Graph(GraphArgs),
     /// Show the dependency tree with each connection's state.
     Deps(DepsArgs),
+    /// Print the daemon's events as JSON lines until Ctrl-C, optionally
+    /// filtered, or resumed after the `seq` of the last one seen.
+    Events(EventsArgs),
     /// Block until connections are up (exit 0), or the timeout passes (exit
     /// 4); a daemon not running yet is waited for too.
     Wait(WaitArgs),
@@ -142,6 +145,32 @@ pub(crate) struct StatusArgs {
     /// connections selected (default: all), as they were when it started.
     #[arg(short, long)]
     pub(crate) watch: bool,
+}
+
+/// `linesman events`.
+#[derive(Debug, Args)]
+pub(crate) struct EventsArgs {
+    /// Where the daemon is.
+    #[command(flatten)]
+    pub(crate) daemon: DaemonArgs,
+    /// Only these connections (repeat, or a comma list).
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    pub(crate) conn: Vec<String>,
+    /// Only connections of these kinds.
+    #[arg(long, value_name = "KIND", value_delimiter = ',')]
+    pub(crate) kind: Vec<String>,
+    /// Only connections with any of these tags.
+    #[arg(long, value_name = "TAG", value_delimiter = ',')]
+    pub(crate) tag: Vec<String>,
+    /// Only events of these types (started, waiting, connecting, connected,
+    /// connect_failed, disconnected, backoff, gave_up, stopping, stopped,
+    /// …); the current state is sent whatever the type.
+    #[arg(long = "type", value_name = "TYPE", value_delimiter = ',')]
+    pub(crate) types: Vec<String>,
+    /// Resume after this `seq` (the last one seen): every event after it
+    /// the daemon still keeps, else a `gap` line and the current state.
+    #[arg(long, value_name = "SEQ")]
+    pub(crate) since: Option<u64>,
 }
 
 /// The output format of `status`.

@@ -115,6 +115,8 @@ impl CliError {
             // The daemon's own answer for a name it does not know (one
             // removed between the status and the command).
             CliError::Client(ClientError::Api { status: 404, .. }) => Code::Unknown,
+            // A request the daemon refused as malformed (a bad filter).
+            CliError::Client(ClientError::Api { status: 400, .. }) => Code::Invalid,
             CliError::Client(_)
             | CliError::Control(_)
             | CliError::DaemonGone { .. }

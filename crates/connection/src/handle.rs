@@ -9,6 +9,7 @@ use std::time::Duration;
 use linesman_ipc_codec::Frame;
 use linesman_observer::{Bus, ConnStatus, Interest, Subscription};
 
+use crate::ends::EndCounts;
 use crate::error::{RequestError, SendError};
 use crate::shared::Shared;
 use crate::spec::{ConnectionSpec, Target};
@@ -44,6 +45,8 @@ pub struct Counters {
     pub unmatched_replies: u64,
     /// The reason the last failed session or connect attempt gave.
     pub last_error: Option<String>,
+    /// Connect failures and disconnects by [`ReasonClass`](crate::ReasonClass).
+    pub ends: EndCounts,
 }
 
 /// A connection's handle for application code: clonable, and stable across
@@ -170,6 +173,13 @@ impl ConnectionHandle {
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .clone(),
+            ends: cells
+                .ends
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .as_deref()
+                .cloned()
+                .unwrap_or_default(),
         }
     }
 

@@ -46,6 +46,7 @@
 #![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 
 mod budget;
+mod ends;
 mod error;
 mod handle;
 mod handler;
@@ -57,6 +58,7 @@ mod size;
 mod spec;
 
 pub use budget::SocketBudget;
+pub use ends::{EndCounts, ReasonClass};
 pub use error::{HandlerError, RequestError, SendError};
 pub use handle::{ConnectionHandle, Counters, Link};
 pub use handler::{Burst, Counting, DynHandler, Handler, HandlerFuture};

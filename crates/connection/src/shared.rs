@@ -20,9 +20,10 @@ use linesman_ipc_codec::Frame;
 use linesman_observer::{Publisher, What};
 use tokio::sync::{Notify, oneshot};
 
+use crate::ends::EndCounts;
 use crate::error::{RequestError, SendError};
 use crate::log_limit::LogLimit;
-use crate::reason::StopCause;
+use crate::reason::{Reason, StopCause};
 use crate::spec::Outbox;
 
 /// Answer to one send: `Ok` once written.
@@ -76,6 +77,9 @@ pub(crate) struct Cells {
     pub(crate) sessions: AtomicU64,
     pub(crate) unmatched_replies: AtomicU64,
     pub(crate) last_error: Mutex<Option<String>>,
+    /// Connect failures and disconnects by class; boxed and made at the
+    /// first end, so a connection that never ends pays one pointer.
+    pub(crate) ends: Mutex<Option<Box<EndCounts>>>,
 }
 
 /// The state shared by a connection and its handles.
@@ -156,6 +160,20 @@ impl Shared {
     /// Records the last error for the counters.
     pub(crate) fn set_last_error(&self, error: String) {
         *lock(&self.counters.last_error) = Some(error);
+    }
+
+    /// Counts a connect attempt that failed for `reason`.
+    pub(crate) fn count_connect_failure(&self, reason: &Reason) {
+        lock(&self.counters.ends)
+            .get_or_insert_with(Box::default)
+            .add_connect_failure(reason.class());
+    }
+
+    /// Counts a session that was up and ended for `reason`.
+    pub(crate) fn count_disconnect(&self, reason: &Reason) {
+        lock(&self.counters.ends)
+            .get_or_insert_with(Box::default)
+            .add_disconnect(reason.class());
     }
 
     /// Accepts `frame` for sending, or says why not at once.

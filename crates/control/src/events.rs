@@ -12,6 +12,11 @@
 //! and the current state again; if that happens more than `max_lags` times
 //! in a row without the client catching up in between, the stream ends
 //! with an [`ErrorBody`] line that says why, and the subscription is freed.
+//!
+//! A stream resumed with `?since=SEQ` is a subscription the bus started
+//! with the kept events after SEQ (see `Bus::subscribe_since`); when those
+//! are gone, the body sends a `gap` line first, then the subscription as
+//! usual (the current state, then live events).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -21,14 +26,16 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::Stream;
-use linesman_observer::{Bus, Subscription, What};
+use linesman_observer::{Bus, Event, Subscription, What};
 use tokio::time::{Instant, Sleep};
 
-use crate::api::ErrorBody;
+use crate::api::{self, ErrorBody, EventLine};
 use crate::convert::EventLines;
 
 /// The lines of one `/v1/events` response.
 pub(crate) struct EventsBody {
+    /// A `gap` line to send first.
+    gap: Option<EventLine>,
     /// `None` once the stream has ended (which frees the subscription).
     subscription: Option<Subscription>,
     /// Resolves when the server shuts down and the stream must end.
@@ -53,6 +60,7 @@ impl EventsBody {
         max_lags: u32,
     ) -> EventsBody {
         EventsBody {
+            gap: None,
             subscription: Some(subscription),
             cut: Box::pin(cut),
             registry,
@@ -63,6 +71,24 @@ impl EventsBody {
             max_lags,
             missed: 0,
         }
+    }
+
+    /// Starts with a `gap` line: events `from` to `to` are gone.
+    pub(crate) fn gap(mut self, from: u64, to: u64) -> EventsBody {
+        self.gap = Some(gap_line(from, to));
+        self
+    }
+
+    /// The line of `event`, noting the keep-alive.
+    fn event_line(&mut self, event: &Event) -> Option<Bytes> {
+        let registry = &self.registry;
+        let line = self
+            .states
+            .line(event, || registry.state(&event.conn).map(|s| s.state));
+        let line = Self::json_line(&line)?;
+        let next = Instant::now() + self.interval;
+        self.keepalive.as_mut().reset(next);
+        Some(line)
     }
 
     /// The JSON line of `value`, newline included.
@@ -110,6 +136,11 @@ impl Stream for EventsBody {
                 this.subscription = None;
                 return Poll::Ready(None);
             }
+            if let Some(gap) = this.gap.take()
+                && let Some(line) = Self::json_line(&gap)
+            {
+                return Poll::Ready(Some(Ok(line)));
+            }
             match Pin::new(subscription).poll_next(cx) {
                 Poll::Ready(Some(event)) => {
                     if let What::Lagged(lagged) = &event.what {
@@ -119,13 +150,7 @@ impl Stream for EventsBody {
                             return Poll::Ready(this.dropped().map(Ok));
                         }
                     }
-                    let registry = &this.registry;
-                    let line = this
-                        .states
-                        .line(&event, || registry.state(&event.conn).map(|s| s.state));
-                    if let Some(line) = Self::json_line(&line) {
-                        let next = Instant::now() + this.interval;
-                        this.keepalive.as_mut().reset(next);
+                    if let Some(line) = this.event_line(&event) {
                         return Poll::Ready(Some(Ok(line)));
                     }
                 }
@@ -146,5 +171,23 @@ impl Stream for EventsBody {
                 }
             }
         }
+    }
+}
+
+/// The `gap` line: events `from` to `to` are no longer kept.
+fn gap_line(from: u64, to: u64) -> EventLine {
+    EventLine {
+        seq: to,
+        conn_seq: 0,
+        at_ms: crate::convert::epoch_millis(std::time::SystemTime::now()),
+        conn: String::new(),
+        kind: None,
+        tags: Vec::new(),
+        replay: false,
+        state: None,
+        message: format!(
+            "events {from} to {to} are no longer kept (or were never seen by this daemon); the current state of each connection follows"
+        ),
+        what: api::What::Gap { from, to },
     }
 }

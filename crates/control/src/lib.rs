@@ -46,6 +46,7 @@ mod convert;
 mod deadline;
 mod error;
 mod events;
+mod filter;
 mod metrics;
 mod options;
 mod private_dir;
@@ -60,7 +61,7 @@ pub use api::{
     ActionResponse, ConnectionStatus, ErrorBody, EventLine, GaveUpCause, State, StatusResponse,
     What,
 };
-pub use client::{Client, EventStream};
+pub use client::{Client, EventFilter, EventStream};
 pub use error::{ClientError, ControlError, SocketDirError};
 pub use options::ServerOptions;
 pub use private_dir::{check_private_dir, ensure_private_dir};

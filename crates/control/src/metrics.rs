@@ -1,5 +1,6 @@
 //! `GET /metrics`: the Prometheus (OpenMetrics) text of every connection's
-//! state, restarts and traffic, and of the bus, via prometheus-client.
+//! state, restarts, connect failures and disconnects by reason, and
+//! traffic, of the bus, and of the build, via prometheus-client.
 //!
 //! The values live elsewhere (bus registry, connection counters, bus
 //! counters), so each scrape builds a fresh registry from them: nothing is
@@ -9,7 +10,10 @@ use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
+
+use linesman_connection::ReasonClass;
 
 use crate::api::State;
 use crate::state::ControlState;
@@ -37,9 +41,24 @@ pub(crate) fn render(state: &ControlState) -> Result<String, std::fmt::Error> {
     let frames_out = Family::<Labels, Counter>::default();
     let bytes_in = Family::<Labels, Counter>::default();
     let bytes_out = Family::<Labels, Counter>::default();
+    let restarts_total = Family::<Labels, Counter>::default();
+    let failures_total = Family::<Labels, Counter>::default();
+    let disconnects_total = Family::<Labels, Counter>::default();
+    let info = Family::<Labels, Info<Labels>, fn() -> Info<Labels>>::new_with_constructor(|| {
+        Info::new(Vec::new())
+    });
 
     let status = state.status();
     for c in &status.connections {
+        let mut labels = conn(&c.name);
+        labels.push(("kind".to_owned(), c.kind.clone().unwrap_or_default()));
+        labels.push(("tags".to_owned(), c.tags.join(",")));
+        drop(info.get_or_create(&labels));
+        let total = state
+            .supervisor()
+            .state(&c.name)
+            .map_or(0, |s| s.restarts_total);
+        restarts_total.get_or_create(&conn(&c.name)).inc_by(total);
         for s in State::ALL {
             let mut labels = conn(&c.name);
             labels.push(("state".to_owned(), s.as_str().to_owned()));
@@ -66,7 +85,46 @@ pub(crate) fn render(state: &ControlState) -> Result<String, std::fmt::Error> {
             .inc_by(counters.frames_out);
         bytes_in.get_or_create(&labels).inc_by(counters.bytes_in);
         bytes_out.get_or_create(&labels).inc_by(counters.bytes_out);
+        for (class, count) in counters.ends.iter_connect_failures() {
+            failures_total
+                .get_or_create(&with_reason(&name, class))
+                .inc_by(count);
+        }
+        for (class, count) in counters.ends.iter_disconnects() {
+            disconnects_total
+                .get_or_create(&with_reason(&name, class))
+                .inc_by(count);
+        }
     }
+
+    registry.register(
+        "build",
+        "The daemon's version",
+        Info::new(vec![(
+            "version".to_owned(),
+            env!("CARGO_PKG_VERSION").to_owned(),
+        )]),
+    );
+    registry.register(
+        "connection",
+        "1 for each connection, labelled with its kind and tags (comma-separated): join on `connection`",
+        info,
+    );
+    registry.register(
+        "restarts",
+        "Restarts after a session that had come up, over the daemon's life (never reset)",
+        restarts_total,
+    );
+    registry.register(
+        "connect_failures",
+        "Connect attempts that failed, by reason (refused, timeout, dns, unreachable, no_socket, denied, fd_limit, handshake, io), over the daemon's life",
+        failures_total,
+    );
+    registry.register(
+        "disconnects",
+        "Sessions that were up and ended, by reason (peer_closed, reset, io, timeout, protocol, handler, stopped, dependency, shutdown, finished), over the daemon's life",
+        disconnects_total,
+    );
 
     registry.register(
         "connection_state",
@@ -161,6 +219,12 @@ pub(crate) fn render(state: &ControlState) -> Result<String, std::fmt::Error> {
     let mut text = String::new();
     encode(&mut text, &registry)?;
     Ok(sorted(&text))
+}
+
+fn with_reason(name: &str, class: ReasonClass) -> Labels {
+    let mut labels = conn(name);
+    labels.push(("reason".to_owned(), class.as_str().to_owned()));
+    labels
 }
 
 /// `text` with the samples of each metric family sorted (by metric name,

@@ -36,6 +36,10 @@ pub struct ServerOptions {
     pub max_lags: u32,
     /// See [`shutdown_grace`](Self::shutdown_grace).
     pub shutdown_grace: Duration,
+    /// See [`event_history`](Self::event_history).
+    pub event_history: usize,
+    /// See [`event_history_bytes`](Self::event_history_bytes).
+    pub event_history_bytes: usize,
 }
 
 impl Default for ServerOptions {
@@ -47,6 +51,8 @@ impl Default for ServerOptions {
             keepalive_interval: Duration::from_secs(5),
             max_lags: 3,
             shutdown_grace: Duration::from_secs(5),
+            event_history: 10_000,
+            event_history_bytes: 4 << 20,
         }
     }
 }
@@ -141,6 +147,34 @@ impl ServerOptions {
     /// ```
     pub fn shutdown_grace(mut self, grace: Duration) -> ServerOptions {
         self.shutdown_grace = grace;
+        self
+    }
+
+    /// How many recent events the server keeps for watchers that resume
+    /// with `/v1/events?since=SEQ`: one that was away for fewer events gets
+    /// every one it missed; one away longer gets a `gap` line and the
+    /// current state. Default 10,000; zero is taken as 1. See also
+    /// [`event_history_bytes`](Self::event_history_bytes): whichever bound
+    /// is reached first evicts the oldest events.
+    ///
+    /// ```
+    /// use linesman_control::ServerOptions;
+    /// assert_eq!(ServerOptions::default().event_history, 10_000);
+    /// ```
+    pub fn event_history(mut self, events: usize) -> ServerOptions {
+        self.event_history = events.max(1);
+        self
+    }
+
+    /// About how many bytes the kept events may take (their structs and
+    /// text). Default 4 MiB.
+    ///
+    /// ```
+    /// use linesman_control::ServerOptions;
+    /// assert_eq!(ServerOptions::default().event_history_bytes, 4 << 20);
+    /// ```
+    pub fn event_history_bytes(mut self, bytes: usize) -> ServerOptions {
+        self.event_history_bytes = bytes;
         self
     }
 }

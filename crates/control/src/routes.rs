@@ -3,7 +3,7 @@
 //! | route | answer |
 //! | --- | --- |
 //! | `GET /v1/status` | [`StatusResponse`](crate::StatusResponse) |
-//! | `GET /v1/events` | one [`EventLine`](crate::EventLine) per line (`application/x-ndjson`), the current state first |
+//! | `GET /v1/events` | one [`EventLine`](crate::EventLine) per line (`application/x-ndjson`), the current state first; `?conn=&kind=&tag=&type=` filter (repeatable, comma lists), `?since=SEQ` resumes after SEQ (or starts with a `gap` line); 400 for a bad filter, 404 for an unknown `conn` |
 //! | `POST /v1/connections/{name}/start`, `/stop`, `/restart` | [`ActionResponse`](crate::ActionResponse); 404 for an unknown name, 429 when the connection has too many commands waiting |
 //! | `GET /metrics` | Prometheus (OpenMetrics) text |
 //!
@@ -16,17 +16,18 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::extract::{ConnectInfo, Path, RawQuery, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use linesman_observer::Interest;
+use linesman_observer::Missed;
 use linesman_supervisor::ControlError as SupervisorControlError;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::{ActionResponse, ErrorBody};
 use crate::events::EventsBody;
+use crate::filter::{self, QueryError};
 use crate::metrics;
 use crate::socket::{Peer, authorize};
 use crate::state::ControlState;
@@ -102,11 +103,26 @@ async fn status(State(app): State<App>) -> Response {
     axum::Json(app.state.status()).into_response()
 }
 
-async fn events(State(app): State<App>) -> Response {
+async fn events(State(app): State<App>, RawQuery(query): RawQuery) -> Response {
+    let query = match filter::parse(query.as_deref(), &app.state.names()) {
+        Ok(query) => query,
+        Err(QueryError::Bad(message)) => return error(StatusCode::BAD_REQUEST, message),
+        Err(QueryError::UnknownConnection(message)) => {
+            return error_with_known(StatusCode::NOT_FOUND, message, app.state.names());
+        }
+    };
     // Subscribed before the response starts: the replay is the state as of
     // now, and no later event can be missed.
     let bus = app.state.bus().clone();
-    let subscription = bus.subscribe(Interest::all());
+    // Resumed: the kept events after `since` instead of the current
+    // state, or a `gap` line when they are gone.
+    let (subscription, gap) = match query.since {
+        None => (bus.subscribe(query.interest), None),
+        Some(since) => match bus.subscribe_since(query.interest, since) {
+            (subscription, Missed::Gone { from, to }) => (subscription, Some((from, to))),
+            (subscription, _) => (subscription, None),
+        },
+    };
     // A server shutdown cuts the stream only while the bus is still open: a
     // closed bus has published its last events and ends every subscription
     // once they are delivered, so followers read the final `stopped` lines.
@@ -118,7 +134,10 @@ async fn events(State(app): State<App>) -> Response {
             std::future::pending::<()>().await;
         }
     };
-    let body = EventsBody::new(subscription, bus, cut, app.keepalive, app.max_lags);
+    let mut body = EventsBody::new(subscription, bus, cut, app.keepalive, app.max_lags);
+    if let Some((from, to)) = gap {
+        body = body.gap(from, to);
+    }
     (
         [(header::CONTENT_TYPE, "application/x-ndjson")],
         Body::from_stream(body),

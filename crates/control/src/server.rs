@@ -114,6 +114,7 @@ impl ControlServer {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ControlError> {
         let grace = self.options.shutdown_grace;
+        self.keep_history();
         self.run_until(async move {
             shutdown.await;
             Instant::now() + grace
@@ -147,6 +148,13 @@ impl ControlServer {
         Ok(())
     }
 
+    /// Has the bus keep recent events for `/v1/events?since=SEQ`.
+    fn keep_history(&self) {
+        self.state
+            .bus()
+            .keep_history(self.options.event_history, self.options.event_history_bytes);
+    }
+
     /// Serves on a task of its own until [`ServerHandle::shutdown`] (or the
     /// handle is dropped).
     pub fn spawn(self) -> ServerHandle {
@@ -154,6 +162,9 @@ impl ControlServer {
         let cleanup = self.file.cleanup();
         let grace = self.options.shutdown_grace;
         let (stop, mut deadline) = watch::channel(None::<Instant>);
+        // From now: the supervisor may publish before the server's task
+        // first runs.
+        self.keep_history();
         let task = tokio::spawn(self.run_until(async move {
             match deadline.wait_for(Option::is_some).await {
                 Ok(at) => at.unwrap_or_else(Instant::now),

@@ -85,6 +85,7 @@ mod close;
 mod delivery;
 mod error;
 mod event;
+mod history;
 mod interest;
 pub mod listener;
 mod options;
@@ -102,6 +103,7 @@ pub use event::{
     Backoff, ConnectFailed, Connected, Connecting, Disconnected, Event, EventPayload, EventType,
     GaveUp, Lagged, ListenerRemoved, Started, Stopped, Stopping, Waiting, What,
 };
+pub use history::Missed;
 pub use interest::Interest;
 pub use listener::{DynListener, Listener, ListenerFuture};
 pub use options::{BusMetrics, BusOptions};

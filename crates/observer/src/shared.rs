@@ -16,6 +16,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::error::BusError;
 use crate::event::{Event, Lagged, ListenerRemoved, What};
+use crate::history::{History, Missed};
 use crate::interest::Interest;
 use crate::options::{BusOptions, Counters};
 use crate::queue::{Pushed, Queued, Slot};
@@ -42,6 +43,9 @@ struct Core {
     next_id: u64,
     closed: bool,
     slots: Vec<Arc<Slot>>,
+    /// Recent events, once [`Bus::keep_history`](crate::Bus::keep_history)
+    /// asked for them.
+    history: Option<History>,
 }
 
 thread_local! {
@@ -125,6 +129,9 @@ impl Shared {
             },
             _ => Arc::new(bus_event(seq, at, what)),
         };
+        if let Some(history) = &mut core.history {
+            history.push(&event);
+        }
         // Taken out of the thread-local, so that a waker that publishes
         // (another executor's) cannot find it borrowed.
         let mut wakers = WAKERS.take();
@@ -169,6 +176,59 @@ impl Shared {
             self.counters.receivers.fetch_add(1, Ordering::Relaxed);
         }
         slot
+    }
+
+    /// Keeps recent events from now on, within these bounds.
+    pub(crate) fn keep_history(&self, max_events: usize, max_bytes: usize) {
+        let mut core = self.lock();
+        let now = core.seq;
+        core.history = Some(History::new(max_events, max_bytes, now));
+    }
+
+    /// As [`register`](Self::register), resumed after `since`: the kept
+    /// events after it instead of the replay when the history holds them,
+    /// else the replay and what is gone — under the publish lock, so the
+    /// kept events and the live ones that follow have no gap and no
+    /// duplicate.
+    pub(crate) fn register_since(
+        &self,
+        name: Arc<str>,
+        interest: Interest,
+        since: u64,
+    ) -> (Arc<Slot>, Missed) {
+        let mut core = self.lock();
+        let kept = match &core.history {
+            Some(history) => history.since(since, core.seq, &interest),
+            None if since >= core.seq => Ok(Vec::new()),
+            None => Err(Missed::Gone {
+                from: since + 1,
+                to: core.seq,
+            }),
+        };
+        core.next_id += 1;
+        let slot = Arc::new(Slot::new(
+            core.next_id,
+            name,
+            interest,
+            self.options.queue_capacity,
+        ));
+        let missed = match kept {
+            Ok(events) => {
+                slot.push_replay(events.into_iter().map(Queued::live));
+                Missed::Nothing
+            }
+            Err(missed) => {
+                slot.push_replay(self.replay(&slot.interest));
+                missed
+            }
+        };
+        if core.closed {
+            let _ = slot.close();
+        } else {
+            core.slots.push(slot.clone());
+            self.counters.receivers.fetch_add(1, Ordering::Relaxed);
+        }
+        (slot, missed)
     }
 
     /// The latest event of every connection `interest` is interested in,

@@ -173,6 +173,9 @@ pub struct ConnStatus {
     /// came up is not a restart: it is counted in
     /// [`connect_failures`](Self::connect_failures).
     pub restarts: u32,
+    /// Restarts as [`restarts`](Self::restarts) counts them, over the
+    /// connection's whole life: never reset (a counter for metrics).
+    pub restarts_total: u64,
     /// Connect attempts that failed (`ConnectFailed` events: refused, timed
     /// out, handshake failed) since it was last started.
     pub connect_failures: u32,
@@ -199,6 +202,7 @@ impl ConnStatus {
             since: event.at,
             attempt: 0,
             restarts: 0,
+            restarts_total: 0,
             connect_failures: 0,
             last_error: None,
             ups: 0,
@@ -238,6 +242,7 @@ impl ConnStatus {
                 // had come up.
                 if matches!(self.last_event.what, What::Disconnected(_)) {
                     self.restarts = self.restarts.saturating_add(1);
+                    self.restarts_total = self.restarts_total.saturating_add(1);
                 }
             }
             _ => {}

@@ -9,12 +9,13 @@ use tokio::io::AsyncWriteExt;
 use crate::cli_harness::{PATIENCE, path, run};
 
 /// Every command of `linesman --help`.
-const COMMANDS: [&str; 12] = [
+const COMMANDS: [&str; 13] = [
     "run",
     "status",
     "check",
     "graph",
     "deps",
+    "events",
     "wait",
     "start",
     "stop",

@@ -22,6 +22,7 @@ mod control_hardening;
 mod example_application;
 mod faults;
 mod logging;
+mod observe;
 mod reasons;
 mod support;
 mod transport;

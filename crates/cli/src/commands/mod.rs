@@ -6,6 +6,7 @@ mod check;
 mod completions;
 mod demo;
 mod deps;
+mod events;
 mod graph;
 mod run;
 mod select;
@@ -37,6 +38,7 @@ pub(crate) fn dispatch(cli: Cli) -> Result<Code, CliError> {
         // Clients make one request (or follow one stream) at a time.
         Command::Status(args) => current_thread()?.block_on(status::status(args)),
         Command::Deps(args) => current_thread()?.block_on(deps::deps(args)),
+        Command::Events(args) => current_thread()?.block_on(events::events(args)),
         Command::Wait(args) => current_thread()?.block_on(wait::wait(args)),
         Command::Start(args) => {
             current_thread()?.block_on(action::action(action::Action::Start, args))

@@ -1,6 +1,7 @@
 //! Logs of `run` and `demo`: tracing-subscriber, filtered by `RUST_LOG`
 //! (default given per command), pretty or JSON, written to stderr by a
-//! thread of its own behind a bounded, lossy queue (`writer.rs`); and the
+//! thread of its own behind a bounded, lossy queue (`writer.rs`), each line
+//! with its syslog level when stderr is the journal (`journal.rs`); and the
 //! panic hook that reports panics through the same log.
 //!
 //! Nothing here can stall or kill the daemon: a line that cannot be queued
@@ -8,6 +9,7 @@
 //! reported with `eprintln!` (which panics on a closed stderr), and no
 //! runtime thread ever waits for stderr.
 
+mod journal;
 mod writer;
 
 use std::io::IsTerminal;
@@ -40,6 +42,7 @@ pub(crate) fn init(format: LogFormat, default: &str) {
         // could say so but stderr itself, which is what failed).
         Err(_) => return,
     };
+    let sink = sink.level_prefix(journal::stderr_is_journal());
     let (filter, refused) = filter(default);
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

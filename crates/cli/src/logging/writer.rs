@@ -80,6 +80,8 @@ impl Stats {
 pub(crate) struct Sink {
     queue: SyncSender<Message>,
     stats: Arc<Stats>,
+    /// Start each line with its level's syslog prefix.
+    level_prefix: bool,
 }
 
 /// What the process keeps of the writer: its counts, and a way to wait for
@@ -102,6 +104,7 @@ pub(crate) fn spawn<W: Write + Send + 'static>(out: W) -> io::Result<(Sink, Hand
     let sink = Sink {
         queue: queue.clone(),
         stats: Arc::clone(&stats),
+        level_prefix: false,
     };
     Ok((sink, Handle { queue, stats }))
 }
@@ -145,8 +148,19 @@ fn warn_lost(lost: u64, total: u64) {
 }
 
 impl Sink {
-    fn send(&self, line: &[u8]) {
-        match self.queue.try_send(Message::Line(line.to_vec())) {
+    /// Starts each line with its level's syslog prefix (`<4>` for a
+    /// warning): for a stderr that is the journal's stream.
+    pub(crate) fn level_prefix(mut self, on: bool) -> Sink {
+        self.level_prefix = on;
+        self
+    }
+
+    fn send(&self, prefix: Option<&[u8]>, line: &[u8]) {
+        let line = match prefix {
+            Some(prefix) => [prefix, line].concat(),
+            None => line.to_vec(),
+        };
+        match self.queue.try_send(Message::Line(line)) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
                 self.stats.overflowed.fetch_add(1, Ordering::Relaxed);
@@ -164,11 +178,12 @@ impl Sink {
 #[derive(Debug)]
 pub(crate) struct LineWriter<'a> {
     sink: &'a Sink,
+    prefix: Option<&'static [u8]>,
 }
 
 impl Write for LineWriter<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.sink.send(buf);
+        self.sink.send(self.prefix, buf);
         Ok(buf.len())
     }
 
@@ -181,7 +196,19 @@ impl<'a> MakeWriter<'a> for Sink {
     type Writer = LineWriter<'a>;
 
     fn make_writer(&'a self) -> LineWriter<'a> {
-        LineWriter { sink: self }
+        LineWriter {
+            sink: self,
+            prefix: None,
+        }
+    }
+
+    fn make_writer_for(&'a self, meta: &tracing::Metadata<'_>) -> LineWriter<'a> {
+        LineWriter {
+            sink: self,
+            prefix: self
+                .level_prefix
+                .then(|| super::journal::prefix(meta.level())),
+        }
     }
 }
 

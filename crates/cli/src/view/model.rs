@@ -114,6 +114,7 @@ impl Row {
             | What::GaveUp(_)
             | What::Stopping
             | What::Lagged { .. }
+            | What::Gap { .. }
             | What::ListenerRemoved { .. }
             | What::Unknown { .. } => {}
         }

@@ -9,8 +9,8 @@
 //!   orderly close), with its own limiter: "down 30 times in the last 1m".
 //! - `up` at INFO, except right after a disconnect that was not logged (a
 //!   connection that keeps flapping: the disconnect summary counts those
-//!   ups too), then at DEBUG. An `up` after connect failures that were not
-//!   logged says how many.
+//!   ups too), then at DEBUG. An `up` after connect failures is the one
+//!   recovery line: "up after 12 failed attempts in 1m 1s".
 //!
 //! The state is boxed and made at the first end: a connection that never
 //! fails pays one pointer.
@@ -35,6 +35,10 @@ struct Ends {
     disconnect: LogLimit,
     /// The last end was a disconnect that was not logged.
     flapping: bool,
+    /// Connect failures since the last session that came up, and when the
+    /// first of them was.
+    failed: u32,
+    failing_since: Option<Instant>,
     /// Tells this connection apart in the process-wide cap's count.
     source: u64,
 }
@@ -46,6 +50,8 @@ impl Default for Ends {
             connect: LogLimit::default(),
             disconnect: LogLimit::default(),
             flapping: false,
+            failed: 0,
+            failing_since: None,
             source: NEXT.fetch_add(1, Ordering::Relaxed),
         }
     }
@@ -60,8 +66,11 @@ fn admitted(source: u64) -> bool {
 /// How the `up` line of a session is logged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum UpLine {
-    /// At INFO; `unreported` connect failures before it were not logged.
-    Info { unreported: u32 },
+    /// At INFO; after `failed` connect failures, the first `over` ago.
+    Info {
+        failed: u32,
+        failing_since: Option<Instant>,
+    },
     /// At DEBUG: the connection keeps flapping.
     Debug,
 }
@@ -70,10 +79,18 @@ impl UpLine {
     /// Logs that attempt `attempt` is up.
     pub(crate) fn log(self, attempt: u32) {
         match self {
-            UpLine::Info { unreported: 0 } => tracing::info!(attempt, "up"),
-            UpLine::Info { unreported } => {
-                tracing::info!(attempt, failed_attempts_not_logged = unreported, "up");
+            UpLine::Info {
+                failing_since: Some(since),
+                failed,
+            } if failed > 0 => {
+                tracing::info!(
+                    attempt,
+                    failed_attempts = failed,
+                    "up after {failed} failed attempts in {}",
+                    millis(since.elapsed())
+                );
             }
+            UpLine::Info { .. } => tracing::info!(attempt, "up"),
             UpLine::Debug => tracing::debug!(attempt, "up"),
         }
     }
@@ -89,9 +106,13 @@ impl SessionLog {
         match &self.0 {
             Some(ends) if ends.flapping && ends.connect.unreported() == 0 => UpLine::Debug,
             Some(ends) => UpLine::Info {
-                unreported: ends.connect.unreported(),
+                failed: ends.failed,
+                failing_since: ends.failing_since,
             },
-            None => UpLine::Info { unreported: 0 },
+            None => UpLine::Info {
+                failed: 0,
+                failing_since: None,
+            },
         }
     }
 
@@ -103,12 +124,18 @@ impl SessionLog {
         {
             ends.connect.take_unreported();
         }
+        if let Some(ends) = &mut self.0 {
+            ends.failed = 0;
+            ends.failing_since = None;
+        }
     }
 
     /// Logs that attempt `attempt` never came up, for `reason`.
     pub(crate) fn connect_failed(&mut self, attempt: u32, reason: &Reason) {
         let ends = self.ends();
         ends.flapping = false;
+        ends.failed = ends.failed.saturating_add(1);
+        ends.failing_since.get_or_insert_with(Instant::now);
         let text = reason.to_string();
         let verdict = match ends.connect.check(&text, Instant::now()) {
             Verdict::Suppress => Verdict::Suppress,
@@ -195,6 +222,12 @@ fn cause(reason: &Reason) -> String {
         },
         other => other.to_string(),
     }
+}
+
+/// `over` to the millisecond (`250ms`, `1m 1s 20ms`).
+fn millis(over: Duration) -> humantime::FormattedDuration {
+    let ms = u64::try_from(over.as_millis()).unwrap_or(u64::MAX);
+    humantime::format_duration(Duration::from_millis(ms))
 }
 
 /// `over` to the second, as people write it (`1m`, `1m 30s`).

@@ -203,6 +203,7 @@ impl Connection {
         if run.reason.is_failure() {
             self.shared.set_last_error(run.reason.to_string());
         }
+        self.shared.count_disconnect(&run.reason);
         self.shared.publish(Disconnected {
             reason: run.reason.to_string(),
         });
@@ -219,6 +220,7 @@ impl Connection {
     fn not_up(&mut self, reason: Reason, attempt: u32) -> SessionOutcome {
         if reason.is_failure() {
             self.shared.set_last_error(reason.to_string());
+            self.shared.count_connect_failure(&reason);
             self.shared.publish(ConnectFailed {
                 error: reason.to_string(),
                 attempt,

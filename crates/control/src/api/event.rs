@@ -53,7 +53,7 @@ pub struct EventLine {
 /// What happened, as the JSON's `type` names it, with the fields of that
 /// type (their JSON names).
 ///
-/// The server sends the twelve known types. A client reading the lines of
+/// The server sends the thirteen known types. A client reading the lines of
 /// a newer daemon gets [`What::Unknown`] for a type it does not know, with
 /// the line's other fields kept, so it can show the `message` and write the
 /// line out again rather than fail.
@@ -112,6 +112,16 @@ pub enum What {
         /// How many events were missed.
         missed: u64,
     },
+    /// `gap`: the first line of a stream resumed with `?since=SEQ` when
+    /// events after SEQ are no longer kept: events `from` to `to` (both
+    /// included) may be missing; the current state of every connection
+    /// (replay lines) follows, then live events.
+    Gap {
+        /// The first `seq` that may be missing.
+        from: u64,
+        /// The last `seq` that may be missing.
+        to: u64,
+    },
     /// `listener_removed`: a listener of the daemon panicked too often.
     ListenerRemoved {
         /// The listener's name.
@@ -148,7 +158,8 @@ pub enum GaveUpCause {
 impl What {
     /// The JSON's `type`: `started`, `waiting`, `connecting`, `connected`,
     /// `connect_failed`, `disconnected`, `backoff`, `gave_up`, `stopping`,
-    /// `stopped`, `lagged`, `listener_removed`, or an unknown type's name.
+    /// `stopped`, `lagged`, `gap`, `listener_removed`, or an unknown type's
+    /// name.
     pub fn type_name(&self) -> &str {
         match self {
             What::Started => "started",
@@ -162,6 +173,7 @@ impl What {
             What::Stopping => "stopping",
             What::Stopped { .. } => "stopped",
             What::Lagged { .. } => "lagged",
+            What::Gap { .. } => "gap",
             What::ListenerRemoved { .. } => "listener_removed",
             What::Unknown { type_name, .. } => type_name,
         }

@@ -64,6 +64,10 @@ impl Serialize for EventLine {
                 map.serialize_entry("window_ms", window_ms)?;
             }
             What::Lagged { missed } => map.serialize_entry("missed", missed)?,
+            What::Gap { from, to } => {
+                map.serialize_entry("from", from)?;
+                map.serialize_entry("to", to)?;
+            }
             What::ListenerRemoved { listener, count } => {
                 map.serialize_entry("count", count)?;
                 map.serialize_entry("listener", listener)?;
@@ -168,6 +172,10 @@ impl Fields<'_> {
             "lagged" => What::Lagged {
                 missed: self.take("missed")?,
             },
+            "gap" => What::Gap {
+                from: self.take("from")?,
+                to: self.take("to")?,
+            },
             "listener_removed" => What::ListenerRemoved {
                 listener: self.take("listener")?,
                 count: self.take("count")?,
@@ -242,6 +250,18 @@ mod tests {
                 .to_string()
                 .contains("the `attempt` field of a `backoff` event line"),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn a_gap_line_round_trips() {
+        let line = read(r#""type":"gap","replay":false,"message":"m","from":5,"to":9"#)
+            .expect("a gap line");
+        assert_eq!(line.what, What::Gap { from: 5, to: 9 });
+        let text = serde_json::to_string(&line).expect("JSON");
+        assert!(
+            text.ends_with(r#""message":"m","from":5,"to":9}"#),
+            "{text}"
         );
     }
 

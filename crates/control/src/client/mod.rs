@@ -12,6 +12,7 @@
 
 mod connect;
 mod events;
+mod filter;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -25,6 +26,7 @@ use hyper_util::rt::TokioIo;
 use tokio_util::task::AbortOnDropHandle;
 
 pub use events::EventStream;
+pub use filter::EventFilter;
 
 use crate::api::{ErrorBody, StatusResponse};
 use crate::error::ClientError;
@@ -141,7 +143,25 @@ impl Client {
     /// daemon ends the stream saying why (a watcher too slow to keep up),
     /// and [`ClientError::Decode`] for a line that is not an event.
     pub async fn events(&self) -> Result<EventStream, ClientError> {
-        let (response, driver) = self.send(Method::GET, "/v1/events").await?;
+        self.events_with(&EventFilter::default()).await
+    }
+
+    /// `GET /v1/events?…`: as [`events`](Self::events), only the events
+    /// `filter` admits, resumed after its `since` if it has one.
+    ///
+    /// # Errors
+    ///
+    /// As [`events`](Self::events); [`ClientError::Api`] with status 400
+    /// for a filter the daemon refuses (its message says why) and 404 for
+    /// an unknown connection name.
+    pub async fn events_with(&self, filter: &EventFilter) -> Result<EventStream, ClientError> {
+        let query = filter.query();
+        let path = if query.is_empty() {
+            "/v1/events".to_owned()
+        } else {
+            format!("/v1/events?{query}")
+        };
+        let (response, driver) = self.send(Method::GET, &path).await?;
         if !response.status().is_success() {
             let status = response.status();
             let body = self.bounded(self.collect(response.into_body())).await??;

@@ -93,7 +93,7 @@ pub(crate) fn millis_between(earlier: SystemTime, later: SystemTime) -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-pub(super) fn epoch_millis(at: SystemTime) -> u64 {
+pub(crate) fn epoch_millis(at: SystemTime) -> u64 {
     millis_between(UNIX_EPOCH, at)
 }
 

@@ -115,3 +115,101 @@ async fn shutting_the_server_down_ends_open_streams_while_the_bus_lives() {
     assert!(!bus.is_closed(), "the bus was not what ended it");
     assert!(!socket.exists());
 }
+
+/// A server on an idle supervisor keeping `history` events.
+fn history_server(
+    dir: &linesman_testkit::TempDir,
+    history: usize,
+) -> (linesman_control::ServerHandle, linesman_observer::Bus) {
+    let state = crate::support::idle_state();
+    let bus = state.bus().clone();
+    let server = linesman_control::ControlServer::bind(dir.join("control.sock"), state)
+        .expect("binds")
+        .with_options(linesman_control::ServerOptions::default().event_history(history))
+        .spawn();
+    (server, bus)
+}
+
+#[tokio::test]
+async fn since_resumes_with_every_kept_event_then_says_when_they_are_gone() {
+    use linesman_control::{Client, EventFilter};
+    use linesman_observer::Connecting;
+
+    let dir = linesman_testkit::TempDir::new("events-since").expect("a temp dir");
+    let (server, bus) = history_server(&dir, 5);
+    let client = Client::new(server.path());
+    let idle = bus.publisher("idle");
+    let publish = |n: u32| {
+        for attempt in 1..=n {
+            idle.publish(Connecting { attempt })
+                .expect("the bus is open");
+        }
+    };
+    publish(4);
+    // Seqs 1..=4 are kept: a resume after 1 gets 2, 3, 4, then live 5.
+    let mut events = client
+        .events_with(&EventFilter::default().since(1))
+        .await
+        .expect("a stream");
+    publish(1);
+    let mut seqs = Vec::new();
+    while seqs.len() < 4 {
+        let line = patiently("a line", events.next())
+            .await
+            .expect("a line")
+            .expect("an event");
+        assert!(!line.replay, "no current-state lines on a resume: {line:?}");
+        seqs.push(line.seq);
+    }
+    assert_eq!(seqs, [2, 3, 4, 5]);
+    drop(events);
+
+    // Ten more: only the last five are kept; a resume after 1 is a gap
+    // up to the oldest evicted, then the current state.
+    publish(10);
+    let mut events = client
+        .events_with(&EventFilter::default().since(1))
+        .await
+        .expect("a stream");
+    let gap = patiently("the gap line", events.next())
+        .await
+        .expect("a line")
+        .expect("an event");
+    assert_eq!(gap.what, What::Gap { from: 2, to: 10 }, "{gap:?}");
+    let state = patiently("the current state", events.next())
+        .await
+        .expect("a line")
+        .expect("an event");
+    assert!(state.replay && state.conn == "idle", "{state:?}");
+    drop(events);
+
+    // Filters narrow a resume too; a bad one is a 400 that says why.
+    let mut events = client
+        .events_with(&EventFilter::default().event_type("connected").since(12))
+        .await
+        .expect("a stream");
+    idle.publish(linesman_observer::Connected { peer: "p".into() })
+        .expect("the bus is open");
+    let line = patiently("the connected line", events.next())
+        .await
+        .expect("a line")
+        .expect("an event");
+    assert_eq!((line.seq, line.what.type_name()), (16, "connected"));
+    drop(events);
+    let refused = client
+        .events_with(&EventFilter::default().event_type("bogus"))
+        .await
+        .expect_err("an unknown type");
+    assert!(
+        matches!(
+            &refused,
+            linesman_control::ClientError::Api { status: 400, .. }
+        ),
+        "{refused}"
+    );
+    assert!(
+        refused.to_string().contains("unknown event type `bogus`"),
+        "{refused}"
+    );
+    server.shutdown().await.expect("a clean shutdown");
+}

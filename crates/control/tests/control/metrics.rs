@@ -20,6 +20,9 @@ async fn metrics_have_every_family_with_per_connection_values() {
         "# TYPE linesman_bus_events_lagged counter",
         "# TYPE linesman_bus_listener_panics counter",
         "# TYPE linesman_bus_listeners_removed counter",
+        "# TYPE linesman_build info",
+        "# TYPE linesman_connection info",
+        "# TYPE linesman_restarts counter",
     ] {
         assert!(text.contains(family), "no `{family}` in:\n{text}");
     }
@@ -31,6 +34,13 @@ async fn metrics_have_every_family_with_per_connection_values() {
         r#"linesman_connection_sessions_total{connection="orders"} 1"#,
         "linesman_bus_listener_panics_total 0",
         "linesman_bus_events_lagged_total 0",
+        r#"linesman_connection_info{connection="quotes",kind="feed",tags="eu"} 1"#,
+        r#"linesman_restarts_total{connection="quotes"} 0"#,
+        concat!(
+            r#"linesman_build_info{version=""#,
+            env!("CARGO_PKG_VERSION"),
+            r#""} 1"#
+        ),
     ] {
         assert!(text.contains(sample), "no `{sample}` in:\n{text}");
     }
