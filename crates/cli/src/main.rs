@@ -16,6 +16,7 @@ mod error;
 mod exit;
 mod logging;
 mod output;
+mod reload;
 mod report;
 mod socket;
 mod systemd;

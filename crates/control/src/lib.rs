@@ -57,8 +57,8 @@ mod state;
 mod user;
 
 pub use api::{
-    ActionResponse, ConnectionStatus, ErrorBody, EventLine, GaveUpCause, State, StatusResponse,
-    What,
+    ActionResponse, ConnectionStatus, ErrorBody, EventLine, GaveUpCause, ReloadResponse, State,
+    StatusResponse, What,
 };
 pub use client::{Client, EventStream};
 pub use error::{ClientError, ControlError, SocketDirError};
@@ -66,4 +66,4 @@ pub use options::ServerOptions;
 pub use private_dir::{check_private_dir, ensure_private_dir};
 pub use server::{ControlServer, ServerHandle};
 pub use socket::{SocketCleanup, authorize};
-pub use state::ControlState;
+pub use state::{ControlState, Reloader};

@@ -22,7 +22,15 @@ pub(crate) async fn run(args: RunArgs, systemd: systemd::Env) -> Result<Code, Cl
     let config = linesman_config::load(&args.config)?;
     let socket = socket::resolve(args.socket.as_deref(), config.control.socket.as_deref());
     let summary = config.summary();
-    let daemon = Daemon::bind(socket_budget(config.spec), &socket)?;
+    let spec = socket_budget(config.spec);
+    let source = crate::reload::Source {
+        file: args.config.clone(),
+        socket: socket.clone(),
+        socket_flag: args.socket.clone(),
+        max_open_sockets: spec.max_open_sockets(),
+        notifier: systemd.notifier.clone(),
+    };
+    let daemon = Daemon::bind(spec, &socket, Some(source))?;
     // The socket serves now: READY=1 waits only for the start rules.
     let service = systemd::Service::start(systemd, daemon.control());
     tracing::info!(

@@ -42,7 +42,7 @@ pub(crate) struct Service {
 /// sends nothing): one lock, so no `READY=1` can follow it.
 #[derive(Debug)]
 struct Shared {
-    notifier: Notifier,
+    notifier: Arc<Notifier>,
     stopping: Mutex<bool>,
 }
 
@@ -192,7 +192,7 @@ impl Counts {
         let bus = control.bus();
         for name in control.names() {
             let state = bus
-                .with_state(name, |s| s.state.name())
+                .with_state(&name, |s| s.state.name())
                 .unwrap_or("starting");
             *counts.slot(state) += 1;
         }

@@ -115,6 +115,7 @@ impl Row {
             | What::Stopping
             | What::Lagged { .. }
             | What::ListenerRemoved { .. }
+            | What::Reloaded { .. }
             | What::Unknown { .. } => {}
         }
         if self.state != State::Backoff {
