@@ -138,16 +138,16 @@ pub(crate) struct StatusArgs {
     #[arg(short = 'o', long = "output", value_enum, default_value_t = Output::Table)]
     pub(crate) output: Output,
     /// Follow the daemon's events and redraw on each (a line per event when
-    /// stdout is not a terminal) until Ctrl-C or the daemon stops; shows
-    /// every connection.
-    #[arg(short, long, conflicts_with_all = ["names", "kind", "tag", "all"])]
+    /// stdout is not a terminal) until Ctrl-C or the daemon stops; shows the
+    /// connections selected (default: all), as they were when it started.
+    #[arg(short, long)]
     pub(crate) watch: bool,
 }
 
 /// The output format of `status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Output {
-    /// NAME STATE SINCE ENDPOINT RESTARTS DETAIL, one line a connection,
+    /// NAME STATE SINCE ENDPOINT RESTARTS FAILURES DETAIL, one line a connection,
     /// ENDPOINT and DETAIL cut with `…` to fit the terminal (or COLUMNS).
     Table,
     /// The same table with nothing cut.

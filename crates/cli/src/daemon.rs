@@ -60,6 +60,8 @@ impl Daemon {
         if let Some(dir) = socket::private_dir(socket) {
             linesman_control::ensure_private_dir(&dir).map_err(ControlError::from)?;
         }
+        let plan = crate::fd_plan::share_fds()?;
+        let spec = spec.with_max_open_sockets(plan.max_open_sockets());
         let shutdown_timeout = spec.shutdown_timeout();
         // A daemon outlives its connections: one stopped or failed by the
         // operator (or by its policy) can be started again through the
@@ -67,10 +69,13 @@ impl Daemon {
         let supervisor = Supervisor::new(spec).keep_running(true);
         let mut state = ControlState::new(&supervisor)
             .with_log_lines_dropped(crate::logging::dropped_log_lines);
-        if let Some(source) = reload {
+        if let Some(mut source) = reload {
+            source.max_open_sockets = plan.max_open_sockets();
             state = state.with_reloader(crate::reload::reloader(source));
         }
-        let options = ServerOptions::default().shutdown_grace(shutdown_timeout);
+        let options = ServerOptions::default()
+            .shutdown_grace(shutdown_timeout)
+            .max_connections(plan.control_connections);
         let server = ControlServer::bind(socket, state.clone())?
             .with_options(options)
             .spawn();

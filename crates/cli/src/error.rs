@@ -57,6 +57,9 @@ pub(crate) enum CliError {
     /// The supervisor could not be set up or run.
     #[error(transparent)]
     Supervisor(#[from] SupervisorError),
+    /// The open-file limit leaves too few descriptors to run the daemon.
+    #[error(transparent)]
+    TooFewFds(#[from] crate::fd_plan::TooFewFds),
     /// The arguments make no sense together or name something unknown.
     #[error("{message}")]
     Usage {
@@ -118,6 +121,7 @@ impl CliError {
             | CliError::NotASocket { .. }
             | CliError::Lost { .. }
             | CliError::Supervisor(_)
+            | CliError::TooFewFds(_)
             | CliError::Io { .. } => Code::Failure,
             CliError::Output { source } if is_closed_pipe(source) => Code::Ok,
             CliError::Output { .. } => Code::Failure,

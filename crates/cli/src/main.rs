@@ -14,6 +14,7 @@ mod daemon;
 mod demo;
 mod error;
 mod exit;
+mod fd_plan;
 mod logging;
 mod output;
 mod reload;

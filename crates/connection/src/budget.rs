@@ -43,22 +43,6 @@ impl SocketBudget {
         })
     }
 
-    /// The file descriptors to keep out of the budget under an open-file
-    /// limit of `limit`: 96 (64 for control-plane clients, 32 for the rest
-    /// of the process), but at most a quarter of a low limit, so that a
-    /// limit of 100 still leaves 75 sockets rather than 4.
-    ///
-    /// ```
-    /// use linesman_connection::SocketBudget;
-    ///
-    /// assert_eq!(SocketBudget::reserved_fds(1024), 96);
-    /// assert_eq!(SocketBudget::reserved_fds(100), 25);
-    /// assert_eq!(100 - SocketBudget::reserved_fds(100), 75);
-    /// ```
-    pub fn reserved_fds(limit: u64) -> u64 {
-        (limit / 4).min(96)
-    }
-
     /// How many sockets may be open at once.
     pub fn max(&self) -> usize {
         self.max

@@ -40,8 +40,9 @@ pub enum ControlError {
     },
     /// The lock file beside the socket could not be opened or locked.
     #[error(
-        "cannot lock {} for the control socket: {source}; check the directory's permissions, or pick another socket",
-        .lock.display()
+        "cannot lock {} for the control socket: {source}; {}",
+        .lock.display(),
+        lock_hint(.source)
     )]
     Lock {
         /// The lock file.
@@ -147,7 +148,7 @@ pub enum ClientError {
     /// The daemon did not accept the connection, or did not answer, in
     /// time: it is stopped, hung or overloaded.
     #[error(
-        "the daemon on {} did not answer within {}; is it stopped (SIGSTOP) or overloaded?",
+        "the daemon on {} did not answer within {}; is it stopped (SIGSTOP), overloaded, or serving as many control clients as it allows (its log says so)?",
         .socket.display(),
         duration_text(*.after)
     )]
@@ -319,6 +320,19 @@ pub(crate) fn duration_text(duration: Duration) -> String {
         format!("{:.1}s", duration.as_secs_f64())
     } else {
         format!("{}ms", duration.as_millis())
+    }
+}
+
+/// What to do about a lock file that could not be opened, by why.
+fn lock_hint(source: &io::Error) -> &'static str {
+    match source.kind() {
+        io::ErrorKind::NotFound => {
+            "its directory does not exist: create it (RuntimeDirectory= in a systemd unit), or pick another socket (control.socket, --socket)"
+        }
+        io::ErrorKind::PermissionDenied => {
+            "this user may not write in its directory: fix the directory's owner or mode, or pick another socket (control.socket, --socket)"
+        }
+        _ => "check the directory, or pick another socket (control.socket, --socket)",
     }
 }
 

@@ -84,7 +84,10 @@ impl ServerOptions {
     }
 
     /// How many clients may be connected at once. One more gets a `503`
-    /// whose [`ErrorBody`](crate::ErrorBody) says so, and is closed.
+    /// whose [`ErrorBody`](crate::ErrorBody) says so, and is closed; a
+    /// quarter as many (at least 1, at most 16) may be getting that `503`
+    /// at once, while the next wait in the kernel's backlog. So the server
+    /// holds at most `max + max / 4` client descriptors (80 by default).
     /// Default 64; zero is taken as 1.
     ///
     /// ```

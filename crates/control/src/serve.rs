@@ -19,10 +19,12 @@
 use std::future::Future;
 use std::io;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ConnectInfo;
+use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::{Service as _, service_fn};
@@ -41,7 +43,8 @@ use crate::deadline::WriteDeadline;
 use crate::options::ServerOptions;
 use crate::socket::Peer;
 
-/// Connections beyond the limit that may be getting their `503` at once.
+/// Connections beyond the limit that may be getting their `503` at once:
+/// a quarter of the limit, at least one, at most this.
 const MAX_REFUSALS: usize = 16;
 /// How long a refused client gets to read its `503`.
 const REFUSAL_TIME: Duration = Duration::from_secs(1);
@@ -72,7 +75,7 @@ pub(crate) async fn serve(
         write_timeout: options.write_timeout,
         max: options.max_connections,
         permits: Arc::new(Semaphore::new(options.max_connections)),
-        refusals: Arc::new(Semaphore::new(MAX_REFUSALS)),
+        refusals: Arc::new(Semaphore::new(refusals(options.max_connections))),
         tasks: JoinSet::new(),
         full_warned: None,
     };
@@ -123,6 +126,13 @@ pub(crate) async fn serve(
     served.close(deadline).await;
 }
 
+/// How many clients beyond `max_connections` may be getting their `503` at
+/// once: each holds a descriptor, so they are counted in what the control
+/// plane may hold (see `linesman run`'s share of its open-file limit).
+pub(crate) fn refusals(max_connections: usize) -> usize {
+    (max_connections / 4).clamp(1, MAX_REFUSALS)
+}
+
 /// The connections being served, and what a new one needs.
 struct Connections {
     builder: http1::Builder,
@@ -150,7 +160,8 @@ impl Connections {
                 self.full_warned = Some(now);
                 tracing::warn!(
                     limit = self.max,
-                    "the control server serves its limit of connections; refusing more with 503"
+                    "the control server serves its limit of {} connections at once; refusing more with 503 (a client that sends nothing holds one for up to the header timeout)",
+                    self.max
                 );
             }
             return Some(stream);
@@ -200,15 +211,34 @@ async fn connection(
 ) {
     let io = TokioIo::new(WriteDeadline::new(stream, write_timeout));
     let tower = TowerToHyperService::new(router);
+    let in_service = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&in_service);
     let service = service_fn(move |mut request: hyper::Request<Incoming>| {
         request.extensions_mut().insert(ConnectInfo(peer));
-        tower.call(request)
+        let guard = InService::enter(&counted);
+        let answered = tower.call(request);
+        async move {
+            let response = answered.await?;
+            // Counted until the whole body is written (or dropped).
+            Ok::<_, std::convert::Infallible>(response.map(|body| {
+                axum::body::Body::new(body.map_frame(move |frame| {
+                    let _held = &guard;
+                    frame
+                }))
+            }))
+        }
     });
     let conn = builder.serve_connection(io, service);
     tokio::pin!(conn);
     let ended = tokio::select! {
         ended = conn.as_mut() => ended,
         () = shutdown.cancelled() => {
+            // Nothing to finish (idle, or half a request head): close now
+            // rather than hold the shutdown until the header timeout.
+            if in_service.load(Ordering::Acquire) == 0 {
+                release_memory();
+                return;
+            }
             conn.as_mut().graceful_shutdown();
             conn.await
         }
@@ -227,6 +257,23 @@ async fn connection(
     }
 }
 
+/// One request of a connection whose answer is not fully written yet:
+/// counted while it lives.
+struct InService(Arc<AtomicUsize>);
+
+impl InService {
+    fn enter(count: &Arc<AtomicUsize>) -> InService {
+        count.fetch_add(1, Ordering::AcqRel);
+        InService(Arc::clone(count))
+    }
+}
+
+impl Drop for InService {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// Gives freed memory back to the system a second after a connection
 /// ended (once for all the connections that end within that second).
 ///
@@ -237,7 +284,7 @@ async fn connection(
 fn release_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
-        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::atomic::AtomicBool;
         static PENDING: AtomicBool = AtomicBool::new(false);
         if PENDING.swap(true, Ordering::AcqRel) {
             return;

@@ -42,7 +42,7 @@ pub use endpoint::Endpoint;
 pub use endpoint::EndpointError;
 pub use error::{BlockingSourceError, ConnectAttempt, ConnectError};
 pub use hooks::SocketHooks;
-pub use limits::{nofile_limit, raise_nofile_limit};
+pub use limits::{nofile_limit, open_fds, raise_nofile_limit};
 pub use options::{ConnectOptions, Keepalive};
 pub use resolve::MAX_LOOKUPS;
 pub use stream::{SocketAddress, Stream};

@@ -64,6 +64,37 @@ pub fn raise_nofile_limit() -> io::Result<u64> {
     Ok(raised.rlim_cur)
 }
 
+/// How many file descriptors this process holds now: the entries of
+/// `/proc/self/fd` (less the one reading it), or, where that cannot be
+/// read, the descriptors below `min(limit, 65,536)` that `fcntl(F_GETFD)`
+/// finds open. A daemon counts them at start to know how much of its
+/// open-file limit is already taken.
+///
+/// ```
+/// let open = linesman_stream::open_fds()?;
+/// assert!(open >= 3, "stdin, stdout and stderr at least: {open}");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// What `getrlimit` said, if `/proc` could not be read and it failed too.
+pub fn open_fds() -> io::Result<u64> {
+    if let Ok(entries) = std::fs::read_dir("/proc/self/fd") {
+        // The directory being read holds one descriptor of its own.
+        let listed = entries.filter(|entry| entry.is_ok()).count() as u64;
+        return Ok(listed.saturating_sub(1));
+    }
+    let scan = get()?.rlim_cur.min(65_536);
+    let open = (0..scan)
+        .filter_map(|fd| libc::c_int::try_from(fd).ok())
+        // SAFETY: F_GETFD only reads the descriptor table entry of `fd`
+        // (EBADF when it is not open); it touches no memory of ours.
+        .filter(|&fd| unsafe { libc::fcntl(fd, libc::F_GETFD) } != -1)
+        .count();
+    Ok(open as u64)
+}
+
 /// Whether `error` says the process (`EMFILE`) or the system (`ENFILE`) is
 /// out of file descriptors.
 pub(crate) fn is_out_of_fds(error: &io::Error) -> bool {

@@ -261,3 +261,55 @@ async fn graph_with_c_equals_graph_with_the_file() {
     assert_eq!(plain.stdout, flagged.stdout);
     assert!(plain.stdout.contains("\"a\" -> \"b\""), "{}", plain.stdout);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_watch_follows_only_the_selected_connections() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let (daemon, _peers) = three("ops-watch-select").await;
+    let mut watch = command(&[
+        "status",
+        "--watch",
+        "--kind",
+        "log",
+        "--socket",
+        path(&daemon.socket),
+    ])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .spawn()
+    .expect("status --watch starts");
+    let mut lines = BufReader::new(watch.stdout.take().expect("piped")).lines();
+    let mut next = async || {
+        tokio::time::timeout(PATIENCE, lines.next_line())
+            .await
+            .expect("a line in time")
+            .expect("read stdout")
+            .expect("the watch keeps going")
+    };
+    let replay = next().await;
+    assert!(
+        replay.contains("audit") && replay.ends_with("(current)"),
+        "{replay}"
+    );
+    // A restart of a feed is not shown; one of audit is.
+    for name in ["quotes", "audit"] {
+        let restarted = daemon.cli(&["restart", name]).await;
+        assert_eq!(restarted.code, 0, "{}", restarted.stderr);
+    }
+    let mut seen = Vec::new();
+    loop {
+        let line = next().await;
+        let done = line.contains("audit") && line.contains(" up ");
+        seen.push(line);
+        if done {
+            break;
+        }
+    }
+    assert!(
+        seen.iter().all(|l| l.contains("audit")),
+        "only audit's events: {seen:#?}"
+    );
+    watch.kill().await.expect("stop the watch");
+    let unknown = daemon.cli(&["status", "--watch", "nosuch"]).await;
+    assert_eq!(unknown.code, 6, "{}", unknown.stderr);
+}

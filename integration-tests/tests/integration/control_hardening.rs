@@ -81,10 +81,14 @@ async fn a_second_signal_exits_at_once_while_a_client_holds_the_shutdown() {
     let dir = TempDir::new("hard-forced").expect("temp dir");
     // A minute of grace: only the second signal can end it within PATIENCE.
     let mut daemon = Daemon::start(dir, &noisy(20, "60s")).await;
-    let _half = half_request(&daemon.socket);
     let _deaf = deaf_watcher(&daemon.socket);
     let status = daemon.cli(&["status", "-o", "json"]).await;
     assert_eq!(status.code, 3, "{}", status.stderr);
+    // The watcher's socket fills within a fraction of a second (thousands
+    // of events a second), and then a write to it waits: the shutdown
+    // waits for it, until its write timeout (10 s) drops it. (A half-sent
+    // request no longer holds a shutdown: nothing is waited for it.)
+    tokio::time::sleep(Duration::from_secs(2)).await;
 
     daemon.signal("TERM").await;
     // The connections are stopped and the control server no longer accepts,
@@ -115,7 +119,7 @@ async fn status_and_wait_give_up_on_a_stopped_daemon() {
     assert_eq!(status.code, 1, "{}", status.stderr);
     assert!(
         status.stderr.contains(&format!(
-            "the daemon on {socket} did not answer within 10s; is it stopped (SIGSTOP) or overloaded?"
+            "the daemon on {socket} did not answer within 10s; is it stopped (SIGSTOP), overloaded, or serving as many control clients as it allows (its log says so)?"
         )),
         "{}",
         status.stderr
@@ -123,7 +127,7 @@ async fn status_and_wait_give_up_on_a_stopped_daemon() {
     assert_eq!(wait.code, 1, "{}", wait.stderr);
     assert!(
         wait.stderr.contains(&format!(
-            "the daemon on {socket} did not answer within 2s; is it stopped (SIGSTOP) or overloaded?"
+            "the daemon on {socket} did not answer within 2s; is it stopped (SIGSTOP), overloaded, or serving as many control clients as it allows (its log says so)?"
         )),
         "{}",
         wait.stderr
@@ -151,7 +155,7 @@ async fn a_watcher_that_never_reads_is_dropped_and_its_subscription_freed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn running_out_of_descriptors_slows_accepting_and_logs_once() {
+async fn stalled_control_clients_cannot_take_the_descriptors_of_the_daemon() {
     const LIMIT: u64 = 32;
     let dir = TempDir::new("hard-emfile").expect("temp dir");
     // One steady connection: nothing but the control plane opens sockets.
@@ -162,42 +166,74 @@ async fn running_out_of_descriptors_slows_accepting_and_logs_once() {
     );
     let launch = Launch {
         open_files: Some(LIMIT),
+        rust_log: Some("info"),
         ..Launch::default()
     };
     let mut daemon = Daemon::launch(dir, &yaml, launch).await;
-    // More connections than the daemon has descriptors: accept(2) fails
-    // with EMFILE until some are closed.
+    daemon
+        .wait_status("c0 up", |status| status["connections"][0]["state"] == "up")
+        .await;
+    // More clients than the daemon has descriptors, each with half a
+    // request: the control plane serves as many as its share of the limit
+    // allows, and the rest wait in the kernel's queue.
     let clients: Vec<UnixStream> = (0..LIMIT + 8)
-        .map(|_| UnixStream::connect(&daemon.socket).expect("the kernel queues the connect"))
+        .map(|_| half_request(&daemon.socket))
         .collect();
-    let message = format!("too many open files (limit {LIMIT}): raise LimitNOFILE");
     daemon
         .wait_logged(
-            "the daemon to log running out of descriptors",
-            "too many open files",
+            "the daemon to log that it serves its limit",
+            "the control server serves its limit of 3 connections at once",
         )
         .await;
-    // Give a flood the time to happen, then free the descriptors.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    for _ in 0..20 {
+        let open = std::fs::read_dir(format!("/proc/{}/fd", daemon.pid()))
+            .map_or(0, |fds| fds.count() as u64);
+        assert!(
+            open < LIMIT,
+            "{open} descriptors open under a limit of {LIMIT}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     drop(clients);
-    eventually("the daemon to answer again", || {
-        daemon
-            .get("/v1/status")
-            .is_ok_and(|answer| answer.starts_with("HTTP/1.1 200"))
-    })
-    .await;
+    let status = daemon
+        .wait_status("c0 still up", |status| {
+            status["connections"][0]["state"] == "up"
+        })
+        .await;
+    assert_eq!(status["connections"][0]["restarts"], 0, "{status:#}");
     daemon.signal("TERM").await;
     let (code, stderr) = daemon.exit().await;
     assert_eq!(code, 0, "{stderr}");
-    let logged = stderr.lines().filter(|l| l.contains(&message)).count();
-    let all = stderr
-        .lines()
-        .map(str::to_lowercase)
-        .filter(|l| l.contains("too many open files") && l.contains("accept"))
-        .count();
     assert!(
-        logged >= 1 && all <= 2,
-        "one warning, at most one more after ten seconds, none of any other form:\n{stderr}"
+        !stderr.to_lowercase().contains("too many open files"),
+        "the daemon never ran out of descriptors:\n{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_half_sent_request_does_not_hold_the_shutdown() {
+    let dir = TempDir::new("hard-half").expect("temp dir");
+    // A grace shorter than the header timeout: a connection still waited
+    // for would be cut at the deadline, with a warning.
+    let mut daemon = Daemon::start(dir, &noisy(2, "1s")).await;
+    let _half = half_request(&daemon.socket);
+    let _idle = {
+        // A client whose request was answered, kept open (keep-alive).
+        let mut idle = UnixStream::connect(&daemon.socket).expect("connect");
+        idle.write_all(b"GET /v1/status HTTP/1.1\r\nHost: x\r\n\r\n")
+            .expect("write a request");
+        let mut head = [0; 12];
+        std::io::Read::read_exact(&mut idle, &mut head).expect("an answer");
+        idle
+    };
+    let status = daemon.cli(&["status", "-o", "json"]).await;
+    assert_eq!(status.code, 3, "{}", status.stderr);
+    daemon.signal("TERM").await;
+    let (code, stderr) = daemon.exit().await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        !stderr.contains("still open at the shutdown deadline"),
+        "nothing to finish, nothing waited for:\n{stderr}"
     );
 }
 

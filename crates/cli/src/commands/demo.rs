@@ -36,7 +36,7 @@ pub(crate) async fn demo(args: DemoArgs) -> Result<Code, CliError> {
 async fn supervise(peers: &Peers, socket: &Path, args: &DemoArgs) -> Result<Code, CliError> {
     let config =
         linesman_config::parse_with_env(demo::YAML_NAME, demo::YAML, &|name| peers.env(name))?;
-    let daemon = Daemon::bind(super::run::socket_budget(config.spec.clone()), socket, None)?;
+    let daemon = Daemon::bind(config.spec.clone(), socket, None)?;
     let control = daemon.control();
     let redraw = std::io::stdout().is_terminal();
     let hint = status_hint(args.socket.as_deref(), socket);
@@ -92,6 +92,7 @@ async fn supervise(peers: &Peers, socket: &Path, args: &DemoArgs) -> Result<Code
         // 80x24: 2 title lines, 4 of legend, a blank, the table's 5, a
         // blank, EVENTS and these, and the cursor's line.
         log_lines: 9,
+        only: None,
     };
     // The view ends when the daemon ends its event stream, after the shutdown.
     let viewed = watch::follow(&status, events, &options, std::future::pending()).await;

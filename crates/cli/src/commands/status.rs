@@ -6,9 +6,10 @@
 //! no daemon answers, 6 for an unknown name or a selector that picks none. `--watch` follows `/v1/events` (see `view/watch.rs`)
 //! until Ctrl-C (then the same codes) or until the daemon stops (1).
 
+use std::collections::HashSet;
 use std::io::IsTerminal;
 
-use linesman_control::Client;
+use linesman_control::{Client, StatusResponse};
 
 use crate::cli::{Output, StatusArgs};
 use crate::commands::{client, select};
@@ -24,16 +25,19 @@ use crate::view::watch::{self, End, Options};
 /// Prints the status once, or follows it with `--watch`.
 pub(crate) async fn status(args: StatusArgs) -> Result<Code, CliError> {
     let client = client(&args.daemon)?;
-    if args.watch {
-        return follow(&client, args.output).await;
-    }
     let mut status = client.status().await?;
-    if !args.selection.is_empty() {
+    let only = if args.selection.is_empty() {
+        None
+    } else {
         let names = select::resolve(&status, &args.selection)?;
         status.connections = names
             .iter()
             .filter_map(|name| status.get(name).cloned())
             .collect();
+        Some(names.into_iter().collect())
+    };
+    if args.watch {
+        return follow(&client, status, only, args.output).await;
     }
     match args.output {
         Output::Json => {
@@ -60,7 +64,14 @@ pub(crate) async fn status(args: StatusArgs) -> Result<Code, CliError> {
     })
 }
 
-async fn follow(client: &Client, output: Output) -> Result<Code, CliError> {
+/// Follows the daemon's events from `status` (already cut to the
+/// selection, whose names are `only`).
+async fn follow(
+    client: &Client,
+    status: StatusResponse,
+    only: Option<HashSet<String>>,
+    output: Output,
+) -> Result<Code, CliError> {
     let options = Options {
         redraw: std::io::stdout().is_terminal() && output != Output::Json,
         json: output == Output::Json,
@@ -70,6 +81,7 @@ async fn follow(client: &Client, output: Output) -> Result<Code, CliError> {
             client.socket().display()
         )),
         log_lines: 10,
+        only,
     };
     let ctrl_c = async {
         // If Ctrl-C cannot be listened for, the daemon's end still ends the watch.
@@ -77,7 +89,6 @@ async fn follow(client: &Client, output: Output) -> Result<Code, CliError> {
             std::future::pending::<()>().await;
         }
     };
-    let status = client.status().await?;
     let events = client.events().await?;
     let (model, end) = watch::follow(&status, events, &options, ctrl_c).await?;
     match end {

@@ -7,10 +7,13 @@
 //! pipe or a test can ask for a width), else no limit — the whole text,
 //! which is what scripts reading a pipe want. `-o wide` never limits.
 //!
-//! Widths are counted in characters (`char`s), not bytes: an endpoint with
-//! `é` in its path is cut as a person reads it.
+//! Widths are display columns (`unicode-width`, as comfy-table counts
+//! them), not bytes or characters: `é` takes one column, `東` two, a
+//! zero-width joiner none, so a cut line fits what the terminal shows.
 
 use std::io::IsTerminal;
+
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// The ellipsis that marks cut text.
 pub(crate) const ELLIPSIS: char = '…';
@@ -57,12 +60,28 @@ pub(crate) fn one_line(text: &str) -> String {
         .collect()
 }
 
-/// The number of characters in `text`.
+/// The columns `text` takes on a terminal.
 pub(crate) fn width(text: &str) -> usize {
-    text.chars().count()
+    text.width()
 }
 
-/// `text` cut to at most `max` characters, its end replaced by `…`.
+/// The columns one character takes (control characters: none).
+fn char_width(c: char) -> usize {
+    c.width().unwrap_or(0)
+}
+
+/// The longest start of `chars` that fits in `columns`.
+fn take_columns(chars: impl Iterator<Item = char>, columns: usize) -> Vec<char> {
+    let mut used = 0;
+    chars
+        .take_while(|&c| {
+            used += char_width(c);
+            used <= columns
+        })
+        .collect()
+}
+
+/// `text` cut to at most `max` columns, its end replaced by `…`.
 pub(crate) fn cut_end(text: &str, max: usize) -> String {
     if width(text) <= max {
         return text.to_owned();
@@ -70,17 +89,16 @@ pub(crate) fn cut_end(text: &str, max: usize) -> String {
     if max == 0 {
         return String::new();
     }
-    let mut cut: String = text.chars().take(max - 1).collect();
+    let mut cut: String = take_columns(text.chars(), max - 1).into_iter().collect();
     cut.push(ELLIPSIS);
     cut
 }
 
-/// `text` cut to at most `max` characters, its middle replaced by `…`, so
+/// `text` cut to at most `max` columns, its middle replaced by `…`, so
 /// both the start (an endpoint's scheme and host) and the end (a socket's
 /// file name, a port) stay.
 pub(crate) fn cut_middle(text: &str, max: usize) -> String {
-    let total = width(text);
-    if total <= max {
+    if width(text) <= max {
         return text.to_owned();
     }
     if max == 0 {
@@ -88,10 +106,12 @@ pub(crate) fn cut_middle(text: &str, max: usize) -> String {
     }
     let keep = max - 1;
     let head = keep.div_ceil(2);
-    let tail = keep - head;
-    let mut cut: String = text.chars().take(head).collect();
+    let mut cut: String = take_columns(text.chars(), head).into_iter().collect();
+    let used = width(&cut);
+    let mut tail = take_columns(text.chars().rev(), keep - used);
+    tail.reverse();
     cut.push(ELLIPSIS);
-    cut.extend(text.chars().skip(total - tail));
+    cut.extend(tail);
     cut
 }
 
@@ -117,6 +137,18 @@ mod tests {
         assert_eq!(cut_middle("unix:///tmp/a/b/c/d.sock", 12), "unix:/….sock");
         assert_eq!(cut_middle("short", 12), "short");
         assert_eq!(cut_end("x", 0), "");
+    }
+
+    #[test]
+    fn wide_characters_count_two_columns() {
+        assert_eq!(width("東京"), 4);
+        assert_eq!(cut_end("東京大阪", 5), "東京…");
+        assert_eq!(width(&cut_end("東京大阪", 5)), 5);
+        assert_eq!(cut_middle("東京/大阪/名古屋", 9), "東京…古屋");
+        for max in 1..12 {
+            assert!(width(&cut_middle("unix:///東京/大阪.sock", max)) <= max);
+            assert!(width(&cut_end("東京大阪-feed", max)) <= max);
+        }
     }
 
     #[test]

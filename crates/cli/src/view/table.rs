@@ -1,4 +1,6 @@
-//! The status table: NAME STATE SINCE ENDPOINT RESTARTS DETAIL, drawn with
+//! The status table: NAME STATE SINCE ENDPOINT RESTARTS FAILURES DETAIL
+//! (restarts after a session that was up; connect attempts that failed),
+//! drawn with
 //! comfy-table without borders (columns two spaces apart, like `kubectl`),
 //! with the state coloured when the output is a terminal.
 //!
@@ -16,11 +18,18 @@ use crate::view::model::Model;
 use crate::view::time::age;
 
 /// The column headers, in order.
-pub(crate) const HEADERS: [&str; 6] = ["NAME", "STATE", "SINCE", "ENDPOINT", "RESTARTS", "DETAIL"];
+pub(crate) const HEADERS: [&str; COLUMNS] = [
+    "NAME", "STATE", "SINCE", "ENDPOINT", "RESTARTS", "FAILURES", "DETAIL",
+];
+
+/// How many columns there are.
+const COLUMNS: usize = 7;
 
 /// The columns that are cut first, and NAME, cut last.
 const ENDPOINT: usize = 3;
-const DETAIL: usize = 5;
+const DETAIL: usize = 6;
+/// The columns of numbers, aligned right.
+const NUMBERS: [usize; 2] = [4, 5];
 const NAME: usize = 0;
 
 /// The fewest characters a cut ENDPOINT, DETAIL or NAME keeps.
@@ -40,7 +49,7 @@ pub(crate) struct Look {
 
 /// Draws `model` at `now_ms` as `look` says.
 pub(crate) fn render(model: &Model, now_ms: u64, look: Look) -> String {
-    let mut rows: Vec<[String; 6]> = model
+    let mut rows: Vec<[String; COLUMNS]> = model
         .rows
         .iter()
         .map(|row| {
@@ -55,6 +64,7 @@ pub(crate) fn render(model: &Model, now_ms: u64, look: Look) -> String {
                     &row.endpoint
                 }),
                 row.restarts.to_string(),
+                row.connect_failures.to_string(),
                 one_line(if detail.is_empty() { "-" } else { &detail }),
             ]
         })
@@ -81,7 +91,7 @@ pub(crate) fn render(model: &Model, now_ms: u64, look: Look) -> String {
     }
     for (index, column) in table.column_iter_mut().enumerate() {
         column.set_padding((0, GAP as u16));
-        if index == 4 {
+        if NUMBERS.contains(&index) {
             column.set_cell_alignment(CellAlignment::Right);
         }
         column.set_constraint(ColumnConstraint::ContentWidth);
@@ -96,14 +106,14 @@ pub(crate) fn render(model: &Model, now_ms: u64, look: Look) -> String {
 
 /// Cuts the cells of `rows` so that each line is at most `limit`
 /// characters, as far as [`MIN_CUT`] allows.
-fn fit(rows: &mut [[String; 6]], limit: usize) {
-    let mut widths: [usize; 6] = HEADERS.map(width);
+fn fit(rows: &mut [[String; COLUMNS]], limit: usize) {
+    let mut widths: [usize; COLUMNS] = HEADERS.map(width);
     for row in rows.iter() {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(width(cell));
         }
     }
-    let total = |widths: &[usize; 6]| widths.iter().sum::<usize>() + GAP * (widths.len() - 1);
+    let total = |widths: &[usize; COLUMNS]| widths.iter().sum::<usize>() + GAP * (widths.len() - 1);
     let mut excess = total(&widths).saturating_sub(limit);
     // Take from the wider of DETAIL and ENDPOINT, a character at a time, so
     // that both keep as much as they can.
@@ -148,6 +158,7 @@ mod tests {
         let mut hw = status("hw-programmer", State::Waiting);
         hw.waiting_on = vec!["quotes".to_owned()];
         hw.restarts = 12;
+        hw.connect_failures = 3;
         Model::from_status(
             &StatusResponse {
                 connections: vec![quotes, hw],
@@ -159,9 +170,9 @@ mod tests {
     #[test]
     fn the_table_has_aligned_columns_and_no_borders() {
         insta::assert_snapshot!(render(&two(), 52_500, Look::default()), @r"
-        NAME           STATE    SINCE  ENDPOINT             RESTARTS  DETAIL
-        quotes         up       3.5s   tcp://127.0.0.1:76          2  connected to 127.0.0.1:76
-        hw-programmer  waiting  3.5s   tcp://127.0.0.1:713        12  waiting on quotes (up)
+        NAME           STATE    SINCE  ENDPOINT             RESTARTS  FAILURES  DETAIL
+        quotes         up       3.5s   tcp://127.0.0.1:76          2         0  connected to 127.0.0.1:76
+        hw-programmer  waiting  3.5s   tcp://127.0.0.1:713        12         3  waiting on quotes (up)
         ");
     }
 
@@ -173,16 +184,16 @@ mod tests {
         model.rows[1].waiting_on.clear();
         let look = Look {
             colour: false,
-            width: Some(70),
+            width: Some(80),
         };
         let text = render(&model, 52_500, look);
         insta::assert_snapshot!(text, @r"
-        NAME           STATE    SINCE  ENDPOINT       RESTARTS  DETAIL
-        quotes         up       3.5s   unix:/…s.sock         2  connected to …
-        hw-programmer  waiting  3.5s   tcp://….1:713        12  line one line…
+        NAME           STATE    SINCE  ENDPOINT       RESTARTS  FAILURES  DETAIL
+        quotes         up       3.5s   unix:/…s.sock         2         0  connected to …
+        hw-programmer  waiting  3.5s   tcp://….1:713        12         3  line one line…
         ");
         for line in text.lines() {
-            assert!(width(line) <= 70, "{line:?} is wider than 70");
+            assert!(width(line) <= 80, "{line:?} is wider than 80");
         }
         assert_eq!(text.lines().count(), 3, "a header and one line a row");
     }

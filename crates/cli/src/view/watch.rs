@@ -7,13 +7,13 @@
 //! Otherwise each event is printed as one line (or as JSON), which is what
 //! scripts, logs and tests read.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::future::Future;
 use std::io::{self, Write};
 use std::time::Duration;
 
 use futures_util::{FutureExt, StreamExt};
-use linesman_control::{ClientError, EventStream, StatusResponse};
+use linesman_control::{ClientError, EventLine, EventStream, StatusResponse};
 
 use crate::error::CliError;
 use crate::error::is_closed_pipe;
@@ -38,6 +38,20 @@ pub(crate) struct Options {
     /// How many of the latest events to show under the table when
     /// redrawing (0: none).
     pub(crate) log_lines: usize,
+    /// Follow only these connections (`status --watch NAME…`, a selector);
+    /// `None`: every one. Events of the daemon itself are always shown.
+    pub(crate) only: Option<HashSet<String>>,
+}
+
+impl Options {
+    /// Whether `event` concerns a connection this view follows.
+    fn follows(&self, event: &EventLine) -> bool {
+        event.conn.is_empty()
+            || self
+                .only
+                .as_ref()
+                .is_none_or(|only| only.contains(&event.conn))
+    }
 }
 
 /// Why the live view ended.
@@ -77,14 +91,17 @@ pub(crate) async fn follow(
                         return Ok((model, End::DaemonGone));
                     }
                     Some(Err(error)) => return Err(error.into()),
-                    Some(Ok(event)) => event,
+                    Some(Ok(event)) if options.follows(&event) => event,
+                    Some(Ok(_)) => continue,
                 };
                 if options.redraw {
                     // A burst (a shutdown, the replay) is drawn once, with
                     // every event of it applied and logged.
                     let mut burst = vec![event];
                     while let Some(Some(Ok(more))) = events.next().now_or_never() {
-                        burst.push(more);
+                        if options.follows(&more) {
+                            burst.push(more);
+                        }
                     }
                     for event in &burst {
                         model.apply(event);

@@ -44,7 +44,7 @@ async fn a_daemon_that_never_answers_is_a_timeout() {
     assert_eq!(
         error.to_string(),
         format!(
-            "the daemon on {} did not answer within 10s; is it stopped (SIGSTOP) or overloaded?",
+            "the daemon on {} did not answer within 10s; is it stopped (SIGSTOP), overloaded, or serving as many control clients as it allows (its log says so)?",
             socket.display()
         )
     );

@@ -214,3 +214,25 @@ async fn the_cli_refuses_a_socket_served_by_another_uid() {
         ran.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_socket_in_a_missing_directory_says_to_create_it() {
+    let dir = TempDir::new("hard-nodir").expect("temp dir");
+    let config_file = dir.path().join("config.yaml");
+    std::fs::write(&config_file, yaml()).expect("write the config");
+    let socket_file = dir.path().join("missing").join("control.sock");
+    let (config, socket) = (path(&config_file), path(&socket_file));
+    let ran = finish(
+        command(&["run", "-c", config, "--socket", socket]),
+        &[],
+        PATIENCE,
+    )
+    .await;
+    assert_eq!(ran.code, 1, "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .contains("its directory does not exist: create it (RuntimeDirectory="),
+        "{}",
+        ran.stderr
+    );
+}
