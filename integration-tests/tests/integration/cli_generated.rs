@@ -9,7 +9,7 @@ use tokio::io::AsyncWriteExt;
 use crate::cli_harness::{PATIENCE, path, run};
 
 /// Every command of `linesman --help`.
-const COMMANDS: [&str; 12] = [
+const COMMANDS: [&str; 13] = [
     "run",
     "status",
     "check",
@@ -19,6 +19,7 @@ const COMMANDS: [&str; 12] = [
     "start",
     "stop",
     "restart",
+    "reload",
     "demo",
     "completions",
     "man",

@@ -23,5 +23,6 @@ mod example_application;
 mod faults;
 mod logging;
 mod reasons;
+mod reload;
 mod support;
 mod transport;

@@ -7,6 +7,7 @@ mod completions;
 mod demo;
 mod deps;
 mod graph;
+mod reload;
 mod run;
 mod select;
 mod status;
@@ -38,6 +39,7 @@ pub(crate) fn dispatch(cli: Cli) -> Result<Code, CliError> {
         Command::Status(args) => current_thread()?.block_on(status::status(args)),
         Command::Deps(args) => current_thread()?.block_on(deps::deps(args)),
         Command::Wait(args) => current_thread()?.block_on(wait::wait(args)),
+        Command::Reload(args) => current_thread()?.block_on(reload::reload(args)),
         Command::Start(args) => {
             current_thread()?.block_on(action::action(action::Action::Start, args))
         }
