@@ -32,8 +32,9 @@ impl Live {
         let mut needs_restart = Vec::new();
         if shutdown_timeout != starter.timeout {
             needs_restart.push(format!(
-                "shutdown_timeout ({:?}, was {:?})",
-                shutdown_timeout, starter.timeout
+                "shutdown_timeout ({}, was {})",
+                millis(shutdown_timeout),
+                millis(starter.timeout)
             ));
         }
         if max_concurrent_connects != starter.max_concurrent_connects {
@@ -44,8 +45,9 @@ impl Live {
         }
         if max_open_sockets != starter.max_open_sockets {
             needs_restart.push(format!(
-                "max_open_sockets ({max_open_sockets:?}, was {:?})",
-                starter.max_open_sockets
+                "max_open_sockets ({}, was {})",
+                sockets(max_open_sockets),
+                sockets(starter.max_open_sockets)
             ));
         }
         let diff = diff(self.fingerprints(), &connections);
@@ -148,5 +150,35 @@ impl Live {
             unchanged: diff.unchanged,
             needs_restart,
         }
+    }
+}
+
+/// A duration in words for an operator: `5s`, `1500ms`.
+fn millis(duration: std::time::Duration) -> String {
+    let ms = duration.as_millis();
+    if ms % 1000 == 0 {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    }
+}
+
+/// A socket budget in words: its number, or `unbounded`.
+fn sockets(max: Option<usize>) -> String {
+    max.map_or_else(|| "unbounded".to_owned(), |max| max.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn settings_that_need_a_restart_read_as_words_not_debug_forms() {
+        assert_eq!(millis(Duration::from_secs(5)), "5s");
+        assert_eq!(millis(Duration::from_millis(1500)), "1500ms");
+        assert_eq!(sockets(None), "unbounded");
+        assert_eq!(sockets(Some(9)), "9");
     }
 }
