@@ -41,7 +41,9 @@ pub(crate) fn reloader(source: Source) -> Reloader {
             }
             let result = reload(&source, &state).await;
             if let Some(notifier) = &source.notifier {
-                notifier.ready("reloaded");
+                // The counts after the reload, not a word that would stay
+                // in `systemctl status` until they next change.
+                notifier.ready(&crate::systemd::status_line(state.supervisor()));
             }
             result
         })

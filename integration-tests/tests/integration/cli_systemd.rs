@@ -214,6 +214,11 @@ async fn a_sighup_reload_is_framed_by_reloading_and_ready() {
             .all(|m| m.starts_with("STATUS=")),
         "only STATUS= lines between RELOADING=1 and READY=1: {during:?}"
     );
+    let ready = during.last().expect("READY=1");
+    assert!(
+        ready.contains("\nSTATUS=") && ready.contains(" up, "),
+        "READY=1 comes with the counts, for `systemctl status`: {ready}"
+    );
     daemon
         .wait_status("orders up", |s| state(s, "orders") == "up")
         .await;

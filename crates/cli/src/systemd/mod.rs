@@ -17,7 +17,7 @@ use std::ffi::OsStr;
 use std::time::Duration;
 
 pub(crate) use notify::Notifier;
-pub(crate) use service::Service;
+pub(crate) use service::{Service, status_line};
 
 /// The variables systemd set for the daemon, taken out of its environment.
 #[derive(Debug, Default)]

@@ -170,6 +170,12 @@ async fn watchdog(shared: Arc<Shared>, every: Duration) {
     }
 }
 
+/// The `STATUS=` line for the connections of `control` now: what a reload
+/// sends with its `READY=1`, so `systemctl status` shows the counts again.
+pub(crate) fn status_line(control: &SupervisorHandle) -> String {
+    Counts::of(control).to_string()
+}
+
 /// How many connections are in which state, for `STATUS=`.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 struct Counts {
