@@ -156,7 +156,7 @@ impl Live {
 /// A duration in words for an operator: `5s`, `1500ms`.
 fn millis(duration: std::time::Duration) -> String {
     let ms = duration.as_millis();
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")
