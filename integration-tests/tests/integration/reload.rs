@@ -300,5 +300,17 @@ async fn reload_of_a_daemon_without_a_file_says_so() {
         "{}",
         reloaded.stderr
     );
-    demo.kill().await.expect("stop the demo");
+    // SIGTERM, not a kill: the demo removes its peers' folder on the way out.
+    let pid = demo.id().expect("the demo runs").to_string();
+    let sent = tokio::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .expect("kill runs");
+    assert!(sent.success(), "kill -TERM {pid}");
+    let ended = tokio::time::timeout(PATIENCE, demo.wait())
+        .await
+        .expect("the demo ends on SIGTERM")
+        .expect("wait for the demo");
+    assert_eq!(ended.code(), Some(0));
 }
