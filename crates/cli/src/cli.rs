@@ -51,6 +51,11 @@ pub(crate) enum Command {
     /// Reconnect connections now, skipping a running backoff, and wait
     /// until each is up in a new session.
     Restart(ActionArgs),
+    /// Make the daemon read its configuration file again and apply it:
+    /// unchanged connections keep their sessions, added ones start, removed
+    /// ones stop, changed ones restart (exit 2 and nothing changed when the
+    /// file has errors, 1 when another reload is in progress).
+    Reload(ReloadArgs),
     /// A live demo: local peers that misbehave on a schedule, supervised
     /// and shown as they recover; `linesman status` works against it.
     Demo(DemoArgs),
@@ -315,6 +320,23 @@ pub(crate) struct ActionArgs {
     pub(crate) no_block: bool,
     /// How long to wait for the result (exit 4 after it), e.g. `10s`.
     #[arg(long, value_name = "DUR", value_parser = humantime::parse_duration, default_value = "30s", conflicts_with = "no_block")]
+    pub(crate) timeout: Duration,
+}
+
+/// `linesman reload`.
+#[derive(Debug, Args)]
+pub(crate) struct ReloadArgs {
+    /// Where the daemon is (the daemon reads the file it was started with,
+    /// not -c FILE, which only names the socket).
+    #[command(flatten)]
+    pub(crate) daemon: DaemonArgs,
+    /// Print the daemon's answer as JSON (the body of POST /v1/reload) on
+    /// stdout, for a refused file too.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// How long the daemon may take to answer (exit 1 after it), e.g.
+    /// `1m`; stopping removed connections may take its shutdown timeout.
+    #[arg(long, value_name = "DUR", value_parser = humantime::parse_duration, default_value = "30s")]
     pub(crate) timeout: Duration,
 }
 

@@ -74,7 +74,6 @@ fn actions_take_names_or_selectors_and_graph_takes_c() {
         ["linesman", "start", "a", "--all"].as_slice(),
         ["linesman", "start", "--kind", "k", "--all"].as_slice(),
         ["linesman", "stop", "a", "--no-block", "--timeout", "1s"].as_slice(),
-        ["linesman", "status", "a", "--watch"].as_slice(),
         ["linesman", "graph"].as_slice(),
         ["linesman", "graph", "a.yaml", "-c", "b.yaml"].as_slice(),
     ] {
@@ -91,6 +90,19 @@ fn actions_take_names_or_selectors_and_graph_takes_c() {
         };
         assert_eq!(graph.path(), Some(Path::new("a.yaml")), "{args:?}");
     }
+}
+
+#[test]
+fn reload_takes_json_and_a_timeout() {
+    let cli =
+        Cli::try_parse_from(["linesman", "reload", "--json", "--timeout", "1m"]).expect("valid");
+    let Command::Reload(args) = cli.command else {
+        panic!("parsed as {:?}", cli.command);
+    };
+    assert!(args.json);
+    assert_eq!(args.timeout, Duration::from_secs(60));
+    let error = Cli::try_parse_from(["linesman", "reload", "quotes"]).expect_err("no names");
+    assert_eq!(error.exit_code(), 2);
 }
 
 #[test]

@@ -41,6 +41,7 @@ const MIN_GRACE: Duration = Duration::from_millis(250);
 pub(crate) struct Daemon {
     supervisor: Supervisor,
     server: ServerHandle,
+    state: ControlState,
     socket: PathBuf,
     shutdown_timeout: Duration,
 }
@@ -51,7 +52,11 @@ impl Daemon {
     /// Connections have no handler: they count what arrives.
     ///
     /// Must be called on a tokio runtime.
-    pub(crate) fn bind(spec: Spec, socket: &Path) -> Result<Daemon, CliError> {
+    pub(crate) fn bind(
+        spec: Spec,
+        socket: &Path,
+        reload: Option<crate::reload::Source>,
+    ) -> Result<Daemon, CliError> {
         if let Some(dir) = socket::private_dir(socket) {
             linesman_control::ensure_private_dir(&dir).map_err(ControlError::from)?;
         }
@@ -62,17 +67,22 @@ impl Daemon {
         // operator (or by its policy) can be started again through the
         // control socket, so the run ends only on a signal or a shutdown.
         let supervisor = Supervisor::new(spec).keep_running(true);
-        let state = ControlState::new(&supervisor)
+        let mut state = ControlState::new(&supervisor)
             .with_log_lines_dropped(crate::logging::dropped_log_lines);
+        if let Some(mut source) = reload {
+            source.max_open_sockets = plan.max_open_sockets();
+            state = state.with_reloader(crate::reload::reloader(source));
+        }
         let options = ServerOptions::default()
             .shutdown_grace(shutdown_timeout)
             .max_connections(plan.control_connections);
-        let server = ControlServer::bind(socket, state)?
+        let server = ControlServer::bind(socket, state.clone())?
             .with_options(options)
             .spawn();
         Ok(Daemon {
             supervisor,
             server,
+            state,
             socket: socket.to_owned(),
             shutdown_timeout,
         })
@@ -101,12 +111,13 @@ impl Daemon {
         let Daemon {
             supervisor,
             server,
+            state,
             socket,
             shutdown_timeout,
         } = self;
         let (began, shutdown_began) = watch::channel(None);
         let control = supervisor.control();
-        let mut signals = watch_signals(supervisor.control(), server.cleanup(), began)?;
+        let mut signals = watch_signals(supervisor.control(), server.cleanup(), began, state)?;
         let mut server = server;
         // The signal watcher and the control server must outlive the run: a
         // daemon that cannot hear signals or answer `linesman status` must
@@ -150,6 +161,27 @@ impl Daemon {
     }
 }
 
+/// Reloads on SIGHUP, in a task of its own so that SIGINT and SIGTERM are
+/// still heard meanwhile; a SIGHUP while one runs is logged and dropped.
+fn on_hangup(state: &ControlState, reloading: &std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    use std::sync::atomic::Ordering;
+    if reloading.swap(true, Ordering::AcqRel) {
+        tracing::warn!("SIGHUP: a reload is in progress already; ignored");
+        return;
+    }
+    tracing::info!(signal = "SIGHUP", "reloading the configuration");
+    let state = state.clone();
+    let reloading = std::sync::Arc::clone(reloading);
+    tokio::spawn(async move {
+        match state.run_reloader().await {
+            None => tracing::warn!("SIGHUP: this daemon has no configuration file to reload"),
+            Some(Ok(_)) => {}
+            Some(Err(error)) => tracing::warn!(%error, "SIGHUP: reload refused"),
+        }
+        reloading.store(false, Ordering::Release);
+    });
+}
+
 /// How long a forced exit waits for the queued log lines to be written.
 const FORCED_LOG_PATIENCE: Duration = Duration::from_millis(200);
 
@@ -159,17 +191,26 @@ fn watch_signals(
     control: SupervisorHandle,
     cleanup: SocketCleanup,
     began: watch::Sender<Option<Instant>>,
+    state: ControlState,
 ) -> Result<JoinHandle<()>, CliError> {
     let install =
         |kind, name: &str| signal(kind).map_err(|e| CliError::io(format!("listen for {name}"), e));
     let mut interrupt = install(SignalKind::interrupt(), "SIGINT")?;
     let mut terminate = install(SignalKind::terminate(), "SIGTERM")?;
+    // Caught, so it no longer kills the daemon: a reload, one at a time
+    // (a SIGHUP during one is answered by the reload in progress).
+    let mut hangup = install(SignalKind::hangup(), "SIGHUP")?;
+    let reloading = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     Ok(tokio::spawn(async move {
         let mut received = 0u32;
         loop {
             let name = tokio::select! {
                 Some(()) = interrupt.recv() => "SIGINT",
                 Some(()) = terminate.recv() => "SIGTERM",
+                Some(()) = hangup.recv() => {
+                    on_hangup(&state, &reloading);
+                    continue;
+                }
                 else => return,
             };
             received += 1;

@@ -73,6 +73,13 @@ pub(crate) enum CliError {
         /// Which, and what the daemon has instead.
         message: String,
     },
+    /// The daemon refused a command for now (a reload while another is in
+    /// progress): nothing was done; try again later.
+    #[error("{message}")]
+    Refused {
+        /// What was refused, why, and what to do.
+        message: String,
+    },
     /// Writing to stdout failed: the reader is gone (EPIPE, which ends
     /// the command quietly with exit 0) or the write failed (`/dev/full`).
     #[error("cannot write to standard output")]
@@ -122,6 +129,7 @@ impl CliError {
             | CliError::DaemonGone { .. }
             | CliError::NotASocket { .. }
             | CliError::Lost { .. }
+            | CliError::Refused { .. }
             | CliError::Supervisor(_)
             | CliError::TooFewFds(_)
             | CliError::Io { .. } => Code::Failure,

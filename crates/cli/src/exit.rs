@@ -18,9 +18,10 @@
 pub(crate) enum Code {
     /// 0: success; every connection up; the awaited condition holds.
     Ok,
-    /// 1: no daemon, or any other runtime error.
+    /// 1: no daemon, a reload in progress, or any other runtime error.
     Failure,
-    /// 2: bad usage or an invalid configuration.
+    /// 2: bad usage or an invalid configuration (for `reload`: the
+    /// daemon's file, which it then did not apply).
     Invalid,
     /// 3: `status`: some connection is not up.
     NotUp,
@@ -55,8 +56,10 @@ Exit codes:
   0  success; `status`: every connection is up; `wait`: the condition holds
      (also when the reader of stdout went away: `| head` ends it quietly)
   1  no daemon answers on the control socket (or not in time), stdout cannot
-     be written, or another runtime error
-  2  bad usage, or an invalid configuration file
+     be written, `reload`: another reload is in progress, or another
+     runtime error
+  2  bad usage, or an invalid configuration file (`reload`: the daemon's
+     file has errors; nothing changed)
   3  `status`: some connection is not up
   4  `wait`, `start`, `stop`, `restart`: the timeout passed first
   5  `run`, `demo`: a second SIGINT/SIGTERM cut the shutdown short

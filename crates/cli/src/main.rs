@@ -17,6 +17,7 @@ mod exit;
 mod fd_plan;
 mod logging;
 mod output;
+mod reload;
 mod report;
 mod socket;
 mod systemd;

@@ -52,6 +52,16 @@ pub(crate) const MAX_SHOWN_PROBLEMS: usize = 50;
 /// `FILE:LINE:COLUMN: message` listing if rendering fails.
 pub(crate) fn render_config_errors(errors: &ConfigErrors) -> String {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    render(errors, color)
+}
+
+/// [`render_config_errors`] without colours: for a reload, whose report
+/// is shown by another process (`linesman reload` prints it as is).
+pub(crate) fn render_config_errors_plain(errors: &ConfigErrors) -> String {
+    render(errors, false)
+}
+
+fn render(errors: &ConfigErrors, color: bool) -> String {
     let theme = if color {
         GraphicalTheme::unicode()
     } else {

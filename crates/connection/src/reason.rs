@@ -208,6 +208,11 @@ pub enum StopCause {
     /// A dependency went down and came back (`on_dependency_down:
     /// restart`): the connection reconnects.
     DependencyBack,
+    /// A reload of the configuration removed the connection.
+    Removed,
+    /// A reload of the configuration changed the connection's settings: it
+    /// reconnects with the new ones.
+    Reconfigured,
 }
 
 impl fmt::Display for StopCause {
@@ -232,6 +237,10 @@ impl fmt::Display for StopCause {
             },
             StopCause::DependencyBack => {
                 f.write_str("reconnecting: a dependency went down and came back")
+            }
+            StopCause::Removed => f.write_str("removed by reload"),
+            StopCause::Reconfigured => {
+                f.write_str("settings changed by reload: reconnecting with the new ones")
             }
         }
     }

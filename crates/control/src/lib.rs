@@ -58,8 +58,8 @@ mod state;
 mod user;
 
 pub use api::{
-    ActionResponse, ConnectionStatus, ErrorBody, EventLine, GaveUpCause, State, StatusResponse,
-    What,
+    ActionResponse, ConnectionStatus, ErrorBody, EventLine, GaveUpCause, ReloadResponse, State,
+    StatusResponse, What,
 };
 pub use client::{Client, EventFilter, EventStream};
 pub use error::{ClientError, ControlError, SocketDirError};
@@ -67,4 +67,4 @@ pub use options::ServerOptions;
 pub use private_dir::{check_private_dir, ensure_private_dir};
 pub use server::{ControlServer, ServerHandle};
 pub use socket::{SocketCleanup, authorize};
-pub use state::ControlState;
+pub use state::{ControlState, Reloader};

@@ -208,6 +208,19 @@ pub(crate) fn render(state: &ControlState) -> Result<String, std::fmt::Error> {
         receivers,
     );
 
+    let reloads = Family::<Vec<(String, String)>, Counter>::default();
+    let (ok, error) = state.reloads();
+    for (result, count) in [("ok", ok), ("error", error)] {
+        reloads
+            .get_or_create(&vec![("result".to_owned(), result.to_owned())])
+            .inc_by(count);
+    }
+    registry.register(
+        "reloads",
+        "Reloads of the configuration: applied (ok) or refused (error: a file with errors, or a reload already in progress)",
+        reloads,
+    );
+
     if let Some(count) = state.inner.log_lines_dropped {
         registry.register(
             "log_lines_dropped",

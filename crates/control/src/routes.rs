@@ -5,6 +5,7 @@
 //! | `GET /v1/status` | [`StatusResponse`](crate::StatusResponse) |
 //! | `GET /v1/events` | one [`EventLine`](crate::EventLine) per line (`application/x-ndjson`), the current state first; `?conn=&kind=&tag=&type=` filter (repeatable, comma lists), `?since=SEQ` resumes after SEQ (or starts with a `gap` line); 400 for a bad filter, 404 for an unknown `conn` |
 //! | `POST /v1/connections/{name}/start`, `/stop`, `/restart` | [`ActionResponse`](crate::ActionResponse); 404 for an unknown name, 429 when the connection has too many commands waiting |
+//! | `POST /v1/reload` | [`ReloadResponse`](crate::ReloadResponse): 200 applied, 422 the file has errors (nothing changed), 409 a reload is in progress, 501 no file to reload |
 //! | `GET /metrics` | Prometheus (OpenMetrics) text |
 //!
 //! Every error is an [`ErrorBody`](crate::ErrorBody); a peer of another uid
@@ -23,6 +24,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use linesman_observer::Missed;
 use linesman_supervisor::ControlError as SupervisorControlError;
+use linesman_supervisor::ReloadError;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::{ActionResponse, ErrorBody};
@@ -51,6 +53,7 @@ pub(crate) fn router(app: App) -> Router {
         .route("/v1/status", get(status))
         .route("/v1/events", get(events))
         .route("/v1/connections/{name}/{action}", post(action))
+        .route("/v1/reload", post(reload))
         .route("/metrics", get(metrics))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -196,6 +199,23 @@ async fn action(
             error(StatusCode::TOO_MANY_REQUESTS, other.to_string())
         }
         Err(other) => error(StatusCode::INTERNAL_SERVER_ERROR, other.to_string()),
+    }
+}
+
+async fn reload(State(app): State<App>) -> Response {
+    match app.state.run_reloader().await {
+        None => error(
+            StatusCode::NOT_IMPLEMENTED,
+            "this server cannot reload: it was started without a configuration file to read again",
+        ),
+        Some(Ok(response)) if response.ok => axum::Json(response).into_response(),
+        Some(Ok(refused)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(refused)).into_response()
+        }
+        Some(Err(other @ ReloadError::InProgress)) => {
+            error(StatusCode::CONFLICT, other.to_string())
+        }
+        Some(Err(other)) => error(StatusCode::SERVICE_UNAVAILABLE, other.to_string()),
     }
 }
 

@@ -3,14 +3,17 @@
 //! and what its spec says (endpoint, kind, tags, start rule).
 
 use std::fmt;
-use std::sync::Arc;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::SystemTime;
 
 use linesman_connection::{ConnectionHandle, ConnectionSpec, Counters};
 use linesman_observer::Bus;
-use linesman_supervisor::{Rule, Spec, Supervisor, SupervisorHandle};
+use linesman_supervisor::{ReloadError, ReloadReport, Rule, Spec, Supervisor, SupervisorHandle};
 
-use crate::api::{ConnectionStatus, StatusResponse};
+use crate::api::{ConnectionStatus, ReloadResponse, StatusResponse};
 use crate::convert::{Described, connection_status};
 
 /// What the control server serves: made from a [`Supervisor`] before it
@@ -39,10 +42,27 @@ pub struct ControlState {
 #[derive(Clone)]
 pub(crate) struct Inner {
     pub(crate) supervisor: SupervisorHandle,
-    pub(crate) connections: Vec<Entry>,
+    /// Replaced whole by a reload.
+    pub(crate) connections: Arc<RwLock<Arc<Vec<Entry>>>>,
     /// How many log lines the process dropped, if it says.
     pub(crate) log_lines_dropped: Option<fn() -> u64>,
+    /// Reads the configuration again and reloads (`POST /v1/reload`).
+    pub(crate) reloader: Option<Reloader>,
+    /// Reloads that were applied, and refused ones.
+    pub(crate) reloads: Arc<[AtomicU64; 2]>,
 }
+
+/// What `POST /v1/reload` (and the daemon's SIGHUP) calls: reads the
+/// configuration again and, if it is valid, applies it with
+/// [`ControlState::reload`]; a file with errors is an `Ok` answer with
+/// `ok: false` and the errors.
+pub type Reloader = Arc<
+    dyn Fn(
+            ControlState,
+        ) -> Pin<Box<dyn Future<Output = Result<ReloadResponse, ReloadError>> + Send>>
+        + Send
+        + Sync,
+>;
 
 #[derive(Clone)]
 pub(crate) struct Entry {
@@ -68,6 +88,7 @@ impl ControlState {
         let handle = supervisor.control();
         let connections = handle
             .names()
+            .iter()
             .map(|name| Entry {
                 described: match supervisor.spec_of(name) {
                     Some((spec, rule)) => {
@@ -75,7 +96,7 @@ impl ControlState {
                         describe(spec, rule, depends_on)
                     }
                     None => Described {
-                        name: name.to_owned(),
+                        name: name.to_string(),
                         ..Described::default()
                     },
                 },
@@ -85,10 +106,87 @@ impl ControlState {
         ControlState {
             inner: Arc::new(Inner {
                 supervisor: handle,
-                connections,
+                connections: Arc::new(RwLock::new(Arc::new(connections))),
                 log_lines_dropped: None,
+                reloader: None,
+                reloads: Arc::default(),
             }),
         }
+    }
+
+    /// Serves `POST /v1/reload` with `reloader` (without one, the route
+    /// answers 501).
+    #[must_use]
+    pub fn with_reloader(self, reloader: Reloader) -> ControlState {
+        let mut inner = Arc::unwrap_or_clone(self.inner);
+        inner.reloader = Some(reloader);
+        ControlState {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// Runs the reloader, counts the result for
+    /// `linesman_reloads_total{result}` and returns it; `None` when this
+    /// state has no reloader.
+    pub async fn run_reloader(&self) -> Option<Result<ReloadResponse, ReloadError>> {
+        let reloader = self.inner.reloader.clone()?;
+        let result = reloader(self.clone()).await;
+        let ok = matches!(&result, Ok(response) if response.ok);
+        self.inner.reloads[usize::from(!ok)].fetch_add(1, Ordering::Relaxed);
+        Some(result)
+    }
+
+    /// Reloads applied (`ok`) and refused (`error`), for `/metrics`.
+    pub(crate) fn reloads(&self) -> (u64, u64) {
+        (
+            self.inner.reloads[0].load(Ordering::Relaxed),
+            self.inner.reloads[1].load(Ordering::Relaxed),
+        )
+    }
+
+    /// Reloads the supervisor with `spec` ([`SupervisorHandle::reload`])
+    /// and then describes its connections from `spec`.
+    ///
+    /// # Errors
+    ///
+    /// The supervisor's [`ReloadError`]; then nothing changed.
+    pub async fn reload(&self, spec: Spec) -> Result<ReloadReport, ReloadError> {
+        let described: Vec<Described> = spec
+            .connections()
+            .iter()
+            .map(|supervised| {
+                describe(
+                    &supervised.connection,
+                    supervised.start_when.as_ref(),
+                    spec.graph().dependencies_of(supervised.name()),
+                )
+            })
+            .collect();
+        let report = self.inner.supervisor.reload(spec).await?;
+        let entries = described
+            .into_iter()
+            .map(|described| Entry {
+                handle: self.inner.supervisor.handle(&described.name),
+                described,
+            })
+            .collect();
+        *self
+            .inner
+            .connections
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(entries);
+        Ok(report)
+    }
+
+    /// The entries as of now (a reload replaces them whole).
+    fn entries(&self) -> Arc<Vec<Entry>> {
+        Arc::clone(
+            &self
+                .inner
+                .connections
+                .read()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
     }
 
     /// Reports, as `linesman_log_lines_dropped_total`, the log lines the
@@ -109,12 +207,15 @@ impl ControlState {
     /// it from the supervisor): for a spec that describes them otherwise.
     #[must_use]
     pub fn with_spec(self, spec: &Spec) -> ControlState {
+        let entries = self.entries();
         let Inner {
             supervisor,
-            connections,
+            connections: _,
             log_lines_dropped,
+            reloader,
+            reloads,
         } = Arc::unwrap_or_clone(self.inner);
-        let connections = connections
+        let connections: Vec<Entry> = Arc::unwrap_or_clone(entries)
             .into_iter()
             .map(|entry| match spec.get(&entry.described.name) {
                 Some(supervised) => Entry {
@@ -131,16 +232,17 @@ impl ControlState {
         ControlState {
             inner: Arc::new(Inner {
                 supervisor,
-                connections,
+                connections: Arc::new(RwLock::new(Arc::new(connections))),
                 log_lines_dropped,
+                reloader,
+                reloads,
             }),
         }
     }
 
     /// The supervised connection names, in declaration order.
     pub fn names(&self) -> Vec<String> {
-        self.inner
-            .connections
+        self.entries()
             .iter()
             .map(|c| c.described.name.clone())
             .collect()
@@ -160,8 +262,7 @@ impl ControlState {
     pub fn status(&self) -> StatusResponse {
         let now = SystemTime::now();
         let connections = self
-            .inner
-            .connections
+            .entries()
             .iter()
             .map(|entry| self.connection_status(entry, now))
             .collect();
@@ -180,8 +281,7 @@ impl ControlState {
 
     /// Each connection's counters, in declaration order.
     pub(crate) fn counters(&self) -> Vec<(String, Counters)> {
-        self.inner
-            .connections
+        self.entries()
             .iter()
             .map(|entry| {
                 let counters = entry

@@ -109,6 +109,25 @@ impl Bus {
         self.shared.registry.get(name).map(|r| f(r.value()))
     }
 
+    /// Drops the record of connection `name` from the registry, for a
+    /// connection that is gone for good (a reload removed it): snapshots
+    /// and the replay to late listeners no longer show it. Events already
+    /// published stay delivered; a later event of the same name starts a new
+    /// record. Whether there was a record.
+    ///
+    /// ```
+    /// use linesman_observer::{Bus, Stopped};
+    ///
+    /// let bus = Bus::default();
+    /// bus.publisher("old").publish(Stopped { reason: "removed by reload".into() })?;
+    /// assert!(bus.forget("old"));
+    /// assert!(bus.state("old").is_none());
+    /// # Ok::<(), linesman_observer::BusError>(())
+    /// ```
+    pub fn forget(&self, name: &str) -> bool {
+        self.shared.forget(name)
+    }
+
     /// The bus's counters.
     pub fn metrics(&self) -> BusMetrics {
         self.shared.counters.read()

@@ -219,13 +219,27 @@ event_types! {
         /// How many times it panicked.
         panics: u32,
     } => "listener_removed",
+    /// The supervisor's set of connections was reloaded: these were added,
+    /// removed and changed (restarted with new settings); the others were
+    /// left alone. A bus event: it concerns no one connection.
+    Reloaded {
+        /// The connections added, in declaration order.
+        added: Vec<String>,
+        /// The connections removed (stopped, their records dropped).
+        removed: Vec<String>,
+        /// The connections whose settings changed (restarted).
+        changed: Vec<String>,
+    } => "reloaded",
 }
 
 impl EventType {
     /// Whether events of this type concern a connection (and so update the
     /// registry), as opposed to the bus itself.
     pub fn is_connection_event(self) -> bool {
-        !matches!(self, EventType::Lagged | EventType::ListenerRemoved)
+        !matches!(
+            self,
+            EventType::Lagged | EventType::ListenerRemoved | EventType::Reloaded
+        )
     }
 }
 
@@ -278,6 +292,13 @@ impl fmt::Display for What {
                     r.listener, r.panics
                 )
             }
+            What::Reloaded(r) => write!(
+                f,
+                "reloaded: added [{}], removed [{}], changed [{}]",
+                r.added.join(", "),
+                r.removed.join(", "),
+                r.changed.join(", ")
+            ),
         }
     }
 }

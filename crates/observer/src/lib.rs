@@ -101,7 +101,7 @@ pub use delivery::{ListenerHandle, ListenerStats, Subscription};
 pub use error::BusError;
 pub use event::{
     Backoff, ConnectFailed, Connected, Connecting, Disconnected, Event, EventPayload, EventType,
-    GaveUp, Lagged, ListenerRemoved, Started, Stopped, Stopping, Waiting, What,
+    GaveUp, Lagged, ListenerRemoved, Reloaded, Started, Stopped, Stopping, Waiting, What,
 };
 pub use history::Missed;
 pub use interest::Interest;

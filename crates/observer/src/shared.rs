@@ -93,6 +93,13 @@ impl Shared {
         self.tasks.close();
     }
 
+    /// Removes `name`'s record, under the publish lock so that no snapshot
+    /// taken for a replay sees it half gone.
+    pub(crate) fn forget(&self, name: &str) -> bool {
+        let _core = self.lock();
+        self.registry.remove(name).is_some()
+    }
+
     /// Publishes `what` for the connection `meta` (or for the bus itself
     /// when `meta` is `None`). Returns the event's `seq`.
     pub(crate) fn publish(&self, meta: Option<&ConnMeta>, what: What) -> Result<u64, BusError> {

@@ -98,7 +98,7 @@ impl ConnState {
             What::Stopped(s) => ConnState::Stopped {
                 reason: s.reason.clone(),
             },
-            What::Lagged(_) | What::ListenerRemoved(_) => return None,
+            What::Lagged(_) | What::ListenerRemoved(_) | What::Reloaded(_) => return None,
         })
     }
 

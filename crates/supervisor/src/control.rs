@@ -12,58 +12,105 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
+use linesman_connection::ConnectionHandle;
 use linesman_observer::{Bus, ConnStatus};
 use tokio_util::sync::CancellationToken;
 
 use crate::command::Command;
-use crate::error::ControlError;
-use crate::mailbox::{Inbox, MAX_QUEUED, Mailbox, Refused};
+use crate::error::{ControlError, ReloadError};
+use crate::mailbox::{MAX_QUEUED, Mailbox, Refused};
+use crate::reload::{Desk, ReloadReport};
+use crate::spec::Spec;
 use crate::suggest::nearest;
 
 /// What the handle shares with the supervisor.
 pub(crate) struct Control {
-    pub(crate) names: Vec<Arc<str>>,
-    index: HashMap<Arc<str>, usize>,
-    /// Each connection's mailbox, in declaration order.
-    pub(crate) mailboxes: Vec<Arc<Mailbox>>,
+    /// The connections supervised now; replaced by a reload.
+    directory: RwLock<Directory>,
     pub(crate) bus: Bus,
     /// Cancelled to start a graceful shutdown.
     pub(crate) graceful: CancellationToken,
     /// Cancelled to force the shutdown: remaining tasks are aborted.
     pub(crate) forced: CancellationToken,
+    pub(crate) reloads: Desk,
+}
+
+/// One supervised connection, as the handles reach it.
+#[derive(Debug, Clone)]
+pub(crate) struct Member {
+    pub(crate) name: Arc<str>,
+    pub(crate) mailbox: Arc<Mailbox>,
+    pub(crate) handle: ConnectionHandle,
+}
+
+/// The connections, in declaration order, and by name.
+#[derive(Debug, Default)]
+struct Directory {
+    members: Vec<Member>,
+    index: HashMap<Arc<str>, usize>,
+}
+
+impl Directory {
+    fn new(members: Vec<Member>) -> Directory {
+        let index = members
+            .iter()
+            .enumerate()
+            .map(|(i, member)| (Arc::clone(&member.name), i))
+            .collect();
+        Directory { members, index }
+    }
 }
 
 impl Control {
-    /// The shared control of `names` (in declaration order), with one
-    /// inbox per connection, in the same order.
-    pub(crate) fn new(names: Vec<Arc<str>>, bus: Bus) -> (Arc<Self>, Vec<Inbox>) {
-        let (mailboxes, inboxes) = names.iter().map(|_| Inbox::new()).unzip();
-        let index = names
-            .iter()
-            .enumerate()
-            .map(|(i, name)| (name.clone(), i))
-            .collect();
-        let control = Self {
-            names,
-            index,
-            mailboxes,
+    /// The shared control of `members` (in declaration order).
+    pub(crate) fn new(members: Vec<Member>, bus: Bus) -> Arc<Self> {
+        Arc::new(Self {
+            directory: RwLock::new(Directory::new(members)),
             bus,
             graceful: CancellationToken::new(),
             forced: CancellationToken::new(),
-        };
-        (Arc::new(control), inboxes)
+            reloads: Desk::new(),
+        })
     }
 
-    pub(crate) fn index_of(&self, name: &str) -> Result<usize, ControlError> {
-        self.index
-            .get(name)
-            .copied()
-            .ok_or_else(|| ControlError::UnknownConnection {
+    fn directory(&self) -> RwLockReadGuard<'_, Directory> {
+        // Replaced whole, never left half-written.
+        self.directory
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Replaces the connections by `members` (a reload).
+    pub(crate) fn replace(&self, members: Vec<Member>) {
+        let directory = Directory::new(members);
+        *self
+            .directory
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = directory;
+    }
+
+    /// The names, in declaration order.
+    pub(crate) fn names(&self) -> Vec<Arc<str>> {
+        self.directory()
+            .members
+            .iter()
+            .map(|m| Arc::clone(&m.name))
+            .collect()
+    }
+
+    /// Connection `name`, or why there is none (with the nearest name).
+    pub(crate) fn member(&self, name: &str) -> Result<Member, ControlError> {
+        let directory = self.directory();
+        match directory.index.get(name) {
+            Some(&i) => Ok(directory.members[i].clone()),
+            None => Err(ControlError::UnknownConnection {
                 name: name.to_owned(),
-                suggestion: nearest(name, self.names.iter().map(|n| &**n)).map(str::to_owned),
-            })
+                suggestion: nearest(name, directory.members.iter().map(|m| &*m.name))
+                    .map(str::to_owned),
+            }),
+        }
     }
 }
 
@@ -82,7 +129,7 @@ pub struct SupervisorHandle {
 impl fmt::Debug for SupervisorHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SupervisorHandle")
-            .field("connections", &self.control.names)
+            .field("connections", &self.control.names())
             .field("shutting_down", &self.is_shutting_down())
             .finish_non_exhaustive()
     }
@@ -132,9 +179,45 @@ impl SupervisorHandle {
         self.control.bus.state(name)
     }
 
-    /// The supervised connection names, in declaration order.
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.control.names.iter().map(|n| &**n)
+    /// The supervised connection names, in declaration order (as of the
+    /// last reload).
+    pub fn names(&self) -> Vec<Arc<str>> {
+        self.control.names()
+    }
+
+    /// The stable handle of connection `name` (send, request, state,
+    /// counters); `None` for a name not supervised now. A reload that
+    /// changes a connection gives it a new handle.
+    pub fn handle(&self, name: &str) -> Option<ConnectionHandle> {
+        self.control.member(name).ok().map(|member| member.handle)
+    }
+
+    /// Reloads the running supervisor with `spec`: connections whose
+    /// settings are unchanged are left alone (same session), added ones
+    /// start when their start rules hold, removed ones stop (dependents
+    /// first, `Stopped: removed by reload`) and leave the registry, changed
+    /// ones (any setting of the connection itself, its restart policy, its
+    /// start rule) restart with the new settings; every start rule is
+    /// evaluated again, and a [`Reloaded`](linesman_observer::Reloaded)
+    /// event goes on the bus. Returns when all of that has been done (the
+    /// stops take at most the shutdown timeout).
+    ///
+    /// Connections it adds or changes have no handler (they count what
+    /// arrives, as the daemon's do), and a connection with socket hooks or
+    /// a blocking target counts as changed (code cannot be compared).
+    /// Spec-wide settings cannot change while running: those that differ
+    /// are listed in [`ReloadReport::needs_restart`] and otherwise ignored.
+    ///
+    /// # Errors
+    ///
+    /// [`ReloadError::InProgress`] while another reload is being carried
+    /// out, [`ReloadError::ShuttingDown`], and [`ReloadError::NotRunning`]
+    /// when the supervisor's run has ended (or it was dropped unrun).
+    pub async fn reload(&self, spec: Spec) -> Result<ReloadReport, ReloadError> {
+        if self.is_shutting_down() {
+            return Err(ReloadError::ShuttingDown);
+        }
+        self.control.reloads.reload(spec).await
     }
 
     /// The bus every event of the supervised connections goes through.
@@ -167,8 +250,8 @@ impl SupervisorHandle {
     /// that command. Refused ([`ControlError::QueueFull`]) when the
     /// connection has [`MAX_QUEUED`] commands waiting.
     fn send(&self, name: &str, command: Command) -> Result<(), ControlError> {
-        let index = self.control.index_of(name)?;
-        match self.control.mailboxes[index].command(command) {
+        let member = self.control.member(name)?;
+        match member.mailbox.command(command) {
             Ok(()) => Ok(()),
             Err(Refused::Closed) => Err(ControlError::NotRunning {
                 name: name.to_owned(),

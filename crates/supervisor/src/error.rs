@@ -298,3 +298,20 @@ fn unknown_connection_hint(suggestion: &Option<String>) -> String {
         None => "check the connection names in the spec".to_owned(),
     }
 }
+
+/// Why [`SupervisorHandle::reload`](crate::SupervisorHandle::reload) did
+/// not reload: nothing changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReloadError {
+    /// Another reload is being carried out (one may wait behind it): ask
+    /// again once it is done.
+    #[error("a reload is in progress already: wait for it to finish, then reload again")]
+    InProgress,
+    /// The supervisor is not running (it has finished, or was never run).
+    #[error("the supervisor is not running, so there is nothing to reload; start it first")]
+    NotRunning,
+    /// The supervisor is shutting down.
+    #[error("the supervisor is shutting down: a reload would be undone at once")]
+    ShuttingDown,
+}

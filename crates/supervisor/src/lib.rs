@@ -69,8 +69,10 @@ mod control;
 mod error;
 mod graph;
 mod lifecycle;
+mod live;
 mod mailbox;
 mod notices;
+mod reload;
 mod report;
 mod restart;
 mod rng;
@@ -89,9 +91,10 @@ mod until_signal;
 pub use control::SupervisorHandle;
 pub use error::{
     Allowed, ConfigureError, ControlError, GraphError, GraphErrors, ParseError, PolicyError,
-    PolicyValue, SpecError, SupervisorError,
+    PolicyValue, ReloadError, SpecError, SupervisorError,
 };
 pub use graph::DependencyGraph;
+pub use reload::ReloadReport;
 pub use report::RunReport;
 pub use restart::{BackoffPolicy, Intensity, RestartMode, RestartPolicy, RestartPolicyBuilder};
 pub use rule::{OnDependencyDown, Rule};

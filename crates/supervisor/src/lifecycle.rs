@@ -37,8 +37,8 @@ mod ending;
 mod io;
 mod state;
 
-use ending::{end, publish, shut_down, stop_requested};
-pub(crate) use io::{Effect, Effects, Ended, Input, RESTART_HOLD, RuleNow, World};
+use ending::{end, publish, removed, shut_down, stop_requested};
+pub(crate) use io::{Effect, Effects, Ended, Input, RESTART_HOLD, Removal, RuleNow, World};
 pub(crate) use state::{Intent, Phase, Running, State};
 
 /// One connection's lifecycle: its state, its restart bookkeeping and what
@@ -123,6 +123,7 @@ impl Lifecycle {
                 out.push(publish(Started {}));
                 shut_down(&mut out)
             }
+            (State::New, Input::Remove(removal)) => removed(removal, false, &mut out),
             (State::New, _) => State::New,
 
             (State::Waiting { attempt, on }, input) => match input {
@@ -133,6 +134,7 @@ impl Lifecycle {
                 }
                 Input::Command(Command::Stop) => stop_requested(&mut out),
                 Input::Shutdown => shut_down(&mut out),
+                Input::Remove(removal) => removed(removal, true, &mut out),
                 _ => State::Waiting { attempt, on },
             },
 
@@ -146,6 +148,7 @@ impl Lifecycle {
                 }
                 Input::Command(Command::Stop) => stop_requested(&mut out),
                 Input::Shutdown => shut_down(&mut out),
+                Input::Remove(removal) => removed(removal, true, &mut out),
                 _ => State::Backoff { attempt, at },
             },
 
@@ -162,6 +165,7 @@ impl Lifecycle {
                 // It stays stopped or failed through the shutdown, so the
                 // final registry still says why.
                 Input::Shutdown => State::Done,
+                Input::Remove(removal) => removed(removal, false, &mut out),
                 _ => terminal,
             },
 
@@ -184,7 +188,10 @@ impl Lifecycle {
                 }
                 Input::Command(Command::Restart)
             }
-            Input::Command(Command::Stop) | Input::Shutdown | Input::Panicked(_) => {
+            Input::Command(Command::Stop)
+            | Input::Shutdown
+            | Input::Remove(_)
+            | Input::Panicked(_) => {
                 self.deferred_restart = false;
                 return Some(input);
             }
@@ -200,7 +207,7 @@ impl Lifecycle {
                 restarting: true,
                 ..
             }) | State::Running(Running {
-                ending: Some(Intent::Restart | Intent::Shutdown),
+                ending: Some(Intent::Restart | Intent::Shutdown | Intent::Removed(_)),
                 ..
             }) | State::Done
         );
@@ -244,6 +251,7 @@ impl Lifecycle {
                 None => State::Running(running),
             },
             Input::Shutdown => end(running, Intent::Shutdown, world, out),
+            Input::Remove(removal) => end(running, Intent::Removed(removal), world, out),
             Input::Command(Command::Stop) => end(running, Intent::Stop, world, out),
             Input::Command(Command::Restart) => end(running, Intent::Restart, world, out),
             // Already running; after a `stop` in flight it means "come back".

@@ -30,6 +30,7 @@ use std::task::{Context, Poll};
 use futures_util::task::AtomicWaker;
 
 use crate::command::Command;
+use crate::lifecycle::Removal;
 
 /// Commands that may wait in one connection's mailbox; one more is
 /// refused ([`Refused::Full`]).
@@ -40,6 +41,8 @@ pub(crate) const MAX_QUEUED: usize = 8;
 pub(crate) enum Signal {
     /// Shut down (reported once: the lifecycle remembers it).
     Shutdown,
+    /// A reload removed or replaced the connection (reported once).
+    Remove(Removal),
     /// A command, in the order given.
     Command(Command),
     /// The start rule may have changed: re-evaluate it.
@@ -62,6 +65,10 @@ struct State {
     shutdown: bool,
     /// The shutdown was given to the task.
     shutdown_taken: bool,
+    /// A reload ends the task, and why.
+    removal: Option<Removal>,
+    /// The removal was given to the task.
+    removal_taken: bool,
     /// The task has ended (or will never run): commands are refused.
     closed: bool,
 }
@@ -123,6 +130,12 @@ impl Mailbox {
         self.wake.wake();
     }
 
+    /// Asks the task to end for a reload (the first reason stays).
+    pub(crate) fn remove(&self, removal: Removal) {
+        self.state().removal.get_or_insert(removal);
+        self.given();
+    }
+
     /// Whether the shutdown was asked for (given to the task or not).
     pub(crate) fn is_shut_down(&self) -> bool {
         self.state().shutdown
@@ -139,6 +152,12 @@ impl Mailbox {
         if state.shutdown && !state.shutdown_taken {
             state.shutdown_taken = true;
             return Some(Signal::Shutdown);
+        }
+        if let Some(removal) = state.removal
+            && !state.removal_taken
+        {
+            state.removal_taken = true;
+            return Some(Signal::Remove(removal));
         }
         if let Some(command) = state.commands.pop_front() {
             if state.commands.is_empty() {

@@ -147,6 +147,8 @@ fn may_change_up(event: &Event) -> bool {
 pub(crate) struct RunCheck {
     /// Indices in the graph's start order.
     order: Vec<usize>,
+    /// Each connection's slot in the phases, in declaration order.
+    slots: Vec<usize>,
     /// Each name's index in declaration order.
     index: HashMap<String, usize>,
     /// Each connection's start rule, in declaration order.
@@ -155,8 +157,12 @@ pub(crate) struct RunCheck {
 
 impl RunCheck {
     /// For `graph`, whose connections' rules are `rules` (in declaration
-    /// order).
-    pub(crate) fn new(graph: &DependencyGraph, rules: Vec<Option<Rule>>) -> RunCheck {
+    /// order) and whose phases are reported at `slots` (by name).
+    pub(crate) fn new<S: std::borrow::Borrow<str> + std::hash::Hash + Eq>(
+        graph: &DependencyGraph,
+        rules: Vec<Option<Rule>>,
+        slots: &HashMap<S, usize>,
+    ) -> RunCheck {
         let index: HashMap<String, usize> = graph
             .names()
             .enumerate()
@@ -167,8 +173,13 @@ impl RunCheck {
             .into_iter()
             .filter_map(|name| index.get(name).copied())
             .collect();
+        let slots = graph
+            .names()
+            .map(|name| slots.get(name).copied().unwrap_or(usize::MAX))
+            .collect();
         RunCheck {
             order,
+            slots,
             index,
             rules,
         }
@@ -187,11 +198,12 @@ impl RunCheck {
         if !phases.contains(&Phase::Waiting) {
             return false;
         }
-        let mut alive = vec![false; phases.len()];
+        let mut alive = vec![false; self.slots.len()];
         // Dependencies come first in start order, so each rule is evaluated
         // over final answers.
         for &i in &self.order {
-            let can_run = match phases.get(i) {
+            let slot = self.slots.get(i).copied().unwrap_or(usize::MAX);
+            let can_run = match phases.get(slot) {
                 Some(Phase::Active) => true,
                 Some(Phase::Terminal) | None => false,
                 Some(Phase::Waiting) => {

@@ -54,7 +54,27 @@ pub(crate) async fn shut_down(
     forced: &CancellationToken,
     bus: &Bus,
 ) {
-    let index: HashMap<&str, usize> = graph.names().enumerate().map(|(i, n)| (n, i)).collect();
+    let tell = |task: &Running| task.mailbox.shut_down();
+    stop_in_waves(graph, running, limit, forced, bus, (&tell, "shutdown")).await;
+}
+
+/// How to tell a task to end, and the word for it in the reason of a task
+/// aborted at the deadline (`shutdown`, `removed by reload`).
+pub(crate) type Tell<'a> = (&'a (dyn Fn(&Running) + Sync), &'a str);
+
+/// Stops the tasks of `running` (any of `graph`'s connections, in any
+/// order) as [`shut_down`] does, telling each with `tell`: for a shutdown,
+/// and for the connections a reload removes or replaces.
+pub(crate) async fn stop_in_waves(
+    graph: &DependencyGraph,
+    running: &mut [Running],
+    limit: Duration,
+    forced: &CancellationToken,
+    bus: &Bus,
+    (tell, what): Tell<'_>,
+) {
+    let names: Vec<Arc<str>> = running.iter().map(|task| Arc::clone(&task.name)).collect();
+    let index: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (&**n, i)).collect();
     let deadline = Instant::now() + limit + BACKSTOP;
     let mut waves = graph
         .shutdown_waves()
@@ -62,9 +82,9 @@ pub(crate) async fn shut_down(
         .map(|wave| -> Vec<usize> { wave.iter().filter_map(|n| index.get(n).copied()).collect() });
     for members in waves.by_ref() {
         for &i in &members {
-            running[i].mailbox.shut_down();
+            tell(&running[i]);
         }
-        if !stop_within(running, &members, deadline, limit, forced, bus).await {
+        if !stop_within(running, &members, deadline, limit, forced, bus, what).await {
             return;
         }
         if Instant::now() >= deadline {
@@ -82,7 +102,7 @@ pub(crate) async fn shut_down(
          stopping the remaining connections together"
     );
     for &i in &rest {
-        running[i].mailbox.shut_down();
+        tell(&running[i]);
     }
     stop_within(
         running,
@@ -91,6 +111,7 @@ pub(crate) async fn shut_down(
         limit,
         forced,
         bus,
+        what,
     )
     .await;
 }
@@ -105,6 +126,7 @@ async fn stop_within(
     limit: Duration,
     forced: &CancellationToken,
     bus: &Bus,
+    what: &str,
 ) -> bool {
     for &i in members {
         let Some(join) = running[i].join.as_mut() else {
@@ -121,7 +143,7 @@ async fn stop_within(
             }
             _ = join => running[i].join = None,
             () = sleep_until(deadline) => {
-                let reason = format!("shutdown: aborted, not stopped within {limit:?}");
+                let reason = format!("{what}: aborted, not stopped within {limit:?}");
                 abort(&mut running[i], bus, &reason).await;
             }
         }

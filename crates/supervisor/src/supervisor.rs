@@ -12,30 +12,22 @@
 use std::fmt;
 use std::sync::Arc;
 
-use linesman_connection::{
-    Connection, ConnectionHandle, ConnectionSpec, Counting, DynHandler, Handler, SocketBudget,
-};
+use linesman_connection::{ConnectionHandle, ConnectionSpec, DynHandler, Handler, SocketBudget};
 use linesman_observer::{Bus, BusOptions, Listener, ListenerHandle};
 use tokio::sync::{Semaphore, watch};
-use tracing::Instrument;
 
-use crate::control::{Control, SupervisorHandle};
+use crate::control::{Control, Member, SupervisorHandle};
 use crate::error::SupervisorError;
 use crate::graph::DependencyGraph;
-use crate::lifecycle::Lifecycle;
-use crate::lifecycle::Phase;
-use crate::mailbox::Inbox;
+use crate::live::{Live, Policies, Recruit, Starter};
+use crate::mailbox::{Inbox, Mailbox};
 use crate::notices;
+use crate::reload::Requests;
 use crate::report::RunReport;
 use crate::restart::RestartPolicy;
-use crate::rng::seed_from;
 use crate::rule::{OnDependencyDown, Rule};
-use crate::rules::{RunCheck, spawn_engine};
-use crate::shutdown::{Running, shut_down};
-use crate::spec::{Parts, Spec};
+use crate::spec::{Parts, Spec, Supervised};
 use crate::suggest::nearest;
-use crate::task::{PhaseReport, RuleWatch, Shell, Task};
-use crate::tracker::RestartTracker;
 
 type Registration = Box<dyn FnOnce(&Bus) -> ListenerHandle + Send>;
 
@@ -76,8 +68,12 @@ pub struct Supervisor {
     connect_limit: Arc<Semaphore>,
     /// Sockets open at once, shared by every connection, if bounded.
     socket_budget: Option<Arc<SocketBudget>>,
+    max_concurrent_connects: usize,
+    max_open_sockets: Option<usize>,
     bus: Bus,
     control: Arc<Control>,
+    /// Reloads asked for through the handles; taken by `run`.
+    requests: Option<Requests>,
     listeners: Vec<Registration>,
     keep_running: bool,
 }
@@ -92,12 +88,13 @@ struct Entry {
     rule: Option<Rule>,
     on_dependency_down: OnDependencyDown,
     inbox: Inbox,
+    mailbox: Arc<Mailbox>,
 }
 
 impl fmt::Debug for Supervisor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Supervisor")
-            .field("connections", &self.control.names)
+            .field("connections", &self.control.names())
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("listeners", &self.listeners.len())
             .field("keep_running", &self.keep_running)
@@ -126,29 +123,43 @@ impl Supervisor {
             max_concurrent_connects.min(Semaphore::MAX_PERMITS),
         ));
         let socket_budget = max_open_sockets.map(SocketBudget::new);
-        let names: Vec<Arc<str>> = connections.iter().map(|c| Arc::from(c.name())).collect();
-        let (control, inboxes) = Control::new(names, bus.clone());
-        let entries = connections
+        let entries: Vec<Entry> = connections
             .into_iter()
-            .zip(inboxes)
-            .map(|(supervised, inbox)| Entry {
-                handle: ConnectionHandle::for_spec(&supervised.connection, &bus),
-                spec: supervised.connection,
-                handler: None,
-                policy: supervised.restart,
-                rule: supervised.start_when,
-                on_dependency_down: supervised.on_dependency_down,
-                inbox,
+            .map(|supervised| {
+                let (mailbox, inbox) = Inbox::new();
+                Entry {
+                    handle: ConnectionHandle::for_spec(&supervised.connection, &bus),
+                    spec: supervised.connection,
+                    handler: None,
+                    policy: supervised.restart,
+                    rule: supervised.start_when,
+                    on_dependency_down: supervised.on_dependency_down,
+                    inbox,
+                    mailbox,
+                }
             })
             .collect();
+        let members = entries
+            .iter()
+            .map(|entry| Member {
+                name: Arc::from(entry.spec.name.as_str()),
+                mailbox: Arc::clone(&entry.mailbox),
+                handle: entry.handle.clone(),
+            })
+            .collect();
+        let control = Control::new(members, bus.clone());
+        let requests = control.reloads.take_requests();
         Self {
             graph,
             shutdown_timeout,
             entries,
             connect_limit,
             socket_budget,
+            max_concurrent_connects,
+            max_open_sockets,
             bus,
             control,
+            requests,
             listeners: Vec::new(),
             keep_running: false,
         }
@@ -177,7 +188,7 @@ impl Supervisor {
         let Some(entry) = self.entries.iter_mut().find(|e| e.spec.name == name) else {
             return Err(SupervisorError::UnknownConnection {
                 name: name.to_owned(),
-                suggestion: nearest(name, self.control.names.iter().map(|n| &**n))
+                suggestion: nearest(name, self.entries.iter().map(|e| e.spec.name.as_str()))
                     .map(str::to_owned),
             });
         };
@@ -255,8 +266,11 @@ impl Supervisor {
             entries,
             connect_limit,
             socket_budget,
+            max_concurrent_connects,
+            max_open_sockets,
             bus,
             control,
+            requests,
             listeners,
             keep_running,
         } = self;
@@ -264,86 +278,66 @@ impl Supervisor {
         let count = entries.len();
         let log_summaries = notices::spawn_log_summaries();
         notices::warn_if_budget_short(socket_budget.as_deref(), count);
-        let (phases, mut phases_rx) = watch::channel(vec![Phase::Active; count]);
-        let phases = Arc::new(phases);
-        let engine = spawn_engine(&bus, &graph, &control.mailboxes);
-        let check = RunCheck::new(&graph, entries.iter().map(|e| e.rule.clone()).collect());
-
-        let mut running = Vec::with_capacity(count);
-        let mut policies = Policies::default();
-        for (index, entry) in entries.into_iter().enumerate() {
-            let name: Arc<str> = Arc::from(entry.spec.name.as_str());
-            let mailbox = Arc::clone(&control.mailboxes[index]);
-            let handle = entry.handle.clone();
-            // Fields fixed for the task's life: recording a changing one
-            // (the attempt) would append it again to every later line.
-            let span = tracing::info_span!(
-                "connection",
-                conn = %name,
-                endpoint = %entry.spec.target,
-            );
-            let report = PhaseReport {
-                phases: Arc::clone(&phases),
-                index,
-            };
-            // Built now, with its handler (or one that only counts).
-            let handler = entry.handler.unwrap_or_else(|| Box::new(Counting));
-            let mut conn = Connection::with_handle(entry.spec, handler, entry.handle);
-            conn.limit_connects(Arc::clone(&connect_limit));
-            if let Some(budget) = &socket_budget {
-                conn.limit_open_sockets(Arc::clone(budget));
-            }
-            let session_control = conn.session_control();
-            let tracker = RestartTracker::shared(policies.get(entry.policy), seed_from(&name));
-            let rule = entry.rule.map(|rule| {
-                Box::new(RuleWatch {
-                    rule,
-                    bus: bus.clone(),
-                })
-            });
-            let task = Task {
-                conn,
-                shell: Shell {
-                    lifecycle: Lifecycle::new(tracker, entry.on_dependency_down),
-                    control: session_control.clone(),
-                    inbox: entry.inbox,
-                    rule,
-                    timeout: shutdown_timeout,
-                    report,
-                    hold: None,
+        let (phases, mut phases_rx) = watch::channel(Vec::with_capacity(count));
+        let starter = Starter {
+            bus: bus.clone(),
+            timeout: shutdown_timeout,
+            connect_limit,
+            socket_budget,
+            max_concurrent_connects,
+            max_open_sockets,
+            policies: Policies::default(),
+            phases: Arc::new(phases),
+        };
+        let rules = entries.iter().map(|e| e.rule.clone()).collect();
+        let recruits = entries
+            .into_iter()
+            .map(|entry| Recruit {
+                supervised: Supervised {
+                    connection: entry.spec,
+                    restart: entry.policy,
+                    start_when: entry.rule,
+                    on_dependency_down: entry.on_dependency_down,
                 },
-            };
-            let join = tokio::spawn(task.run().instrument(span));
-            running.push(Running {
-                name,
-                join: Some(join),
-                mailbox,
-                control: session_control,
-                handle,
-            });
-        }
+                handle: entry.handle,
+                handler: entry.handler,
+                inbox: entry.inbox,
+                mailbox: entry.mailbox,
+            })
+            .collect();
+        let mut live = Live::start(graph, recruits, starter, rules);
+        // Without a queue (taken already: never), no reload can come.
+        let mut requests = requests;
 
         loop {
             // Marks the phases seen, so `changed()` below waits for news.
-            let idle = !check.anything_can_run(&phases_rx.borrow_and_update());
+            let idle = !live.anything_can_run(&phases_rx.borrow_and_update());
             if idle && !keep_running {
                 tracing::info!("no connection can run any more");
                 break;
             }
+            let reload = async {
+                match requests.as_mut() {
+                    Some(queue) => queue.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 changed = phases_rx.changed() => if changed.is_err() { break },
                 () = control.graceful.cancelled() => break,
+                request = reload => match request {
+                    Some(request) => {
+                        let report = live.reload(request.spec, &control).await;
+                        // The asker may have stopped waiting.
+                        let _ = request.reply.send(report);
+                    }
+                    None => requests = None,
+                },
             }
         }
-        shut_down(
-            &graph,
-            &mut running,
-            shutdown_timeout,
-            &control.forced,
-            &bus,
-        )
-        .await;
-        drop(engine);
+        // Reloads asked for from now on are refused.
+        drop(requests);
+        live.shut_down(&control.forced).await;
         notices::end_log_summaries(&log_summaries);
         // Bounded by the drain, not the shutdown timeout again: a listener
         // stuck in `on_event` or far behind must not keep the process from
@@ -354,27 +348,5 @@ impl Supervisor {
             signal: None,
             cut_off,
         }
-    }
-}
-
-/// The restart policies of the connections, each distinct one allocated
-/// once and shared by the trackers that use it (most connections of a spec
-/// have the same policy).
-#[derive(Default)]
-struct Policies(Vec<Arc<RestartPolicy>>);
-
-impl Policies {
-    /// Past this many distinct policies, each further one is its own.
-    const MAX: usize = 16;
-
-    fn get(&mut self, policy: RestartPolicy) -> Arc<RestartPolicy> {
-        if let Some(shared) = self.0.iter().find(|shared| ***shared == policy) {
-            return Arc::clone(shared);
-        }
-        let shared = Arc::new(policy);
-        if self.0.len() < Self::MAX {
-            self.0.push(Arc::clone(&shared));
-        }
-        shared
     }
 }

@@ -329,6 +329,7 @@ impl Shell {
         }
         self.inbox.poll_next(cx).map(|signal| match signal {
             Signal::Shutdown => Input::Shutdown,
+            Signal::Remove(removal) => Input::Remove(removal),
             Signal::Command(command) => Input::Command(command),
             Signal::Rules => Input::Rules,
         })

@@ -9,7 +9,7 @@ use tokio::io::AsyncWriteExt;
 use crate::cli_harness::{PATIENCE, path, run};
 
 /// Every command of `linesman --help`.
-const COMMANDS: [&str; 13] = [
+const COMMANDS: [&str; 14] = [
     "run",
     "status",
     "check",
@@ -20,6 +20,7 @@ const COMMANDS: [&str; 13] = [
     "start",
     "stop",
     "restart",
+    "reload",
     "demo",
     "completions",
     "man",

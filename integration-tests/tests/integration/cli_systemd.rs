@@ -1,7 +1,8 @@
 //! `linesman run` under systemd's notify protocol, against a real datagram
 //! socket in `NOTIFY_SOCKET`: `READY=1` once the control socket answers and
 //! every start rule has been evaluated, `STATUS=` lines with the counts,
-//! `STOPPING=1` after SIGTERM, and `WATCHDOG=1` pings with `WATCHDOG_USEC`;
+//! `STOPPING=1` after SIGTERM, `RELOADING=1` … `READY=1` around a SIGHUP
+//! reload, and `WATCHDOG=1` pings with `WATCHDOG_USEC`;
 //! and the unit file in `contrib/systemd/`, checked by `systemd-analyze
 //! verify` where it exists.
 
@@ -166,6 +167,68 @@ async fn the_watchdog_is_pinged_when_watchdog_usec_is_set() {
     assert_eq!(code, 0, "{stderr}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sighup_reload_is_framed_by_reloading_and_ready() {
+    let [quotes, orders] = [
+        Peer::start(Listen::tcp(), Behavior::Echo)
+            .await
+            .expect("an echo peer starts"),
+        Peer::start(Listen::tcp(), Behavior::Echo)
+            .await
+            .expect("an echo peer starts"),
+    ];
+    let yaml = format!(
+        "connections:\n  quotes: {{ endpoint: {} }}\n",
+        quotes.endpoint()
+    );
+    let dir = TempDir::new("systemd-reload").expect("temp dir");
+    let (notify, at) = systemd(&dir);
+    let env = [
+        ("NOTIFY_SOCKET", Some(at.as_str())),
+        ("WATCHDOG_USEC", None),
+    ];
+    let launch = Launch {
+        env: &env,
+        ..Launch::default()
+    };
+    let mut daemon = Daemon::spawn(dir, &yaml, launch);
+    until(&notify, "READY=1", |m| m.starts_with("READY=1")).await;
+
+    let more = format!("{yaml}  orders: {{ endpoint: {} }}\n", orders.endpoint());
+    std::fs::write(&daemon.config, more).expect("write the new configuration");
+    daemon.signal("HUP").await;
+    let before = until(&notify, "RELOADING=1", |m| m.starts_with("RELOADING=1")).await;
+    let reloading = before.last().expect("RELOADING=1");
+    let usec = reloading
+        .lines()
+        .find_map(|l| l.strip_prefix("MONOTONIC_USEC="))
+        .unwrap_or_else(|| panic!("RELOADING=1 comes with MONOTONIC_USEC: {reloading}"));
+    assert!(
+        usec.parse::<u64>().is_ok_and(|n| n > 0),
+        "MONOTONIC_USEC is a number of microseconds: {reloading}"
+    );
+    let during = until(&notify, "READY=1", |m| m.starts_with("READY=1")).await;
+    assert!(
+        during[..during.len() - 1]
+            .iter()
+            .all(|m| m.starts_with("STATUS=")),
+        "only STATUS= lines between RELOADING=1 and READY=1: {during:?}"
+    );
+    let ready = during.last().expect("READY=1");
+    assert!(
+        ready.contains("\nSTATUS=") && ready.contains(" up, "),
+        "READY=1 comes with the counts, for `systemctl status`: {ready}"
+    );
+    daemon
+        .wait_status("orders up", |s| state(s, "orders") == "up")
+        .await;
+
+    daemon.signal("TERM").await;
+    until(&notify, "STOPPING=1", |m| m.starts_with("STOPPING=1")).await;
+    let (code, stderr) = daemon.exit().await;
+    assert_eq!(code, 0, "{stderr}");
+}
+
 /// The unit file shipped in `contrib/systemd/`.
 const UNIT: &str = include_str!("../../../contrib/systemd/linesman.service");
 
@@ -201,12 +264,8 @@ fn the_unit_file_declares_what_the_daemon_needs() {
         "ExecStart runs `linesman run -c FILE` with its socket in the runtime directory: {}",
         exec[0]
     );
-    // SIGHUP ends today's daemon: a reload would be a stop.
-    assert_eq!(
-        one("ExecReload"),
-        Vec::<&str>::new(),
-        "no ExecReload until reload exists"
-    );
+    // SIGHUP reloads the file (`systemctl reload linesman`).
+    assert_eq!(one("ExecReload"), ["/bin/kill -HUP $MAINPID"]);
     // Outbound TCP and Unix sockets must stay allowed.
     assert_eq!(one("RestrictAddressFamilies"), ["AF_UNIX AF_INET AF_INET6"]);
 }

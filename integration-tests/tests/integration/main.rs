@@ -24,5 +24,6 @@ mod faults;
 mod logging;
 mod observe;
 mod reasons;
+mod reload;
 mod support;
 mod transport;

@@ -36,7 +36,7 @@ pub(crate) async fn demo(args: DemoArgs) -> Result<Code, CliError> {
 async fn supervise(peers: &Peers, socket: &Path, args: &DemoArgs) -> Result<Code, CliError> {
     let config =
         linesman_config::parse_with_env(demo::YAML_NAME, demo::YAML, &|name| peers.env(name))?;
-    let daemon = Daemon::bind(config.spec.clone(), socket)?;
+    let daemon = Daemon::bind(config.spec.clone(), socket, None)?;
     let control = daemon.control();
     let redraw = std::io::stdout().is_terminal();
     let hint = status_hint(args.socket.as_deref(), socket);

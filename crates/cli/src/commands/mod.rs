@@ -8,6 +8,7 @@ mod demo;
 mod deps;
 mod events;
 mod graph;
+mod reload;
 mod run;
 mod select;
 mod status;
@@ -40,6 +41,7 @@ pub(crate) fn dispatch(cli: Cli) -> Result<Code, CliError> {
         Command::Deps(args) => current_thread()?.block_on(deps::deps(args)),
         Command::Events(args) => current_thread()?.block_on(events::events(args)),
         Command::Wait(args) => current_thread()?.block_on(wait::wait(args)),
+        Command::Reload(args) => current_thread()?.block_on(reload::reload(args)),
         Command::Start(args) => {
             current_thread()?.block_on(action::action(action::Action::Start, args))
         }

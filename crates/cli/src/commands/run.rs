@@ -20,7 +20,16 @@ pub(crate) async fn run(args: RunArgs, systemd: systemd::Env) -> Result<Code, Cl
     let config = linesman_config::load(&args.config)?;
     let socket = socket::resolve(args.socket.as_deref(), config.control.socket.as_deref());
     let summary = config.summary();
-    let daemon = Daemon::bind(config.spec, &socket)?;
+    let source = crate::reload::Source {
+        file: args.config.clone(),
+        socket: socket.clone(),
+        socket_flag: args.socket.clone(),
+        // Set by `Daemon::bind` from its fd plan, so a reloaded spec keeps
+        // the budget the daemon started with.
+        max_open_sockets: None,
+        notifier: systemd.notifier.clone(),
+    };
+    let daemon = Daemon::bind(config.spec, &socket, Some(source))?;
     // The socket serves now: READY=1 waits only for the start rules.
     let service = systemd::Service::start(systemd, daemon.control());
     tracing::info!(

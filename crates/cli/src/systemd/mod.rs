@@ -17,13 +17,13 @@ use std::ffi::OsStr;
 use std::time::Duration;
 
 pub(crate) use notify::Notifier;
-pub(crate) use service::Service;
+pub(crate) use service::{Service, status_line};
 
 /// The variables systemd set for the daemon, taken out of its environment.
 #[derive(Debug, Default)]
 pub(crate) struct Env {
     /// Where to notify (`NOTIFY_SOCKET`), if set and usable.
-    pub(crate) notifier: Option<Notifier>,
+    pub(crate) notifier: Option<std::sync::Arc<Notifier>>,
     /// How often to send `WATCHDOG=1`: half of `WATCHDOG_USEC`, when it is
     /// set and `WATCHDOG_PID` is unset or this process.
     pub(crate) watchdog: Option<Duration>,
@@ -53,7 +53,7 @@ impl Env {
         };
         if let Some(socket) = socket {
             match Notifier::new(&socket) {
-                Ok(notifier) => env.notifier = Some(notifier),
+                Ok(notifier) => env.notifier = Some(std::sync::Arc::new(notifier)),
                 Err(error) => env.problem = Some(error.to_string()),
             }
         }

@@ -76,10 +76,6 @@ impl Notifier {
 
     /// `RELOADING=1` with `MONOTONIC_USEC` (required by `Type=notify-reload`);
     /// a [`ready`](Self::ready) ends the reload.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "reload (SIGHUP) is a later item of issue 12")
-    )]
     pub(crate) fn reloading(&self) {
         self.send(&format!(
             "RELOADING=1\nMONOTONIC_USEC={}\nSTATUS=reloading",

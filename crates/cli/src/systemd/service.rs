@@ -42,7 +42,7 @@ pub(crate) struct Service {
 /// sends nothing): one lock, so no `READY=1` can follow it.
 #[derive(Debug)]
 struct Shared {
-    notifier: Notifier,
+    notifier: Arc<Notifier>,
     stopping: Mutex<bool>,
 }
 
@@ -170,6 +170,12 @@ async fn watchdog(shared: Arc<Shared>, every: Duration) {
     }
 }
 
+/// The `STATUS=` line for the connections of `control` now: what a reload
+/// sends with its `READY=1`, so `systemctl status` shows the counts again.
+pub(crate) fn status_line(control: &SupervisorHandle) -> String {
+    Counts::of(control).to_string()
+}
+
 /// How many connections are in which state, for `STATUS=`.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 struct Counts {
@@ -192,7 +198,7 @@ impl Counts {
         let bus = control.bus();
         for name in control.names() {
             let state = bus
-                .with_state(name, |s| s.state.name())
+                .with_state(&name, |s| s.state.name())
                 .unwrap_or("starting");
             *counts.slot(state) += 1;
         }

@@ -116,6 +116,7 @@ impl Row {
             | What::Lagged { .. }
             | What::Gap { .. }
             | What::ListenerRemoved { .. }
+            | What::Reloaded { .. }
             | What::Unknown { .. } => {}
         }
         if self.state != State::Backoff {

@@ -129,6 +129,16 @@ pub enum What {
         /// How many times it panicked (`count` in the JSON).
         count: u64,
     },
+    /// `reloaded`: the daemon reloaded its configuration (a line with an
+    /// empty `conn`).
+    Reloaded {
+        /// The connections added.
+        added: Vec<String>,
+        /// The connections removed.
+        removed: Vec<String>,
+        /// The connections restarted with new settings.
+        changed: Vec<String>,
+    },
     /// A type this client does not know (from a newer daemon).
     Unknown {
         /// The JSON's `type`.
@@ -158,8 +168,8 @@ pub enum GaveUpCause {
 impl What {
     /// The JSON's `type`: `started`, `waiting`, `connecting`, `connected`,
     /// `connect_failed`, `disconnected`, `backoff`, `gave_up`, `stopping`,
-    /// `stopped`, `lagged`, `gap`, `listener_removed`, or an unknown type's
-    /// name.
+    /// `stopped`, `lagged`, `gap`, `listener_removed`, `reloaded`, or an
+    /// unknown type's name.
     pub fn type_name(&self) -> &str {
         match self {
             What::Started => "started",
@@ -175,6 +185,7 @@ impl What {
             What::Lagged { .. } => "lagged",
             What::Gap { .. } => "gap",
             What::ListenerRemoved { .. } => "listener_removed",
+            What::Reloaded { .. } => "reloaded",
             What::Unknown { type_name, .. } => type_name,
         }
     }

@@ -107,6 +107,31 @@ pub struct ActionResponse {
     pub accepted: bool,
 }
 
+/// The body of `POST /v1/reload`: what the reload did (200), or why the
+/// file was refused and nothing changed (422, `ok: false`, `errors`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReloadResponse {
+    /// Whether the new configuration was applied.
+    pub ok: bool,
+    /// The configuration file read.
+    pub file: String,
+    /// Connections added (started when their rules hold).
+    pub added: Vec<String>,
+    /// Connections removed (stopped, dependents first).
+    pub removed: Vec<String>,
+    /// Connections restarted with new settings.
+    pub changed: Vec<String>,
+    /// Connections left alone (same session).
+    pub unchanged: Vec<String>,
+    /// Settings that changed but take effect only when the daemon is
+    /// restarted, in words.
+    pub needs_restart: Vec<String>,
+    /// Every problem of a refused file, `FILE:LINE:COLUMN: message`.
+    pub errors: Vec<String>,
+    /// The problems as `linesman check` shows them (empty when `ok`).
+    pub rendered: String,
+}
+
 /// The body of every error response (4xx, 5xx).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {

@@ -72,6 +72,15 @@ impl Serialize for EventLine {
                 map.serialize_entry("count", count)?;
                 map.serialize_entry("listener", listener)?;
             }
+            What::Reloaded {
+                added,
+                removed,
+                changed,
+            } => {
+                map.serialize_entry("added", added)?;
+                map.serialize_entry("removed", removed)?;
+                map.serialize_entry("changed", changed)?;
+            }
             What::Unknown { fields, .. } => {
                 for (name, value) in fields {
                     map.serialize_entry(name, value)?;
@@ -179,6 +188,11 @@ impl Fields<'_> {
             "listener_removed" => What::ListenerRemoved {
                 listener: self.take("listener")?,
                 count: self.take("count")?,
+            },
+            "reloaded" => What::Reloaded {
+                added: self.take("added")?,
+                removed: self.take("removed")?,
+                changed: self.take("changed")?,
             },
             other => What::Unknown {
                 type_name: other.to_owned(),

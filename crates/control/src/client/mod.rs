@@ -28,7 +28,7 @@ use tokio_util::task::AbortOnDropHandle;
 pub use events::EventStream;
 pub use filter::EventFilter;
 
-use crate::api::{ErrorBody, StatusResponse};
+use crate::api::{ErrorBody, ReloadResponse, StatusResponse};
 use crate::error::ClientError;
 
 /// A client of the control API on the Unix socket `socket`.
@@ -128,6 +128,30 @@ impl Client {
         const WHAT: &str = "GET /v1/status";
         let body = self.call(Method::GET, "/v1/status").await?;
         serde_json::from_slice(&body).map_err(|source| ClientError::Decode { what: WHAT, source })
+    }
+
+    /// `POST /v1/reload`: the daemon reads its configuration file again
+    /// and applies it. A file with errors is an `Ok` answer with `ok:
+    /// false` and the errors (nothing changed). The whole reload must fit
+    /// the response timeout (stopping removed connections may take the
+    /// daemon's shutdown timeout).
+    ///
+    /// # Errors
+    ///
+    /// As [`status`](Self::status); [`ClientError::Api`] with 409 while
+    /// another reload is in progress, 501 from a server with no file to
+    /// reload.
+    pub async fn reload(&self) -> Result<ReloadResponse, ClientError> {
+        const WHAT: &str = "POST /v1/reload";
+        let (response, _driver) = self.send(Method::POST, "/v1/reload").await?;
+        let status = response.status();
+        let body = self.bounded(self.collect(response.into_body())).await??;
+        if status.is_success() || status == StatusCode::UNPROCESSABLE_ENTITY {
+            serde_json::from_slice(&body)
+                .map_err(|source| ClientError::Decode { what: WHAT, source })
+        } else {
+            Err(api_error(status, &body))
+        }
     }
 
     /// `GET /v1/events`: the current state of every connection (lines with

@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use linesman_connection::Counters;
 use linesman_observer::{
     Backoff, Bus, ConnectFailed, Connected, Connecting, Disconnected, GaveUp, Interest, Lagged,
-    ListenerRemoved, Started, Stopped, Stopping, Waiting,
+    ListenerRemoved, Reloaded, Started, Stopped, Stopping, Waiting,
 };
 
 use super::{Described, EventLines, connection_status};
@@ -106,6 +106,11 @@ async fn event_lines(bus: &Bus) -> Vec<String> {
         bus_itself.publish(ListenerRemoved {
             listener: "audit-log".into(),
             panics: 5,
+        }),
+        bus_itself.publish(Reloaded {
+            added: vec!["audit".into()],
+            removed: vec!["legacy".into()],
+            changed: vec!["quotes".into()],
         }),
     ];
     for seq in published {

@@ -97,5 +97,10 @@ fn what(what: &What) -> api::What {
             listener: r.listener.clone(),
             count: u64::from(r.panics),
         },
+        What::Reloaded(r) => api::What::Reloaded {
+            added: r.added.clone(),
+            removed: r.removed.clone(),
+            changed: r.changed.clone(),
+        },
     }
 }

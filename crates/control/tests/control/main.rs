@@ -8,6 +8,7 @@ mod client;
 mod events;
 mod metrics;
 mod private;
+mod reload;
 mod socket;
 mod status;
 mod support;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use linesman_observer::{Backoff, GaveUp, Stopped, Stopping, Waiting, What};
 
-use super::{Effect, Effects, Ended, Intent, Lifecycle, RuleNow, Running, State, World};
+use super::{Effect, Effects, Ended, Intent, Lifecycle, Removal, RuleNow, Running, State, World};
 use crate::tracker::{Decision, SessionEnd};
 
 impl Lifecycle {
@@ -38,6 +38,14 @@ impl Lifecycle {
                 self.ready(1, None, true, world, out)
             }
             Intent::DependencyDown | Intent::Reconnect => self.ready(1, None, false, world, out),
+            Intent::Removed(removal) => {
+                let reason = match forced {
+                    None => removal.reason().to_owned(),
+                    Some(after) => format!("{} (forced after {after:?})", removal.reason()),
+                };
+                out.push(publish(Stopped { reason }));
+                State::Done
+            }
         }
     }
 
@@ -138,7 +146,12 @@ pub(super) fn end(mut running: Running, wanted: Intent, world: &World, out: &mut
         (None, Intent::Restart) if running.restarting => None,
         (None, wanted) => Some(wanted),
         (Some(Intent::Shutdown), _) => Some(Intent::Shutdown),
-        (Some(_), wanted @ (Intent::Shutdown | Intent::Stop | Intent::Restart)) => Some(wanted),
+        // Removed is as final as a shutdown; it keeps saying why.
+        (Some(Intent::Removed(removal)), _) => Some(Intent::Removed(removal)),
+        (
+            Some(_),
+            wanted @ (Intent::Shutdown | Intent::Stop | Intent::Restart | Intent::Removed(_)),
+        ) => Some(wanted),
         (current, _) => current,
     };
     if next.as_ref().is_some_and(Intent::stops) && !was_stopping {
@@ -162,6 +175,17 @@ pub(super) fn shut_down(out: &mut Effects) -> State {
     out.push(publish(Stopping {}));
     out.push(publish(Stopped {
         reason: "shutdown".into(),
+    }));
+    State::Done
+}
+
+/// Ends a connection that runs no session, for a reload.
+pub(super) fn removed(removal: Removal, stopping: bool, out: &mut Effects) -> State {
+    if stopping {
+        out.push(publish(Stopping {}));
+    }
+    out.push(publish(Stopped {
+        reason: removal.reason().into(),
     }));
     State::Done
 }

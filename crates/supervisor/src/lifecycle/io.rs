@@ -75,11 +75,41 @@ pub(crate) enum Input {
     Command(Command),
     /// The supervisor shuts down.
     Shutdown,
+    /// A reload removed the connection, or changed its settings (a new task
+    /// takes over with the new ones): end like a shutdown, saying why.
+    Remove(Removal),
     /// The restart hold armed by [`Effect::HoldRestarts`] is over.
     HoldElapsed,
     /// The task's own code panicked (a bug, or application code called
     /// unguarded); why the connection is failed now, in words.
     Panicked(Box<str>),
+}
+
+/// Why a reload ends a connection's task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Removal {
+    /// The new configuration does not have the connection.
+    Removed,
+    /// The new configuration changed its settings: a task with the new
+    /// ones replaces this one.
+    Replaced,
+}
+
+impl Removal {
+    /// The `Stopped` reason, and what the session is told.
+    pub(crate) fn reason(self) -> &'static str {
+        match self {
+            Removal::Removed => "removed by reload",
+            Removal::Replaced => "settings changed by reload",
+        }
+    }
+
+    pub(crate) fn cause(self) -> StopCause {
+        match self {
+            Removal::Removed => StopCause::Removed,
+            Removal::Replaced => StopCause::Reconfigured,
+        }
+    }
 }
 
 /// What the task must do, in order.

@@ -4,7 +4,7 @@
 use linesman_connection::StopCause;
 use tokio::time::Instant;
 
-use super::RuleNow;
+use super::{Removal, RuleNow};
 
 /// Where a connection is. Every transition is made in [`Lifecycle::step`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,13 +80,15 @@ pub(crate) enum Intent {
     DependencyDown,
     /// Under `on_dependency_down: restart`, the dependency is back: reconnect.
     Reconnect,
+    /// A reload removed or replaced the connection: the task ends `Done`.
+    Removed(Removal),
 }
 
 impl Intent {
     /// Whether ending for this reason is announced with `Stopping` (the
     /// connection is going away, not coming back by itself).
     pub(super) fn stops(&self) -> bool {
-        matches!(self, Intent::Shutdown | Intent::Stop)
+        matches!(self, Intent::Shutdown | Intent::Stop | Intent::Removed(_))
     }
 
     /// What the session is told, for its `Disconnected` reason and logs,
@@ -103,6 +105,7 @@ impl Intent {
                 },
             },
             Intent::Reconnect => StopCause::DependencyBack,
+            Intent::Removed(removal) => removal.cause(),
         }
     }
 }

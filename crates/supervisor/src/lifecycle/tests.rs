@@ -170,6 +170,8 @@ fn describe(state: &State) -> String {
                     Intent::Restart => " ending restart",
                     Intent::DependencyDown => " ending dependency-down",
                     Intent::Reconnect => " ending reconnect",
+                    Intent::Removed(Removal::Removed) => " ending removed",
+                    Intent::Removed(Removal::Replaced) => " ending replaced",
                 });
             }
             s
@@ -904,6 +906,158 @@ fn shutdown_ends_every_state() {
             row(2, Input::Shutdown, HOLDS, "done", vec![]),
             // Done is done.
             row(3, Input::Command(Command::Start), HOLDS, "done", vec![]),
+        ],
+    );
+}
+
+#[test]
+fn a_reload_ends_every_state_saying_why() {
+    always(
+        "while up: the session is told, nothing overrides it",
+        vec![
+            row(
+                0,
+                Input::Begin,
+                HOLDS,
+                "running 1",
+                vec![publish(Started {}), connect(1)],
+            ),
+            row(
+                10,
+                Input::Remove(Removal::Removed),
+                HOLDS,
+                "running 1 ending removed",
+                vec![
+                    publish(Stopping {}),
+                    Effect::StopSession(StopCause::Removed),
+                ],
+            ),
+            row(
+                11,
+                Input::Command(Command::Restart),
+                HOLDS,
+                "running 1 ending removed",
+                vec![],
+            ),
+            row(
+                12,
+                Input::Shutdown,
+                HOLDS,
+                "running 1 ending removed",
+                vec![],
+            ),
+            row(
+                20,
+                ended(false, true, 15, "removed by reload"),
+                HOLDS,
+                "done",
+                vec![stopped("removed by reload")],
+            ),
+        ],
+    );
+    always(
+        "a changed connection, too slow",
+        vec![
+            row(
+                0,
+                Input::Begin,
+                HOLDS,
+                "running 1",
+                vec![publish(Started {}), connect(1)],
+            ),
+            row(
+                10,
+                Input::Remove(Removal::Replaced),
+                HOLDS,
+                "running 1 ending replaced",
+                vec![
+                    publish(Stopping {}),
+                    Effect::StopSession(StopCause::Reconfigured),
+                ],
+            ),
+            row(
+                5010,
+                Input::DeadlinePassed {
+                    after: Duration::from_secs(5),
+                },
+                HOLDS,
+                "done",
+                vec![
+                    Effect::DropSession,
+                    stopped("settings changed by reload (forced after 5s)"),
+                ],
+            ),
+        ],
+    );
+    always(
+        "in backoff",
+        vec![
+            row(
+                0,
+                Input::Begin,
+                HOLDS,
+                "running 1",
+                vec![publish(Started {}), connect(1)],
+            ),
+            row(
+                10,
+                failed_connect(),
+                HOLDS,
+                "backoff 2",
+                backoff(2, 10, 100),
+            ),
+            row(
+                20,
+                Input::Remove(Removal::Removed),
+                HOLDS,
+                "done",
+                vec![publish(Stopping {}), stopped("removed by reload")],
+            ),
+        ],
+    );
+    always(
+        "waiting",
+        vec![
+            row(
+                0,
+                Input::Begin,
+                on(&["db"]),
+                "waiting 1 [db]",
+                vec![publish(Started {}), waiting(&["db"])],
+            ),
+            row(
+                5,
+                Input::Remove(Removal::Replaced),
+                on(&["db"]),
+                "done",
+                vec![publish(Stopping {}), stopped("settings changed by reload")],
+            ),
+        ],
+    );
+    always(
+        "stopped: it says it was removed",
+        vec![
+            row(
+                0,
+                Input::Begin,
+                HOLDS,
+                "running 1",
+                vec![publish(Started {}), connect(1)],
+            ),
+            row(
+                1,
+                panicked("supervisor task panicked: boom"),
+                HOLDS,
+                "failed",
+                vec![gave_up("supervisor task panicked: boom")],
+            ),
+            row(
+                2,
+                Input::Remove(Removal::Removed),
+                HOLDS,
+                "done",
+                vec![stopped("removed by reload")],
+            ),
         ],
     );
 }

@@ -171,7 +171,7 @@ async fn unknown_names_and_a_finished_supervisor_are_errors() {
             ..
         })
     ));
-    assert_eq!(control.names().collect::<Vec<_>>(), ["quotes"]);
+    assert_eq!(control.names(), [std::sync::Arc::from("quotes")]);
     run.stop().await;
     assert_eq!(
         control.start("quotes"),

@@ -20,6 +20,7 @@ mod intensity;
 mod isolation;
 mod log_limit;
 mod panics;
+mod reload;
 mod restart;
 mod rules;
 mod shutdown;

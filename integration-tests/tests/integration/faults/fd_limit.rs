@@ -204,6 +204,63 @@ async fn a_tiny_limit_keeps_descriptors_for_status() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_keeps_the_socket_budget_of_the_daemon() {
+    const TINY: u64 = 32;
+    let peer = Peer::start(Listen::tcp(), Behavior::Echo)
+        .await
+        .expect("an echo peer starts");
+    let dir = TempDir::new("fd-reload").expect("temp dir");
+    let yaml = |n: usize| {
+        let mut yaml = String::from("connections:\n");
+        for i in 0..n {
+            yaml.push_str(&format!("  c{i:03}: {{ endpoint: {} }}\n", peer.endpoint()));
+        }
+        yaml
+    };
+    let launch = Launch {
+        rust_log: Some("info"),
+        open_files: Some(TINY),
+        ..Launch::default()
+    };
+    let mut daemon = Daemon::launch(dir, &yaml(1), launch).await;
+    let plan = FdPlan::logged(&daemon, TINY).await;
+    daemon
+        .wait_status("c000 up", |status| {
+            count(status, |c| c["state"] == "up") == 1
+        })
+        .await;
+    // More connections than the budget: the reloaded spec carries the
+    // daemon's budget (no `max_open_sockets` needing a restart), and the
+    // supervisor holds the new connections to it.
+    let many = plan.sockets + 3;
+    std::fs::write(&daemon.config, yaml(many)).expect("write the new configuration");
+    let reloaded = daemon.cli(&["reload"]).await;
+    assert_eq!(reloaded.code, 0, "{}", reloaded.stderr);
+    assert_eq!(
+        reloaded.stdout.lines().count(),
+        1,
+        "nothing needs a restart of the daemon: {}",
+        reloaded.stdout
+    );
+    let status = daemon
+        .wait_status("the budget's connections up, the rest refused", |status| {
+            count(status, |c| c["state"] == "up") == plan.sockets
+                && count(status, |c| c["state"] != "up" && refused_for_fds(c))
+                    == many - plan.sockets
+        })
+        .await;
+    assert_eq!(
+        count(&status, |c| c["name"] == "c000" && c["restarts"] == 0),
+        1,
+        "the unchanged connection kept its session: {status:#}"
+    );
+    assert!(peer.stats().open <= plan.sockets as u64);
+    daemon.signal("TERM").await;
+    let (code, log) = daemon.exit().await;
+    assert_eq!(code, 0, "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_limit_too_low_to_run_is_refused_with_what_to_raise() {
     let dir = TempDir::new("fd-none").expect("temp dir");
     let launch = Launch {

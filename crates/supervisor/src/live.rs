@@ -1,0 +1,285 @@
+//! The run's live set of connections: each one's task, where it reports
+//! its phase, and what a reload compares it by; plus what is needed to
+//! start one more (`Starter`).
+//!
+//! Why slots: a task reports its [`Phase`] at a fixed index of one shared
+//! vector (no lookup per state change), so an index must stay valid for the
+//! task's whole life. A reload frees the slots of the tasks it ended and
+//! gives them to the tasks it starts, so the vector grows only with the
+//! largest number of connections run at once.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use linesman_connection::{Connection, ConnectionHandle, Counting, DynHandler, SocketBudget};
+use linesman_observer::{Bus, ListenerHandle};
+use tokio::sync::{Semaphore, watch};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::graph::DependencyGraph;
+use crate::lifecycle::{Lifecycle, Phase};
+use crate::mailbox::{Inbox, Mailbox};
+use crate::restart::RestartPolicy;
+use crate::rng::seed_from;
+use crate::rule::Rule;
+use crate::rules::{RunCheck, spawn_engine};
+use crate::shutdown::{Running, shut_down};
+use crate::spec::Supervised;
+use crate::task::{PhaseReport, RuleWatch, Shell, Task};
+use crate::tracker::RestartTracker;
+
+/// One connection of the live set.
+#[derive(Debug)]
+pub(crate) struct Member {
+    pub(crate) running: Running,
+    /// Its settings' fingerprint (`reload/diff.rs`).
+    pub(crate) fingerprint: Option<u64>,
+}
+
+/// What starts a connection's task: shared by every task of the run.
+#[derive(Debug)]
+pub(crate) struct Starter {
+    pub(crate) bus: Bus,
+    pub(crate) timeout: Duration,
+    /// Connects in flight, shared by every connection.
+    pub(crate) connect_limit: Arc<Semaphore>,
+    /// Sockets open at once, shared by every connection, if bounded.
+    pub(crate) socket_budget: Option<Arc<SocketBudget>>,
+    pub(crate) max_concurrent_connects: usize,
+    pub(crate) max_open_sockets: Option<usize>,
+    pub(crate) policies: Policies,
+    pub(crate) phases: Arc<watch::Sender<Vec<Phase>>>,
+}
+
+/// Everything a new task is made of, before it is spawned.
+pub(crate) struct Recruit {
+    pub(crate) supervised: Supervised,
+    pub(crate) handle: ConnectionHandle,
+    pub(crate) handler: Option<Box<dyn DynHandler>>,
+    pub(crate) inbox: Inbox,
+    pub(crate) mailbox: Arc<Mailbox>,
+}
+
+/// The connections running now.
+#[derive(Debug)]
+pub(crate) struct Live {
+    pub(crate) graph: DependencyGraph,
+    /// By slot; `None` for a free one.
+    pub(crate) slots: Vec<Option<Member>>,
+    pub(crate) index: HashMap<Arc<str>, usize>,
+    pub(crate) check: RunCheck,
+    pub(crate) engine: Option<ListenerHandle>,
+    pub(crate) starter: Starter,
+}
+
+impl Live {
+    /// Starts a task for each of `recruits` (in declaration order, the
+    /// graph's) and the rule engine.
+    pub(crate) fn start(
+        graph: DependencyGraph,
+        recruits: Vec<Recruit>,
+        starter: Starter,
+        rules: Vec<Option<Rule>>,
+    ) -> Live {
+        let mut live = Live {
+            check: RunCheck::new(&graph, Vec::new(), &HashMap::<Arc<str>, usize>::new()),
+            graph,
+            slots: Vec::with_capacity(recruits.len()),
+            index: HashMap::with_capacity(recruits.len()),
+            engine: None,
+            starter,
+        };
+        for recruit in recruits {
+            live.spawn(recruit);
+        }
+        live.rewire(rules);
+        live
+    }
+
+    /// Starts `recruit`'s task in a free slot (or a new one).
+    pub(crate) fn spawn(&mut self, recruit: Recruit) {
+        let slot = match self.slots.iter().position(Option::is_none) {
+            Some(free) => free,
+            None => {
+                self.slots.push(None);
+                self.starter
+                    .phases
+                    .send_modify(|phases| phases.push(Phase::Terminal));
+                self.slots.len() - 1
+            }
+        };
+        self.starter
+            .phases
+            .send_modify(|phases| phases[slot] = Phase::Active);
+        let fingerprint = crate::reload::fingerprint(&recruit.supervised);
+        let running = self.starter.spawn(recruit, slot);
+        self.index.insert(Arc::clone(&running.name), slot);
+        self.slots[slot] = Some(Member {
+            running,
+            fingerprint,
+        });
+    }
+
+    /// Takes connection `name` out of the set. Its slot is free: the
+    /// caller must not start another task before this one has ended, and
+    /// then calls [`freed`](Self::freed).
+    pub(crate) fn take(&mut self, name: &str) -> Option<Member> {
+        let slot = self.index.remove(name)?;
+        self.slots.get_mut(slot).and_then(Option::take)
+    }
+
+    /// Marks every free slot terminal (a task aborted at a deadline never
+    /// said so itself).
+    pub(crate) fn freed(&self) {
+        let free: Vec<usize> = (0..self.slots.len())
+            .filter(|&slot| self.slots[slot].is_none())
+            .collect();
+        self.starter.phases.send_if_modified(|phases| {
+            let mut changed = false;
+            for &slot in &free {
+                changed |= phases[slot] != Phase::Terminal;
+                phases[slot] = Phase::Terminal;
+            }
+            changed
+        });
+    }
+
+    /// The rule engine and "can anything still run" for the graph and the
+    /// members as they are now, whose start rules are `rules` (in the
+    /// graph's declaration order).
+    pub(crate) fn rewire(&mut self, rules: Vec<Option<Rule>>) {
+        let mailboxes: Vec<Arc<Mailbox>> = self
+            .graph
+            .names()
+            .filter_map(|name| self.member(name))
+            .map(|member| Arc::clone(&member.running.mailbox))
+            .collect();
+        // The old engine goes first: two would signal twice.
+        self.engine = None;
+        self.engine = spawn_engine(&self.starter.bus, &self.graph, &mailboxes);
+        self.check = RunCheck::new(&self.graph, rules, &self.index);
+    }
+
+    pub(crate) fn member(&self, name: &str) -> Option<&Member> {
+        let slot = *self.index.get(name)?;
+        self.slots.get(slot)?.as_ref()
+    }
+
+    /// Whether some connection can still run by itself.
+    pub(crate) fn anything_can_run(&self, phases: &[Phase]) -> bool {
+        self.check.anything_can_run(phases)
+    }
+
+    /// The names and fingerprints of the members, in declaration order.
+    pub(crate) fn fingerprints(&self) -> Vec<(&str, Option<u64>)> {
+        self.graph
+            .names()
+            .filter_map(|name| self.member(name).map(|m| (name, m.fingerprint)))
+            .collect()
+    }
+
+    /// Stops every task, dependents first (see `shutdown.rs`).
+    pub(crate) async fn shut_down(mut self, forced: &CancellationToken) {
+        let names: Vec<Arc<str>> = self.graph.names().map(Arc::from).collect();
+        let mut running: Vec<Running> = names
+            .iter()
+            .filter_map(|name| self.take(name).map(|m| m.running))
+            .collect();
+        // Every member is in the graph; `running` is in its order.
+        debug_assert_eq!(running.len(), names.len());
+        self.engine = None;
+        shut_down(
+            &self.graph,
+            &mut running,
+            self.starter.timeout,
+            forced,
+            &self.starter.bus,
+        )
+        .await;
+    }
+}
+
+impl Starter {
+    /// Spawns the task of `recruit`, reporting its phase at `slot`.
+    fn spawn(&mut self, recruit: Recruit, slot: usize) -> Running {
+        let Recruit {
+            supervised,
+            handle,
+            handler,
+            inbox,
+            mailbox,
+        } = recruit;
+        let Supervised {
+            connection: spec,
+            restart,
+            start_when,
+            on_dependency_down,
+        } = supervised;
+        let name: Arc<str> = Arc::from(spec.name.as_str());
+        // Fields fixed for the task's life: recording a changing one
+        // (the attempt) would append it again to every later line.
+        let span = tracing::info_span!("connection", conn = %name, endpoint = %spec.target);
+        // Built now, with its handler (or one that only counts).
+        let handler = handler.unwrap_or_else(|| Box::new(Counting));
+        let mut conn = Connection::with_handle(spec, handler, handle.clone());
+        conn.limit_connects(Arc::clone(&self.connect_limit));
+        if let Some(budget) = &self.socket_budget {
+            conn.limit_open_sockets(Arc::clone(budget));
+        }
+        let session_control = conn.session_control();
+        let tracker = RestartTracker::shared(self.policies.get(restart), seed_from(&name));
+        let rule = start_when.map(|rule| {
+            Box::new(RuleWatch {
+                rule,
+                bus: self.bus.clone(),
+            })
+        });
+        let task = Task {
+            conn,
+            shell: Shell {
+                lifecycle: Lifecycle::new(tracker, on_dependency_down),
+                control: session_control.clone(),
+                inbox,
+                rule,
+                timeout: self.timeout,
+                report: PhaseReport {
+                    phases: Arc::clone(&self.phases),
+                    index: slot,
+                },
+                hold: None,
+            },
+        };
+        let join = tokio::spawn(task.run().instrument(span));
+        Running {
+            name,
+            join: Some(join),
+            mailbox,
+            control: session_control,
+            handle,
+        }
+    }
+}
+
+/// The restart policies of the connections, each distinct one allocated
+/// once and shared by the trackers that use it (most connections of a spec
+/// have the same policy).
+#[derive(Debug, Default)]
+pub(crate) struct Policies(Vec<Arc<RestartPolicy>>);
+
+impl Policies {
+    /// Past this many distinct policies, each further one is its own.
+    const MAX: usize = 16;
+
+    fn get(&mut self, policy: RestartPolicy) -> Arc<RestartPolicy> {
+        if let Some(shared) = self.0.iter().find(|shared| ***shared == policy) {
+            return Arc::clone(shared);
+        }
+        let shared = Arc::new(policy);
+        if self.0.len() < Self::MAX {
+            self.0.push(Arc::clone(&shared));
+        }
+        shared
+    }
+}
