@@ -6,9 +6,14 @@
 //! paused time with the default policy (`intensity.rs`, `timing.rs`); the
 //! tests assert orders and counts of events and peer connections, never how
 //! long anything took. Every wait is bounded by [`common::LIMIT`] so that a
-//! broken supervisor fails the test instead of hanging it.
+//! broken supervisor fails the test instead of hanging it. The tests that
+//! count failure log lines run in a process of their own (`log_lines.rs`).
 
 mod bounce;
+#[allow(
+    dead_code,
+    reason = "shared with the log_lines test binary, which uses the rest of it"
+)]
 mod captured;
 mod commands;
 mod common;
@@ -18,7 +23,6 @@ mod drain;
 mod finish;
 mod intensity;
 mod isolation;
-mod log_limit;
 mod panics;
 mod reload;
 mod restart;
