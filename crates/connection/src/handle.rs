@@ -161,6 +161,10 @@ impl ConnectionHandle {
     /// What the connection has carried so far.
     pub fn counters(&self) -> Counters {
         let cells = &self.shared.counters;
+        let ends = cells
+            .ends
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         Counters {
             frames_in: cells.frames_in.load(Ordering::Relaxed),
             frames_out: cells.frames_out.load(Ordering::Relaxed),
@@ -168,18 +172,8 @@ impl ConnectionHandle {
             bytes_out: cells.bytes_out.load(Ordering::Relaxed),
             sessions: cells.sessions.load(Ordering::Relaxed),
             unmatched_replies: cells.unmatched_replies.load(Ordering::Relaxed),
-            last_error: cells
-                .last_error
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .clone(),
-            ends: cells
-                .ends
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .as_deref()
-                .cloned()
-                .unwrap_or_default(),
+            last_error: ends.last_error.clone(),
+            ends: ends.counts.as_deref().cloned().unwrap_or_default(),
         }
     }
 

@@ -76,10 +76,19 @@ pub(crate) struct Cells {
     pub(crate) bytes_out: AtomicU64,
     pub(crate) sessions: AtomicU64,
     pub(crate) unmatched_replies: AtomicU64,
-    pub(crate) last_error: Mutex<Option<String>>,
+    /// The last error and the ends by class, under one lock: both change
+    /// when a session ends.
+    pub(crate) ends: Mutex<Ends>,
+}
+
+/// How a connection's sessions ended, as its counters show it.
+#[derive(Debug, Default)]
+pub(crate) struct Ends {
+    /// The latest connect error or disconnect reason.
+    pub(crate) last_error: Option<String>,
     /// Connect failures and disconnects by class; boxed and made at the
     /// first end, so a connection that never ends pays one pointer.
-    pub(crate) ends: Mutex<Option<Box<EndCounts>>>,
+    pub(crate) counts: Option<Box<EndCounts>>,
 }
 
 /// The state shared by a connection and its handles.
@@ -92,16 +101,10 @@ pub(crate) struct Shared {
     /// The target is a blocking source: nothing can be sent.
     pub(crate) receive_only: bool,
     next_id: AtomicU64,
-    /// Made on the first request: most connections never make one, and an
-    /// empty map is 48 bytes in every connection.
-    #[expect(
-        clippy::box_collection,
-        reason = "boxed, the map is 8 bytes in every connection until its first request"
-    )]
-    pending: Mutex<Option<Box<HashMap<u64, Reply>>>>,
-    /// Limits the warnings about replies that match no request; made on
-    /// the first such reply (boxed: 8 bytes in every connection, not 48).
-    unmatched_log: Mutex<Option<Box<LogLimit>>>,
+    /// The pending requests and the limit on warnings about replies that
+    /// match none; made on the first request or unmatched reply: most
+    /// connections never make one (8 bytes in every connection, not 96).
+    requests: Mutex<Option<Box<Requests>>>,
     queue: Mutex<Queue>,
     /// Wakes the session's writer when there is something to write.
     wake: Notify,
@@ -117,6 +120,15 @@ pub(crate) struct Shared {
     /// (set before `stop`). Boxed: 8 bytes in every connection, and only a
     /// supervisor's stop allocates.
     stop_cause: Mutex<Option<Box<StopCause>>>,
+}
+
+/// What a connection that makes requests keeps for them.
+#[derive(Debug, Default)]
+struct Requests {
+    /// Where each pending request's reply goes, by id.
+    pending: HashMap<u64, Reply>,
+    /// Limits the warnings about replies that match no request.
+    unmatched_log: LogLimit,
 }
 
 /// Locks `mutex`, recovering the data if a panic poisoned it (every
@@ -135,8 +147,7 @@ impl Shared {
             outbox,
             receive_only,
             next_id: AtomicU64::new(1),
-            pending: Mutex::new(None),
-            unmatched_log: Mutex::new(None),
+            requests: Mutex::new(None),
             queue: Mutex::new(Queue {
                 phase: Phase::Down,
                 handshake: VecDeque::new(),
@@ -159,12 +170,13 @@ impl Shared {
 
     /// Records the last error for the counters.
     pub(crate) fn set_last_error(&self, error: String) {
-        *lock(&self.counters.last_error) = Some(error);
+        lock(&self.counters.ends).last_error = Some(error);
     }
 
     /// Counts a connect attempt that failed for `reason`.
     pub(crate) fn count_connect_failure(&self, reason: &Reason) {
         lock(&self.counters.ends)
+            .counts
             .get_or_insert_with(Box::default)
             .add_connect_failure(reason.class());
     }
@@ -172,6 +184,7 @@ impl Shared {
     /// Counts a session that was up and ended for `reason`.
     pub(crate) fn count_disconnect(&self, reason: &Reason) {
         lock(&self.counters.ends)
+            .counts
             .get_or_insert_with(Box::default)
             .add_disconnect(reason.class());
     }

@@ -27,8 +27,9 @@ impl Shared {
     pub(crate) fn register(&self) -> (u64, oneshot::Receiver<Result<Frame, RequestError>>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (reply, answer) = oneshot::channel();
-        lock(&self.pending)
+        lock(&self.requests)
             .get_or_insert_with(Box::default)
+            .pending
             .insert(id, reply);
         (id, answer)
     }
@@ -51,8 +52,8 @@ impl Shared {
     /// `kept` (whose frames wait in the outbox for the next session).
     pub(super) fn lose_requests_except(&self, kept: &HashSet<u64>) {
         let lost: Vec<Reply> = {
-            let mut pending = lock(&self.pending);
-            let Some(pending) = pending.as_mut() else {
+            let mut requests = lock(&self.requests);
+            let Some(pending) = requests.as_mut().map(|r| &mut r.pending) else {
                 return;
             };
             let ids: Vec<u64> = pending
@@ -69,9 +70,9 @@ impl Shared {
 
     /// Fails every pending request with `Closed`.
     pub(super) fn close_requests(&self) {
-        let pending: Vec<Reply> = lock(&self.pending)
-            .take()
-            .map(|pending| pending.into_values().collect())
+        let pending: Vec<Reply> = lock(&self.requests)
+            .as_mut()
+            .map(|requests| requests.pending.drain().map(|(_, reply)| reply).collect())
             .unwrap_or_default();
         for reply in pending {
             let _ = reply.send(Err(RequestError::Closed));
@@ -80,9 +81,9 @@ impl Shared {
 
     /// Takes the pending request `id` out of the map, if it is there.
     fn take_request(&self, id: u64) -> Option<Reply> {
-        lock(&self.pending)
+        lock(&self.requests)
             .as_mut()
-            .and_then(|pending| pending.remove(&id))
+            .and_then(|requests| requests.pending.remove(&id))
     }
 
     /// Hands a received frame to the request it replies to, or gives it
@@ -137,8 +138,9 @@ impl Shared {
             .unmatched_replies
             .fetch_add(1, Ordering::Relaxed)
             + 1;
-        let verdict = lock(&self.unmatched_log)
+        let verdict = lock(&self.requests)
             .get_or_insert_with(Box::default)
+            .unmatched_log
             .check("unmatched reply", Instant::now());
         let id = frame
             .id
