@@ -41,6 +41,9 @@ const CONNECTIONS: usize = 10_000;
 const ROLE_ENV: &str = "LINESMAN_BENCH_SCALE_ROLE";
 /// Where the baseline child connects.
 const PEER_ENV: &str = "LINESMAN_BENCH_SCALE_PEER";
+/// The loopback port a peer child listens on (a restarted peer takes its
+/// predecessor's); unset or 0 picks a free one.
+const PORT_ENV: &str = "LINESMAN_BENCH_SCALE_PORT";
 
 /// Runs the scale benchmark, or one of its child parts when this process
 /// is such a child.
@@ -48,6 +51,7 @@ pub(crate) fn run() -> Vec<Measurement> {
     let result = match std::env::var(ROLE_ENV).as_deref() {
         Ok("peer") => peer::serve().map(|()| Vec::new()),
         Ok("baseline") => baseline::run(),
+        Ok("curve") => crate::curve::point(),
         _ => orchestrate(),
     };
     result.unwrap_or_else(|error| {
@@ -82,8 +86,11 @@ fn orchestrate() -> anyhow::Result<Vec<Measurement>> {
         "linesman's peer listens on the baseline's port {baseline_endpoint}; rerun"
     );
     let endpoint = peer.endpoint.clone();
-    let ours = supervised::run(&endpoint, &mut peer)?;
+    let ours = supervised::run(CONNECTIONS, &endpoint, &mut peer, true)?;
     drop(peer);
+    let reconnect = ours
+        .reconnect
+        .context("the mass reconnect was not measured")?;
     let figure =
         |case: &str, unit: &'static str, linesman: f64, baseline: Option<f64>| Measurement {
             bench: BENCH,
@@ -107,14 +114,33 @@ fn orchestrate() -> anyhow::Result<Vec<Measurement>> {
             Some(plain.rss_per_conn),
         ),
         figure("snapshot 10k", "ms", ours.snapshot_ms, None),
-        figure("reconnect all up 10k", "ms", ours.reconnect_all_up_ms, None),
+        figure("reconnect all up 10k", "ms", reconnect.all_up_ms, None),
         figure(
             "reconnect spread max/mean",
             "ratio",
-            ours.spread_max_over_mean,
+            reconnect.spread_max_over_mean,
             None,
         ),
     ])
+}
+
+/// One supervisor of `count` connections, in this process, to a fresh
+/// peer child: the time until all are up, resident memory per connection,
+/// and the median `snapshot()` time, in ms, bytes and ms (no reconnect).
+pub(crate) fn supervise(count: usize) -> anyhow::Result<(f64, f64, f64)> {
+    let limit = linesman_testkit::raise_nofile_limit().context("cannot raise RLIMIT_NOFILE")?;
+    anyhow::ensure!(
+        limit > count as u64 + 100,
+        "the open-file limit is {limit}; {count} connections need more"
+    );
+    let mut peer = PeerChild::spawn()?;
+    let endpoint = peer.endpoint.clone();
+    let figures = supervised::run(count, &endpoint, &mut peer, false)?;
+    Ok((
+        figures.common.all_up_ms,
+        figures.common.rss_per_conn,
+        figures.snapshot_ms,
+    ))
 }
 
 /// A figure pair both sides measure.
@@ -138,7 +164,7 @@ fn rss_bytes() -> anyhow::Result<u64> {
 }
 
 /// This executable, re-run as the scale child `role` with `--json`.
-fn child_command(role: &str) -> anyhow::Result<Command> {
+pub(crate) fn child_command(role: &str) -> anyhow::Result<Command> {
     let exe = std::env::current_exe().context("cannot find the running executable")?;
     let mut command = Command::new(exe);
     command
@@ -148,18 +174,33 @@ fn child_command(role: &str) -> anyhow::Result<Command> {
     Ok(command)
 }
 
-/// The peer child: killed on drop (its stdin closes, and it is killed).
+/// A peer child: killed on drop (its stdin closes, and it is killed).
 #[derive(Debug)]
-struct PeerChild {
+pub(crate) struct PeerChild {
     child: Child,
     stdin: Option<ChildStdin>,
     stdout: BufReader<ChildStdout>,
-    endpoint: Endpoint,
+    pub(crate) endpoint: Endpoint,
 }
 
 impl PeerChild {
+    /// The testkit echo peer in a child, on a free loopback port.
     fn spawn() -> anyhow::Result<PeerChild> {
-        let mut child = child_command("peer")?
+        PeerChild::spawn_command(child_command("peer")?)
+    }
+
+    /// The testkit echo peer in a child, listening on loopback `port`
+    /// (0: a free one), e.g. to restart a peer where the last one was.
+    pub(crate) fn echo_on(port: u16) -> anyhow::Result<PeerChild> {
+        let mut command = child_command("peer")?;
+        command.env(PORT_ENV, port.to_string());
+        PeerChild::spawn_command(command)
+    }
+
+    /// Starts `command`, a child that prints `listening <endpoint>` once it
+    /// listens and runs until its stdin closes.
+    pub(crate) fn spawn_command(mut command: Command) -> anyhow::Result<PeerChild> {
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -181,6 +222,14 @@ impl PeerChild {
             .with_context(|| format!("the peer child said {line:?}, not `listening <endpoint>`"))?;
         peer.endpoint = endpoint;
         Ok(peer)
+    }
+
+    /// The loopback TCP port the peer listens on.
+    pub(crate) fn port(&self) -> anyhow::Result<u16> {
+        match &self.endpoint {
+            Endpoint::Tcp { port, .. } => Ok(*port),
+            other => anyhow::bail!("the peer child listens on {other}, not on TCP"),
+        }
     }
 
     fn line(&mut self) -> anyhow::Result<String> {

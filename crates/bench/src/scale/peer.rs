@@ -17,7 +17,12 @@ pub(super) fn serve() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let peer = Peer::start(Listen::default(), Behavior::Echo)
+        let port: u16 = match std::env::var(super::PORT_ENV) {
+            Ok(port) => port.parse().context("the peer port is not a port number")?,
+            Err(_) => 0,
+        };
+        let listen = Listen::Tcp((std::net::Ipv4Addr::LOCALHOST, port).into());
+        let peer = Peer::start(listen, Behavior::Echo)
             .await
             .context("the peer cannot listen")?;
         say(&format!("listening {}", peer.endpoint()))?;
