@@ -33,6 +33,39 @@ const SIZES: &[(usize, &str)] = &[
 ];
 /// The size a `curve` child measures.
 const SIZE_ENV: &str = "LINESMAN_BENCH_CURVE_SIZE";
+/// Connections per peer (per destination address and port); see
+/// [`PER_PEER`].
+const PER_PEER_ENV: &str = "LINESMAN_BENCH_CURVE_PER_PEER";
+/// At most this many connections go to one peer: Linux's `connect()` picks
+/// a source port trying the even ports of `ip_local_port_range` first
+/// (14,116 of 32768–60999 here), and once one destination has used them
+/// all every further connect to it scans them before an odd one is found —
+/// a cost per connect that grows with the count (one destination: 12k up
+/// in 0.7 s, 15k in 2.8 s, 19k in 6–8 s). Real fleets connect to many
+/// peers; the curve measures linesman, not that scan.
+const PER_PEER: usize = 10_000;
+
+/// How many peers `count` connections are spread over.
+fn peers_for(count: usize) -> anyhow::Result<usize> {
+    let per_peer = match std::env::var(PER_PEER_ENV) {
+        Ok(n) => n
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n > 0)
+            .with_context(|| format!("{PER_PEER_ENV}={n} is not a positive number"))?,
+        Err(_) => PER_PEER,
+    };
+    Ok(count.div_ceil(per_peer))
+}
+
+/// `19k` for 19,000; the plain number when it is not whole thousands.
+fn label(count: usize) -> String {
+    if count.is_multiple_of(1000) {
+        format!("{}k", count / 1000)
+    } else {
+        count.to_string()
+    }
+}
 
 /// Runs every size; a size that fails is reported on stderr and left out.
 pub(crate) fn run() -> Vec<Measurement> {
@@ -50,7 +83,8 @@ pub(crate) fn run() -> Vec<Measurement> {
             Err(error) => eprintln!("curve {label}: {error:#}"),
         }
         let Some(binary) = &binary else { continue };
-        match daemon::measure(binary, count) {
+        let measured = peers_for(count).and_then(|peers| daemon::measure(binary, count, peers));
+        match measured {
             Ok(figures) => {
                 out.push(figure(
                     &format!("status -o json {label}"),
@@ -75,12 +109,8 @@ pub(crate) fn point() -> anyhow::Result<Vec<Measurement>> {
         .context("no curve size given")?
         .parse()
         .context("the curve size is not a number")?;
-    let label = SIZES
-        .iter()
-        .find(|(n, _)| *n == count)
-        .map(|(_, label)| *label)
-        .context("not a size of the curve")?;
-    let (all_up_ms, rss_per_conn, snapshot_ms) = crate::scale::supervise(count)?;
+    let label = label(count);
+    let (all_up_ms, rss_per_conn, snapshot_ms) = crate::scale::supervise(count, peers_for(count)?)?;
     Ok(vec![
         figure(&format!("all up {label}"), "ms", all_up_ms),
         figure(

@@ -86,7 +86,7 @@ fn orchestrate() -> anyhow::Result<Vec<Measurement>> {
         "linesman's peer listens on the baseline's port {baseline_endpoint}; rerun"
     );
     let endpoint = peer.endpoint.clone();
-    let ours = supervised::run(CONNECTIONS, &endpoint, &mut peer, true)?;
+    let ours = supervised::run(CONNECTIONS, &[endpoint], Some(&mut peer))?;
     drop(peer);
     let reconnect = ours
         .reconnect
@@ -124,18 +124,22 @@ fn orchestrate() -> anyhow::Result<Vec<Measurement>> {
     ])
 }
 
-/// One supervisor of `count` connections, in this process, to a fresh
-/// peer child: the time until all are up, resident memory per connection,
-/// and the median `snapshot()` time, in ms, bytes and ms (no reconnect).
-pub(crate) fn supervise(count: usize) -> anyhow::Result<(f64, f64, f64)> {
+/// One supervisor of `count` connections, in this process, to fresh peer
+/// children (`peers`, connections spread round-robin): the time until all
+/// are up, resident memory per connection, and the median `snapshot()`
+/// time, in ms, bytes and ms (no reconnect).
+pub(crate) fn supervise(count: usize, peers: usize) -> anyhow::Result<(f64, f64, f64)> {
     let limit = linesman_testkit::raise_nofile_limit().context("cannot raise RLIMIT_NOFILE")?;
     anyhow::ensure!(
         limit > count as u64 + 100,
         "the open-file limit is {limit}; {count} connections need more"
     );
-    let mut peer = PeerChild::spawn()?;
-    let endpoint = peer.endpoint.clone();
-    let figures = supervised::run(count, &endpoint, &mut peer, false)?;
+    let peers = (0..peers.max(1))
+        .map(|_| PeerChild::spawn())
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let endpoints: Vec<Endpoint> = peers.iter().map(|p| p.endpoint.clone()).collect();
+    let figures = supervised::run(count, &endpoints, None)?;
+    drop(peers);
     Ok((
         figures.common.all_up_ms,
         figures.common.rss_per_conn,

@@ -59,13 +59,20 @@ impl Drop for Daemon {
     }
 }
 
-/// Runs the daemon with `count` connections and measures it.
-pub(super) fn measure(binary: &Path, count: usize) -> anyhow::Result<Figures> {
-    let peer = PeerChild::echo_on(0)?;
+/// Runs the daemon with `count` connections spread over `peers` peer
+/// children and measures it.
+pub(super) fn measure(binary: &Path, count: usize, peers: usize) -> anyhow::Result<Figures> {
+    let peers = (0..peers.max(1))
+        .map(|_| PeerChild::echo_on(0))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let ports = peers
+        .iter()
+        .map(PeerChild::port)
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let dir = TempDir::new("linesman-bench-curve").context("cannot make a temporary directory")?;
     let socket = dir.join("control.sock");
     let config = dir.join("curve.yaml");
-    std::fs::write(&config, yaml(count, peer.port()?, &socket))
+    std::fs::write(&config, yaml(count, &ports, &socket))
         .context("cannot write the daemon's configuration")?;
     let mut daemon = Daemon(
         Command::new(binary)
@@ -112,7 +119,7 @@ pub(super) fn measure(binary: &Path, count: usize) -> anyhow::Result<Figures> {
         );
     }
     drop(daemon);
-    drop(peer);
+    drop(peers);
     Ok(Figures {
         status_ms: median(&times).context("no status run")?,
         rss_per_conn: rss as f64 / count as f64,
@@ -140,11 +147,13 @@ fn listed(body: &[u8]) -> anyhow::Result<usize> {
         .context("linesman status -o json has no list of connections")
 }
 
-/// A configuration of `count` connections `c00000`… to `port` on loopback,
-/// every other setting at its default, its control socket at `socket`.
-fn yaml(count: usize, port: u16, socket: &Path) -> String {
+/// A configuration of `count` connections `c00000`… spread round-robin
+/// over `ports` on loopback, every other setting at its default, its
+/// control socket at `socket`.
+fn yaml(count: usize, ports: &[u16], socket: &Path) -> String {
     let mut yaml = format!("control:\n  socket: '{}'\nconnections:\n", socket.display());
     for i in 0..count {
+        let port = ports[i % ports.len()];
         let _ = writeln!(yaml, "  c{i:05}: {{ endpoint: 'tcp://127.0.0.1:{port}' }}");
     }
     yaml

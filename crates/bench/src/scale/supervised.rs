@@ -89,15 +89,15 @@ impl Listener for Recorder {
     }
 }
 
-/// Runs a supervisor of `count` connections against `endpoint`; with
-/// `reconnect`, `peer` then drops every connection and the mass reconnect
-/// is timed.
+/// Runs a supervisor of `count` connections spread round-robin over
+/// `endpoints`; with a `reconnect` peer (whose endpoint is the only one),
+/// that peer then drops every connection and the mass reconnect is timed.
 pub(super) fn run(
     count: usize,
-    endpoint: &Endpoint,
-    peer: &mut PeerChild,
-    reconnect: bool,
+    endpoints: &[Endpoint],
+    reconnect_peer: Option<&mut PeerChild>,
 ) -> anyhow::Result<Figures> {
+    anyhow::ensure!(!endpoints.is_empty(), "no peer endpoint");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -116,7 +116,8 @@ pub(super) fn run(
         .build()?;
     let mut builder = Spec::builder();
     for i in 0..count {
-        let connection = ConnectionSpec::new(format!("c{i:05}"), endpoint.clone());
+        let endpoint = endpoints[i % endpoints.len()].clone();
+        let connection = ConnectionSpec::new(format!("c{i:05}"), endpoint);
         builder = builder.connection(Supervised::new(connection).restart(policy));
     }
     let spec = builder.build().context("the scale spec is invalid")?;
@@ -146,7 +147,8 @@ pub(super) fn run(
     }
     snapshot_times.sort();
 
-    if reconnect {
+    let reconnect = reconnect_peer.is_some();
+    if let Some(peer) = reconnect_peer {
         peer.drop_all()?;
         runtime.block_on(all_connected(&mut connected, 2 * count))?;
     }
