@@ -22,16 +22,17 @@
 //! `reconnect all up 10k`, `reconnect spread max/mean`.
 
 mod baseline;
+pub(crate) mod child;
 mod peer;
 mod spread;
 mod supervised;
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use anyhow::Context;
 use linesman_stream::Endpoint;
 
+pub(crate) use self::child::PeerChild;
 use crate::report::{Better, Measurement};
 
 const BENCH: &str = "scale";
@@ -176,96 +177,4 @@ pub(crate) fn child_command(role: &str) -> anyhow::Result<Command> {
         .env(ROLE_ENV, role)
         .stderr(Stdio::inherit());
     Ok(command)
-}
-
-/// A peer child: killed on drop (its stdin closes, and it is killed).
-#[derive(Debug)]
-pub(crate) struct PeerChild {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    stdout: BufReader<ChildStdout>,
-    pub(crate) endpoint: Endpoint,
-}
-
-impl PeerChild {
-    /// The testkit echo peer in a child, on a free loopback port.
-    fn spawn() -> anyhow::Result<PeerChild> {
-        PeerChild::spawn_command(child_command("peer")?)
-    }
-
-    /// The testkit echo peer in a child, listening on loopback `port`
-    /// (0: a free one), e.g. to restart a peer where the last one was.
-    pub(crate) fn echo_on(port: u16) -> anyhow::Result<PeerChild> {
-        let mut command = child_command("peer")?;
-        command.env(PORT_ENV, port.to_string());
-        PeerChild::spawn_command(command)
-    }
-
-    /// Starts `command`, a child that prints `listening <endpoint>` once it
-    /// listens and runs until its stdin closes.
-    pub(crate) fn spawn_command(mut command: Command) -> anyhow::Result<PeerChild> {
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .context("cannot start the peer child")?;
-        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
-            let _ = child.kill();
-            anyhow::bail!("the peer child has no pipes");
-        };
-        let mut peer = PeerChild {
-            child,
-            stdin: Some(stdin),
-            stdout: BufReader::new(stdout),
-            endpoint: Endpoint::Unix("/".into()),
-        };
-        let line = peer.line()?;
-        let endpoint = line
-            .strip_prefix("listening ")
-            .and_then(|rest| rest.parse().ok())
-            .with_context(|| format!("the peer child said {line:?}, not `listening <endpoint>`"))?;
-        peer.endpoint = endpoint;
-        Ok(peer)
-    }
-
-    /// The loopback TCP port the peer listens on.
-    pub(crate) fn port(&self) -> anyhow::Result<u16> {
-        match &self.endpoint {
-            Endpoint::Tcp { port, .. } => Ok(*port),
-            other => anyhow::bail!("the peer child listens on {other}, not on TCP"),
-        }
-    }
-
-    fn line(&mut self) -> anyhow::Result<String> {
-        let mut line = String::new();
-        let n = self
-            .stdout
-            .read_line(&mut line)
-            .context("cannot read the peer child")?;
-        anyhow::ensure!(n > 0, "the peer child exited");
-        Ok(line.trim_end().to_owned())
-    }
-
-    /// Has the peer drop every connection at once; returns once it has.
-    fn drop_all(&mut self) -> anyhow::Result<()> {
-        let stdin = self.stdin.as_mut().context("the peer child is stopping")?;
-        stdin
-            .write_all(b"drop\n")
-            .and_then(|()| stdin.flush())
-            .context("cannot command the peer child")?;
-        let line = self.line()?;
-        anyhow::ensure!(
-            line == "dropped",
-            "the peer child said {line:?}, not `dropped`"
-        );
-        Ok(())
-    }
-}
-
-impl Drop for PeerChild {
-    fn drop(&mut self) {
-        drop(self.stdin.take());
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }

