@@ -37,6 +37,8 @@ impl PeerChild {
     }
 
     /// [`PeerChild::echo_on`], deferred: it listens at [`PeerChild::listen`].
+    // Used by the zmq benchmark (feature `zmq`) only.
+    #[cfg_attr(not(feature = "zmq"), allow(dead_code))]
     pub(crate) fn echo_deferred(port: u16) -> anyhow::Result<PeerChild> {
         let mut command = child_command("peer")?;
         command.env(PORT_ENV, port.to_string());
@@ -56,6 +58,8 @@ impl PeerChild {
     /// that a peer replacing a killed one listens within a millisecond of
     /// the kill (process start-up, 30–130 ms on this machine, would
     /// otherwise decide how many reconnect attempts are refused).
+    // Used by the zmq benchmark (feature `zmq`) only.
+    #[cfg_attr(not(feature = "zmq"), allow(dead_code))]
     pub(crate) fn spawn_deferred(mut command: Command) -> anyhow::Result<PeerChild> {
         command.env(DEFER_ENV, "1");
         let mut peer = PeerChild::start(command)?;
@@ -65,6 +69,8 @@ impl PeerChild {
     }
 
     /// Has a deferred peer listen; returns once it does.
+    // Used by the zmq benchmark (feature `zmq`) only.
+    #[cfg_attr(not(feature = "zmq"), allow(dead_code))]
     pub(crate) fn listen(&mut self) -> anyhow::Result<()> {
         let stdin = self.stdin.as_mut().context("the peer child is stopping")?;
         stdin
