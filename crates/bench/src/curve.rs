@@ -165,3 +165,27 @@ fn figure(case: &str, unit: &'static str, linesman: f64) -> Measurement {
         better: Better::Lower,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_thousands_when_whole() {
+        assert_eq!(label(19_000), "19k");
+        assert_eq!(label(1_000), "1k");
+        assert_eq!(label(1_500), "1500");
+    }
+
+    #[test]
+    fn every_size_has_its_label_and_a_peer_per_ten_thousand() {
+        for &(count, name) in SIZES {
+            assert_eq!(label(count), name);
+        }
+        if std::env::var_os(PER_PEER_ENV).is_none() {
+            assert_eq!(peers_for(1_000).ok(), Some(1));
+            assert_eq!(peers_for(10_000).ok(), Some(1));
+            assert_eq!(peers_for(19_000).ok(), Some(2));
+        }
+    }
+}

@@ -171,3 +171,29 @@ fn rss_of(pid: u32) -> anyhow::Result<u64> {
         .with_context(|| format!("no VmRSS line in /proc/{pid}/status"))?;
     Ok(kib * 1024)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_yaml_spreads_connections_round_robin_over_the_ports() {
+        let yaml = yaml(5, &[7001, 7002], Path::new("/tmp/x/control.sock"));
+        let lines: Vec<&str> = yaml.lines().collect();
+        assert_eq!(lines[0], "control:");
+        assert_eq!(lines[1], "  socket: '/tmp/x/control.sock'");
+        assert_eq!(lines[2], "connections:");
+        assert_eq!(lines.len(), 3 + 5);
+        assert_eq!(lines[3], "  c00000: { endpoint: 'tcp://127.0.0.1:7001' }");
+        assert_eq!(lines[4], "  c00001: { endpoint: 'tcp://127.0.0.1:7002' }");
+        assert_eq!(lines[7], "  c00004: { endpoint: 'tcp://127.0.0.1:7001' }");
+    }
+
+    #[test]
+    fn listed_counts_an_array_or_a_connections_array_and_refuses_the_rest() {
+        assert_eq!(listed(br#"[{"name":"a"},{"name":"b"}]"#).ok(), Some(2));
+        assert_eq!(listed(br#"{"connections":[{"name":"a"}]}"#).ok(), Some(1));
+        assert!(listed(br#"{"other":1}"#).is_err());
+        assert!(listed(b"not json").is_err());
+    }
+}
