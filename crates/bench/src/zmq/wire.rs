@@ -17,6 +17,9 @@ use anyhow::Context;
 /// How long the echo peer blocks in one receive before it checks whether it
 /// should stop.
 const ECHO_POLL_MS: i32 = 100;
+/// Longest a send or receive may block before the case fails (no wait of
+/// the harness is unbounded; none comes near it on loopback).
+const STALL_MS: i32 = 30_000;
 
 fn zmq_error(what: &str) -> impl FnOnce(zmq::Error) -> anyhow::Error + '_ {
     move |error| anyhow::anyhow!("zmq: {what}: {error}")
@@ -24,15 +27,21 @@ fn zmq_error(what: &str) -> impl FnOnce(zmq::Error) -> anyhow::Error + '_ {
 
 /// A PUSH peer bound on a free loopback port, on a thread of its own,
 /// sending `count` messages of `len` bytes as soon as it can; returns the
-/// endpoint to connect to and the thread (it ends after its last send).
+/// endpoint to connect to and the thread, which ends after its last send
+/// and hands the socket back, to be closed once everything was received.
 fn push_peer(
     peer_ctx: &zmq::Context,
     count: u64,
     len: usize,
-) -> anyhow::Result<(String, JoinHandle<anyhow::Result<()>>)> {
+) -> anyhow::Result<(String, JoinHandle<anyhow::Result<zmq::Socket>>)> {
     let push = peer_ctx
         .socket(zmq::PUSH)
         .map_err(zmq_error("PUSH socket"))?;
+    // If the receiver fails, the sender gives up instead of blocking at its
+    // high-water mark, and its close drops what is queued.
+    push.set_sndtimeo(STALL_MS)
+        .and_then(|()| push.set_linger(0))
+        .map_err(zmq_error("PUSH options"))?;
     push.bind("tcp://127.0.0.1:*")
         .map_err(zmq_error("PUSH bind"))?;
     let endpoint = push
@@ -46,9 +55,7 @@ fn push_peer(
             for _ in 0..count {
                 push.send(&payload[..], 0).map_err(zmq_error("PUSH send"))?;
             }
-            // Closing does not drop what is queued: libzmq's default linger
-            // delivers it to the connected peer.
-            Ok(())
+            Ok(push)
         })
         .context("cannot start the PUSH thread")?;
     Ok((endpoint, thread))
@@ -66,6 +73,8 @@ pub(super) fn frames(
 ) -> anyhow::Result<Duration> {
     let (endpoint, sender) = push_peer(peer_ctx, count, len)?;
     let pull = ctx.socket(zmq::PULL).map_err(zmq_error("PULL socket"))?;
+    pull.set_rcvtimeo(STALL_MS)
+        .map_err(zmq_error("PULL options"))?;
     let mut msg = zmq::Message::new();
     let start = Instant::now();
     pull.connect(&endpoint).map_err(zmq_error("PULL connect"))?;
@@ -75,9 +84,10 @@ pub(super) fn frames(
     }
     let elapsed = start.elapsed();
     anyhow::ensure!(msg.len() == len, "zmq: a message of {} bytes", msg.len());
-    sender
+    let push = sender
         .join()
         .map_err(|_| anyhow::anyhow!("the PUSH thread panicked"))??;
+    drop(push);
     Ok(elapsed)
 }
 
@@ -98,7 +108,9 @@ impl EchoPeer {
             .map_err(zmq_error("ROUTER socket"))?;
         router
             .set_rcvtimeo(ECHO_POLL_MS)
-            .map_err(zmq_error("ROUTER timeout"))?;
+            .and_then(|()| router.set_sndtimeo(STALL_MS))
+            .and_then(|()| router.set_linger(0))
+            .map_err(zmq_error("ROUTER options"))?;
         router
             .bind("tcp://127.0.0.1:*")
             .map_err(zmq_error("ROUTER bind"))?;
@@ -166,6 +178,11 @@ pub(super) fn round_trips(
     let dealer = ctx
         .socket(zmq::DEALER)
         .map_err(zmq_error("DEALER socket"))?;
+    dealer
+        .set_rcvtimeo(STALL_MS)
+        .and_then(|()| dealer.set_sndtimeo(STALL_MS))
+        .and_then(|()| dealer.set_linger(0))
+        .map_err(zmq_error("DEALER options"))?;
     dealer
         .connect(&echo.endpoint)
         .map_err(zmq_error("DEALER connect"))?;
