@@ -3,7 +3,7 @@
 
 CARGO ?= cargo
 
-.PHONY: run test lint bench fuzz man
+.PHONY: run test lint bench bench-runs bench-curve bench-zmq fuzz man
 
 ## run: the live demo: local peers that misbehave, supervised and shown as they recover (Ctrl-C ends it)
 run:
@@ -24,9 +24,25 @@ lint:
 man:
 	$(CARGO) run -q --locked -p linesman-cli -- man --dir target/man
 
-## bench: every benchmark, release build, table with same-run baselines
+## bench: every benchmark, release build, table with same-run baselines (the curve runs the release daemon)
 bench:
+	$(CARGO) build --release --locked -p linesman-cli
 	$(CARGO) run --release --locked -p linesman-bench -- all
+
+## bench-runs: every benchmark BENCH_RUNS times (default 5): per case the median figures and ratio, with the spread
+BENCH_RUNS ?= 5
+bench-runs:
+	$(CARGO) build --release --locked -p linesman-cli
+	$(CARGO) run --release --locked -p linesman-bench -- all --runs $(BENCH_RUNS)
+
+## bench-curve: the scale curve at 1k, 5k, 10k and 19k connections, with `status -o json` against the release daemon
+bench-curve:
+	$(CARGO) build --release --locked -p linesman-cli
+	$(CARGO) run --release --locked -p linesman-bench -- curve
+
+## bench-zmq: linesman beside libzmq, medians of BENCH_RUNS runs (feature zmq: builds libzmq from source; not in CI)
+bench-zmq:
+	$(CARGO) run --release --locked -p linesman-bench --features zmq -- zmq --runs $(BENCH_RUNS)
 
 ## fuzz: the codec's fuzz targets for FUZZ_SECONDS each (needs cargo-fuzz; not in CI)
 FUZZ_SECONDS ?= 60

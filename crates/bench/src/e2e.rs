@@ -29,8 +29,8 @@
 //!   is not timed.
 //! - Best of [`REPETITIONS`], linesman and baseline alternating.
 
-mod ours;
-mod peers;
+pub(crate) mod ours;
+pub(crate) mod peers;
 mod plain;
 
 use std::future::Future;
@@ -41,15 +41,15 @@ use crate::report::{Better, Measurement};
 
 const BENCH: &str = "e2e";
 /// Repetitions per figure; the best counts.
-const REPETITIONS: usize = 5;
+pub(crate) const REPETITIONS: usize = 5;
 /// 64-byte frames per repetition.
-const SMALL_FRAMES: u64 = 1_000_000;
+pub(crate) const SMALL_FRAMES: u64 = 1_000_000;
 /// 4 KiB frames per repetition.
-const LARGE_FRAMES: u64 = 100_000;
+pub(crate) const LARGE_FRAMES: u64 = 100_000;
 /// Round trips per repetition.
-const ROUND_TRIPS: u64 = 20_000;
+pub(crate) const ROUND_TRIPS: u64 = 20_000;
 /// Payload bytes of a request.
-const REQUEST_LEN: usize = 64;
+pub(crate) const REQUEST_LEN: usize = 64;
 
 /// Runs every case and returns its figures.
 pub(crate) fn run() -> Vec<Measurement> {
@@ -121,7 +121,7 @@ fn measure() -> anyhow::Result<Vec<Measurement>> {
 /// task woke it, which a spawned task does not pay; linesman's requester is
 /// woken by the session's task, the baseline's loop only by I/O, so in
 /// `block_on` the harness would charge linesman one syscall per round trip.
-fn in_task<T: Send + 'static>(
+pub(crate) fn in_task<T: Send + 'static>(
     runtime: &tokio::runtime::Runtime,
     work: impl Future<Output = anyhow::Result<T>> + Send + 'static,
 ) -> anyhow::Result<T> {

@@ -22,16 +22,17 @@
 //! `reconnect all up 10k`, `reconnect spread max/mean`.
 
 mod baseline;
+pub(crate) mod child;
 mod peer;
 mod spread;
 mod supervised;
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use anyhow::Context;
 use linesman_stream::Endpoint;
 
+pub(crate) use self::child::PeerChild;
 use crate::report::{Better, Measurement};
 
 const BENCH: &str = "scale";
@@ -41,6 +42,9 @@ const CONNECTIONS: usize = 10_000;
 const ROLE_ENV: &str = "LINESMAN_BENCH_SCALE_ROLE";
 /// Where the baseline child connects.
 const PEER_ENV: &str = "LINESMAN_BENCH_SCALE_PEER";
+/// The loopback port a peer child listens on (a restarted peer takes its
+/// predecessor's); unset or 0 picks a free one.
+const PORT_ENV: &str = "LINESMAN_BENCH_SCALE_PORT";
 
 /// Runs the scale benchmark, or one of its child parts when this process
 /// is such a child.
@@ -48,6 +52,7 @@ pub(crate) fn run() -> Vec<Measurement> {
     let result = match std::env::var(ROLE_ENV).as_deref() {
         Ok("peer") => peer::serve().map(|()| Vec::new()),
         Ok("baseline") => baseline::run(),
+        Ok("curve") => crate::curve::point(),
         _ => orchestrate(),
     };
     result.unwrap_or_else(|error| {
@@ -82,8 +87,11 @@ fn orchestrate() -> anyhow::Result<Vec<Measurement>> {
         "linesman's peer listens on the baseline's port {baseline_endpoint}; rerun"
     );
     let endpoint = peer.endpoint.clone();
-    let ours = supervised::run(&endpoint, &mut peer)?;
+    let ours = supervised::run(CONNECTIONS, &[endpoint], Some(&mut peer))?;
     drop(peer);
+    let reconnect = ours
+        .reconnect
+        .context("the mass reconnect was not measured")?;
     let figure =
         |case: &str, unit: &'static str, linesman: f64, baseline: Option<f64>| Measurement {
             bench: BENCH,
@@ -107,14 +115,37 @@ fn orchestrate() -> anyhow::Result<Vec<Measurement>> {
             Some(plain.rss_per_conn),
         ),
         figure("snapshot 10k", "ms", ours.snapshot_ms, None),
-        figure("reconnect all up 10k", "ms", ours.reconnect_all_up_ms, None),
+        figure("reconnect all up 10k", "ms", reconnect.all_up_ms, None),
         figure(
             "reconnect spread max/mean",
             "ratio",
-            ours.spread_max_over_mean,
+            reconnect.spread_max_over_mean,
             None,
         ),
     ])
+}
+
+/// One supervisor of `count` connections, in this process, to fresh peer
+/// children (`peers`, connections spread round-robin): the time until all
+/// are up, resident memory per connection, and the median `snapshot()`
+/// time, in ms, bytes and ms (no reconnect).
+pub(crate) fn supervise(count: usize, peers: usize) -> anyhow::Result<(f64, f64, f64)> {
+    let limit = linesman_testkit::raise_nofile_limit().context("cannot raise RLIMIT_NOFILE")?;
+    anyhow::ensure!(
+        limit > count as u64 + 100,
+        "the open-file limit is {limit}; {count} connections need more"
+    );
+    let peers = (0..peers.max(1))
+        .map(|_| PeerChild::spawn())
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let endpoints: Vec<Endpoint> = peers.iter().map(|p| p.endpoint.clone()).collect();
+    let figures = supervised::run(count, &endpoints, None)?;
+    drop(peers);
+    Ok((
+        figures.common.all_up_ms,
+        figures.common.rss_per_conn,
+        figures.snapshot_ms,
+    ))
 }
 
 /// A figure pair both sides measure.
@@ -138,7 +169,7 @@ fn rss_bytes() -> anyhow::Result<u64> {
 }
 
 /// This executable, re-run as the scale child `role` with `--json`.
-fn child_command(role: &str) -> anyhow::Result<Command> {
+pub(crate) fn child_command(role: &str) -> anyhow::Result<Command> {
     let exe = std::env::current_exe().context("cannot find the running executable")?;
     let mut command = Command::new(exe);
     command
@@ -146,73 +177,4 @@ fn child_command(role: &str) -> anyhow::Result<Command> {
         .env(ROLE_ENV, role)
         .stderr(Stdio::inherit());
     Ok(command)
-}
-
-/// The peer child: killed on drop (its stdin closes, and it is killed).
-#[derive(Debug)]
-struct PeerChild {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    stdout: BufReader<ChildStdout>,
-    endpoint: Endpoint,
-}
-
-impl PeerChild {
-    fn spawn() -> anyhow::Result<PeerChild> {
-        let mut child = child_command("peer")?
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .context("cannot start the peer child")?;
-        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
-            let _ = child.kill();
-            anyhow::bail!("the peer child has no pipes");
-        };
-        let mut peer = PeerChild {
-            child,
-            stdin: Some(stdin),
-            stdout: BufReader::new(stdout),
-            endpoint: Endpoint::Unix("/".into()),
-        };
-        let line = peer.line()?;
-        let endpoint = line
-            .strip_prefix("listening ")
-            .and_then(|rest| rest.parse().ok())
-            .with_context(|| format!("the peer child said {line:?}, not `listening <endpoint>`"))?;
-        peer.endpoint = endpoint;
-        Ok(peer)
-    }
-
-    fn line(&mut self) -> anyhow::Result<String> {
-        let mut line = String::new();
-        let n = self
-            .stdout
-            .read_line(&mut line)
-            .context("cannot read the peer child")?;
-        anyhow::ensure!(n > 0, "the peer child exited");
-        Ok(line.trim_end().to_owned())
-    }
-
-    /// Has the peer drop every connection at once; returns once it has.
-    fn drop_all(&mut self) -> anyhow::Result<()> {
-        let stdin = self.stdin.as_mut().context("the peer child is stopping")?;
-        stdin
-            .write_all(b"drop\n")
-            .and_then(|()| stdin.flush())
-            .context("cannot command the peer child")?;
-        let line = self.line()?;
-        anyhow::ensure!(
-            line == "dropped",
-            "the peer child said {line:?}, not `dropped`"
-        );
-        Ok(())
-    }
-}
-
-impl Drop for PeerChild {
-    fn drop(&mut self) {
-        drop(self.stdin.take());
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }

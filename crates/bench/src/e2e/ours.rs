@@ -67,7 +67,7 @@ impl Handler for CountBursts {
 
 /// Which handler API the frames case uses.
 #[derive(Debug, Clone, Copy)]
-pub(super) enum Api {
+pub(crate) enum Api {
     /// `on_frame`: one call per frame.
     OnFrame,
     /// `on_frames` overridden: one call per burst.
@@ -89,7 +89,7 @@ fn spawn(mut conn: Connection) -> JoinHandle<linesman_connection::SessionOutcome
 
 /// Connects and receives `count` frames through `api`; the time from the
 /// connect to the last.
-pub(super) async fn frames(target: &Target, count: u64, api: Api) -> anyhow::Result<Duration> {
+pub(crate) async fn frames(target: &Target, count: u64, api: Api) -> anyhow::Result<Duration> {
     let (done, arrived) = oneshot::channel();
     let counter = CountFrames {
         expected: count,
@@ -112,7 +112,7 @@ pub(super) async fn frames(target: &Target, count: u64, api: Api) -> anyhow::Res
 }
 
 /// Connects, then times `count` sequential requests of `len`-byte payloads.
-pub(super) async fn round_trips(
+pub(crate) async fn round_trips(
     target: &Target,
     count: u64,
     len: usize,

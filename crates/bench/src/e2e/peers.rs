@@ -15,17 +15,17 @@ const FRAME_TYPE: u32 = 1;
 
 /// Where one peer listens, in both forms the two sides need.
 #[derive(Debug, Clone)]
-pub(super) struct Target {
-    pub(super) endpoint: Endpoint,
-    pub(super) addr: SocketAddr,
+pub(crate) struct Target {
+    pub(crate) endpoint: Endpoint,
+    pub(crate) addr: SocketAddr,
 }
 
 /// Three peers on their own thread: `Send` 64 B, `Send` 4 KiB, `Echo`.
 #[derive(Debug)]
-pub(super) struct PeerThread {
-    pub(super) small: Target,
-    pub(super) large: Target,
-    pub(super) echo: Target,
+pub(crate) struct PeerThread {
+    pub(crate) small: Target,
+    pub(crate) large: Target,
+    pub(crate) echo: Target,
     stop: oneshot::Sender<()>,
     thread: JoinHandle<()>,
 }
@@ -33,7 +33,7 @@ pub(super) struct PeerThread {
 impl PeerThread {
     /// Starts the peers; `Send` peers send `small` 64-byte or `large`
     /// 4 KiB frames to every connection.
-    pub(super) fn start(small: u64, large: u64) -> anyhow::Result<PeerThread> {
+    pub(crate) fn start(small: u64, large: u64) -> anyhow::Result<PeerThread> {
         let behaviors = [
             Behavior::Send {
                 count: small,
@@ -106,7 +106,7 @@ impl PeerThread {
     }
 
     /// Stops the peers and joins their thread.
-    pub(super) fn stop(self) {
+    pub(crate) fn stop(self) {
         let _ = self.stop.send(());
         let _ = self.thread.join();
     }

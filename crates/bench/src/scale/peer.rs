@@ -1,5 +1,6 @@
 //! The scale peer child: a testkit echo [`Peer`] (default backlog 4096)
-//! that prints `listening <endpoint>`, then obeys stdin: `drop` drops every
+//! that prints `listening <endpoint>` (deferred: `ready` first, and it
+//! listens at a `listen` line), then obeys stdin: `drop` drops every
 //! connection at once ([`Peer::drop_all`]) and answers `dropped`; end of
 //! file stops it.
 
@@ -17,11 +18,20 @@ pub(super) fn serve() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let peer = Peer::start(Listen::default(), Behavior::Echo)
+        let port: u16 = match std::env::var(super::PORT_ENV) {
+            Ok(port) => port.parse().context("the peer port is not a port number")?,
+            Err(_) => 0,
+        };
+        let listen = Listen::Tcp((std::net::Ipv4Addr::LOCALHOST, port).into());
+        let mut lines = BufReader::new(tokio::io::stdin()).lines();
+        if std::env::var_os(super::child::DEFER_ENV).is_some() {
+            say("ready")?;
+            while lines.next_line().await?.context("no `listen` came")?.trim() != "listen" {}
+        }
+        let peer = Peer::start(listen, Behavior::Echo)
             .await
             .context("the peer cannot listen")?;
         say(&format!("listening {}", peer.endpoint()))?;
-        let mut lines = BufReader::new(tokio::io::stdin()).lines();
         while let Some(line) = lines.next_line().await? {
             if line.trim() == "drop" {
                 peer.drop_all().await;

@@ -1,5 +1,5 @@
 //! The linesman side of the scale benchmark: one [`Supervisor`] of 10,000
-//! connections (backoff `initial: 1s`, `jitter: 0.5`), watched through a
+//! connections (or of one size of the curve) (backoff `initial: 1s`, `jitter: 0.5`), watched through a
 //! bus listener that records every `Connecting`, `Connected` and
 //! `Disconnected` event with its publish time.
 
@@ -14,7 +14,7 @@ use linesman_supervisor::{BackoffPolicy, RestartPolicy, Spec, Supervised, Superv
 use tokio::sync::watch;
 
 use super::spread::max_over_mean;
-use super::{CONNECTIONS, Common, PeerChild, rss_bytes};
+use super::{Common, PeerChild, rss_bytes};
 
 /// Calls of `snapshot()` timed; the median counts.
 const SNAPSHOTS: usize = 11;
@@ -31,7 +31,14 @@ const PATIENCE: Duration = Duration::from_secs(60);
 pub(super) struct Figures {
     pub(super) common: Common,
     pub(super) snapshot_ms: f64,
-    pub(super) reconnect_all_up_ms: f64,
+    /// The mass reconnect, when it was run.
+    pub(super) reconnect: Option<Reconnect>,
+}
+
+/// The mass reconnect's figures.
+#[derive(Debug)]
+pub(super) struct Reconnect {
+    pub(super) all_up_ms: f64,
     pub(super) spread_max_over_mean: f64,
 }
 
@@ -40,6 +47,8 @@ struct Recorder {
     events: Mutex<Vec<(EventType, SystemTime)>>,
     connected: watch::Sender<usize>,
     lagged: watch::Sender<bool>,
+    /// Connections: the waiter is woken once per this many connects.
+    every: usize,
 }
 
 impl Listener for Recorder {
@@ -56,13 +65,13 @@ impl Listener for Recorder {
             .unwrap_or_else(PoisonError::into_inner)
             .push((ty, event.at));
         if ty == EventType::Connected {
-            // The waiter is woken once per CONNECTIONS connects, as the
+            // The waiter is woken once per `every` connects, as the
             // baseline's is once at the end: a wake-up of the measuring
             // thread per connect would be the benchmark's cost, not
             // linesman's.
             self.connected.send_if_modified(|n| {
                 *n += 1;
-                *n % CONNECTIONS == 0
+                *n % self.every == 0
             });
         }
     }
@@ -80,9 +89,15 @@ impl Listener for Recorder {
     }
 }
 
-/// Runs the supervisor against `endpoint`; `peer` drops every connection
-/// once all are up.
-pub(super) fn run(endpoint: &Endpoint, peer: &mut PeerChild) -> anyhow::Result<Figures> {
+/// Runs a supervisor of `count` connections spread round-robin over
+/// `endpoints`; with a `reconnect` peer (whose endpoint is the only one),
+/// that peer then drops every connection and the mass reconnect is timed.
+pub(super) fn run(
+    count: usize,
+    endpoints: &[Endpoint],
+    reconnect_peer: Option<&mut PeerChild>,
+) -> anyhow::Result<Figures> {
+    anyhow::ensure!(!endpoints.is_empty(), "no peer endpoint");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -90,29 +105,31 @@ pub(super) fn run(endpoint: &Endpoint, peer: &mut PeerChild) -> anyhow::Result<F
     // The benchmark's own record of events is made, and its pages touched,
     // before the baseline reading: it is not linesman's memory.
     let recorder = Arc::new(Recorder {
-        events: Mutex::new(touched(4 * CONNECTIONS)),
+        events: Mutex::new(touched(4 * count)),
         connected: watch::Sender::new(0),
         lagged: watch::Sender::new(false),
+        every: count,
     });
     let before = rss_bytes()?;
     let policy = RestartPolicy::builder()
         .backoff(BackoffPolicy::default().initial(INITIAL).jitter(JITTER))
         .build()?;
     let mut builder = Spec::builder();
-    for i in 0..CONNECTIONS {
-        let connection = ConnectionSpec::new(format!("c{i:05}"), endpoint.clone());
+    for i in 0..count {
+        let endpoint = endpoints[i % endpoints.len()].clone();
+        let connection = ConnectionSpec::new(format!("c{i:05}"), endpoint);
         builder = builder.connection(Supervised::new(connection).restart(policy));
     }
     let spec = builder.build().context("the scale spec is invalid")?;
     // Room for every event of a mass reconnect, so no listener lags.
-    let options = BusOptions::default().queue_capacity(8 * CONNECTIONS);
+    let options = BusOptions::default().queue_capacity(8 * count);
     let supervisor = Supervisor::with_bus_options(spec, options).listen(Arc::clone(&recorder));
     let control = supervisor.control();
     let mut connected = recorder.connected.subscribe();
 
     let start = Instant::now();
     let running = runtime.spawn(supervisor.run());
-    runtime.block_on(all_connected(&mut connected, CONNECTIONS))?;
+    runtime.block_on(all_connected(&mut connected, count))?;
     let all_up = start.elapsed();
     let after = rss_bytes()?;
 
@@ -122,7 +139,7 @@ pub(super) fn run(endpoint: &Endpoint, peer: &mut PeerChild) -> anyhow::Result<F
         let snapshot = control.snapshot();
         snapshot_times.push(started.elapsed());
         anyhow::ensure!(
-            snapshot.len() == CONNECTIONS,
+            snapshot.len() == count,
             "the snapshot has {} records",
             snapshot.len()
         );
@@ -130,8 +147,11 @@ pub(super) fn run(endpoint: &Endpoint, peer: &mut PeerChild) -> anyhow::Result<F
     }
     snapshot_times.sort();
 
-    peer.drop_all()?;
-    runtime.block_on(all_connected(&mut connected, 2 * CONNECTIONS))?;
+    let reconnect = reconnect_peer.is_some();
+    if let Some(peer) = reconnect_peer {
+        peer.drop_all()?;
+        runtime.block_on(all_connected(&mut connected, 2 * count))?;
+    }
     anyhow::ensure!(
         !*recorder.lagged.borrow(),
         "the recorder lagged; its counts are incomplete"
@@ -148,15 +168,22 @@ pub(super) fn run(endpoint: &Endpoint, peer: &mut PeerChild) -> anyhow::Result<F
         runtime.block_on(async { tokio::time::timeout(Duration::from_secs(10), running).await });
     runtime.shutdown_timeout(Duration::from_secs(1));
 
-    let (reconnect_all_up, spread) = reconnect_figures(&events)?;
+    let reconnect = if reconnect {
+        let (all_up, spread) = reconnect_figures(&events)?;
+        Some(Reconnect {
+            all_up_ms: all_up.as_secs_f64() * 1000.0,
+            spread_max_over_mean: spread,
+        })
+    } else {
+        None
+    };
     Ok(Figures {
         common: Common {
             all_up_ms: all_up.as_secs_f64() * 1000.0,
-            rss_per_conn: after.saturating_sub(before) as f64 / CONNECTIONS as f64,
+            rss_per_conn: after.saturating_sub(before) as f64 / count as f64,
         },
         snapshot_ms: snapshot_times[SNAPSHOTS / 2].as_secs_f64() * 1000.0,
-        reconnect_all_up_ms: reconnect_all_up.as_secs_f64() * 1000.0,
-        spread_max_over_mean: spread,
+        reconnect,
     })
 }
 
