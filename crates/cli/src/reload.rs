@@ -58,7 +58,11 @@ async fn reload(
     let config = match linesman_config::load(&source.file) {
         Ok(config) => config,
         Err(errors) => {
-            let lines: Vec<String> = errors.to_string().lines().map(str::to_owned).collect();
+            // One line per problem, as `check --format short` prints it.
+            let lines: Vec<String> = crate::commands::check::short(&errors)
+                .lines()
+                .map(str::to_owned)
+                .collect();
             for line in &lines {
                 tracing::error!(problem = %line, "reload refused: the configuration has errors; nothing changed");
             }

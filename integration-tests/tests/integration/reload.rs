@@ -230,10 +230,12 @@ async fn a_file_with_errors_changes_nothing_and_is_shown_as_check_shows_it() {
     assert_eq!(json.code, 2, "{}", json.stderr);
     let answer: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
     assert_eq!(answer["ok"], false, "{answer:#}");
-    assert!(
-        answer["errors"].as_array().is_some_and(|e| e.len() >= 2),
-        "every problem: {answer:#}"
-    );
+    let errors = answer["errors"].as_array().cloned().unwrap_or_default();
+    assert!(errors.len() >= 2, "every problem: {answer:#}");
+    // One line per problem, as `check --format short` prints them.
+    let short = run(&["check", "--format", "short", &path(&daemon.config)]).await;
+    let short_lines: Vec<&str> = short.stdout.lines().collect();
+    assert_eq!(errors, short_lines, "{answer:#}");
 
     // Nothing changed: the same connections, the same session.
     let after = daemon.status().await;
@@ -250,6 +252,17 @@ async fn a_file_with_errors_changes_nothing_and_is_shown_as_check_shows_it() {
     daemon
         .wait_logged("the daemon logs the refusal", "reload refused")
         .await;
+    let refusals: Vec<String> = daemon
+        .stderr_lines()
+        .into_iter()
+        .filter(|l| l.contains("reload refused"))
+        .collect();
+    assert!(
+        refusals
+            .iter()
+            .all(|l| l.contains("config.yaml:") && l.contains(": error: ")),
+        "one line per problem, each with its place: {refusals:#?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -46,7 +46,7 @@ pub(crate) fn check(args: &CheckArgs) -> Result<Code, CliError> {
 /// `FILE:LINE:COLUMN: error: MESSAGE (help: HELP)`, or `FILE: error: …`
 /// for a problem with no place in the file; the help part only when there
 /// is one. Control characters are escaped, so a line is a problem.
-fn short(errors: &ConfigErrors) -> String {
+pub(crate) fn short(errors: &ConfigErrors) -> String {
     let file = one_line(errors.source().name());
     let mut text = String::new();
     for error in errors {

@@ -2,7 +2,7 @@
 //! [`Code`]; [`dispatch`] picks it and gives it a runtime.
 
 mod action;
-mod check;
+pub(crate) mod check;
 mod completions;
 mod demo;
 mod deps;
