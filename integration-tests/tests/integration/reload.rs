@@ -233,7 +233,7 @@ async fn a_file_with_errors_changes_nothing_and_is_shown_as_check_shows_it() {
     let errors = answer["errors"].as_array().cloned().unwrap_or_default();
     assert!(errors.len() >= 2, "every problem: {answer:#}");
     // One line per problem, as `check --format short` prints them.
-    let short = run(&["check", "--format", "short", &path(&daemon.config)]).await;
+    let short = run(&["check", "--format", "short", path(&daemon.config)]).await;
     let short_lines: Vec<&str> = short.stdout.lines().collect();
     assert_eq!(errors, short_lines, "{answer:#}");
 
