@@ -18,13 +18,17 @@ use crate::reason::SessionOutcome;
 use crate::shared::Shared;
 use crate::spec::ConnectionSpec;
 
-/// One supervised connection: its spec, its handler (which lives across
+/// One supervised connection: its settings, its handler (which lives across
 /// sessions) and the state its [`ConnectionHandle`]s share.
 ///
 /// Each call of [`run_session`](Connection::run_session) is one session.
 /// See the crate docs for an example.
 pub struct Connection {
-    pub(super) spec: ConnectionSpec,
+    /// Its spec's settings, possibly shared with other connections whose
+    /// settings are the same ([`Connection::with_settings`]): their name,
+    /// kind and tags are not this connection's (the handle's publisher
+    /// has those).
+    pub(super) spec: Arc<ConnectionSpec>,
     pub(super) handler: Box<dyn DynHandler>,
     pub(super) shared: Arc<Shared>,
     /// Permits for connects in flight, shared with other connections.
@@ -38,7 +42,8 @@ pub struct Connection {
 impl fmt::Debug for Connection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Connection")
-            .field("spec", &self.spec)
+            .field("name", &self.name())
+            .field("target", &self.spec.target)
             .field("counters", &self.handle().counters())
             .finish_non_exhaustive()
     }
@@ -85,8 +90,39 @@ impl Connection {
             spec.name,
             "Connection::with_handle: the handle is of another connection"
         );
+        Connection::with_settings(Arc::new(spec), handler, handle)
+    }
+
+    /// A connection named by its `handle` (made with
+    /// [`ConnectionHandle::for_spec`]), whose sessions use `settings`:
+    /// every field of that spec but its name, kind and tags, which are the
+    /// handle's. For whoever runs many connections whose settings are the
+    /// same ([`ConnectionSpec::same_settings`]): one `Arc` serves them all,
+    /// where each would otherwise hold a copy (a spec is ~370 bytes, in
+    /// every connection's task).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use linesman_connection::{Connection, ConnectionHandle, ConnectionSpec, Counting};
+    /// use linesman_observer::Bus;
+    ///
+    /// let bus = Bus::default();
+    /// let endpoint: linesman_stream::Endpoint = "tcp://127.0.0.1:7001".parse()?;
+    /// let (a, b) = (ConnectionSpec::new("a", endpoint.clone()), ConnectionSpec::new("b", endpoint));
+    /// assert!(a.same_settings(&b));
+    /// let handle_b = ConnectionHandle::for_spec(&b, &bus);
+    /// let settings = Arc::new(a);
+    /// let conn = Connection::with_settings(settings, Box::new(Counting), handle_b);
+    /// assert_eq!(conn.name(), "b");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_settings(
+        settings: Arc<ConnectionSpec>,
+        handler: Box<dyn DynHandler>,
+        handle: ConnectionHandle,
+    ) -> Connection {
         Connection {
-            spec,
+            spec: settings,
             handler,
             shared: handle.into_shared(),
             connect_limit: None,
@@ -150,11 +186,13 @@ impl Connection {
 
     /// The connection's name.
     pub fn name(&self) -> &str {
-        &self.spec.name
+        self.shared.publisher.name()
     }
 
-    /// The connection's spec.
-    pub fn spec(&self) -> &ConnectionSpec {
+    /// The settings its sessions use: its spec, or the one it shares with
+    /// other connections ([`with_settings`](Connection::with_settings)),
+    /// whose name, kind and tags may be another connection's.
+    pub fn settings(&self) -> &Arc<ConnectionSpec> {
         &self.spec
     }
 
