@@ -104,8 +104,9 @@ impl ConnectionSpec {
     }
 
     /// Whether `other` has the same settings as this spec apart from its
-    /// labels (name, kind and tags): the same target and every option, so
-    /// that one copy of the settings can serve both connections
+    /// labels (name, kind and tags) and its endpoint: every option, so that
+    /// one copy of the settings can serve both connections, each with its
+    /// own endpoint
     /// ([`Connection::with_settings`](crate::Connection::with_settings)).
     /// Code cannot be compared: a spec with socket hooks or a blocking
     /// target is the same only as itself.
@@ -116,7 +117,7 @@ impl ConnectionSpec {
     ///
     /// let endpoint: linesman_stream::Endpoint = "tcp://127.0.0.1:7001".parse()?;
     /// let a = ConnectionSpec::new("a", endpoint.clone()).kind("feed");
-    /// assert!(a.same_settings(&ConnectionSpec::new("b", endpoint.clone())));
+    /// assert!(a.same_settings(&ConnectionSpec::new("b", "unix:///run/b.sock".parse()?)));
     /// let slow = ConnectionSpec::new("c", endpoint).idle_timeout(Some(Duration::from_secs(9)));
     /// assert!(!a.same_settings(&slow));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -144,10 +145,11 @@ impl ConnectionSpec {
         } = self;
         let no_code =
             |spec: &ConnectionSpec| !spec.hooks.has_on_open() && !spec.hooks.has_before_close();
-        let same_target = match (target, &other.target) {
-            (Target::Endpoint(a), Target::Endpoint(b)) => a == b,
-            _ => false,
-        };
+        // Endpoints are each connection's own; a blocking driver is code.
+        let same_target = matches!(
+            (target, &other.target),
+            (Target::Endpoint(_), Target::Endpoint(_))
+        );
         no_code(self)
             && no_code(other)
             && same_target

@@ -289,14 +289,14 @@ impl Policies {
 
 /// The connections' settings, each distinct one allocated once and shared
 /// by the connections that have it ([`ConnectionSpec::same_settings`]: a
-/// spec is ~370 bytes, and many connections of a fleet differ only in their
-/// names).
+/// spec is ~370 bytes, and the connections of a fleet mostly differ only
+/// in their names and endpoints, which each keeps of its own).
 #[derive(Debug, Default)]
 pub(crate) struct Settings(Vec<Arc<ConnectionSpec>>);
 
 impl Settings {
     /// Past this many distinct settings, each further one is its own: a
-    /// spec of thousands of distinct endpoints pays a copy each, not a
+    /// spec of thousands of distinct option sets pays a copy each, not a
     /// search of thousands per connection.
     const MAX: usize = 16;
 
@@ -332,6 +332,12 @@ mod tests {
         let a = settings.get(spec("a").kind("feed").tags(["eu"]));
         let b = settings.get(spec("b"));
         assert!(Arc::ptr_eq(&a, &b), "same settings, other labels: one copy");
+        let elsewhere =
+            ConnectionSpec::new("f", "unix:///run/f.sock".parse().expect("an endpoint"));
+        assert!(
+            Arc::ptr_eq(&a, &settings.get(elsewhere)),
+            "another endpoint, the same settings: one copy (the endpoint is each connection's own)"
+        );
         let slow = settings.get(spec("c").idle_timeout(Some(Duration::from_secs(9))));
         assert!(!Arc::ptr_eq(&a, &slow), "other settings: their own copy");
         let hooked = spec("d").hooks(SocketHooks::default().before_close(|_| {}));

@@ -16,7 +16,7 @@ use crate::handle::ConnectionHandle;
 use crate::handler::DynHandler;
 use crate::reason::SessionOutcome;
 use crate::shared::Shared;
-use crate::spec::ConnectionSpec;
+use crate::spec::{ConnectionSpec, Target};
 
 /// One supervised connection: its settings, its handler (which lives across
 /// sessions) and the state its [`ConnectionHandle`]s share.
@@ -26,8 +26,8 @@ use crate::spec::ConnectionSpec;
 pub struct Connection {
     /// Its spec's settings, possibly shared with other connections whose
     /// settings are the same ([`Connection::with_settings`]): their name,
-    /// kind and tags are not this connection's (the handle's publisher
-    /// has those).
+    /// kind, tags and target are not this connection's (the handle's
+    /// shared state has its own).
     pub(super) spec: Arc<ConnectionSpec>,
     pub(super) handler: Box<dyn DynHandler>,
     pub(super) shared: Arc<Shared>,
@@ -43,7 +43,7 @@ impl fmt::Debug for Connection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Connection")
             .field("name", &self.name())
-            .field("target", &self.spec.target)
+            .field("target", &self.shared.target)
             .field("counters", &self.handle().counters())
             .finish_non_exhaustive()
     }
@@ -94,12 +94,13 @@ impl Connection {
     }
 
     /// A connection named by its `handle` (made with
-    /// [`ConnectionHandle::for_spec`]), whose sessions use `settings`:
-    /// every field of that spec but its name, kind and tags, which are the
-    /// handle's. For whoever runs many connections whose settings are the
-    /// same ([`ConnectionSpec::same_settings`]): one `Arc` serves them all,
-    /// where each would otherwise hold a copy (a spec is ~370 bytes, in
-    /// every connection's task).
+    /// [`ConnectionHandle::for_spec`] on the connection's own spec), whose
+    /// sessions use `settings`: every field of that spec but its name, kind,
+    /// tags and target, which are the handle's. For whoever runs many
+    /// connections whose settings are the same
+    /// ([`ConnectionSpec::same_settings`], endpoints apart): one `Arc`
+    /// serves them all, where each would otherwise hold a copy (a spec is
+    /// ~370 bytes, in every connection's task).
     ///
     /// ```
     /// use std::sync::Arc;
@@ -107,13 +108,14 @@ impl Connection {
     /// use linesman_observer::Bus;
     ///
     /// let bus = Bus::default();
-    /// let endpoint: linesman_stream::Endpoint = "tcp://127.0.0.1:7001".parse()?;
-    /// let (a, b) = (ConnectionSpec::new("a", endpoint.clone()), ConnectionSpec::new("b", endpoint));
-    /// assert!(a.same_settings(&b));
+    /// let a = ConnectionSpec::new("a", "tcp://127.0.0.1:7001".parse()?);
+    /// let b = ConnectionSpec::new("b", "tcp://127.0.0.1:7002".parse()?);
+    /// assert!(a.same_settings(&b), "the endpoint is not a setting");
     /// let handle_b = ConnectionHandle::for_spec(&b, &bus);
     /// let settings = Arc::new(a);
     /// let conn = Connection::with_settings(settings, Box::new(Counting), handle_b);
     /// assert_eq!(conn.name(), "b");
+    /// assert_eq!(conn.target().to_string(), "tcp://127.0.0.1:7002");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn with_settings(
@@ -191,9 +193,15 @@ impl Connection {
 
     /// The settings its sessions use: its spec, or the one it shares with
     /// other connections ([`with_settings`](Connection::with_settings)),
-    /// whose name, kind and tags may be another connection's.
+    /// whose name, kind, tags and target may be another connection's (its
+    /// own target is [`target`](Connection::target)).
     pub fn settings(&self) -> &Arc<ConnectionSpec> {
         &self.spec
+    }
+
+    /// What its sessions connect to (or open).
+    pub fn target(&self) -> &Target {
+        &self.shared.target
     }
 
     /// Runs one session and returns how it ended.
