@@ -12,7 +12,7 @@ use linesman_observer::{Bus, ConnStatus, Interest, Subscription};
 use crate::ends::EndCounts;
 use crate::error::{RequestError, SendError};
 use crate::shared::Shared;
-use crate::spec::{ConnectionSpec, Target};
+use crate::spec::ConnectionSpec;
 
 /// What a connection has carried, over all its sessions.
 ///
@@ -81,8 +81,7 @@ impl ConnectionHandle {
         if let Some(kind) = &spec.kind {
             publisher = publisher.kind(kind.as_str());
         }
-        let receive_only = matches!(spec.target, Target::Blocking(_));
-        let shared = Shared::new(publisher, spec.outbox, receive_only);
+        let shared = Shared::new(publisher, spec.outbox, spec.target.clone());
         ConnectionHandle::new(Arc::new(shared))
     }
 

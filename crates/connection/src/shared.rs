@@ -24,7 +24,7 @@ use crate::ends::EndCounts;
 use crate::error::{RequestError, SendError};
 use crate::log_limit::LogLimit;
 use crate::reason::{Reason, StopCause};
-use crate::spec::Outbox;
+use crate::spec::{Outbox, Target};
 
 /// Answer to one send: `Ok` once written.
 pub(crate) type Ack = oneshot::Sender<Result<(), SendError>>;
@@ -98,8 +98,10 @@ pub(crate) struct Shared {
     pub(crate) publisher: Publisher,
     pub(crate) counters: Cells,
     pub(crate) outbox: Option<Outbox>,
-    /// The target is a blocking source: nothing can be sent.
-    pub(crate) receive_only: bool,
+    /// What the connection's sessions open: its own, whatever settings it
+    /// shares with other connections. A blocking source is receive only:
+    /// nothing can be sent.
+    pub(crate) target: Target,
     next_id: AtomicU64,
     /// The pending requests and the limit on warnings about replies that
     /// match none; made on the first request or unmatched reply: most
@@ -140,12 +142,12 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    pub(crate) fn new(publisher: Publisher, outbox: Option<Outbox>, receive_only: bool) -> Shared {
+    pub(crate) fn new(publisher: Publisher, outbox: Option<Outbox>, target: Target) -> Shared {
         Shared {
             publisher,
             counters: Cells::default(),
             outbox,
-            receive_only,
+            target,
             next_id: AtomicU64::new(1),
             requests: Mutex::new(None),
             queue: Mutex::new(Queue {
@@ -196,7 +198,7 @@ impl Shared {
         via_link: bool,
         request: Option<u64>,
     ) -> Result<oneshot::Receiver<Result<(), SendError>>, SendError> {
-        if self.receive_only {
+        if matches!(self.target, Target::Blocking(_)) {
             return Err(SendError::ReceiveOnly);
         }
         let (ack, answer) = oneshot::channel();

@@ -32,7 +32,12 @@ mod tests {
     /// reply) left it; 368, then 384 with the ends by class (a lock of its
     /// own); 360 with the ends under the last error's lock and the
     /// pending requests and unmatched-reply limit in one box.
-    const SHARED: usize = 360;
+    ///
+    /// 400 with the connection's own target (40 bytes) here, so that
+    /// connections whose other settings are the same share one copy of
+    /// them whatever their endpoints (`Connection::with_settings`): the
+    /// 368-byte spec left every connection's task future for 40 bytes.
+    const SHARED: usize = 400;
 
     #[test]
     fn the_shared_state_stays_within_its_budget() {

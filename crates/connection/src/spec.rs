@@ -103,6 +103,66 @@ impl ConnectionSpec {
         }
     }
 
+    /// Whether `other` has the same settings as this spec apart from its
+    /// labels (name, kind and tags) and its endpoint: every option, so that
+    /// one copy of the settings can serve both connections, each with its
+    /// own endpoint
+    /// ([`Connection::with_settings`](crate::Connection::with_settings)).
+    /// Code cannot be compared: a spec with socket hooks or a blocking
+    /// target is the same only as itself.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use linesman_connection::ConnectionSpec;
+    ///
+    /// let endpoint: linesman_stream::Endpoint = "tcp://127.0.0.1:7001".parse()?;
+    /// let a = ConnectionSpec::new("a", endpoint.clone()).kind("feed");
+    /// assert!(a.same_settings(&ConnectionSpec::new("b", "unix:///run/b.sock".parse()?)));
+    /// let slow = ConnectionSpec::new("c", endpoint).idle_timeout(Some(Duration::from_secs(9)));
+    /// assert!(!a.same_settings(&slow));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn same_settings(&self, other: &ConnectionSpec) -> bool {
+        if std::ptr::eq(self, other) {
+            return true;
+        }
+        // Taken apart without `..`, so that a new field cannot be forgotten.
+        let ConnectionSpec {
+            name: _,
+            kind: _,
+            tags: _,
+            target,
+            connect,
+            // Code: the same only if neither has any (below).
+            hooks: _,
+            layout,
+            max_frame,
+            idle_timeout,
+            write_timeout,
+            frame_timeout,
+            heartbeat,
+            outbox,
+        } = self;
+        let no_code =
+            |spec: &ConnectionSpec| !spec.hooks.has_on_open() && !spec.hooks.has_before_close();
+        // Endpoints are each connection's own; a blocking driver is code.
+        let same_target = matches!(
+            (target, &other.target),
+            (Target::Endpoint(_), Target::Endpoint(_))
+        );
+        no_code(self)
+            && no_code(other)
+            && same_target
+            && *connect == other.connect
+            && *layout == other.layout
+            && *max_frame == other.max_frame
+            && *idle_timeout == other.idle_timeout
+            && *write_timeout == other.write_timeout
+            && *frame_timeout == other.frame_timeout
+            && *heartbeat == other.heartbeat
+            && *outbox == other.outbox
+    }
+
     /// Sets the kind. Default: none.
     #[must_use]
     pub fn kind(mut self, kind: impl Into<String>) -> Self {

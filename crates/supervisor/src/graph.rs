@@ -26,6 +26,7 @@ mod cycles;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap, HashMap};
+use std::sync::Arc;
 
 use crate::error::{GraphError, GraphErrors};
 use crate::rule::Rule;
@@ -35,11 +36,15 @@ use crate::suggest::nearest;
 /// order, which breaks every tie, so all orders are deterministic.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DependencyGraph {
-    names: Vec<String>,
-    index: HashMap<String, usize>,
-    /// `dependencies[i]`: what `i` depends on, ascending, no repeats.
+    /// One allocation per name, shared by `names` and `index`.
+    names: Vec<Arc<str>>,
+    index: HashMap<Arc<str>, usize>,
+    /// `dependencies[i]`: what `i` depends on, ascending, no repeats. Empty
+    /// (no list per connection) when no connection has a dependency: a
+    /// graph of 10,000 connections without rules is common.
     dependencies: Vec<Vec<usize>>,
-    /// `dependents[i]`: what depends on `i`, ascending, no repeats.
+    /// `dependents[i]`: what depends on `i`, ascending, no repeats; empty
+    /// as `dependencies` is.
     dependents: Vec<Vec<usize>>,
 }
 
@@ -53,6 +58,7 @@ impl DependencyGraph {
         let connections: Vec<(&str, Option<&Rule>)> = connections.into_iter().collect();
         let mut errors = Vec::new();
 
+        let names: Vec<Arc<str>> = connections.iter().map(|(n, _)| Arc::from(*n)).collect();
         let mut index = HashMap::with_capacity(connections.len());
         let mut reported_duplicates = BTreeSet::new();
         for (i, (name, _)) in connections.iter().enumerate() {
@@ -63,7 +69,7 @@ impl DependencyGraph {
                     });
                 }
             } else {
-                index.insert((*name).to_owned(), i);
+                index.insert(Arc::clone(&names[i]), i);
             }
         }
 
@@ -120,8 +126,12 @@ impl DependencyGraph {
                 dependents[j].push(i);
             }
         }
+        if dependencies.iter().all(Vec::is_empty) {
+            dependencies = Vec::new();
+            dependents = Vec::new();
+        }
         Ok(Self {
-            names: connections.iter().map(|(n, _)| (*n).to_owned()).collect(),
+            names,
             index,
             dependencies,
             dependents,
@@ -145,7 +155,7 @@ impl DependencyGraph {
 
     /// The connection names in declaration order.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.names.iter().map(String::as_str)
+        self.names.iter().map(|name| &**name)
     }
 
     /// What `name`'s start rule mentions, in declaration order; empty for a
@@ -167,10 +177,10 @@ impl DependencyGraph {
         name: &str,
     ) -> impl Iterator<Item = &'a str> {
         let list: &[usize] = match self.index.get(name) {
-            Some(&i) => &edges[i],
+            Some(&i) => edges_of(edges, i),
             None => &[],
         };
-        list.iter().map(|&j| self.names[j].as_str())
+        list.iter().map(|&j| &*self.names[j])
     }
 
     /// Every connection, each after all of its dependencies; among the
@@ -178,7 +188,7 @@ impl DependencyGraph {
     pub fn start_order(&self) -> Vec<&str> {
         self.topological()
             .into_iter()
-            .map(|i| self.names[i].as_str())
+            .map(|i| &*self.names[i])
             .collect()
     }
 
@@ -194,7 +204,7 @@ impl DependencyGraph {
     pub fn start_waves(&self) -> Vec<Vec<&str>> {
         let mut level = vec![0usize; self.len()];
         for i in self.topological() {
-            level[i] = self.dependencies[i]
+            level[i] = edges_of(&self.dependencies, i)
                 .iter()
                 .map(|&j| level[j] + 1)
                 .max()
@@ -210,7 +220,7 @@ impl DependencyGraph {
     pub fn shutdown_waves(&self) -> Vec<Vec<&str>> {
         let mut height = vec![0usize; self.len()];
         for i in self.topological().into_iter().rev() {
-            height[i] = self.dependents[i]
+            height[i] = edges_of(&self.dependents, i)
                 .iter()
                 .map(|&j| height[j] + 1)
                 .max()
@@ -222,7 +232,9 @@ impl DependencyGraph {
     /// Kahn's algorithm with the smallest ready index first. Covers every
     /// node, since `build` refused cycles.
     fn topological(&self) -> Vec<usize> {
-        let mut waiting: Vec<usize> = self.dependencies.iter().map(Vec::len).collect();
+        let mut waiting: Vec<usize> = (0..self.len())
+            .map(|i| edges_of(&self.dependencies, i).len())
+            .collect();
         let mut ready: BinaryHeap<Reverse<usize>> = (0..self.len())
             .filter(|&i| waiting[i] == 0)
             .map(Reverse)
@@ -230,7 +242,7 @@ impl DependencyGraph {
         let mut order = Vec::with_capacity(self.len());
         while let Some(Reverse(i)) = ready.pop() {
             order.push(i);
-            for &dependent in &self.dependents[i] {
+            for &dependent in edges_of(&self.dependents, i) {
                 waiting[dependent] -= 1;
                 if waiting[dependent] == 0 {
                     ready.push(Reverse(dependent));
@@ -244,8 +256,13 @@ impl DependencyGraph {
         let groups = key.iter().max().map_or(0, |max| max + 1);
         let mut waves = vec![Vec::new(); groups];
         for (i, &k) in key.iter().enumerate() {
-            waves[k].push(self.names[i].as_str());
+            waves[k].push(&*self.names[i]);
         }
         waves
     }
+}
+
+/// Node `i`'s list in `edges`, which is empty when the graph has no edge.
+fn edges_of(edges: &[Vec<usize>], i: usize) -> &[usize] {
+    edges.get(i).map_or(&[], Vec::as_slice)
 }

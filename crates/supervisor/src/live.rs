@@ -12,7 +12,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use linesman_connection::{Connection, ConnectionHandle, Counting, DynHandler, SocketBudget};
+use linesman_connection::{
+    Connection, ConnectionHandle, ConnectionSpec, Counting, DynHandler, SocketBudget,
+};
 use linesman_observer::{Bus, ListenerHandle};
 use tokio::sync::{Semaphore, watch};
 use tokio_util::sync::CancellationToken;
@@ -50,6 +52,7 @@ pub(crate) struct Starter {
     pub(crate) max_concurrent_connects: usize,
     pub(crate) max_open_sockets: Option<usize>,
     pub(crate) policies: Policies,
+    pub(crate) settings: Settings,
     pub(crate) phases: Arc<watch::Sender<Vec<Phase>>>,
 }
 
@@ -223,7 +226,7 @@ impl Starter {
         let span = tracing::info_span!("connection", conn = %name, endpoint = %spec.target);
         // Built now, with its handler (or one that only counts).
         let handler = handler.unwrap_or_else(|| Box::new(Counting));
-        let mut conn = Connection::with_handle(spec, handler, handle.clone());
+        let mut conn = Connection::with_settings(self.settings.get(spec), handler, handle.clone());
         conn.limit_connects(Arc::clone(&self.connect_limit));
         if let Some(budget) = &self.socket_budget {
             conn.limit_open_sockets(Arc::clone(budget));
@@ -281,5 +284,68 @@ impl Policies {
             self.0.push(Arc::clone(&shared));
         }
         shared
+    }
+}
+
+/// The connections' settings, each distinct one allocated once and shared
+/// by the connections that have it ([`ConnectionSpec::same_settings`]: a
+/// spec is ~370 bytes, and the connections of a fleet mostly differ only
+/// in their names and endpoints, which each keeps of its own).
+#[derive(Debug, Default)]
+pub(crate) struct Settings(Vec<Arc<ConnectionSpec>>);
+
+impl Settings {
+    /// Past this many distinct settings, each further one is its own: a
+    /// spec of thousands of distinct option sets pays a copy each, not a
+    /// search of thousands per connection.
+    const MAX: usize = 16;
+
+    fn get(&mut self, spec: ConnectionSpec) -> Arc<ConnectionSpec> {
+        if let Some(shared) = self.0.iter().find(|shared| shared.same_settings(&spec)) {
+            return Arc::clone(shared);
+        }
+        let shared = Arc::new(spec);
+        if self.0.len() < Self::MAX {
+            self.0.push(Arc::clone(&shared));
+        }
+        shared
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use linesman_connection::ConnectionSpec;
+    use linesman_stream::SocketHooks;
+
+    use super::Settings;
+
+    fn spec(name: &str) -> ConnectionSpec {
+        ConnectionSpec::new(name, "tcp://127.0.0.1:9".parse().expect("an endpoint"))
+    }
+
+    #[test]
+    fn connections_with_the_same_settings_share_one_copy() {
+        let mut settings = Settings::default();
+        let a = settings.get(spec("a").kind("feed").tags(["eu"]));
+        let b = settings.get(spec("b"));
+        assert!(Arc::ptr_eq(&a, &b), "same settings, other labels: one copy");
+        let elsewhere =
+            ConnectionSpec::new("f", "unix:///run/f.sock".parse().expect("an endpoint"));
+        assert!(
+            Arc::ptr_eq(&a, &settings.get(elsewhere)),
+            "another endpoint, the same settings: one copy (the endpoint is each connection's own)"
+        );
+        let slow = settings.get(spec("c").idle_timeout(Some(Duration::from_secs(9))));
+        assert!(!Arc::ptr_eq(&a, &slow), "other settings: their own copy");
+        let hooked = spec("d").hooks(SocketHooks::default().before_close(|_| {}));
+        let hooked = settings.get(hooked);
+        assert!(!Arc::ptr_eq(&a, &hooked), "code is never compared");
+        assert!(!Arc::ptr_eq(
+            &hooked,
+            &settings.get(spec("e").hooks(hooked.hooks.clone()))
+        ));
     }
 }

@@ -142,7 +142,10 @@ fn may_change_up(event: &Event) -> bool {
         )
 }
 
-/// The graph as "can anything still run" needs it, computed once per run.
+/// The graph as "can anything still run" needs it, computed once per run
+/// (and per reload). Empty when no connection has a start rule: then a
+/// waiting connection can always run, and the rest is not needed (it would
+/// cost ~76 bytes per connection).
 #[derive(Debug)]
 pub(crate) struct RunCheck {
     /// Indices in the graph's start order.
@@ -163,6 +166,14 @@ impl RunCheck {
         rules: Vec<Option<Rule>>,
         slots: &HashMap<S, usize>,
     ) -> RunCheck {
+        if rules.iter().all(Option::is_none) {
+            return RunCheck {
+                order: Vec::new(),
+                slots: Vec::new(),
+                index: HashMap::new(),
+                rules: Vec::new(),
+            };
+        }
         let index: HashMap<String, usize> = graph
             .names()
             .enumerate()
@@ -197,6 +208,10 @@ impl RunCheck {
         }
         if !phases.contains(&Phase::Waiting) {
             return false;
+        }
+        if self.rules.is_empty() {
+            // No rules: a waiting connection is waiting on nothing.
+            return true;
         }
         let mut alive = vec![false; self.slots.len()];
         // Dependencies come first in start order, so each rule is evaluated

@@ -19,7 +19,7 @@ use tokio::sync::{Semaphore, watch};
 use crate::control::{Control, Member, SupervisorHandle};
 use crate::error::SupervisorError;
 use crate::graph::DependencyGraph;
-use crate::live::{Live, Policies, Recruit, Starter};
+use crate::live::{Live, Policies, Recruit, Settings, Starter};
 use crate::mailbox::{Inbox, Mailbox};
 use crate::notices;
 use crate::reload::Requests;
@@ -287,6 +287,7 @@ impl Supervisor {
             max_concurrent_connects,
             max_open_sockets,
             policies: Policies::default(),
+            settings: Settings::default(),
             phases: Arc::new(phases),
         };
         let rules = entries.iter().map(|e| e.rule.clone()).collect();

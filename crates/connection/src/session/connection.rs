@@ -16,15 +16,19 @@ use crate::handle::ConnectionHandle;
 use crate::handler::DynHandler;
 use crate::reason::SessionOutcome;
 use crate::shared::Shared;
-use crate::spec::ConnectionSpec;
+use crate::spec::{ConnectionSpec, Target};
 
-/// One supervised connection: its spec, its handler (which lives across
+/// One supervised connection: its settings, its handler (which lives across
 /// sessions) and the state its [`ConnectionHandle`]s share.
 ///
 /// Each call of [`run_session`](Connection::run_session) is one session.
 /// See the crate docs for an example.
 pub struct Connection {
-    pub(super) spec: ConnectionSpec,
+    /// Its spec's settings, possibly shared with other connections whose
+    /// settings are the same ([`Connection::with_settings`]): their name,
+    /// kind, tags and target are not this connection's (the handle's
+    /// shared state has its own).
+    pub(super) spec: Arc<ConnectionSpec>,
     pub(super) handler: Box<dyn DynHandler>,
     pub(super) shared: Arc<Shared>,
     /// Permits for connects in flight, shared with other connections.
@@ -38,7 +42,8 @@ pub struct Connection {
 impl fmt::Debug for Connection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Connection")
-            .field("spec", &self.spec)
+            .field("name", &self.name())
+            .field("target", &self.shared.target)
             .field("counters", &self.handle().counters())
             .finish_non_exhaustive()
     }
@@ -85,8 +90,41 @@ impl Connection {
             spec.name,
             "Connection::with_handle: the handle is of another connection"
         );
+        Connection::with_settings(Arc::new(spec), handler, handle)
+    }
+
+    /// A connection named by its `handle` (made with
+    /// [`ConnectionHandle::for_spec`] on the connection's own spec), whose
+    /// sessions use `settings`: every field of that spec but its name, kind,
+    /// tags and target, which are the handle's. For whoever runs many
+    /// connections whose settings are the same
+    /// ([`ConnectionSpec::same_settings`], endpoints apart): one `Arc`
+    /// serves them all, where each would otherwise hold a copy (a spec is
+    /// ~370 bytes, in every connection's task).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use linesman_connection::{Connection, ConnectionHandle, ConnectionSpec, Counting};
+    /// use linesman_observer::Bus;
+    ///
+    /// let bus = Bus::default();
+    /// let a = ConnectionSpec::new("a", "tcp://127.0.0.1:7001".parse()?);
+    /// let b = ConnectionSpec::new("b", "tcp://127.0.0.1:7002".parse()?);
+    /// assert!(a.same_settings(&b), "the endpoint is not a setting");
+    /// let handle_b = ConnectionHandle::for_spec(&b, &bus);
+    /// let settings = Arc::new(a);
+    /// let conn = Connection::with_settings(settings, Box::new(Counting), handle_b);
+    /// assert_eq!(conn.name(), "b");
+    /// assert_eq!(conn.target().to_string(), "tcp://127.0.0.1:7002");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_settings(
+        settings: Arc<ConnectionSpec>,
+        handler: Box<dyn DynHandler>,
+        handle: ConnectionHandle,
+    ) -> Connection {
         Connection {
-            spec,
+            spec: settings,
             handler,
             shared: handle.into_shared(),
             connect_limit: None,
@@ -150,12 +188,20 @@ impl Connection {
 
     /// The connection's name.
     pub fn name(&self) -> &str {
-        &self.spec.name
+        self.shared.publisher.name()
     }
 
-    /// The connection's spec.
-    pub fn spec(&self) -> &ConnectionSpec {
+    /// The settings its sessions use: its spec, or the one it shares with
+    /// other connections ([`with_settings`](Connection::with_settings)),
+    /// whose name, kind, tags and target may be another connection's (its
+    /// own target is [`target`](Connection::target)).
+    pub fn settings(&self) -> &Arc<ConnectionSpec> {
         &self.spec
+    }
+
+    /// What its sessions connect to (or open).
+    pub fn target(&self) -> &Target {
+        &self.shared.target
     }
 
     /// Runs one session and returns how it ended.

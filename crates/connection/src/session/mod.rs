@@ -85,7 +85,7 @@ impl Connection {
                 // Boxed: the connect future is large and lives only until
                 // the socket is open; unboxed it would size every session's
                 // future.
-                opened = Box::pin(transport::open(&self.spec)) => opened,
+                opened = Box::pin(transport::open(&self.shared.target, &self.spec)) => opened,
             } {
                 Ok(transport) => transport,
                 Err(reason) => return self.not_up(reason, attempt),
@@ -112,7 +112,7 @@ impl Connection {
                 }
                 Transport::Blocking(source) => {
                     let opening = Box::new(Opening {
-                        peer: self.spec.target.to_string(),
+                        peer: self.shared.target.to_string(),
                         permit,
                         attempt,
                         up: self.log.up_line(),
@@ -137,7 +137,7 @@ impl Connection {
         guard: &'a mut EndGuard,
     ) -> impl Future<Output = Run> + Send + 'a {
         async move {
-            let read_write = split(stream, &self.spec.target);
+            let read_write = split(stream, &self.shared.target);
             let (read, write);
             (opening.peer, read, write) = read_write;
             // The writer task starts at once only for a heartbeat; otherwise

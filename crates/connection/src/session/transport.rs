@@ -14,9 +14,9 @@ pub(crate) enum Transport {
     Blocking(Box<BlockingSource>),
 }
 
-/// Opens the spec's target for one session.
-pub(crate) async fn open(spec: &ConnectionSpec) -> Result<Transport, Reason> {
-    match &spec.target {
+/// Opens `target` for one session, as the settings of `spec` say.
+pub(crate) async fn open(target: &Target, spec: &ConnectionSpec) -> Result<Transport, Reason> {
+    match target {
         Target::Endpoint(endpoint) => connect(endpoint, &spec.connect, &spec.hooks)
             .await
             .map(|stream| Transport::Socket(Box::new(stream)))

@@ -9,12 +9,16 @@ use tokio::sync::oneshot::error::TryRecvError;
 
 use super::{Phase, Shared};
 use crate::error::{RequestError, SendError};
-use crate::spec::Outbox;
+use crate::spec::{Outbox, Target};
 
 fn shared(outbox: Option<Outbox>) -> Shared {
     let bus = Bus::default();
     let publisher = bus.publisher("unit");
-    Shared::new(publisher, outbox, false)
+    Shared::new(
+        publisher,
+        outbox,
+        Target::Endpoint("tcp://127.0.0.1:9".parse().expect("an endpoint")),
+    )
 }
 
 /// The peer's reply to our request `id`: marked, as `Frame::reply` makes it.
