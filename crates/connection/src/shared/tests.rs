@@ -272,7 +272,11 @@ fn a_send_wakes_the_session_only_while_its_writer_has_not_started() {
     let _third = shared
         .enqueue(Frame::new(1, "third"), false, None)
         .expect("up: the frame is queued");
-    assert_eq!(woken(), 1, "a running writer's sends must not wake the session");
+    assert_eq!(
+        woken(),
+        1,
+        "a running writer's sends must not wake the session"
+    );
 
     // A stop still wakes it.
     shared.request_stop(crate::StopCause::Requested);
