@@ -65,6 +65,13 @@ struct Queue {
     main: VecDeque<Outgoing>,
     /// Payload bytes in `main`.
     main_bytes: usize,
+    /// The session waits for a first frame to start its writer (set in
+    /// [`Shared::poll_queued`], cleared when the writer starts): only then
+    /// does a send wake the session. Once the writer runs, a send wakes the
+    /// writer alone; waking the session too polled it once per frame for
+    /// nothing (a request's round trip paid for it). Under the queue's
+    /// lock, so a send and the session's check cannot miss each other.
+    writer_idle: bool,
 }
 
 /// Counters kept with atomics, read as [`Counters`](crate::Counters).
@@ -155,6 +162,7 @@ impl Shared {
                 handshake: VecDeque::new(),
                 main: VecDeque::new(),
                 main_bytes: 0,
+                writer_idle: false,
             }),
             wake: Notify::new(),
             session_wake: AtomicWaker::new(),
@@ -228,9 +236,12 @@ impl Shared {
                 queue.push_main(item);
             }
         }
+        let session_waits = queue.writer_idle;
         drop(queue);
         self.wake.notify_one();
-        self.session_wake.wake();
+        if session_waits {
+            self.session_wake.wake();
+        }
         Ok(answer)
     }
 
@@ -276,13 +287,20 @@ impl Shared {
     /// session must start. Pending otherwise, with `cx`'s waker registered
     /// for the next send.
     pub(crate) fn poll_queued(&self, cx: &mut Context<'_>) -> Poll<()> {
-        // Registered before the check, so a frame enqueued in between
-        // still wakes this task.
+        // Registered before the check, and flagged under the queue's lock
+        // with it, so a frame enqueued in between still wakes this task.
         self.session_wake.register(cx.waker());
-        if self.queued() == 0 {
+        let mut queue = lock(&self.queue);
+        if queue.handshake.is_empty() && queue.main.is_empty() {
+            queue.writer_idle = true;
             return Poll::Pending;
         }
         Poll::Ready(())
+    }
+
+    /// The session's writer has started: sends need not wake the session.
+    pub(crate) fn writer_started(&self) {
+        lock(&self.queue).writer_idle = false;
     }
 
     /// Frames that could be written now: what a graceful stop drains.

@@ -45,6 +45,7 @@ impl WriterSlot {
             return;
         }
         if let WriterSlot::Idle(half, write_timeout) = std::mem::replace(self, WriterSlot::None) {
+            shared.writer_started();
             *self = WriterSlot::Running(writer::spawn(
                 half,
                 codec.clone(),

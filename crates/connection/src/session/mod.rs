@@ -143,13 +143,16 @@ impl Connection {
             // The writer task starts at once only for a heartbeat; otherwise
             // on the first frame to write.
             let writer = match self.spec.heartbeat {
-                Some(beat) => WriterSlot::Running(writer::spawn(
-                    write,
-                    codec(&self.spec),
-                    Arc::clone(&self.shared),
-                    Some(beat),
-                    self.spec.write_timeout,
-                )),
+                Some(beat) => WriterSlot::Running({
+                    self.shared.writer_started();
+                    writer::spawn(
+                        write,
+                        codec(&self.spec),
+                        Arc::clone(&self.shared),
+                        Some(beat),
+                        self.spec.write_timeout,
+                    )
+                }),
                 None => WriterSlot::Idle(write, self.spec.write_timeout),
             };
             let mut io = SessionIo::new(

@@ -234,3 +234,55 @@ fn by_id_any_frame_with_a_pending_id_completes_it_the_collision_risk() {
     let other = Frame::request(7, id + 100, "no request of ours");
     assert_eq!(shared.complete(other.clone(), Replies::ById), Some(other));
 }
+
+/// Counts the wake-ups of the task that registered it.
+#[derive(Default)]
+struct WakeCount(std::sync::atomic::AtomicUsize);
+
+impl std::task::Wake for WakeCount {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn a_send_wakes_the_session_only_while_its_writer_has_not_started() {
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Waker};
+
+    let shared = shared(None);
+    shared.set_phase(Phase::Up);
+    let count = Arc::new(WakeCount::default());
+    let waker = Waker::from(Arc::clone(&count));
+    let mut cx = Context::from_waker(&waker);
+    let woken = || count.0.load(Ordering::Relaxed);
+
+    // The session waits with its writer idle: the first send wakes it.
+    assert!(shared.poll_queued(&mut cx).is_pending());
+    let _first = shared
+        .enqueue(Frame::new(1, "first"), false, None)
+        .expect("up: the frame is queued");
+    assert_eq!(woken(), 1, "the session must start its writer");
+    assert_eq!(shared.poll_queued(&mut cx), Poll::Ready(()));
+
+    // The writer runs from now on: sends are its business alone.
+    shared.writer_started();
+    let mut taken = Vec::new();
+    shared.take(64, &mut taken);
+    assert_eq!(taken.len(), 1);
+    let _second = shared
+        .enqueue(Frame::new(1, "second"), false, None)
+        .expect("up: the frame is queued");
+    let _third = shared
+        .enqueue(Frame::new(1, "third"), false, None)
+        .expect("up: the frame is queued");
+    assert_eq!(
+        woken(),
+        1,
+        "a running writer's sends must not wake the session"
+    );
+
+    // A stop still wakes it.
+    shared.request_stop(crate::StopCause::Requested);
+    assert_eq!(woken(), 2, "a stop wakes the session");
+}
