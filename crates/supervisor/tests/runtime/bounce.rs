@@ -26,7 +26,12 @@ impl Handler for Blocks {
         if let Some(gate) = self.gate.take() {
             let _ = self.entered.send(());
             // Bounded: a broken test must not hang the worker for ever.
-            let _ = gate.recv_timeout(LIMIT);
+            // `block_in_place` hands this worker's other tasks (its LIFO
+            // slot too, which no other worker may steal) to another
+            // thread: only this task stops looking, not the upstream's
+            // session or the bus (without it the test failed now and then
+            // on a busy machine, the upstream's drop never published).
+            let _ = tokio::task::block_in_place(|| gate.recv_timeout(LIMIT));
         }
         Ok(())
     }
