@@ -134,7 +134,7 @@ impl Walker<'_> {
                             text.value
                         ),
                     )
-                    .help(error.to_string()),
+                    .help(duration_help(text.value.trim(), &error)),
                 );
                 None
             }
@@ -301,6 +301,14 @@ fn parse_size(text: &str) -> Option<u64> {
         _ => return None,
     };
     n.checked_mul(factor)
+}
+
+/// What to write instead of a duration `text` that did not parse.
+fn duration_help(text: &str, error: &humantime::DurationError) -> String {
+    if text.starts_with('-') {
+        return "a duration cannot be negative: write e.g. `0s`, or `250ms`".to_owned();
+    }
+    error.to_string()
 }
 
 #[cfg(test)]

@@ -104,6 +104,17 @@ fn bad_duration_says_what_humantime_expected() {
 }
 
 #[test]
+fn a_negative_duration_is_named_so() {
+    let e = one_error("connections:\n  a:\n    endpoint: tcp://h:1\n    connect_timeout: -1s\n");
+    assert_eq!(e.kind, Kind::InvalidDuration);
+    assert_eq!(
+        e.help.as_deref(),
+        Some("a duration cannot be negative: write e.g. `0s`, or `250ms`"),
+        "humantime's own words were `expected number at 0`"
+    );
+}
+
+#[test]
 fn duration_without_unit_suggests_one() {
     let e =
         one_error("defaults: { idle_timeout: 30 }\nconnections: { a: { endpoint: tcp://h:1 } }\n");
