@@ -4,12 +4,10 @@
 //! ending it with exit 0 and the socket removed.
 
 use std::os::unix::fs::PermissionsExt;
-use std::process::Stdio;
 
 use linesman_testkit::{Behavior, Listen, Peer, TempDir};
-use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::cli_harness::{Daemon, PATIENCE, command, path, run, state};
+use crate::cli_harness::{Daemon, PATIENCE, path, run, state};
 
 async fn echo() -> Peer {
     Peer::start(Listen::tcp(), Behavior::Echo)
@@ -118,23 +116,11 @@ async fn the_daemon_outlives_its_last_stopped_connection() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watch_prints_a_line_for_each_event_when_not_on_a_terminal() {
     let (daemon, _quotes, _orders) = two("cli-watch").await;
-    let mut watch = command(&["status", "--watch", "--socket", path(&daemon.socket)])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("status --watch starts");
-    let mut lines = BufReader::new(watch.stdout.take().expect("piped")).lines();
-    let mut next = async || {
-        tokio::time::timeout(PATIENCE, lines.next_line())
-            .await
-            .expect("a line in time")
-            .expect("read stdout")
-            .expect("the watch keeps going")
-    };
+    let mut watch = daemon.follow(&["status", "--watch"]);
     // The stream starts with the current state of both connections.
     let mut replayed = Vec::new();
     while replayed.len() < 2 {
-        let line = next().await;
+        let line = watch.line().await;
         assert!(line.ends_with("(current)"), "a replay first: {line}");
         replayed.push(line);
     }
@@ -149,7 +135,7 @@ async fn watch_prints_a_line_for_each_event_when_not_on_a_terminal() {
     assert_eq!(stop.code, 0, "{}", stop.stderr);
     let mut seen = Vec::new();
     loop {
-        let line = next().await;
+        let line = watch.line().await;
         let done = line.contains("quotes") && line.contains("stopped: ");
         seen.push(line);
         if done {
@@ -162,7 +148,7 @@ async fn watch_prints_a_line_for_each_event_when_not_on_a_terminal() {
         "only live events of quotes: {seen:#?}"
     );
     assert!(seen[0].contains("stopping"), "{seen:#?}");
-    watch.kill().await.expect("stop the watch");
+    watch.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,6 +1,7 @@
 //! Driving the real `linesman` binary: a daemon (`linesman run`) as a child
 //! process on a YAML file in a fresh temporary folder
-//! ([`Daemon`], in `cli_harness/daemon.rs`), one-shot commands with their
+//! ([`Daemon`], in `cli_harness/daemon.rs`), commands that keep printing
+//! ([`Follow`], in `cli_harness/follow.rs`), one-shot commands with their
 //! exit code and output, and the normalisation of what changes from run to
 //! run (ports, temporary paths, times) for snapshots.
 //!
@@ -8,6 +9,7 @@
 //! runtime; every wait is bounded, and a child left behind is killed on drop.
 
 mod daemon;
+mod follow;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -19,6 +21,7 @@ use tokio::process::Command;
 use crate::support::binary;
 
 pub(crate) use daemon::{Daemon, Launch, Stderr};
+pub(crate) use follow::Follow;
 
 /// How long any one wait of these tests may take before it fails: generous,
 /// because a loaded CI machine is slow; nothing asserts how long it took.

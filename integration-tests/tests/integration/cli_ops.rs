@@ -264,29 +264,9 @@ async fn graph_with_c_equals_graph_with_the_file() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_watch_follows_only_the_selected_connections() {
-    use tokio::io::{AsyncBufReadExt, BufReader};
     let (daemon, _peers) = three("ops-watch-select").await;
-    let mut watch = command(&[
-        "status",
-        "--watch",
-        "--kind",
-        "log",
-        "--socket",
-        path(&daemon.socket),
-    ])
-    .stdout(Stdio::piped())
-    .stderr(Stdio::null())
-    .spawn()
-    .expect("status --watch starts");
-    let mut lines = BufReader::new(watch.stdout.take().expect("piped")).lines();
-    let mut next = async || {
-        tokio::time::timeout(PATIENCE, lines.next_line())
-            .await
-            .expect("a line in time")
-            .expect("read stdout")
-            .expect("the watch keeps going")
-    };
-    let replay = next().await;
+    let mut watch = daemon.follow(&["status", "--watch", "--kind", "log"]);
+    let replay = watch.line().await;
     assert!(
         replay.contains("audit") && replay.ends_with("(current)"),
         "{replay}"
@@ -298,7 +278,7 @@ async fn status_watch_follows_only_the_selected_connections() {
     }
     let mut seen = Vec::new();
     loop {
-        let line = next().await;
+        let line = watch.line().await;
         let done = line.contains("audit") && line.contains(" up ");
         seen.push(line);
         if done {
@@ -309,7 +289,7 @@ async fn status_watch_follows_only_the_selected_connections() {
         seen.iter().all(|l| l.contains("audit")),
         "only audit's events: {seen:#?}"
     );
-    watch.kill().await.expect("stop the watch");
+    watch.stop().await;
     let unknown = daemon.cli(&["status", "--watch", "nosuch"]).await;
     assert_eq!(unknown.code, 6, "{}", unknown.stderr);
 }

@@ -5,13 +5,11 @@
 //! that was up resets the backoff, and a failed connection names its last
 //! cause.
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use linesman_testkit::{Behavior, Listen, Peer, TempDir};
-use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::cli_harness::{Daemon, Launch, PATIENCE, command, linesman, path, state};
+use crate::cli_harness::{Daemon, Launch, linesman, state};
 use crate::faults::{connection, faulty, field, last_error};
 
 async fn echo() -> Peer {
@@ -120,30 +118,18 @@ async fn a_drop_after_a_session_was_up_waits_the_initial_backoff_not_the_grown_o
     .await;
     let refused = field(&status, "late", "connect_failures");
     assert!(refused >= 2, "the backoff grew first: {status:#}");
-    let mut watch = command(&["status", "--watch", "--socket", path(&daemon.socket)])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("status --watch starts");
-    let mut lines = BufReader::new(watch.stdout.take().expect("piped")).lines();
-    let mut next = async || {
-        tokio::time::timeout(PATIENCE, lines.next_line())
-            .await
-            .expect("a line in time")
-            .expect("read stdout")
-            .expect("the watch keeps going")
-    };
+    let mut watch = daemon.follow(&["status", "--watch"]);
     // The replay of the one connection first, then the drop.
-    let replayed = next().await;
+    let replayed = watch.line().await;
     assert!(replayed.ends_with("(current)"), "{replayed}");
     late.drop_all().await;
     let backoff = loop {
-        let line = next().await;
+        let line = watch.line().await;
         if line.contains("before attempt") {
             break line;
         }
     };
-    watch.kill().await.expect("stop the watch");
+    watch.stop().await;
     // Up for less than reset_after, but up: the refusals before it no
     // longer count, so the restart waits `initial` (it waited 20ms × 2^n
     // after n refusals before).

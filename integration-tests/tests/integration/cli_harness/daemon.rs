@@ -21,7 +21,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, ChildStderr, Command};
 use tokio::task::JoinHandle;
 
-use super::{PATIENCE, Ran, clean, command, eventually, linesman, path, run};
+use super::{Follow, PATIENCE, Ran, clean, command, eventually, linesman, path, run};
 
 /// The most stderr lines kept of one daemon: later ones are still read (so
 /// the pipe never fills) but not kept.
@@ -189,6 +189,14 @@ impl Daemon {
         let mut all = args.to_vec();
         all.extend(["--socket", path(&self.socket)]);
         run(&all).await
+    }
+
+    /// Starts `linesman ARGS --socket SOCKET`, a command that keeps
+    /// printing (`status --watch`, `events`).
+    pub(crate) fn follow(&self, args: &[&str]) -> Follow {
+        let mut all = args.to_vec();
+        all.extend(["--socket", path(&self.socket)]);
+        Follow::spawn(&all)
     }
 
     /// `GET /v1/status` through `linesman status -o json`.
