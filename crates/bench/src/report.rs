@@ -18,6 +18,30 @@ pub(crate) enum Better {
     Lower,
 }
 
+impl Better {
+    /// The table's word for it.
+    pub(crate) fn word(self) -> &'static str {
+        match self {
+            Better::Higher => "higher",
+            Better::Lower => "lower",
+        }
+    }
+}
+
+/// The widths of the case column (`bench case`) and of the unit column of
+/// a table of `rows`, each (bench, case, unit); at least 4 each.
+pub(crate) fn column_widths<'a>(
+    rows: impl Iterator<Item = (&'a str, &'a str, &'a str)> + Clone,
+) -> (usize, usize) {
+    let widest = |width: fn(&(&str, &str, &str)) -> usize| {
+        rows.clone().map(|r| width(&r)).max().unwrap_or(4).max(4)
+    };
+    (
+        widest(|(bench, case, _)| bench.len() + 1 + case.len()),
+        widest(|(_, _, unit)| unit.len()),
+    )
+}
+
 /// One figure of one benchmark case, with the same-run baseline when there is one.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Measurement {
@@ -56,18 +80,11 @@ pub(crate) fn write_json(out: &mut impl Write, measurements: &[Measurement]) -> 
 /// Writes a table: case, linesman, baseline, unit, ratio (linesman / baseline)
 /// and which direction is better.
 pub(crate) fn write_table(out: &mut impl Write, measurements: &[Measurement]) -> io::Result<()> {
-    let case_width = measurements
-        .iter()
-        .map(|m| m.bench.len() + 1 + m.case.len())
-        .max()
-        .unwrap_or(4)
-        .max(4);
-    let unit_width = measurements
-        .iter()
-        .map(|m| m.unit.len())
-        .max()
-        .unwrap_or(4)
-        .max(4);
+    let (case_width, unit_width) = column_widths(
+        measurements
+            .iter()
+            .map(|m| (m.bench, m.case.as_str(), m.unit)),
+    );
     writeln!(
         out,
         "{:<case_width$}  {:>14}  {:>14}  {:<unit_width$}  {:>7}  better",
@@ -78,24 +95,22 @@ pub(crate) fn write_table(out: &mut impl Write, measurements: &[Measurement]) ->
         let ratio = m
             .ratio()
             .map_or_else(|| "-".to_owned(), |r| format!("{r:.2}x"));
-        let better = match m.better {
-            Better::Higher => "higher",
-            Better::Lower => "lower",
-        };
         writeln!(
             out,
-            "{:<case_width$}  {:>14}  {:>14}  {:<unit_width$}  {:>7}  {better}",
+            "{:<case_width$}  {:>14}  {:>14}  {:<unit_width$}  {:>7}  {}",
             format!("{} {}", m.bench, m.case),
             format_figure(m.linesman),
             baseline,
             m.unit,
             ratio,
+            m.better.word(),
         )?;
     }
     Ok(())
 }
 
-fn format_figure(value: f64) -> String {
+/// A figure as the tables print it: whole from 100 up, else 3 decimals.
+pub(crate) fn format_figure(value: f64) -> String {
     if value.abs() >= 100.0 {
         format!("{value:.0}")
     } else {

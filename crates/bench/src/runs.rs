@@ -8,7 +8,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::report::{Better, Measurement};
+use crate::report::{Better, Measurement, column_widths, format_figure};
 
 /// One case over every run: medians and spread.
 #[derive(Debug, Clone, Serialize)]
@@ -104,57 +104,36 @@ pub(crate) fn write_json(out: &mut impl Write, summaries: &[Summary]) -> io::Res
 /// A table: case, median figures, median ratio, the spread (of the ratio,
 /// or of linesman's figure when there is no baseline) and the run count.
 pub(crate) fn write_table(out: &mut impl Write, summaries: &[Summary]) -> io::Result<()> {
-    let case_width = summaries
-        .iter()
-        .map(|s| s.bench.len() + 1 + s.case.len())
-        .max()
-        .unwrap_or(4)
-        .max(4);
-    let unit_width = summaries
-        .iter()
-        .map(|s| s.unit.len())
-        .max()
-        .unwrap_or(4)
-        .max(4);
+    let (case_width, unit_width) =
+        column_widths(summaries.iter().map(|s| (s.bench, s.case.as_str(), s.unit)));
     writeln!(
         out,
         "{:<case_width$}  {:>14}  {:>14}  {:<unit_width$}  {:>7}  {:>21}  runs  better",
         "case (medians)", "linesman", "baseline", "unit", "ratio", "spread (min-max)"
     )?;
     for s in summaries {
-        let baseline = s.baseline.map_or_else(|| "-".to_owned(), figure);
+        let baseline = s.baseline.map_or_else(|| "-".to_owned(), format_figure);
         let (ratio, spread) = match s.ratio {
             Some(r) => (format!("{r:.2}x"), format!("{:.2}x-{:.2}x", s.min, s.max)),
             None => (
                 "-".to_owned(),
-                format!("{}-{}", figure(s.min), figure(s.max)),
+                format!("{}-{}", format_figure(s.min), format_figure(s.max)),
             ),
-        };
-        let better = match s.better {
-            Better::Higher => "higher",
-            Better::Lower => "lower",
         };
         writeln!(
             out,
-            "{:<case_width$}  {:>14}  {:>14}  {:<unit_width$}  {:>7}  {:>21}  {:>4}  {better}",
+            "{:<case_width$}  {:>14}  {:>14}  {:<unit_width$}  {:>7}  {:>21}  {:>4}  {}",
             format!("{} {}", s.bench, s.case),
-            figure(s.linesman),
+            format_figure(s.linesman),
             baseline,
             s.unit,
             ratio,
             spread,
             s.runs,
+            s.better.word(),
         )?;
     }
     Ok(())
-}
-
-fn figure(value: f64) -> String {
-    if value.abs() >= 100.0 {
-        format!("{value:.0}")
-    } else {
-        format!("{value:.3}")
-    }
 }
 
 #[cfg(test)]
