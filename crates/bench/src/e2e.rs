@@ -89,7 +89,7 @@ fn measure() -> anyhow::Result<Vec<Measurement>> {
             let theirs = runtime.block_on(plain::frames(endpoint, frames))?;
             Ok((ours, theirs))
         })?;
-        out.push(rate(label, "frames/s", frames, ours, theirs));
+        out.push(rate(BENCH, label, "frames/s", frames, ours, theirs));
     }
     let (ours, theirs) = best_of(|| {
         let echo = peers.echo.clone();
@@ -103,6 +103,7 @@ fn measure() -> anyhow::Result<Vec<Measurement>> {
         Ok((ours, theirs))
     })?;
     out.push(rate(
+        BENCH,
         "round trips",
         "round trips/s",
         ROUND_TRIPS,
@@ -133,7 +134,7 @@ pub(crate) fn in_task<T: Send + 'static>(
 }
 
 /// The shortest of [`REPETITIONS`] runs of each side; `once` runs both.
-fn best_of(
+pub(crate) fn best_of(
     mut once: impl FnMut() -> anyhow::Result<(Duration, Duration)>,
 ) -> anyhow::Result<(Duration, Duration)> {
     let mut best = (Duration::MAX, Duration::MAX);
@@ -144,7 +145,9 @@ fn best_of(
     Ok(best)
 }
 
-fn rate(
+/// A rate of `bench`'s `case`: `count` things in `ours` beside `theirs`.
+pub(crate) fn rate(
+    bench: &'static str,
     case: &str,
     unit: &'static str,
     count: u64,
@@ -153,7 +156,7 @@ fn rate(
 ) -> Measurement {
     let per_second = |d: Duration| count as f64 / d.as_secs_f64().max(f64::MIN_POSITIVE);
     Measurement {
-        bench: BENCH,
+        bench,
         case: case.to_owned(),
         unit,
         linesman: per_second(ours),

@@ -35,7 +35,7 @@ use std::time::Duration;
 
 use crate::e2e::ours::{self, Api};
 use crate::e2e::peers::PeerThread;
-use crate::e2e::{LARGE_FRAMES, REPETITIONS, REQUEST_LEN, ROUND_TRIPS, SMALL_FRAMES, in_task};
+use crate::e2e::{LARGE_FRAMES, REQUEST_LEN, ROUND_TRIPS, SMALL_FRAMES, best_of, in_task, rate};
 use crate::report::{Better, Measurement};
 
 const BENCH: &str = "zmq";
@@ -90,7 +90,7 @@ fn wire_cases() -> anyhow::Result<Vec<Measurement>> {
             let zmq = wire::frames(&ctx, &peer_ctx, frames, len)?;
             Ok((linesman, zmq))
         })?;
-        out.push(rate(label, "frames/s", frames, linesman, zmq));
+        out.push(rate(BENCH, label, "frames/s", frames, linesman, zmq));
     }
     let echo = wire::EchoPeer::start(&peer_ctx)?;
     let (linesman, zmq) = best_of(|| {
@@ -102,6 +102,7 @@ fn wire_cases() -> anyhow::Result<Vec<Measurement>> {
         Ok((linesman, zmq))
     })?;
     out.push(rate(
+        BENCH,
         "round trips vs zmq DEALER/ROUTER",
         "round trips/s",
         ROUND_TRIPS,
@@ -141,34 +142,4 @@ fn reconnect_cases() -> anyhow::Result<Vec<Measurement>> {
             zmq.handshaken,
         ),
     ])
-}
-
-/// The shortest of [`REPETITIONS`] runs of each side; `once` runs both.
-fn best_of(
-    mut once: impl FnMut() -> anyhow::Result<(Duration, Duration)>,
-) -> anyhow::Result<(Duration, Duration)> {
-    let mut best = (Duration::MAX, Duration::MAX);
-    for _ in 0..REPETITIONS {
-        let (linesman, zmq) = once()?;
-        best = (best.0.min(linesman), best.1.min(zmq));
-    }
-    Ok(best)
-}
-
-fn rate(
-    case: &str,
-    unit: &'static str,
-    count: u64,
-    linesman: Duration,
-    zmq: Duration,
-) -> Measurement {
-    let per_second = |d: Duration| count as f64 / d.as_secs_f64().max(f64::MIN_POSITIVE);
-    Measurement {
-        bench: BENCH,
-        case: case.to_owned(),
-        unit,
-        linesman: per_second(linesman),
-        baseline: Some(per_second(zmq)),
-        better: Better::Higher,
-    }
 }
