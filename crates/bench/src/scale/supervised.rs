@@ -19,6 +19,12 @@ use super::{Common, PeerChild, rss_bytes};
 
 /// Calls of `snapshot()` timed; the median counts.
 const SNAPSHOTS: usize = 11;
+/// Set in the environment of linesman's side: it exits at once after the
+/// resident-memory reading, without freeing anything, so that a heap
+/// profiler's report of what was never freed is what every connection
+/// holds while up (`heaptrack`; see docs/benchmarks.md, "what a connection
+/// costs").
+pub(super) const EXIT_AT_RSS_ENV: &str = "LINESMAN_BENCH_EXIT_AT_RSS";
 /// Width of one slice of the reconnect window.
 const SLICE: Duration = Duration::from_millis(10);
 /// The default backoff's first delay and jitter: the first reconnect after
@@ -137,6 +143,15 @@ pub(super) fn run(
     runtime.block_on(all_connected(&mut connected, count))?;
     let all_up = start.elapsed();
     let after = rss_bytes()?;
+    if std::env::var_os(EXIT_AT_RSS_ENV).is_some() {
+        // Everything live now is reported as leaked by a heap profiler:
+        // what each part of a connection costs (docs/benchmarks.md).
+        eprintln!(
+            "scale: {EXIT_AT_RSS_ENV} set, exiting with every connection up ({} bytes per connection)",
+            after.saturating_sub(before) / count as u64
+        );
+        std::process::exit(0);
+    }
 
     let mut snapshot_times = Vec::with_capacity(SNAPSHOTS);
     for _ in 0..SNAPSHOTS {
