@@ -75,8 +75,18 @@ impl ConnectionHandle {
     /// fail with [`SendError::NotConnected`] (or wait in the outbox) until
     /// a session runs.
     pub fn for_spec(spec: &ConnectionSpec, bus: &Bus) -> ConnectionHandle {
+        ConnectionHandle::for_spec_named(spec, Arc::from(spec.name.as_str()), bus)
+    }
+
+    /// As [`for_spec`](Self::for_spec), with the connection's name (the
+    /// value of `spec.name`) given as an `Arc` to share rather than copy:
+    /// a supervisor keeps one copy of each connection's name for its own
+    /// lists, the bus's records and the handle (with 10,000 connections,
+    /// every copy is ~32 bytes per connection).
+    pub fn for_spec_named(spec: &ConnectionSpec, name: Arc<str>, bus: &Bus) -> ConnectionHandle {
+        debug_assert_eq!(*name, *spec.name, "the name is the spec's");
         let mut publisher = bus
-            .publisher(spec.name.as_str())
+            .publisher(name)
             .tags(spec.tags.iter().map(String::as_str));
         if let Some(kind) = &spec.kind {
             publisher = publisher.kind(kind.as_str());

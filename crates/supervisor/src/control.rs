@@ -10,7 +10,6 @@
 //! [`ControlError::QueueFull`]), and a burst of restarts is carried out as
 //! at most two reconnects per second.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
@@ -21,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use crate::command::Command;
 use crate::error::{ControlError, ReloadError};
 use crate::mailbox::{MAX_QUEUED, Mailbox, Refused};
+use crate::name_index::{NameIndex, Named};
 use crate::reload::{Desk, ReloadReport};
 use crate::spec::Spec;
 use crate::suggest::nearest;
@@ -45,20 +45,22 @@ pub(crate) struct Member {
     pub(crate) handle: ConnectionHandle,
 }
 
+impl Named for Member {
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
 /// The connections, in declaration order, and by name.
 #[derive(Debug, Default)]
 struct Directory {
     members: Vec<Member>,
-    index: HashMap<Arc<str>, usize>,
+    index: NameIndex,
 }
 
 impl Directory {
     fn new(members: Vec<Member>) -> Directory {
-        let index = members
-            .iter()
-            .enumerate()
-            .map(|(i, member)| (Arc::clone(&member.name), i))
-            .collect();
+        let index = NameIndex::new(&members);
         Directory { members, index }
     }
 }
@@ -103,8 +105,8 @@ impl Control {
     /// Connection `name`, or why there is none (with the nearest name).
     pub(crate) fn member(&self, name: &str) -> Result<Member, ControlError> {
         let directory = self.directory();
-        match directory.index.get(name) {
-            Some(&i) => Ok(directory.members[i].clone()),
+        match directory.index.get(&directory.members, name) {
+            Some(i) => Ok(directory.members[i].clone()),
             None => Err(ControlError::UnknownConnection {
                 name: name.to_owned(),
                 suggestion: nearest(name, directory.members.iter().map(|m| &*m.name))

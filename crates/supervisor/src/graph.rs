@@ -29,6 +29,7 @@ use std::collections::{BTreeSet, BinaryHeap, HashMap};
 use std::sync::Arc;
 
 use crate::error::{GraphError, GraphErrors};
+use crate::name_index::NameIndex;
 use crate::rule::Rule;
 use crate::suggest::nearest;
 
@@ -36,9 +37,10 @@ use crate::suggest::nearest;
 /// order, which breaks every tie, so all orders are deterministic.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DependencyGraph {
-    /// One allocation per name, shared by `names` and `index`.
+    /// One allocation per name, shared with the supervisor's other lists
+    /// of its connections ([`shared_name`](Self::shared_name)).
     names: Vec<Arc<str>>,
-    index: HashMap<Arc<str>, usize>,
+    index: NameIndex,
     /// `dependencies[i]`: what `i` depends on, ascending, no repeats. Empty
     /// (no list per connection) when no connection has a dependency: a
     /// graph of 10,000 connections without rules is common.
@@ -59,6 +61,7 @@ impl DependencyGraph {
         let mut errors = Vec::new();
 
         let names: Vec<Arc<str>> = connections.iter().map(|(n, _)| Arc::from(*n)).collect();
+        // For the checks only: kept, it would cost ~40 bytes per connection.
         let mut index = HashMap::with_capacity(connections.len());
         let mut reported_duplicates = BTreeSet::new();
         for (i, (name, _)) in connections.iter().enumerate() {
@@ -69,7 +72,7 @@ impl DependencyGraph {
                     });
                 }
             } else {
-                index.insert(Arc::clone(&names[i]), i);
+                index.insert(*name, i);
             }
         }
 
@@ -131,8 +134,8 @@ impl DependencyGraph {
             dependents = Vec::new();
         }
         Ok(Self {
+            index: NameIndex::new(&names),
             names,
-            index,
             dependencies,
             dependents,
         })
@@ -150,7 +153,17 @@ impl DependencyGraph {
 
     /// Whether `name` is a connection of the graph.
     pub fn contains(&self, name: &str) -> bool {
-        self.index.contains_key(name)
+        self.index.get(&self.names, name).is_some()
+    }
+
+    /// Where `name` was declared: its index in [`names`](Self::names).
+    pub(crate) fn position(&self, name: &str) -> Option<usize> {
+        self.index.get(&self.names, name)
+    }
+
+    /// The graph's own copy of `name`, to share rather than copy again.
+    pub(crate) fn shared_name(&self, name: &str) -> Option<&Arc<str>> {
+        self.index.get(&self.names, name).map(|i| &self.names[i])
     }
 
     /// The connection names in declaration order.
@@ -176,8 +189,8 @@ impl DependencyGraph {
         edges: &'a [Vec<usize>],
         name: &str,
     ) -> impl Iterator<Item = &'a str> {
-        let list: &[usize] = match self.index.get(name) {
-            Some(&i) => edges_of(edges, i),
+        let list: &[usize] = match self.index.get(&self.names, name) {
+            Some(i) => edges_of(edges, i),
             None => &[],
         };
         list.iter().map(|&j| &*self.names[j])

@@ -71,6 +71,7 @@ mod graph;
 mod lifecycle;
 mod live;
 mod mailbox;
+mod name_index;
 mod notices;
 mod reload;
 mod report;

@@ -8,7 +8,6 @@
 //! gives them to the tasks it starts, so the vector grows only with the
 //! largest number of connections run at once.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -58,6 +57,8 @@ pub(crate) struct Starter {
 
 /// Everything a new task is made of, before it is spawned.
 pub(crate) struct Recruit {
+    /// The graph's copy of the name, shared by every list of connections.
+    pub(crate) name: Arc<str>,
     pub(crate) supervised: Supervised,
     pub(crate) handle: ConnectionHandle,
     pub(crate) handler: Option<Box<dyn DynHandler>>,
@@ -71,7 +72,10 @@ pub(crate) struct Live {
     pub(crate) graph: DependencyGraph,
     /// By slot; `None` for a free one.
     pub(crate) slots: Vec<Option<Member>>,
-    pub(crate) index: HashMap<Arc<str>, usize>,
+    /// Each connection's slot, in the graph's declaration order (`None`
+    /// while it has no task): with the graph's index by name, where a map
+    /// by name would cost ~40 bytes per connection.
+    pub(crate) slot_of: Vec<Option<usize>>,
     pub(crate) check: RunCheck,
     pub(crate) engine: Option<ListenerHandle>,
     pub(crate) starter: Starter,
@@ -87,10 +91,10 @@ impl Live {
         rules: Vec<Option<Rule>>,
     ) -> Live {
         let mut live = Live {
-            check: RunCheck::new(&graph, Vec::new(), &HashMap::<Arc<str>, usize>::new()),
+            check: RunCheck::new(&graph, Vec::new(), &[]),
+            slot_of: vec![None; graph.len()],
             graph,
             slots: Vec::with_capacity(recruits.len()),
-            index: HashMap::with_capacity(recruits.len()),
             engine: None,
             starter,
         };
@@ -118,7 +122,9 @@ impl Live {
             .send_modify(|phases| phases[slot] = Phase::Active);
         let fingerprint = crate::reload::fingerprint(&recruit.supervised);
         let running = self.starter.spawn(recruit, slot);
-        self.index.insert(Arc::clone(&running.name), slot);
+        if let Some(position) = self.graph.position(&running.name) {
+            self.slot_of[position] = Some(slot);
+        }
         self.slots[slot] = Some(Member {
             running,
             fingerprint,
@@ -129,8 +135,22 @@ impl Live {
     /// caller must not start another task before this one has ended, and
     /// then calls [`freed`](Self::freed).
     pub(crate) fn take(&mut self, name: &str) -> Option<Member> {
-        let slot = self.index.remove(name)?;
+        let slot = self.slot_of.get_mut(self.graph.position(name)?)?.take()?;
         self.slots.get_mut(slot).and_then(Option::take)
+    }
+
+    /// Replaces the graph by `graph` (a reload): the members' slots are
+    /// found again by name, at their places in the new declaration order.
+    /// A member the new graph does not have is no longer found by name.
+    pub(crate) fn regraph(&mut self, graph: DependencyGraph) {
+        self.graph = graph;
+        self.slot_of = vec![None; self.graph.len()];
+        for (slot, member) in self.slots.iter().enumerate() {
+            let Some(member) = member else { continue };
+            if let Some(position) = self.graph.position(&member.running.name) {
+                self.slot_of[position] = Some(slot);
+            }
+        }
     }
 
     /// Marks every free slot terminal (a task aborted at a deadline never
@@ -162,11 +182,11 @@ impl Live {
         // The old engine goes first: two would signal twice.
         self.engine = None;
         self.engine = spawn_engine(&self.starter.bus, &self.graph, &mailboxes);
-        self.check = RunCheck::new(&self.graph, rules, &self.index);
+        self.check = RunCheck::new(&self.graph, rules, &self.slot_of);
     }
 
     pub(crate) fn member(&self, name: &str) -> Option<&Member> {
-        let slot = *self.index.get(name)?;
+        let slot = (*self.slot_of.get(self.graph.position(name)?)?)?;
         self.slots.get(slot)?.as_ref()
     }
 
@@ -208,6 +228,7 @@ impl Starter {
     /// Spawns the task of `recruit`, reporting its phase at `slot`.
     fn spawn(&mut self, recruit: Recruit, slot: usize) -> Running {
         let Recruit {
+            name,
             supervised,
             handle,
             handler,
@@ -220,7 +241,6 @@ impl Starter {
             start_when,
             on_dependency_down,
         } = supervised;
-        let name: Arc<str> = Arc::from(spec.name.as_str());
         // Fields fixed for the task's life: recording a changing one
         // (the attempt) would append it again to every later line.
         let span = tracing::info_span!("connection", conn = %name, endpoint = %spec.target);

@@ -7,8 +7,9 @@
 //! with 10,000 connections every byte per connection counts, and those three
 //! cost about a kilobyte per connection (the unbounded `mpsc` allocates a
 //! cache-padded channel and a 32-slot block at once, the `watch` carries
-//! eight `Notify`s). Here the commands sit in a `VecDeque` that allocates
-//! only when a command is queued, a rule change is one flag (a burst of
+//! eight `Notify`s). Here the commands sit in a ring of [`MAX_QUEUED`]
+//! one-byte slots inside the mailbox (a `VecDeque` was 32 bytes here, and
+//! a block when a command came), a rule change is one flag (a burst of
 //! changes is one re-evaluation, as with the `watch`), and the shutdown is a
 //! flag that stays set. The task is the mailbox's only consumer, so it is
 //! woken through an `AtomicWaker` that it registers when it polls, and
@@ -20,8 +21,6 @@
 //! through becomes is the lifecycle's business (`lifecycle.rs`: a restart
 //! under way is the same restart, and restarts are held for a second after
 //! one is carried out).
-
-use std::collections::VecDeque;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -60,7 +59,7 @@ pub(crate) enum Refused {
 
 #[derive(Debug, Default)]
 struct State {
-    commands: VecDeque<Command>,
+    commands: Commands,
     rules: bool,
     shutdown: bool,
     /// The shutdown was given to the task.
@@ -71,6 +70,44 @@ struct State {
     removal_taken: bool,
     /// The task has ended (or will never run): commands are refused.
     closed: bool,
+}
+
+/// The commands waiting, oldest first: a ring of [`MAX_QUEUED`] slots.
+#[derive(Debug, Default)]
+struct Commands {
+    slots: [Option<Command>; MAX_QUEUED],
+    /// The slot of the oldest command.
+    head: usize,
+    len: usize,
+}
+
+impl Commands {
+    /// The newest command, if any.
+    fn back(&self) -> Option<Command> {
+        let last = self.len.checked_sub(1)?;
+        self.slots[(self.head + last) % MAX_QUEUED]
+    }
+
+    /// Queues `command`; `false` when the ring is full.
+    fn push_back(&mut self, command: Command) -> bool {
+        if self.len == MAX_QUEUED {
+            return false;
+        }
+        self.slots[(self.head + self.len) % MAX_QUEUED] = Some(command);
+        self.len += 1;
+        true
+    }
+
+    /// Takes the oldest command, if any.
+    fn pop_front(&mut self) -> Option<Command> {
+        if self.len == 0 {
+            return None;
+        }
+        let command = self.slots[self.head].take();
+        self.head = (self.head + 1) % MAX_QUEUED;
+        self.len -= 1;
+        command
+    }
 }
 
 /// One connection task's inputs, shared by the control, the rule engine,
@@ -99,13 +136,12 @@ impl Mailbox {
             if state.closed {
                 return Err(Refused::Closed);
             }
-            if state.commands.back() == Some(&command) {
+            if state.commands.back() == Some(command) {
                 return Ok(());
             }
-            if state.commands.len() >= MAX_QUEUED {
+            if !state.commands.push_back(command) {
                 return Err(Refused::Full);
             }
-            state.commands.push_back(command);
         }
         self.given();
         Ok(())
@@ -144,7 +180,7 @@ impl Mailbox {
     fn close(&self) {
         let mut state = self.state();
         state.closed = true;
-        state.commands = VecDeque::new();
+        state.commands = Commands::default();
     }
 
     fn take(&self) -> Option<Signal> {
@@ -160,10 +196,6 @@ impl Mailbox {
             return Some(Signal::Remove(removal));
         }
         if let Some(command) = state.commands.pop_front() {
-            if state.commands.is_empty() {
-                // Give the block back: commands are rare.
-                state.commands = VecDeque::new();
-            }
             return Some(Signal::Command(command));
         }
         if std::mem::take(&mut state.rules) {

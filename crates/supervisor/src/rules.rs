@@ -159,12 +159,13 @@ pub(crate) struct RunCheck {
 }
 
 impl RunCheck {
-    /// For `graph`, whose connections' rules are `rules` (in declaration
-    /// order) and whose phases are reported at `slots` (by name).
-    pub(crate) fn new<S: std::borrow::Borrow<str> + std::hash::Hash + Eq>(
+    /// For `graph`, whose connections' rules are `rules` and whose phases
+    /// are reported at `slots` (both in declaration order; `None` for a
+    /// connection without a task).
+    pub(crate) fn new(
         graph: &DependencyGraph,
         rules: Vec<Option<Rule>>,
-        slots: &HashMap<S, usize>,
+        slots: &[Option<usize>],
     ) -> RunCheck {
         if rules.iter().all(Option::is_none) {
             return RunCheck {
@@ -184,9 +185,9 @@ impl RunCheck {
             .into_iter()
             .filter_map(|name| index.get(name).copied())
             .collect();
-        let slots = graph
-            .names()
-            .map(|name| slots.get(name).copied().unwrap_or(usize::MAX))
+        let slots = slots
+            .iter()
+            .map(|slot| slot.unwrap_or(usize::MAX))
             .collect();
         RunCheck {
             order,

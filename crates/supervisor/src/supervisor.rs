@@ -80,6 +80,8 @@ pub struct Supervisor {
 
 /// One connection before `run`, which builds it with its handler.
 struct Entry {
+    /// The graph's copy of the name, shared by every list of connections.
+    name: Arc<str>,
     spec: ConnectionSpec,
     /// Made now, so that [`Supervisor::handle`] works before `run`.
     handle: ConnectionHandle,
@@ -127,8 +129,17 @@ impl Supervisor {
             .into_iter()
             .map(|supervised| {
                 let (mailbox, inbox) = Inbox::new();
+                let name = graph.shared_name(supervised.name()).map_or_else(
+                    || Arc::from(supervised.name()),
+                    Arc::clone,
+                );
                 Entry {
-                    handle: ConnectionHandle::for_spec(&supervised.connection, &bus),
+                    handle: ConnectionHandle::for_spec_named(
+                        &supervised.connection,
+                        Arc::clone(&name),
+                        &bus,
+                    ),
+                    name,
                     spec: supervised.connection,
                     handler: None,
                     policy: supervised.restart,
@@ -142,7 +153,7 @@ impl Supervisor {
         let members = entries
             .iter()
             .map(|entry| Member {
-                name: Arc::from(entry.spec.name.as_str()),
+                name: Arc::clone(&entry.name),
                 mailbox: Arc::clone(&entry.mailbox),
                 handle: entry.handle.clone(),
             })
@@ -294,6 +305,7 @@ impl Supervisor {
         let recruits = entries
             .into_iter()
             .map(|entry| Recruit {
+                name: entry.name,
                 supervised: Supervised {
                     connection: entry.spec,
                     restart: entry.policy,

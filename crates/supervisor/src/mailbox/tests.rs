@@ -92,3 +92,28 @@ async fn at_most_max_queued_commands_wait() {
     assert_eq!(mailbox.command(alternate(MAX_QUEUED)), Ok(()));
     assert_eq!(mailbox.command(Command::Restart), Err(Refused::Full));
 }
+
+#[tokio::test]
+async fn commands_keep_their_order_across_the_rings_end() {
+    let (mailbox, mut inbox) = Inbox::new();
+    let cycle = [Command::Stop, Command::Start, Command::Restart];
+    // Three rounds of filling and emptying most of the ring: the oldest
+    // command moves all the way around it.
+    let mut sent = Vec::new();
+    let mut taken = Vec::new();
+    for round in 0..3 {
+        for i in 0..MAX_QUEUED - 1 {
+            let command = cycle[(round + i) % cycle.len()];
+            assert_eq!(mailbox.command(command), Ok(()), "round {round}, {i}");
+            sent.push(command);
+        }
+        for _ in 0..MAX_QUEUED - 1 {
+            match inbox.next().await {
+                Signal::Command(command) => taken.push(command),
+                other => panic!("expected a command, got {other:?}"),
+            }
+        }
+    }
+    assert_eq!(taken, sent);
+    assert_eq!(ready(&mut inbox).await, None);
+}

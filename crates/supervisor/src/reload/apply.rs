@@ -92,23 +92,30 @@ impl Live {
         let mut recruits = Vec::new();
         for supervised in connections {
             rules.push(supervised.start_when.clone());
-            let name: Arc<str> = Arc::from(supervised.name());
+            let name = graph
+                .shared_name(supervised.name())
+                .map_or_else(|| Arc::from(supervised.name()), Arc::clone);
             if let Some(member) = self.member(&name) {
                 listed.push(Listed {
-                    name,
+                    name: Arc::clone(&member.running.name),
                     mailbox: Arc::clone(&member.running.mailbox),
                     handle: member.running.handle.clone(),
                 });
                 continue;
             }
             let (mailbox, inbox) = Inbox::new();
-            let handle = ConnectionHandle::for_spec(&supervised.connection, &self.starter.bus);
+            let handle = ConnectionHandle::for_spec_named(
+                &supervised.connection,
+                Arc::clone(&name),
+                &self.starter.bus,
+            );
             listed.push(Listed {
-                name,
+                name: Arc::clone(&name),
                 mailbox: Arc::clone(&mailbox),
                 handle: handle.clone(),
             });
             recruits.push(Recruit {
+                name,
                 supervised,
                 handle,
                 handler: None,
@@ -117,7 +124,7 @@ impl Live {
             });
         }
         control.replace(listed);
-        self.graph = graph;
+        self.regraph(graph);
         for recruit in recruits {
             self.spawn(recruit);
         }
