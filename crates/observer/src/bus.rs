@@ -74,7 +74,7 @@ impl Bus {
         // Records are large (~150 bytes): sorting them would move each
         // one log(n) times. Sort their indices, then move each record once.
         let mut order: Vec<usize> = (0..all.len()).collect();
-        order.sort_unstable_by(|&a, &b| all[a].name.cmp(&all[b].name));
+        order.sort_unstable_by(|&a, &b| all[a].name().cmp(all[b].name()));
         permute(&mut all, order);
         all
     }

@@ -93,6 +93,7 @@ mod publisher;
 mod queue;
 mod registration;
 mod shared;
+mod size;
 mod state;
 
 pub use bus::Bus;

@@ -68,7 +68,7 @@ fn events_drive_the_state_and_its_bookkeeping() {
     assert!(s.state.is_up());
     assert_eq!((s.last_seq(), s.last_event.conn_seq), (seq, 8));
     assert_eq!(s.last_error.as_deref(), Some("connection refused"), "kept");
-    assert_eq!(s.kind.as_deref(), Some("feed"));
+    assert_eq!(s.kind().map(|kind| &**kind), Some("feed"));
     conn.publish(Disconnected {
         reason: "peer reset".into(),
     })
@@ -134,7 +134,11 @@ fn snapshot_is_sorted_by_name_and_unknown_names_have_no_state() {
     for name in ["b", "c", "a"] {
         bus.publisher(name).publish(Started {}).expect("open");
     }
-    let names: Vec<String> = bus.snapshot().iter().map(|s| s.name.to_string()).collect();
+    let names: Vec<String> = bus
+        .snapshot()
+        .iter()
+        .map(|s| s.name().to_string())
+        .collect();
     assert_eq!(names, ["a", "b", "c"]);
     assert!(bus.state("nope").is_none());
 }
@@ -155,12 +159,12 @@ fn a_large_snapshot_is_sorted_and_each_record_is_its_connections() {
     let snapshot = bus.snapshot();
     assert_eq!(snapshot.len(), count as usize);
     for (i, status) in snapshot.iter().enumerate() {
-        assert_eq!(&*status.name, format!("c{i:04}"));
+        assert_eq!(&**status.name(), format!("c{i:04}"));
         assert_eq!(
             status.attempt,
             i as u32 + 1,
             "the record of {}",
-            status.name
+            status.name()
         );
     }
 }

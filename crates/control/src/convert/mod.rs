@@ -140,7 +140,7 @@ pub(crate) fn connection_status(
     out.attempt = status.attempt;
     out.detail = detail(status);
     if out.kind.is_none() {
-        out.kind = status.kind.as_deref().map(str::to_owned);
+        out.kind = status.kind().map(|kind| kind.to_string());
     }
     if status.last_error.is_some() {
         out.last_error.clone_from(&status.last_error);
