@@ -18,8 +18,16 @@ mod tests {
     /// the reader and its codec, the writer's slot, the idle timer's box,
     /// the burst, and the references to the handler and the shared state.
     /// What exists only in some sessions or phases (the handshake, the end
-    /// of a session, the connect permit, the frame timer) is boxed.
-    const SESSION_FUTURE: usize = 520;
+    /// of a session, the connect permit, the frame timer, the reason that
+    /// ends it) is boxed.
+    ///
+    /// 440 (was 520): the reason boxed (−24), the connect's locals in a
+    /// block that ends before the session's await (a local whose scope
+    /// spans an await keeps its slot while up even once moved from: −24),
+    /// the drain kept in the `Connection` (−16 in each of two layers), and
+    /// the blocking session's future no longer the larger (an `async fn`
+    /// holds its arguments twice).
+    const SESSION_FUTURE: usize = 440;
 
     /// The bytes of the state a connection shares with its handles (one
     /// `Arc` per connection): the publisher, the counters, the send

@@ -109,7 +109,7 @@ impl Lifecycle {
                 out.push(publish(GaveUp {
                     restarts: 0,
                     window: Duration::ZERO,
-                    reason: Some(reason.into()),
+                    reason: Some(*reason),
                     last: None,
                 }));
                 State::Failed

@@ -9,13 +9,12 @@
 //! largest number of connections run at once.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use linesman_connection::{
     Connection, ConnectionHandle, ConnectionSpec, Counting, DynHandler, SocketBudget,
 };
 use linesman_observer::{Bus, ListenerHandle};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -28,7 +27,7 @@ use crate::rule::Rule;
 use crate::rules::{RunCheck, spawn_engine};
 use crate::shutdown::{Running, shut_down};
 use crate::spec::Supervised;
-use crate::task::{PhaseReport, RuleWatch, Shell, Task};
+use crate::task::{PhaseReport, RuleWatch, Shell, Task, TaskCommon};
 use crate::tracker::RestartTracker;
 
 /// One connection of the live set.
@@ -43,7 +42,6 @@ pub(crate) struct Member {
 #[derive(Debug)]
 pub(crate) struct Starter {
     pub(crate) bus: Bus,
-    pub(crate) timeout: Duration,
     /// Connects in flight, shared by every connection.
     pub(crate) connect_limit: Arc<Semaphore>,
     /// Sockets open at once, shared by every connection, if bounded.
@@ -52,7 +50,8 @@ pub(crate) struct Starter {
     pub(crate) max_open_sockets: Option<usize>,
     pub(crate) policies: Policies,
     pub(crate) settings: Settings,
-    pub(crate) phases: Arc<watch::Sender<Vec<Phase>>>,
+    /// Shared with every task: the phases and the shutdown timeout.
+    pub(crate) common: Arc<TaskCommon>,
 }
 
 /// Everything a new task is made of, before it is spawned.
@@ -112,12 +111,14 @@ impl Live {
             None => {
                 self.slots.push(None);
                 self.starter
+                    .common
                     .phases
                     .send_modify(|phases| phases.push(Phase::Terminal));
                 self.slots.len() - 1
             }
         };
         self.starter
+            .common
             .phases
             .send_modify(|phases| phases[slot] = Phase::Active);
         let fingerprint = crate::reload::fingerprint(&recruit.supervised);
@@ -159,7 +160,7 @@ impl Live {
         let free: Vec<usize> = (0..self.slots.len())
             .filter(|&slot| self.slots[slot].is_none())
             .collect();
-        self.starter.phases.send_if_modified(|phases| {
+        self.starter.common.phases.send_if_modified(|phases| {
             let mut changed = false;
             for &slot in &free {
                 changed |= phases[slot] != Phase::Terminal;
@@ -216,7 +217,7 @@ impl Live {
         shut_down(
             &self.graph,
             &mut running,
-            self.starter.timeout,
+            self.starter.common.timeout,
             forced,
             &self.starter.bus,
         )
@@ -266,9 +267,8 @@ impl Starter {
                 control: session_control.clone(),
                 inbox,
                 rule,
-                timeout: self.timeout,
                 report: PhaseReport {
-                    phases: Arc::clone(&self.phases),
+                    common: Arc::clone(&self.common),
                     index: slot,
                 },
                 hold: None,

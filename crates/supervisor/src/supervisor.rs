@@ -28,6 +28,7 @@ use crate::restart::RestartPolicy;
 use crate::rule::{OnDependencyDown, Rule};
 use crate::spec::{Parts, Spec, Supervised};
 use crate::suggest::nearest;
+use crate::task::TaskCommon;
 
 type Registration = Box<dyn FnOnce(&Bus) -> ListenerHandle + Send>;
 
@@ -291,14 +292,16 @@ impl Supervisor {
         let (phases, mut phases_rx) = watch::channel(Vec::with_capacity(count));
         let starter = Starter {
             bus: bus.clone(),
-            timeout: shutdown_timeout,
             connect_limit,
             socket_budget,
             max_concurrent_connects,
             max_open_sockets,
             policies: Policies::default(),
             settings: Settings::default(),
-            phases: Arc::new(phases),
+            common: Arc::new(TaskCommon {
+                phases,
+                timeout: shutdown_timeout,
+            }),
         };
         let rules = entries.iter().map(|e| e.rule.clone()).collect();
         let recruits = entries

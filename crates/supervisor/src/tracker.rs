@@ -22,7 +22,6 @@
 //! }
 //! ```
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -103,8 +102,10 @@ pub struct RestartTracker {
     failures: u32,
     up_since: Option<Instant>,
     /// Instants of the restarts after a session that had come up, within
-    /// the last window, oldest first.
-    recent: VecDeque<Instant>,
+    /// the last window, oldest first: at most the intensity's
+    /// `max_restarts`. A `Vec` (the oldest leave with one shift), not a
+    /// `VecDeque`: 8 bytes less in every connection task's future.
+    recent: Vec<Instant>,
     failed: bool,
 }
 
@@ -138,7 +139,7 @@ impl RestartTracker {
             flaps: 0,
             failures: 0,
             up_since: None,
-            recent: VecDeque::new(),
+            recent: Vec::new(),
             failed: false,
         }
     }
@@ -248,16 +249,16 @@ impl RestartTracker {
     /// more than the intensity allows within its window.
     fn count_flap(&mut self, now: Instant) -> bool {
         let window = self.policy.intensity().window;
-        while let Some(oldest) = self.recent.front() {
-            if now.saturating_duration_since(*oldest) < window {
-                break;
-            }
-            self.recent.pop_front();
-        }
+        let expired = self
+            .recent
+            .iter()
+            .take_while(|oldest| now.saturating_duration_since(**oldest) >= window)
+            .count();
+        self.recent.drain(..expired);
         if self.recent.len() >= self.policy.intensity().max_restarts as usize {
             return false;
         }
-        self.recent.push_back(now);
+        self.recent.push(now);
         true
     }
 

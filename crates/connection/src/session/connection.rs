@@ -37,6 +37,11 @@ pub struct Connection {
     pub(super) log: SessionLog,
     /// Places for open sockets, shared with other connections.
     pub(super) socket_budget: Option<Arc<SocketBudget>>,
+    /// How long the running session's writer may flush what is queued
+    /// when the session is stopped (given to each `run_session`). Kept
+    /// here, not in the session's future, where two of its layers would
+    /// each hold a copy while up (`size.rs`).
+    pub(super) drain: Duration,
 }
 
 impl fmt::Debug for Connection {
@@ -128,6 +133,7 @@ impl Connection {
             handler,
             shared: handle.into_shared(),
             connect_limit: None,
+            drain: Duration::ZERO,
             log: SessionLog::default(),
             socket_budget: None,
         }
@@ -248,7 +254,8 @@ impl Connection {
         drain: Duration,
     ) -> impl Future<Output = SessionOutcome> + Send + '_ {
         self.shared.clear_stop();
-        self.session(attempt, drain)
+        self.drain = drain;
+        self.session(attempt)
     }
 
     /// What steers this connection's sessions from outside: stops the

@@ -134,7 +134,10 @@ fn pump<'a, R: AsyncRead + Unpin + Send>(
     async move {
         let mut burst = Burst::new();
         loop {
-            let end = next_burst(io, &mut burst).await;
+            // Boxed (once, when the session ends): held across the last
+            // delivery, the 32-byte reason would take room in every
+            // session's future for its whole life.
+            let end = next_burst(io, &mut burst).await.map(Box::new);
             if !burst.is_empty() {
                 let delivered = deliver(handler, &mut burst, link, io).await;
                 burst.clear();
@@ -143,7 +146,7 @@ fn pump<'a, R: AsyncRead + Unpin + Send>(
                 }
             }
             if let Some(reason) = end {
-                return reason;
+                return *reason;
             }
         }
     }

@@ -15,6 +15,8 @@ mod transport;
 mod writer;
 
 use std::future::poll_fn;
+
+use futures_util::future::Either;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -41,85 +43,86 @@ impl Connection {
         clippy::manual_async_fn,
         reason = "an async fn would hold its arguments twice: +24 bytes per session (size.rs)"
     )]
-    fn session(
-        &mut self,
-        attempt: u32,
-        drain: Duration,
-    ) -> impl Future<Output = SessionOutcome> + Send + '_ {
+    fn session(&mut self, attempt: u32) -> impl Future<Output = SessionOutcome> + Send + '_ {
         async move {
             self.shared.publish(Connecting { attempt });
-            let shared = &self.shared;
-            let permit = match &self.connect_limit {
-                Some(limit) => tokio::select! {
+            // Everything up to the session in a block of its own: a local
+            // whose scope spans the session's await keeps a slot in this
+            // future while up, even once it is moved from (the permit, the
+            // socket's place, the transport: 40 bytes).
+            let run = {
+                let shared = &self.shared;
+                // Made first, so that the connect permit waits in the box
+                // (a pointer) while the connect runs, not in a 16-byte slot
+                // of this future that would stay reserved while up.
+                let mut opening = Box::new(Opening {
+                    peer: String::new(),
+                    permit: None,
+                    attempt,
+                    up: self.log.up_line(),
+                });
+                opening.permit = match &self.connect_limit {
+                    Some(limit) => tokio::select! {
+                        biased;
+                        reason = poll_fn(|cx| shared.poll_end(cx)) => {
+                            return self.not_up(reason, attempt);
+                        }
+                        // Only closed if the owner closes it: then go without.
+                        permit = Arc::clone(limit).acquire_owned() => permit.ok(),
+                    },
+                    None => None,
+                };
+                // A place in the socket budget, or fail before `socket(2)`.
+                let socket = match &self.socket_budget {
+                    Some(budget) => match budget.take() {
+                        Some(socket) => Some(socket),
+                        None => {
+                            let error = budget.exhausted();
+                            return self.not_up(
+                                Reason::ConnectFailed {
+                                    kind: std::io::ErrorKind::Other,
+                                    error,
+                                },
+                                attempt,
+                            );
+                        }
+                    },
+                    None => None,
+                };
+                // One statement: the result and the transport are moved on at
+                // once, so the session's future keeps no slot for them while up.
+                let transport = match tokio::select! {
                     biased;
-                    reason = poll_fn(|cx| shared.poll_end(cx)) => {
-                        return self.not_up(reason, attempt);
+                    reason = poll_fn(|cx| self.shared.poll_end(cx)) => Err(reason),
+                    // Boxed: the connect future is large and lives only until
+                    // the socket is open; unboxed it would size every session's
+                    // future.
+                    opened = Box::pin(transport::open(&self.shared.target, &self.spec)) => opened,
+                } {
+                    Ok(transport) => transport,
+                    Err(reason) => return self.not_up(reason, attempt),
+                };
+                // The guard goes into the session's own future (dropping this
+                // future drops it there: the queues are still settled, and the
+                // socket's place is given back once the socket is closed).
+                let guard = EndGuard {
+                    shared: Some(Arc::clone(&self.shared)),
+                    _socket: socket,
+                };
+                // Each kind of transport in a future of its own, made before
+                // the one await: the transport is consumed by then, so this
+                // future keeps no slot for it, nor for the permit, while up.
+                match transport {
+                    Transport::Socket(stream) => {
+                        Either::Left(self.socket_session(stream, opening, guard))
                     }
-                    // Only closed if the owner closes it: then go without.
-                    permit = Arc::clone(limit).acquire_owned() => permit.ok(),
-                },
-                None => None,
-            };
-            // A place in the socket budget, or fail before `socket(2)`.
-            let socket = match &self.socket_budget {
-                Some(budget) => match budget.take() {
-                    Some(socket) => Some(socket),
-                    None => {
-                        let error = budget.exhausted();
-                        return self.not_up(
-                            Reason::ConnectFailed {
-                                kind: std::io::ErrorKind::Other,
-                                error,
-                            },
-                            attempt,
-                        );
+                    Transport::Blocking(source) => {
+                        opening.peer = self.shared.target.to_string();
+                        Either::Right(self.blocking_session(source, opening, guard))
                     }
-                },
-                None => None,
-            };
-            // One statement: the result and the transport are moved on at
-            // once, so the session's future keeps no slot for them while up.
-            let transport = match tokio::select! {
-                biased;
-                reason = poll_fn(|cx| self.shared.poll_end(cx)) => Err(reason),
-                // Boxed: the connect future is large and lives only until
-                // the socket is open; unboxed it would size every session's
-                // future.
-                opened = Box::pin(transport::open(&self.shared.target, &self.spec)) => opened,
-            } {
-                Ok(transport) => transport,
-                Err(reason) => return self.not_up(reason, attempt),
-            };
-            // If this future is dropped half-way, the queues are still
-            // settled; the socket's place is given back once it is closed.
-            let mut guard = EndGuard {
-                shared: Some(Arc::clone(&self.shared)),
-                _socket: socket,
-            };
-            // Each kind of transport in a future of its own, awaited at one
-            // point: their locals then share the storage of one state of
-            // this future instead of each taking a slot of its own.
-            let run = match transport {
-                Transport::Socket(stream) => {
-                    let opening = Box::new(Opening {
-                        peer: String::new(),
-                        permit,
-                        attempt,
-                        up: self.log.up_line(),
-                    });
-                    self.socket_session(stream, drain, opening, &mut guard)
-                        .await
                 }
-                Transport::Blocking(source) => {
-                    let opening = Box::new(Opening {
-                        peer: self.shared.target.to_string(),
-                        permit,
-                        attempt,
-                        up: self.log.up_line(),
-                    });
-                    self.blocking_session(source, opening, &mut guard).await
-                }
-            };
+            }
+            .await;
             self.ended(run, attempt)
         }
     }
@@ -132,9 +135,8 @@ impl Connection {
     fn socket_session<'a>(
         &'a mut self,
         stream: Box<linesman_stream::Stream>,
-        drain: Duration,
         mut opening: Box<Opening>,
-        guard: &'a mut EndGuard,
+        mut guard: EndGuard,
     ) -> impl Future<Output = Run> + Send + 'a {
         async move {
             let read_write = split(stream, &self.shared.target);
@@ -171,31 +173,43 @@ impl Connection {
                 &self.shared,
                 io,
                 run,
-                drain,
-                guard,
+                self.drain,
+                &mut guard,
             ))
             .await
         }
     }
 
     /// The connected part of a session over a blocking source.
-    async fn blocking_session<'a>(
+    #[expect(
+        clippy::manual_async_fn,
+        reason = "an async fn would hold its arguments twice, and its future sizes every session's (size.rs)"
+    )]
+    fn blocking_session<'a>(
         &'a mut self,
         source: Box<BlockingSource>,
         opening: Box<Opening>,
-        guard: &'a mut EndGuard,
-    ) -> Run {
-        let mut io = SessionIo::new(
-            source,
-            codec(&self.spec),
-            WriterSlot::None,
-            Arc::clone(&self.shared),
-            self.spec.idle_timeout,
-            self.spec.frame_timeout,
-        );
-        let run = drive(&mut *self.handler, &mut io, opening).await;
-        // Boxed, as for a socket.
-        Box::pin(end_blocking_session(&mut *self.handler, io, run, guard)).await
+        mut guard: EndGuard,
+    ) -> impl Future<Output = Run> + Send + 'a {
+        async move {
+            let mut io = SessionIo::new(
+                source,
+                codec(&self.spec),
+                WriterSlot::None,
+                Arc::clone(&self.shared),
+                self.spec.idle_timeout,
+                self.spec.frame_timeout,
+            );
+            let run = drive(&mut *self.handler, &mut io, opening).await;
+            // Boxed, as for a socket.
+            Box::pin(end_blocking_session(
+                &mut *self.handler,
+                io,
+                run,
+                &mut guard,
+            ))
+            .await
+        }
     }
 
     /// Publishes the end of a session that connected.

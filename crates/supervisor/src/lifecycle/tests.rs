@@ -89,7 +89,7 @@ fn flap() -> Input {
 }
 
 fn panicked(reason: &str) -> Input {
-    Input::Panicked(reason.into())
+    Input::Panicked(Box::new(reason.to_owned()))
 }
 
 fn gave_up(reason: &str) -> Effect {

@@ -30,11 +30,11 @@ impl Live {
         } = spec.into_parts();
         let starter = &self.starter;
         let mut needs_restart = Vec::new();
-        if shutdown_timeout != starter.timeout {
+        if shutdown_timeout != starter.common.timeout {
             needs_restart.push(format!(
                 "shutdown_timeout ({}, was {})",
                 millis(shutdown_timeout),
-                millis(starter.timeout)
+                millis(starter.common.timeout)
             ));
         }
         if max_concurrent_connects != starter.max_concurrent_connects {
@@ -74,7 +74,7 @@ impl Live {
             stop_in_waves(
                 &self.graph,
                 &mut ending,
-                self.starter.timeout,
+                self.starter.common.timeout,
                 &control.forced,
                 &self.starter.bus,
                 (&tell, "reload"),
