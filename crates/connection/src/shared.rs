@@ -20,6 +20,7 @@ use linesman_ipc_codec::Frame;
 use linesman_observer::{Publisher, What};
 use tokio::sync::{Notify, oneshot};
 
+use self::handshake::HandshakeSends;
 use crate::ends::EndCounts;
 use crate::error::{RequestError, SendError};
 use crate::log_limit::LogLimit;
@@ -60,7 +61,7 @@ pub(crate) enum Phase {
 struct Queue {
     phase: Phase,
     /// Sends made through the `Link` during the handshake.
-    handshake: VecDeque<Outgoing>,
+    handshake: HandshakeSends,
     /// Every other send, and the outbox while down.
     main: VecDeque<Outgoing>,
     /// Payload bytes in `main`.
@@ -159,7 +160,7 @@ impl Shared {
             requests: Mutex::new(None),
             queue: Mutex::new(Queue {
                 phase: Phase::Down,
-                handshake: VecDeque::new(),
+                handshake: HandshakeSends::default(),
                 main: VecDeque::new(),
                 main_bytes: 0,
                 writer_idle: false,
@@ -337,7 +338,7 @@ impl Shared {
             if queue.phase != Phase::Closed {
                 queue.phase = Phase::Down;
             }
-            failed.extend(queue.handshake.drain(..));
+            failed.extend(queue.handshake.take_all());
             if self.outbox.is_some() && queue.phase != Phase::Closed {
                 queue.main.retain(|item| !item.ack.is_closed());
                 queue.main_bytes = queue.main.iter().map(|i| i.frame.payload.len()).sum();
@@ -360,7 +361,7 @@ impl Shared {
             let mut queue = lock(&self.queue);
             queue.phase = Phase::Closed;
             queue.main_bytes = 0;
-            let mut failed: Vec<Outgoing> = queue.handshake.drain(..).collect();
+            let mut failed: Vec<Outgoing> = queue.handshake.take_all().collect();
             failed.extend(queue.main.drain(..));
             failed
         };
@@ -399,6 +400,7 @@ impl Queue {
 }
 
 mod end;
+mod handshake;
 mod requests;
 #[cfg(test)]
 mod tests;

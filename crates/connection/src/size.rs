@@ -45,7 +45,11 @@ mod tests {
     /// connections whose other settings are the same share one copy of
     /// them whatever their endpoints (`Connection::with_settings`): the
     /// 368-byte spec left every connection's task future for 40 bytes.
-    const SHARED: usize = 400;
+    ///
+    /// 376 with the handshake sends boxed and made on the first one: the
+    /// `Arc` is 392 bytes, malloc's 400-byte size class (432 before). 376
+    /// is the most that class holds: 8 bytes more cost 32 per connection.
+    const SHARED: usize = 376;
 
     #[test]
     fn the_shared_state_stays_within_its_budget() {

@@ -97,12 +97,39 @@ impl SocketHooks {
     /// Runs `before_close`, if set. It runs from `Drop`, where a panic could
     /// abort the process, so a panic in the hook is caught and logged.
     pub(crate) fn run_before_close(&self, sock: &SockRef<'_>) {
-        let Some(hook) = &self.before_close else {
+        self.close_hook().run_once(sock);
+    }
+
+    /// The `before_close` hook alone, for a stream to run once.
+    pub(crate) fn close_hook(&self) -> CloseHook {
+        CloseHook(self.before_close.clone())
+    }
+}
+
+/// The `before_close` hook of one open stream, taken when it runs, so it
+/// runs at most once. What a stream keeps of its [`SocketHooks`]: 16
+/// bytes, where the hooks and a "ran" flag were 40 (a supervisor holds
+/// one stream per connection; see `Stream`).
+#[derive(Clone, Default)]
+pub(crate) struct CloseHook(Option<Arc<BeforeClose>>);
+
+impl CloseHook {
+    /// Runs the hook unless it ran already (or there is none). It runs
+    /// from `Drop`, where a panic could abort the process, so a panic in
+    /// the hook is caught and logged.
+    pub(crate) fn run_once(&mut self, sock: &SockRef<'_>) {
+        let Some(hook) = self.0.take() else {
             return;
         };
         if panic::catch_unwind(AssertUnwindSafe(|| hook(sock))).is_err() {
             tracing::error!("before_close hook panicked; the socket is closed anyway");
         }
+    }
+}
+
+impl fmt::Debug for CloseHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("CloseHook").field(&self.0.is_some()).finish()
     }
 }
 

@@ -33,6 +33,7 @@ mod hooks;
 mod limits;
 mod options;
 mod resolve;
+mod size;
 mod stream;
 
 pub use blocking::{BlockingSource, BlockingSourceOptions};

@@ -22,7 +22,7 @@ use tokio::net::{TcpStream, UnixStream};
 
 use crate::end::{AbortedElsewhere, InputEnd, input_end};
 use crate::endpoint::Endpoint;
-use crate::hooks::SocketHooks;
+use crate::hooks::{CloseHook, SocketHooks};
 
 /// The address of one end of a [`Stream`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -63,9 +63,9 @@ pub(crate) enum Io {
 pub struct Stream {
     io: Io,
     endpoint: Endpoint,
-    hooks: SocketHooks,
-    /// Set once `before_close` has run, so that it runs exactly once.
-    hook_ran: bool,
+    /// The `before_close` hook, taken when it runs, so it runs once (the
+    /// rest of the hooks is of no use once the stream is open).
+    before_close: CloseHook,
 }
 
 impl Stream {
@@ -74,8 +74,7 @@ impl Stream {
         Stream {
             io,
             endpoint,
-            hooks,
-            hook_ran: false,
+            before_close: hooks.close_hook(),
         }
     }
 
@@ -142,10 +141,8 @@ impl Stream {
 
     /// Runs `before_close` unless it already ran.
     fn run_before_close(&mut self) {
-        if !self.hook_ran {
-            self.hook_ran = true;
-            self.hooks.run_before_close(&SockRef::from(&*self));
-        }
+        let mut hook = std::mem::take(&mut self.before_close);
+        hook.run_once(&SockRef::from(&*self));
     }
 }
 
