@@ -22,6 +22,12 @@
 //! Figures (see docs/benchmarks.md for how each is measured):
 //! `all up 10k`, `rss per connection`, `snapshot 10k`,
 //! `reconnect all up 10k`, `reconnect spread max/mean`.
+//!
+//! Besides them, on stderr: how long the peer's drop took (first to last
+//! `Disconnected`), and the CPU time the drop and the reconnects cost
+//! linesman's process (`CLOCK_PROCESS_CPUTIME_ID`), a figure the machine's
+//! load moves far less than the wall-clock ones; with
+//! `LINESMAN_BENCH_SCALE_TIMELINE` set, the events per 10 ms slice.
 
 mod baseline;
 pub(crate) mod child;
@@ -221,6 +227,23 @@ fn rss_bytes() -> anyhow::Result<u64> {
         .and_then(|n| n.trim().parse::<u64>().ok())
         .context("no VmRSS line in /proc/self/status")?;
     Ok(kib * 1024)
+}
+
+/// CPU time this process has used so far (user and system, every thread),
+/// by `CLOCK_PROCESS_CPUTIME_ID`.
+fn process_cpu() -> anyhow::Result<std::time::Duration> {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one `timespec` through a pointer to a
+    // live, properly aligned local; it keeps no reference after returning.
+    if unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut now) } != 0 {
+        return Err(std::io::Error::last_os_error()).context("cannot read the process's CPU time");
+    }
+    let secs = u64::try_from(now.tv_sec).context("a negative CPU time")?;
+    let nanos = u32::try_from(now.tv_nsec).context("a negative CPU time")?;
+    Ok(std::time::Duration::new(secs, nanos))
 }
 
 /// This executable, re-run as the scale child `role` with `--json`.

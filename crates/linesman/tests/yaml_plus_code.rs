@@ -107,6 +107,11 @@ async fn a_yaml_spec_amended_in_code_runs_with_its_settings_kept() {
     // handler on the code-only connection.
     assert_eq!(opened.load(Ordering::SeqCst), 1);
     assert_eq!(connects.load(Ordering::SeqCst), 1);
+    // The peer counts a connection when its task for it first runs, which
+    // may come after `Connected` was published.
+    tokio::time::timeout(WAIT, quotes.wait_connections(1))
+        .await
+        .expect("the peer counts the connection");
     assert_eq!(quotes.stats().accepted, 1);
 
     control.shutdown();

@@ -15,7 +15,7 @@ use linesman_supervisor::{BackoffPolicy, RestartPolicy, Spec, Supervised, Superv
 use tokio::sync::watch;
 
 use super::spread::max_over_mean;
-use super::{Common, PeerChild, rss_bytes};
+use super::{Common, PeerChild, process_cpu, rss_bytes};
 
 /// Calls of `snapshot()` timed; the median counts.
 const SNAPSHOTS: usize = 11;
@@ -25,6 +25,11 @@ const SNAPSHOTS: usize = 11;
 /// holds while up (`heaptrack`; see docs/benchmarks.md, "what a connection
 /// costs").
 pub(super) const EXIT_AT_RSS_ENV: &str = "LINESMAN_BENCH_EXIT_AT_RSS";
+/// Set in the environment of linesman's side: after the mass reconnect it
+/// prints, per 10 ms slice from the first `Disconnected`, how many
+/// `Disconnected`, `Connecting` and `Connected` events were published (the
+/// shape of the drop and of the reconnects that follow it).
+const TIMELINE_ENV: &str = "LINESMAN_BENCH_SCALE_TIMELINE";
 /// Width of one slice of the reconnect window.
 const SLICE: Duration = Duration::from_millis(10);
 /// The default backoff's first delay and jitter: the first reconnect after
@@ -169,8 +174,18 @@ pub(super) fn run(
 
     let reconnect = reconnect_peer.is_some();
     if let Some(peer) = reconnect_peer {
+        let cpu_before = process_cpu()?;
         peer.drop_all()?;
         runtime.block_on(all_connected(&mut connected, 2 * count))?;
+        // On this side's clock, whatever the machine's load: what the drop
+        // and the reconnects cost (with loopback, the kernel's work for the
+        // peer's end of each close and connect is partly done here too).
+        let cpu = process_cpu()?.saturating_sub(cpu_before);
+        eprintln!(
+            "scale: the drop and the reconnects took {:.1} ms of CPU in linesman's process ({:.1} us per connection)",
+            cpu.as_secs_f64() * 1000.0,
+            cpu.as_secs_f64() * 1e6 / count as f64
+        );
     }
     anyhow::ensure!(
         !*recorder.lagged.borrow(),
@@ -255,7 +270,41 @@ fn reconnect_figures(events: &[(EventType, SystemTime)]) -> anyhow::Result<(Dura
         since(last_drop),
         attempts.len()
     );
+    if std::env::var_os(TIMELINE_ENV).is_some() {
+        print_timeline(events, first_drop);
+    }
     let spread = max_over_mean(&attempts, low, high, SLICE)
         .context("no reconnect attempt in the jitter window")?;
     Ok((since(last_up), spread))
+}
+
+/// Prints, per [`SLICE`] from `first_drop` on, the `Disconnected`,
+/// `Connecting` and `Connected` events published in it.
+fn print_timeline(events: &[(EventType, SystemTime)], first_drop: SystemTime) {
+    let mut slices: Vec<[u32; 3]> = Vec::new();
+    for (ty, at) in events {
+        let Ok(since) = at.duration_since(first_drop) else {
+            continue;
+        };
+        let column = match ty {
+            EventType::Disconnected => 0,
+            EventType::Connecting => 1,
+            EventType::Connected => 2,
+            _ => continue,
+        };
+        let slice = (since.as_nanos() / SLICE.as_nanos()) as usize;
+        if slices.len() <= slice {
+            slices.resize(slice + 1, [0; 3]);
+        }
+        slices[slice][column] += 1;
+    }
+    eprintln!(
+        "scale: timeline from the first Disconnected (ms, Disconnected, Connecting, Connected)"
+    );
+    for (i, [down, connecting, up]) in slices.iter().enumerate() {
+        eprintln!(
+            "{:>6} {down:>6} {connecting:>6} {up:>6}",
+            i as u128 * SLICE.as_millis()
+        );
+    }
 }

@@ -103,10 +103,23 @@ pub(super) fn start_connect(socket: &Socket, addr: &SockAddr) -> io::Result<bool
 }
 
 /// Waits until an in-progress connect is done, up to `timeout`.
+///
+/// A connect the kernel finished within `connect(2)` — on loopback the
+/// whole handshake runs inside the call — is taken as it is, without
+/// waiting for the I/O driver to report the socket writable: that wait
+/// costs every such connect a wake-up of its task, a second poll and a
+/// timer. Otherwise (still in progress, as any connect over a network
+/// is) it costs two cheap system calls more.
 pub(super) async fn wait_connected<S>(stream: &S, timeout: Duration) -> io::Result<()>
 where
     S: Writable,
 {
+    if let Some(e) = stream.take_error()? {
+        return Err(e);
+    }
+    if stream.check_peer().is_ok() {
+        return Ok(());
+    }
     match tokio::time::timeout(timeout, stream.writable()).await {
         Err(_elapsed) => Err(io::Error::new(
             io::ErrorKind::TimedOut,
