@@ -23,10 +23,16 @@
 //!   linesman's 8-byte header (length at offset 4, 4 bytes, header kept),
 //!   so it splits the same bytes into the same frames.
 //! - Round trips: one request in flight, 64-byte payload. linesman:
-//!   `ConnectionHandle::request` (fresh id, writer task, reply matched by
-//!   id). Baseline: encode the 8-byte header and payload into a reused
-//!   buffer, `write_all`, then read one frame from the `Framed`. Connecting
-//!   is not timed.
+//!   `ConnectionHandle::request` (fresh id, reply matched by id, within a
+//!   5 s timeout: `request` always has one). Baseline: encode the 8-byte
+//!   header and payload into a reused buffer, `write_all`, then read one
+//!   frame from the `Framed` within the same timeout (`tokio::time::timeout`)
+//!   — `round trips`; and, as it was measured until 2026-12-03, with no
+//!   timeout at all — `round trips vs untimed reads` (an armed timer costs
+//!   the waiting thread a timer-wheel lookup and an `epoll_wait` with a
+//!   timeout each time it parks: ~7 points of the ratio here). The baseline
+//!   sends no request id (its codec splits frames on an 8-byte header), so
+//!   linesman's frames are 8 bytes longer. Connecting is not timed.
 //! - Best of [`REPETITIONS`], linesman and baseline alternating.
 
 pub(crate) mod ours;
@@ -50,6 +56,9 @@ pub(crate) const LARGE_FRAMES: u64 = 100_000;
 pub(crate) const ROUND_TRIPS: u64 = 20_000;
 /// Payload bytes of a request.
 pub(crate) const REQUEST_LEN: usize = 64;
+/// Request timeout of both sides of the round trips; never reached on
+/// loopback.
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Runs every case and returns its figures.
 pub(crate) fn run() -> Vec<Measurement> {
@@ -91,25 +100,30 @@ fn measure() -> anyhow::Result<Vec<Measurement>> {
         })?;
         out.push(rate(BENCH, label, "frames/s", frames, ours, theirs));
     }
-    let (ours, theirs) = best_of(|| {
-        let echo = peers.echo.clone();
-        let ours = in_task(&runtime, async move {
-            ours::round_trips(&echo, ROUND_TRIPS, REQUEST_LEN).await
+    for (label, deadline) in [
+        ("round trips", Some(REQUEST_TIMEOUT)),
+        ("round trips vs untimed reads", None),
+    ] {
+        let (ours, theirs) = best_of(|| {
+            let echo = peers.echo.clone();
+            let ours = in_task(&runtime, async move {
+                ours::round_trips(&echo, ROUND_TRIPS, REQUEST_LEN).await
+            })?;
+            let echo = peers.echo.clone();
+            let theirs = in_task(&runtime, async move {
+                plain::round_trips(&echo, ROUND_TRIPS, REQUEST_LEN, deadline).await
+            })?;
+            Ok((ours, theirs))
         })?;
-        let echo = peers.echo.clone();
-        let theirs = in_task(&runtime, async move {
-            plain::round_trips(&echo, ROUND_TRIPS, REQUEST_LEN).await
-        })?;
-        Ok((ours, theirs))
-    })?;
-    out.push(rate(
-        BENCH,
-        "round trips",
-        "round trips/s",
-        ROUND_TRIPS,
-        ours,
-        theirs,
-    ));
+        out.push(rate(
+            BENCH,
+            label,
+            "round trips/s",
+            ROUND_TRIPS,
+            ours,
+            theirs,
+        ));
+    }
     drop(runtime);
     peers.stop();
     Ok(out)

@@ -20,8 +20,6 @@ use super::peers::Target;
 
 /// Time a stopped session gets to flush (nothing is queued here).
 const DRAIN: Duration = Duration::from_secs(1);
-/// Request timeout; never reached on loopback.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Counts frames and says when the last one expected arrived.
 struct CountFrames {
@@ -134,7 +132,7 @@ pub(crate) async fn round_trips(
     let start = Instant::now();
     for _ in 0..count {
         let reply = handle
-            .request(Frame::new(2, payload.clone()), REQUEST_TIMEOUT)
+            .request(Frame::new(2, payload.clone()), super::REQUEST_TIMEOUT)
             .await
             .context("a request failed")?;
         black_box(&reply);

@@ -56,11 +56,14 @@ pub(super) async fn frames(target: &Target, count: u64) -> anyhow::Result<Durati
 }
 
 /// Connects, then times `count` sequential round trips of `len`-byte
-/// payloads: header and payload written with one `write_all`, one frame read.
+/// payloads: header and payload written with one `write_all`, one frame
+/// read, within `deadline` if one is given (as linesman's `request` always
+/// has one).
 pub(super) async fn round_trips(
     target: &Target,
     count: u64,
     len: usize,
+    deadline: Option<Duration>,
 ) -> anyhow::Result<Duration> {
     let mut framed = connect(target).await?;
     let payload = vec![0x5a; len];
@@ -73,7 +76,13 @@ pub(super) async fn round_trips(
         out.put_u32(len as u32);
         out.put_slice(&payload);
         framed.get_mut().write_all(&out).await?;
-        match framed.next().await {
+        let reply = match deadline {
+            Some(deadline) => tokio::time::timeout(deadline, framed.next())
+                .await
+                .context("the baseline's request timed out")?,
+            None => framed.next().await,
+        };
+        match reply {
             Some(Ok(reply)) => {
                 black_box(&reply);
             }
