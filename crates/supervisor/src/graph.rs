@@ -153,7 +153,7 @@ impl DependencyGraph {
 
     /// Whether `name` is a connection of the graph.
     pub fn contains(&self, name: &str) -> bool {
-        self.index.get(&self.names, name).is_some()
+        self.position(name).is_some()
     }
 
     /// Where `name` was declared: its index in [`names`](Self::names).
@@ -161,9 +161,11 @@ impl DependencyGraph {
         self.index.get(&self.names, name)
     }
 
-    /// The graph's own copy of `name`, to share rather than copy again.
-    pub(crate) fn shared_name(&self, name: &str) -> Option<&Arc<str>> {
-        self.index.get(&self.names, name).map(|i| &self.names[i])
+    /// The graph's own copy of `name`, to share rather than copy again (a
+    /// copy of its own for a name the graph does not have).
+    pub(crate) fn shared_name(&self, name: &str) -> Arc<str> {
+        self.position(name)
+            .map_or_else(|| Arc::from(name), |i| Arc::clone(&self.names[i]))
     }
 
     /// The connection names in declaration order.
@@ -189,7 +191,7 @@ impl DependencyGraph {
         edges: &'a [Vec<usize>],
         name: &str,
     ) -> impl Iterator<Item = &'a str> {
-        let list: &[usize] = match self.index.get(&self.names, name) {
+        let list: &[usize] = match self.position(name) {
             Some(i) => edges_of(edges, i),
             None => &[],
         };

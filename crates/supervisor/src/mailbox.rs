@@ -72,8 +72,6 @@ struct State {
     closed: bool,
 }
 
-/// [`MAX_QUEUED`] as the type of [`Commands`]' indices.
-const SLOTS: u8 = MAX_QUEUED as u8;
 const _: () = assert!(MAX_QUEUED <= u8::MAX as usize, "ring indices are bytes");
 
 /// The commands waiting, oldest first: a ring of [`MAX_QUEUED`] slots.
@@ -88,10 +86,14 @@ struct Commands {
 }
 
 impl Commands {
+    /// The slot `offset` places after the oldest command's.
+    fn slot(&self, offset: u8) -> usize {
+        (usize::from(self.head) + usize::from(offset)) % MAX_QUEUED
+    }
+
     /// The newest command, if any.
     fn back(&self) -> Option<Command> {
-        let last = usize::from(self.len.checked_sub(1)?);
-        self.slots[(usize::from(self.head) + last) % MAX_QUEUED]
+        self.slots[self.slot(self.len.checked_sub(1)?)]
     }
 
     /// Queues `command`; `false` when the ring is full.
@@ -99,7 +101,7 @@ impl Commands {
         if usize::from(self.len) == MAX_QUEUED {
             return false;
         }
-        self.slots[(usize::from(self.head) + usize::from(self.len)) % MAX_QUEUED] = Some(command);
+        self.slots[self.slot(self.len)] = Some(command);
         self.len += 1;
         true
     }
@@ -109,8 +111,9 @@ impl Commands {
         if self.len == 0 {
             return None;
         }
-        let command = self.slots[usize::from(self.head)].take();
-        self.head = (self.head + 1) % SLOTS;
+        let command = self.slots[self.slot(0)].take();
+        // Below MAX_QUEUED, which fits a byte (checked above).
+        self.head = self.slot(1) as u8;
         self.len -= 1;
         command
     }

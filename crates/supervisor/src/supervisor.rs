@@ -130,9 +130,7 @@ impl Supervisor {
             .into_iter()
             .map(|supervised| {
                 let (mailbox, inbox) = Inbox::new();
-                let name = graph
-                    .shared_name(supervised.name())
-                    .map_or_else(|| Arc::from(supervised.name()), Arc::clone);
+                let name = graph.shared_name(supervised.name());
                 Entry {
                     handle: ConnectionHandle::for_spec_named(
                         &supervised.connection,

@@ -15,14 +15,14 @@ mod transport;
 mod writer;
 
 use std::future::poll_fn;
-
-use futures_util::future::Either;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::Either;
 use linesman_ipc_codec::Codec;
 use linesman_observer::{ConnectFailed, Connecting, Disconnected};
 use linesman_stream::BlockingSource;
+use tokio::io::AsyncRead;
 use tokio::sync::OwnedSemaphorePermit;
 
 pub use self::connection::Connection;
@@ -89,8 +89,6 @@ impl Connection {
                     },
                     None => None,
                 };
-                // One statement: the result and the transport are moved on at
-                // once, so the session's future keeps no slot for them while up.
                 let transport = match tokio::select! {
                     biased;
                     reason = poll_fn(|cx| self.shared.poll_end(cx)) => Err(reason),
@@ -157,14 +155,7 @@ impl Connection {
                 }),
                 None => WriterSlot::Idle(write, self.spec.write_timeout),
             };
-            let mut io = SessionIo::new(
-                read,
-                codec(&self.spec),
-                writer,
-                Arc::clone(&self.shared),
-                self.spec.idle_timeout,
-                self.spec.frame_timeout,
-            );
+            let mut io = self.session_io(read, writer);
             let run = drive(&mut *self.handler, &mut io, opening).await;
             // Boxed: the end of the session would otherwise take room in
             // the session's future beside `drive` for its whole life.
@@ -192,14 +183,7 @@ impl Connection {
         mut guard: EndGuard,
     ) -> impl Future<Output = Run> + Send + 'a {
         async move {
-            let mut io = SessionIo::new(
-                source,
-                codec(&self.spec),
-                WriterSlot::None,
-                Arc::clone(&self.shared),
-                self.spec.idle_timeout,
-                self.spec.frame_timeout,
-            );
+            let mut io = self.session_io(source, WriterSlot::None);
             let run = drive(&mut *self.handler, &mut io, opening).await;
             // Boxed, as for a socket.
             Box::pin(end_blocking_session(
@@ -210,6 +194,19 @@ impl Connection {
             ))
             .await
         }
+    }
+
+    /// The receiving side of a session reading from `reader`, with the
+    /// spec's codec and timeouts.
+    fn session_io<R: AsyncRead + Unpin>(&self, reader: R, writer: WriterSlot) -> SessionIo<R> {
+        SessionIo::new(
+            reader,
+            codec(&self.spec),
+            writer,
+            Arc::clone(&self.shared),
+            self.spec.idle_timeout,
+            self.spec.frame_timeout,
+        )
     }
 
     /// Publishes the end of a session that connected.

@@ -92,9 +92,7 @@ impl Live {
         let mut recruits = Vec::new();
         for supervised in connections {
             rules.push(supervised.start_when.clone());
-            let name = graph
-                .shared_name(supervised.name())
-                .map_or_else(|| Arc::from(supervised.name()), Arc::clone);
+            let name = graph.shared_name(supervised.name());
             if let Some(member) = self.member(&name) {
                 listed.push(Listed {
                     name: Arc::clone(&member.running.name),
