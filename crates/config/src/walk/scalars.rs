@@ -306,7 +306,7 @@ fn parse_size(text: &str) -> Option<u64> {
 /// What to write instead of a duration `text` that did not parse.
 fn duration_help(text: &str, error: &humantime::DurationError) -> String {
     if text.starts_with('-') {
-        return "a duration cannot be negative: write e.g. `0s`, or `250ms`".to_owned();
+        return "a duration cannot be negative: write e.g. `250ms` or `5s`".to_owned();
     }
     error.to_string()
 }

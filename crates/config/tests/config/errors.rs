@@ -109,8 +109,9 @@ fn a_negative_duration_is_named_so() {
     assert_eq!(e.kind, Kind::InvalidDuration);
     assert_eq!(
         e.help.as_deref(),
-        Some("a duration cannot be negative: write e.g. `0s`, or `250ms`"),
-        "humantime's own words were `expected number at 0`"
+        Some("a duration cannot be negative: write e.g. `250ms` or `5s`"),
+        "humantime's own words were `expected number at 0`; `0s` was suggested once, which \
+         connect_timeout then refuses"
     );
 }
 
