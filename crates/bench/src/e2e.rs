@@ -34,6 +34,8 @@
 //!   sends no request id (its codec splits frames on an 8-byte header), so
 //!   linesman's frames are 8 bytes longer. Connecting is not timed.
 //! - Best of [`REPETITIONS`], linesman and baseline alternating.
+//! - `LINESMAN_BENCH_E2E_ONLY=frames` or `=round-trips` runs only those
+//!   cases, to profile one path.
 
 pub(crate) mod ours;
 pub(crate) mod peers;
@@ -46,6 +48,9 @@ use self::ours::Api;
 use crate::report::{Better, Measurement};
 
 const BENCH: &str = "e2e";
+/// Set to `frames` or `round-trips` to run only those cases (for profiling
+/// one path, e.g. under callgrind or `strace -c`).
+const ONLY_ENV: &str = "LINESMAN_BENCH_E2E_ONLY";
 /// Repetitions per figure; the best counts.
 pub(crate) const REPETITIONS: usize = 5;
 /// 64-byte frames per repetition.
@@ -76,6 +81,7 @@ fn measure() -> anyhow::Result<Vec<Measurement>> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    let only = std::env::var(ONLY_ENV).unwrap_or_default();
     let mut out = Vec::new();
     for (label, endpoint, frames, api) in [
         ("frames 64 B", &peers.small, SMALL_FRAMES, Api::OnFrame),
@@ -93,6 +99,9 @@ fn measure() -> anyhow::Result<Vec<Measurement>> {
             Api::OnFrames,
         ),
     ] {
+        if only == "round-trips" {
+            break;
+        }
         let (ours, theirs) = best_of(|| {
             let ours = runtime.block_on(ours::frames(endpoint, frames, api))?;
             let theirs = runtime.block_on(plain::frames(endpoint, frames))?;
@@ -104,6 +113,9 @@ fn measure() -> anyhow::Result<Vec<Measurement>> {
         ("round trips", Some(REQUEST_TIMEOUT)),
         ("round trips vs untimed reads", None),
     ] {
+        if only == "frames" {
+            break;
+        }
         let (ours, theirs) = best_of(|| {
             let echo = peers.echo.clone();
             let ours = in_task(&runtime, async move {
