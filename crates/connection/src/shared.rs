@@ -134,7 +134,8 @@ pub(crate) struct Shared {
     /// connections never make one (8 bytes in every connection, not 96).
     requests: Mutex<Option<Box<Requests>>>,
     queue: Mutex<Queue>,
-    /// Wakes the session's writer when there is something to write.
+    /// Wakes the session's writer when there is something to write, or
+    /// when a sender gives back the pen it waits for (`direct.rs`).
     wake: Notify,
     /// Wakes the session itself when a frame is queued while its writer
     /// has not started, or when a stop or finish is asked for. The session is this

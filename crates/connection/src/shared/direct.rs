@@ -88,6 +88,20 @@ pub(crate) enum Enqueued {
     Queued(oneshot::Receiver<Result<(), SendError>>),
 }
 
+/// A pen a sender borrowed: given back when dropped.
+struct Borrowed<'a> {
+    shared: &'a Shared,
+    pen: Option<Box<Pen>>,
+}
+
+impl Drop for Borrowed<'_> {
+    fn drop(&mut self) {
+        if let Some(pen) = self.pen.take() {
+            self.shared.give_back(pen);
+        }
+    }
+}
+
 #[cfg(test)]
 impl Enqueued {
     /// The answer so far, as `oneshot::Receiver::try_recv` gives it.
@@ -103,14 +117,14 @@ impl Enqueued {
 
 impl Shared {
     /// Writes `frame` with the writer's pen if it is lent and nothing is
-    /// queued, while up; gives the frame back otherwise. On `Some`, the
+    /// queued, while up; gives the frame back otherwise. On `Ok`, the
     /// frame was written, refused by the codec, or left to the writer.
     pub(super) fn try_direct(
         &self,
         frame: Frame,
         request: Option<u64>,
     ) -> Result<Result<Enqueued, SendError>, Frame> {
-        let mut pen = {
+        let pen = {
             let mut queue = lock(&self.queue);
             if queue.phase != Phase::Up || !queue.main.is_empty() || !queue.handshake.is_empty() {
                 return Err(frame);
@@ -125,9 +139,17 @@ impl Shared {
                 None => return Err(frame),
             }
         };
+        // Given back however this returns, a panic included: the writer
+        // waits for it.
+        let mut borrowed = Borrowed {
+            shared: self,
+            pen: Some(pen),
+        };
+        let Some(pen) = borrowed.pen.as_deref_mut() else {
+            return Err(frame);
+        };
         if let Err(refused) = pen.codec.encode(&frame, &mut pen.buf) {
             pen.buf.clear();
-            self.give_back(pen);
             let error = match refused {
                 CodecError::Io(error) => SendError::Encode(error.to_string()),
                 other => SendError::Encode(other.to_string()),
@@ -170,7 +192,6 @@ impl Shared {
             let counters = &self.counters;
             counters.frames_out.fetch_add(1, Ordering::Relaxed);
             counters.bytes_out.fetch_add(len as u64, Ordering::Relaxed);
-            self.give_back(pen);
             return Ok(Ok(Enqueued::Written));
         }
         // Left to the writer: the rest of the bytes, then the flush, or the
@@ -182,7 +203,6 @@ impl Shared {
             ack,
             request,
         });
-        self.give_back(pen);
         Ok(Ok(Enqueued::Queued(answer)))
     }
 
