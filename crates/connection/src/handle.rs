@@ -11,7 +11,7 @@ use linesman_observer::{Bus, ConnStatus, Interest, Subscription};
 
 use crate::ends::EndCounts;
 use crate::error::{RequestError, SendError};
-use crate::shared::Shared;
+use crate::shared::{Enqueued, Shared};
 use crate::spec::ConnectionSpec;
 
 /// What a connection has carried, over all its sessions.
@@ -288,7 +288,10 @@ async fn send(
     via_link: bool,
     request: Option<u64>,
 ) -> Result<(), SendError> {
-    let answer = shared.enqueue(frame, via_link, request)?;
+    let answer = match shared.enqueue(frame, via_link, request)? {
+        Enqueued::Written => return Ok(()),
+        Enqueued::Queued(answer) => answer,
+    };
     match answer.await {
         Ok(result) => result,
         // The writer dropped the frame: its session ended while writing it.

@@ -27,6 +27,8 @@ use crate::log_limit::LogLimit;
 use crate::reason::{Reason, StopCause};
 use crate::spec::{Outbox, Target};
 
+pub(crate) use direct::{Enqueued, KEEP_BUFFER, Pen};
+
 /// Answer to one send: `Ok` once written.
 pub(crate) type Ack = oneshot::Sender<Result<(), SendError>>;
 /// Answer to one request: the reply.
@@ -73,6 +75,23 @@ struct Queue {
     /// nothing (a request's round trip paid for it). Under the queue's
     /// lock, so a send and the session's check cannot miss each other.
     writer_idle: bool,
+    /// The writer's pen while the writer is idle and lends it: a send that
+    /// finds it here with both queues empty, while up, writes its frame
+    /// itself instead of waking the writer (see `direct.rs`).
+    lent: Option<Box<Pen>>,
+    /// The writer lends its pen (set when it lends it, cleared when it
+    /// takes it back or the session ends): a sender that borrowed the pen
+    /// puts it back only while this is set, and drops it otherwise.
+    lending: bool,
+    /// The writer waits for its pen, borrowed by a sender: the sender wakes
+    /// the writer when it puts the pen back.
+    writer_waits: bool,
+    /// Why the stop was asked for, when it is not [`StopCause::Requested`]
+    /// (set before `Shared::stop`). Boxed: 8 bytes in every connection, and
+    /// only a supervisor's stop allocates. Under the queue's lock, which
+    /// it shares to keep the size of `Shared` (a lock of its own took 16
+    /// bytes, the same as the pen's pointer and the padding it fills).
+    stop_cause: Option<Box<StopCause>>,
 }
 
 /// Counters kept with atomics, read as [`Counters`](crate::Counters).
@@ -116,7 +135,8 @@ pub(crate) struct Shared {
     /// connections never make one (8 bytes in every connection, not 96).
     requests: Mutex<Option<Box<Requests>>>,
     queue: Mutex<Queue>,
-    /// Wakes the session's writer when there is something to write.
+    /// Wakes the session's writer when there is something to write, or
+    /// when a sender gives back the pen it waits for (`direct.rs`).
     wake: Notify,
     /// Wakes the session itself when a frame is queued while its writer
     /// has not started, or when a stop or finish is asked for. The session is this
@@ -124,12 +144,8 @@ pub(crate) struct Shared {
     /// holding a `Notified` future.
     session_wake: AtomicWaker,
     /// The end asked for the running session (`END_*`); cleared when a
-    /// session is made.
+    /// session is made. Its cause is kept in the queue (`Queue::stop_cause`).
     stop: AtomicU8,
-    /// Why the stop was asked for, when it is not [`StopCause::Requested`]
-    /// (set before `stop`). Boxed: 8 bytes in every connection, and only a
-    /// supervisor's stop allocates.
-    stop_cause: Mutex<Option<Box<StopCause>>>,
 }
 
 /// What a connection that makes requests keeps for them.
@@ -164,11 +180,14 @@ impl Shared {
                 main: VecDeque::new(),
                 main_bytes: 0,
                 writer_idle: false,
+                lent: None,
+                lending: false,
+                writer_waits: false,
+                stop_cause: None,
             }),
             wake: Notify::new(),
             session_wake: AtomicWaker::new(),
             stop: AtomicU8::new(end::END_NONE),
-            stop_cause: Mutex::new(None),
         }
     }
 
@@ -200,16 +219,22 @@ impl Shared {
             .add_disconnect(reason.class());
     }
 
-    /// Accepts `frame` for sending, or says why not at once.
+    /// Accepts `frame` for sending, or says why not at once. While up, with
+    /// nothing queued and the writer idle, the frame is written here and
+    /// then (see `direct.rs`).
     pub(crate) fn enqueue(
         &self,
         frame: Frame,
         via_link: bool,
         request: Option<u64>,
-    ) -> Result<oneshot::Receiver<Result<(), SendError>>, SendError> {
+    ) -> Result<Enqueued, SendError> {
         if matches!(self.target, Target::Blocking(_)) {
             return Err(SendError::ReceiveOnly);
         }
+        let frame = match self.try_direct(frame, request) {
+            Ok(done) => return done,
+            Err(frame) => frame,
+        };
         let (ack, answer) = oneshot::channel();
         let item = Outgoing {
             frame,
@@ -243,7 +268,7 @@ impl Shared {
         if session_waits {
             self.session_wake.wake();
         }
-        Ok(answer)
+        Ok(Enqueued::Queued(answer))
     }
 
     /// Moves up to `max` frames the writer may write now into `out`: the
@@ -268,19 +293,6 @@ impl Shared {
                     out.push(item);
                 }
             }
-        }
-    }
-
-    /// Moves up to `max` frames the writer may write into `out`; when there
-    /// are none, waits for a wake-up (a send or a phase change) and tries
-    /// once more, so `out` may still be empty on return.
-    pub(crate) async fn next_batch(&self, max: usize, out: &mut Vec<Outgoing>) {
-        self.take(max, out);
-        if out.is_empty() {
-            // `notify_one` stores a permit when nobody waits, so a frame
-            // enqueued between `take` and here is not missed.
-            self.wake.notified().await;
-            self.take(max, out);
         }
     }
 
@@ -333,8 +345,12 @@ impl Shared {
     pub(crate) fn end_session(&self) {
         let mut failed = Vec::new();
         let mut kept = HashSet::new();
+        // A pen the writer lent when the session ended without it (its
+        // future dropped): dropped outside the lock.
+        let _pen;
         {
             let mut queue = lock(&self.queue);
+            _pen = Shared::drop_lent(&mut queue);
             if queue.phase != Phase::Closed {
                 queue.phase = Phase::Down;
             }
@@ -399,6 +415,7 @@ impl Queue {
     }
 }
 
+mod direct;
 mod end;
 mod handshake;
 mod requests;

@@ -75,7 +75,7 @@ impl WriterSlot {
         };
         let joined = ready!(Pin::new(&mut task.handle).poll(cx));
         let (half, reason) = match joined {
-            Ok(exit) => (Some(exit.half), exit.result.err()),
+            Ok(exit) => (exit.half, exit.result.err()),
             Err(error) => (
                 None,
                 Some(Reason::Io(format!("the writer task failed: {error}"))),
@@ -108,7 +108,7 @@ impl WriterSlot {
             }
         }
         let exited = |joined: Result<writer::Exit, tokio::task::JoinError>| match joined {
-            Ok(exit) => (Some(exit.half), exit.result.err()),
+            Ok(exit) => (exit.half, exit.result.err()),
             Err(error) => (
                 None,
                 Some(Reason::Io(format!("the writer task failed: {error}"))),

@@ -15,6 +15,12 @@
 //! only receives never pays for a second task. A send made while the
 //! session is busy handing out frames it already holds starts the writer
 //! when that burst is done.
+//!
+//! While it has nothing to write (and sends no heartbeat) the writer lends
+//! its [`Pen`] to senders, which then write their frames themselves (see
+//! `shared/direct.rs`); it takes the pen back whenever it is woken, before
+//! it writes anything, so the order of frames and the end of the session
+//! are as if it had written them.
 
 use std::future::poll_fn;
 use std::pin::Pin;
@@ -33,7 +39,7 @@ use tokio_util::codec::Encoder;
 
 use crate::error::{RequestError, SendError};
 use crate::reason::Reason;
-use crate::shared::{Outgoing, Phase, Shared};
+use crate::shared::{KEEP_BUFFER, Outgoing, Pen, Phase, Shared};
 use crate::spec::Heartbeat;
 
 mod control;
@@ -45,14 +51,13 @@ use control::{ABORT, DRAIN, abortable};
 const BATCH: usize = 64;
 /// Buffered bytes past which the buffer is written before encoding more.
 const BACKPRESSURE: usize = 8 * 1024;
-/// A write buffer up to this capacity is kept between writes (one
-/// allocation saved per write of small frames); a larger one is released.
-const KEEP_BUFFER: usize = 1024;
 
-/// What the writer gives back: the write half, and why it ended.
+/// What the writer gives back: the write half (unless the session ended
+/// without the writer while its pen was lent, which dropped it), and why
+/// it ended.
 #[derive(Debug)]
 pub(crate) struct Exit {
-    pub(crate) half: WriteHalf<Stream>,
+    pub(crate) half: Option<WriteHalf<Stream>>,
     /// `Ok` when told to end; the failure otherwise.
     pub(crate) result: Result<(), Reason>,
 }
@@ -83,9 +88,7 @@ pub(crate) fn spawn(
     let control = Arc::new(Control::new(shared));
     let writer = Writer {
         layout: codec.layout(),
-        half,
-        codec,
-        buf: BytesMut::new(),
+        pen: Some(Box::new(Pen::new(half, codec))),
         heartbeat,
         write_timeout,
         control: Arc::clone(&control),
@@ -99,11 +102,10 @@ pub(crate) fn spawn(
 }
 
 struct Writer {
-    half: WriteHalf<Stream>,
-    codec: Codec,
-    /// Encoded bytes not yet written; released once flushed, so a
-    /// connection that is not sending holds no write buffer.
-    buf: BytesMut,
+    /// The write half, the codec and the encoded bytes not yet written
+    /// (a buffer released once flushed if it grew past [`KEEP_BUFFER`]);
+    /// `None` while lent to senders.
+    pen: Option<Box<Pen>>,
     layout: FrameLayout,
     heartbeat: Option<Heartbeat>,
     /// How long one write may make no progress.
@@ -125,16 +127,84 @@ impl Writer {
         // tells its sender `ConnectionLost` (it never reached the peer whole).
         self.ack_written();
         self.batch.clear();
+        if self.pen.is_none() {
+            self.pen = self.control.shared.reclaim().await;
+        }
+        // A frame a sender began and the writer did not finish: lost too.
         Exit {
-            half: self.half,
+            half: self.pen.map(|pen| pen.half),
             result,
         }
+    }
+
+    /// Takes the pen back if it is lent, then finishes the frame a sender
+    /// left in it, or fails with the error the sender's write met. `false`:
+    /// the session ended without this writer (the pen was dropped).
+    async fn hold_pen(&mut self, control: &Control) -> Result<bool, Reason> {
+        if self.pen.is_none() {
+            self.pen = self.control.shared.reclaim().await;
+        }
+        let Some(pen) = self.pen.as_deref_mut() else {
+            return Ok(false);
+        };
+        if let Some(error) = pen.failed.take() {
+            pen.carry = None;
+            pen.buf.clear();
+            return Err(self.write_failed(&error));
+        }
+        if pen.carry.is_none() {
+            return Ok(true);
+        }
+        self.written = 0;
+        let Some(result) = abortable(control, self.flush()).await else {
+            return Ok(false);
+        };
+        if let Err(error) = result {
+            return Err(self.write_failed(&error));
+        }
+        if let Some(item) = self.pen.as_deref_mut().and_then(|pen| pen.carry.take()) {
+            let counters = &self.control.shared.counters;
+            counters.frames_out.fetch_add(1, Ordering::Relaxed);
+            counters
+                .bytes_out
+                .fetch_add(self.encoded_len(&item.frame), Ordering::Relaxed);
+            let _ = item.ack.send(Ok(()));
+        }
+        Ok(true)
+    }
+
+    /// Moves the frames to write into the batch; when there are none,
+    /// lends the pen (unless heartbeats need the writer's clock) and waits
+    /// for a wake-up: a send, a phase change, the control, or a sender
+    /// giving the pen back with a frame to finish. The batch may be empty
+    /// on return; the pen is taken back at the top of the loop.
+    async fn next_batch(&mut self) {
+        let shared = &self.control.shared;
+        shared.take(BATCH, &mut self.batch);
+        if !self.batch.is_empty() {
+            return;
+        }
+        if self.heartbeat.is_none()
+            && let Some(pen) = self.pen.take()
+        {
+            self.pen = shared.lend(pen);
+            if self.pen.is_some() {
+                // Something was queued meanwhile: write it.
+                return;
+            }
+        }
+        // `notify_one` stores a permit when nobody waits, so a frame
+        // enqueued between `take` and here is not missed.
+        shared.writer_woken().await;
     }
 
     async fn work(&mut self) -> Result<(), Reason> {
         let control = Arc::clone(&self.control);
         let mut last_sent = Instant::now();
         loop {
+            if !self.hold_pen(&control).await? {
+                return Ok(());
+            }
             match control.state() {
                 ABORT => return Ok(()),
                 DRAIN => return self.drain(&control).await,
@@ -149,7 +219,7 @@ impl Writer {
             // reads the control state again either way.
             tokio::select! {
                 biased;
-                () = self.control.shared.next_batch(BATCH, &mut self.batch) => {}
+                () = self.next_batch() => {}
                 () = sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
                     if let Some(beat) = beat {
                         let Some(result) = abortable(&control, self.heartbeat(beat)).await else {
@@ -161,7 +231,7 @@ impl Writer {
                     continue;
                 }
             }
-            if self.batch.is_empty() || control.state() == ABORT {
+            if self.batch.is_empty() || self.pen.is_none() || control.state() == ABORT {
                 continue;
             }
             let Some(result) = abortable(&control, self.write_batch()).await else {
@@ -204,13 +274,19 @@ impl Writer {
         let mut next = 0;
         while next < self.batch.len() {
             // As in `feed`, with the frame borrowed from the batch.
-            if self.buf.len() >= BACKPRESSURE {
+            let Some(pen) = self.pen.as_deref_mut() else {
+                return Err(self.write_failed(&lent()));
+            };
+            if pen.buf.len() >= BACKPRESSURE {
                 if let Err(error) = self.write_out().await {
                     return Err(self.write_failed(&error));
                 }
-                self.buf.clear();
+                if let Some(pen) = self.pen.as_deref_mut() {
+                    pen.buf.clear();
+                }
+                continue;
             }
-            match self.codec.encode(&self.batch[next].frame, &mut self.buf) {
+            match pen.codec.encode(&self.batch[next].frame, &mut pen.buf) {
                 Ok(()) => next += 1,
                 Err(CodecError::Io(error)) => return Err(self.write_failed(&error)),
                 Err(refused) => {
@@ -288,11 +364,17 @@ impl Writer {
     /// once it holds [`BACKPRESSURE`] bytes (as `FramedWrite` does). A frame
     /// the codec refuses adds nothing to the buffer.
     async fn feed(&mut self, frame: &Frame) -> Result<(), CodecError> {
-        if self.buf.len() >= BACKPRESSURE {
+        let buffered = self.pen.as_deref().map_or(0, |pen| pen.buf.len());
+        if buffered >= BACKPRESSURE {
             self.write_out().await?;
-            self.buf.clear();
         }
-        self.codec.encode(frame, &mut self.buf)
+        let Some(pen) = self.pen.as_deref_mut() else {
+            return Err(CodecError::Io(lent()));
+        };
+        if buffered >= BACKPRESSURE {
+            pen.buf.clear();
+        }
+        pen.codec.encode(frame, &mut pen.buf)
     }
 
     /// Writes the whole buffer; a write that makes no progress for the
@@ -301,8 +383,11 @@ impl Writer {
     /// reads no clock and arms nothing.
     async fn write_out(&mut self) -> std::io::Result<()> {
         let mut written = 0;
-        while written < self.buf.len() {
-            let (half, rest) = (&mut self.half, &self.buf[written..]);
+        let Some(pen) = self.pen.as_deref_mut() else {
+            return Err(lent());
+        };
+        while written < pen.buf.len() {
+            let (half, rest) = (&mut pen.half, &pen.buf[written..]);
             let at_once = poll_fn(|cx| match Pin::new(&mut *half).poll_write(cx, rest) {
                 Poll::Ready(result) => Poll::Ready(Some(result)),
                 Poll::Pending => Poll::Ready(None),
@@ -340,17 +425,26 @@ impl Writer {
     /// does not hold its room; a smaller one is kept for the next write.
     async fn flush(&mut self) -> std::io::Result<()> {
         self.write_out().await?;
-        if self.buf.capacity() > KEEP_BUFFER {
-            self.buf = BytesMut::new();
+        let Some(pen) = self.pen.as_deref_mut() else {
+            return Err(lent());
+        };
+        if pen.buf.capacity() > KEEP_BUFFER {
+            pen.buf = BytesMut::new();
         } else {
-            self.buf.clear();
+            pen.buf.clear();
         }
-        self.half.flush().await
+        pen.half.flush().await
     }
 
     fn encoded_len(&self, frame: &Frame) -> u64 {
         (self.layout.header_len(frame.id.is_some()) + frame.payload.len()) as u64
     }
+}
+
+/// The writer wrote without its pen: a bug, never met (the writer takes its
+/// pen back at the top of its loop, before it writes).
+fn lent() -> std::io::Error {
+    std::io::Error::other("the writer's pen is lent")
 }
 
 /// A write made no progress for the write timeout.

@@ -18,7 +18,7 @@ impl Shared {
     /// Asks the running session to stop for `cause` (see `SessionControl`);
     /// wins over a finish asked for before.
     pub(crate) fn request_stop(&self, cause: StopCause) {
-        *lock(&self.stop_cause) = match cause {
+        lock(&self.queue).stop_cause = match cause {
             StopCause::Requested => None,
             other => Some(Box::new(other)),
         };
@@ -38,7 +38,7 @@ impl Shared {
     /// Forgets an earlier stop or finish: a new session is made.
     pub(crate) fn clear_stop(&self) {
         self.stop.store(END_NONE, Ordering::Release);
-        *lock(&self.stop_cause) = None;
+        lock(&self.queue).stop_cause = None;
     }
 
     /// The end asked for the running session (`Stopped` or `Finished`), if
@@ -48,7 +48,8 @@ impl Shared {
             END_NONE => None,
             END_FINISH => Some(Reason::Finished),
             _ => Some(Reason::Stopped(
-                lock(&self.stop_cause)
+                lock(&self.queue)
+                    .stop_cause
                     .as_deref()
                     .cloned()
                     .unwrap_or(StopCause::Requested),

@@ -8,6 +8,7 @@ mod budget;
 mod burst;
 mod common;
 mod connect_limit;
+mod direct;
 mod ending;
 mod finish;
 mod handler;
