@@ -300,12 +300,19 @@ async fn send(
 }
 
 async fn request(
-    shared: &Shared,
+    shared: &Arc<Shared>,
     frame: Frame,
     timeout: Duration,
     via_link: bool,
 ) -> Result<Frame, RequestError> {
-    let (id, reply) = shared.register();
+    // The request clock fails the request at its deadline (`clock.rs`):
+    // the wait below arms no timer of its own.
+    let (id, reply) = shared.register(timeout);
+    let mut pending = Unanswered {
+        shared,
+        id,
+        answered: false,
+    };
     // The frame's acknowledgement is held, not awaited: the request is
     // woken once, by its reply. A frame the writer refuses fails the
     // request through its reply (`Shared::fail_request`); a session that
@@ -319,15 +326,32 @@ async fn request(
             other => RequestError::Send(other),
         });
     let result = match queued {
-        Ok(_acknowledgement) => match tokio::time::timeout(timeout, reply).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err(RequestError::ConnectionLost),
-            Err(_) => Err(RequestError::TimedOut { after: timeout }),
+        Ok(_acknowledgement) => match reply.await {
+            Ok(Err(RequestError::TimedOut { .. })) => {
+                Err(RequestError::TimedOut { after: timeout })
+            }
+            Ok(result) => result,
+            Err(_) => Err(RequestError::ConnectionLost),
         },
         Err(error) => Err(error),
     };
-    if result.is_err() {
-        shared.forget(id);
-    }
+    pending.answered = result.is_ok();
     result
+}
+
+/// Takes a request out of the pending table when it ends without its
+/// reply: on an error, and when its future is dropped while it waits (the
+/// caller gave up), so that the table holds only requests someone waits for.
+struct Unanswered<'a> {
+    shared: &'a Shared,
+    id: u64,
+    answered: bool,
+}
+
+impl Drop for Unanswered<'_> {
+    fn drop(&mut self) {
+        if !self.answered {
+            self.shared.forget(self.id);
+        }
+    }
 }

@@ -151,10 +151,24 @@ pub(crate) struct Shared {
 /// What a connection that makes requests keeps for them.
 #[derive(Debug, Default)]
 struct Requests {
-    /// Where each pending request's reply goes, by id.
-    pending: HashMap<u64, Reply>,
+    /// Each pending request, by id.
+    pending: HashMap<u64, Pending, request_ids::RequestIds>,
     /// Limits the warnings about replies that match no request.
     unmatched_log: LogLimit,
+    /// The timer of the pending requests' deadlines (`clock.rs`); `None`
+    /// while no clock task runs.
+    clock: Option<clock::Clock>,
+    /// The number of the last clock task started.
+    clocks_started: u64,
+}
+
+/// A request waiting for its reply.
+#[derive(Debug)]
+struct Pending {
+    /// Where its reply goes.
+    reply: Reply,
+    /// When it times out.
+    deadline: tokio::time::Instant,
 }
 
 /// Locks `mutex`, recovering the data if a panic poisoned it (every
@@ -415,9 +429,11 @@ impl Queue {
     }
 }
 
+mod clock;
 mod direct;
 mod end;
 mod handshake;
+mod request_ids;
 mod requests;
 #[cfg(test)]
 mod tests;

@@ -12,25 +12,64 @@
 //! frame whose id matches a pending request completes it.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use linesman_ipc_codec::{Frame, Replies};
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-use super::{Reply, Shared, lock};
+use super::clock::{Clock, Nudge};
+use super::{Pending, Reply, Shared, lock};
 use crate::error::RequestError;
 use crate::log_limit::Verdict;
 
 impl Shared {
-    /// Registers a request: a fresh id and where its reply goes.
-    pub(crate) fn register(&self) -> (u64, oneshot::Receiver<Result<Frame, RequestError>>) {
+    /// Registers a request that times out after `timeout`: a fresh id and
+    /// where its reply goes. At the deadline the request clock
+    /// (`clock.rs`) fails it with `TimedOut`. Outside a tokio runtime no
+    /// clock can run: the request waits for its reply or its session's end.
+    pub(crate) fn register(
+        self: &Arc<Self>,
+        timeout: Duration,
+    ) -> (u64, oneshot::Receiver<Result<Frame, RequestError>>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (reply, answer) = oneshot::channel();
-        lock(&self.requests)
-            .get_or_insert_with(Box::default)
-            .pending
-            .insert(id, reply);
+        let deadline = deadline_after(timeout);
+        let can_start = tokio::runtime::Handle::try_current().is_ok();
+        let nudge = {
+            let mut guard = lock(&self.requests);
+            let requests = guard.get_or_insert_with(Box::default);
+            requests.pending.insert(id, Pending { reply, deadline });
+            match &mut requests.clock {
+                Some(clock) if deadline < clock.at => {
+                    clock.at = deadline;
+                    Nudge::Wake(clock.waker.take())
+                }
+                Some(_) => Nudge::Nothing,
+                None if can_start => {
+                    // Earlier deadlines may be pending from a clock that
+                    // ended with its runtime.
+                    let at = requests
+                        .pending
+                        .values()
+                        .map(|p| p.deadline)
+                        .min()
+                        .unwrap_or(deadline);
+                    requests.clocks_started += 1;
+                    let generation = requests.clocks_started;
+                    requests.clock = Some(Clock {
+                        at,
+                        generation,
+                        waker: None,
+                    });
+                    Nudge::Start(generation)
+                }
+                None => Nudge::Nothing,
+            }
+        };
+        nudge.apply(self);
         (id, answer)
     }
 
@@ -43,7 +82,8 @@ impl Shared {
         }
     }
 
-    /// Forgets a request that timed out or could not be sent.
+    /// Forgets a request that ended without its reply (an error, or its
+    /// requester gave up).
     pub(crate) fn forget(&self, id: u64) {
         self.take_request(id);
     }
@@ -61,7 +101,10 @@ impl Shared {
                 .copied()
                 .filter(|id| !kept.contains(id))
                 .collect();
-            ids.iter().filter_map(|id| pending.remove(id)).collect()
+            ids.iter()
+                .filter_map(|id| pending.remove(id))
+                .map(|p| p.reply)
+                .collect()
         };
         for reply in lost {
             let _ = reply.send(Err(RequestError::ConnectionLost));
@@ -72,7 +115,7 @@ impl Shared {
     pub(super) fn close_requests(&self) {
         let pending: Vec<Reply> = lock(&self.requests)
             .as_mut()
-            .map(|requests| requests.pending.drain().map(|(_, reply)| reply).collect())
+            .map(|requests| requests.pending.drain().map(|(_, p)| p.reply).collect())
             .unwrap_or_default();
         for reply in pending {
             let _ = reply.send(Err(RequestError::Closed));
@@ -84,6 +127,7 @@ impl Shared {
         lock(&self.requests)
             .as_mut()
             .and_then(|requests| requests.pending.remove(&id))
+            .map(|pending| pending.reply)
     }
 
     /// Hands a received frame to the request it replies to, or gives it
@@ -163,6 +207,15 @@ impl Shared {
             ),
         }
     }
+}
+
+/// The deadline `timeout` from now; one that far the clock cannot
+/// express is about 30 years away (as tokio's own far future).
+fn deadline_after(timeout: Duration) -> Instant {
+    const FAR: Duration = Duration::from_secs(86_400 * 365 * 30);
+    let now = Instant::now();
+    now.checked_add(timeout.min(FAR))
+        .unwrap_or_else(|| now + Duration::from_secs(86_400))
 }
 
 /// Completes a request with its reply.

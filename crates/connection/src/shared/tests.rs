@@ -1,7 +1,9 @@
 //! The send queue and pending requests without sockets: who may enqueue in
 //! which phase, what the writer may take, and what a session's end keeps.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use linesman_ipc_codec::{Frame, Replies};
 use linesman_observer::Bus;
@@ -11,15 +13,18 @@ use super::{Phase, Shared};
 use crate::error::{RequestError, SendError};
 use crate::spec::{Outbox, Target};
 
-fn shared(outbox: Option<Outbox>) -> Shared {
+fn shared(outbox: Option<Outbox>) -> Arc<Shared> {
     let bus = Bus::default();
     let publisher = bus.publisher("unit");
-    Shared::new(
+    Arc::new(Shared::new(
         publisher,
         outbox,
         Target::Endpoint("tcp://127.0.0.1:9".parse().expect("an endpoint")),
-    )
+    ))
 }
+
+/// The timeout of the requests of tests that do not time out.
+const LONG: Duration = Duration::from_secs(3600);
 
 /// The peer's reply to our request `id`: marked, as `Frame::reply` makes it.
 fn reply(ty: u32, id: u64, payload: &'static str) -> Frame {
@@ -79,9 +84,9 @@ fn a_session_end_keeps_the_outbox_and_its_requests_and_fails_the_rest() {
         .expect("link send");
     shared.set_phase(Phase::Up);
     // A request whose frame was written: its reply is lost with the session.
-    let (written_id, mut written_reply) = shared.register();
+    let (written_id, mut written_reply) = shared.register(LONG);
     // A request whose frame still waits in the queue: it stays pending.
-    let (queued_id, mut queued_reply) = shared.register();
+    let (queued_id, mut queued_reply) = shared.register(LONG);
     let mut queued = shared
         .enqueue(
             Frame::new(3, "q").with_id(queued_id),
@@ -162,8 +167,8 @@ fn a_send_whose_caller_gave_up_is_not_written() {
 #[test]
 fn replies_complete_requests_in_any_order_and_strangers_pass_through() {
     let shared = shared(None);
-    let (first, mut first_reply) = shared.register();
-    let (second, mut second_reply) = shared.register();
+    let (first, mut first_reply) = shared.register(LONG);
+    let (second, mut second_reply) = shared.register(LONG);
     assert!(second > first, "ids increase");
     let marked = Replies::Marked;
     assert!(shared.complete(reply(1, second, "2"), marked).is_none());
@@ -183,7 +188,7 @@ fn replies_complete_requests_in_any_order_and_strangers_pass_through() {
 #[test]
 fn a_peer_request_with_our_pending_id_goes_to_the_handler_when_replies_are_marked() {
     let shared = shared(None);
-    let (id, mut answer) = shared.register();
+    let (id, mut answer) = shared.register(LONG);
     let theirs = Frame::request(7, id, "the peer's own request");
     assert_eq!(
         shared.complete(theirs.clone(), Replies::Marked),
@@ -206,7 +211,7 @@ fn a_peer_request_with_our_pending_id_goes_to_the_handler_when_replies_are_marke
 #[test]
 fn a_marked_reply_that_matches_nothing_is_counted_not_delivered() {
     let shared = shared(None);
-    let (id, mut answer) = shared.register();
+    let (id, mut answer) = shared.register(LONG);
     assert!(
         shared
             .complete(reply(1, id + 1, "x"), Replies::Marked)
@@ -224,7 +229,7 @@ fn a_marked_reply_that_matches_nothing_is_counted_not_delivered() {
 #[test]
 fn by_id_any_frame_with_a_pending_id_completes_it_the_collision_risk() {
     let shared = shared(None);
-    let (id, mut answer) = shared.register();
+    let (id, mut answer) = shared.register(LONG);
     let theirs = Frame::request(7, id, "the peer's own request");
     assert!(
         shared.complete(theirs.clone(), Replies::ById).is_none(),

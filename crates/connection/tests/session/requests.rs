@@ -193,6 +193,47 @@ async fn a_request_without_reply_times_out() {
 }
 
 #[tokio::test]
+async fn each_request_times_out_at_its_own_deadline_whatever_the_order() {
+    let peer = Peer::start(Listen::tcp(), Behavior::Silent)
+        .await
+        .expect("peer starts");
+    let bus = Bus::default();
+    let mut events = bus.subscribe(Interest::all().conn("deadlines"));
+    let (recorder, _log, _frames) = Recorder::new();
+    let conn = Connection::new(spec("deadlines", &peer), Box::new(recorder), &bus);
+    let handle = conn.handle();
+    let stop = conn.session_control();
+    let session = start(conn, 1);
+    wait_for(&mut events, EventType::Connected).await;
+
+    // A long request first, then shorter ones: the one request clock of
+    // the connection must wake for the shortest, not the first.
+    let long = {
+        let handle = handle.clone();
+        tokio::spawn(async move { handle.request(Frame::new(3, "long"), T * 100).await })
+    };
+    tokio::task::yield_now().await;
+    let mut short = Vec::new();
+    for millis in [300u64, 100, 200] {
+        let handle = handle.clone();
+        let after = Duration::from_millis(millis);
+        short.push(tokio::spawn(async move {
+            let result = handle.request(Frame::new(3, "short"), after).await;
+            (after, result)
+        }));
+    }
+    for task in short {
+        let (after, result) = task.await.expect("request task");
+        assert_eq!(result, Err(RequestError::TimedOut { after }));
+    }
+    assert!(!long.is_finished(), "the long request still waits");
+    stop.stop();
+    finish(session).await;
+    let lost = long.await.expect("request task");
+    assert_eq!(lost, Err(RequestError::ConnectionLost));
+}
+
+#[tokio::test]
 async fn pending_requests_fail_with_connection_lost_when_the_peer_drops() {
     // A peer that reads and counts, but never answers.
     let quiet = Behavior::Send {
