@@ -77,6 +77,26 @@ fn twenty_thousand_connections_of_ten_keys_load() {
 }
 
 #[test]
+fn duplicates_among_twenty_thousand_connections_point_at_their_first_declaration() {
+    // Duplicates are found by a lookup per name (this file took seconds
+    // when each name was compared with every name before it).
+    let mut yaml = String::from("connections:\n");
+    for i in 0..20_000 {
+        yaml.push_str(&format!("  c{i}: {{ endpoint: tcp://127.0.0.1:9 }}\n"));
+    }
+    yaml.push_str("  c0: { endpoint: tcp://127.0.0.1:9 }\n");
+    yaml.push_str("  c19999: { endpoint: tcp://127.0.0.1:9 }\n");
+    let errors = invalid(&yaml);
+    assert_eq!(errors.len(), 2, "{}", head(&errors.to_string(), 600));
+    for (e, (name, first_line)) in errors.errors().iter().zip([("c0", 2), ("c19999", 20_001)]) {
+        assert_eq!(e.kind, Kind::DuplicateConnection);
+        assert_eq!(e.message, format!("connection `{name}` is declared twice"));
+        let first = e.labels.first().expect("the first declaration is labelled");
+        assert_eq!(first.location.line, first_line, "{e:?}");
+    }
+}
+
+#[test]
 fn a_billion_laughs_is_refused_in_words() {
     let errors = invalid(&billion_laughs());
     assert_eq!(errors.len(), 1, "{errors}");
