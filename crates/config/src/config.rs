@@ -11,7 +11,7 @@ use crate::error::{ConfigError, ConfigErrorKind};
 use crate::errors::ConfigErrors;
 use crate::source::ConfigSource;
 use crate::walk::Walker;
-use crate::{raw, tree, validate};
+use crate::{budget, raw, tree, validate};
 
 /// A validated configuration.
 #[derive(Debug, Clone)]
@@ -94,15 +94,21 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
-/// The largest file [`load`] reads: 32 MiB (20,000 connections of ten keys
-/// take about 7 MB). Reading stops there, so a path to something endless
-/// (`/dev/zero`) cannot exhaust memory.
-pub const MAX_FILE_BYTES: usize = 32 * 1024 * 1024;
+/// The largest file [`load`] reads: 16 MiB. 20,000 connections of ten
+/// keys take about 7 MB (800,000 YAML nodes), beyond what one daemon can
+/// open anyway (its descriptor limit); a file written like a
+/// configuration reaches the 2,000,000 YAML nodes the parser admits at
+/// about 18 MB, so such a file is refused from its size before any of it
+/// is read or parsed (a 31 MB file
+/// took 3.9 s and 658 MB to be refused by the node count). Reading stops
+/// there too, so a path to something endless (`/dev/zero`) or a file that
+/// grows while read cannot exhaust memory.
+pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
 
 /// Reads the file at `path` and [`parse`]s it, `${VAR}`s from the process
 /// environment. A file that cannot be read, is not a regular file (a FIFO,
 /// a directory, a device: refused without waiting on it), or is larger than
-/// [`MAX_FILE_BYTES`], is a [`ConfigErrors`] too (kind
+/// [`MAX_FILE_BYTES`] (refused from its size, unread), is a [`ConfigErrors`] too (kind
 /// [`Io`](ConfigErrorKind::Io), no location).
 ///
 /// A relative `control.socket` is taken relative to the directory of
@@ -122,12 +128,17 @@ pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
             format!("cannot read {name}: it is {what}, not a regular file"),
             "give the path of the YAML configuration file itself",
         ),
-        Ok(Read::TooLarge) => unreadable(
+        Ok(Read::TooLarge(size)) => unreadable(
             format!(
-                "cannot read {name}: it is larger than {} MiB (a configuration file may be at most that large)",
+                "cannot read {name}: it {}, more than the {} bytes ({} MiB) a configuration file may have",
+                match size {
+                    Some(size) => format!("is {} bytes", grouped_u64(size)),
+                    None => "grew while being read".to_owned(),
+                },
+                budget::grouped(MAX_FILE_BYTES),
                 MAX_FILE_BYTES / (1024 * 1024)
             ),
-            "check the path; split the connections over several files and daemons",
+            "check the path and what generated the file (20,000 connections of ten keys take about 7 MB); split the connections over several files and daemons",
         ),
         Err(error) => unreadable(
             format!("cannot read {name}: {error}"),
@@ -140,8 +151,9 @@ pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
 enum Read {
     /// The text of the file.
     Text(String),
-    /// Longer than the limit.
-    TooLarge,
+    /// Longer than the limit: its size when known before reading, `None`
+    /// when it grew past the limit while being read.
+    TooLarge(Option<u64>),
     /// Not a regular file: "a FIFO (named pipe)", "a directory"…
     NotAFile(&'static str),
 }
@@ -168,18 +180,31 @@ fn read_at_most(path: &Path, limit: usize) -> std::io::Result<Read> {
             _ => return Err(error),
         },
     };
-    let kind = file.metadata()?.file_type();
+    let meta = file.metadata()?;
+    let kind = meta.file_type();
     if !kind.is_file() {
         return Ok(Read::NotAFile(describe(kind)));
     }
-    let mut text = String::new();
-    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
-    file.take(cap).read_to_string(&mut text)?;
+    let limit_u64 = u64::try_from(limit).unwrap_or(u64::MAX);
+    let size = meta.len();
+    if size > limit_u64 {
+        return Ok(Read::TooLarge(Some(size)));
+    }
+    // `size` is at most `limit`; a file that grows meanwhile is cut at
+    // `limit + 1` bytes below.
+    let mut text = String::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.take(limit_u64.saturating_add(1))
+        .read_to_string(&mut text)?;
     Ok(if text.len() <= limit {
         Read::Text(text)
     } else {
-        Read::TooLarge
+        Read::TooLarge(None)
     })
+}
+
+/// `n` with a comma between groups of three digits.
+fn grouped_u64(n: u64) -> String {
+    usize::try_from(n).map_or_else(|_| n.to_string(), budget::grouped)
 }
 
 /// What a file that is not a regular one is, in words.
