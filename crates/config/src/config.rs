@@ -109,7 +109,9 @@ pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
 /// environment. A file that cannot be read, is not a regular file (a FIFO,
 /// a directory, a device: refused without waiting on it), or is larger than
 /// [`MAX_FILE_BYTES`] (refused from its size, unread), is a [`ConfigErrors`] too (kind
-/// [`Io`](ConfigErrorKind::Io), no location).
+/// [`Io`](ConfigErrorKind::Io), no location). A file that is not UTF-8
+/// is one of kind [`Syntax`](ConfigErrorKind::Syntax) located at its
+/// first invalid byte.
 ///
 /// A relative `control.socket` is taken relative to the directory of
 /// `path` (not to the current directory), so that the daemon and every
@@ -124,6 +126,25 @@ pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
     };
     match read_at_most(path, MAX_FILE_BYTES) {
         Ok(Read::Text(text)) => parse(&name, &text).map(|config| config.relative_to(path)),
+        Ok(Read::NotUtf8 { lossy, valid, byte }) => {
+            let (line, column) = line_and_column(&lossy, valid);
+            let source = ConfigSource::new(name.clone(), visible(&lossy));
+            let at = source.locate(line, column, 1);
+            Err(ConfigErrors::new(
+                source,
+                vec![
+                    ConfigError::at(
+                        ConfigErrorKind::Syntax,
+                        at,
+                        format!(
+                            "the file is not UTF-8 text: byte 0x{byte:02x} at line {}, column {} (byte offset {valid}) is not valid UTF-8",
+                            at.line, at.column
+                        ),
+                    )
+                    .help("check that the path is the YAML configuration and not a binary file; save it as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)"),
+                ],
+            ))
+        }
         Ok(Read::NotAFile(what)) => unreadable(
             format!("cannot read {name}: it is {what}, not a regular file"),
             "give the path of the YAML configuration file itself",
@@ -142,7 +163,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
         ),
         Err(error) => unreadable(
             format!("cannot read {name}: {error}"),
-            "check the path, its permissions, and that the file is UTF-8 text",
+            "check the path and its permissions",
         ),
     }
 }
@@ -154,6 +175,14 @@ enum Read {
     /// Longer than the limit: its size when known before reading, `None`
     /// when it grew past the limit while being read.
     TooLarge(Option<u64>),
+    /// Not UTF-8: the text with every invalid sequence replaced by U+FFFD,
+    /// how many bytes were valid before the first invalid one, and that
+    /// byte.
+    NotUtf8 {
+        lossy: String,
+        valid: usize,
+        byte: u8,
+    },
     /// Not a regular file: "a FIFO (named pipe)", "a directory"…
     NotAFile(&'static str),
 }
@@ -192,14 +221,53 @@ fn read_at_most(path: &Path, limit: usize) -> std::io::Result<Read> {
     }
     // `size` is at most `limit`; a file that grows meanwhile is cut at
     // `limit + 1` bytes below.
-    let mut text = String::with_capacity(usize::try_from(size).unwrap_or(0));
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
     file.take(limit_u64.saturating_add(1))
-        .read_to_string(&mut text)?;
-    Ok(if text.len() <= limit {
-        Read::Text(text)
-    } else {
-        Read::TooLarge(None)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() > limit {
+        return Ok(Read::TooLarge(None));
+    }
+    Ok(match String::from_utf8(bytes) {
+        Ok(text) => Read::Text(text),
+        Err(error) => {
+            let valid = error.utf8_error().valid_up_to();
+            let bytes = error.into_bytes();
+            Read::NotUtf8 {
+                byte: bytes.get(valid).copied().unwrap_or_default(),
+                lossy: String::from_utf8_lossy(&bytes).into_owned(),
+                valid,
+            }
+        }
     })
+}
+
+/// The line, and the column in characters (as every other position of a
+/// configuration), of byte `offset` of `text`, both from 1.
+fn line_and_column(text: &str, offset: usize) -> (u32, u32) {
+    let before = text.get(..offset).unwrap_or_default();
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = before.matches('\n').count() + 1;
+    let column = before.get(line_start..).unwrap_or_default().chars().count() + 1;
+    (
+        u32::try_from(line).unwrap_or(u32::MAX),
+        u32::try_from(column).unwrap_or(u32::MAX),
+    )
+}
+
+/// `text` with each control character but a newline, a carriage return and
+/// a tab shown as its picture (`␀`, `␛`…), or as U+FFFD: the snippet of a
+/// binary file given as the configuration then cannot drive the terminal.
+/// One character for one, so lines and columns stay where they were.
+fn visible(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => c,
+            '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + u32::from(c)).unwrap_or('\u{fffd}'),
+            '\u{7f}' => '\u{2421}',
+            c if c.is_control() => '\u{fffd}',
+            c => c,
+        })
+        .collect()
 }
 
 /// `n` with a comma between groups of three digits.
