@@ -73,6 +73,8 @@ impl ControlServer {
     /// made, [`ControlError::UnsafeLock`] when it is a symbolic link, a hard
     /// link or another user's, [`ControlError::NotASocket`] when something
     /// else is there,
+    /// [`ControlError::PathTooLong`] when `path` is longer than
+    /// [`MAX_SOCKET_PATH`](crate::MAX_SOCKET_PATH) bytes,
     /// [`ControlError::Bind`], [`ControlError::Permissions`] or
     /// [`ControlError::RemoveStale`] when the OS refuses.
     pub fn bind(
