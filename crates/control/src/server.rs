@@ -143,6 +143,7 @@ impl ControlServer {
             own_uid: file.uid,
             keepalive: options.keepalive_interval,
             max_lags: options.max_lags,
+            body_timeout: options.header_read_timeout,
         });
         serve::serve(listener, app, &options, token, stop).await;
         file.remove();
