@@ -11,7 +11,7 @@ use crate::error::{ConfigError, ConfigErrorKind};
 use crate::errors::ConfigErrors;
 use crate::source::ConfigSource;
 use crate::walk::Walker;
-use crate::{raw, tree, validate};
+use crate::{budget, raw, tree, validate};
 
 /// A validated configuration.
 #[derive(Debug, Clone)]
@@ -94,16 +94,24 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
-/// The largest file [`load`] reads: 32 MiB (20,000 connections of ten keys
-/// take about 7 MB). Reading stops there, so a path to something endless
-/// (`/dev/zero`) cannot exhaust memory.
-pub const MAX_FILE_BYTES: usize = 32 * 1024 * 1024;
+/// The largest file [`load`] reads: 16 MiB. 20,000 connections of ten
+/// keys take about 7 MB (800,000 YAML nodes), beyond what one daemon can
+/// open anyway (its descriptor limit); a file written like a
+/// configuration reaches the 2,000,000 YAML nodes the parser admits at
+/// about 18 MB, so such a file is refused from its size before any of it
+/// is read or parsed (a 31 MB file
+/// took 3.9 s and 658 MB to be refused by the node count). Reading stops
+/// there too, so a path to something endless (`/dev/zero`) or a file that
+/// grows while read cannot exhaust memory.
+pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
 
 /// Reads the file at `path` and [`parse`]s it, `${VAR}`s from the process
 /// environment. A file that cannot be read, is not a regular file (a FIFO,
 /// a directory, a device: refused without waiting on it), or is larger than
-/// [`MAX_FILE_BYTES`], is a [`ConfigErrors`] too (kind
-/// [`Io`](ConfigErrorKind::Io), no location).
+/// [`MAX_FILE_BYTES`] (refused from its size, unread), is a [`ConfigErrors`] too (kind
+/// [`Io`](ConfigErrorKind::Io), no location). A file that is not UTF-8
+/// is one of kind [`Syntax`](ConfigErrorKind::Syntax) located at its
+/// first invalid byte.
 ///
 /// A relative `control.socket` is taken relative to the directory of
 /// `path` (not to the current directory), so that the daemon and every
@@ -118,20 +126,44 @@ pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
     };
     match read_at_most(path, MAX_FILE_BYTES) {
         Ok(Read::Text(text)) => parse(&name, &text).map(|config| config.relative_to(path)),
+        Ok(Read::NotUtf8 { lossy, valid, byte }) => {
+            let (line, column) = line_and_column(&lossy, valid);
+            let source = ConfigSource::new(name.clone(), visible(&lossy));
+            let at = source.locate(line, column, 1);
+            Err(ConfigErrors::new(
+                source,
+                vec![
+                    ConfigError::at(
+                        ConfigErrorKind::Syntax,
+                        at,
+                        format!(
+                            "the file is not UTF-8 text: byte 0x{byte:02x} at line {}, column {} (byte offset {valid}) is not valid UTF-8",
+                            at.line, at.column
+                        ),
+                    )
+                    .help("check that the path is the YAML configuration and not a binary file; save it as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)"),
+                ],
+            ))
+        }
         Ok(Read::NotAFile(what)) => unreadable(
             format!("cannot read {name}: it is {what}, not a regular file"),
             "give the path of the YAML configuration file itself",
         ),
-        Ok(Read::TooLarge) => unreadable(
+        Ok(Read::TooLarge(size)) => unreadable(
             format!(
-                "cannot read {name}: it is larger than {} MiB (a configuration file may be at most that large)",
+                "cannot read {name}: it {}, more than the {} bytes ({} MiB) a configuration file may have",
+                match size {
+                    Some(size) => format!("is {} bytes", grouped_u64(size)),
+                    None => "grew while being read".to_owned(),
+                },
+                budget::grouped(MAX_FILE_BYTES),
                 MAX_FILE_BYTES / (1024 * 1024)
             ),
-            "check the path; split the connections over several files and daemons",
+            "check the path and what generated the file (20,000 connections of ten keys take about 7 MB); split the connections over several files and daemons",
         ),
         Err(error) => unreadable(
             format!("cannot read {name}: {error}"),
-            "check the path, its permissions, and that the file is UTF-8 text",
+            "check the path and its permissions",
         ),
     }
 }
@@ -140,8 +172,17 @@ pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
 enum Read {
     /// The text of the file.
     Text(String),
-    /// Longer than the limit.
-    TooLarge,
+    /// Longer than the limit: its size when known before reading, `None`
+    /// when it grew past the limit while being read.
+    TooLarge(Option<u64>),
+    /// Not UTF-8: the text with every invalid sequence replaced by U+FFFD,
+    /// how many bytes were valid before the first invalid one, and that
+    /// byte.
+    NotUtf8 {
+        lossy: String,
+        valid: usize,
+        byte: u8,
+    },
     /// Not a regular file: "a FIFO (named pipe)", "a directory"…
     NotAFile(&'static str),
 }
@@ -168,18 +209,70 @@ fn read_at_most(path: &Path, limit: usize) -> std::io::Result<Read> {
             _ => return Err(error),
         },
     };
-    let kind = file.metadata()?.file_type();
+    let meta = file.metadata()?;
+    let kind = meta.file_type();
     if !kind.is_file() {
         return Ok(Read::NotAFile(describe(kind)));
     }
-    let mut text = String::new();
-    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
-    file.take(cap).read_to_string(&mut text)?;
-    Ok(if text.len() <= limit {
-        Read::Text(text)
-    } else {
-        Read::TooLarge
+    let limit_u64 = u64::try_from(limit).unwrap_or(u64::MAX);
+    let size = meta.len();
+    if size > limit_u64 {
+        return Ok(Read::TooLarge(Some(size)));
+    }
+    // `size` is at most `limit`; a file that grows meanwhile is cut at
+    // `limit + 1` bytes below.
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.take(limit_u64.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    if bytes.len() > limit {
+        return Ok(Read::TooLarge(None));
+    }
+    Ok(match String::from_utf8(bytes) {
+        Ok(text) => Read::Text(text),
+        Err(error) => {
+            let valid = error.utf8_error().valid_up_to();
+            let bytes = error.into_bytes();
+            Read::NotUtf8 {
+                byte: bytes.get(valid).copied().unwrap_or_default(),
+                lossy: String::from_utf8_lossy(&bytes).into_owned(),
+                valid,
+            }
+        }
     })
+}
+
+/// The line, and the column in characters (as every other position of a
+/// configuration), of byte `offset` of `text`, both from 1.
+fn line_and_column(text: &str, offset: usize) -> (u32, u32) {
+    let before = text.get(..offset).unwrap_or_default();
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = before.matches('\n').count() + 1;
+    let column = before.get(line_start..).unwrap_or_default().chars().count() + 1;
+    (
+        u32::try_from(line).unwrap_or(u32::MAX),
+        u32::try_from(column).unwrap_or(u32::MAX),
+    )
+}
+
+/// `text` with each control character but a newline, a carriage return and
+/// a tab shown as its picture (`␀`, `␛`…), or as U+FFFD: the snippet of a
+/// binary file given as the configuration then cannot drive the terminal.
+/// One character for one, so lines and columns stay where they were.
+fn visible(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => c,
+            '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + u32::from(c)).unwrap_or('\u{fffd}'),
+            '\u{7f}' => '\u{2421}',
+            c if c.is_control() => '\u{fffd}',
+            c => c,
+        })
+        .collect()
+}
+
+/// `n` with a comma between groups of three digits.
+fn grouped_u64(n: u64) -> String {
+    usize::try_from(n).map_or_else(|_| n.to_string(), budget::grouped)
 }
 
 /// What a file that is not a regular one is, in words.

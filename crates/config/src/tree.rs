@@ -97,6 +97,9 @@ fn yaml_error(error: &serde_saphyr::Error, source: &ConfigSource) -> ConfigError
     if let Some((message, help)) = over_budget {
         return ConfigError::new(ConfigErrorKind::Budget, location, message).help(help);
     }
+    if let serde_saphyr::Error::RecursiveReferencesRequireWeakTypes { .. } = inner {
+        return recursive_alias(source, location);
+    }
     let text = serde_saphyr::DefaultMessageFormatter.format_message(inner);
     let message: String = text.chars().filter(|c| !c.is_control()).collect();
     ConfigError::new(
@@ -105,6 +108,32 @@ fn yaml_error(error: &serde_saphyr::Error, source: &ConfigSource) -> ConfigError
         format!("invalid YAML: {message}"),
     )
     .help("check the indentation, quotes and brackets around this position")
+}
+
+/// An alias used inside the anchor it names (`a: &a [*a]`): its value
+/// would contain itself. Said in our words, with the alias's name when the
+/// text at `location` is one.
+fn recursive_alias(source: &ConfigSource, location: Option<Location>) -> ConfigError {
+    let alias = location
+        .and_then(|at| source.text().get(at.offset..))
+        .and_then(|rest| rest.strip_prefix('*'))
+        .map(|rest| {
+            rest.split(|c: char| c.is_whitespace() || matches!(c, ',' | '[' | ']' | '{' | '}'))
+                .next()
+                .unwrap_or_default()
+        })
+        .filter(|name| !name.is_empty());
+    let message = match alias {
+        Some(name) => format!(
+            "the alias `*{name}` is inside the anchor `&{name}` it names, so its value would contain itself"
+        ),
+        None => {
+            "an alias is inside the anchor it names, so its value would contain itself".to_owned()
+        }
+    };
+    ConfigError::new(ConfigErrorKind::Syntax, location, message).help(
+        "an alias (`*name`) may only name an anchor (`&name`) that ends before it: write the value out, or move the anchor",
+    )
 }
 
 fn locate(source: &ConfigSource, at: &serde_saphyr::Location) -> Location {

@@ -75,6 +75,20 @@ pub enum ControlError {
         /// The path.
         socket: PathBuf,
     },
+    /// The path is longer than a Unix socket's address can hold: nothing
+    /// could be bound there.
+    #[error(
+        "cannot bind the control socket {}: the path is {len} bytes long, and a Unix socket path can be at most {} bytes ({} with the closing NUL): pick a shorter path (--socket, LINESMAN_SOCKET or control.socket), e.g. in $XDG_RUNTIME_DIR or /tmp",
+        .socket.display(),
+        crate::MAX_SOCKET_PATH,
+        crate::MAX_SOCKET_PATH + 1
+    )]
+    PathTooLong {
+        /// The socket path.
+        socket: PathBuf,
+        /// Its length in bytes.
+        len: usize,
+    },
     /// The socket could not be created, bound or listened on.
     #[error("cannot bind the control socket {}: {source}", .socket.display())]
     Bind {
@@ -133,6 +147,20 @@ pub enum ClientError {
         socket: PathBuf,
         /// The connect error (not found, or connection refused).
         source: io::Error,
+    },
+    /// The path is longer than a Unix socket's address can hold: no daemon
+    /// can serve there.
+    #[error(
+        "cannot connect to {}: the path is {len} bytes long, and a Unix socket path can be at most {} bytes ({} with the closing NUL), so no daemon can serve there: point --socket (LINESMAN_SOCKET) or control.socket at a shorter path, e.g. in $XDG_RUNTIME_DIR or /tmp",
+        .socket.display(),
+        crate::MAX_SOCKET_PATH,
+        crate::MAX_SOCKET_PATH + 1
+    )]
+    PathTooLong {
+        /// The socket path tried.
+        socket: PathBuf,
+        /// Its length in bytes.
+        len: usize,
     },
     /// The socket exists but could not be connected to, e.g. permission denied.
     #[error(

@@ -66,5 +66,5 @@ pub use error::{ClientError, ControlError, SocketDirError};
 pub use options::ServerOptions;
 pub use private_dir::{check_private_dir, ensure_private_dir};
 pub use server::{ControlServer, ServerHandle};
-pub use socket::{SocketCleanup, authorize};
+pub use socket::{MAX_SOCKET_PATH, SocketCleanup, authorize};
 pub use state::{ControlState, Reloader};

@@ -62,7 +62,9 @@ impl ServerOptions {
     /// and headers), from the moment the server waits for it: a new
     /// connection's first request, and the next request on a kept-alive
     /// connection — so this is also how long an idle connection stays
-    /// open. Default 5 s; zero is taken as 1 ms.
+    /// open. A request's body (no route takes one) must arrive within as
+    /// long again, or the request is answered 408 and not acted on.
+    /// Default 5 s; zero is taken as 1 ms.
     ///
     /// ```
     /// use std::time::Duration;

@@ -8,6 +8,12 @@
 //! | `POST /v1/reload` | [`ReloadResponse`](crate::ReloadResponse): 200 applied, 422 the file has errors (nothing changed), 409 a reload is in progress, 501 no file to reload |
 //! | `GET /metrics` | Prometheus (OpenMetrics) text |
 //!
+//! No route takes a request body. A body is nonetheless received whole
+//! before any route acts (a request cut short must not reload or stop
+//! anything): one announced larger than [`MAX_BODY`] bytes is refused
+//! unread (413), one that does not arrive within the header timeout is 408,
+//! one that ends early 400; what arrives is dropped.
+//!
 //! Every error is an [`ErrorBody`](crate::ErrorBody); a peer of another uid
 //! gets 403 whatever it asks. The peer's credentials come with each request
 //! as a `ConnectInfo<Peer>` extension, put there by the accept loop.
@@ -46,6 +52,8 @@ pub(crate) struct App {
     pub(crate) keepalive: Duration,
     /// How many overflows in a row an events watcher is allowed.
     pub(crate) max_lags: u32,
+    /// How long a request's body may take to arrive (the header timeout).
+    pub(crate) body_timeout: Duration,
 }
 
 pub(crate) fn router(app: App) -> Router {
@@ -57,6 +65,7 @@ pub(crate) fn router(app: App) -> Router {
         .route("/metrics", get(metrics))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(app.clone(), whole_body))
         .layer(middleware::from_fn_with_state(app.clone(), same_uid))
         .with_state(app)
 }
@@ -100,6 +109,66 @@ async fn same_uid(
             app.own_uid
         ),
     )
+}
+
+/// The most bytes of a request body the server reads: no route takes a
+/// body, so this is room for the `{}` or form some tools send with a POST,
+/// not for data.
+pub(crate) const MAX_BODY: usize = 1024;
+
+/// Receives the request's body whole (and drops it) before the route runs,
+/// within [`MAX_BODY`] bytes and [`App::body_timeout`]; else answers 413,
+/// 408 or 400 and the route never runs.
+async fn whole_body(State(app): State<App>, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let announced = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok());
+    let too_large = |said: String| {
+        tracing::debug!(method = %parts.method, path = %shown(parts.uri.path()), "refused a control request with a body too large");
+        error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "{} {} takes no request body, and this one {said}, more than the {MAX_BODY} bytes the control API reads: nothing was done; send the request without a body",
+                parts.method,
+                shown(parts.uri.path())
+            ),
+        )
+    };
+    if let Some(length) = announced
+        && length > MAX_BODY as u64
+    {
+        return too_large(format!("is {length} bytes"));
+    }
+    let limited = http_body_util::Limited::new(body, MAX_BODY);
+    match tokio::time::timeout(app.body_timeout, http_body_util::BodyExt::collect(limited)).await {
+        Ok(Ok(_dropped)) => next.run(Request::from_parts(parts, Body::empty())).await,
+        Ok(Err(cause)) if cause.is::<http_body_util::LengthLimitError>() => {
+            too_large("goes on".to_owned())
+        }
+        Ok(Err(cause)) => {
+            tracing::debug!(%cause, "a control request's body ended early");
+            error(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "the body of {} {} ended before the length it announced ({cause}): nothing was done; send the whole request, or none of a body",
+                    parts.method,
+                    shown(parts.uri.path())
+                ),
+            )
+        }
+        Err(_) => error(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the body of {} {} did not arrive within {} s: nothing was done; send the whole request at once (no route takes a body)",
+                parts.method,
+                shown(parts.uri.path()),
+                app.body_timeout.as_secs_f32()
+            ),
+        ),
+    }
 }
 
 async fn status(State(app): State<App>) -> Response {

@@ -73,6 +73,8 @@ impl ControlServer {
     /// made, [`ControlError::UnsafeLock`] when it is a symbolic link, a hard
     /// link or another user's, [`ControlError::NotASocket`] when something
     /// else is there,
+    /// [`ControlError::PathTooLong`] when `path` is longer than
+    /// [`MAX_SOCKET_PATH`](crate::MAX_SOCKET_PATH) bytes,
     /// [`ControlError::Bind`], [`ControlError::Permissions`] or
     /// [`ControlError::RemoveStale`] when the OS refuses.
     pub fn bind(
@@ -141,6 +143,7 @@ impl ControlServer {
             own_uid: file.uid,
             keepalive: options.keepalive_interval,
             max_lags: options.max_lags,
+            body_timeout: options.header_read_timeout,
         });
         serve::serve(listener, app, &options, token, stop).await;
         file.remove();

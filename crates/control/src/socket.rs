@@ -156,9 +156,28 @@ impl Drop for SocketFile {
     }
 }
 
+/// The longest path a Unix socket can be bound at or connected to, in
+/// bytes: Linux's `sun_path` holds 108 with the closing NUL.
+pub const MAX_SOCKET_PATH: usize = 107;
+
+/// `Some(length)` when `path` is longer than [`MAX_SOCKET_PATH`]: the OS
+/// would refuse it with a word that does not give the limit.
+pub(crate) fn too_long(path: &Path) -> Option<usize> {
+    use std::os::unix::ffi::OsStrExt;
+    let len = path.as_os_str().as_bytes().len();
+    (len > MAX_SOCKET_PATH).then_some(len)
+}
+
 /// Binds `path` as described in the module docs; the listener is
 /// non-blocking, ready for tokio.
 pub(crate) fn bind(path: &Path) -> Result<(StdUnixListener, SocketFile), ControlError> {
+    // Before the lock file beside it is made: nothing is left behind.
+    if let Some(len) = too_long(path) {
+        return Err(ControlError::PathTooLong {
+            socket: path.to_owned(),
+            len,
+        });
+    }
     let lock = match lock(path) {
         Ok(lock) => lock,
         // Held: a daemon that answers is named with its pid; otherwise it

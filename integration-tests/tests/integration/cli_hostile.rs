@@ -222,3 +222,30 @@ async fn a_control_socket_path_that_is_not_a_socket_is_named_as_such() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_socket_path_longer_than_the_unix_limit_says_its_length_and_the_limit() {
+    let dir = TempDir::new("cli-long-socket").expect("temp dir");
+    let prefix = format!("{}/", dir.path().display());
+    let long = format!("{prefix}{}.sock", "s".repeat(120 - prefix.len() - 5));
+    assert_eq!(long.len(), 120);
+    let config = dir.join("linesman.yaml");
+    std::fs::write(&config, one_down()).expect("write the configuration");
+    let limit = "a Unix socket path can be at most 107 bytes (108 with the closing NUL)";
+    for args in [
+        vec!["status", "--socket", &long],
+        vec!["run", "-c", path(&config), "--socket", &long],
+    ] {
+        let ran = finish(command(&args), &args, PATIENCE).await;
+        assert_ne!(ran.code, 0, "{}", ran.stderr);
+        assert!(
+            ran.stderr
+                .contains(&format!("{long}: the path is 120 bytes long, and {limit}"))
+                && ran.stderr.contains("shorter path"),
+            "`linesman {}`: {}",
+            args[0],
+            ran.stderr
+        );
+        assert_no_panic(&ran, args[0]);
+    }
+}

@@ -10,6 +10,8 @@
 
 mod scalars;
 
+use std::collections::HashMap;
+
 use crate::error::{ConfigError, ConfigErrorKind as Kind, Location};
 use crate::source::ConfigSource;
 use crate::suggest::did_you_mean;
@@ -84,6 +86,10 @@ impl<'a> Walker<'a> {
             path: path.to_owned(),
             entries: Vec::with_capacity(entries.len()),
         };
+        // Where each key was first declared: a lookup per key, not a scan
+        // of the keys before it (`connections` of 100,000 names took 18 s
+        // to check when each looked back at all the others).
+        let mut first_at: HashMap<String, Location> = HashMap::with_capacity(entries.len());
         for (key, value) in entries {
             let name = match &key.value {
                 Value::Str(s) => s.clone(),
@@ -103,7 +109,7 @@ impl<'a> Walker<'a> {
                     continue;
                 }
             };
-            if let Some(first) = fields.entries.iter().find(|e| e.key == name) {
+            if let Some(&first_at) = first_at.get(&name) {
                 let error = match duplicates {
                     Duplicates::Keys => ConfigError::at(
                         Kind::DuplicateKey,
@@ -118,9 +124,10 @@ impl<'a> Walker<'a> {
                     )
                     .help("give each connection a unique name"),
                 };
-                self.push(error.label(first.key_at, "first declared here"));
+                self.push(error.label(first_at, "first declared here"));
                 continue;
             }
+            first_at.insert(name.clone(), key.at);
             fields.entries.push(Entry {
                 key: name,
                 key_at: key.at,

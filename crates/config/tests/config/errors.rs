@@ -414,6 +414,46 @@ fn yaml_syntax_error_is_located() {
 }
 
 #[test]
+fn an_alias_inside_its_own_anchor_is_said_in_our_words_at_its_place() {
+    for (yaml, line, column, name) in [
+        (
+            "a: &a [*a]\nconnections: { x: { endpoint: tcp://h:1 } }\n",
+            1,
+            8,
+            "a",
+        ),
+        (
+            "connections:\n  x: { endpoint: tcp://h:1, tags: &t [a, *t] }\n",
+            2,
+            42,
+            "t",
+        ),
+        (
+            "connections:\n  x: &self\n    endpoint: tcp://h:1\n    kind: *self\n",
+            4,
+            11,
+            "self",
+        ),
+    ] {
+        let e = one_error(yaml);
+        assert_eq!(e.kind, Kind::Syntax, "{yaml}");
+        assert_at(&e, line, column);
+        assert_eq!(
+            e.message,
+            format!(
+                "the alias `*{name}` is inside the anchor `&{name}` it names, so its value would contain itself"
+            )
+        );
+        assert_eq!(
+            e.help.as_deref(),
+            Some(
+                "an alias (`*name`) may only name an anchor (`&name`) that ends before it: write the value out, or move the anchor"
+            )
+        );
+    }
+}
+
+#[test]
 fn alias_bomb_is_refused_with_a_clear_message() {
     let mut yaml = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
     for i in 0..9 {

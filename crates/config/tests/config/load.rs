@@ -96,3 +96,74 @@ fn a_relative_control_socket_is_relative_to_the_file() {
     assert_eq!(config.control.socket, Some(PathBuf::from("/srv/ctl.sock")));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_file_that_is_not_utf8_is_refused_at_its_first_invalid_byte() {
+    let dir = temp_dir("not-utf8");
+    // Line 3: `    kind: ` and `é` (two bytes, one character) before the
+    // invalid byte 0xff: column 12, byte offset 13 + 5 + 10 + 2.
+    let bytes = b"connections:\n  a:\n    kind: \xc3\xa9\xff\n";
+    let file = dir.join("latin1.yaml");
+    std::fs::write(&file, bytes).expect("write the file");
+    let errors = load_in_time(&file).expect_err("not UTF-8");
+    assert_eq!(errors.len(), 1, "{errors}");
+    let e = &errors.errors()[0];
+    assert_eq!(e.kind, ConfigErrorKind::Syntax);
+    let at = e.location.expect("located");
+    assert_eq!((at.line, at.column), (3, 12), "{e:?}");
+    assert_eq!(
+        e.message,
+        "the file is not UTF-8 text: byte 0xff at line 3, column 12 (byte offset 30) is not valid UTF-8"
+    );
+    assert!(
+        e.help
+            .as_deref()
+            .is_some_and(|help| help.contains("not a binary file") && help.contains("UTF-8")),
+        "{:?}",
+        e.help
+    );
+    // Every rendering names the place.
+    assert!(
+        errors
+            .to_string()
+            .starts_with(&format!("{}:3:12: the file is not UTF-8", file.display())),
+        "{errors}"
+    );
+}
+
+#[test]
+fn a_binary_file_is_refused_at_its_first_invalid_byte() {
+    let dir = temp_dir("binary");
+    let file = dir.join("program");
+    // The start of an ELF header: ASCII and control bytes, then 0x80.
+    std::fs::write(&file, b"\x7fELF\x02\x01\x01\x00\x00\x00\n\x00\x80\x01").expect("write");
+    let errors = load_in_time(&file).expect_err("binary");
+    let e = &errors.errors()[0];
+    assert_eq!(e.kind, ConfigErrorKind::Syntax);
+    let at = e.location.expect("located");
+    assert_eq!((at.line, at.column), (2, 2), "{e:?}");
+    assert!(
+        e.message
+            .contains("byte 0x80 at line 2, column 2 (byte offset 12)"),
+        "{}",
+        e.message
+    );
+    // The snippet's source shows the control bytes as pictures, never raw.
+    assert!(
+        errors
+            .source()
+            .text()
+            .starts_with("\u{2421}ELF\u{2402}\u{2401}\u{2401}\u{2400}"),
+        "{:?}",
+        errors.source().text()
+    );
+    assert!(
+        !errors
+            .source()
+            .text()
+            .chars()
+            .any(|c| c.is_control() && c != '\n'),
+        "{:?}",
+        errors.source().text()
+    );
+}

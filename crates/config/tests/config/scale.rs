@@ -77,6 +77,26 @@ fn twenty_thousand_connections_of_ten_keys_load() {
 }
 
 #[test]
+fn duplicates_among_twenty_thousand_connections_point_at_their_first_declaration() {
+    // Duplicates are found by a lookup per name (this file took seconds
+    // when each name was compared with every name before it).
+    let mut yaml = String::from("connections:\n");
+    for i in 0..20_000 {
+        yaml.push_str(&format!("  c{i}: {{ endpoint: tcp://127.0.0.1:9 }}\n"));
+    }
+    yaml.push_str("  c0: { endpoint: tcp://127.0.0.1:9 }\n");
+    yaml.push_str("  c19999: { endpoint: tcp://127.0.0.1:9 }\n");
+    let errors = invalid(&yaml);
+    assert_eq!(errors.len(), 2, "{}", head(&errors.to_string(), 600));
+    for (e, (name, first_line)) in errors.errors().iter().zip([("c0", 2), ("c19999", 20_001)]) {
+        assert_eq!(e.kind, Kind::DuplicateConnection);
+        assert_eq!(e.message, format!("connection `{name}` is declared twice"));
+        let first = e.labels.first().expect("the first declaration is labelled");
+        assert_eq!(first.location.line, first_line, "{e:?}");
+    }
+}
+
+#[test]
 fn a_billion_laughs_is_refused_in_words() {
     let errors = invalid(&billion_laughs());
     assert_eq!(errors.len(), 1, "{errors}");
@@ -199,24 +219,86 @@ fn a_long_key_and_a_500_kb_value_in_messages_are_cut() {
     assert_worded(&errors);
 }
 
-#[test]
-fn a_file_larger_than_32_mib_is_refused_without_reading_it_all() {
-    let path = std::env::temp_dir().join(format!(
-        "linesman-config-{}-too-large.yaml",
+/// A temporary path for a file of this test process.
+fn temp_path(what: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!(
+        "linesman-config-{}-{what}.yaml",
         std::process::id()
-    ));
+    ))
+}
+
+#[test]
+fn a_file_larger_than_16_mib_is_refused_from_its_size_unread() {
+    // Sparse: 1 GiB that was never written, so reading it would be seen
+    // in the time and memory of the test, and parsing it (NUL bytes) would
+    // be a syntax error, not this.
+    let path = temp_path("too-large");
     let file = std::fs::File::create(&path).expect("a temp file");
-    let size = u64::try_from(linesman_config::MAX_FILE_BYTES).expect("fits") + 1;
-    file.set_len(size).expect("a sparse file");
+    file.set_len(1 << 30).expect("a sparse file");
+    let loaded = linesman_config::load(&path);
+    let _ = std::fs::remove_file(&path);
+    let errors = loaded.expect_err("refused");
+    assert_eq!(errors.len(), 1, "{errors}");
+    let e = &errors.errors()[0];
+    assert_eq!(e.kind, Kind::Io);
+    assert!(
+        e.message.ends_with(
+            "it is 1,073,741,824 bytes, more than the 16,777,216 bytes (16 MiB) a configuration file may have"
+        ),
+        "{}",
+        e.message
+    );
+    assert!(
+        e.help
+            .as_deref()
+            .unwrap_or_default()
+            .contains("split the connections"),
+        "{:?}",
+        e.help
+    );
+}
+
+#[test]
+fn a_file_of_two_million_values_is_refused_by_its_size_before_parsing() {
+    // The shape a tester generated: one line per connection, until the
+    // parser's 2,000,000-node limit is passed (2,100,000 nodes here).
+    let mut yaml = String::from("connections:\n");
+    for i in 0..2_100_000_usize / 9 {
+        yaml.push_str(&format!(
+            "  c{i:06}: {{ endpoint: 'tcp://127.0.0.1:{}', kind: feed, depends_on: [c{:06}] }}\n",
+            1024 + i % 60_000,
+            i.saturating_sub(1)
+        ));
+    }
+    assert!(
+        yaml.len() > linesman_config::MAX_FILE_BYTES,
+        "{}",
+        yaml.len()
+    );
+    let path = temp_path("two-million-values");
+    std::fs::write(&path, &yaml).expect("a temp file");
     let loaded = linesman_config::load(&path);
     let _ = std::fs::remove_file(&path);
     let errors = loaded.expect_err("refused");
     let e = &errors.errors()[0];
-    assert_eq!(e.kind, Kind::Io);
+    assert_eq!(e.kind, Kind::Io, "{}", e.message);
     assert!(
         e.message
-            .ends_with("is larger than 32 MiB (a configuration file may be at most that large)"),
+            .contains(&format!("it is {} bytes, more than", grouped(yaml.len()))),
         "{}",
         e.message
     );
+}
+
+/// `n` with commas between groups of three digits.
+fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }

@@ -24,6 +24,12 @@ const MAX_RETRY: Duration = Duration::from_millis(200);
 
 /// Connects to `socket` within `timeout` and checks who serves it.
 pub(super) async fn connect(socket: &Path, timeout: Duration) -> Result<UnixStream, ClientError> {
+    if let Some(len) = crate::socket::too_long(socket) {
+        return Err(ClientError::PathTooLong {
+            socket: socket.to_owned(),
+            len,
+        });
+    }
     let deadline = Instant::now() + timeout;
     let timed_out = || ClientError::Timeout {
         socket: socket.to_owned(),

@@ -289,3 +289,77 @@ async fn shutdown_closes_what_is_still_open_at_the_deadline() {
     .expect("a clean shutdown");
     assert!(!socket.exists(), "the socket file is removed");
 }
+
+/// The idle state with a reloader that counts its calls and applies
+/// nothing.
+fn counting_reloads() -> (ControlState, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&calls);
+    let reloader: linesman_control::Reloader = Arc::new(move |_state| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async {
+            Ok(linesman_control::ReloadResponse {
+                ok: true,
+                ..linesman_control::ReloadResponse::default()
+            })
+        })
+    });
+    (idle_state().with_reloader(reloader), calls)
+}
+
+/// `POST PATH` announcing `length` body bytes, followed by `body`.
+fn post(path: &str, length: u64, body: &str) -> Vec<u8> {
+    format!("POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n{body}")
+        .into_bytes()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_post_whose_body_is_not_received_whole_does_nothing() {
+    use std::sync::atomic::Ordering;
+    let dir = TempDir::new("bounds-body").expect("a temp dir");
+    let (state, reloads) = counting_reloads();
+    let server = serve(&dir, state, ServerOptions::default());
+
+    // 99,999,999,999 bytes announced, 3 sent: refused unread.
+    for path in ["/v1/reload", "/v1/connections/idle/stop"] {
+        let mut client = connect(server.path(), &post(path, 99_999_999_999, "abc")).await;
+        let response = one_response(&mut client).await;
+        assert!(response.starts_with("HTTP/1.1 413"), "{path}: {response}");
+        assert!(
+            response.contains(&format!(
+                "POST {path} takes no request body, and this one is 99999999999 bytes, more than the 1024 bytes the control API reads: nothing was done"
+            )),
+            "{response}"
+        );
+    }
+
+    // 500 announced, 3 sent, then nothing: 408 after the header timeout.
+    let mut stalled = connect(server.path(), &post("/v1/reload", 500, "abc")).await;
+    let response = one_response(&mut stalled).await;
+    assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+    assert!(
+        response
+            .contains("the body of POST /v1/reload did not arrive within 5 s: nothing was done"),
+        "{response}"
+    );
+
+    // 10 announced, 3 sent, then the client's end closed: 400.
+    let mut cut = connect(server.path(), &post("/v1/reload", 10, "abc")).await;
+    cut.shutdown().await.expect("shut the write half");
+    let response = until_closed(&mut cut).await;
+    assert!(response.starts_with("HTTP/1.1 400"), "{response}");
+    assert!(
+        response.contains("the body of POST /v1/reload ended before the length it announced"),
+        "{response}"
+    );
+    assert_eq!(reloads.load(Ordering::SeqCst), 0, "a cut request reloaded");
+
+    // A small body received whole is dropped, and the request served.
+    let mut whole = connect(server.path(), &post("/v1/reload", 2, "{}")).await;
+    let response = one_response(&mut whole).await;
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert_eq!(reloads.load(Ordering::SeqCst), 1);
+    server.shutdown().await.expect("a clean shutdown");
+}

@@ -209,3 +209,54 @@ async fn binding_beside_a_daemon_with_a_full_backlog_fails_instead_of_waiting() 
         other => panic!("expected AlreadyServing, got {other:?}"),
     }
 }
+
+/// A path in `dir` of exactly `len` bytes.
+fn path_of_len(dir: &std::path::Path, len: usize) -> std::path::PathBuf {
+    let prefix = format!("{}/", dir.display());
+    let name = "s".repeat(len.saturating_sub(prefix.len() + 5));
+    let path = std::path::PathBuf::from(format!("{prefix}{name}.sock"));
+    assert_eq!(path.as_os_str().len(), len, "{}", path.display());
+    path
+}
+
+#[tokio::test]
+async fn a_socket_path_longer_than_the_unix_limit_says_its_length_and_the_limit() {
+    let dir = TempDir::new("control-long").expect("a temp dir");
+    let long = path_of_len(dir.path(), 120);
+    match ControlServer::bind(&long, idle_state()) {
+        Err(ref error @ ControlError::PathTooLong { ref socket, len }) => {
+            assert_eq!((socket, len), (&long, 120));
+            let message = error.to_string();
+            assert!(
+                message.contains(
+                    "the path is 120 bytes long, and a Unix socket path can be at most 107 bytes (108 with the closing NUL): pick a shorter path"
+                ),
+                "{message}"
+            );
+        }
+        other => panic!("expected PathTooLong, got {other:?}"),
+    }
+    // Refused before its lock file was made: nothing is left behind.
+    let left: Vec<_> = std::fs::read_dir(dir.path()).expect("read dir").collect();
+    assert!(left.is_empty(), "{left:?}");
+
+    match Client::new(&long).status().await {
+        Err(ref error @ ClientError::PathTooLong { len: 120, .. }) => {
+            let message = error.to_string();
+            assert!(
+                message.contains("a Unix socket path can be at most 107 bytes")
+                    && message.contains("shorter path"),
+                "{message}"
+            );
+        }
+        other => panic!("expected PathTooLong, got {other:?}"),
+    }
+
+    // The longest that fits is bound and served.
+    let fits = path_of_len(dir.path(), linesman_control::MAX_SOCKET_PATH);
+    let server = ControlServer::bind(&fits, idle_state())
+        .expect("107 bytes fit")
+        .spawn();
+    Client::new(&fits).status().await.expect("it serves");
+    server.shutdown().await.expect("a clean shutdown");
+}
