@@ -269,3 +269,54 @@ impl Shared {
         queue.lent.take()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use futures_util::FutureExt;
+    use linesman_ipc_codec::Codec;
+    use linesman_observer::Bus;
+    use linesman_stream::{SocketHooks, Stream};
+
+    use super::Pen;
+    use crate::shared::{Shared, lock};
+    use crate::spec::Target;
+
+    #[tokio::test]
+    #[ignore = "bug: a writer waiting for a pen the session end dropped is never woken"]
+    async fn a_writer_waiting_for_a_pen_its_session_dropped_is_told() {
+        let bus = Bus::default();
+        let endpoint = "unix:///nowhere.sock".parse().expect("an endpoint");
+        let shared = Arc::new(Shared::new(
+            bus.publisher("pen"),
+            None,
+            Target::Endpoint(endpoint),
+        ));
+        let (ours, _theirs) = tokio::net::UnixStream::pair().expect("a pair");
+        let endpoint = "unix:///nowhere.sock".parse().expect("an endpoint");
+        let stream = Stream::from_unix(ours, endpoint, SocketHooks::default());
+        let (_read, half) = tokio::io::split(stream);
+        assert!(
+            shared
+                .lend(Box::new(Pen::new(half, Codec::default())))
+                .is_none(),
+            "nothing queued: the writer lends its pen"
+        );
+        // A sender borrows it, as `try_direct` does.
+        let borrowed = lock(&shared.queue).lent.take().expect("the pen is lent");
+        // The writer, woken (an abort), waits for it to come back.
+        let mut reclaim = Box::pin(shared.reclaim());
+        assert!((&mut reclaim).now_or_never().is_none());
+        // The session ends without its writer (its future dropped), then
+        // the sender puts the pen back: it is dropped.
+        Shared::drop_lent(&mut lock(&shared.queue));
+        shared.give_back(borrowed);
+        // The writer must learn that its pen is gone, or its task waits
+        // for ever, holding the connection's shared state.
+        assert!(
+            matches!((&mut reclaim).now_or_never(), Some(None)),
+            "the writer was woken and told its pen is gone"
+        );
+    }
+}
