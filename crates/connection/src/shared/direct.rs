@@ -209,12 +209,18 @@ impl Shared {
 
     /// Puts a borrowed pen back, waking the writer if it waits for it or
     /// has a frame to finish; drops it if the session ended meanwhile (its
-    /// frame, if any, is then lost: `ConnectionLost`).
+    /// frame, if any, is then lost: `ConnectionLost`), still waking a
+    /// writer that waits for it: its `reclaim` then ends with `None`
+    /// instead of waiting for ever.
     fn give_back(&self, pen: Box<Pen>) {
         let mut queue = lock(&self.queue);
         if !queue.lending {
+            let wake = std::mem::take(&mut queue.writer_waits);
             drop(queue);
             drop(pen);
+            if wake {
+                self.wake.notify_one();
+            }
             return;
         }
         let wake = std::mem::take(&mut queue.writer_waits) || pen.carry.is_some();
@@ -284,7 +290,6 @@ mod tests {
     use crate::spec::Target;
 
     #[tokio::test]
-    #[ignore = "bug: a writer waiting for a pen the session end dropped is never woken"]
     async fn a_writer_waiting_for_a_pen_its_session_dropped_is_told() {
         let bus = Bus::default();
         let endpoint = "unix:///nowhere.sock".parse().expect("an endpoint");
