@@ -1093,3 +1093,113 @@ async fn a_handler_sending_through_its_link_while_others_flood_keeps_every_order
     let (_conn, outcome) = finish(session).await;
     assert_eq!(outcome.reason, Reason::Stopped(StopCause::Requested));
 }
+
+// ---------------------------------------------------------------------
+// 8. An outbox across sessions that the peer keeps resetting.
+// ---------------------------------------------------------------------
+
+/// Sessions come and go (the peer resets each of the first connections
+/// after a while) while several tasks flood through an outbox: a frame the
+/// peer got whole was sent Ok, none arrives twice (across sessions too),
+/// each sender's frames arrive in its order, and the last session gets
+/// every frame sent to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outbox_across_resets_never_duplicates_or_reorders_a_frame() {
+    const RESETS: usize = 4;
+    let listener = small_tcp_listener();
+    let spec = tcp_spec("outbox-flood", &listener).outbox(Some(linesman_connection::Outbox {
+        max_frames: 100_000,
+        max_bytes: 1 << 30,
+    }));
+    let peer = tokio::spawn(async move {
+        let mut reads = Vec::new();
+        for i in 0..=RESETS {
+            let (mut stream, _) = listener.accept().await.expect("accept");
+            let last = i == RESETS;
+            let pace = Pace {
+                chunk: 4096,
+                pause_every: 8,
+                limit: (!last).then_some(128 * 1024),
+            };
+            let read = read_frames(&mut stream, pace, &AtomicU64::new(0)).await;
+            if !last {
+                SockRef::from(&stream)
+                    .set_linger(Some(Duration::ZERO))
+                    .expect("linger 0");
+            }
+            drop(stream);
+            reads.push(read);
+        }
+        reads
+    });
+    let bus = Bus::default();
+    let (recorder, _log, _frames) = Recorder::new();
+    let mut conn = Connection::new(spec, Box::new(recorder), &bus);
+    let handle = conn.handle();
+    let control = conn.session_control();
+    let senders = flood_n(&handle, 4, 1_500);
+    // The sessions, one after another, as a supervisor would run them.
+    let sessions = tokio::spawn(async move {
+        let mut reasons = Vec::new();
+        for attempt in 1..=u32::try_from(RESETS + 1).expect("small") {
+            let outcome = conn.run_session(attempt, crate::common::DRAIN).await;
+            reasons.push(outcome.reason);
+        }
+        reasons
+    });
+    let mut results = Vec::new();
+    for sender in senders {
+        results.push(bounded("a sender", sender).await.expect("no panic"));
+    }
+    control.stop();
+    let reasons = bounded("the sessions", sessions).await.expect("no panic");
+    assert_eq!(reasons.last(), Some(&Reason::Stopped(StopCause::Requested)));
+    let reads = bounded("the peer", peer).await.expect("the peer read");
+    for result in results.iter().flatten() {
+        if let Err(error) = result {
+            assert_eq!(
+                *error,
+                SendError::ConnectionLost,
+                "with an outbox only a frame being written is lost"
+            );
+        }
+    }
+    let mut seen: HashMap<u32, Vec<u64>> = HashMap::new();
+    for read in &reads {
+        for (sender, seqs) in by_sender(&read.frames) {
+            seen.entry(sender).or_default().extend(seqs);
+        }
+    }
+    for (sender, results) in results.iter().enumerate() {
+        let sender = u32::try_from(sender).expect("small");
+        let got = seen.get(&sender).cloned().unwrap_or_default();
+        assert!(
+            got.windows(2).all(|w| w[0] < w[1]),
+            "sender {sender}: once each, in order across sessions"
+        );
+        for seq in &got {
+            assert_eq!(
+                results[usize::try_from(*seq).expect("small")],
+                Ok(()),
+                "sender {sender}: frame {seq} arrived whole, so its send was Ok"
+            );
+        }
+    }
+    // The last session was stopped, not reset: everything sent Ok to it
+    // arrived (frames sent after the last reset).
+    let last = reads.last().expect("the last connection");
+    assert!(last.clean_eof);
+    assert_eq!(last.leftover, 0);
+    for (sender, got) in by_sender(&last.frames) {
+        let results = &results[usize::try_from(sender).expect("small")];
+        let first = usize::try_from(got[0]).expect("small");
+        let ok: Vec<u64> = (first..results.len())
+            .filter(|&seq| results[seq].is_ok())
+            .map(|seq| seq as u64)
+            .collect();
+        assert_eq!(
+            got, ok,
+            "sender {sender}: every send of the last session that returned Ok arrived"
+        );
+    }
+}
