@@ -1203,3 +1203,172 @@ async fn an_outbox_across_resets_never_duplicates_or_reorders_a_frame() {
         );
     }
 }
+
+// ---------------------------------------------------------------------
+// 9. A session that fails while senders keep the pen busy.
+// ---------------------------------------------------------------------
+
+/// The peer reads fast and, once it has read a few hundred frames, shuts
+/// its side for writing (the session ends: the peer closed) while it goes
+/// on reading. Senders flooding with direct writes must not keep the
+/// writer from taking its pen back: the session ends, every send resolves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_failing_under_a_flood_of_direct_writes_still_ends() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("an address");
+    let peer = tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.expect("accept");
+        let (mut read, mut write) = stream.into_split();
+        let seen = Arc::new(AtomicU64::new(0));
+        let reader = {
+            let seen = Arc::clone(&seen);
+            tokio::spawn(async move {
+                let pace = Pace {
+                    chunk: 64 * 1024,
+                    pause_every: 0,
+                    limit: None,
+                };
+                read_frames(&mut read, pace, &seen).await
+            })
+        };
+        while seen.load(Ordering::Relaxed) < 300 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        write.shutdown().await.expect("shutdown");
+        let read = reader.await.expect("the reader");
+        drop(write);
+        read
+    });
+    let spec = ConnectionSpec::new(
+        "busy-pen",
+        format!("tcp://{addr}").parse().expect("endpoint"),
+    );
+    let bus = Bus::default();
+    let mut events = bus.subscribe(Interest::all().conn("busy-pen"));
+    let (recorder, _log, _frames) = Recorder::new();
+    let conn = Connection::new(spec, Box::new(recorder), &bus);
+    let handle = conn.handle();
+    let session = start(conn, 1);
+    wait_for(&mut events, EventType::Connected).await;
+    // Small frames: each direct write is quick, and the pen is borrowed
+    // again and again.
+    let senders: Vec<_> = (0..4u32)
+        .map(|sender| {
+            let handle = handle.clone();
+            tokio::spawn(async move {
+                let mut ok = 0u64;
+                loop {
+                    let frame = Frame::new(FLOOD + sender, ok.to_be_bytes().to_vec());
+                    match handle.send(frame).await {
+                        Ok(()) => ok += 1,
+                        Err(error) => return (ok, error),
+                    }
+                }
+            })
+        })
+        .collect();
+    let (_conn, outcome) = finish(session).await;
+    assert_eq!(outcome.reason, Reason::PeerClosed);
+    for sender in senders {
+        let (_ok, error) = bounded("a sender", sender).await.expect("no panic");
+        assert!(
+            matches!(error, SendError::NotConnected | SendError::ConnectionLost),
+            "{error:?}"
+        );
+    }
+    let read = bounded("the peer", peer).await.expect("the peer read");
+    assert!(read.clean_eof);
+}
+
+// ---------------------------------------------------------------------
+// 10. Requests in flight when the peer resets.
+// ---------------------------------------------------------------------
+
+/// The peer answers requests, then resets mid-stream: every request
+/// resolves (its reply, or `ConnectionLost`, or not sent at all once the
+/// session is gone), none with another's reply, none hangs, even with a
+/// timeout of an hour.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_in_flight_when_the_peer_resets_all_resolve() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("an address");
+    let peer = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.expect("accept");
+        let mut codec = Codec::default();
+        let mut buf = BytesMut::new();
+        let mut answered = 0u64;
+        'outer: loop {
+            if stream.read_buf(&mut buf).await.expect("read") == 0 {
+                break;
+            }
+            let mut out = BytesMut::new();
+            while let Some(frame) = codec.decode(&mut buf).expect("well formed") {
+                if answered == 500 {
+                    break 'outer;
+                }
+                // Answers every other request, so some always wait.
+                if frame.id.is_some_and(|id| id % 2 == 0) {
+                    codec
+                        .encode(frame.reply(frame.ty, frame.payload.clone()), &mut out)
+                        .expect("encode");
+                    answered += 1;
+                }
+            }
+            stream.write_all(&out).await.expect("write");
+        }
+        SockRef::from(&stream)
+            .set_linger(Some(Duration::ZERO))
+            .expect("linger 0");
+        drop(stream);
+        answered
+    });
+    let spec = ConnectionSpec::new(
+        "rq-reset",
+        format!("tcp://{addr}").parse().expect("endpoint"),
+    );
+    let (handle, _control, session, _frames) = up(spec).await;
+    let tasks: Vec<_> = (0..4u32)
+        .map(|task| {
+            let handle = handle.clone();
+            tokio::spawn(async move {
+                let requests = (0..400u32).map(|i| {
+                    let handle = handle.clone();
+                    async move {
+                        let payload = format!("{task}/{i}");
+                        let result = handle
+                            .request(Frame::new(9, payload.clone()), Duration::from_secs(3600))
+                            .await;
+                        (payload, result)
+                    }
+                });
+                join_all(requests).await
+            })
+        })
+        .collect();
+    let (_conn, outcome) = finish(session).await;
+    assert!(outcome.reason.is_failure(), "{}", outcome.reason);
+    let mut replies = 0u64;
+    for task in tasks {
+        for (payload, result) in bounded("the requests", task).await.expect("no panic") {
+            match result {
+                Ok(reply) => {
+                    assert_eq!(reply.payload, Bytes::from(payload), "its own reply");
+                    replies += 1;
+                }
+                Err(RequestError::ConnectionLost | RequestError::Send(SendError::NotConnected)) => {
+                }
+                Err(other) => panic!("a request failed with {other:?}"),
+            }
+        }
+    }
+    let answered = bounded("the peer", peer).await.expect("the peer");
+    assert!(
+        replies <= answered,
+        "{replies} replies, {answered} answered"
+    );
+    assert_eq!(handle.counters().unmatched_replies, 0);
+}
