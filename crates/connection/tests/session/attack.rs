@@ -1388,9 +1388,6 @@ async fn requests_in_flight_when_the_peer_resets_all_resolve() {
 /// no frame arrives twice or out of its sender's order across the
 /// connections; a frame the peer got whole was sent Ok.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: a writer that outlives its dropped session lends its old pen over the next \
-            session's (frames of the next session go to the old socket) or takes the next \
-            session's pen; see the report of the attack branch"]
 async fn session_futures_dropped_mid_flood_leave_no_stale_writer() {
     const DROPPED: usize = 40;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
