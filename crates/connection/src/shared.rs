@@ -86,6 +86,12 @@ struct Queue {
     /// The writer waits for its pen, borrowed by a sender: the sender wakes
     /// the writer when it puts the pen back.
     writer_waits: bool,
+    /// Sessions ended so far: the number of the running session, which its
+    /// writer and the senders that borrow its pen keep (a writer can
+    /// outlive a session whose future was dropped, its abort being a flag
+    /// and a wake-up: it must not lend, reclaim or take in the next one).
+    /// A `u32` in the padding after the flags: `Shared` keeps its size.
+    epoch: u32,
     /// Why the stop was asked for, when it is not [`StopCause::Requested`]
     /// (set before `Shared::stop`). Boxed: 8 bytes in every connection, and
     /// only a supervisor's stop allocates. Under the queue's lock, which
@@ -197,6 +203,7 @@ impl Shared {
                 lent: None,
                 lending: false,
                 writer_waits: false,
+                epoch: 0,
                 stop_cause: None,
             }),
             wake: Notify::new(),
@@ -288,8 +295,25 @@ impl Shared {
     /// Moves up to `max` frames the writer may write now into `out`: the
     /// handshake queue first, then (when up) the main queue. Sends whose
     /// caller has gone are dropped unwritten.
+    #[cfg(test)]
     pub(crate) fn take(&self, max: usize, out: &mut Vec<Outgoing>) {
+        let epoch = self.session_epoch();
+        self.take_in(epoch, max, out);
+    }
+
+    /// The number of the running session (of the next one while none
+    /// runs): what its writer keeps.
+    pub(crate) fn session_epoch(&self) -> u32 {
+        lock(&self.queue).epoch
+    }
+
+    /// As [`take`](Self::take), for the writer of session `epoch`: nothing
+    /// once that session has ended.
+    pub(crate) fn take_in(&self, epoch: u32, max: usize, out: &mut Vec<Outgoing>) {
         let mut queue = lock(&self.queue);
+        if queue.epoch != epoch {
+            return;
+        }
         while out.len() < max {
             let Some(item) = queue.handshake.pop_front() else {
                 break;
@@ -365,6 +389,7 @@ impl Shared {
         {
             let mut queue = lock(&self.queue);
             _pen = Shared::drop_lent(&mut queue);
+            queue.epoch = queue.epoch.wrapping_add(1);
             if queue.phase != Phase::Closed {
                 queue.phase = Phase::Down;
             }

@@ -85,10 +85,12 @@ pub(crate) fn spawn(
     heartbeat: Option<Heartbeat>,
     write_timeout: Option<Duration>,
 ) -> WriterTask {
+    let epoch = shared.session_epoch();
     let control = Arc::new(Control::new(shared));
     let writer = Writer {
         layout: codec.layout(),
         pen: Some(Box::new(Pen::new(half, codec))),
+        epoch,
         heartbeat,
         write_timeout,
         control: Arc::clone(&control),
@@ -112,6 +114,8 @@ struct Writer {
     write_timeout: Option<Duration>,
     /// Also the connection's shared state (`control.shared`).
     control: Arc<Control>,
+    /// The session this writer writes for (`Shared::session_epoch`).
+    epoch: u32,
     /// Frames taken from the queue and not yet written.
     batch: Vec<Outgoing>,
     /// Bytes of the batch being written that the socket has taken: the
@@ -128,7 +132,7 @@ impl Writer {
         self.ack_written();
         self.batch.clear();
         if self.pen.is_none() {
-            self.pen = self.control.shared.reclaim().await;
+            self.pen = self.control.shared.reclaim(self.epoch).await;
         }
         // A frame a sender began and the writer did not finish: lost too.
         Exit {
@@ -142,7 +146,7 @@ impl Writer {
     /// the session ended without this writer (the pen was dropped).
     async fn hold_pen(&mut self, control: &Control) -> Result<bool, Reason> {
         if self.pen.is_none() {
-            self.pen = self.control.shared.reclaim().await;
+            self.pen = self.control.shared.reclaim(self.epoch).await;
         }
         let Some(pen) = self.pen.as_deref_mut() else {
             return Ok(false);
@@ -180,14 +184,14 @@ impl Writer {
     /// on return; the pen is taken back at the top of the loop.
     async fn next_batch(&mut self) {
         let shared = &self.control.shared;
-        shared.take(BATCH, &mut self.batch);
+        shared.take_in(self.epoch, BATCH, &mut self.batch);
         if !self.batch.is_empty() {
             return;
         }
         if self.heartbeat.is_none()
             && let Some(pen) = self.pen.take()
         {
-            self.pen = shared.lend(pen);
+            self.pen = shared.lend(pen, self.epoch);
             if self.pen.is_some() {
                 // Something was queued meanwhile: write it.
                 return;
@@ -248,7 +252,9 @@ impl Writer {
     async fn drain(&mut self, control: &Control) -> Result<(), Reason> {
         let mut left = control.drain_limit.load(Ordering::Relaxed);
         while left > 0 {
-            self.control.shared.take(left.min(BATCH), &mut self.batch);
+            self.control
+                .shared
+                .take_in(self.epoch, left.min(BATCH), &mut self.batch);
             if self.batch.is_empty() {
                 break;
             }

@@ -89,16 +89,17 @@ pub(crate) enum Enqueued {
     Queued(oneshot::Receiver<Result<(), SendError>>),
 }
 
-/// A pen a sender borrowed: given back when dropped.
+/// A pen a sender borrowed in session `epoch`: given back when dropped.
 struct Borrowed<'a> {
     shared: &'a Shared,
     pen: Option<Box<Pen>>,
+    epoch: u32,
 }
 
 impl Drop for Borrowed<'_> {
     fn drop(&mut self) {
         if let Some(pen) = self.pen.take() {
-            self.shared.give_back(pen);
+            self.shared.give_back(pen, self.epoch);
         }
     }
 }
@@ -125,7 +126,7 @@ impl Shared {
         frame: Frame,
         request: Option<u64>,
     ) -> Result<Result<Enqueued, SendError>, Frame> {
-        let pen = {
+        let (pen, epoch) = {
             let mut queue = lock(&self.queue);
             if queue.phase != Phase::Up || !queue.main.is_empty() || !queue.handshake.is_empty() {
                 return Err(frame);
@@ -136,7 +137,7 @@ impl Shared {
                 .lent
                 .take_if(|pen| pen.carry.is_none() && pen.failed.is_none())
             {
-                Some(pen) => pen,
+                Some(pen) => (pen, queue.epoch),
                 None => return Err(frame),
             }
         };
@@ -145,6 +146,7 @@ impl Shared {
         let mut borrowed = Borrowed {
             shared: self,
             pen: Some(pen),
+            epoch,
         };
         let Some(pen) = borrowed.pen.as_deref_mut() else {
             return Err(frame);
@@ -208,13 +210,17 @@ impl Shared {
     }
 
     /// Puts a borrowed pen back, waking the writer if it waits for it or
-    /// has a frame to finish; drops it if the session ended meanwhile (its
-    /// frame, if any, is then lost: `ConnectionLost`).
-    fn give_back(&self, pen: Box<Pen>) {
+    /// has a frame to finish; drops it if its session (`epoch`) ended
+    /// meanwhile (its frame, if any, is then lost: `ConnectionLost`),
+    /// still waking a writer that waits for it: its `reclaim` then ends
+    /// with `None` instead of waiting for ever. (The lending state may be
+    /// the next session's by then: it is left alone.)
+    fn give_back(&self, pen: Box<Pen>, epoch: u32) {
         let mut queue = lock(&self.queue);
-        if !queue.lending {
+        if !queue.lending || epoch != queue.epoch {
             drop(queue);
             drop(pen);
+            self.wake.notify_one();
             return;
         }
         let wake = std::mem::take(&mut queue.writer_waits) || pen.carry.is_some();
@@ -227,8 +233,13 @@ impl Shared {
 
     /// Lends the writer's pen, if nothing is queued that it may write:
     /// returns it otherwise (then the writer writes).
-    pub(crate) fn lend(&self, pen: Box<Pen>) -> Option<Box<Pen>> {
+    pub(crate) fn lend(&self, pen: Box<Pen>, epoch: u32) -> Option<Box<Pen>> {
         let mut queue = lock(&self.queue);
+        // A writer that outlived its session `epoch` (its future dropped)
+        // lends nothing to the next one.
+        if epoch != queue.epoch {
+            return Some(pen);
+        }
         let writable = !queue.handshake.is_empty()
             || (!queue.main.is_empty()
                 && matches!(queue.phase, Phase::Up | Phase::Draining | Phase::Closed));
@@ -243,10 +254,16 @@ impl Shared {
 
     /// Takes the writer's pen back, waiting while a sender has it; `None`
     /// if the session ended without the writer and dropped it.
-    pub(crate) async fn reclaim(&self) -> Option<Box<Pen>> {
+    pub(crate) async fn reclaim(&self, epoch: u32) -> Option<Box<Pen>> {
         loop {
             {
                 let mut queue = lock(&self.queue);
+                // A lent pen is the running session's (the end of a
+                // session drops the one it finds): not this writer's if
+                // its session has ended.
+                if queue.epoch != epoch {
+                    return None;
+                }
                 if let Some(pen) = queue.lent.take() {
                     queue.lending = false;
                     queue.writer_waits = false;
@@ -267,5 +284,55 @@ impl Shared {
     pub(super) fn drop_lent(queue: &mut super::Queue) -> Option<Box<Pen>> {
         queue.lending = false;
         queue.lent.take()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use futures_util::FutureExt;
+    use linesman_ipc_codec::Codec;
+    use linesman_observer::Bus;
+    use linesman_stream::{SocketHooks, Stream};
+
+    use super::Pen;
+    use crate::shared::{Shared, lock};
+    use crate::spec::Target;
+
+    #[tokio::test]
+    async fn a_writer_waiting_for_a_pen_its_session_dropped_is_told() {
+        let bus = Bus::default();
+        let endpoint = "unix:///nowhere.sock".parse().expect("an endpoint");
+        let shared = Arc::new(Shared::new(
+            bus.publisher("pen"),
+            None,
+            Target::Endpoint(endpoint),
+        ));
+        let (ours, _theirs) = tokio::net::UnixStream::pair().expect("a pair");
+        let endpoint = "unix:///nowhere.sock".parse().expect("an endpoint");
+        let stream = Stream::from_unix(ours, endpoint, SocketHooks::default());
+        let (_read, half) = tokio::io::split(stream);
+        assert!(
+            shared
+                .lend(Box::new(Pen::new(half, Codec::default())), 0)
+                .is_none(),
+            "nothing queued: the writer lends its pen"
+        );
+        // A sender borrows it, as `try_direct` does.
+        let borrowed = lock(&shared.queue).lent.take().expect("the pen is lent");
+        // The writer, woken (an abort), waits for it to come back.
+        let mut reclaim = Box::pin(shared.reclaim(0));
+        assert!((&mut reclaim).now_or_never().is_none());
+        // The session ends without its writer (its future dropped), then
+        // the sender puts the pen back: it is dropped.
+        Shared::drop_lent(&mut lock(&shared.queue));
+        shared.give_back(borrowed, 0);
+        // The writer must learn that its pen is gone, or its task waits
+        // for ever, holding the connection's shared state.
+        assert!(
+            matches!((&mut reclaim).now_or_never(), Some(None)),
+            "the writer was woken and told its pen is gone"
+        );
     }
 }

@@ -3,6 +3,7 @@
 //! a thread). Durations are real where sockets are involved, and tests
 //! assert states and orders, never how long something took.
 
+mod attack;
 mod blocking;
 mod budget;
 mod burst;
