@@ -64,7 +64,10 @@ impl Nudge {
             Nudge::Nothing => {}
             Nudge::Start(generation) => {
                 // `register` checked there is a runtime before asking.
-                tokio::spawn(run(Arc::downgrade(shared), generation));
+                tokio::spawn(run(ClearOnDrop {
+                    shared: Arc::downgrade(shared),
+                    generation,
+                }));
             }
             Nudge::Wake(waker) => {
                 if let Some(waker) = waker {
@@ -77,11 +80,13 @@ impl Nudge {
 
 /// The clock task: sleeps until the earliest deadline, fails what is due,
 /// and goes on until no request is pending.
-async fn run(shared: Weak<Shared>, generation: u64) {
-    let _cleared = ClearOnDrop {
-        shared: shared.clone(),
-        generation,
-    };
+///
+/// The guard is an argument, not a local: a task dropped before its first
+/// poll (spawned on a runtime that is shutting down) drops its arguments,
+/// so the clock is cleared then too.
+async fn run(cleared: ClearOnDrop) {
+    let shared = cleared.shared.clone();
+    let generation = cleared.generation;
     let Some(mut at) = current_at(&shared, generation) else {
         return;
     };
@@ -283,6 +288,20 @@ mod tests {
         assert!(matches!(answer, Ok(Err(RequestError::TimedOut { .. }))));
         assert_eq!(pending(&shared), 1, "the old request still waits");
         drop(old);
+    }
+
+    #[test]
+    fn a_clock_dropped_before_its_first_poll_clears_itself() {
+        let shared = shared();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("a runtime");
+        // The clock is spawned, and the runtime goes before it ever runs.
+        let (_, _reply) = runtime.block_on(async { shared.register(Duration::from_secs(3600)) });
+        assert!(clock_runs(&shared));
+        drop(runtime);
+        assert!(!clock_runs(&shared), "the unpolled clock cleared itself");
     }
 
     #[tokio::test]
