@@ -37,7 +37,6 @@ impl Shared {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (reply, answer) = oneshot::channel();
         let deadline = deadline_after(timeout);
-        let can_start = tokio::runtime::Handle::try_current().is_ok();
         let nudge = {
             let mut guard = lock(&self.requests);
             let requests = guard.get_or_insert_with(Box::default);
@@ -48,7 +47,10 @@ impl Shared {
                     Nudge::Wake(clock.waker.take())
                 }
                 Some(_) => Nudge::Nothing,
-                None if can_start => {
+                // Asked only here: a request that finds a clock running
+                // (every request of a busy connection) does not look up
+                // the runtime.
+                None if tokio::runtime::Handle::try_current().is_ok() => {
                     // Earlier deadlines may be pending from a clock that
                     // ended with its runtime.
                     let at = requests
@@ -209,13 +211,11 @@ impl Shared {
     }
 }
 
-/// The deadline `timeout` from now; one that far the clock cannot
-/// express is about 30 years away (as tokio's own far future).
+/// The deadline `timeout` from now, at most 30 years away (tokio's own
+/// far future), so that no timeout, not even `Duration::MAX`, overflows.
 fn deadline_after(timeout: Duration) -> Instant {
     const FAR: Duration = Duration::from_secs(86_400 * 365 * 30);
-    let now = Instant::now();
-    now.checked_add(timeout.min(FAR))
-        .unwrap_or_else(|| now + Duration::from_secs(86_400))
+    Instant::now() + timeout.min(FAR)
 }
 
 /// Completes a request with its reply.
