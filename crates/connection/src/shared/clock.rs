@@ -224,6 +224,15 @@ mod tests {
         ))
     }
 
+    /// A runtime of its own, for tests that drop one under a clock.
+    fn runtime(paused: bool) -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(paused)
+            .build()
+            .expect("a runtime")
+    }
+
     fn pending(shared: &Shared) -> usize {
         lock(&shared.requests)
             .as_ref()
@@ -264,10 +273,7 @@ mod tests {
     #[test]
     fn a_clock_dropped_with_its_runtime_is_replaced_by_the_next_request() {
         let shared = shared();
-        let first = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .expect("a runtime");
+        let first = runtime(false);
         let (_, old) = first.block_on(async {
             let registered = shared.register(Duration::from_secs(3600));
             tokio::task::yield_now().await;
@@ -276,11 +282,7 @@ mod tests {
         assert!(clock_runs(&shared));
         drop(first);
         assert!(!clock_runs(&shared), "the dropped clock cleared itself");
-        let second = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .start_paused(true)
-            .build()
-            .expect("a runtime");
+        let second = runtime(true);
         let answer = second.block_on(async {
             let (_, reply) = shared.register(Duration::from_millis(50));
             reply.await
@@ -293,10 +295,7 @@ mod tests {
     #[test]
     fn a_clock_dropped_before_its_first_poll_clears_itself() {
         let shared = shared();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .expect("a runtime");
+        let runtime = runtime(false);
         // The clock is spawned, and the runtime goes before it ever runs.
         let (_, _reply) = runtime.block_on(async { shared.register(Duration::from_secs(3600)) });
         assert!(clock_runs(&shared));

@@ -1102,6 +1102,41 @@ async fn a_handler_sending_through_its_link_while_others_flood_keeps_every_order
 /// peer got whole was sent Ok, none arrives twice (across sessions too),
 /// each sender's frames arrive in its order, and the last session gets
 /// every frame sent to it.
+/// Every sender's frames over all the connections `reads` (in the order
+/// the connections were made): each at most once and in the sender's
+/// order, and each that arrived whole had its send return Ok.
+fn check_order_across(reads: &[Read], results: &[Vec<Result<(), SendError>>]) {
+    let mut seen: HashMap<u32, Vec<u64>> = HashMap::new();
+    for read in reads {
+        for (sender, seqs) in by_sender(&read.frames) {
+            seen.entry(sender).or_default().extend(seqs);
+        }
+    }
+    for (sender, results) in results.iter().enumerate() {
+        let sender = u32::try_from(sender).expect("small");
+        let got = seen.get(&sender).cloned().unwrap_or_default();
+        let per_connection: Vec<String> = reads
+            .iter()
+            .enumerate()
+            .map(|(i, read)| {
+                let seqs = by_sender(&read.frames).remove(&sender).unwrap_or_default();
+                format!("conn {i}: {:?}..{:?}", seqs.first(), seqs.last())
+            })
+            .collect();
+        assert!(
+            got.windows(2).all(|w| w[0] < w[1]),
+            "sender {sender}: once each, in order across the connections: {per_connection:?}"
+        );
+        for seq in &got {
+            assert_eq!(
+                results[usize::try_from(*seq).expect("small")],
+                Ok(()),
+                "sender {sender}: frame {seq} arrived whole, so its send was Ok"
+            );
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_outbox_across_resets_never_duplicates_or_reorders_a_frame() {
     const RESETS: usize = 4;
@@ -1169,27 +1204,7 @@ async fn an_outbox_across_resets_never_duplicates_or_reorders_a_frame() {
             );
         }
     }
-    let mut seen: HashMap<u32, Vec<u64>> = HashMap::new();
-    for read in &reads {
-        for (sender, seqs) in by_sender(&read.frames) {
-            seen.entry(sender).or_default().extend(seqs);
-        }
-    }
-    for (sender, results) in results.iter().enumerate() {
-        let sender = u32::try_from(sender).expect("small");
-        let got = seen.get(&sender).cloned().unwrap_or_default();
-        assert!(
-            got.windows(2).all(|w| w[0] < w[1]),
-            "sender {sender}: once each, in order across sessions"
-        );
-        for seq in &got {
-            assert_eq!(
-                results[usize::try_from(*seq).expect("small")],
-                Ok(()),
-                "sender {sender}: frame {seq} arrived whole, so its send was Ok"
-            );
-        }
-    }
+    check_order_across(&reads, &results);
     // The last session was stopped, not reset: everything sent Ok to it
     // arrived (frames sent after the last reset).
     let last = reads.last().expect("the last connection");
@@ -1474,35 +1489,7 @@ async fn session_futures_dropped_mid_flood_leave_no_stale_writer() {
             );
         }
     }
-    let mut seen: HashMap<u32, Vec<u64>> = HashMap::new();
-    for read in &reads {
-        for (sender, seqs) in by_sender(&read.frames) {
-            seen.entry(sender).or_default().extend(seqs);
-        }
-    }
-    for (sender, results) in results.iter().enumerate() {
-        let sender = u32::try_from(sender).expect("small");
-        let got = seen.get(&sender).cloned().unwrap_or_default();
-        let per_connection: Vec<String> = reads
-            .iter()
-            .enumerate()
-            .map(|(i, read)| {
-                let seqs = by_sender(&read.frames).remove(&sender).unwrap_or_default();
-                format!("conn {i}: {:?}..{:?}", seqs.first(), seqs.last())
-            })
-            .collect();
-        assert!(
-            got.windows(2).all(|w| w[0] < w[1]),
-            "sender {sender}: once each, in order across the connections: {per_connection:?}"
-        );
-        for seq in &got {
-            assert_eq!(
-                results[usize::try_from(*seq).expect("small")],
-                Ok(()),
-                "sender {sender}: frame {seq} arrived whole, so its send was Ok"
-            );
-        }
-    }
+    check_order_across(&reads, &results);
     let last = reads.last().expect("the last connection");
     assert!(last.clean_eof);
     assert_eq!(last.leftover, 0);
