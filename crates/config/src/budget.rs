@@ -157,8 +157,9 @@ pub(crate) fn breach(breach: &BudgetBreach) -> (String, &'static str) {
     }
 }
 
-/// `n` with a comma between groups of three digits: `2,000,000`.
-pub(crate) fn grouped(n: usize) -> String {
+/// `n` (an unsigned count or size, `usize` or `u64`) with a comma between
+/// groups of three digits: `2,000,000`.
+pub(crate) fn grouped(n: impl std::fmt::Display) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, digit) in digits.chars().enumerate() {

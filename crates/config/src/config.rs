@@ -153,7 +153,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
             format!(
                 "cannot read {name}: it {}, more than the {} bytes ({} MiB) a configuration file may have",
                 match size {
-                    Some(size) => format!("is {} bytes", grouped_u64(size)),
+                    Some(size) => format!("is {} bytes", budget::grouped(size)),
                     None => "grew while being read".to_owned(),
                 },
                 budget::grouped(MAX_FILE_BYTES),
@@ -268,11 +268,6 @@ fn visible(text: &str) -> String {
             c => c,
         })
         .collect()
-}
-
-/// `n` with a comma between groups of three digits.
-fn grouped_u64(n: u64) -> String {
-    usize::try_from(n).map_or_else(|_| n.to_string(), budget::grouped)
 }
 
 /// What a file that is not a regular one is, in words.
