@@ -9,7 +9,9 @@
 //! `header + max_decode_frame` whatever a peer claims, and a partial frame
 //! costs nothing to resume. A
 //! complete frame is split off the buffer (`split_to(..).freeze()`), so its
-//! payload shares the read buffer's memory: no copy.
+//! payload shares the read buffer's memory: no copy. A frame that fills the
+//! buffer to its capacity takes the buffer itself, without the allocation
+//! a split makes to share it.
 
 mod decode;
 mod encode;
@@ -158,7 +160,17 @@ impl Decoder for Codec {
                 payload_len,
             } => {
                 src.advance(header_len);
-                let payload = src.split_to(payload_len).freeze();
+                let payload = if payload_len == src.len() && src.capacity() == payload_len {
+                    // The frame is all the buffer holds and all it has room
+                    // for (a buffer made to the size of what one read
+                    // brought, as a reply's often is): the buffer becomes
+                    // the payload. A split would first allocate the
+                    // reference count that shares the buffer, for a buffer
+                    // that nothing else would use.
+                    std::mem::take(src).freeze()
+                } else {
+                    src.split_to(payload_len).freeze()
+                };
                 Ok(Some(Frame {
                     ty,
                     id,

@@ -1,5 +1,7 @@
 //! The default layout's fast paths must behave exactly like the general
 //! paths they shortcut: same frames, same errors, same bytes, on any input.
+//! A decoded payload shares the read buffer's memory (or takes the buffer
+//! itself, when it is all the buffer has room for).
 
 use super::Codec;
 use crate::frame::Frame;
@@ -97,4 +99,62 @@ proptest! {
         prop_assert_eq!(fast_result, general_result);
         prop_assert_eq!(a, b);
     }
+}
+
+/// One frame, encoded by the default codec.
+fn encoded(frame: &Frame) -> BytesMut {
+    let mut out = BytesMut::new();
+    fast(crate::DEFAULT_MAX_FRAME)
+        .encode(frame, &mut out)
+        .expect("an encodable frame");
+    out
+}
+
+#[test]
+fn a_frame_that_fills_its_buffer_takes_the_buffer_itself() {
+    let frame = Frame::new(2, Bytes::from(vec![7u8; 64])).with_id(9);
+    let bytes = encoded(&frame);
+    // A buffer made to the size of what one read brought.
+    let mut buf = BytesMut::with_capacity(bytes.len());
+    buf.extend_from_slice(&bytes);
+    assert_eq!(buf.capacity(), buf.len(), "the test's premise");
+    let start = buf.as_ptr() as usize;
+    let decoded = fast(crate::DEFAULT_MAX_FRAME)
+        .decode(&mut buf)
+        .expect("a valid frame")
+        .expect("a whole frame");
+    assert_eq!(decoded, frame);
+    assert_eq!(
+        decoded.payload.as_ptr() as usize,
+        start + bytes.len() - 64,
+        "the payload is the buffer's own memory, not a copy"
+    );
+    assert!(
+        decoded.payload.is_unique(),
+        "the buffer (still alive) shares nothing with the payload: no \
+         reference count was allocated to share it"
+    );
+    assert!(buf.is_empty());
+    assert_eq!(buf.capacity(), 0, "the buffer went with the frame");
+}
+
+#[test]
+fn a_frame_in_a_buffer_with_room_to_spare_is_split_off_and_the_room_stays() {
+    let frame = Frame::new(2, Bytes::from(vec![7u8; 64])).with_id(9);
+    let bytes = encoded(&frame);
+    let mut buf = BytesMut::with_capacity(8 * 1024);
+    buf.extend_from_slice(&bytes);
+    buf.extend_from_slice(&bytes[..5]);
+    let mut codec = fast(crate::DEFAULT_MAX_FRAME);
+    let decoded = codec.decode(&mut buf).expect("a valid frame");
+    assert_eq!(decoded, Some(frame.clone()));
+    assert_eq!(buf.len(), 5, "the next frame's first bytes stay");
+    assert!(buf.capacity() > 8000, "the reader keeps its room");
+    // A frame that is all the buffer holds but not all its room is split
+    // too: the reader keeps the room for its next read.
+    let mut buf = BytesMut::with_capacity(8 * 1024);
+    buf.extend_from_slice(&bytes);
+    assert_eq!(codec.decode(&mut buf).expect("a valid frame"), Some(frame));
+    assert!(buf.is_empty());
+    assert!(buf.capacity() > 8000, "the reader keeps its room");
 }
