@@ -169,6 +169,9 @@ fn next_burst<'a, R: AsyncRead + Unpin>(
     // room was released for it.
     let mut checked = false;
     let mut released = false;
+    // A reply read in this poll completed its request: the requester it
+    // woke runs before this task reads again (see below).
+    let mut answered = false;
     poll_fn(move |cx| {
         loop {
             if let Some(reason) = io.take_buffered(burst) {
@@ -176,6 +179,16 @@ fn next_burst<'a, R: AsyncRead + Unpin>(
             }
             if !Burst::is_empty(burst) {
                 return Poll::Ready(None);
+            }
+            if std::mem::take(&mut answered) {
+                // Yield: the task woken by its reply (queued before this
+                // one) sends its next request before this task polls the
+                // socket again. That poll only finds it empty and registers
+                // for the next bytes, so made now it would delay every
+                // requester waiting on its reply; made after, it overlaps
+                // the peer's work on the request.
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
             }
             if !std::mem::replace(&mut checked, true)
                 && let Some(reason) = io.before_wait()
@@ -185,11 +198,12 @@ fn next_burst<'a, R: AsyncRead + Unpin>(
             match io.poll_step(cx, true) {
                 Poll::Ready(Step::Frame(frame)) => {
                     (checked, released) = (false, false);
-                    if let Some(frame) = io
+                    match io
                         .shared
                         .complete(frame, io.reader.codec().layout().replies())
                     {
-                        burst.push(frame);
+                        Some(frame) => burst.push(frame),
+                        None => answered = true,
                     }
                 }
                 Poll::Ready(Step::End(reason)) => return Poll::Ready(Some(reason)),
