@@ -70,7 +70,9 @@ impl FromStr for Endpoint {
         if scheme.eq_ignore_ascii_case("tcp") {
             parse_tcp(input, rest)
         } else if scheme.eq_ignore_ascii_case("unix") {
-            if rest.starts_with('/') {
+            if rest.chars().any(char::is_control) {
+                Err(EndpointError::ControlInUnixPath { input: owned() })
+            } else if rest.starts_with('/') {
                 Ok(Endpoint::Unix(PathBuf::from(rest)))
             } else {
                 Err(EndpointError::RelativeUnixPath { input: owned() })
@@ -231,6 +233,18 @@ pub enum EndpointError {
         "endpoint `{input}` has a relative or empty unix path; write unix:///absolute/path (three slashes)"
     )]
     RelativeUnixPath {
+        /// The input as given.
+        input: String,
+    },
+    /// A `unix://` path with a control character (an escape, a newline, a
+    /// bell...): it would reach every log line and table that names the
+    /// endpoint, where it could rewrite what the operator sees, and could
+    /// not be typed back. The message writes the character out.
+    #[error(
+        "endpoint `{}` has a control character in its unix path; give the socket a name without one",
+        .input.escape_debug()
+    )]
+    ControlInUnixPath {
         /// The input as given.
         input: String,
     },

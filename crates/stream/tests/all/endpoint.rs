@@ -113,6 +113,15 @@ fn every_error_class_is_typed() {
             matches!(e, E::RelativeUnixPath { .. })
         }),
         ("unix://", |e| matches!(e, E::RelativeUnixPath { .. })),
+        ("unix:///run/\u{1b}[2Jx.sock", |e| {
+            matches!(e, E::ControlInUnixPath { .. })
+        }),
+        ("unix:///run/x\n.sock", |e| {
+            matches!(e, E::ControlInUnixPath { .. })
+        }),
+        ("unix://\u{9b}31m/x.sock", |e| {
+            matches!(e, E::ControlInUnixPath { .. })
+        }),
     ];
     for (input, is_expected) in cases {
         let error = input
@@ -208,4 +217,19 @@ proptest! {
             prop_assert_eq!(again, endpoint);
         }
     }
+}
+
+#[test]
+fn a_control_character_in_a_unix_path_is_refused_and_written_out() {
+    let message = "unix:///run/\u{1b}]0;owned\u{7}.sock"
+        .parse::<Endpoint>()
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        message.contains("`unix:///run/\\u{1b}]0;owned\\u{7}.sock`"),
+        "{message}"
+    );
+    assert!(!message.chars().any(char::is_control), "{message:?}");
+    // A path with any other character is a path.
+    assert!("unix:///run/caf\u{e9} x.sock".parse::<Endpoint>().is_ok());
 }
