@@ -9,10 +9,15 @@
 //! file with errors and a line longer than [`LINE_WIDTH`]; the errors'
 //! spans are moved into it, while their line and column (which the plain
 //! `FILE:LINE:COLUMN` listing prints) stay those of the file.
+//!
+//! The copy is also made for a file that holds control characters: in it
+//! each becomes a visible character of the same length (`inert.rs`), so a
+//! snippet never sends an escape sequence to the terminal.
 
 use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 
 use crate::error::{ConfigError, Location};
+use crate::inert;
 use crate::shorten::ELLIPSIS;
 use crate::source::ConfigSource;
 use crate::span::{self, LineIndex};
@@ -65,10 +70,11 @@ pub(crate) struct ShownSource {
 
 impl Shown {
     /// The view of `errors` in `file`, or `None` if no line is longer than
-    /// [`LINE_WIDTH`] (the file can be shown as it is).
+    /// [`LINE_WIDTH`] and no character is a control (the file can be shown
+    /// as it is).
     pub(crate) fn of(file: &ConfigSource, errors: &[ConfigError]) -> Option<Shown> {
         let text = file.text();
-        if !text.split('\n').any(is_long) {
+        if !text.split('\n').any(is_long) && !inert::has_controls(text) {
             return None;
         }
         let mut anchors: Vec<usize> = errors
@@ -101,6 +107,8 @@ impl Shown {
             }
             start = end + 1;
         }
+        // Same lengths in bytes and characters: the cuts and spans hold.
+        let shown = inert::same_width(&shown);
         let source = ShownSource {
             file: file.clone(),
             index: LineIndex::of(&shown),

@@ -68,6 +68,7 @@ mod env;
 mod error;
 mod errors;
 mod graph;
+mod inert;
 mod layers;
 mod policy;
 mod raw;

@@ -1,6 +1,9 @@
 //! Messages, helps and labels kept short: a quoted value longer than
 //! [`QUOTE_WIDTH`] is cut in its middle, and so is a whole text longer than
-//! [`MESSAGE_WIDTH`].
+//! [`MESSAGE_WIDTH`]; and none carries a control character to the
+//! terminal.
+
+use crate::inert::escaped;
 
 /// The longest quoted value (between backquotes) a message keeps.
 const QUOTE_WIDTH: usize = 60;
@@ -9,10 +12,12 @@ pub(crate) const MESSAGE_WIDTH: usize = 200;
 /// What stands for the characters cut out.
 pub(crate) const ELLIPSIS: char = '…';
 
-/// `text` with every backquoted part longer than [`QUOTE_WIDTH`] cut in
-/// its middle, then, if still longer than [`MESSAGE_WIDTH`], cut in its
-/// middle as a whole.
+/// `text` with its control characters written out (`inert.rs`), then
+/// every backquoted part longer than [`QUOTE_WIDTH`] cut in its middle,
+/// then, if still longer than [`MESSAGE_WIDTH`], cut in its middle as a
+/// whole.
 pub(crate) fn shortened(text: String) -> String {
+    let text = escaped(text);
     if text.chars().count() <= MESSAGE_WIDTH {
         return text;
     }

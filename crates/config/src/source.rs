@@ -35,16 +35,19 @@ impl PartialEq for ConfigSource {
 impl Eq for ConfigSource {}
 
 impl ConfigSource {
-    /// A source named `name` (usually the path as given) with `text`.
+    /// A source named `name` (usually the path as given) with `text`. A
+    /// control character in the name is kept written out (`\u{1b}`): the
+    /// name is shown in every error.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> ConfigSource {
         ConfigSource {
-            name: Arc::from(name.into()),
+            name: Arc::from(crate::inert::escaped(name.into())),
             text: Arc::from(text.into()),
             lines: Arc::default(),
         }
     }
 
-    /// The file name, as given to [`load`](crate::load) or [`parse`](crate::parse).
+    /// The file name, as given to [`load`](crate::load) or [`parse`](crate::parse)
+    /// (with any control character written out).
     pub fn name(&self) -> &str {
         &self.name
     }

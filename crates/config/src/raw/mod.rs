@@ -241,8 +241,24 @@ fn read_endpoint(w: &mut Walker<'_>, node: &Node, path: &str) -> Option<Sp<Endpo
 const MAX_SOCKET_PATH: usize = 107;
 
 /// `path` if a socket can be bound there; else the error at its place, so
-/// that `check` refuses what `run` could not bind.
+/// that `check` refuses what `run` could not bind. A path with a control
+/// character is refused too: it is shown by `check` and in the daemon's
+/// log, and clients type it back.
 fn socket_path_fits(w: &mut Walker<'_>, path: Sp<String>) -> Option<Sp<String>> {
+    if path.value.chars().any(char::is_control) {
+        w.push(
+            ConfigError::at(
+                Kind::InvalidValue,
+                path.at,
+                format!(
+                    "`control.socket` `{}` has a control character",
+                    path.value.escape_debug()
+                ),
+            )
+            .help("give the control socket a path without control characters"),
+        );
+        return None;
+    }
     if path.value.len() <= MAX_SOCKET_PATH {
         return Some(path);
     }

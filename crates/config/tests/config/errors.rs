@@ -630,6 +630,28 @@ fn connection_names_must_be_visible_and_short() {
 }
 
 #[test]
+fn a_control_socket_or_endpoint_with_a_control_character_is_refused_where_it_is_written() {
+    let e = one_error(
+        "control:\n  socket: \"/run/x\\e[2J.sock\"\nconnections:\n  a: { endpoint: tcp://h:1 }\n",
+    );
+    assert_eq!(e.kind, Kind::InvalidValue);
+    assert_at(&e, 2, 11);
+    assert_eq!(
+        e.message,
+        "`control.socket` `/run/x\\u{1b}[2J.sock` has a control character"
+    );
+    let e = one_error("connections:\n  a: { endpoint: \"unix:///run/x\\n.sock\" }\n");
+    assert_eq!(e.kind, Kind::InvalidEndpoint);
+    assert_at(&e, 2, 18);
+    assert!(
+        e.message
+            .contains("`unix:///run/x\\n.sock` has a control character in its unix path"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
 fn a_control_socket_too_long_to_bind_is_refused_where_it_is_written() {
     let long = format!("/run/{}.sock", "s".repeat(110));
     let e = one_error(&format!(

@@ -1,7 +1,7 @@
 //! Large and hostile files: 10,000 and 20,000 connections of ten keys load;
 //! an alias bomb, a deep nesting and a second document are refused in
 //! words; a 500 KB line with a mistake in it is not echoed; no message is
-//! a Debug form.
+//! a Debug form; no escape sequence in a file reaches the terminal.
 
 use linesman_config::{ConfigErrorKind as Kind, ConfigErrors};
 use miette::{Diagnostic, NarratableReportHandler};
@@ -301,4 +301,45 @@ fn grouped(n: usize) -> String {
         out.push(digit);
     }
     out
+}
+
+#[test]
+fn escape_sequences_in_a_file_never_reach_the_terminal() {
+    // A value that YAML unescapes into ESC and C1 CSI sequences (retitle
+    // the window, clear the screen), a raw ESC and BEL in the file that the
+    // parser refuses, and a lone carriage return that would overwrite the
+    // line shown; the last two with a line too long to show whole, so both
+    // snippet paths are taken.
+    let long = "x".repeat(300);
+    let cases = [
+        "connections:\n  a:\n    endpoint: tcp://127.0.0.1:1\n    restart: \"sometimes\\e]0;owned\\a\\e[2J\\u009b31m\"\n"
+            .to_owned(),
+        "connections:\n  a:\n    endpoint: \"tcp://h:1\u{1b}]0;owned\u{7}\"\n".to_owned(),
+        format!("connections:\n  a:\n    endpoint: tcp://h:1\r  kind: {long}\u{1b}[2J\n"),
+        format!(
+            "# {long}\nconnections:\n  a:\n    endpoint: tcp://h:1\n    restart: \"no\\e[2J\"\n"
+        ),
+    ];
+    for yaml in &cases {
+        let errors = linesman_config::parse("\u{1b}[2Jplanted.yaml", yaml)
+            .expect_err("each case has an error");
+        for shown in rendered(&errors) {
+            assert!(
+                !shown.chars().any(|c| c.is_control() && c != '\n'),
+                "a control character reached the output of {yaml:?}:\n{shown:?}"
+            );
+        }
+        assert!(
+            errors.to_string().starts_with("\\u{1b}[2Jplanted.yaml:"),
+            "the file name is written out: {errors}"
+        );
+    }
+    // The message says which character it was.
+    let errors = linesman_config::parse("x.yaml", &cases[0]).expect_err("an unknown policy");
+    assert!(
+        errors
+            .to_string()
+            .contains("sometimes\\u{1b}]0;owned\\u{7}\\u{1b}[2J\\u{9b}31m"),
+        "{errors}"
+    );
 }

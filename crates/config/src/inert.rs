@@ -1,0 +1,103 @@
+//! Control characters made harmless before anything of a file reaches a
+//! terminal: a file from a shared directory may hold escape sequences
+//! (retitle the window, clear the screen, rewrite the line above) meant
+//! for whoever runs `linesman check` on it.
+//!
+//! Two forms, because two kinds of text are shown:
+//! - messages, helps, labels and file names are one line each: a control
+//!   character there is written as Rust writes it, `\u{1b}` ([`escaped`]);
+//! - a snippet is the file's own text, whose byte offsets and columns the
+//!   errors' spans point at: there each control character becomes a
+//!   visible one of the same length in bytes and in characters
+//!   ([`same_width`]), so every span and column stays right.
+
+/// Whether `c` would reach a terminal as a control: C0, DEL and C1, but not
+/// a tab (YAML allows it in values; it only moves the cursor forward).
+fn is_hostile(c: char) -> bool {
+    c.is_control() && c != '\t'
+}
+
+/// `text` with every control character (a tab too) written as `\u{…}`;
+/// the same `String` when it has none.
+pub(crate) fn escaped(text: String) -> String {
+    if !text.chars().any(char::is_control) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Whether a snippet of `text` would show a control character: anything
+/// [`is_hostile`] but the newlines, `\n` and `\r\n`.
+pub(crate) fn has_controls(text: &str) -> bool {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\n' || (c == '\r' && chars.peek() == Some(&'\n')) {
+            continue;
+        }
+        if is_hostile(c) {
+            return true;
+        }
+    }
+    false
+}
+
+/// `text` with each control character that [`has_controls`] finds
+/// replaced by a visible one of the same length in bytes (and, being one
+/// character, in columns): `?` for C0 and DEL (1 byte), `¿` for C1 (2
+/// bytes).
+pub(crate) fn same_width(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let newline = c == '\n' || (c == '\r' && chars.peek() == Some(&'\n'));
+        if newline || !is_hostile(c) {
+            out.push(c);
+        } else if c.len_utf8() == 1 {
+            out.push('?');
+        } else {
+            // C1 controls (U+0080..=U+009F) are 2 bytes, as `¿` is.
+            out.push('¿');
+        }
+    }
+    debug_assert_eq!(out.len(), text.len());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_show_escape_sequences_as_text() {
+        let text = "unknown policy `x\u{1b}]0;owned\u{7}\u{1b}[2J\u{9b}31m`".to_owned();
+        assert_eq!(
+            escaped(text),
+            "unknown policy `x\\u{1b}]0;owned\\u{7}\\u{1b}[2J\\u{9b}31m`"
+        );
+        let plain = "unknown key `idle_timout`".to_owned();
+        assert_eq!(escaped(plain.clone()), plain);
+    }
+
+    #[test]
+    fn snippets_keep_their_length_and_their_newlines() {
+        let text = "a: 1\r\nb: \"x\u{1b}[2J\u{9b}\ry\"\tz\n";
+        assert!(has_controls(text));
+        let shown = same_width(text);
+        assert_eq!(shown, "a: 1\r\nb: \"x?[2J¿?y\"\tz\n");
+        assert_eq!(shown.len(), text.len());
+        assert_eq!(shown.chars().count(), text.chars().count());
+        assert!(!has_controls(&shown));
+        assert!(
+            !has_controls("a: 1\r\nb:\t2\n"),
+            "CRLF and tabs are not controls here"
+        );
+    }
+}
