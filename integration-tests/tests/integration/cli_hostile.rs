@@ -1,7 +1,8 @@
 //! The real `linesman` binary in the hands of a careless operator and a
 //! hostile environment: stdout a pipe nobody reads any more or a full
 //! disk, a FIFO or a directory given as the configuration, a relative
-//! `control.socket` used from another directory, `wait --timeout 0`.
+//! `control.socket` used from another directory, `wait --timeout 0`, a
+//! planted configuration full of escape sequences.
 //! No panic, no hang: a clear word and a documented exit code.
 
 use std::path::Path;
@@ -247,5 +248,49 @@ async fn a_socket_path_longer_than_the_unix_limit_says_its_length_and_the_limit(
             ran.stderr
         );
         assert_no_panic(&ran, args[0]);
+    }
+}
+
+#[tokio::test]
+async fn a_planted_configurations_escape_sequences_never_reach_the_terminal() {
+    let dir = TempDir::new("cli-planted").expect("temp dir");
+    let long = "x".repeat(300);
+    let files = [
+        // YAML unescapes `\e` and `\u009b`: a retitle, a clear screen and
+        // a C1 CSI, in a value every rendering quotes.
+        (
+            "escapes.yaml",
+            "connections:\n  a:\n    endpoint: tcp://127.0.0.1:1\n    restart: \"x\\e]0;owned\\a\\e[2J\\u009b31m\"\n".to_owned(),
+        ),
+        // Raw ESC and BEL bytes, which the parser refuses with a snippet.
+        (
+            "raw.yaml",
+            "connections:\n  a:\n    endpoint: \"tcp://h:1\u{1b}]0;owned\u{7}\"\n".to_owned(),
+        ),
+        // A lone carriage return and a raw escape on a line too long to show whole.
+        (
+            "long.yaml",
+            format!("connections:\n  a:\n    endpoint: tcp://h:1\r  kind: {long}\u{1b}[2J\n"),
+        ),
+        // A valid file whose name is an escape sequence.
+        (
+            "\u{1b}]0;owned\u{7}.yaml",
+            "connections:\n  a: { endpoint: tcp://127.0.0.1:1 }\n".to_owned(),
+        ),
+    ];
+    for (name, yaml) in &files {
+        let file = dir.join(name);
+        std::fs::write(&file, yaml).expect("write the file");
+        for format in ["human", "short", "json"] {
+            let args = ["check", "--format", format, path(&file)];
+            let ran = finish(command(&args), &args, PATIENCE).await;
+            assert_no_panic(&ran, name);
+            for (stream, text) in [("stdout", &ran.stdout), ("stderr", &ran.stderr)] {
+                assert!(
+                    !text.chars().any(|c| c.is_control() && c != '\n'),
+                    "{name:?} --format {format}: a control character on {stream}:\n{text:?}"
+                );
+            }
+        }
     }
 }

@@ -2,7 +2,8 @@
 //! (`linesman run … 2>&1 | head -1`) neither stops the supervision nor
 //! deafens the daemon to SIGTERM; one line per event, whose fields do not
 //! grow with the restarts, in both formats; the JSON fields are stable; no
-//! colours when stderr is not a terminal.
+//! colours when stderr is not a terminal; no control character that came
+//! in a logged value reaches the terminal or journal.
 //!
 //! Every daemon here supervises one connection to a peer that drops each
 //! connection 20 ms after accepting it, with a backoff of a few
@@ -236,4 +237,41 @@ async fn a_crowd_of_failing_connections_writes_a_bounded_number_of_lines() {
     daemon.signal("TERM").await;
     let (code, log) = daemon.exit().await;
     assert_eq!(code, 0, "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_escape_sequence_in_a_logged_value_is_written_out() {
+    let peer = flapping().await;
+    // The refused filter is logged with its value: a window title, a bell
+    // and a newline that would forge a second line.
+    let launch = Launch {
+        rust_log: Some("\u{1b}]0;owned\u{7}\nERROR forged"),
+        ..Launch::default()
+    };
+    let dir = TempDir::new("log-inert").expect("temp dir");
+    let mut daemon = Daemon::launch(dir, &yaml(&peer.endpoint().to_string()), launch).await;
+    daemon
+        .wait_logged(
+            "the refused RUST_LOG is logged",
+            "RUST_LOG is not a valid filter",
+        )
+        .await;
+    daemon.signal("TERM").await;
+    assert_eq!(daemon.exit().await.0, 0, "SIGTERM ends it cleanly");
+    let lines = daemon.stderr_lines();
+    let warning = lines
+        .iter()
+        .find(|l| l.contains("RUST_LOG is not a valid filter"))
+        .expect("the warning");
+    assert!(
+        warning.contains("\\u{1b}]0;owned\\u{7}\\u{a}ERROR forged"),
+        "{warning}"
+    );
+    assert!(
+        !lines.iter().any(|l| l.starts_with("ERROR forged")),
+        "a line was forged: {lines:#?}"
+    );
+    for line in &lines {
+        assert!(!line.chars().any(char::is_control), "{line:?}");
+    }
 }

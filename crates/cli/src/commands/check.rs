@@ -29,7 +29,11 @@ pub(crate) fn check(args: &CheckArgs) -> Result<Code, CliError> {
     let loaded = linesman_config::load(path);
     let (text, code) = match (args.format, loaded) {
         (CheckFormat::Human, Ok(config)) => (
-            format!("{}: ok, {}\n", path.display(), config.summary()),
+            format!(
+                "{}: ok, {}\n",
+                one_line(&path.display().to_string()),
+                config.summary()
+            ),
             Code::Ok,
         ),
         (CheckFormat::Human, Err(errors)) => return Err(errors.into()),

@@ -1,14 +1,17 @@
 //! Logs of `run` and `demo`: tracing-subscriber, filtered by `RUST_LOG`
 //! (default given per command), pretty or JSON, written to stderr by a
 //! thread of its own behind a bounded, lossy queue (`writer.rs`), each line
-//! with its syslog level when stderr is the journal (`journal.rs`); and the
-//! panic hook that reports panics through the same log.
+//! with its syslog level when stderr is the journal (`journal.rs`) and
+//! every control character that came in a logged value written out
+//! (`inert.rs`); and the panic hook that reports panics through the same
+//! log.
 //!
 //! Nothing here can stall or kill the daemon: a line that cannot be queued
 //! or written is dropped and counted ([`dropped_log_lines`]), never
 //! reported with `eprintln!` (which panics on a closed stderr), and no
 //! runtime thread ever waits for stderr.
 
+mod inert;
 mod journal;
 mod writer;
 
@@ -42,7 +45,10 @@ pub(crate) fn init(format: LogFormat, default: &str) {
         // could say so but stderr itself, which is what failed).
         Err(_) => return,
     };
-    let sink = sink.level_prefix(journal::stderr_is_journal());
+    let colours = matches!(format, LogFormat::Pretty) && colours();
+    let sink = sink
+        .level_prefix(journal::stderr_is_journal())
+        .colours(colours);
     let (filter, refused) = filter(default);
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -50,7 +56,7 @@ pub(crate) fn init(format: LogFormat, default: &str) {
         // The sink never fails; were it to, no `eprintln!`.
         .log_internal_errors(false);
     let installed = match format {
-        LogFormat::Pretty => builder.with_ansi(colours()).try_init(),
+        LogFormat::Pretty => builder.with_ansi(colours).try_init(),
         LogFormat::Json => builder
             .json()
             .with_current_span(true)

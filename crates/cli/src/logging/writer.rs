@@ -10,7 +10,8 @@
 //! ignored. And a stderr pipe nobody reads blocks its writer once the pipe
 //! is full: a runtime thread must never wait for it.
 //!
-//! So a log line is copied into a queue of [`CAPACITY`] lines with a
+//! So a log line is copied (its control characters written out,
+//! `inert.rs`) into a queue of [`CAPACITY`] lines with a
 //! `try_send`, which never waits and never fails the caller: a line that
 //! finds the queue full is dropped and counted. The writer thread writes the
 //! lines in order; a line it cannot write (closed pipe, any error) is
@@ -82,6 +83,8 @@ pub(crate) struct Sink {
     stats: Arc<Stats>,
     /// Start each line with its level's syslog prefix.
     level_prefix: bool,
+    /// Keep the formatter's colour codes in lines.
+    colours: bool,
 }
 
 /// What the process keeps of the writer: its counts, and a way to wait for
@@ -105,6 +108,7 @@ pub(crate) fn spawn<W: Write + Send + 'static>(out: W) -> io::Result<(Sink, Hand
         queue: queue.clone(),
         stats: Arc::clone(&stats),
         level_prefix: false,
+        colours: false,
     };
     Ok((sink, Handle { queue, stats }))
 }
@@ -155,11 +159,18 @@ impl Sink {
         self
     }
 
+    /// Keeps the formatter's colour codes (stderr is a terminal); every
+    /// other control character in a line is written out (`inert.rs`).
+    pub(crate) fn colours(mut self, on: bool) -> Sink {
+        self.colours = on;
+        self
+    }
+
     fn send(&self, prefix: Option<&[u8]>, line: &[u8]) {
-        let line = match prefix {
-            Some(prefix) => [prefix, line].concat(),
-            None => line.to_vec(),
-        };
+        let mut copy = Vec::with_capacity(prefix.map_or(0, <[u8]>::len) + line.len());
+        copy.extend_from_slice(prefix.unwrap_or_default());
+        super::inert::append_inert(line, self.colours, &mut copy);
+        let line = copy;
         match self.queue.try_send(Message::Line(line)) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
