@@ -134,6 +134,12 @@ impl Writer {
         if self.pen.is_none() {
             self.pen = self.control.shared.reclaim(self.epoch).await;
         }
+        // The writers of a connection share one wake-up, and one that
+        // outlived its session can be the one a send of the next session
+        // wakes (it began to wait just after the abort that ended it). It
+        // ends here without using it: pass it on. The next writer, if none
+        // was meant, wakes once, finds nothing, and waits again.
+        self.control.shared.wake_writer();
         // A frame a sender began and the writer did not finish: lost too.
         Exit {
             half: self.pen.map(|pen| pen.half),
