@@ -33,6 +33,13 @@
 //!   timeout each time it parks: ~7 points of the ratio here). The baseline
 //!   sends no request id (its codec splits frames on an 8-byte header), so
 //!   linesman's frames are 8 bytes longer. Connecting is not timed.
+//!   And `round trips vs matched replies` (since 2026-12-03, for context;
+//!   the target is `round trips`): the baseline as a tokio client that
+//!   lets requests be concurrent is written, doing linesman's work per
+//!   request — a fresh id in linesman's own frame, a oneshot for the reply
+//!   in a pending table (hashed as linesman hashes it), the write, a wait
+//!   for the oneshot within the same timeout, and a reader task on the
+//!   read half that matches each reply to its request by id.
 //! - Best of [`REPETITIONS`], linesman and baseline alternating.
 //! - `LINESMAN_BENCH_E2E_ONLY=frames` or `=round-trips` runs only those
 //!   cases, to profile one path.
@@ -109,9 +116,10 @@ fn measure() -> anyhow::Result<Vec<Measurement>> {
         })?;
         out.push(rate(BENCH, label, "frames/s", frames, ours, theirs));
     }
-    for (label, deadline) in [
-        ("round trips", Some(REQUEST_TIMEOUT)),
-        ("round trips vs untimed reads", None),
+    for (label, baseline) in [
+        ("round trips", Baseline::Timed),
+        ("round trips vs untimed reads", Baseline::Untimed),
+        ("round trips vs matched replies", Baseline::Matched),
     ] {
         if only == "frames" {
             break;
@@ -123,7 +131,19 @@ fn measure() -> anyhow::Result<Vec<Measurement>> {
             })?;
             let echo = peers.echo.clone();
             let theirs = in_task(&runtime, async move {
-                plain::round_trips(&echo, ROUND_TRIPS, REQUEST_LEN, deadline).await
+                match baseline {
+                    Baseline::Timed => {
+                        plain::round_trips(&echo, ROUND_TRIPS, REQUEST_LEN, Some(REQUEST_TIMEOUT))
+                            .await
+                    }
+                    Baseline::Untimed => {
+                        plain::round_trips(&echo, ROUND_TRIPS, REQUEST_LEN, None).await
+                    }
+                    Baseline::Matched => {
+                        plain::round_trips_matched(&echo, ROUND_TRIPS, REQUEST_LEN, REQUEST_TIMEOUT)
+                            .await
+                    }
+                }
             })?;
             Ok((ours, theirs))
         })?;
@@ -139,6 +159,17 @@ fn measure() -> anyhow::Result<Vec<Measurement>> {
     drop(runtime);
     peers.stop();
     Ok(out)
+}
+
+/// Which plain tokio client the round trips are measured against.
+#[derive(Debug, Clone, Copy)]
+enum Baseline {
+    /// One task reads its own reply, within a timeout: the target's case.
+    Timed,
+    /// The same without a timeout.
+    Untimed,
+    /// A reader task matches replies to concurrent requests by id.
+    Matched,
 }
 
 /// Runs `work` on a task of its own, as application code that makes
