@@ -157,8 +157,9 @@ impl Drop for SocketFile {
 }
 
 /// The longest path a Unix socket can be bound at or connected to, in
-/// bytes: Linux's `sun_path` holds 108 with the closing NUL.
-pub const MAX_SOCKET_PATH: usize = 107;
+/// bytes: Linux's `sun_path` holds 108 with the closing NUL (the socket
+/// layer's [`MAX_UNIX_PATH`](linesman_stream::MAX_UNIX_PATH)).
+pub const MAX_SOCKET_PATH: usize = linesman_stream::MAX_UNIX_PATH;
 
 /// `Some(length)` when `path` is longer than [`MAX_SOCKET_PATH`]: the OS
 /// would refuse it with a word that does not give the limit.

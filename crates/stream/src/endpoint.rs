@@ -72,6 +72,11 @@ impl FromStr for Endpoint {
         } else if scheme.eq_ignore_ascii_case("unix") {
             if rest.chars().any(char::is_control) {
                 Err(EndpointError::ControlInUnixPath { input: owned() })
+            } else if rest.len() > MAX_UNIX_PATH {
+                Err(EndpointError::UnixPathTooLong {
+                    input: owned(),
+                    len: rest.len(),
+                })
             } else if rest.starts_with('/') {
                 Ok(Endpoint::Unix(PathBuf::from(rest)))
             } else {
@@ -248,4 +253,19 @@ pub enum EndpointError {
         /// The input as given.
         input: String,
     },
+    /// A `unix://` path longer than a Unix socket address holds
+    /// ([`MAX_UNIX_PATH`] bytes): every connect would fail.
+    #[error(
+        "endpoint `{input}` has a unix path of {len} bytes; a Unix socket path can be at most {MAX_UNIX_PATH}; use a shorter path"
+    )]
+    UnixPathTooLong {
+        /// The input as given.
+        input: String,
+        /// The path's length in bytes.
+        len: usize,
+    },
 }
+
+/// The longest path a Unix socket can be bound at or connected to, in
+/// bytes: Linux's `sun_path` holds 108 with the closing NUL.
+pub const MAX_UNIX_PATH: usize = 107;

@@ -40,7 +40,7 @@ pub use blocking::{BlockingSource, BlockingSourceOptions};
 pub use connect::connect;
 pub use end::{AbortedElsewhere, InputEnd, input_end};
 pub use endpoint::Endpoint;
-pub use endpoint::EndpointError;
+pub use endpoint::{EndpointError, MAX_UNIX_PATH};
 pub use error::{BlockingSourceError, ConnectAttempt, ConnectError};
 pub use hooks::SocketHooks;
 pub use limits::{nofile_limit, open_fds, raise_nofile_limit};

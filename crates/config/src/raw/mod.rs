@@ -236,9 +236,8 @@ fn read_endpoint(w: &mut Walker<'_>, node: &Node, path: &str) -> Option<Sp<Endpo
     }
 }
 
-/// The longest path a Unix socket can be bound at (Linux's `sun_path`
-/// holds 108 bytes with the closing NUL).
-const MAX_SOCKET_PATH: usize = 107;
+/// The longest path a Unix socket can be bound at.
+const MAX_SOCKET_PATH: usize = linesman_stream::MAX_UNIX_PATH;
 
 /// `path` if a socket can be bound there; else the error at its place, so
 /// that `check` refuses what `run` could not bind. A path with a control

@@ -630,7 +630,8 @@ fn connection_names_must_be_visible_and_short() {
 }
 
 #[test]
-fn a_control_socket_or_endpoint_with_a_control_character_is_refused_where_it_is_written() {
+fn a_control_socket_or_endpoint_with_a_control_character_or_too_long_a_path_is_refused_where_it_is_written()
+ {
     let e = one_error(
         "control:\n  socket: \"/run/x\\e[2J.sock\"\nconnections:\n  a: { endpoint: tcp://h:1 }\n",
     );
@@ -646,6 +647,21 @@ fn a_control_socket_or_endpoint_with_a_control_character_is_refused_where_it_is_
     assert!(
         e.message
             .contains("`unix:///run/x\\n.sock` has a control character in its unix path"),
+        "{}",
+        e.message
+    );
+    // A path no Unix socket address holds: every connect would fail.
+    let long = format!("/run/{}.sock", "s".repeat(110));
+    let e = one_error(&format!(
+        "connections:\n  a: {{ endpoint: \"unix://{long}\" }}\n"
+    ));
+    assert_eq!(e.kind, Kind::InvalidEndpoint);
+    assert_at(&e, 2, 18);
+    assert!(
+        e.message.contains(&format!(
+            "has a unix path of {} bytes; a Unix socket path can be at most 107",
+            long.len()
+        )),
         "{}",
         e.message
     );

@@ -123,6 +123,22 @@ fn every_error_class_is_typed() {
             matches!(e, E::ControlInUnixPath { .. })
         }),
     ];
+    let too_long = format!("unix:///{}", "s".repeat(107));
+    let error = too_long
+        .parse::<Endpoint>()
+        .expect_err("108 bytes is too long");
+    assert!(
+        matches!(error, E::UnixPathTooLong { len: 108, .. }),
+        "{error:?}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("108 bytes; a Unix socket path can be at most 107"),
+        "{error}"
+    );
+    let fits = format!("unix:///{}", "s".repeat(106));
+    assert!(fits.parse::<Endpoint>().is_ok(), "107 bytes fit");
     for (input, is_expected) in cases {
         let error = input
             .parse::<Endpoint>()
