@@ -105,6 +105,9 @@ fn plural(n: usize, word: &str) -> String {
 /// grows while read cannot exhaust memory.
 pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
 
+/// What to do about a configuration over [`MAX_FILE_BYTES`].
+const TOO_LARGE_HELP: &str = "check the path and what generated the file (20,000 connections of ten keys take about 7 MB); split the connections over several files and daemons";
+
 /// Reads the file at `path` and [`parse`]s it, `${VAR}`s from the process
 /// environment. A file that cannot be read, is not a regular file (a FIFO,
 /// a directory, a device: refused without waiting on it), or is larger than
@@ -159,7 +162,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
                 budget::grouped(MAX_FILE_BYTES),
                 MAX_FILE_BYTES / (1024 * 1024)
             ),
-            "check the path and what generated the file (20,000 connections of ten keys take about 7 MB); split the connections over several files and daemons",
+            TOO_LARGE_HELP,
         ),
         Err(error) => unreadable(
             format!("cannot read {name}: {error}"),
@@ -290,6 +293,8 @@ fn describe(kind: std::fs::FileType) -> &'static str {
 
 /// Parses and validates `source`, the text of a file named `file_name`
 /// (used in messages only), with `${VAR}`s from the process environment.
+/// A text over [`MAX_FILE_BYTES`] is refused unparsed, as [`load`] refuses
+/// such a file.
 ///
 /// ```
 /// let yaml = "
@@ -329,6 +334,24 @@ pub fn parse_with_env(
     source: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Config, ConfigErrors> {
+    if source.len() > MAX_FILE_BYTES {
+        // As `load` refuses such a file: the parser's budget would refuse
+        // it too, but only after seconds and hundreds of megabytes.
+        return Err(ConfigErrors::new(
+            ConfigSource::new(file_name, String::new()),
+            vec![ConfigError::new(
+                ConfigErrorKind::Budget,
+                None,
+                format!(
+                    "the configuration is {} bytes, more than the {} bytes ({} MiB) a configuration may have",
+                    budget::grouped(source.len()),
+                    budget::grouped(MAX_FILE_BYTES),
+                    MAX_FILE_BYTES / (1024 * 1024)
+                ),
+            )
+            .help(TOO_LARGE_HELP)],
+        ));
+    }
     let source = ConfigSource::new(file_name, source);
     let root = match tree::parse_tree(&source) {
         Ok(root) => root,

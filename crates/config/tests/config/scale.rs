@@ -259,7 +259,7 @@ fn a_file_larger_than_16_mib_is_refused_from_its_size_unread() {
 }
 
 #[test]
-fn a_file_of_two_million_values_is_refused_by_its_size_before_parsing() {
+fn a_file_or_text_of_two_million_values_is_refused_by_its_size_before_parsing() {
     // The shape a tester generated: one line per connection, until the
     // parser's 2,000,000-node limit is passed (2,100,000 nodes here).
     let mut yaml = String::from("connections:\n");
@@ -288,6 +288,19 @@ fn a_file_of_two_million_values_is_refused_by_its_size_before_parsing() {
         "{}",
         e.message
     );
+    // The same text given to `parse` is refused the same way, unparsed.
+    let errors = linesman_config::parse("big.yaml", &yaml).expect_err("refused");
+    assert_eq!(errors.len(), 1, "{errors}");
+    let e = &errors.errors()[0];
+    assert_eq!(e.kind, Kind::Budget, "{}", e.message);
+    assert_eq!(
+        e.message,
+        format!(
+            "the configuration is {} bytes, more than the 16,777,216 bytes (16 MiB) a configuration may have",
+            grouped(yaml.len())
+        )
+    );
+    assert!(e.location.is_none());
 }
 
 /// `n` with commas between groups of three digits.
