@@ -147,8 +147,9 @@ impl Daemon {
         // (`stopping`, `stopped: shutdown`) before it closes them.
         let now = Instant::now();
         let started = shutdown_began.borrow().unwrap_or(now);
-        let grace = (started + shutdown_timeout)
-            .saturating_duration_since(now)
+        let grace = started
+            .checked_add(shutdown_timeout)
+            .map_or(shutdown_timeout, |end| end.saturating_duration_since(now))
             .max(MIN_GRACE);
         let closed = server.shutdown_within(grace).await;
         signals.abort();

@@ -48,6 +48,7 @@
 mod budget;
 mod ends;
 mod error;
+mod far;
 mod handle;
 mod handler;
 mod log_limit;

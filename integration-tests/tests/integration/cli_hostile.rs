@@ -177,6 +177,26 @@ async fn a_relative_control_socket_is_found_from_any_directory() {
 }
 
 #[tokio::test]
+async fn a_timeout_of_u64_max_seconds_means_never_and_does_not_panic() {
+    // `--timeout 18446744073709551615s` (an operator's "never") overflowed
+    // the clock: exit 101 and a backtrace.
+    let peer = Peer::start(Listen::tcp(), Behavior::Echo)
+        .await
+        .expect("an echo peer starts");
+    let yaml = format!("connections:\n  b: {{ endpoint: {} }}\n", peer.endpoint());
+    let daemon = Daemon::start(TempDir::new("cli-never").expect("temp dir"), &yaml).await;
+    let never = "18446744073709551615s";
+    let up = daemon.cli(&["wait", "--up", "b", "--timeout", never]).await;
+    assert_no_panic(&up, "wait");
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    for action in ["restart", "stop", "start"] {
+        let ran = daemon.cli(&[action, "b", "--timeout", never]).await;
+        assert_no_panic(&ran, action);
+        assert_eq!(ran.code, 0, "{action}: {}", ran.stderr);
+    }
+}
+
+#[tokio::test]
 async fn wait_with_a_zero_timeout_checks_once_and_answers() {
     let peer = Peer::start(Listen::tcp(), Behavior::Echo)
         .await

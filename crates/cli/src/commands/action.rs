@@ -16,7 +16,6 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use linesman_control::{Client, ClientError, EventLine, State, StatusResponse, What};
-use tokio::time::Instant;
 
 use crate::cli::ActionArgs;
 use crate::commands::{client, select};
@@ -104,7 +103,7 @@ pub(crate) async fn action(action: Action, args: ActionArgs) -> Result<Code, Cli
         }
         return Ok(Code::Ok);
     }
-    let deadline = Instant::now() + args.timeout;
+    let deadline = super::deadline_in(args.timeout);
     let timed_out = || ClientError::Timeout {
         socket: client.socket().to_owned(),
         after: args.timeout,

@@ -88,3 +88,11 @@ pub(crate) fn client(args: &DaemonArgs) -> Result<Client, CliError> {
     }
     Ok(Client::new(path))
 }
+
+/// `timeout` from now, at most 30 years away: a `--timeout` given as
+/// "never" (`18446744073709551615s`) must not overflow the clock, which
+/// panics.
+pub(crate) fn deadline_in(timeout: std::time::Duration) -> tokio::time::Instant {
+    const FAR: std::time::Duration = std::time::Duration::from_secs(86_400 * 365 * 30);
+    tokio::time::Instant::now() + timeout.min(FAR)
+}

@@ -36,7 +36,7 @@ pub(crate) async fn wait(args: WaitArgs) -> Result<Code, CliError> {
     if args.timeout.is_zero() {
         return check_once(&args).await;
     }
-    let deadline = Instant::now() + args.timeout;
+    let deadline = super::deadline_in(args.timeout);
     let client = client(&args.daemon)?
         .connect_timeout(args.timeout.min(Client::DEFAULT_CONNECT_TIMEOUT))
         .response_timeout(args.timeout);

@@ -11,6 +11,11 @@ use crate::error::{ConfigError, ConfigErrorKind as Kind, Location};
 use crate::suggest::did_you_mean;
 use crate::tree::{Node, Value};
 
+/// The longest duration a setting may have: a year. Longer ones are no
+/// setting anyone means (`off` turns off what can be off), and the daemon
+/// adds them to the clock: `u64::MAX` seconds overflowed it and panicked.
+pub(crate) const MAX_DURATION: Duration = Duration::from_secs(365 * 86_400);
+
 impl Walker<'_> {
     /// A string, `${VAR}`s expanded; numbers are taken as their text.
     pub(crate) fn string(&mut self, node: &Node, path: &str) -> Option<Sp<String>> {
@@ -104,7 +109,7 @@ impl Walker<'_> {
         }
     }
 
-    /// A humantime duration (`250ms`, `1m 30s`).
+    /// A humantime duration (`250ms`, `1m 30s`), at most [`MAX_DURATION`].
     pub(crate) fn duration(&mut self, node: &Node, path: &str) -> Option<Sp<Duration>> {
         if let Value::Int(n) = node.value {
             self.push(
@@ -122,6 +127,21 @@ impl Walker<'_> {
         }
         let text = self.string(node, path)?;
         match humantime::parse_duration(text.value.trim()) {
+            Ok(duration) if duration > MAX_DURATION => {
+                self.push(
+                    ConfigError::at(
+                        Kind::OutOfRange,
+                        node.at,
+                        format!(
+                            "{} is `{}`, longer than the 365 days a duration may be",
+                            quoted(path),
+                            text.value.trim()
+                        ),
+                    )
+                    .help("use at most `365d`; a setting that can be turned off takes `off`"),
+                );
+                None
+            }
             Ok(duration) => Some(Sp::new(duration, node.at)),
             Err(error) => {
                 self.push(

@@ -116,6 +116,38 @@ fn a_negative_duration_is_named_so() {
 }
 
 #[test]
+fn a_duration_longer_than_a_year_is_refused_where_it_is_written() {
+    // An operator's "never": the daemon adds it to the clock, which
+    // panicked on overflow (the connection was lost for good, SIGTERM
+    // aborted the daemon).
+    for (key, column) in [("idle_timeout", 19), ("frame_timeout", 20)] {
+        let e = one_error(&format!(
+            "connections:\n  a:\n    endpoint: tcp://h:1\n    {key}: 18446744073709551615s\n"
+        ));
+        assert_eq!(e.kind, Kind::OutOfRange);
+        assert_at(&e, 4, column);
+        assert_eq!(
+            e.message,
+            format!(
+                "`connections.a.{key}` is `18446744073709551615s`, longer than the 365 days a duration may be"
+            )
+        );
+        assert!(
+            e.help.as_deref().is_some_and(|h| h.contains("`off`")),
+            "{:?}",
+            e.help
+        );
+    }
+    let e = one_error("shutdown_timeout: 366d\nconnections:\n  a: { endpoint: tcp://h:1 }\n");
+    assert_eq!(e.kind, Kind::OutOfRange);
+    assert_at(&e, 1, 19);
+    // A year is allowed.
+    crate::valid(
+        "shutdown_timeout: 365d\nconnections:\n  a: { endpoint: tcp://h:1, idle_timeout: 365d }\n",
+    );
+}
+
+#[test]
 fn duration_without_unit_suggests_one() {
     let e =
         one_error("defaults: { idle_timeout: 30 }\nconnections: { a: { endpoint: tcp://h:1 } }\n");

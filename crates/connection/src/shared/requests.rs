@@ -211,11 +211,10 @@ impl Shared {
     }
 }
 
-/// The deadline `timeout` from now, at most 30 years away (tokio's own
-/// far future), so that no timeout, not even `Duration::MAX`, overflows.
+/// The deadline `timeout` from now, at most [`FAR`](crate::far::FAR) away,
+/// so that no timeout, not even `Duration::MAX`, overflows.
 fn deadline_after(timeout: Duration) -> Instant {
-    const FAR: Duration = Duration::from_secs(86_400 * 365 * 30);
-    Instant::now() + timeout.min(FAR)
+    Instant::now() + timeout.min(crate::far::FAR)
 }
 
 /// Completes a request with its reply.

@@ -1,5 +1,5 @@
 //! Liveness: the idle timeout and the heartbeat, each ending a session with
-//! a reason that names it.
+//! a reason that names it; a timeout of `Duration::MAX` means never.
 
 use std::time::Duration;
 
@@ -81,4 +81,35 @@ async fn heartbeats_reach_an_echo_peer_while_nothing_else_is_sent() {
     assert!(handle.counters().frames_out >= 3);
     stop.stop();
     finish(session).await;
+}
+
+#[tokio::test]
+async fn timeouts_of_duration_max_mean_never_and_do_not_overflow_the_clock() {
+    // `Instant + Duration::MAX` panics: the session (and with it the
+    // connection, for good) was lost at its first wait.
+    let peer = Peer::start(Listen::tcp(), Behavior::Echo)
+        .await
+        .expect("peer starts");
+    let bus = Bus::default();
+    let mut events = bus.subscribe(Interest::all().conn("never"));
+    let spec = spec("never", &peer)
+        .idle_timeout(Some(Duration::MAX))
+        .frame_timeout(Some(Duration::MAX));
+    let (recorder, _log, _frames) = Recorder::new();
+    let conn = Connection::new(spec, Box::new(recorder), &bus);
+    let handle = conn.handle();
+    let stop = conn.session_control();
+    let session = start(conn, 1);
+    wait_for(&mut events, EventType::Connected).await;
+    let reply = handle
+        .request(
+            linesman_ipc_codec::Frame::new(3, &b"ping"[..]),
+            Duration::MAX,
+        )
+        .await
+        .expect("a reply");
+    assert_eq!(&reply.payload[..], b"ping");
+    stop.stop();
+    let (_conn, outcome) = finish(session).await;
+    assert_eq!(outcome.reason, Reason::Stopped(StopCause::Requested));
 }

@@ -31,6 +31,11 @@ pub use filter::EventFilter;
 use crate::api::{ErrorBody, ReloadResponse, StatusResponse};
 use crate::error::ClientError;
 
+/// The longest timeout a client keeps: 30 years. A "never" given as
+/// `Duration::MAX` is clamped to it, since it is added to the clock
+/// (which panics on overflow).
+const FAR: Duration = Duration::from_secs(86_400 * 365 * 30);
+
 /// A client of the control API on the Unix socket `socket`.
 ///
 /// Creating one does not connect; each call does, so a daemon that restarts
@@ -78,7 +83,7 @@ impl Client {
     /// then the call fails with [`ClientError::Timeout`].
     #[must_use]
     pub fn connect_timeout(mut self, timeout: Duration) -> Client {
-        self.connect_timeout = timeout;
+        self.connect_timeout = timeout.min(FAR);
         self
     }
 
@@ -88,7 +93,7 @@ impl Client {
     /// with [`ClientError::Timeout`].
     #[must_use]
     pub fn response_timeout(mut self, timeout: Duration) -> Client {
-        self.response_timeout = timeout;
+        self.response_timeout = timeout.min(FAR);
         self
     }
 
@@ -98,7 +103,7 @@ impl Client {
     /// keep-alive interval.
     #[must_use]
     pub fn silence_timeout(mut self, timeout: Duration) -> Client {
-        self.silence_timeout = timeout;
+        self.silence_timeout = timeout.min(FAR);
         self
     }
 
