@@ -9,20 +9,41 @@
 //! one line on stderr and exit 1 (see `exit.rs`). [`err`] writes to stderr
 //! and ignores a failure: there is nowhere left to report it.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 
 use crate::error::CliError;
 
 /// Writes `text` to stdout and flushes it, so a failure shows here and not
-/// in a later write or at exit.
+/// in a later write or at exit. Hidden characters in it are written out
+/// (`crate::inert`): what a command prints holds names, paths and texts
+/// from outside (a daemon's answer, a socket path from the environment).
+/// Colour codes are kept only for a terminal, which is the only time our
+/// views write them.
 pub(crate) fn out(text: &str) -> Result<(), CliError> {
-    write_to(&mut io::stdout().lock(), text).map_err(|source| CliError::Output { source })
+    let keep = crate::inert::Keep {
+        colours: io::stdout().is_terminal(),
+        ..LINES
+    };
+    let text = crate::inert::inert(text, keep);
+    write_to(&mut io::stdout().lock(), &text).map_err(|source| CliError::Output { source })
 }
 
-/// Writes `text` to stderr, ignoring a failure.
+/// Writes `text` to stderr, ignoring a failure; hidden characters written
+/// out as by [`out`].
 pub(crate) fn err(text: &str) {
-    let _ = write_to(&mut io::stderr().lock(), text);
+    let keep = crate::inert::Keep {
+        colours: io::stderr().is_terminal(),
+        ..LINES
+    };
+    let text = crate::inert::inert(text, keep);
+    let _ = write_to(&mut io::stderr().lock(), &text);
 }
+
+/// What a command's output keeps: its lines (and tabs).
+const LINES: crate::inert::Keep = crate::inert::Keep {
+    newlines: true,
+    colours: false,
+};
 
 fn write_to(stream: &mut impl Write, text: &str) -> io::Result<()> {
     stream.write_all(text.as_bytes())?;

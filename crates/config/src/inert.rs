@@ -1,31 +1,36 @@
-//! Control characters made harmless before anything of a file reaches a
-//! terminal: a file from a shared directory may hold escape sequences
-//! (retitle the window, clear the screen, rewrite the line above) meant
-//! for whoever runs `linesman check` on it.
+//! Control characters (and invisible formatting ones: direction overrides,
+//! zero-width spaces, line separators; `linesman_stream::is_hidden`) made
+//! harmless before anything of a file reaches a terminal: a file from a
+//! shared directory may hold escape sequences (retitle the window, clear
+//! the screen, rewrite the line above) or reordered text meant for whoever
+//! runs `linesman check` on it.
 //!
 //! Two forms, because two kinds of text are shown:
-//! - messages, helps, labels and file names are one line each: a control
+//! - messages, helps, labels and file names are one line each: a hidden
 //!   character there is written as Rust writes it, `\u{1b}` ([`escaped`]);
 //! - a snippet is the file's own text, whose byte offsets and columns the
-//!   errors' spans point at: there each control character becomes a
+//!   errors' spans point at: there each hidden character becomes a
 //!   visible one of the same length in bytes and in characters
 //!   ([`same_width`]), so every span and column stays right.
 
-/// Whether `c` would reach a terminal as a control: C0, DEL and C1, but not
-/// a tab (YAML allows it in values; it only moves the cursor forward).
+use linesman_stream::is_hidden;
+
+/// Whether `c` would reach a terminal hidden: a control (C0, DEL, C1) or
+/// invisible formatting, but not a tab (YAML allows it in values; it only
+/// moves the cursor forward).
 fn is_hostile(c: char) -> bool {
-    c.is_control() && c != '\t'
+    is_hidden(c) && c != '\t'
 }
 
-/// `text` with every control character (a tab too) written as `\u{…}`;
+/// `text` with every hidden character (a tab too) written as `\u{…}`;
 /// the same `String` when it has none.
 pub(crate) fn escaped(text: String) -> String {
-    if !text.chars().any(char::is_control) {
+    if !text.chars().any(is_hidden) {
         return text;
     }
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
-        if c.is_control() {
+        if is_hidden(c) {
             out.extend(c.escape_unicode());
         } else {
             out.push(c);
@@ -34,7 +39,7 @@ pub(crate) fn escaped(text: String) -> String {
     out
 }
 
-/// Whether a snippet of `text` would show a control character: anything
+/// Whether a snippet of `text` would show a hidden character: anything
 /// [`is_hostile`] but the newlines, `\n` and `\r\n`.
 pub(crate) fn has_controls(text: &str) -> bool {
     let mut chars = text.chars().peekable();
@@ -49,10 +54,11 @@ pub(crate) fn has_controls(text: &str) -> bool {
     false
 }
 
-/// `text` with each control character that [`has_controls`] finds
+/// `text` with each hidden character that [`has_controls`] finds
 /// replaced by a visible one of the same length in bytes (and, being one
-/// character, in columns): `?` for C0 and DEL (1 byte), `¿` for C1 (2
-/// bytes).
+/// character, in columns): `?` for C0 and DEL (1 byte), `¿` for C1 and the
+/// soft hyphen (2 bytes), `�` for the invisible formatting characters of 3
+/// bytes.
 pub(crate) fn same_width(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
@@ -60,11 +66,12 @@ pub(crate) fn same_width(text: &str) -> String {
         let newline = c == '\n' || (c == '\r' && chars.peek() == Some(&'\n'));
         if newline || !is_hostile(c) {
             out.push(c);
-        } else if c.len_utf8() == 1 {
-            out.push('?');
         } else {
-            // C1 controls (U+0080..=U+009F) are 2 bytes, as `¿` is.
-            out.push('¿');
+            out.push(match c.len_utf8() {
+                1 => '?',
+                2 => '¿',
+                _ => '\u{FFFD}',
+            });
         }
     }
     debug_assert_eq!(out.len(), text.len());
@@ -88,10 +95,10 @@ mod tests {
 
     #[test]
     fn snippets_keep_their_length_and_their_newlines() {
-        let text = "a: 1\r\nb: \"x\u{1b}[2J\u{9b}\ry\"\tz\n";
+        let text = "a: 1\r\nb: \"x\u{1b}[2J\u{9b}\ry\u{202e}\"\tz\n";
         assert!(has_controls(text));
         let shown = same_width(text);
-        assert_eq!(shown, "a: 1\r\nb: \"x?[2J¿?y\"\tz\n");
+        assert_eq!(shown, "a: 1\r\nb: \"x?[2J¿?y\u{fffd}\"\tz\n");
         assert_eq!(shown.len(), text.len());
         assert_eq!(shown.chars().count(), text.chars().count());
         assert!(!has_controls(&shown));

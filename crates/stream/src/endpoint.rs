@@ -70,7 +70,7 @@ impl FromStr for Endpoint {
         if scheme.eq_ignore_ascii_case("tcp") {
             parse_tcp(input, rest)
         } else if scheme.eq_ignore_ascii_case("unix") {
-            if rest.chars().any(char::is_control) {
+            if rest.chars().any(crate::is_hidden) {
                 Err(EndpointError::ControlInUnixPath { input: owned() })
             } else if rest.len() > MAX_UNIX_PATH {
                 Err(EndpointError::UnixPathTooLong {
@@ -241,13 +241,14 @@ pub enum EndpointError {
         /// The input as given.
         input: String,
     },
-    /// A `unix://` path with a control character (an escape, a newline, a
-    /// bell...): it would reach every log line and table that names the
-    /// endpoint, where it could rewrite what the operator sees, and could
-    /// not be typed back. The message writes the character out.
+    /// A `unix://` path with a [hidden](crate::is_hidden) character (an
+    /// escape, a newline, a bell, a direction override...): it would reach
+    /// every log line and table that names the endpoint, where it could
+    /// rewrite what the operator sees, and could not be typed back. The
+    /// message writes the character out.
     #[error(
-        "endpoint `{}` has a control character in its unix path; give the socket a name without one",
-        .input.escape_debug()
+        "endpoint `{}` has a control or invisible character in its unix path; give the socket a name without one",
+        escape_hidden(.input)
     )]
     ControlInUnixPath {
         /// The input as given.
@@ -269,3 +270,17 @@ pub enum EndpointError {
 /// The longest path a Unix socket can be bound at or connected to, in
 /// bytes: Linux's `sun_path` holds 108 with the closing NUL.
 pub const MAX_UNIX_PATH: usize = 107;
+
+/// `text` with each [hidden](crate::is_hidden) character written as
+/// `\u{…}`.
+fn escape_hidden(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if crate::is_hidden(c) {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}

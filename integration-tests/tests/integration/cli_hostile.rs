@@ -297,10 +297,24 @@ async fn a_planted_configurations_escape_sequences_never_reach_the_terminal() {
             "\u{1b}]0;owned\u{7}.yaml",
             "connections:\n  a: { endpoint: tcp://127.0.0.1:1 }\n".to_owned(),
         ),
+        // Newlines in the name, which `graph` writes in a comment line.
+        (
+            "z\n\"pwned\" -> \"a\";\n.yaml",
+            "connections:\n  a: { endpoint: tcp://127.0.0.1:1 }\n".to_owned(),
+        ),
     ];
     for (name, yaml) in &files {
         let file = dir.join(name);
         std::fs::write(&file, yaml).expect("write the file");
+        let args = ["graph", path(&file)];
+        let drawn = finish(command(&args), &args, PATIENCE).await;
+        assert_no_panic(&drawn, name);
+        assert!(
+            !format!("{}{}", drawn.stdout, drawn.stderr)
+                .chars()
+                .any(|c| linesman_stream::is_hidden(c) && c != '\n'),
+            "graph of {name:?}: {drawn:?}"
+        );
         for format in ["human", "short", "json"] {
             let args = ["check", "--format", format, path(&file)];
             let ran = finish(command(&args), &args, PATIENCE).await;
@@ -312,5 +326,79 @@ async fn a_planted_configurations_escape_sequences_never_reach_the_terminal() {
                 );
             }
         }
+    }
+}
+
+#[tokio::test]
+async fn names_and_socket_paths_from_outside_are_written_out_in_every_answer() {
+    // A name from a script, a socket path from a planted environment:
+    // echoed in errors, they reached the terminal raw (a window title, a
+    // colour, a direction override).
+    let hostile = "x\u{1b}]0;owned\u{7}\u{1b}[31m\u{202e}\u{9b}Y";
+    let daemon = Daemon::start(TempDir::new("cli-echoes").expect("temp dir"), &one_down()).await;
+    let mut answers = Vec::new();
+    for args in [
+        vec!["status", hostile],
+        vec!["stop", hostile],
+        vec!["status", "--kind", hostile],
+        vec!["status", "--tag", hostile],
+        vec!["wait", "--up", hostile, "--timeout", "0"],
+    ] {
+        answers.push((format!("{args:?}"), daemon.cli(&args).await));
+    }
+    let missing = format!("{}/{hostile}.sock", path(daemon.dir.path()));
+    for verb in ["status", "deps", "events"] {
+        let args = [verb, "--socket", missing.as_str()];
+        answers.push((
+            format!("{args:?}"),
+            finish(command(&args), &args, PATIENCE).await,
+        ));
+    }
+    for (what, ran) in &answers {
+        assert_no_panic(ran, what);
+        assert_ne!(ran.code, 0, "{what}: {}", ran.stderr);
+        for text in [&ran.stdout, &ran.stderr] {
+            assert!(
+                !text
+                    .chars()
+                    .any(|c| linesman_stream::is_hidden(c) && c != '\n'),
+                "{what}: a hidden character reached the output: {text:?}"
+            );
+        }
+        assert!(
+            ran.stderr.contains("\\u{1b}]0;owned\\u{7}"),
+            "{what}: {}",
+            ran.stderr
+        );
+    }
+}
+
+#[tokio::test]
+async fn graph_writes_a_file_name_with_newlines_on_its_comment_line() {
+    let dir = TempDir::new("cli-graph-name").expect("temp dir");
+    let file = dir.join("z\n\"pwned\" -> \"a\";\n.yaml");
+    std::fs::write(
+        &file,
+        "connections:\n  a: { endpoint: tcp://127.0.0.1:1 }\n",
+    )
+    .expect("write");
+    for format in ["dot", "mermaid"] {
+        let args = ["graph", "--format", format, path(&file)];
+        let drawn = finish(command(&args), &args, PATIENCE).await;
+        assert_eq!(drawn.code, 0, "{}", drawn.stderr);
+        let lines: Vec<&str> = drawn.stdout.lines().collect();
+        assert!(
+            lines[0].contains("z\\n\"pwned\" -> \"a\";\\n.yaml"),
+            "{lines:?}"
+        );
+        assert!(
+            lines[1].starts_with("digraph") || lines[1].starts_with("flowchart"),
+            "the name ended the comment: {lines:?}"
+        );
+        assert!(
+            !drawn.stdout.contains("\"pwned\" -> \"a\";\n"),
+            "{}",
+            drawn.stdout
+        );
     }
 }

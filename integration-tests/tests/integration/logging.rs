@@ -264,7 +264,7 @@ async fn an_escape_sequence_in_a_logged_value_is_written_out() {
         .find(|l| l.contains("RUST_LOG is not a valid filter"))
         .expect("the warning");
     assert!(
-        warning.contains("\\u{1b}]0;owned\\u{7}\\u{a}ERROR forged"),
+        warning.contains("\\u{1b}]0;owned\\u{7}\\nERROR forged"),
         "{warning}"
     );
     assert!(

@@ -31,7 +31,7 @@ pub(crate) fn check(args: &CheckArgs) -> Result<Code, CliError> {
         (CheckFormat::Human, Ok(config)) => (
             format!(
                 "{}: ok, {}\n",
-                one_line(&path.display().to_string()),
+                crate::inert::one_line(&path.display().to_string()),
                 config.summary()
             ),
             Code::Ok,
@@ -51,38 +51,21 @@ pub(crate) fn check(args: &CheckArgs) -> Result<Code, CliError> {
 /// for a problem with no place in the file; the help part only when there
 /// is one. Control characters are escaped, so a line is a problem.
 pub(crate) fn short(errors: &ConfigErrors) -> String {
-    let file = one_line(errors.source().name());
+    let file = crate::inert::one_line(errors.source().name());
     let mut text = String::new();
     for error in errors {
-        let message = one_line(&error.message);
+        let message = crate::inert::one_line(&error.message);
         // Writing to a String cannot fail.
         let _ = match error.location {
             Some(at) => write!(text, "{file}:{at}: error: {message}"),
             None => write!(text, "{file}: error: {message}"),
         };
         if let Some(help) = &error.help {
-            let _ = write!(text, " (help: {})", one_line(help));
+            let _ = write!(text, " (help: {})", crate::inert::one_line(help));
         }
         text.push('\n');
     }
     text
-}
-
-/// `text` with each control character (a newline, a tab…) written as its
-/// Rust escape, so it cannot break a line of the short format.
-fn one_line(text: &str) -> String {
-    if !text.chars().any(char::is_control) {
-        return text.to_owned();
-    }
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
 }
 
 /// The JSON document of a check of `path`, on one line:
@@ -99,7 +82,7 @@ fn json(path: &Path, errors: Option<&ConfigErrors>) -> String {
         "valid": errors.is_none(),
         "problems": problems,
     });
-    format!("{document}\n")
+    format!("{}\n", crate::inert::json(&document.to_string()))
 }
 
 fn problem(error: &ConfigError) -> Value {
@@ -156,8 +139,8 @@ connections:
 
     #[test]
     fn control_characters_cannot_break_a_line() {
-        assert_eq!(one_line("a\nb\tc"), "a\\nb\\tc");
-        assert_eq!(one_line("plain `x`"), "plain `x`");
+        assert_eq!(crate::inert::one_line("a\nb\tc"), "a\\nb\\tc");
+        assert_eq!(crate::inert::one_line("plain `x`"), "plain `x`");
     }
 
     #[test]

@@ -21,7 +21,8 @@ pub(crate) fn graph(args: &GraphArgs) -> Result<Code, CliError> {
         });
     };
     let config = linesman_config::load(path)?;
-    let name = path.display().to_string();
+    // In a comment line: a newline in the name would end the comment.
+    let name = crate::inert::one_line(&path.display().to_string());
     let text = match args.format {
         GraphFormat::Dot => dot(&config.spec, &name),
         GraphFormat::Mermaid => mermaid(&config.spec, &name),

@@ -2,8 +2,8 @@
 //! (default given per command), pretty or JSON, written to stderr by a
 //! thread of its own behind a bounded, lossy queue (`writer.rs`), each line
 //! with its syslog level when stderr is the journal (`journal.rs`) and
-//! every control character that came in a logged value written out
-//! (`inert.rs`); and the panic hook that reports panics through the same
+//! every hidden character that came in a logged value written out
+//! (`crate::inert`); and the panic hook that reports panics through the same
 //! log.
 //!
 //! Nothing here can stall or kill the daemon: a line that cannot be queued
@@ -11,7 +11,6 @@
 //! reported with `eprintln!` (which panics on a closed stderr), and no
 //! runtime thread ever waits for stderr.
 
-mod inert;
 mod journal;
 mod writer;
 

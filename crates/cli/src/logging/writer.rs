@@ -10,8 +10,8 @@
 //! ignored. And a stderr pipe nobody reads blocks its writer once the pipe
 //! is full: a runtime thread must never wait for it.
 //!
-//! So a log line is copied (its control characters written out,
-//! `inert.rs`) into a queue of [`CAPACITY`] lines with a
+//! So a log line is copied (its hidden characters written out,
+//! `crate::inert`) into a queue of [`CAPACITY`] lines with a
 //! `try_send`, which never waits and never fails the caller: a line that
 //! finds the queue full is dropped and counted. The writer thread writes the
 //! lines in order; a line it cannot write (closed pipe, any error) is
@@ -160,16 +160,22 @@ impl Sink {
     }
 
     /// Keeps the formatter's colour codes (stderr is a terminal); every
-    /// other control character in a line is written out (`inert.rs`).
+    /// other hidden character in a line is written out (`crate::inert`).
     pub(crate) fn colours(mut self, on: bool) -> Sink {
         self.colours = on;
         self
     }
 
     fn send(&self, prefix: Option<&[u8]>, line: &[u8]) {
-        let mut copy = Vec::with_capacity(prefix.map_or(0, <[u8]>::len) + line.len());
+        let keep = crate::inert::Keep {
+            newlines: false,
+            colours: self.colours,
+        };
+        let text = String::from_utf8_lossy(line);
+        let text = crate::inert::inert(&text, keep);
+        let mut copy = Vec::with_capacity(prefix.map_or(0, <[u8]>::len) + text.len());
         copy.extend_from_slice(prefix.unwrap_or_default());
-        super::inert::append_inert(line, self.colours, &mut copy);
+        copy.extend_from_slice(text.as_bytes());
         let line = copy;
         match self.queue.try_send(Message::Line(line)) {
             Ok(()) => {}

@@ -52,11 +52,18 @@ fn terminal_columns() -> Option<usize> {
     (rc == 0 && size.ws_col > 0).then_some(usize::from(size.ws_col))
 }
 
-/// `text` on one line: newlines, tabs and other control characters become
-/// spaces, so a row of the table is never more than one line.
+/// `text` on one line: newlines, tabs and other control characters, and
+/// invisible formatting ones (`linesman_stream::is_hidden`), become spaces,
+/// so a row of the table is never more than one line and shows as it reads.
 pub(crate) fn one_line(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| {
+            if linesman_stream::is_hidden(c) {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect()
 }
 

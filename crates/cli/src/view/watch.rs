@@ -105,7 +105,7 @@ pub(crate) async fn follow(
                     }
                     for event in &burst {
                         model.apply(event);
-                        recent.push_back(log::line(event, name_width(&model)));
+                        recent.push_back(crate::inert::one_line(&log::line(event, name_width(&model))));
                     }
                     while recent.len() > options.log_lines {
                         recent.pop_front();
@@ -116,9 +116,9 @@ pub(crate) async fn follow(
                     if options.json {
                         let text = serde_json::to_string(&event)
                             .map_err(|e| CliError::io("encode an event as JSON", e.into()))?;
-                        print_line(&text)
+                        print_line(&crate::inert::json(&text))
                     } else {
-                        print_line(&log::line(&event, name_width(&model)))
+                        print_line(&crate::inert::one_line(&log::line(&event, name_width(&model))))
                     }
                 }
             },

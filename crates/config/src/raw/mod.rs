@@ -244,17 +244,17 @@ const MAX_SOCKET_PATH: usize = linesman_stream::MAX_UNIX_PATH;
 /// character is refused too: it is shown by `check` and in the daemon's
 /// log, and clients type it back.
 fn socket_path_fits(w: &mut Walker<'_>, path: Sp<String>) -> Option<Sp<String>> {
-    if path.value.chars().any(char::is_control) {
+    if path.value.chars().any(linesman_stream::is_hidden) {
         w.push(
             ConfigError::at(
                 Kind::InvalidValue,
                 path.at,
                 format!(
-                    "`control.socket` `{}` has a control character",
-                    path.value.escape_debug()
+                    "`control.socket` `{}` has a control or invisible character",
+                    path.value
                 ),
             )
-            .help("give the control socket a path without control characters"),
+            .help("give the control socket a path without control or invisible characters"),
         );
         return None;
     }

@@ -51,24 +51,7 @@ fn problem(name: &str) -> Option<String> {
 
 /// Whether `c` may appear in a name: anything visible.
 fn allowed(c: char) -> bool {
-    !(c.is_whitespace() || c.is_control() || is_invisible(c))
-}
-
-/// Format characters that change how text around them shows without
-/// showing themselves: zero-width spaces and joiners, direction marks and
-/// overrides, the byte order mark.
-fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{00AD}'
-            | '\u{180E}'
-            | '\u{200B}'..='\u{200F}'
-            | '\u{202A}'..='\u{202E}'
-            | '\u{2060}'..='\u{2064}'
-            | '\u{2066}'..='\u{206F}'
-            | '\u{FEFF}'
-            | '\u{FFF9}'..='\u{FFFB}'
-    )
+    !(c.is_whitespace() || linesman_stream::is_hidden(c))
 }
 
 #[cfg(test)]

@@ -109,7 +109,7 @@ pub(crate) struct RawFraming {
 pub(crate) fn read_settings(w: &mut Walker<'_>, fields: &mut Fields<'_>) -> RawSettings {
     let mut s = RawSettings::default();
     if let Some(n) = fields.take("kind") {
-        s.kind = w.string(n, &fields.path_of("kind"));
+        s.kind = w.shown_string(n, &fields.path_of("kind"));
     }
     if let Some(n) = fields.take("tags") {
         s.tags = w.strings(n, &fields.path_of("tags"));

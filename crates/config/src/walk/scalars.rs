@@ -88,11 +88,34 @@ impl Walker<'_> {
         }
     }
 
-    /// A list of strings (or one string).
+    /// A string shown to operators as it is, in tables, graphs and filters
+    /// (a kind, a tag): one with a control or invisible character
+    /// (`linesman_stream::is_hidden`) is refused.
+    pub(crate) fn shown_string(&mut self, node: &Node, path: &str) -> Option<Sp<String>> {
+        let text = self.string(node, path)?;
+        if text.value.chars().any(linesman_stream::is_hidden) {
+            self.push(
+                ConfigError::at(
+                    Kind::InvalidValue,
+                    text.at,
+                    format!(
+                        "{} `{}` has a control or invisible character",
+                        quoted(path),
+                        text.value
+                    ),
+                )
+                .help("it is shown as it is in tables, graphs and filters: write it without control or invisible characters"),
+            );
+            return None;
+        }
+        Some(text)
+    }
+
+    /// A list of [shown strings](Self::shown_string) (or one).
     pub(crate) fn strings(&mut self, node: &Node, path: &str) -> Option<Sp<Vec<String>>> {
         let items: Vec<Option<Sp<String>>> = match &node.value {
-            Value::Seq(items) => items.iter().map(|i| self.string(i, path)).collect(),
-            _ => vec![self.string(node, path)],
+            Value::Seq(items) => items.iter().map(|i| self.shown_string(i, path)).collect(),
+            _ => vec![self.shown_string(node, path)],
         };
         let items: Option<Vec<_>> = items.into_iter().map(|i| i.map(|s| s.value)).collect();
         items.map(|v| Sp::new(v, node.at))

@@ -671,14 +671,15 @@ fn a_control_socket_or_endpoint_with_a_control_character_or_too_long_a_path_is_r
     assert_at(&e, 2, 11);
     assert_eq!(
         e.message,
-        "`control.socket` `/run/x\\u{1b}[2J.sock` has a control character"
+        "`control.socket` `/run/x\\u{1b}[2J.sock` has a control or invisible character"
     );
     let e = one_error("connections:\n  a: { endpoint: \"unix:///run/x\\n.sock\" }\n");
     assert_eq!(e.kind, Kind::InvalidEndpoint);
     assert_at(&e, 2, 18);
     assert!(
-        e.message
-            .contains("`unix:///run/x\\n.sock` has a control character in its unix path"),
+        e.message.contains(
+            "`unix:///run/x\\u{a}.sock` has a control or invisible character in its unix path"
+        ),
         "{}",
         e.message
     );
@@ -696,6 +697,40 @@ fn a_control_socket_or_endpoint_with_a_control_character_or_too_long_a_path_is_r
         )),
         "{}",
         e.message
+    );
+}
+
+#[test]
+fn a_kind_or_tag_with_a_control_or_invisible_character_is_refused_where_it_is_written() {
+    // Shown as they are by `graph`, `status` and the filters' errors.
+    let errors = crate::invalid(
+        "connections:\n  a:\n    endpoint: tcp://h:1\n    kind: \"k\\e[31m\"\n    tags: [ok, \"t\u{202e}1\"]\n",
+    );
+    let said: Vec<(u32, u32, &str)> = errors
+        .iter()
+        .map(|e| {
+            let at = e.location.expect("located");
+            (at.line, at.column, e.message.as_str())
+        })
+        .collect();
+    assert_eq!(
+        said,
+        [
+            (
+                4,
+                11,
+                "`connections.a.kind` `k\\u{1b}[31m` has a control or invisible character"
+            ),
+            (
+                5,
+                16,
+                "`connections.a.tags` `t\\u{202e}1` has a control or invisible character"
+            ),
+        ],
+        "{errors}"
+    );
+    crate::valid(
+        "connections:\n  a: { endpoint: tcp://h:1, kind: \"feed eu\", tags: [\u{884c}\u{60c5}] }\n",
     );
 }
 
