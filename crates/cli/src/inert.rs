@@ -25,6 +25,13 @@ pub(crate) struct Keep {
 pub(crate) fn inert(text: &str, keep: Keep) -> std::borrow::Cow<'_, str> {
     let body = text.strip_suffix('\n').unwrap_or(text);
     let kept = |c: char| c == '\t' || (keep.newlines && c == '\n');
+    // Most output is printable ASCII (a 10k-connection status is 5 MB):
+    // a byte scan first, the characters only where one may be hidden.
+    let maybe_hidden = |b: &u8| (*b < 0x20 && !matches!(b, b'\t' | b'\n')) || *b >= 0x7f;
+    let newline_hidden = !keep.newlines && body.contains('\n');
+    if !newline_hidden && !body.as_bytes().iter().any(maybe_hidden) {
+        return text.into();
+    }
     if !body
         .chars()
         .any(|c| linesman_stream::is_hidden(c) && !kept(c))
@@ -74,7 +81,11 @@ pub(crate) fn one_line(text: &str) -> String {
 /// is (C1, invisible formatting: it escapes only C0) written as a JSON
 /// escape, `\u009b`: the document means the same and holds none. (Such a
 /// character can only be inside a string.)
-pub(crate) fn json(text: &str) -> String {
+pub(crate) fn json(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.is_ascii() {
+        // serde_json has escaped every ASCII control already.
+        return text.into();
+    }
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if linesman_stream::is_hidden(c) && !c.is_ascii() {
@@ -86,7 +97,7 @@ pub(crate) fn json(text: &str) -> String {
             out.push(c);
         }
     }
-    out
+    out.into()
 }
 
 /// Writes hidden `c` out: `\n`, `\t` and `\r` as Rust writes them, any
@@ -156,7 +167,8 @@ mod tests {
     #[test]
     fn json_escapes_what_serde_json_leaves_and_stays_the_same_document() {
         let value = serde_json::json!({ "kind": "k\u{1b}[31m\u{9b}", "tag": "t\u{202e}1\u{85}é" });
-        let text = json(&value.to_string());
+        let encoded = value.to_string();
+        let text = json(&encoded);
         assert!(!text.chars().any(linesman_stream::is_hidden), "{text}");
         assert!(
             text.contains("\\u009b") && text.contains("\\u202e"),
