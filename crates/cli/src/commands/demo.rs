@@ -119,6 +119,8 @@ async fn supervise(peers: &Peers, socket: &Path, args: &DemoArgs) -> Result<Code
 /// an error here: the live view notices it and ends the demo; `println!`
 /// would panic.
 fn say(line: &str) {
+    // The line names the socket path, which may come from outside.
+    let line = crate::inert::one_line(line);
     let _ = writeln!(std::io::stdout().lock(), "{line}");
 }
 

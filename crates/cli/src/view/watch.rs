@@ -161,7 +161,7 @@ fn draw(model: &Model, options: &Options, recent: &VecDeque<String>) -> io::Resu
     let mut screen = String::from("\x1b[H\x1b[2J");
     if let Some(title) = &options.title {
         for line in title.lines() {
-            screen.push_str(&fitted(line));
+            screen.push_str(&fitted(&crate::inert::one_line(line)));
             screen.push('\n');
         }
         screen.push('\n');
