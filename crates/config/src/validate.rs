@@ -78,6 +78,7 @@ pub(crate) fn validate(w: &mut Walker<'_>, file: &RawFile) -> Option<Spec> {
         }
     }
     crate::graph::check(w, &file.connections);
+    not_the_control_socket(w, file);
     if let Some(timeout) = &file.shutdown_timeout {
         builder = builder.shutdown_timeout(timeout.value);
     }
@@ -116,6 +117,9 @@ fn supervised(w: &mut Walker<'_>, file: &RawFile, c: &RawConnection) -> Option<S
     let errors_before = w.errors.len();
     let connect = connect_options(&layers);
     let layout = layout(w, &layers);
+    if let Some(layout) = &layout {
+        max_frame_fits(w, &layers, layout);
+    }
     let heartbeat = heartbeat(w, &layers, layout.as_ref());
     let outbox = outbox(w, &layers);
     let restart = crate::restart::restart_policy(w, &layers);
@@ -246,6 +250,68 @@ fn outbox(w: &mut Walker<'_>, layers: &Layers<'_>) -> Option<Option<Outbox>> {
             None
         }
     }
+}
+
+/// Pushes an error for each connection whose endpoint is the daemon's own
+/// control socket (an absolute `control.socket`; `run` checks the socket
+/// it serves, however it was given): it would take a control slot, be
+/// closed as a bad request, and reconnect, forever.
+fn not_the_control_socket(w: &mut Walker<'_>, file: &RawFile) {
+    let Some(socket) = &file.control_socket else {
+        return;
+    };
+    let socket_path = std::path::Path::new(&socket.value);
+    for c in &file.connections {
+        let Some(endpoint) = &c.endpoint else {
+            continue;
+        };
+        if matches!(&endpoint.value, linesman_stream::Endpoint::Unix(path) if path == socket_path) {
+            w.push(
+                ConfigError::at(
+                    Kind::Conflict,
+                    endpoint.at,
+                    format!(
+                        "`connections.{}.endpoint` is the daemon's own control socket",
+                        c.name.value
+                    ),
+                )
+                .label(socket.at, "the control socket")
+                .help("point the connection at its peer's socket: the control socket answers the CLI, not frames"),
+            );
+        }
+    }
+}
+
+/// Pushes an error if `max_frame` is more than `layout`'s length field can
+/// announce: no frame that large could be sent or received, and the limit
+/// is also what one peer may make the daemon buffer (`4GiB` with a 4-byte
+/// length field let a peer announce 4 GiB and fill 600 MB of it).
+fn max_frame_fits(w: &mut Walker<'_>, layers: &Layers<'_>, layout: &FrameLayout) {
+    let Some((max, path)) = layers.pick(|s| &s.max_frame) else {
+        return;
+    };
+    let header = if layout.length_includes_header() {
+        layout.max_header_len() as u64
+    } else {
+        0
+    };
+    let most = layout.max_length_field().saturating_sub(header);
+    if max.value <= most {
+        return;
+    }
+    w.push(
+        ConfigError::at(
+            Kind::OutOfRange,
+            max.at,
+            format!(
+                "`{path}.max_frame` is {} bytes, more than a frame's {}-byte length field can announce ({} bytes)",
+                crate::budget::grouped(max.value),
+                layout.length_width(),
+                crate::budget::grouped(most)
+            ),
+        )
+        .help("no frame that large could be sent or received: set it to what the largest message needs (the default is 16MiB)"),
+    );
 }
 
 fn layout(w: &mut Walker<'_>, layers: &Layers<'_>) -> Option<FrameLayout> {

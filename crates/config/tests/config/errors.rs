@@ -116,6 +116,43 @@ fn a_negative_duration_is_named_so() {
 }
 
 #[test]
+fn a_max_frame_the_length_field_cannot_announce_is_refused_where_it_is_written() {
+    let e = one_error("connections:\n  a:\n    endpoint: tcp://h:1\n    max_frame: 4GiB\n");
+    assert_eq!(e.kind, Kind::OutOfRange);
+    assert_at(&e, 4, 16);
+    assert_eq!(
+        e.message,
+        "`connections.a.max_frame` is 4,294,967,296 bytes, more than a frame's 4-byte length field can announce (4,294,967,295 bytes)"
+    );
+    crate::valid("connections:\n  a: { endpoint: tcp://h:1, max_frame: 4294967295 }\n");
+    // A 2-byte length that counts the header: 65,535 less the header.
+    let e = one_error(
+        "defaults:\n  max_frame: 64KiB\n  framing: { length_width: 2, length_includes_header: true }\nconnections:\n  a: { endpoint: tcp://h:1 }\n",
+    );
+    assert_eq!(e.kind, Kind::OutOfRange);
+    assert_at(&e, 2, 14);
+    assert!(e.message.starts_with("`defaults.max_frame` is 65,536 bytes, more than a frame's 2-byte length field can announce (65,5"), "{}", e.message);
+}
+
+#[test]
+fn an_endpoint_that_is_the_control_socket_is_refused_where_it_is_written() {
+    let e = one_error(
+        "control: { socket: /run/l/ctl.sock }\nconnections:\n  a: { endpoint: unix:///run/l/ctl.sock }\n",
+    );
+    assert_eq!(e.kind, Kind::Conflict);
+    assert_at(&e, 3, 18);
+    assert_eq!(
+        e.message,
+        "`connections.a.endpoint` is the daemon's own control socket"
+    );
+    assert_eq!(e.labels.len(), 1);
+    assert_eq!(e.labels[0].location.line, 1);
+    crate::valid(
+        "control: { socket: /run/l/ctl.sock }\nconnections:\n  a: { endpoint: unix:///run/l/peer.sock }\n",
+    );
+}
+
+#[test]
 fn a_duration_longer_than_a_year_is_refused_where_it_is_written() {
     // An operator's "never": the daemon adds it to the clock, which
     // panicked on overflow (the connection was lost for good, SIGTERM
