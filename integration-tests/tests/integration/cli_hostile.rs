@@ -402,3 +402,28 @@ async fn graph_writes_a_file_name_with_newlines_on_its_comment_line() {
         );
     }
 }
+
+#[tokio::test]
+async fn run_refuses_a_connection_to_its_own_control_socket() {
+    // Given with --socket, which `check` cannot know: each such connection
+    // took a control slot and reconnected forever (70 locked the CLI out).
+    let dir = TempDir::new("cli-own-socket").expect("temp dir");
+    let socket = dir.join("ctl.sock");
+    let config = dir.join("linesman.yaml");
+    std::fs::write(
+        &config,
+        format!("connections:\n  loop: {{ endpoint: unix://{} }}\n", path(&socket)),
+    )
+    .expect("write the config");
+    let args = ["run", "-c", path(&config), "--socket", path(&socket)];
+    let ran = finish(command(&args), &args, PATIENCE).await;
+    assert_no_panic(&ran, "run");
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("connection `loop` points at")
+            && ran.stderr.contains("the control socket this daemon is to serve"),
+        "{}",
+        ran.stderr
+    );
+    assert!(!socket.exists(), "nothing was bound");
+}

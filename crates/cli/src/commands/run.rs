@@ -19,6 +19,7 @@ pub(crate) async fn run(args: RunArgs, systemd: systemd::Env) -> Result<Code, Cl
     logging::init(args.log_format, "info");
     let config = linesman_config::load(&args.config)?;
     let socket = socket::resolve(args.socket.as_deref(), config.control.socket.as_deref());
+    refuse_own_socket(&config.spec, &socket)?;
     let summary = config.summary();
     let source = crate::reload::Source {
         file: args.config.clone(),
@@ -45,4 +46,30 @@ pub(crate) async fn run(args: RunArgs, systemd: systemd::Env) -> Result<Code, Cl
     }
     ran?;
     Ok(Code::Ok)
+}
+
+/// Refuses a connection whose endpoint is the control socket this daemon
+/// is to serve (however it was given: `check` sees only an absolute
+/// `control.socket`): it would take a control slot, be closed as a bad
+/// request and reconnect, forever; seventy of them locked the CLI out.
+fn refuse_own_socket(
+    spec: &linesman_supervisor::Spec,
+    socket: &std::path::Path,
+) -> Result<(), CliError> {
+    let own = spec.connections().iter().find(|s| {
+        matches!(
+            &s.connection.target,
+            linesman_connection::Target::Endpoint(linesman_stream::Endpoint::Unix(path)) if path == socket
+        )
+    });
+    match own {
+        Some(s) => Err(CliError::Usage {
+            message: format!(
+                "connection `{}` points at {}, the control socket this daemon is to serve: point it at its peer's socket, or serve the control socket elsewhere (--socket)",
+                s.connection.name,
+                socket.display()
+            ),
+        }),
+        None => Ok(()),
+    }
 }
