@@ -412,7 +412,10 @@ async fn run_refuses_a_connection_to_its_own_control_socket() {
     let config = dir.join("linesman.yaml");
     std::fs::write(
         &config,
-        format!("connections:\n  loop: {{ endpoint: unix://{} }}\n", path(&socket)),
+        format!(
+            "connections:\n  loop: {{ endpoint: unix://{} }}\n",
+            path(&socket)
+        ),
     )
     .expect("write the config");
     let args = ["run", "-c", path(&config), "--socket", path(&socket)];
@@ -421,7 +424,9 @@ async fn run_refuses_a_connection_to_its_own_control_socket() {
     assert_eq!(ran.code, 2, "{}", ran.stderr);
     assert!(
         ran.stderr.contains("connection `loop` points at")
-            && ran.stderr.contains("the control socket this daemon is to serve"),
+            && ran
+                .stderr
+                .contains("the control socket this daemon is to serve"),
         "{}",
         ran.stderr
     );
