@@ -49,6 +49,9 @@ pub(crate) struct EventsBody {
     max_lags: u32,
     /// Events missed over those overflows.
     missed: u64,
+    /// The stream's place among the event streams (`routes.rs`), given
+    /// back when the body is dropped.
+    slot: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl EventsBody {
@@ -70,7 +73,14 @@ impl EventsBody {
             lags: 0,
             max_lags,
             missed: 0,
+            slot: None,
         }
+    }
+
+    /// Holds `slot` for as long as the stream lasts.
+    pub(crate) fn holding(mut self, slot: tokio::sync::OwnedSemaphorePermit) -> EventsBody {
+        self.slot = Some(slot);
+        self
     }
 
     /// Starts with a `gap` line: events `from` to `to` are gone.

@@ -18,6 +18,8 @@
 //! gets 403 whatever it asks. The peer's credentials come with each request
 //! as a `ConnectInfo<Peer>` extension, put there by the accept loop.
 
+use std::sync::Arc;
+
 use std::time::Duration;
 
 use axum::Router;
@@ -31,6 +33,7 @@ use axum::routing::{get, post};
 use linesman_observer::Missed;
 use linesman_supervisor::ControlError as SupervisorControlError;
 use linesman_supervisor::ReloadError;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::{ActionResponse, ErrorBody};
@@ -54,6 +57,18 @@ pub(crate) struct App {
     pub(crate) max_lags: u32,
     /// How long a request's body may take to arrive (the header timeout).
     pub(crate) body_timeout: Duration,
+    /// The places of `/v1/events` streams: fewer than the connections, so
+    /// that streams nobody reads (an idle stream sends a byte per
+    /// keep-alive, never enough to fill the socket and trip the write
+    /// timeout) cannot take every connection from `status` and the
+    /// actions ([`stream_slots`]).
+    pub(crate) streams: Arc<Semaphore>,
+}
+
+/// How many of `max_connections` may be `/v1/events` streams: all but a
+/// quarter, which is kept for short requests (at least one).
+pub(crate) fn stream_slots(max_connections: usize) -> usize {
+    (max_connections - max_connections / 4).max(1)
 }
 
 pub(crate) fn router(app: App) -> Router {
@@ -206,7 +221,14 @@ async fn events(State(app): State<App>, RawQuery(query): RawQuery) -> Response {
             std::future::pending::<()>().await;
         }
     };
-    let mut body = EventsBody::new(subscription, bus, cut, app.keepalive, app.max_lags);
+    let Ok(slot) = Arc::clone(&app.streams).try_acquire_owned() else {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "daemon busy: every place for an events stream is taken (a quarter of the control connections is kept for status and actions); end a `linesman events` or `status --watch`, or try again",
+        );
+    };
+    let mut body =
+        EventsBody::new(subscription, bus, cut, app.keepalive, app.max_lags).holding(slot);
     if let Some((from, to)) = gap {
         body = body.gap(from, to);
     }

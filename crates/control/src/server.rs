@@ -11,12 +11,13 @@
 
 use std::fmt;
 use std::future::Future;
+use std::os::unix::net::UnixListener as StdUnixListener;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
-use std::os::unix::net::UnixListener as StdUnixListener;
 use tokio::net::UnixListener;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -144,6 +145,9 @@ impl ControlServer {
             keepalive: options.keepalive_interval,
             max_lags: options.max_lags,
             body_timeout: options.header_read_timeout,
+            streams: Arc::new(Semaphore::new(routes::stream_slots(
+                options.max_connections,
+            ))),
         });
         serve::serve(listener, app, &options, token, stop).await;
         file.remove();

@@ -1,7 +1,8 @@
 //! The server's bounds, each tested by the client that would break it:
 //! half a request head, an idle kept-alive connection, one connection too
 //! many, a watcher that never reads, a watcher that keeps falling behind,
-//! a quiet stream, and a shutdown with all of them still open. On paused
+//! a quiet stream, event streams that would take every connection, and a
+//! shutdown with all of them still open. On paused
 //! time: the timeouts pass as soon as nothing else can happen.
 
 use std::io::ErrorKind;
@@ -161,6 +162,47 @@ async fn every_client_of_a_burst_over_the_limit_gets_its_503() {
         .count();
     assert_eq!((served, refused), (2, 98), "{answers:?}");
     drop(clients);
+    server.shutdown().await.expect("a clean shutdown");
+}
+
+#[tokio::test(start_paused = true)]
+async fn event_streams_leave_a_quarter_of_the_connections_to_status_and_actions() {
+    // A quiet stream sends a byte per keep-alive: one nobody reads never
+    // fills its socket, so the write timeout never cuts it. 64 of them
+    // held every connection, and `status` got 503s for as long as they
+    // stayed.
+    let dir = TempDir::new("bounds-streams").expect("a temp dir");
+    let server = serve(
+        &dir,
+        idle_state(),
+        ServerOptions::default().max_connections(8),
+    );
+    let client = Client::new(server.path());
+    let mut streams = Vec::new();
+    for _ in 0..6 {
+        streams.push(client.events().await.expect("six of eight may stream"));
+    }
+    match client.events().await {
+        Err(ClientError::Api {
+            status: 503,
+            message,
+            ..
+        }) => assert!(
+            message.contains("every place for an events stream is taken"),
+            "{message}"
+        ),
+        other => panic!("expected a 503, got {:?}", other.map(|_| "a stream")),
+    }
+    for _ in 0..3 {
+        client.status().await.expect("status keeps its places");
+    }
+    streams.pop();
+    patiently("a stream's place to free up", async {
+        while client.events().await.is_err() {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
     server.shutdown().await.expect("a clean shutdown");
 }
 
