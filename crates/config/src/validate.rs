@@ -290,12 +290,11 @@ fn max_frame_fits(w: &mut Walker<'_>, layers: &Layers<'_>, layout: &FrameLayout)
     let Some((max, path)) = layers.pick(|s| &s.max_frame) else {
         return;
     };
-    let header = if layout.length_includes_header() {
-        layout.max_header_len() as u64
-    } else {
-        0
-    };
-    let most = layout.max_length_field().saturating_sub(header);
+    // The field's maximum, not less the header when the length counts it:
+    // `65535` for a 2-byte length is what an operator writes for "all the
+    // field allows" (an example does), and a few bytes too many cost
+    // nothing; a limit of gigabytes the field cannot announce does.
+    let most = layout.max_length_field();
     if max.value <= most {
         return;
     }
