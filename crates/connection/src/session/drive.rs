@@ -211,6 +211,11 @@ fn next_burst<'a, R: AsyncRead + Unpin>(
                     if !std::mem::replace(&mut released, true) && burst.capacity() > SMALL_BURST {
                         *burst = Burst::new();
                     }
+                    // Bytes of a frame not whole yet: counted now, so a
+                    // peer that trickles a frame (or stops inside one)
+                    // shows in `bytes_in` while it does (a no-op when the
+                    // wait read nothing).
+                    io.publish_counts();
                     return Poll::Pending;
                 }
             }

@@ -159,3 +159,33 @@ async fn frames_that_complete_in_time_never_time_out_however_long_the_session() 
     let (_conn, outcome) = finish(session).await;
     assert_eq!(outcome.reason, Reason::Stopped(StopCause::Requested));
 }
+
+#[tokio::test]
+async fn the_bytes_of_a_frame_not_whole_yet_show_in_the_counters() {
+    // A peer that stops inside a frame looked idle: `bytes_in` counted
+    // only once a frame was whole (or the session ended).
+    let (listener, endpoint) = small_listener().await;
+    let spec = ConnectionSpec::new("stuck", endpoint);
+    let (recorder, _log, _frames) = Recorder::new();
+    let conn = Connection::new(spec, Box::new(recorder), &Bus::default());
+    let handle = conn.handle();
+    let stop = conn.session_control();
+    let session = start(conn, 1);
+    let mut peer = accept(&listener).await;
+    let frame = wire(1, &[9; 64]);
+    peer.write_all(&frame[..20])
+        .await
+        .expect("write part of a frame");
+    tokio::time::timeout(Duration::from_secs(20), async {
+        while handle.counters().bytes_in < 20 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the 20 bytes counted while the frame is not whole");
+    let counters = handle.counters();
+    assert_eq!((counters.bytes_in, counters.frames_in), (20, 0));
+    stop.stop();
+    let (_conn, outcome) = finish(session).await;
+    assert_eq!(outcome.reason, Reason::Stopped(StopCause::Requested));
+}
