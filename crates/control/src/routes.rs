@@ -66,9 +66,13 @@ pub(crate) struct App {
 }
 
 /// How many of `max_connections` may be `/v1/events` streams: all but a
-/// quarter, which is kept for short requests (at least one).
+/// quarter, which is kept for short requests; at least one is kept (a low
+/// open-file limit leaves 3 connections: 3 deaf streams held them all),
+/// and at least one may stream.
 pub(crate) fn stream_slots(max_connections: usize) -> usize {
-    (max_connections - max_connections / 4).max(1)
+    max_connections
+        .saturating_sub((max_connections / 4).max(1))
+        .max(1)
 }
 
 pub(crate) fn router(app: App) -> Router {
@@ -222,10 +226,17 @@ async fn events(State(app): State<App>, RawQuery(query): RawQuery) -> Response {
         }
     };
     let Ok(slot) = Arc::clone(&app.streams).try_acquire_owned() else {
-        return error(
+        let mut refused = error(
             StatusCode::SERVICE_UNAVAILABLE,
             "daemon busy: every place for an events stream is taken (a quarter of the control connections is kept for status and actions); end a `linesman events` or `status --watch`, or try again",
         );
+        // Closed after the answer: kept alive, the refused client would
+        // hold one of the connections kept for requests.
+        refused.headers_mut().insert(
+            header::CONNECTION,
+            header::HeaderValue::from_static("close"),
+        );
+        return refused;
     };
     let mut body =
         EventsBody::new(subscription, bus, cut, app.keepalive, app.max_lags).holding(slot);

@@ -255,6 +255,56 @@ async fn a_half_sent_request_does_not_hold_the_shutdown() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_a_low_fd_limit_deaf_watchers_still_leave_status_a_connection() {
+    // Under `ulimit -n 40` the control plane has 3 connections: 3 deaf
+    // watchers held them all, and `status` got 503s for as long as they
+    // stayed (found attacking the release binary).
+    const LIMIT: u64 = 40;
+    let dir = TempDir::new("hard-low-deaf").expect("temp dir");
+    let peer = Peer::echo().await.expect("an echo peer");
+    let yaml = format!(
+        "connections:\n  c0: {{ endpoint: '{}' }}\n",
+        peer.endpoint()
+    );
+    let launch = Launch {
+        open_files: Some(LIMIT),
+        ..Launch::default()
+    };
+    let mut daemon = Daemon::launch(dir, &yaml, launch).await;
+    let answer = |watcher: &mut UnixStream| {
+        watcher
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("set a read timeout");
+        let mut head = [0; 12];
+        std::io::Read::read_exact(watcher, &mut head).expect("an answer");
+        head
+    };
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut watcher = deaf_watcher(&daemon.socket);
+        assert_eq!(&answer(&mut watcher), b"HTTP/1.1 200", "served");
+        held.push(watcher);
+    }
+    let mut third = deaf_watcher(&daemon.socket);
+    assert_eq!(
+        &answer(&mut third),
+        b"HTTP/1.1 503",
+        "the place kept for requests"
+    );
+    let mut rest = Vec::new();
+    std::io::Read::read_to_end(&mut third, &mut rest).expect("closed after its answer");
+    let status = daemon.cli(&["status", "-o", "json"]).await;
+    assert!(
+        status.stdout.contains("\"c0\"") && !status.stderr.contains("busy"),
+        "status gets the place kept for it: {}",
+        status.stderr
+    );
+    drop(held);
+    daemon.signal("TERM").await;
+    assert_eq!(daemon.exit().await.0, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deaf_watchers_cannot_take_the_connections_status_needs() {
     // A quiet stream sends a byte per keep-alive: one nobody reads never
     // fills its socket, so the write timeout never cuts it. 64 of them
