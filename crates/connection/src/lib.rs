@@ -61,6 +61,7 @@ mod spec;
 pub use budget::SocketBudget;
 pub use ends::{EndCounts, ReasonClass};
 pub use error::{HandlerError, RequestError, SendError};
+pub use far::FAR_FUTURE;
 pub use handle::{ConnectionHandle, Counters, Link};
 pub use handler::{Burst, Counting, DynHandler, Handler, HandlerFuture};
 pub use log_limit::{Admission, LogFlood, LogLimit, Verdict};

@@ -76,8 +76,8 @@ pub(crate) async fn stop_in_waves(
     let names: Vec<Arc<str>> = running.iter().map(|task| Arc::clone(&task.name)).collect();
     let index: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (&**n, i)).collect();
     // A "never" given in code as `Duration::MAX` must not overflow the
-    // clock (a panic here would abort the shutdown): 30 years is never.
-    let limit = limit.min(Duration::from_secs(86_400 * 365 * 30));
+    // clock (a panic here would abort the shutdown).
+    let limit = limit.min(linesman_connection::FAR_FUTURE);
     let deadline = Instant::now() + limit + BACKSTOP;
     let mut waves = graph
         .shutdown_waves()

@@ -93,6 +93,5 @@ pub(crate) fn client(args: &DaemonArgs) -> Result<Client, CliError> {
 /// "never" (`18446744073709551615s`) must not overflow the clock, which
 /// panics.
 pub(crate) fn deadline_in(timeout: std::time::Duration) -> tokio::time::Instant {
-    const FAR: std::time::Duration = std::time::Duration::from_secs(86_400 * 365 * 30);
-    tokio::time::Instant::now() + timeout.min(FAR)
+    tokio::time::Instant::now() + timeout.min(linesman_connection::FAR_FUTURE)
 }

@@ -19,7 +19,7 @@ use tokio::time::{Instant, Sleep, sleep_until};
 use super::read::FrameReader;
 use super::tracked::Tracked;
 use super::writer::{self, WriterTask};
-use crate::far::FAR;
+use crate::FAR_FUTURE;
 use crate::handler::Burst;
 use crate::reason::Reason;
 use crate::shared::{Phase, Shared};
@@ -202,7 +202,10 @@ impl<R: AsyncRead + Unpin> SessionIo<R> {
         let reader = Tracked::new(reader, idle.is_some());
         // Added to the clock below and at every re-arm: a "never" given as
         // `Duration::MAX` must not overflow it.
-        let (idle, frame) = (idle.map(|d| d.min(FAR)), frame.map(|d| d.min(FAR)));
+        let (idle, frame) = (
+            idle.map(|d| d.min(FAR_FUTURE)),
+            frame.map(|d| d.min(FAR_FUTURE)),
+        );
         let idle = idle.map(|after| Idle {
             after,
             sleep: Box::pin(sleep_until(reader.last_rx + after)),

@@ -211,10 +211,10 @@ impl Shared {
     }
 }
 
-/// The deadline `timeout` from now, at most [`FAR`](crate::far::FAR) away,
+/// The deadline `timeout` from now, at most [`FAR_FUTURE`](crate::FAR_FUTURE) away,
 /// so that no timeout, not even `Duration::MAX`, overflows.
 fn deadline_after(timeout: Duration) -> Instant {
-    Instant::now() + timeout.min(crate::far::FAR)
+    Instant::now() + timeout.min(crate::FAR_FUTURE)
 }
 
 /// Completes a request with its reply.

@@ -30,11 +30,7 @@ pub use filter::EventFilter;
 
 use crate::api::{ErrorBody, ReloadResponse, StatusResponse};
 use crate::error::ClientError;
-
-/// The longest timeout a client keeps: 30 years. A "never" given as
-/// `Duration::MAX` is clamped to it, since it is added to the clock
-/// (which panics on overflow).
-const FAR: Duration = Duration::from_secs(86_400 * 365 * 30);
+use linesman_connection::FAR_FUTURE;
 
 /// A client of the control API on the Unix socket `socket`.
 ///
@@ -83,7 +79,7 @@ impl Client {
     /// then the call fails with [`ClientError::Timeout`].
     #[must_use]
     pub fn connect_timeout(mut self, timeout: Duration) -> Client {
-        self.connect_timeout = timeout.min(FAR);
+        self.connect_timeout = timeout.min(FAR_FUTURE);
         self
     }
 
@@ -93,7 +89,7 @@ impl Client {
     /// with [`ClientError::Timeout`].
     #[must_use]
     pub fn response_timeout(mut self, timeout: Duration) -> Client {
-        self.response_timeout = timeout.min(FAR);
+        self.response_timeout = timeout.min(FAR_FUTURE);
         self
     }
 
@@ -103,7 +99,7 @@ impl Client {
     /// keep-alive interval.
     #[must_use]
     pub fn silence_timeout(mut self, timeout: Duration) -> Client {
-        self.silence_timeout = timeout.min(FAR);
+        self.silence_timeout = timeout.min(FAR_FUTURE);
         self
     }
 
