@@ -25,18 +25,10 @@ fn is_hostile(c: char) -> bool {
 /// `text` with every hidden character (a tab too) written as `\u{…}`;
 /// the same `String` when it has none.
 pub(crate) fn escaped(text: String) -> String {
-    if !text.chars().any(is_hidden) {
-        return text;
+    match linesman_stream::escape_hidden(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(written_out) => written_out,
     }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if is_hidden(c) {
-            out.extend(c.escape_unicode());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// Whether a snippet of `text` would show a hidden character: anything

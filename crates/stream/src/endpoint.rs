@@ -248,7 +248,7 @@ pub enum EndpointError {
     /// message writes the character out.
     #[error(
         "endpoint `{}` has a control or invisible character in its unix path; give the socket a name without one",
-        escape_hidden(.input)
+        crate::escape_hidden(.input)
     )]
     ControlInUnixPath {
         /// The input as given.
@@ -270,17 +270,3 @@ pub enum EndpointError {
 /// The longest path a Unix socket can be bound at or connected to, in
 /// bytes: Linux's `sun_path` holds 108 with the closing NUL.
 pub const MAX_UNIX_PATH: usize = 107;
-
-/// `text` with each [hidden](crate::is_hidden) character written as
-/// `\u{…}`.
-fn escape_hidden(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if crate::is_hidden(c) {
-                c.escape_unicode().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}

@@ -13,6 +13,24 @@ pub fn is_hidden(c: char) -> bool {
     c.is_control() || is_invisible_format(c)
 }
 
+/// `text` with each hidden character written as Rust writes it, `\u{1b}`;
+/// borrowed when it has none. For one-line texts shown to operators: a
+/// message, a name, a path.
+pub fn escape_hidden(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_hidden) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_hidden(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
+}
+
 /// Format characters that change how the text around them shows without
 /// showing themselves: the soft hyphen, zero-width spaces and joiners,
 /// direction marks, embeddings, overrides and isolates, the line and
@@ -47,5 +65,13 @@ mod tests {
         for c in ['a', 'é', '行', ' ', '-', '\u{2010}', '\u{fffd}'] {
             assert!(!is_hidden(c), "{c:?}");
         }
+        assert_eq!(
+            escape_hidden("a\u{1b}[2J\u{202e}é\n"),
+            "a\\u{1b}[2J\\u{202e}é\\u{a}"
+        );
+        assert!(matches!(
+            escape_hidden("plain"),
+            std::borrow::Cow::Borrowed("plain")
+        ));
     }
 }

@@ -43,7 +43,7 @@ pub use end::{AbortedElsewhere, InputEnd, input_end};
 pub use endpoint::Endpoint;
 pub use endpoint::{EndpointError, MAX_UNIX_PATH};
 pub use error::{BlockingSourceError, ConnectAttempt, ConnectError};
-pub use hidden::{is_hidden, is_invisible_format};
+pub use hidden::{escape_hidden, is_hidden, is_invisible_format};
 pub use hooks::SocketHooks;
 pub use limits::{nofile_limit, open_fds, raise_nofile_limit};
 pub use options::{ConnectOptions, Keepalive};
