@@ -83,9 +83,10 @@ impl EventsBody {
         self
     }
 
-    /// Starts with a `gap` line: events `from` to `to` are gone.
-    pub(crate) fn gap(mut self, from: u64, to: u64) -> EventsBody {
-        self.gap = Some(gap_line(from, to));
+    /// Starts with a `gap` line: events `from` to `to` are gone; asked
+    /// for after `since`.
+    pub(crate) fn gap(mut self, since: u64, from: u64, to: u64) -> EventsBody {
+        self.gap = Some(gap_line(since, from, to));
         self
     }
 
@@ -184,8 +185,19 @@ impl Stream for EventsBody {
     }
 }
 
-/// The `gap` line: events `from` to `to` are no longer kept.
-fn gap_line(from: u64, to: u64) -> EventLine {
+/// The `gap` line: events `from` to `to` are no longer kept, or, when
+/// `since` is ahead of the newest event `to`, were never seen by the
+/// client: the daemon it saw `since` from is not this one (it restarted).
+fn gap_line(since: u64, from: u64, to: u64) -> EventLine {
+    let message = if since > to {
+        format!(
+            "seq {since} is ahead of this daemon's newest event ({to}): it was restarted since, so its events {from} to {to} were never sent to you; the current state of each connection follows"
+        )
+    } else {
+        format!(
+            "events {from} to {to} are no longer kept (or were never seen by this daemon); the current state of each connection follows"
+        )
+    };
     EventLine {
         seq: to,
         conn_seq: 0,
@@ -195,9 +207,7 @@ fn gap_line(from: u64, to: u64) -> EventLine {
         tags: Vec::new(),
         replay: false,
         state: None,
-        message: format!(
-            "events {from} to {to} are no longer kept (or were never seen by this daemon); the current state of each connection follows"
-        ),
+        message,
         what: api::What::Gap { from, to },
     }
 }

@@ -13,6 +13,19 @@ pub(crate) struct EventsQuery {
     pub(crate) since: Option<u64>,
 }
 
+/// What the daemon's connections are called and labelled, for the
+/// filters to be checked against: a filter that names nothing the daemon
+/// has would stream nothing, silently, for as long as it stays open.
+#[derive(Debug, Default)]
+pub(crate) struct Known {
+    /// Connection names, in declaration order.
+    pub(crate) names: Vec<String>,
+    /// Every kind a connection has, once each, sorted.
+    pub(crate) kinds: Vec<String>,
+    /// Every tag a connection has, once each, sorted.
+    pub(crate) tags: Vec<String>,
+}
+
 /// Why a query was refused.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum QueryError {
@@ -20,13 +33,16 @@ pub(crate) enum QueryError {
     Bad(String),
     /// A connection name the daemon does not know (404).
     UnknownConnection(String),
+    /// A kind or tag no connection has (404).
+    UnknownLabel(String),
 }
 
 /// The most characters of a value an error repeats.
 const SHOWN: usize = 64;
 
-/// Parses the query string (without `?`); `known` are the connection names.
-pub(crate) fn parse(query: Option<&str>, known: &[String]) -> Result<EventsQuery, QueryError> {
+/// Parses the query string (without `?`), checking names, kinds and tags
+/// against `known`.
+pub(crate) fn parse(query: Option<&str>, known: &Known) -> Result<EventsQuery, QueryError> {
     let mut out = EventsQuery::default();
     let Some(query) = query else {
         return Ok(out);
@@ -63,21 +79,38 @@ pub(crate) fn parse(query: Option<&str>, known: &[String]) -> Result<EventsQuery
                 )));
             }
             out.interest = match key.as_str() {
-                "conn" if !known.iter().any(|k| k == item) => {
+                "conn" if !known.names.iter().any(|k| k == item) => {
                     return Err(QueryError::UnknownConnection(format!(
                         "unknown connection `{}` in `conn=`: known connections: {}",
                         shown(item),
-                        known.join(", ")
+                        known.names.join(", ")
                     )));
                 }
                 "conn" => out.interest.conn(item),
-                "kind" => out.interest.kind(item),
-                "tag" => out.interest.tag(item),
+                "kind" => out.interest.kind(label(item, "kind", &known.kinds)?),
+                "tag" => out.interest.tag(label(item, "tag", &known.tags)?),
                 _ => out.interest.event_type(event_type(item)?),
             };
         }
     }
     Ok(out)
+}
+
+/// `item` if some connection has it as its `what` (kind or tag).
+fn label<'a>(item: &'a str, what: &str, known: &[String]) -> Result<&'a str, QueryError> {
+    if known.iter().any(|k| k == item) {
+        return Ok(item);
+    }
+    let have = if known.is_empty() {
+        format!("no connection has a {what}")
+    } else {
+        let shown: Vec<String> = known.iter().map(|k| shown(k)).collect();
+        format!("the connections' {what}s: {}", shown.join(", "))
+    };
+    Err(QueryError::UnknownLabel(format!(
+        "no connection has the {what} `{}` in `{what}=`, so nothing would ever match: {have}",
+        shown(item)
+    )))
 }
 
 fn event_type(name: &str) -> Result<EventType, QueryError> {
@@ -146,8 +179,12 @@ mod tests {
     use linesman_observer::Bus;
     use linesman_observer::{Connected, Connecting};
 
-    fn known() -> Vec<String> {
-        vec!["db".into(), "quotes".into()]
+    fn known() -> Known {
+        Known {
+            names: vec!["db".into(), "quotes".into()],
+            kinds: vec!["feed".into()],
+            tags: vec!["eu".into(), "prod".into()],
+        }
     }
 
     #[test]
@@ -194,7 +231,9 @@ mod tests {
     #[test]
     fn bad_filters_say_what_was_wrong() {
         let message = |q: &str| match parse(Some(q), &known()) {
-            Err(QueryError::Bad(m) | QueryError::UnknownConnection(m)) => m,
+            Err(
+                QueryError::Bad(m) | QueryError::UnknownConnection(m) | QueryError::UnknownLabel(m),
+            ) => m,
             Ok(_) => panic!("{q} was taken"),
         };
         assert!(message("colour=red").contains("unknown filter `colour`"));
@@ -207,5 +246,28 @@ mod tests {
             Err(QueryError::UnknownConnection(m)) if m.contains("known connections: db, quotes")
         ));
         assert!(message(&format!("x{}=1", "y".repeat(500))).len() < 200);
+    }
+
+    #[test]
+    fn a_kind_or_tag_no_connection_has_is_refused_with_those_they_have() {
+        assert!(parse(Some("kind=feed&tag=eu,prod"), &known()).is_ok());
+        assert!(matches!(
+            parse(Some("kind=fed"), &known()),
+            Err(QueryError::UnknownLabel(m))
+                if m.contains("the kind `fed`") && m.contains("kinds: feed")
+        ));
+        assert!(matches!(
+            parse(Some("tag=eu,pord"), &known()),
+            Err(QueryError::UnknownLabel(m))
+                if m.contains("the tag `pord`") && m.contains("tags: eu, prod")
+        ));
+        let bare = Known {
+            names: vec!["db".into()],
+            ..Known::default()
+        };
+        assert!(matches!(
+            parse(Some("tag=eu"), &bare),
+            Err(QueryError::UnknownLabel(m)) if m.contains("no connection has a tag")
+        ));
     }
 }

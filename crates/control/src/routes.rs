@@ -3,7 +3,7 @@
 //! | route | answer |
 //! | --- | --- |
 //! | `GET /v1/status` | [`StatusResponse`](crate::StatusResponse) |
-//! | `GET /v1/events` | one [`EventLine`](crate::EventLine) per line (`application/x-ndjson`), the current state first; `?conn=&kind=&tag=&type=` filter (repeatable, comma lists), `?since=SEQ` resumes after SEQ (or starts with a `gap` line); 400 for a bad filter, 404 for an unknown `conn` |
+//! | `GET /v1/events` | one [`EventLine`](crate::EventLine) per line (`application/x-ndjson`), the current state first; `?conn=&kind=&tag=&type=` filter (repeatable, comma lists), `?since=SEQ` resumes after SEQ (or starts with a `gap` line); 400 for a bad filter, 404 for a `conn`, `kind` or `tag` no connection has |
 //! | `POST /v1/connections/{name}/start`, `/stop`, `/restart` | [`ActionResponse`](crate::ActionResponse); 404 for an unknown name, 429 when the connection has too many commands waiting |
 //! | `POST /v1/reload` | [`ReloadResponse`](crate::ReloadResponse): 200 applied, 422 the file has errors (nothing changed), 409 a reload is in progress, 501 no file to reload |
 //! | `GET /metrics` | Prometheus (OpenMetrics) text |
@@ -195,9 +195,10 @@ async fn status(State(app): State<App>) -> Response {
 }
 
 async fn events(State(app): State<App>, RawQuery(query): RawQuery) -> Response {
-    let query = match filter::parse(query.as_deref(), &app.state.names()) {
+    let query = match filter::parse(query.as_deref(), &app.state.known()) {
         Ok(query) => query,
         Err(QueryError::Bad(message)) => return error(StatusCode::BAD_REQUEST, message),
+        Err(QueryError::UnknownLabel(message)) => return error(StatusCode::NOT_FOUND, message),
         Err(QueryError::UnknownConnection(message)) => {
             return error_with_known(StatusCode::NOT_FOUND, message, app.state.names());
         }
@@ -210,7 +211,7 @@ async fn events(State(app): State<App>, RawQuery(query): RawQuery) -> Response {
     let (subscription, gap) = match query.since {
         None => (bus.subscribe(query.interest), None),
         Some(since) => match bus.subscribe_since(query.interest, since) {
-            (subscription, Missed::Gone { from, to }) => (subscription, Some((from, to))),
+            (subscription, Missed::Gone { from, to }) => (subscription, Some((since, from, to))),
             (subscription, _) => (subscription, None),
         },
     };
@@ -240,8 +241,8 @@ async fn events(State(app): State<App>, RawQuery(query): RawQuery) -> Response {
     };
     let mut body =
         EventsBody::new(subscription, bus, cut, app.keepalive, app.max_lags).holding(slot);
-    if let Some((from, to)) = gap {
-        body = body.gap(from, to);
+    if let Some((since, from, to)) = gap {
+        body = body.gap(since, from, to);
     }
     (
         [(header::CONTENT_TYPE, "application/x-ndjson")],

@@ -248,6 +248,23 @@ impl ControlState {
             .collect()
     }
 
+    /// The names, kinds and tags the connections have now, which the
+    /// filters of `/v1/events` are checked against.
+    pub(crate) fn known(&self) -> crate::filter::Known {
+        let entries = self.entries();
+        let mut kinds = std::collections::BTreeSet::new();
+        let mut tags = std::collections::BTreeSet::new();
+        for entry in entries.iter() {
+            kinds.extend(entry.described.kind.iter().cloned());
+            tags.extend(entry.described.tags.iter().cloned());
+        }
+        crate::filter::Known {
+            names: entries.iter().map(|c| c.described.name.clone()).collect(),
+            kinds: kinds.into_iter().collect(),
+            tags: tags.into_iter().collect(),
+        }
+    }
+
     /// The supervisor's handle (start, stop, restart, shutdown).
     pub fn supervisor(&self) -> &SupervisorHandle {
         &self.inner.supervisor

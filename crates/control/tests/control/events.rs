@@ -183,6 +183,24 @@ async fn since_resumes_with_every_kept_event_then_says_when_they_are_gone() {
     assert!(state.replay && state.conn == "idle", "{state:?}");
     drop(events);
 
+    // A seq ahead of the newest (from a daemon before a restart): the whole
+    // run of this one may be unseen, and the line says why.
+    let mut events = client
+        .events_with(&EventFilter::default().since(1_000))
+        .await
+        .expect("a stream");
+    let ahead = patiently("the gap line", events.next())
+        .await
+        .expect("a line")
+        .expect("an event");
+    assert_eq!(ahead.what, What::Gap { from: 1, to: 15 }, "{ahead:?}");
+    assert!(
+        ahead.message.contains("seq 1000 is ahead of this daemon's newest event (15)")
+            && ahead.message.contains("restarted"),
+        "{ahead:?}"
+    );
+    drop(events);
+
     // Filters narrow a resume too; a bad one is a 400 that says why.
     let mut events = client
         .events_with(&EventFilter::default().event_type("connected").since(12))
@@ -211,5 +229,24 @@ async fn since_resumes_with_every_kept_event_then_says_when_they_are_gone() {
         refused.to_string().contains("unknown event type `bogus`"),
         "{refused}"
     );
+    // A kind or tag no connection has would stream nothing for as long as
+    // it stayed open: refused, saying so.
+    for filter in [
+        EventFilter::default().kind("nope"),
+        EventFilter::default().tag("nope"),
+    ] {
+        let refused = client
+            .events_with(&filter)
+            .await
+            .expect_err("a label no connection has");
+        assert!(
+            matches!(
+                &refused,
+                linesman_control::ClientError::Api { status: 404, .. }
+            ) && refused.to_string().contains("`nope`")
+                && refused.to_string().contains("nothing would ever match"),
+            "{refused}"
+        );
+    }
     server.shutdown().await.expect("a clean shutdown");
 }
