@@ -183,6 +183,14 @@ fn on_hangup(state: &ControlState, reloading: &std::sync::Arc<std::sync::atomic:
     });
 }
 
+/// Says that a signal the daemon gives no meaning to was received.
+fn ignored(name: &'static str) {
+    tracing::warn!(
+        signal = name,
+        "ignored: it means nothing to linesman (SIGTERM or SIGINT stops it, SIGHUP reloads its config)"
+    );
+}
+
 /// How long a forced exit waits for the queued log lines to be written.
 const FORCED_LOG_PATIENCE: Duration = Duration::from_millis(200);
 
@@ -201,6 +209,10 @@ fn watch_signals(
     // Caught, so it no longer kills the daemon: a reload, one at a time
     // (a SIGHUP during one is answered by the reload in progress).
     let mut hangup = install(SignalKind::hangup(), "SIGHUP")?;
+    // Caught too: their default action would end the daemon at once,
+    // without removing its socket, for a signal it gives no meaning to.
+    let mut user1 = install(SignalKind::user_defined1(), "SIGUSR1")?;
+    let mut user2 = install(SignalKind::user_defined2(), "SIGUSR2")?;
     let reloading = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     Ok(tokio::spawn(async move {
         let mut received = 0u32;
@@ -210,6 +222,14 @@ fn watch_signals(
                 Some(()) = terminate.recv() => "SIGTERM",
                 Some(()) = hangup.recv() => {
                     on_hangup(&state, &reloading);
+                    continue;
+                }
+                Some(()) = user1.recv() => {
+                    ignored("SIGUSR1");
+                    continue;
+                }
+                Some(()) = user2.recv() => {
+                    ignored("SIGUSR2");
                     continue;
                 }
                 else => return,

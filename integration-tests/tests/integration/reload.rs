@@ -292,6 +292,40 @@ async fn sighup_reloads_and_the_daemon_still_exits_0_on_sigterm() {
     assert!(!daemon.socket.exists(), "the socket is removed");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigusr1_and_sigusr2_are_ignored_in_words_not_a_silent_death() {
+    let quotes = echo().await;
+    let yaml = format!(
+        "connections:\n  quotes: {{ endpoint: {} }}\n",
+        quotes.endpoint()
+    );
+    let mut daemon = Daemon::start(TempDir::new("usr1").expect("temp dir"), &yaml).await;
+    daemon
+        .wait_status("quotes up", |s| state(s, "quotes") == "up")
+        .await;
+    // Their default action ends a process at once (the socket stays).
+    daemon.signal("USR1").await;
+    daemon.signal("USR2").await;
+    daemon
+        .wait_status("still answering", |s| state(s, "quotes") == "up")
+        .await;
+    assert!(daemon.is_running());
+    assert_eq!(quotes.stats().accepted, 1, "the session went on");
+
+    daemon.signal("TERM").await;
+    let (code, stderr) = daemon.exit().await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!daemon.socket.exists(), "the socket is removed");
+    for name in ["SIGUSR1", "SIGUSR2"] {
+        assert!(
+            stderr
+                .lines()
+                .any(|line| line.contains(name) && line.contains("ignored")),
+            "{name} is said to be ignored: {stderr}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn reload_of_a_daemon_without_a_file_says_so() {
     // The demo serves the control socket but has no file to read again.
