@@ -195,7 +195,9 @@ async fn since_resumes_with_every_kept_event_then_says_when_they_are_gone() {
         .expect("an event");
     assert_eq!(ahead.what, What::Gap { from: 1, to: 15 }, "{ahead:?}");
     assert!(
-        ahead.message.contains("seq 1000 is ahead of this daemon's newest event (15)")
+        ahead
+            .message
+            .contains("seq 1000 is ahead of this daemon's newest event (15)")
             && ahead.message.contains("restarted"),
         "{ahead:?}"
     );
