@@ -6,11 +6,17 @@
 //! - Each accepted connection gets its peer's credentials (for the uid
 //!   check in `routes.rs`), a [`WriteDeadline`] on its socket and hyper's
 //!   header-read timeout; the whole of it is one task.
-//! - At most `max_connections` are served at once; one more has its
-//!   request head read, gets a short `503` ("daemon busy", by a task of its
-//!   own, bounded in time) and is closed. While
-//!   [`MAX_REFUSALS`] are being refused, accepting waits: the next clients
-//!   wait in the kernel's backlog rather than being closed unanswered.
+//! - At most `max_connections` are served at once. When one more comes,
+//!   the connection idle longest (no request being answered: silent since
+//!   it connected, or kept alive after its last answer) gives its place, as
+//!   soon as one has been idle for [`MIN_IDLE_TO_EVICT`] (waiting up to
+//!   [`EVICT_WAIT`] for that): clients that connect and send nothing,
+//!   however many and however fast they come back, cannot keep `status`
+//!   out. When every place answers a request all that time, the new client
+//!   has its request head read, gets a short `503` ("daemon busy", by a
+//!   task of its own, bounded in time) and is closed. While [`MAX_REFUSALS`] are being refused,
+//!   accepting waits: the next clients wait in the kernel's backlog rather
+//!   than being closed unanswered.
 //! - Accept errors pause the loop and are logged rarely ([`AcceptErrors`]).
 //! - Shutdown: the listener is closed (new clients are refused), every
 //!   connection is told to finish its request and close, and at the
@@ -18,8 +24,8 @@
 
 use std::future::Future;
 use std::io;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use axum::Router;
@@ -52,6 +58,18 @@ const REFUSAL_TIME: Duration = Duration::from_secs(1);
 const REFUSAL_DRAIN: usize = 64 * 1024;
 /// hyper's read and write buffer bound: a request head must fit.
 const MAX_BUF: usize = 64 * 1024;
+/// How long a connection must have been idle to give its place to a new
+/// one when every place is taken: far longer than a client's request takes
+/// to arrive once it has connected (it writes at once), short enough that
+/// silent clients flooding the accept queue are cleared through a few
+/// places quickly (3 places: 30 a second; status answered behind 100 of
+/// them in about 3 s).
+const MIN_IDLE_TO_EVICT: Duration = Duration::from_millis(100);
+/// How long a client that came when every place was taken waits for one
+/// (freed, or given by a connection idle long enough) before it is refused.
+const EVICT_WAIT: Duration = Duration::from_secs(1);
+/// How often that wait looks again for a connection idle long enough.
+const EVICT_CHECK: Duration = Duration::from_millis(20);
 
 /// Serves `router` on `listener` until `stop` resolves with the shutdown's
 /// deadline; cancels `shutdown` then (the routes end their event streams on
@@ -77,7 +95,10 @@ pub(crate) async fn serve(
         permits: Arc::new(Semaphore::new(options.max_connections)),
         refusals: Arc::new(Semaphore::new(refusals(options.max_connections))),
         tasks: JoinSet::new(),
+        live: Vec::new(),
+        epoch: Instant::now(),
         full_warned: None,
+        evict_warned: None,
     };
     let mut served = served;
     let mut errors = AcceptErrors::default();
@@ -94,8 +115,18 @@ pub(crate) async fn serve(
                 Ok((stream, _)) => {
                     errors.succeeded();
                     if let Some(stream) = served.admit(stream) {
-                        // Full: the next clients wait in the backlog until
-                        // this one has its 503.
+                        // Full: a place freed, or given by the connection
+                        // idle longest, soon.
+                        tokio::select! {
+                            deadline = &mut stop => break deadline,
+                            place = served.place_when_full() => if let Some(permit) = place {
+                                served.serve(stream, permit);
+                                continue;
+                            }
+                        }
+                        served.warn_full();
+                        // Refused: the next clients wait in the backlog
+                        // until this one has its 503.
                         let refusals = Arc::clone(&served.refusals);
                         tokio::select! {
                             deadline = &mut stop => break deadline,
@@ -143,29 +174,149 @@ struct Connections {
     permits: Arc<Semaphore>,
     refusals: Arc<Semaphore>,
     tasks: JoinSet<()>,
-    /// When the limit was last logged.
+    /// The connections being served (and some that ended, pruned as it
+    /// grows): where the one idle longest is found.
+    live: Vec<Weak<Slot>>,
+    /// What the slots' idle times count from.
+    epoch: Instant,
+    /// When the limit, and an eviction, were last logged.
     full_warned: Option<Instant>,
+    evict_warned: Option<Instant>,
+}
+
+/// What the accept loop knows of a connection it serves: whether it is
+/// answering a request, since when it has been idle, and how to close it.
+struct Slot {
+    /// Requests whose answer is not fully written yet.
+    in_service: AtomicUsize,
+    /// When it last became idle (accepted, or its last answer written), in
+    /// milliseconds since the server's epoch.
+    idle_since_ms: AtomicU64,
+    epoch: Instant,
+    /// Cancelled to close it for a new client (after the request it may
+    /// have begun meanwhile).
+    evict: CancellationToken,
+}
+
+impl Slot {
+    fn new(epoch: Instant) -> Slot {
+        let slot = Slot {
+            in_service: AtomicUsize::new(0),
+            idle_since_ms: AtomicU64::new(0),
+            epoch,
+            evict: CancellationToken::new(),
+        };
+        slot.idle_from_now();
+        slot
+    }
+
+    fn idle_from_now(&self) {
+        let ms = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.idle_since_ms.store(ms, Ordering::Release);
+    }
+
+    /// How long it has been idle at `now_ms`; `None` while it answers a
+    /// request or once it was told to close.
+    fn idle_for(&self, now_ms: u64) -> Option<Duration> {
+        if self.in_service.load(Ordering::Acquire) > 0 || self.evict.is_cancelled() {
+            return None;
+        }
+        let since = self.idle_since_ms.load(Ordering::Acquire);
+        Some(Duration::from_millis(now_ms.saturating_sub(since)))
+    }
+}
+
+/// Says at most once every ten seconds (`last`) that `what` happened.
+fn rarely(last: &mut Option<Instant>, what: impl FnOnce()) {
+    let now = Instant::now();
+    if last.is_none_or(|at| now.duration_since(at) >= Duration::from_secs(10)) {
+        *last = Some(now);
+        what();
+    }
 }
 
 impl Connections {
-    /// Serves `stream` if the limit allows; else gives it back, to be
-    /// refused.
+    /// Serves `stream` if the limit allows; else gives it back.
     fn admit(&mut self, stream: UnixStream) -> Option<UnixStream> {
         let Ok(permit) = Arc::clone(&self.permits).try_acquire_owned() else {
-            let now = Instant::now();
-            if self
-                .full_warned
-                .is_none_or(|last| now.duration_since(last) >= Duration::from_secs(10))
-            {
-                self.full_warned = Some(now);
-                tracing::warn!(
-                    limit = self.max,
-                    "the control server serves its limit of {} connections at once; refusing more with 503 (a client that sends nothing holds one for up to the header timeout)",
-                    self.max
-                );
-            }
             return Some(stream);
         };
+        self.serve(stream, permit);
+        None
+    }
+
+    /// A place for a client that came when every place was taken: one
+    /// freed, or the place of the connection idle longest once one has been
+    /// idle for [`MIN_IDLE_TO_EVICT`] (told to close); `None` when neither
+    /// comes within [`EVICT_WAIT`].
+    async fn place_when_full(&mut self) -> Option<OwnedSemaphorePermit> {
+        let give_up = Instant::now() + EVICT_WAIT;
+        let permits = Arc::clone(&self.permits);
+        loop {
+            if self.evict_idlest() {
+                // Its task sees the eviction at once and ends, freeing it.
+                let freed = tokio::time::timeout(EVICT_WAIT, permits.acquire_owned()).await;
+                return freed.ok()?.ok();
+            }
+            let now = Instant::now();
+            if now >= give_up {
+                return None;
+            }
+            tokio::select! {
+                permit = Arc::clone(&permits).acquire_owned() => return permit.ok(),
+                () = tokio::time::sleep_until((now + EVICT_CHECK).min(give_up)) => {}
+            }
+        }
+    }
+
+    /// Tells the connection idle longest (at least [`MIN_IDLE_TO_EVICT`])
+    /// to close, so that a new client gets its place; `false` when none is.
+    fn evict_idlest(&mut self) -> bool {
+        let now_ms = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let idlest = self
+            .live
+            .iter()
+            .filter_map(Weak::upgrade)
+            .filter_map(|slot| Some((slot.idle_for(now_ms)?, slot)))
+            .filter(|(idle, _)| *idle >= MIN_IDLE_TO_EVICT)
+            .max_by_key(|(idle, _)| *idle);
+        let Some((idle, slot)) = idlest else {
+            return false;
+        };
+        slot.evict.cancel();
+        let max = self.max;
+        rarely(&mut self.evict_warned, || {
+            tracing::warn!(
+                limit = max,
+                "the control server serves its limit of {max} connections at once; closed the one idle longest ({} ms without a request) for a new client",
+                idle.as_millis()
+            );
+        });
+        true
+    }
+
+    /// Logs (rarely) that clients are refused.
+    fn warn_full(&mut self) {
+        let max = self.max;
+        rarely(&mut self.full_warned, || {
+            tracing::warn!(
+                limit = max,
+                "the control server serves its limit of {max} connections at once, and none was idle for {} ms within {} s (each answering a request, or new); refusing more with 503",
+                MIN_IDLE_TO_EVICT.as_millis(),
+                EVICT_WAIT.as_secs()
+            );
+        });
+    }
+
+    /// Serves `stream` in a task of its own, holding `permit`.
+    fn serve(&mut self, stream: UnixStream, permit: OwnedSemaphorePermit) {
+        // Ended connections are dropped from the list as it grows, so it
+        // stays within twice the limit.
+        if self.live.len() >= 2 * self.max.max(1) {
+            self.live.retain(|slot| slot.strong_count() > 0);
+        }
+        let slot = Arc::new(Slot::new(self.epoch));
+        self.live.push(Arc::downgrade(&slot));
         let peer = Peer::of(&stream);
         let connection = connection(
             stream,
@@ -174,10 +325,10 @@ impl Connections {
             self.router.clone(),
             self.shutdown.clone(),
             self.write_timeout,
+            slot,
             permit,
         );
         self.tasks.spawn(connection);
-        None
     }
 
     /// The shutdown: every connection is asked to finish and close; those
@@ -198,8 +349,13 @@ impl Connections {
     }
 }
 
-/// Serves one connection until it ends, or until the shutdown asks it to
-/// finish its request (then it closes).
+/// Serves one connection until it ends, or until the shutdown (or a new
+/// client that needs its place) asks it to finish its request (then it
+/// closes).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one connection's whole context, given once by the accept loop"
+)]
 async fn connection(
     stream: UnixStream,
     peer: Peer,
@@ -207,12 +363,12 @@ async fn connection(
     router: Router,
     shutdown: CancellationToken,
     write_timeout: Duration,
+    slot: Arc<Slot>,
     _permit: OwnedSemaphorePermit,
 ) {
     let io = TokioIo::new(WriteDeadline::new(stream, write_timeout));
     let tower = TowerToHyperService::new(router);
-    let in_service = Arc::new(AtomicUsize::new(0));
-    let counted = Arc::clone(&in_service);
+    let counted = Arc::clone(&slot);
     let service = service_fn(move |mut request: hyper::Request<Incoming>| {
         request.extensions_mut().insert(ConnectInfo(peer));
         let guard = InService::enter(&counted);
@@ -230,12 +386,20 @@ async fn connection(
     });
     let conn = builder.serve_connection(io, service);
     tokio::pin!(conn);
+    let leave = async {
+        tokio::select! {
+            () = shutdown.cancelled() => {}
+            () = slot.evict.cancelled() => {
+                tracing::debug!(pid = peer.pid, "closed an idle control connection for a new client");
+            }
+        }
+    };
     let ended = tokio::select! {
         ended = conn.as_mut() => ended,
-        () = shutdown.cancelled() => {
+        () = leave => {
             // Nothing to finish (idle, or half a request head): close now
             // rather than hold the shutdown until the header timeout.
-            if in_service.load(Ordering::Acquire) == 0 {
+            if slot.in_service.load(Ordering::Acquire) == 0 {
                 release_memory();
                 return;
             }
@@ -258,19 +422,21 @@ async fn connection(
 }
 
 /// One request of a connection whose answer is not fully written yet:
-/// counted while it lives.
-struct InService(Arc<AtomicUsize>);
+/// counted while it lives; the connection is idle from when the last ends.
+struct InService(Arc<Slot>);
 
 impl InService {
-    fn enter(count: &Arc<AtomicUsize>) -> InService {
-        count.fetch_add(1, Ordering::AcqRel);
-        InService(Arc::clone(count))
+    fn enter(slot: &Arc<Slot>) -> InService {
+        slot.in_service.fetch_add(1, Ordering::AcqRel);
+        InService(Arc::clone(slot))
     }
 }
 
 impl Drop for InService {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        if self.0.in_service.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.idle_from_now();
+        }
     }
 }
 

@@ -360,3 +360,62 @@ async fn deaf_watchers_cannot_take_the_connections_status_needs() {
     daemon.signal("TERM").await;
     assert_eq!(daemon.exit().await.0, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_clients_that_keep_coming_back_do_not_keep_status_out() {
+    // Under `ulimit -n 40` (3 control connections), 100 clients that
+    // connect, send nothing and reconnect as soon as they are closed made
+    // every `status` fail at its 10 s timeout for as long as they came
+    // (found attacking the release binary).
+    const LIMIT: u64 = 40;
+    const SILENT: usize = 100;
+    let dir = TempDir::new("hard-silent").expect("temp dir");
+    let peer = Peer::echo().await.expect("an echo peer");
+    let yaml = format!(
+        "connections:\n  c0: {{ endpoint: '{}' }}\n",
+        peer.endpoint()
+    );
+    let launch = Launch {
+        open_files: Some(LIMIT),
+        rust_log: Some("info"),
+        ..Launch::default()
+    };
+    let mut daemon = Daemon::launch(dir, &yaml, launch).await;
+    daemon
+        .wait_status("c0 up", |status| status["connections"][0]["state"] == "up")
+        .await;
+    let mut silent = tokio::task::JoinSet::new();
+    for _ in 0..SILENT {
+        let socket = daemon.socket.clone();
+        silent.spawn(async move {
+            loop {
+                let Ok(mut stream) = tokio::net::UnixStream::connect(&socket).await else {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                };
+                let mut byte = [0; 1];
+                // Until the daemon closes it; then straight back.
+                let _ = tokio::io::AsyncReadExt::read(&mut stream, &mut byte).await;
+            }
+        });
+    }
+    daemon
+        .wait_logged(
+            "the daemon to reach its limit",
+            "the control server serves its limit of 3 connections at once",
+        )
+        .await;
+    for _ in 0..3 {
+        let status = daemon.cli(&["status", "-o", "json"]).await;
+        assert_eq!(status.code, 0, "status answered: {}", status.stderr);
+        assert!(status.stdout.contains("\"c0\""), "{}", status.stdout);
+    }
+    silent.shutdown().await;
+    daemon.signal("TERM").await;
+    let (code, stderr) = daemon.exit().await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("closed the one idle longest"),
+        "the evictions are logged: {stderr}"
+    );
+}

@@ -216,6 +216,60 @@ async fn event_streams_leave_a_quarter_of_the_connections_to_status_and_actions(
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_client_that_sends_nothing_gives_its_place_to_one_that_asks() {
+    // Silent clients, reopened as fast as the header timeout closes them,
+    // kept `status` out for as long as they came (hostile run, F6 (b)).
+    let dir = TempDir::new("bounds-evict").expect("a temp dir");
+    let state = idle_state();
+    let bus = state.bus().clone();
+    let server = serve(&dir, state, ServerOptions::default().max_connections(4));
+    let client = Client::new(server.path());
+    let mut streams = Vec::new();
+    for _ in 0..2 {
+        streams.push(client.events().await.expect("a stream within the places"));
+    }
+    let mut silent = Vec::new();
+    for _ in 0..2 {
+        silent.push(UnixStream::connect(server.path()).await.expect("connect"));
+    }
+    // Every place taken; the silent ones idle for longer than it takes a
+    // request to arrive (still within the header timeout).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let status = client
+        .status()
+        .await
+        .expect("status gets a silent one's place");
+    assert_eq!(status.connections.len(), 1);
+    let mut closed = 0;
+    for stream in &mut silent {
+        let mut byte = [0; 1];
+        if let Ok(read) =
+            tokio::time::timeout(Duration::from_millis(100), stream.read(&mut byte)).await
+        {
+            assert_eq!(read.expect("a clean close"), 0, "nothing is sent to it");
+            closed += 1;
+        }
+    }
+    assert_eq!(closed, 1, "one silent client gave its place");
+    // The streams, answering, were not touched.
+    bus.publisher("idle")
+        .publish(Connecting { attempt: 7 })
+        .expect("the bus is open");
+    for stream in &mut streams {
+        patiently("the event on each stream", async {
+            loop {
+                let line = stream.next().await.expect("a line").expect("an event");
+                if !line.replay {
+                    return;
+                }
+            }
+        })
+        .await;
+    }
+    server.shutdown().await.expect("a clean shutdown");
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_watcher_that_never_reads_is_dropped_and_its_subscription_freed() {
     let dir = TempDir::new("bounds-deaf").expect("a temp dir");
     // A queue that never overflows: only the write timeout can drop it.
