@@ -354,6 +354,18 @@ async fn names_and_socket_paths_from_outside_are_written_out_in_every_answer() {
             finish(command(&args), &args, PATIENCE).await,
         ));
     }
+    // A value clap refuses is repeated in its usage error (clap strips
+    // escape sequences off a pipe, but not a direction override, and on a
+    // terminal not even the escapes).
+    let args = ["status", "--output", hostile];
+    let usage = finish(command(&args), &args, PATIENCE).await;
+    assert_eq!(usage.code, 2, "bad usage: {}", usage.stderr);
+    assert!(
+        usage.stderr.contains("invalid value") && usage.stderr.contains("\\u{202e}"),
+        "{}",
+        usage.stderr
+    );
+    answers.push(("a usage error".to_owned(), usage));
     for (what, ran) in &answers {
         assert_no_panic(ran, what);
         assert_ne!(ran.code, 0, "{what}: {}", ran.stderr);
@@ -366,7 +378,7 @@ async fn names_and_socket_paths_from_outside_are_written_out_in_every_answer() {
             );
         }
         assert!(
-            ran.stderr.contains("\\u{1b}]0;owned\\u{7}"),
+            what == "a usage error" || ran.stderr.contains("\\u{1b}]0;owned\\u{7}"),
             "{what}: {}",
             ran.stderr
         );
