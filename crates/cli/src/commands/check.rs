@@ -71,11 +71,13 @@ pub(crate) fn short(errors: &ConfigErrors) -> String {
 /// The JSON document of a check of `path`, on one line:
 /// `{"file", "valid", "problems": [{"line", "column", "kind", "message",
 /// "help", "labels": [{"line", "column", "text"}]}]}`.
+///
+/// `file` is the path as given, valid or not (JSON escapes what is hidden
+/// in it), not the name the problems are shown under, which has hidden
+/// characters written out for a terminal: a program matches it against the
+/// path it passed.
 fn json(path: &Path, errors: Option<&ConfigErrors>) -> String {
-    let file = match errors {
-        Some(errors) => errors.source().name().to_owned(),
-        None => path.display().to_string(),
-    };
+    let file = path.display().to_string();
     let problems: Vec<Value> = errors.into_iter().flatten().map(problem).collect();
     let document = json!({
         "file": file,
@@ -160,5 +162,19 @@ connections:
             valid,
             json!({ "file": "good.yaml", "valid": true, "problems": [] })
         );
+    }
+
+    #[test]
+    fn json_names_the_file_as_given_escaped_for_json_valid_or_not() {
+        let name = "b\u{1b}]0;x\u{7}\u{202e}.yaml";
+        for errors in [Some(errors(BAD)), None] {
+            let text = json(Path::new(name), errors.as_ref());
+            assert!(
+                !text.contains('\u{1b}') && !text.contains('\u{202e}'),
+                "{text}"
+            );
+            let document: Value = serde_json::from_str(&text).expect("JSON");
+            assert_eq!(document["file"], name, "{text}");
+        }
     }
 }
