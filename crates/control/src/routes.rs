@@ -289,7 +289,8 @@ async fn action(
             error_with_known(
                 StatusCode::NOT_FOUND,
                 format!(
-                    "unknown connection `{name}`: {hint}known connections: {}",
+                    "unknown connection `{}`: {hint}known connections: {}",
+                    shown(&name),
                     known.join(", ")
                 ),
                 known,
@@ -368,8 +369,10 @@ fn bad_path(rejection: &PathRejection) -> Response {
 const SHOWN_PATH: usize = 200;
 
 /// `path` as an error message repeats it: at most [`SHOWN_PATH`] bytes
-/// (cut at a character boundary, then `…`), control characters escaped,
-/// so a hostile path can neither bloat the answer nor forge log lines.
+/// (cut at a character boundary, then `…`), hidden characters escaped
+/// (`linesman_stream::is_hidden`: control characters, direction overrides),
+/// so a hostile path can neither bloat the answer, forge log lines nor
+/// reorder what a terminal shows of it.
 pub(crate) fn shown(path: &str) -> String {
     let mut end = path.len().min(SHOWN_PATH);
     while !path.is_char_boundary(end) {
@@ -377,7 +380,7 @@ pub(crate) fn shown(path: &str) -> String {
     }
     let mut out = String::with_capacity(end + 3);
     for c in path[..end].chars() {
-        if c.is_control() {
+        if linesman_stream::is_hidden(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);
@@ -405,5 +408,6 @@ mod tests {
             cut.len()
         );
         assert_eq!(shown("/a\u{7}b\nc"), "/a\\u{7}b\\nc");
+        assert_eq!(shown("x\u{9b}\u{202e}y"), "x\\u{9b}\\u{202e}y");
     }
 }

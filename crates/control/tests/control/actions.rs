@@ -162,6 +162,24 @@ async fn hostile_paths_get_short_json_errors() {
         "{answer}"
     );
 
+    // An unknown name is repeated with what is hidden in it written out:
+    // a C1 CSI and a direction override reached a `curl` user raw.
+    let answer = raw(
+        &socket,
+        "POST",
+        "/v1/connections/x%1b%5b31m%c2%9b%e2%80%aey/stop",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    assert!(
+        !answer.contains('\u{9b}') && !answer.contains('\u{202e}'),
+        "{answer:?}"
+    );
+    assert!(
+        answer.contains(r"unknown connection `x\\u{1b}[31m\\u{9b}\\u{202e}y`"),
+        "{answer}"
+    );
+
     assert_eq!(
         daemon.state_of("quotes").await,
         State::Up,
