@@ -78,17 +78,17 @@ pub(crate) fn one_line(text: &str) -> String {
 }
 
 /// A JSON text with every hidden character that serde_json leaves as it
-/// is (C1, invisible formatting: it escapes only C0) written as a JSON
-/// escape, `\u009b`: the document means the same and holds none. (Such a
-/// character can only be inside a string.)
+/// is (DEL, C1, invisible formatting: it escapes only C0) written as a
+/// JSON escape, `\u009b`: the document means the same and holds none.
+/// (Such a character can only be inside a string.)
 pub(crate) fn json(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.is_ascii() {
-        // serde_json has escaped every ASCII control already.
+    if !text.bytes().any(|b| b >= 0x7f) {
+        // serde_json has escaped every ASCII control below DEL already.
         return text.into();
     }
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        if linesman_stream::is_hidden(c) && !c.is_ascii() {
+        if linesman_stream::is_hidden(c) && c >= '\u{7f}' {
             let mut units = [0u16; 2];
             for unit in c.encode_utf16(&mut units) {
                 out.push_str(&format!("\\u{unit:04x}"));
@@ -166,14 +166,18 @@ mod tests {
 
     #[test]
     fn json_escapes_what_serde_json_leaves_and_stays_the_same_document() {
-        let value = serde_json::json!({ "kind": "k\u{1b}[31m\u{9b}", "tag": "t\u{202e}1\u{85}é" });
+        let value =
+            serde_json::json!({ "kind": "k\u{1b}[31m\u{9b}\u{7f}", "tag": "t\u{202e}1\u{85}é" });
         let encoded = value.to_string();
         let text = json(&encoded);
         assert!(!text.chars().any(linesman_stream::is_hidden), "{text}");
         assert!(
-            text.contains("\\u009b") && text.contains("\\u202e"),
+            text.contains("\\u009b") && text.contains("\\u202e") && text.contains("\\u007f"),
             "{text}"
         );
+        // DEL alone (ASCII, which serde_json leaves) is escaped too.
+        let del = serde_json::json!({ "a": "x\u{7f}" }).to_string();
+        assert_eq!(json(&del), "{\"a\":\"x\\u007f\"}");
         let back: serde_json::Value = serde_json::from_str(&text).expect("still JSON");
         assert_eq!(back, value);
     }

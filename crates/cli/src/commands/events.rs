@@ -52,6 +52,6 @@ pub(crate) async fn events(args: EventsArgs) -> Result<Code, CliError> {
         };
         let text = serde_json::to_string(&event)
             .map_err(|e| CliError::io("encode an event as JSON", e.into()))?;
-        output::out(&format!("{}\n", crate::inert::json(&text)))?;
+        output::json_line(&text)?;
     }
 }

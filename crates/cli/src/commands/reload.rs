@@ -42,7 +42,7 @@ pub(crate) async fn reload(args: ReloadArgs) -> Result<Code, CliError> {
         let text = serde_json::to_string_pretty(&response).map_err(|e| CliError::Usage {
             message: format!("cannot write the daemon's answer as JSON: {e}"),
         })?;
-        output::out(&format!("{}\n", crate::inert::json(&text)))?;
+        output::json_line(&text)?;
     } else if response.ok {
         output::out(&summary(&response))?;
     } else {

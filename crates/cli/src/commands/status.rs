@@ -43,7 +43,7 @@ pub(crate) async fn status(args: StatusArgs) -> Result<Code, CliError> {
         Output::Json => {
             let text = serde_json::to_string_pretty(&status)
                 .map_err(|e| CliError::io("encode the status as JSON", e.into()))?;
-            output::out(&format!("{}\n", crate::inert::json(&text)))?;
+            output::json_line(&text)?;
         }
         Output::Table | Output::Wide => {
             let now = now_ms();
