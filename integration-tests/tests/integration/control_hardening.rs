@@ -60,6 +60,40 @@ fn deaf_watcher(socket: &Path) -> UnixStream {
     stream
 }
 
+/// The start of the answer a control client gets (`HTTP/1.1 200`), within
+/// 10 s.
+fn status_line(client: &mut UnixStream) -> [u8; 12] {
+    client
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("set a read timeout");
+    let mut head = [0; 12];
+    std::io::Read::read_exact(client, &mut head).expect("an answer");
+    head
+}
+
+/// A daemon (in a temp dir named after `name`) with one steady connection,
+/// `c0`, to an echo peer, under `open_files` if given, logging at info;
+/// returned once `c0` is up. Nothing but the control plane opens sockets,
+/// and watchers get their replay, then silence.
+async fn steady(name: &str, open_files: Option<u64>) -> (Daemon, Peer) {
+    let dir = TempDir::new(name).expect("temp dir");
+    let peer = Peer::echo().await.expect("an echo peer");
+    let yaml = format!(
+        "connections:\n  c0: {{ endpoint: '{}' }}\n",
+        peer.endpoint()
+    );
+    let launch = Launch {
+        open_files,
+        rust_log: Some("info"),
+        ..Launch::default()
+    };
+    let daemon = Daemon::launch(dir, &yaml, launch).await;
+    daemon
+        .wait_status("c0 up", |status| status["connections"][0]["state"] == "up")
+        .await;
+    (daemon, peer)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_ends_whatever_control_clients_do() {
     let dir = TempDir::new("hard-shutdown").expect("temp dir");
@@ -157,22 +191,7 @@ async fn a_watcher_that_never_reads_is_dropped_and_its_subscription_freed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stalled_control_clients_cannot_take_the_descriptors_of_the_daemon() {
     const LIMIT: u64 = 32;
-    let dir = TempDir::new("hard-emfile").expect("temp dir");
-    // One steady connection: nothing but the control plane opens sockets.
-    let peer = Peer::echo().await.expect("an echo peer");
-    let yaml = format!(
-        "connections:\n  c0: {{ endpoint: '{}' }}\n",
-        peer.endpoint()
-    );
-    let launch = Launch {
-        open_files: Some(LIMIT),
-        rust_log: Some("info"),
-        ..Launch::default()
-    };
-    let mut daemon = Daemon::launch(dir, &yaml, launch).await;
-    daemon
-        .wait_status("c0 up", |status| status["connections"][0]["state"] == "up")
-        .await;
+    let (mut daemon, _peer) = steady("hard-emfile", Some(LIMIT)).await;
     // More clients than the daemon has descriptors, each with half a
     // request: the control plane serves as many as its share of the limit
     // allows, and the rest wait in the kernel's queue.
@@ -259,35 +278,16 @@ async fn at_a_low_fd_limit_deaf_watchers_still_leave_status_a_connection() {
     // Under `ulimit -n 40` the control plane has 3 connections: 3 deaf
     // watchers held them all, and `status` got 503s for as long as they
     // stayed (found attacking the release binary).
-    const LIMIT: u64 = 40;
-    let dir = TempDir::new("hard-low-deaf").expect("temp dir");
-    let peer = Peer::echo().await.expect("an echo peer");
-    let yaml = format!(
-        "connections:\n  c0: {{ endpoint: '{}' }}\n",
-        peer.endpoint()
-    );
-    let launch = Launch {
-        open_files: Some(LIMIT),
-        ..Launch::default()
-    };
-    let mut daemon = Daemon::launch(dir, &yaml, launch).await;
-    let answer = |watcher: &mut UnixStream| {
-        watcher
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("set a read timeout");
-        let mut head = [0; 12];
-        std::io::Read::read_exact(watcher, &mut head).expect("an answer");
-        head
-    };
+    let (mut daemon, _peer) = steady("hard-low-deaf", Some(40)).await;
     let mut held = Vec::new();
     for _ in 0..2 {
         let mut watcher = deaf_watcher(&daemon.socket);
-        assert_eq!(&answer(&mut watcher), b"HTTP/1.1 200", "served");
+        assert_eq!(&status_line(&mut watcher), b"HTTP/1.1 200", "served");
         held.push(watcher);
     }
     let mut third = deaf_watcher(&daemon.socket);
     assert_eq!(
-        &answer(&mut third),
+        &status_line(&mut third),
         b"HTTP/1.1 503",
         "the place kept for requests"
     );
@@ -311,32 +311,18 @@ async fn deaf_watchers_cannot_take_the_connections_status_needs() {
     // held every control connection, and every command got a 503 (the
     // connection limit's own 503 is tested in `control` `bounds.rs`).
     const STREAMS: usize = 48; // of 64: a quarter is kept for requests
-    let dir = TempDir::new("hard-busy").expect("temp dir");
-    // One steady connection: watchers get their replay and then silence,
+    // Watchers of a steady connection get their replay and then silence,
     // so none of them is dropped for not reading.
-    let peer = Peer::echo().await.expect("an echo peer");
-    let yaml = format!(
-        "connections:\n  c0: {{ endpoint: '{}' }}\n",
-        peer.endpoint()
-    );
-    let mut daemon = Daemon::start(dir, &yaml).await;
-    let answer = |watcher: &mut UnixStream| {
-        watcher
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("set a read timeout");
-        let mut head = [0; 12];
-        std::io::Read::read_exact(watcher, &mut head).expect("an answer");
-        head
-    };
+    let (mut daemon, _peer) = steady("hard-busy", None).await;
     let mut held = Vec::new();
     for _ in 0..STREAMS {
         let mut watcher = deaf_watcher(&daemon.socket);
-        assert_eq!(&answer(&mut watcher), b"HTTP/1.1 200", "served");
+        assert_eq!(&status_line(&mut watcher), b"HTTP/1.1 200", "served");
         held.push(watcher);
     }
     let mut one_more = deaf_watcher(&daemon.socket);
     assert_eq!(
-        &answer(&mut one_more),
+        &status_line(&mut one_more),
         b"HTTP/1.1 503",
         "no place left for a stream"
     );
@@ -367,23 +353,8 @@ async fn silent_clients_that_keep_coming_back_do_not_keep_status_out() {
     // connect, send nothing and reconnect as soon as they are closed made
     // every `status` fail at its 10 s timeout for as long as they came
     // (found attacking the release binary).
-    const LIMIT: u64 = 40;
     const SILENT: usize = 100;
-    let dir = TempDir::new("hard-silent").expect("temp dir");
-    let peer = Peer::echo().await.expect("an echo peer");
-    let yaml = format!(
-        "connections:\n  c0: {{ endpoint: '{}' }}\n",
-        peer.endpoint()
-    );
-    let launch = Launch {
-        open_files: Some(LIMIT),
-        rust_log: Some("info"),
-        ..Launch::default()
-    };
-    let mut daemon = Daemon::launch(dir, &yaml, launch).await;
-    daemon
-        .wait_status("c0 up", |status| status["connections"][0]["state"] == "up")
-        .await;
+    let (mut daemon, _peer) = steady("hard-silent", Some(40)).await;
     let mut silent = tokio::task::JoinSet::new();
     for _ in 0..SILENT {
         let socket = daemon.socket.clone();
