@@ -265,17 +265,34 @@ async fn a_file_with_errors_changes_nothing_and_is_shown_as_check_shows_it() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sighup_reloads_and_the_daemon_still_exits_0_on_sigterm() {
-    let [quotes, orders] = [echo().await, echo().await];
+/// A daemon (in a temp dir named after `name`) of one connection, `quotes`,
+/// to `quotes`; its configuration, once `quotes` is up.
+async fn quotes_up(name: &str, quotes: &Peer) -> (Daemon, String) {
     let yaml = format!(
         "connections:\n  quotes: {{ endpoint: {} }}\n",
         quotes.endpoint()
     );
-    let mut daemon = Daemon::start(TempDir::new("reload-hup").expect("temp dir"), &yaml).await;
+    let daemon = Daemon::start(TempDir::new(name).expect("temp dir"), &yaml).await;
     daemon
         .wait_status("quotes up", |s| state(s, "quotes") == "up")
         .await;
+    (daemon, yaml)
+}
+
+/// Sends SIGTERM and checks the daemon exits 0 with its socket removed;
+/// its stderr.
+async fn terminated_cleanly(mut daemon: Daemon) -> String {
+    daemon.signal("TERM").await;
+    let (code, stderr) = daemon.exit().await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!daemon.socket.exists(), "the socket is removed");
+    stderr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_and_the_daemon_still_exits_0_on_sigterm() {
+    let [quotes, orders] = [echo().await, echo().await];
+    let (daemon, yaml) = quotes_up("reload-hup", &quotes).await;
     let more = format!("{yaml}  orders: {{ endpoint: {} }}\n", orders.endpoint());
     std::fs::write(&daemon.config, more).expect("write the new configuration");
     daemon.signal("HUP").await;
@@ -285,24 +302,13 @@ async fn sighup_reloads_and_the_daemon_still_exits_0_on_sigterm() {
     assert!(daemon.is_running());
     assert_eq!(quotes.stats().accepted, 1, "quotes kept its session");
     assert_eq!(daemon.metric(OK), 1);
-
-    daemon.signal("TERM").await;
-    let (code, stderr) = daemon.exit().await;
-    assert_eq!(code, 0, "{stderr}");
-    assert!(!daemon.socket.exists(), "the socket is removed");
+    terminated_cleanly(daemon).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigusr1_and_sigusr2_are_ignored_in_words_not_a_silent_death() {
     let quotes = echo().await;
-    let yaml = format!(
-        "connections:\n  quotes: {{ endpoint: {} }}\n",
-        quotes.endpoint()
-    );
-    let mut daemon = Daemon::start(TempDir::new("usr1").expect("temp dir"), &yaml).await;
-    daemon
-        .wait_status("quotes up", |s| state(s, "quotes") == "up")
-        .await;
+    let (daemon, _) = quotes_up("usr1", &quotes).await;
     // Their default action ends a process at once (the socket stays).
     daemon.signal("USR1").await;
     daemon.signal("USR2").await;
@@ -311,11 +317,7 @@ async fn sigusr1_and_sigusr2_are_ignored_in_words_not_a_silent_death() {
         .await;
     assert!(daemon.is_running());
     assert_eq!(quotes.stats().accepted, 1, "the session went on");
-
-    daemon.signal("TERM").await;
-    let (code, stderr) = daemon.exit().await;
-    assert_eq!(code, 0, "{stderr}");
-    assert!(!daemon.socket.exists(), "the socket is removed");
+    let stderr = terminated_cleanly(daemon).await;
     for name in ["SIGUSR1", "SIGUSR2"] {
         assert!(
             stderr
