@@ -132,6 +132,13 @@ const BURSTY: Pace = Pace {
     limit: None,
 };
 
+/// Reads a page at a time, with a pause every few.
+const STEADY: Pace = Pace {
+    chunk: 4096,
+    pause_every: 4,
+    limit: None,
+};
+
 /// Reads and decodes frames with the default codec until the input ends
 /// (or `pace.limit` bytes were read), pausing as `pace` says; counts the
 /// frames in `seen` as they come.
@@ -217,9 +224,13 @@ impl Sink {
         Sink::Unix(listener, dir)
     }
 
-    /// Accepts one connection and reads it as `pace` says.
-    fn spawn(self, pace: Pace, seen: Arc<AtomicU64>) -> JoinHandle<Read> {
-        tokio::spawn(async move {
+    /// Accepts one connection and reads it as `pace` says; what it read,
+    /// and a count of the frames it has read so far.
+    fn spawn(self, pace: Pace) -> (JoinHandle<Read>, Arc<AtomicU64>) {
+        let seen = Arc::new(AtomicU64::new(0));
+        let counted = Arc::clone(&seen);
+        let peer = tokio::spawn(async move {
+            let seen = counted;
             match self {
                 Sink::Tcp(listener) => {
                     let (mut stream, _) = listener.accept().await.expect("accept");
@@ -230,7 +241,8 @@ impl Sink {
                     read_frames(&mut stream, pace, &seen).await
                 }
             }
-        })
+        });
+        (peer, seen)
     }
 }
 
@@ -282,9 +294,8 @@ const SENDERS: u32 = 8;
 const PER_SENDER: u64 = 2_000;
 
 async fn many_senders_to_a_bursty_reader(sink: Sink) {
-    let seen = Arc::new(AtomicU64::new(0));
     let spec = sink.spec("flood");
-    let peer = sink.spawn(BURSTY, Arc::clone(&seen));
+    let (peer, _seen) = sink.spawn(BURSTY);
     let (handle, control, session, _frames) = up(spec).await;
 
     let senders: Vec<_> = (0..SENDERS)
@@ -482,15 +493,9 @@ fn check_flood_outcome(results: &[Vec<Result<(), SendError>>], got: &[Frame]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stop_mid_flood_loses_no_frame_whose_send_returned_ok() {
-    let seen = Arc::new(AtomicU64::new(0));
     let sink = Sink::Tcp(small_tcp_listener());
     let spec = sink.spec("stop-flood");
-    let pace = Pace {
-        chunk: 4096,
-        pause_every: 4,
-        limit: None,
-    };
-    let peer = sink.spawn(pace, Arc::clone(&seen));
+    let (peer, seen) = sink.spawn(STEADY);
     let (handle, control, session, _frames) = up(spec).await;
     let senders = flood(&handle, 4);
     bounded("the peer reading 400 frames", async {
@@ -853,10 +858,9 @@ async fn late_replies_to_given_up_requests_are_counted_and_never_handled() {
 /// and leaves no byte on the wire.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_frames_among_a_flood_fail_alone_and_leave_the_stream_whole() {
-    let seen = Arc::new(AtomicU64::new(0));
     let sink = Sink::Tcp(small_tcp_listener());
     let spec = sink.spec("refused").max_frame(4096 - 1);
-    let peer = sink.spawn(BURSTY, Arc::clone(&seen));
+    let (peer, _seen) = sink.spawn(BURSTY);
     let (handle, control, session, _frames) = up(spec).await;
     let senders: Vec<_> = (0..4u32)
         .map(|sender| {
@@ -921,15 +925,9 @@ async fn refused_frames_among_a_flood_fail_alone_and_leave_the_stream_whole() {
 /// frames in its order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancelled_sends_never_tear_the_stream_or_lose_a_completed_one() {
-    let seen = Arc::new(AtomicU64::new(0));
     let sink = Sink::Tcp(small_tcp_listener());
     let spec = sink.spec("cancelled");
-    let pace = Pace {
-        chunk: 4096,
-        pause_every: 4,
-        limit: None,
-    };
-    let peer = sink.spawn(pace, Arc::clone(&seen));
+    let (peer, _seen) = sink.spawn(STEADY);
     let (handle, control, session, _frames) = up(spec).await;
     let senders: Vec<_> = (0..4u32)
         .map(|sender| {
