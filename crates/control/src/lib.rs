@@ -49,6 +49,7 @@ mod events;
 mod filter;
 mod metrics;
 mod options;
+mod places;
 mod private_dir;
 mod routes;
 mod serve;

@@ -40,6 +40,7 @@ use crate::api::{ActionResponse, ErrorBody};
 use crate::events::EventsBody;
 use crate::filter::{self, QueryError};
 use crate::metrics;
+use crate::places::BodyArrival;
 use crate::socket::{Peer, authorize};
 use crate::state::ControlState;
 
@@ -162,7 +163,14 @@ async fn whole_body(State(app): State<App>, request: Request, next: Next) -> Res
         return too_large(format!("is {length} bytes"));
     }
     let limited = http_body_util::Limited::new(body, MAX_BODY);
-    match tokio::time::timeout(app.body_timeout, http_body_util::BodyExt::collect(limited)).await {
+    let collected =
+        tokio::time::timeout(app.body_timeout, http_body_util::BodyExt::collect(limited)).await;
+    // From here the request is being answered: it holds its connection's
+    // place (until then a client waiting for one may take it).
+    if let Some(arrival) = parts.extensions.get::<BodyArrival>() {
+        arrival.received();
+    }
+    match collected {
         Ok(Ok(_dropped)) => next.run(Request::from_parts(parts, Body::empty())).await,
         Ok(Err(cause)) if cause.is::<http_body_util::LengthLimitError>() => {
             too_large("goes on".to_owned())

@@ -6,17 +6,15 @@
 //! - Each accepted connection gets its peer's credentials (for the uid
 //!   check in `routes.rs`), a [`WriteDeadline`] on its socket and hyper's
 //!   header-read timeout; the whole of it is one task.
-//! - At most `max_connections` are served at once. When one more comes,
-//!   the connection idle longest (no request being answered: silent since
-//!   it connected, or kept alive after its last answer) gives its place, as
-//!   soon as one has been idle for [`MIN_IDLE_TO_EVICT`] (waiting up to
-//!   [`EVICT_WAIT`] for that): clients that connect and send nothing,
-//!   however many and however fast they come back, cannot keep `status`
-//!   out. When every place answers a request all that time, the new client
-//!   has its request head read, gets a short `503` ("daemon busy", by a
-//!   task of its own, bounded in time) and is closed. While [`MAX_REFUSALS`] are being refused,
-//!   accepting waits: the next clients wait in the kernel's backlog rather
-//!   than being closed unanswered.
+//! - At most `max_connections` are served at once ([`Places`]). A client
+//!   that comes when every place is taken waits, in a task of its own, up
+//!   to [`EVICT_WAIT`](crate::places::EVICT_WAIT) for one: one freed, or the
+//!   place of the connection idle longest, once one has had nothing to
+//!   finish for a moment (`places.rs`). If none comes, it has its request
+//!   head read, gets a short `503` ("daemon busy") and is closed. While
+//!   [`MAX_REFUSALS`] clients wait or are being refused, accepting waits:
+//!   the next clients wait in the kernel's backlog rather than being closed
+//!   unanswered.
 //! - Accept errors pause the loop and are logged rarely ([`AcceptErrors`]).
 //! - Shutdown: the listener is closed (new clients are refused), every
 //!   connection is told to finish its request and close, and at the
@@ -24,8 +22,8 @@
 
 use std::future::Future;
 use std::io;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::Router;
@@ -47,10 +45,12 @@ use crate::accept::{AcceptErrors, nofile_limit};
 use crate::api::ErrorBody;
 use crate::deadline::WriteDeadline;
 use crate::options::ServerOptions;
+use crate::places::{BodyArrival, InService, Places};
 use crate::socket::Peer;
 
-/// Connections beyond the limit that may be getting their `503` at once:
-/// a quarter of the limit, at least one, at most this.
+/// Clients beyond `max_connections` that may be waiting for a place or
+/// getting their `503` at once: a quarter of the limit, at least one, at
+/// most this.
 const MAX_REFUSALS: usize = 16;
 /// How long a refused client gets to read its `503`.
 const REFUSAL_TIME: Duration = Duration::from_secs(1);
@@ -58,18 +58,6 @@ const REFUSAL_TIME: Duration = Duration::from_secs(1);
 const REFUSAL_DRAIN: usize = 64 * 1024;
 /// hyper's read and write buffer bound: a request head must fit.
 const MAX_BUF: usize = 64 * 1024;
-/// How long a connection must have been idle to give its place to a new
-/// one when every place is taken: far longer than a client's request takes
-/// to arrive once it has connected (it writes at once), short enough that
-/// silent clients flooding the accept queue are cleared through a few
-/// places quickly (3 places: 30 a second; status answered behind 100 of
-/// them in about 3 s).
-const MIN_IDLE_TO_EVICT: Duration = Duration::from_millis(100);
-/// How long a client that came when every place was taken waits for one
-/// (freed, or given by a connection idle long enough) before it is refused.
-const EVICT_WAIT: Duration = Duration::from_secs(1);
-/// How often that wait looks again for a connection idle long enough.
-const EVICT_CHECK: Duration = Duration::from_millis(20);
 
 /// Serves `router` on `listener` until `stop` resolves with the shutdown's
 /// deadline; cancels `shutdown` then (the routes end their event streams on
@@ -86,27 +74,21 @@ pub(crate) async fn serve(
         .timer(TokioTimer::new())
         .header_read_timeout(options.header_read_timeout)
         .max_buf_size(MAX_BUF);
-    let served = Connections {
+    let serving = Serving {
         builder,
         router,
         shutdown: shutdown.clone(),
         write_timeout: options.write_timeout,
-        max: options.max_connections,
-        permits: Arc::new(Semaphore::new(options.max_connections)),
-        refusals: Arc::new(Semaphore::new(refusals(options.max_connections))),
-        tasks: JoinSet::new(),
-        live: Vec::new(),
-        epoch: Instant::now(),
-        full_warned: None,
-        evict_warned: None,
+        places: Arc::new(Places::new(options.max_connections)),
     };
-    let mut served = served;
+    let waiting = Arc::new(Semaphore::new(refusals(options.max_connections)));
+    let mut tasks = JoinSet::new();
     let mut errors = AcceptErrors::default();
     tokio::pin!(stop);
     let deadline = loop {
         tokio::select! {
             deadline = &mut stop => break deadline,
-            Some(ended) = served.tasks.join_next() => {
+            Some(ended) = tasks.join_next() => {
                 if let Err(error) = ended.map_err(|e| e.try_into_panic()) {
                     tracing::error!(?error, "a control connection task panicked");
                 }
@@ -114,27 +96,18 @@ pub(crate) async fn serve(
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
                     errors.succeeded();
-                    if let Some(stream) = served.admit(stream) {
-                        // Full: a place freed, or given by the connection
-                        // idle longest, soon.
-                        tokio::select! {
-                            deadline = &mut stop => break deadline,
-                            place = served.place_when_full() => if let Some(permit) = place {
-                                served.serve(stream, permit);
-                                continue;
-                            }
-                        }
-                        served.warn_full();
-                        // Refused: the next clients wait in the backlog
-                        // until this one has its 503.
-                        let refusals = Arc::clone(&served.refusals);
-                        tokio::select! {
-                            deadline = &mut stop => break deadline,
-                            permit = refusals.acquire_owned() => {
-                                if let Ok(permit) = permit {
-                                    served.tasks.spawn(refuse(stream, served.max, permit));
-                                }
-                            }
+                    if let Some(place) = serving.places.try_take() {
+                        tasks.spawn(connection(serving.clone(), stream, place));
+                        continue;
+                    }
+                    // Full: this one waits for a place in a task of its
+                    // own; the next clients wait in the backlog while as
+                    // many wait already as may.
+                    let waiting = Arc::clone(&waiting);
+                    tokio::select! {
+                        deadline = &mut stop => break deadline,
+                        permit = waiting.acquire_owned() => if let Ok(permit) = permit {
+                            tasks.spawn(wait_for_place(serving.clone(), stream, permit));
                         }
                     }
                 }
@@ -154,227 +127,90 @@ pub(crate) async fn serve(
         }
     };
     drop(listener);
-    served.close(deadline).await;
+    close(&shutdown, tasks, deadline).await;
 }
 
-/// How many clients beyond `max_connections` may be getting their `503` at
-/// once: each holds a descriptor, so they are counted in what the control
-/// plane may hold (see `linesman run`'s share of its open-file limit).
+/// How many clients beyond `max_connections` may be waiting for a place or
+/// getting their `503` at once: each holds a descriptor, so they are
+/// counted in what the control plane may hold (see `linesman run`'s share
+/// of its open-file limit).
 pub(crate) fn refusals(max_connections: usize) -> usize {
     (max_connections / 4).clamp(1, MAX_REFUSALS)
 }
 
-/// The connections being served, and what a new one needs.
-struct Connections {
+/// What serving a connection needs.
+#[derive(Clone)]
+struct Serving {
     builder: http1::Builder,
     router: Router,
     shutdown: CancellationToken,
     write_timeout: Duration,
-    max: usize,
-    permits: Arc<Semaphore>,
-    refusals: Arc<Semaphore>,
-    tasks: JoinSet<()>,
-    /// The connections being served (and some that ended, pruned as it
-    /// grows): where the one idle longest is found.
-    live: Vec<Weak<Slot>>,
-    /// What the slots' idle times count from.
-    epoch: Instant,
-    /// When the limit, and an eviction, were last logged.
-    full_warned: Option<Instant>,
-    evict_warned: Option<Instant>,
+    places: Arc<Places>,
 }
 
-/// What the accept loop knows of a connection it serves: whether it is
-/// answering a request, since when it has been idle, and how to close it.
-struct Slot {
-    /// Requests whose answer is not fully written yet.
-    in_service: AtomicUsize,
-    /// When it last became idle (accepted, or its last answer written), in
-    /// milliseconds since the server's epoch.
-    idle_since_ms: AtomicU64,
-    epoch: Instant,
-    /// Cancelled to close it for a new client (after the request it may
-    /// have begun meanwhile).
-    evict: CancellationToken,
-}
-
-impl Slot {
-    fn new(epoch: Instant) -> Slot {
-        let slot = Slot {
-            in_service: AtomicUsize::new(0),
-            idle_since_ms: AtomicU64::new(0),
-            epoch,
-            evict: CancellationToken::new(),
-        };
-        slot.idle_from_now();
-        slot
-    }
-
-    fn idle_from_now(&self) {
-        let ms = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.idle_since_ms.store(ms, Ordering::Release);
-    }
-
-    /// How long it has been idle at `now_ms`; `None` while it answers a
-    /// request or once it was told to close.
-    fn idle_for(&self, now_ms: u64) -> Option<Duration> {
-        if self.in_service.load(Ordering::Acquire) > 0 || self.evict.is_cancelled() {
-            return None;
-        }
-        let since = self.idle_since_ms.load(Ordering::Acquire);
-        Some(Duration::from_millis(now_ms.saturating_sub(since)))
-    }
-}
-
-/// Says at most once every ten seconds (`last`) that `what` happened.
-fn rarely(last: &mut Option<Instant>, what: impl FnOnce()) {
-    let now = Instant::now();
-    if last.is_none_or(|at| now.duration_since(at) >= Duration::from_secs(10)) {
-        *last = Some(now);
-        what();
-    }
-}
-
-impl Connections {
-    /// Serves `stream` if the limit allows; else gives it back.
-    fn admit(&mut self, stream: UnixStream) -> Option<UnixStream> {
-        let Ok(permit) = Arc::clone(&self.permits).try_acquire_owned() else {
-            return Some(stream);
-        };
-        self.serve(stream, permit);
-        None
-    }
-
-    /// A place for a client that came when every place was taken: one
-    /// freed, or the place of the connection idle longest once one has been
-    /// idle for [`MIN_IDLE_TO_EVICT`] (told to close); `None` when neither
-    /// comes within [`EVICT_WAIT`].
-    async fn place_when_full(&mut self) -> Option<OwnedSemaphorePermit> {
-        let give_up = Instant::now() + EVICT_WAIT;
-        let permits = Arc::clone(&self.permits);
-        loop {
-            if self.evict_idlest() {
-                // Its task sees the eviction at once and ends, freeing it.
-                let freed = tokio::time::timeout(EVICT_WAIT, permits.acquire_owned()).await;
-                return freed.ok()?.ok();
-            }
-            let now = Instant::now();
-            if now >= give_up {
-                return None;
-            }
-            tokio::select! {
-                permit = Arc::clone(&permits).acquire_owned() => return permit.ok(),
-                () = tokio::time::sleep_until((now + EVICT_CHECK).min(give_up)) => {}
-            }
-        }
-    }
-
-    /// Tells the connection idle longest (at least [`MIN_IDLE_TO_EVICT`])
-    /// to close, so that a new client gets its place; `false` when none is.
-    fn evict_idlest(&mut self) -> bool {
-        let now_ms = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let idlest = self
-            .live
-            .iter()
-            .filter_map(Weak::upgrade)
-            .filter_map(|slot| Some((slot.idle_for(now_ms)?, slot)))
-            .filter(|(idle, _)| *idle >= MIN_IDLE_TO_EVICT)
-            .max_by_key(|(idle, _)| *idle);
-        let Some((idle, slot)) = idlest else {
-            return false;
-        };
-        slot.evict.cancel();
-        let max = self.max;
-        rarely(&mut self.evict_warned, || {
-            tracing::warn!(
-                limit = max,
-                "the control server serves its limit of {max} connections at once; closed the one idle longest ({} ms without a request) for a new client",
-                idle.as_millis()
-            );
-        });
-        true
-    }
-
-    /// Logs (rarely) that clients are refused.
-    fn warn_full(&mut self) {
-        let max = self.max;
-        rarely(&mut self.full_warned, || {
-            tracing::warn!(
-                limit = max,
-                "the control server serves its limit of {max} connections at once, and none was idle for {} ms within {} s (each answering a request, or new); refusing more with 503",
-                MIN_IDLE_TO_EVICT.as_millis(),
-                EVICT_WAIT.as_secs()
-            );
-        });
-    }
-
-    /// Serves `stream` in a task of its own, holding `permit`.
-    fn serve(&mut self, stream: UnixStream, permit: OwnedSemaphorePermit) {
-        // Ended connections are dropped from the list as it grows, so it
-        // stays within twice the limit.
-        if self.live.len() >= 2 * self.max.max(1) {
-            self.live.retain(|slot| slot.strong_count() > 0);
-        }
-        let slot = Arc::new(Slot::new(self.epoch));
-        self.live.push(Arc::downgrade(&slot));
-        let peer = Peer::of(&stream);
-        let connection = connection(
-            stream,
-            peer,
-            self.builder.clone(),
-            self.router.clone(),
-            self.shutdown.clone(),
-            self.write_timeout,
-            slot,
-            permit,
+/// The shutdown: every connection is asked to finish and close; those
+/// still open at `deadline` are aborted.
+async fn close(shutdown: &CancellationToken, mut tasks: JoinSet<()>, deadline: Instant) {
+    shutdown.cancel();
+    let drained = tokio::time::timeout_at(deadline, async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            connections = tasks.len(),
+            "control connections still open at the shutdown deadline are closed"
         );
-        self.tasks.spawn(connection);
+        tasks.shutdown().await;
     }
+}
 
-    /// The shutdown: every connection is asked to finish and close; those
-    /// still open at `deadline` are aborted.
-    async fn close(mut self, deadline: Instant) {
-        self.shutdown.cancel();
-        let drained = tokio::time::timeout_at(deadline, async {
-            while self.tasks.join_next().await.is_some() {}
-        })
-        .await;
-        if drained.is_err() {
-            tracing::warn!(
-                connections = self.tasks.len(),
-                "control connections still open at the shutdown deadline are closed"
-            );
-            self.tasks.shutdown().await;
+/// A client that came when every place was taken: served if a place comes
+/// within the wait, else refused with a `503`; `waiting` is held meanwhile.
+async fn wait_for_place(serving: Serving, stream: UnixStream, waiting: OwnedSemaphorePermit) {
+    let place = tokio::select! {
+        place = serving.places.wait_for_one() => place,
+        () = serving.shutdown.cancelled() => None,
+    };
+    match place {
+        Some(place) => {
+            drop(waiting);
+            connection(serving, stream, place).await;
+        }
+        None => {
+            serving.places.warn_full();
+            refuse(stream, serving.places.max(), waiting).await;
         }
     }
 }
 
-/// Serves one connection until it ends, or until the shutdown (or a new
-/// client that needs its place) asks it to finish its request (then it
-/// closes).
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one connection's whole context, given once by the accept loop"
-)]
-async fn connection(
-    stream: UnixStream,
-    peer: Peer,
-    builder: http1::Builder,
-    router: Router,
-    shutdown: CancellationToken,
-    write_timeout: Duration,
-    slot: Arc<Slot>,
-    _permit: OwnedSemaphorePermit,
-) {
+/// Serves one connection until it ends, or until the shutdown (or a client
+/// waiting for its place) asks it to finish its request (then it closes).
+async fn connection(serving: Serving, stream: UnixStream, _place: OwnedSemaphorePermit) {
+    let Serving {
+        builder,
+        router,
+        shutdown,
+        write_timeout,
+        places,
+    } = serving;
+    let slot = places.slot();
+    let peer = Peer::of(&stream);
     let io = TokioIo::new(WriteDeadline::new(stream, write_timeout));
     let tower = TowerToHyperService::new(router);
     let counted = Arc::clone(&slot);
     let service = service_fn(move |mut request: hyper::Request<Incoming>| {
         request.extensions_mut().insert(ConnectInfo(peer));
         let guard = InService::enter(&counted);
+        // The route's body check says when the body is in; until then the
+        // request does not hold the place against a waiting client.
+        let arrival = BodyArrival::awaited(&counted);
+        request.extensions_mut().insert(arrival.clone());
         let answered = tower.call(request);
         async move {
-            let response = answered.await?;
+            let response = answered.await;
+            arrival.received();
+            let response = response?;
             // Counted until the whole body is written (or dropped).
             Ok::<_, std::convert::Infallible>(response.map(|body| {
                 axum::body::Body::new(body.map_frame(move |frame| {
@@ -389,17 +225,18 @@ async fn connection(
     let leave = async {
         tokio::select! {
             () = shutdown.cancelled() => {}
-            () = slot.evict.cancelled() => {
-                tracing::debug!(pid = peer.pid, "closed an idle control connection for a new client");
+            () = slot.evicted() => {
+                tracing::debug!(pid = peer.pid, "closed an idle control connection for a waiting client");
             }
         }
     };
     let ended = tokio::select! {
         ended = conn.as_mut() => ended,
         () = leave => {
-            // Nothing to finish (idle, or half a request head): close now
-            // rather than hold the shutdown until the header timeout.
-            if slot.in_service.load(Ordering::Acquire) == 0 {
+            // Nothing to finish (idle, half a request head, a body still
+            // trickling in): close now rather than hold the shutdown, or
+            // the waiting client, until a timeout.
+            if slot.nothing_to_finish() {
                 release_memory();
                 return;
             }
@@ -417,25 +254,6 @@ async fn connection(
             );
         } else {
             tracing::debug!(pid = peer.pid, %error, "a control connection ended with an error");
-        }
-    }
-}
-
-/// One request of a connection whose answer is not fully written yet:
-/// counted while it lives; the connection is idle from when the last ends.
-struct InService(Arc<Slot>);
-
-impl InService {
-    fn enter(slot: &Arc<Slot>) -> InService {
-        slot.in_service.fetch_add(1, Ordering::AcqRel);
-        InService(Arc::clone(slot))
-    }
-}
-
-impl Drop for InService {
-    fn drop(&mut self) {
-        if self.0.in_service.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.0.idle_from_now();
         }
     }
 }
@@ -492,7 +310,7 @@ fn write_timed_out(error: &hyper::Error) -> bool {
 async fn refuse(mut stream: UnixStream, max: usize, _permit: OwnedSemaphorePermit) {
     let body = ErrorBody {
         error: format!(
-            "daemon busy: too many control connections ({max}); close one (an idle `linesman status --watch`?) or try again"
+            "daemon busy: too many control connections ({max}), all answering requests; try again in a moment (many `linesman events` or `status --watch` at once, or a client flooding the daemon)"
         ),
         known: Vec::new(),
     };

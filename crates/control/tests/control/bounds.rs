@@ -270,6 +270,52 @@ async fn a_client_that_sends_nothing_gives_its_place_to_one_that_asks() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_client_trickling_a_body_gives_its_place_to_one_that_asks() {
+    // A body trickled a byte at a time counted as a request being answered
+    // until its 5 s timeout: clients that came back after each 408 kept
+    // `status` out (hostile run of 2026-12-03, F1).
+    let dir = TempDir::new("bounds-trickle").expect("a temp dir");
+    let server = serve(
+        &dir,
+        idle_state(),
+        ServerOptions::default().max_connections(4),
+    );
+    let mut trickling = Vec::new();
+    for _ in 0..4 {
+        trickling.push(
+            connect(
+                server.path(),
+                b"POST /v1/reload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nab",
+            )
+            .await,
+        );
+    }
+    // Within the body timeout, longer than a body takes to arrive.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let client = Client::new(server.path());
+    let status = client
+        .status()
+        .await
+        .expect("status gets a trickler's place");
+    assert_eq!(status.connections.len(), 1);
+    let mut closed = 0;
+    for stream in &mut trickling {
+        let mut byte = [0; 1];
+        if let Ok(read) =
+            tokio::time::timeout(Duration::from_millis(100), stream.read(&mut byte)).await
+        {
+            assert!(
+                matches!(read, Ok(0)) || read.is_err(),
+                "closed without an answer: {read:?}"
+            );
+            closed += 1;
+        }
+    }
+    assert_eq!(closed, 1, "one trickling client gave its place");
+    server.shutdown().await.expect("a clean shutdown");
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_watcher_that_never_reads_is_dropped_and_its_subscription_freed() {
     let dir = TempDir::new("bounds-deaf").expect("a temp dir");
     // A queue that never overflows: only the write timeout can drop it.
