@@ -342,9 +342,71 @@ async fn deaf_watchers_cannot_take_the_connections_status_needs() {
         "a stream over the places is told why: {}",
         events.stderr
     );
+    // The commands that wait for their result follow it on the status
+    // instead: they opened a stream first, and failed at once with that
+    // 503 (hostile run, F3).
+    for (args, said) in [
+        (vec!["stop", "c0", "--timeout", "10s"], "c0: stopped"),
+        (vec!["start", "c0", "--timeout", "10s"], "c0: up"),
+        (vec!["restart", "c0", "--timeout", "10s"], "c0: up"),
+        (vec!["wait", "--up", "c0", "--timeout", "10s"], "up: c0"),
+    ] {
+        let ran = daemon.cli(&args).await;
+        assert_eq!(ran.code, 0, "{args:?}: {}", ran.stderr);
+        assert!(ran.stdout.contains(said), "{args:?}: {}", ran.stdout);
+    }
     drop(held);
     daemon.signal("TERM").await;
     assert_eq!(daemon.exit().await.0, 0);
+}
+
+/// `clients` control clients that each connect, send `request`, then (if
+/// `trickle`) one more byte every 60 ms, until the daemon closes them, and
+/// come straight back: they hold places without ever being answered.
+fn hold_places(
+    socket: &Path,
+    clients: usize,
+    request: &'static [u8],
+    trickle: bool,
+) -> tokio::task::JoinSet<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut held = tokio::task::JoinSet::new();
+    for _ in 0..clients {
+        let socket = socket.to_path_buf();
+        held.spawn(async move {
+            loop {
+                let Ok(mut stream) = tokio::net::UnixStream::connect(&socket).await else {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                };
+                if stream.write_all(request).await.is_err() {
+                    continue;
+                }
+                let mut byte = [0; 1];
+                // Until the daemon closes it (or answers); then straight back.
+                loop {
+                    tokio::select! {
+                        _ = stream.read(&mut byte) => break,
+                        () = tokio::time::sleep(Duration::from_millis(60)), if trickle => {
+                            if stream.write_all(b"x").await.is_err() {
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+    held
+}
+
+/// Runs `linesman status` `times` times at once; each must answer.
+async fn status_answers(daemon: &Daemon, times: usize) {
+    let runs = (0..times).map(|_| daemon.cli(&["status", "-o", "json"]));
+    for status in futures_util::future::join_all(runs).await {
+        assert_eq!(status.code, 0, "status answered: {}", status.stderr);
+        assert!(status.stdout.contains("\"c0\""), "{}", status.stdout);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -353,23 +415,8 @@ async fn silent_clients_that_keep_coming_back_do_not_keep_status_out() {
     // connect, send nothing and reconnect as soon as they are closed made
     // every `status` fail at its 10 s timeout for as long as they came
     // (found attacking the release binary).
-    const SILENT: usize = 100;
     let (mut daemon, _peer) = steady("hard-silent", Some(40)).await;
-    let mut silent = tokio::task::JoinSet::new();
-    for _ in 0..SILENT {
-        let socket = daemon.socket.clone();
-        silent.spawn(async move {
-            loop {
-                let Ok(mut stream) = tokio::net::UnixStream::connect(&socket).await else {
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    continue;
-                };
-                let mut byte = [0; 1];
-                // Until the daemon closes it; then straight back.
-                let _ = tokio::io::AsyncReadExt::read(&mut stream, &mut byte).await;
-            }
-        });
-    }
+    let mut silent = hold_places(&daemon.socket, 100, b"", false);
     daemon
         .wait_logged(
             "the daemon to reach its limit",
@@ -377,9 +424,7 @@ async fn silent_clients_that_keep_coming_back_do_not_keep_status_out() {
         )
         .await;
     for _ in 0..3 {
-        let status = daemon.cli(&["status", "-o", "json"]).await;
-        assert_eq!(status.code, 0, "status answered: {}", status.stderr);
-        assert!(status.stdout.contains("\"c0\""), "{}", status.stdout);
+        status_answers(&daemon, 1).await;
     }
     silent.shutdown().await;
     daemon.signal("TERM").await;
@@ -389,4 +434,31 @@ async fn silent_clients_that_keep_coming_back_do_not_keep_status_out() {
         stderr.contains("closed the one idle longest"),
         "the evictions are logged: {stderr}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_trickling_bodies_do_not_keep_status_out() {
+    // A body trickled a byte every 60 ms held its place as a request being
+    // answered until the 5 s body timeout: 80 such clients, back after
+    // each 408, kept every `status` out with 503s (hostile run, F1), and
+    // the clients waiting for a place waited one after the other (F2).
+    let (mut daemon, _peer) = steady("hard-trickle", None).await;
+    let mut trickling = hold_places(
+        &daemon.socket,
+        80,
+        b"POST /v1/reload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n",
+        true,
+    );
+    daemon
+        .wait_logged(
+            "the daemon to reach its limit",
+            "the control server serves its limit of 64 connections at once",
+        )
+        .await;
+    // Five at once, twice.
+    status_answers(&daemon, 5).await;
+    status_answers(&daemon, 5).await;
+    trickling.shutdown().await;
+    daemon.signal("TERM").await;
+    assert_eq!(daemon.exit().await.0, 0);
 }

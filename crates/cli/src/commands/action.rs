@@ -7,17 +7,20 @@
 //! Every name is checked against `GET /v1/status` first: an unknown one
 //! (or a selector that picks nothing) is exit 6 and nothing is sent. The
 //! result is watched on `/v1/events`, opened before the commands are sent,
-//! so no event they cause is missed. `--timeout` (30 s) bounds the whole
+//! so no event they cause is missed (or on the status, asked again and
+//! again, when the daemon has no place for one more stream: `follow.rs`). `--timeout` (30 s) bounds the whole
 //! wait; then exit 4 names each connection that did not get there, with
 //! its state and why.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use futures_util::StreamExt;
-use linesman_control::{Client, ClientError, EventLine, State, StatusResponse, What};
+use linesman_control::{
+    Client, ClientError, ConnectionStatus, EventLine, State, StatusResponse, What,
+};
 
 use crate::cli::ActionArgs;
+use crate::commands::follow::{Follow, Seen};
 use crate::commands::{client, select};
 use crate::error::CliError;
 use crate::exit::Code;
@@ -88,6 +91,19 @@ impl Progress {
             self.fresh = true;
         }
     }
+
+    /// Where a status asked for at `asked_ms` shows it; up since the
+    /// commands were sent (`sent_ms`) is a fresh session. It has been in
+    /// its state for `since_ms` counted from a moment no earlier than
+    /// `asked_ms`, so it entered it no earlier than `asked_ms - since_ms`.
+    fn seen(status: &ConnectionStatus, sent_ms: u64, asked_ms: u64) -> Progress {
+        Progress {
+            state: status.state,
+            stopping: status.state == State::Stopped && status.detail == "stopping",
+            fresh: status.state == State::Up && asked_ms.saturating_sub(status.since_ms) >= sent_ms,
+            detail: status.detail.clone(),
+        }
+    }
 }
 
 /// Sends `action` for every connection `args` picks and, unless
@@ -109,7 +125,7 @@ pub(crate) async fn action(action: Action, args: ActionArgs) -> Result<Code, Cli
         after: args.timeout,
     };
     // Subscribed before sending: every event the commands cause follows.
-    let mut events = tokio::time::timeout_at(deadline, client.events())
+    let mut follow = tokio::time::timeout_at(deadline, Follow::start(&client))
         .await
         .map_err(|_| timed_out())??;
     let mut progress = initial(&status, &names);
@@ -138,10 +154,17 @@ pub(crate) async fn action(action: Action, args: ActionArgs) -> Result<Code, Cli
                 output::err(&late(action, &names, &progress, args.timeout));
                 return Ok(Code::TimedOut);
             }
-            item = events.next() => match item {
-                Some(Ok(event)) => {
+            item = follow.next() => match item {
+                Some(Ok(Seen::Event(event))) => {
                     if let Some(p) = progress.get_mut(&event.conn) {
                         p.apply(&event, sent_ms);
+                    }
+                }
+                Some(Ok(Seen::Status(status, asked_ms))) => {
+                    for (name, p) in &mut progress {
+                        if let Some(c) = status.get(name) {
+                            *p = Progress::seen(c, sent_ms, asked_ms);
+                        }
                     }
                 }
                 None | Some(Err(ClientError::Http { .. })) => {
@@ -167,13 +190,8 @@ fn initial(status: &StatusResponse, names: &[String]) -> HashMap<String, Progres
         .iter()
         .filter_map(|name| status.get(name))
         .map(|c| {
-            let progress = Progress {
-                state: c.state,
-                stopping: c.state == State::Stopped && c.detail == "stopping",
-                fresh: false,
-                detail: c.detail.clone(),
-            };
-            (c.name.clone(), progress)
+            // Before the commands: not a fresh session, whatever it shows.
+            (c.name.clone(), Progress::seen(c, u64::MAX, 0))
         })
         .collect()
 }
@@ -277,5 +295,21 @@ mod tests {
         );
         assert!(p.done(Action::Stop));
         assert!(!p.done(Action::Start));
+    }
+
+    #[test]
+    fn a_polled_status_counts_a_restart_done_only_if_up_since_the_command() {
+        let mut up = crate::view::model::tests::status("a", State::Up);
+        // Asked at 10,000; sent at 9,500.
+        up.since_ms = 600;
+        assert!(
+            !Progress::seen(&up, 9_500, 10_000).done(Action::Restart),
+            "up since 9,400 at the latest: the old session"
+        );
+        up.since_ms = 400;
+        assert!(Progress::seen(&up, 9_500, 10_000).done(Action::Restart));
+        let mut stopping = crate::view::model::tests::status("a", State::Stopped);
+        stopping.detail = "stopping".to_owned();
+        assert!(!Progress::seen(&stopping, 0, 10_000).done(Action::Stop));
     }
 }

@@ -7,6 +7,7 @@ mod completions;
 mod demo;
 mod deps;
 mod events;
+mod follow;
 mod graph;
 mod reload;
 mod run;

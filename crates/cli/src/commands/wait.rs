@@ -17,12 +17,12 @@
 
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use linesman_control::{Client, ClientError, StatusResponse};
 use tokio::time::Instant;
 
 use crate::cli::WaitArgs;
 use crate::commands::client;
+use crate::commands::follow::{Follow, Seen};
 use crate::commands::select;
 use crate::error::CliError;
 use crate::exit::Code;
@@ -63,7 +63,7 @@ pub(crate) async fn wait(args: WaitArgs) -> Result<Code, CliError> {
     let any = args.any;
     let holds = |model: &Model| holds(model, &args);
     let mut model = Model::from_status(&status, now_ms());
-    let mut events = tokio::time::timeout_at(deadline, client.events())
+    let mut follow = tokio::time::timeout_at(deadline, Follow::start(&client))
         .await
         .map_err(|_| not_answered())??;
     let deadline = tokio::time::sleep_until(deadline);
@@ -84,9 +84,12 @@ pub(crate) async fn wait(args: WaitArgs) -> Result<Code, CliError> {
                 ));
                 return Ok(Code::TimedOut);
             }
-            item = events.next() => match item {
-                Some(Ok(event)) => {
+            item = follow.next() => match item {
+                Some(Ok(Seen::Event(event))) => {
                     model.apply(&event);
+                }
+                Some(Ok(Seen::Status(status, asked_ms))) => {
+                    model = Model::from_status(&status, asked_ms);
                 }
                 None | Some(Err(ClientError::Http { .. })) => {
                     return Err(CliError::DaemonGone {
