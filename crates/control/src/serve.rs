@@ -34,7 +34,7 @@ use hyper::server::conn::http1;
 use hyper::service::{Service as _, service_fn};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
@@ -58,6 +58,9 @@ const REFUSAL_TIME: Duration = Duration::from_secs(1);
 const REFUSAL_DRAIN: usize = 64 * 1024;
 /// hyper's read and write buffer bound: a request head must fit.
 const MAX_BUF: usize = 64 * 1024;
+/// How often a client waiting for a place is looked at to see whether it
+/// left.
+const GONE_CHECK: Duration = Duration::from_millis(20);
 
 /// Serves `router` on `listener` until `stop` resolves with the shutdown's
 /// deadline; cancels `shutdown` then (the routes end their event streams on
@@ -171,6 +174,8 @@ async fn wait_for_place(serving: Serving, stream: UnixStream, waiting: OwnedSema
     let place = tokio::select! {
         place = serving.places.wait_for_one() => place,
         () = serving.shutdown.cancelled() => None,
+        // Nothing to answer: its place, or its refusal, goes to the next.
+        () = gone(&stream) => return,
     };
     match place {
         Some(place) => {
@@ -180,6 +185,21 @@ async fn wait_for_place(serving: Serving, stream: UnixStream, waiting: OwnedSema
         None => {
             serving.places.warn_full();
             refuse(stream, serving.places.max(), waiting).await;
+        }
+    }
+}
+
+/// Resolves when the client of `stream` has closed its end: a client that
+/// connects, sends its request and leaves at once must not hold a waiting
+/// place (a flood of them filled the backlog behind the ones waiting).
+async fn gone(stream: &UnixStream) {
+    loop {
+        match stream.ready(Interest::READABLE).await {
+            Ok(ready) if ready.is_read_closed() => return,
+            // Readable: its request, which stays unread until it has a
+            // place; look again in a moment.
+            Ok(_) => tokio::time::sleep(GONE_CHECK).await,
+            Err(_) => return,
         }
     }
 }
