@@ -59,8 +59,8 @@ const REFUSAL_DRAIN: usize = 64 * 1024;
 /// hyper's read and write buffer bound: a request head must fit.
 const MAX_BUF: usize = 64 * 1024;
 /// How often a client waiting for a place is looked at to see whether it
-/// left.
-const GONE_CHECK: Duration = Duration::from_millis(20);
+/// left: often, since while as many wait as may, accepting waits too.
+const GONE_CHECK: Duration = Duration::from_millis(5);
 
 /// Serves `router` on `listener` until `stop` resolves with the shutdown's
 /// deadline; cancels `shutdown` then (the routes end their event streams on
@@ -99,13 +99,18 @@ pub(crate) async fn serve(
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
                     errors.succeeded();
+                    // A client that already left (it sent its request and
+                    // closed) needs no place and no answer.
+                    if has_left(&stream) {
+                        continue;
+                    }
                     if let Some(place) = serving.places.try_take() {
                         tasks.spawn(connection(serving.clone(), stream, place));
                         continue;
                     }
-                    // Full: this one waits for a place in a task of its
-                    // own; the next clients wait in the backlog while as
-                    // many wait already as may.
+                    // Full: this one waits for a place in a task of its own; the
+                    // next clients wait in the backlog while as many wait
+                    // already as may.
                     let waiting = Arc::clone(&waiting);
                     tokio::select! {
                         deadline = &mut stop => break deadline,
@@ -187,6 +192,24 @@ async fn wait_for_place(serving: Serving, stream: UnixStream, waiting: OwnedSema
             refuse(stream, serving.places.max(), waiting).await;
         }
     }
+}
+
+/// Whether the client of `stream` has closed its end already (or the
+/// socket failed), asked of the kernel at once: a flood of clients that
+/// connect, send and leave would otherwise each take a waiting place, one
+/// after the other, while the backlog fills up behind them.
+fn has_left(stream: &UnixStream) -> bool {
+    use std::os::fd::AsRawFd;
+    let mut poll = libc::pollfd {
+        fd: stream.as_raw_fd(),
+        events: libc::POLLRDHUP,
+        revents: 0,
+    };
+    // SAFETY: `poll` is given one valid `pollfd` (the socket's descriptor,
+    // open while `stream` is borrowed) and its count, 1; with a timeout
+    // of 0 it only reads the socket's state and returns at once.
+    let ready = unsafe { libc::poll(&mut poll, 1, 0) };
+    ready > 0 && poll.revents & (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) != 0
 }
 
 /// Resolves when the client of `stream` has closed its end: a client that
@@ -374,4 +397,22 @@ async fn read_head(stream: &mut UnixStream) -> io::Result<()> {
         recent.drain(..recent.len().saturating_sub(3));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_client_that_sent_and_closed_has_left_one_that_waits_has_not() {
+        let (ours, mut theirs) = UnixStream::pair().expect("a socket pair");
+        assert!(!has_left(&ours), "connected, nothing sent");
+        theirs
+            .write_all(b"GET /v1/status HTTP/1.1\r\n\r\n")
+            .await
+            .expect("write");
+        assert!(!has_left(&ours), "its request sent, still there");
+        drop(theirs);
+        assert!(has_left(&ours), "its request unread, but gone");
+    }
 }
