@@ -34,7 +34,7 @@ use hyper::server::conn::http1;
 use hyper::service::{Service as _, service_fn};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
@@ -194,36 +194,32 @@ async fn wait_for_place(serving: Serving, stream: UnixStream, waiting: OwnedSema
     }
 }
 
-/// Whether the client of `stream` has closed its end already (or the
+/// Whether the client of `stream` has closed its socket already (or the
 /// socket failed), asked of the kernel at once: a flood of clients that
 /// connect, send and leave would otherwise each take a waiting place, one
-/// after the other, while the backlog fills up behind them.
+/// after the other, while the backlog fills up behind them. A client that
+/// only shut its sending side (`POLLRDHUP` alone) waits for its answer and
+/// has not left: only a whole close (`POLLHUP`) counts.
 fn has_left(stream: &UnixStream) -> bool {
     use std::os::fd::AsRawFd;
     let mut poll = libc::pollfd {
         fd: stream.as_raw_fd(),
-        events: libc::POLLRDHUP,
+        events: libc::POLLIN,
         revents: 0,
     };
     // SAFETY: `poll` is given one valid `pollfd` (the socket's descriptor,
     // open while `stream` is borrowed) and its count, 1; with a timeout
     // of 0 it only reads the socket's state and returns at once.
     let ready = unsafe { libc::poll(&mut poll, 1, 0) };
-    ready > 0 && poll.revents & (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) != 0
+    ready > 0 && poll.revents & (libc::POLLHUP | libc::POLLERR) != 0
 }
 
-/// Resolves when the client of `stream` has closed its end: a client that
+/// Resolves when the client of `stream` has closed its socket: a client that
 /// connects, sends its request and leaves at once must not hold a waiting
 /// place (a flood of them filled the backlog behind the ones waiting).
 async fn gone(stream: &UnixStream) {
-    loop {
-        match stream.ready(Interest::READABLE).await {
-            Ok(ready) if ready.is_read_closed() => return,
-            // Readable: its request, which stays unread until it has a
-            // place; look again in a moment.
-            Ok(_) => tokio::time::sleep(GONE_CHECK).await,
-            Err(_) => return,
-        }
+    while !has_left(stream) {
+        tokio::time::sleep(GONE_CHECK).await;
     }
 }
 
@@ -412,6 +408,8 @@ mod tests {
             .await
             .expect("write");
         assert!(!has_left(&ours), "its request sent, still there");
+        theirs.shutdown().await.expect("shut its sending side");
+        assert!(!has_left(&ours), "done sending, waiting for its answer");
         drop(theirs);
         assert!(has_left(&ours), "its request unread, but gone");
     }
