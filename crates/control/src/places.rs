@@ -4,12 +4,16 @@
 //!
 //! A connection has nothing to finish while it answers no request, or
 //! while every request it has is still receiving its body (no route takes
-//! one; a client sends what it sends at once). Once one has had nothing to
-//! finish for [`MIN_IDLE_TO_EVICT`], a client waiting for a place may have
-//! it: the connection idle longest is told to close ([`Slot::evicted`]).
-//! So clients that connect and send nothing, send half a request head, or
-//! trickle a body, however many and however fast they come back, cannot
-//! keep `status` out; only requests being answered hold places.
+//! one; a client sends what it sends at once). A client waiting for a
+//! place may have the place of the one idle longest, told to close
+//! ([`Slot::evicted`]): at once if it is kept alive after an answer (HTTP
+//! lets a server close such a connection whenever it likes), after
+//! [`MIN_IDLE_TO_EVICT`] if it has had no answer yet (its first request may
+//! be on its way). So clients that connect and send nothing, send half a
+//! request head, trickle a body, or keep their connection with a cheap
+//! request every few milliseconds, however many and however fast they come
+//! back, cannot keep `status` out; only requests being answered hold
+//! places.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -19,12 +23,12 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-/// How long a connection must have had nothing to finish to give its place
-/// to a client waiting for one: far longer than a client's request takes to
-/// arrive once it has connected (it writes at once), short enough that
-/// silent clients flooding the accept queue are cleared through a few
-/// places quickly (3 places: 30 a second; status answered behind 100 of
-/// them in about 3 s).
+/// How long a connection that has had no answer yet must have had nothing
+/// to finish to give its place to a client waiting for one: far longer
+/// than a client's request takes to arrive once it has connected (it
+/// writes at once), short enough that silent clients flooding the accept
+/// queue are cleared through a few places quickly (3 places: 30 a second;
+/// status answered behind 100 of them in about 3 s).
 pub(crate) const MIN_IDLE_TO_EVICT: Duration = Duration::from_millis(100);
 /// How long a client that came when every place was taken waits for one
 /// (freed, or given by a connection idle long enough) before it is refused.
@@ -117,7 +121,9 @@ impl Places {
             .iter()
             .filter_map(Weak::upgrade)
             .filter_map(|slot| Some((slot.idle_for(now_ms)?, slot)))
-            .filter(|(idle, _)| *idle >= MIN_IDLE_TO_EVICT)
+            .filter(|(idle, slot)| {
+                *idle >= MIN_IDLE_TO_EVICT || slot.answered.load(Ordering::Acquire)
+            })
             .max_by_key(|(idle, _)| *idle);
         let Some((idle, slot)) = idlest else {
             return false;
@@ -161,6 +167,9 @@ pub(crate) struct Slot {
     /// and when a body it waits for began, in milliseconds since `epoch`.
     idle_since_ms: AtomicU64,
     receiving_since_ms: AtomicU64,
+    /// A request of it was answered: idle now, it is a kept-alive
+    /// connection, which may be closed for a waiting client at once.
+    answered: AtomicBool,
     epoch: Instant,
     /// Cancelled to close it for a waiting client.
     evict: CancellationToken,
@@ -173,6 +182,7 @@ impl Slot {
             receiving: AtomicUsize::new(0),
             idle_since_ms: AtomicU64::new(millis_since(epoch)),
             receiving_since_ms: AtomicU64::new(0),
+            answered: AtomicBool::new(false),
             epoch,
             evict: CancellationToken::new(),
         }
@@ -223,6 +233,7 @@ impl InService {
 impl Drop for InService {
     fn drop(&mut self) {
         let slot = &self.0;
+        slot.answered.store(true, Ordering::Release);
         if slot.in_service.fetch_sub(1, Ordering::AcqRel) == 1 {
             slot.idle_since_ms
                 .store(millis_since(slot.epoch), Ordering::Release);

@@ -316,6 +316,55 @@ async fn a_client_trickling_a_body_gives_its_place_to_one_that_asks() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn clients_polling_on_kept_alive_connections_give_a_place_to_one_that_asks() {
+    // A cheap request every 80 ms on a kept-alive connection: never idle
+    // for 100 ms, almost never being answered; 64 of them had every
+    // newcomer refused with 503 (hostile run of 2026-12-03, F7).
+    let dir = TempDir::new("bounds-poll").expect("a temp dir");
+    let server = serve(
+        &dir,
+        idle_state(),
+        ServerOptions::default().max_connections(2),
+    );
+    let mut pollers = tokio::task::JoinSet::new();
+    for _ in 0..2 {
+        let mut stream = connect(server.path(), STATUS).await;
+        pollers.spawn(async move {
+            let mut answers = 0;
+            loop {
+                let mut text = String::new();
+                let mut chunk = [0; 4096];
+                // One answer (its body ends the JSON), or the end.
+                while !text.ends_with('}') {
+                    match stream.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return answers,
+                        Ok(n) => text.push_str(&String::from_utf8_lossy(&chunk[..n])),
+                    }
+                }
+                answers += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                if stream.write_all(STATUS).await.is_err() {
+                    return answers;
+                }
+            }
+        });
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let client = Client::new(server.path());
+    let status = client.status().await.expect("status gets a poller's place");
+    assert_eq!(status.connections.len(), 1);
+    // One poller was closed for it (after many answers); the other polls on.
+    let closed = patiently("a poller to be closed", pollers.join_next())
+        .await
+        .expect("a poller")
+        .expect("no panic");
+    assert!(closed > 10, "it was answered while it polled: {closed}");
+    assert_eq!(pollers.len(), 1);
+    pollers.shutdown().await;
+    server.shutdown().await.expect("a clean shutdown");
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_watcher_that_never_reads_is_dropped_and_its_subscription_freed() {
     let dir = TempDir::new("bounds-deaf").expect("a temp dir");
     // A queue that never overflows: only the write timeout can drop it.
