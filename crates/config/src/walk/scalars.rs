@@ -90,9 +90,22 @@ impl Walker<'_> {
 
     /// A string shown to operators as it is, in tables, graphs and filters
     /// (a kind, a tag): one with a control or invisible character
-    /// (`linesman_stream::is_hidden`) is refused.
+    /// (`linesman_stream::is_hidden`) is refused, and one with a comma,
+    /// which filters take as a list (`--tag a,b`, `?tag=a,b`) and metrics
+    /// join tags with.
     pub(crate) fn shown_string(&mut self, node: &Node, path: &str) -> Option<Sp<String>> {
         let text = self.string(node, path)?;
+        if text.value.contains(',') {
+            self.push(
+                ConfigError::at(
+                    Kind::InvalidValue,
+                    text.at,
+                    format!("{} `{}` has a comma", quoted(path), text.value),
+                )
+                .help("filters take kinds and tags as comma lists (`--tag a,b`): write it without a comma, or as two tags"),
+            );
+            return None;
+        }
         if text.value.chars().any(linesman_stream::is_hidden) {
             self.push(
                 ConfigError::at(

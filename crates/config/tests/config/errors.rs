@@ -775,6 +775,36 @@ fn a_kind_or_tag_with_a_control_or_invisible_character_is_refused_where_it_is_wr
 }
 
 #[test]
+fn a_kind_or_tag_with_a_comma_is_refused_where_it_is_written() {
+    // Filters take them as comma lists: `--tag a,b` could not name the tag
+    // `a,b` (hostile run of 2026-12-03, F6).
+    let errors = crate::invalid(
+        "connections:\n  a:\n    endpoint: tcp://h:1\n    kind: \"x,y\"\n    tags: [ok, \"a,b\"]\n",
+    );
+    let said: Vec<(u32, u32, &str)> = errors
+        .iter()
+        .map(|e| {
+            let at = e.location.expect("located");
+            (at.line, at.column, e.message.as_str())
+        })
+        .collect();
+    assert_eq!(
+        said,
+        [
+            (4, 11, "`connections.a.kind` `x,y` has a comma"),
+            (5, 16, "`connections.a.tags` `a,b` has a comma"),
+        ],
+        "{errors}"
+    );
+    assert!(
+        errors
+            .iter()
+            .all(|e| e.help.as_deref().is_some_and(|h| h.contains("comma lists"))),
+        "{errors}"
+    );
+}
+
+#[test]
 fn a_control_socket_too_long_to_bind_is_refused_where_it_is_written() {
     let long = format!("/run/{}.sock", "s".repeat(110));
     let e = one_error(&format!(
