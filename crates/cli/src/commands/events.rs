@@ -42,7 +42,7 @@ pub(crate) async fn events(args: EventsArgs) -> Result<Code, CliError> {
         let event = match item {
             None | Some(Err(ClientError::Http { .. })) => {
                 output::err(&format!(
-                    "linesman: the daemon on {} ended the event stream (it shut down)\n",
+                    "linesman: the daemon on {} ended the event stream (it shut down, or cut this client off: its log says which)\n",
                     client.socket().display()
                 ));
                 return Ok(Code::Failure);

@@ -94,7 +94,7 @@ async fn follow(
     match end {
         End::DaemonGone => {
             output::err(&format!(
-                "linesman: the daemon on {} ended the event stream (it shut down)\n",
+                "linesman: the daemon on {} ended the event stream (it shut down, or cut this client off: its log says which)\n",
                 client.socket().display()
             ));
             Ok(Code::Failure)
