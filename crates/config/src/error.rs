@@ -172,12 +172,12 @@ impl ConfigError {
     }
 
     pub(crate) fn help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(shortened(help.into()));
+        self.help = Some(crate::shorten::shortened_help(help.into()));
         self
     }
 
     pub(crate) fn maybe_help(mut self, help: Option<String>) -> Self {
-        self.help = help.map(shortened);
+        self.help = help.map(crate::shorten::shortened_help);
         self
     }
 

@@ -7,8 +7,11 @@ use crate::inert::escaped;
 
 /// The longest quoted value (between backquotes) a message keeps.
 const QUOTE_WIDTH: usize = 60;
-/// The longest message, help or label text, in characters.
+/// The longest message or label text, in characters.
 pub(crate) const MESSAGE_WIDTH: usize = 200;
+/// The longest help, in characters: room for the whole list of the keys a
+/// place takes (about 300), which a cut in its middle made useless.
+pub(crate) const HELP_WIDTH: usize = 500;
 /// What stands for the characters cut out.
 pub(crate) const ELLIPSIS: char = '…';
 
@@ -17,8 +20,17 @@ pub(crate) const ELLIPSIS: char = '…';
 /// then, if still longer than [`MESSAGE_WIDTH`], cut in its middle as a
 /// whole.
 pub(crate) fn shortened(text: String) -> String {
+    shortened_to(text, MESSAGE_WIDTH)
+}
+
+/// A help [`shortened`] to [`HELP_WIDTH`].
+pub(crate) fn shortened_help(text: String) -> String {
+    shortened_to(text, HELP_WIDTH)
+}
+
+fn shortened_to(text: String, width: usize) -> String {
     let text = escaped(text);
-    if text.chars().count() <= MESSAGE_WIDTH {
+    if text.chars().count() <= width {
         return text;
     }
     let mut out = String::with_capacity(MESSAGE_WIDTH * 4);
@@ -33,7 +45,7 @@ pub(crate) fn shortened(text: String) -> String {
             out.push_str(part);
         }
     }
-    middle_cut(&out, MESSAGE_WIDTH)
+    middle_cut(&out, width)
 }
 
 /// `text` if it has at most `width` characters; otherwise its start and

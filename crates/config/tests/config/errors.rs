@@ -775,6 +775,25 @@ fn a_kind_or_tag_with_a_control_or_invisible_character_is_refused_where_it_is_wr
 }
 
 #[test]
+fn the_help_of_an_unknown_key_lists_every_key_the_place_takes() {
+    // It was cut in its middle at 200 characters: `write_tim…lay`, and the
+    // keys between never shown (hostile run of 2026-12-03, F9).
+    let e = one_error("connections:\n  a: { endpoint: tcp://h:1, foo: 1 }\n");
+    let help = e.help.expect("a help");
+    assert!(!help.contains('…'), "{help}");
+    for key in [
+        "endpoint",
+        "write_timeout",
+        "frame_timeout",
+        "heartbeat",
+        "nodelay",
+        "max_frame",
+    ] {
+        assert!(help.contains(key), "{key} in {help}");
+    }
+}
+
+#[test]
 fn a_kind_or_tag_with_a_comma_is_refused_where_it_is_written() {
     // Filters take them as comma lists: `--tag a,b` could not name the tag
     // `a,b` (hostile run of 2026-12-03, F6).
