@@ -13,6 +13,11 @@
 //! in a row without the client catching up in between, the stream ends
 //! with an [`ErrorBody`] line that says why, and the subscription is freed.
 //!
+//! A stream filtered on names, kinds or tags ends, with an [`ErrorBody`]
+//! line that says why, once a reload leaves no connection it matches
+//! (after the lines queued before): it would otherwise stay open and
+//! silent for good, as a new stream with that filter is refused.
+//!
 //! A stream resumed with `?since=SEQ` is a subscription the bus started
 //! with the kept events after SEQ (see `Bus::subscribe_since`); when those
 //! are gone, the body sends a `gap` line first, then the subscription as
@@ -28,9 +33,13 @@ use bytes::Bytes;
 use futures_util::Stream;
 use linesman_observer::{Bus, Event, Subscription, What};
 use tokio::time::{Instant, Sleep};
+use tokio_stream::wrappers::WatchStream;
 
 use crate::api::{self, ErrorBody, EventLine};
 use crate::convert::EventLines;
+
+/// Whether some connection still matches a stream's filter.
+type StillMatches = Box<dyn Fn() -> bool + Send>;
 
 /// The lines of one `/v1/events` response.
 pub(crate) struct EventsBody {
@@ -52,6 +61,13 @@ pub(crate) struct EventsBody {
     /// The stream's place among the event streams (`routes.rs`), given
     /// back when the body is dropped.
     slot: Option<tokio::sync::OwnedSemaphorePermit>,
+    /// For a filtered stream: the daemon's reloads (once each one's
+    /// connections are in place), and whether some connection still
+    /// matches the filter after one.
+    reloads: Option<(WatchStream<u64>, StillMatches)>,
+    /// A reload left nothing the filter matches: the stream ends once what
+    /// is queued has been sent.
+    unmatched: bool,
 }
 
 impl EventsBody {
@@ -74,7 +90,44 @@ impl EventsBody {
             max_lags,
             missed: 0,
             slot: None,
+            reloads: None,
+            unmatched: false,
         }
+    }
+
+    /// Ends the stream, with a line that says why, after a reload (one of
+    /// `reloads`) that leaves no connection for which `matches` holds: a
+    /// filtered stream would otherwise stay open and silent for good.
+    pub(crate) fn ending_when_unmatched(
+        mut self,
+        reloads: tokio::sync::watch::Receiver<u64>,
+        matches: impl Fn() -> bool + Send + 'static,
+    ) -> EventsBody {
+        self.reloads = Some((WatchStream::from_changes(reloads), Box::new(matches)));
+        self
+    }
+
+    /// Whether a reload left nothing the filter matches (polls `reloads`).
+    fn poll_unmatched(&mut self, cx: &mut Context<'_>) -> bool {
+        while !self.unmatched
+            && let Some((reloads, matches)) = self.reloads.as_mut()
+        {
+            match Pin::new(reloads).poll_next(cx) {
+                Poll::Ready(Some(_reload)) => self.unmatched = !matches(),
+                Poll::Ready(None) => self.reloads = None,
+                Poll::Pending => break,
+            }
+        }
+        self.unmatched
+    }
+
+    /// The stream's last line after a reload left nothing it matches.
+    fn unmatched_line(&mut self) -> Option<Bytes> {
+        self.subscription = None;
+        Self::json_line(&ErrorBody {
+            error: "a reload left no connection this events stream's filter matches, so nothing more would ever come; it is closed: follow again with a filter that matches".to_owned(),
+            known: Vec::new(),
+        })
     }
 
     /// Holds `slot` for as long as the stream lasts.
@@ -170,6 +223,9 @@ impl Stream for EventsBody {
                     return Poll::Ready(None);
                 }
                 Poll::Pending => {
+                    if this.poll_unmatched(cx) {
+                        return Poll::Ready(this.unmatched_line().map(Ok));
+                    }
                     // Nothing queued: the client has caught up.
                     this.lags = 0;
                     this.missed = 0;

@@ -11,6 +11,32 @@ pub(crate) struct EventsQuery {
     pub(crate) interest: Interest,
     /// Resume after this `seq`.
     pub(crate) since: Option<u64>,
+    /// The names, kinds and tags the interest asks for.
+    pub(crate) asked: Asked,
+}
+
+/// The connection names, kinds and tags a stream's filter asks for (each
+/// empty when not filtered on): a connection matches when it has one of
+/// each list that is not empty.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Asked {
+    pub(crate) names: Vec<String>,
+    pub(crate) kinds: Vec<String>,
+    pub(crate) tags: Vec<String>,
+}
+
+impl Asked {
+    /// Whether the filter asks for names, kinds or tags at all.
+    pub(crate) fn is_filtered(&self) -> bool {
+        !(self.names.is_empty() && self.kinds.is_empty() && self.tags.is_empty())
+    }
+
+    /// Whether a connection called `name`, of `kind`, with `tags`, matches.
+    pub(crate) fn matches(&self, name: &str, kind: Option<&str>, tags: &[String]) -> bool {
+        (self.names.is_empty() || self.names.iter().any(|n| n == name))
+            && (self.kinds.is_empty() || kind.is_some_and(|k| self.kinds.iter().any(|a| a == k)))
+            && (self.tags.is_empty() || tags.iter().any(|t| self.tags.contains(t)))
+    }
 }
 
 /// What the daemon's connections are called and labelled, for the
@@ -86,9 +112,18 @@ pub(crate) fn parse(query: Option<&str>, known: &Known) -> Result<EventsQuery, Q
                         known.names.join(", ")
                     )));
                 }
-                "conn" => out.interest.conn(item),
-                "kind" => out.interest.kind(label(item, "kind", &known.kinds)?),
-                "tag" => out.interest.tag(label(item, "tag", &known.tags)?),
+                "conn" => {
+                    out.asked.names.push(item.to_owned());
+                    out.interest.conn(item)
+                }
+                "kind" => {
+                    out.asked.kinds.push(item.to_owned());
+                    out.interest.kind(label(item, "kind", &known.kinds)?)
+                }
+                "tag" => {
+                    out.asked.tags.push(item.to_owned());
+                    out.interest.tag(label(item, "tag", &known.tags)?)
+                }
                 _ => out.interest.event_type(event_type(item)?),
             };
         }

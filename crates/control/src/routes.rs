@@ -247,8 +247,13 @@ async fn events(State(app): State<App>, RawQuery(query): RawQuery) -> Response {
         );
         return refused;
     };
+    let reloads = query.asked.is_filtered().then(|| app.state.reloaded());
     let mut body =
         EventsBody::new(subscription, bus, cut, app.keepalive, app.max_lags).holding(slot);
+    if let Some(reloads) = reloads {
+        let (state, asked) = (app.state.clone(), query.asked);
+        body = body.ending_when_unmatched(reloads, move || state.any_matches(&asked));
+    }
     if let Some((since, from, to)) = gap {
         body = body.gap(since, from, to);
     }

@@ -50,6 +50,10 @@ pub(crate) struct Inner {
     pub(crate) reloader: Option<Reloader>,
     /// Reloads that were applied, and refused ones.
     pub(crate) reloads: Arc<[AtomicU64; 2]>,
+    /// Counts the reloads whose connections are in `connections`: told
+    /// once the entries are replaced (the bus's `reloaded` event comes
+    /// before that).
+    pub(crate) replaced: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 /// What `POST /v1/reload` (and the daemon's SIGHUP) calls: reads the
@@ -110,6 +114,7 @@ impl ControlState {
                 log_lines_dropped: None,
                 reloader: None,
                 reloads: Arc::default(),
+                replaced: Arc::new(tokio::sync::watch::Sender::new(0)),
             }),
         }
     }
@@ -175,7 +180,14 @@ impl ControlState {
             .connections
             .write()
             .unwrap_or_else(PoisonError::into_inner) = Arc::new(entries);
+        self.inner.replaced.send_modify(|reloads| *reloads += 1);
         Ok(report)
+    }
+
+    /// Changes once each reload's connections are in place (what
+    /// [`any_matches`](Self::any_matches) and the status read).
+    pub(crate) fn reloaded(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.replaced.subscribe()
     }
 
     /// The entries as of now (a reload replaces them whole).
@@ -214,6 +226,7 @@ impl ControlState {
             log_lines_dropped,
             reloader,
             reloads,
+            replaced,
         } = Arc::unwrap_or_clone(self.inner);
         let connections: Vec<Entry> = Arc::unwrap_or_clone(entries)
             .into_iter()
@@ -236,6 +249,7 @@ impl ControlState {
                 log_lines_dropped,
                 reloader,
                 reloads,
+                replaced,
             }),
         }
     }
@@ -263,6 +277,14 @@ impl ControlState {
             kinds: kinds.into_iter().collect(),
             tags: tags.into_iter().collect(),
         }
+    }
+
+    /// Whether some connection matches what a stream's filter asks for.
+    pub(crate) fn any_matches(&self, asked: &crate::filter::Asked) -> bool {
+        self.entries().iter().any(|entry| {
+            let described = &entry.described;
+            asked.matches(&described.name, described.kind.as_deref(), &described.tags)
+        })
     }
 
     /// The supervisor's handle (start, stop, restart, shutdown).

@@ -5,9 +5,11 @@
 
 use std::sync::Arc;
 
+use futures_util::StreamExt;
 use linesman_connection::ConnectionSpec;
 use linesman_control::{
-    Client, ClientError, ControlServer, ControlState, ReloadResponse, Reloader, ServerHandle,
+    Client, ClientError, ControlServer, ControlState, EventFilter, ReloadResponse, Reloader,
+    ServerHandle,
 };
 use linesman_supervisor::{ReloadError, Spec, Supervisor, SupervisorHandle};
 use linesman_testkit::{Peer, TempDir};
@@ -107,6 +109,13 @@ async fn an_applied_reload_is_200_and_the_status_shows_the_new_spec() {
         })
     });
     let served = serve("control-reload-ok", &quotes, Some(reloader));
+    // A stream of `quotes` alone, and one of everything.
+    let mut of_quotes = served
+        .client
+        .events_with(&EventFilter::default().conn("quotes"))
+        .await
+        .expect("a filtered stream");
+    let mut of_all = served.client.events().await.expect("a stream");
     let answer = served.client.reload().await.expect("applied");
     assert!(answer.ok);
     assert_eq!(
@@ -124,6 +133,36 @@ async fn an_applied_reload_is_200_and_the_status_shows_the_new_spec() {
         served.counted().await,
         "linesman_reloads_total{result=\"error\"} 0\nlinesman_reloads_total{result=\"ok\"} 1"
     );
+    // Nothing is left for the filtered stream: it ends, saying why, after
+    // its connection's last lines (hostile run of 2026-12-03, F5: it stayed
+    // open and silent for good).
+    let mut last_state = None;
+    let ended = patiently("the filtered stream to end", async {
+        loop {
+            match of_quotes.next().await {
+                Some(Ok(line)) => last_state = line.state,
+                Some(Err(error)) => return error,
+                None => panic!("ended without saying why"),
+            }
+        }
+    })
+    .await;
+    assert!(
+        matches!(&ended, ClientError::Dropped { message, .. }
+            if message.contains("a reload left no connection this events stream's filter matches")),
+        "{ended}"
+    );
+    assert_eq!(last_state, Some(linesman_control::State::Stopped));
+    // The stream of everything goes on: `orders` comes up on it.
+    patiently("orders up on the unfiltered stream", async {
+        loop {
+            let line = of_all.next().await.expect("a line").expect("an event");
+            if line.conn == "orders" && line.state == Some(linesman_control::State::Up) {
+                return;
+            }
+        }
+    })
+    .await;
     served.stop().await;
 }
 
