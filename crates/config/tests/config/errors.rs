@@ -6,6 +6,17 @@ use linesman_stream::Endpoint;
 
 use crate::{assert_at, invalid, one_error};
 
+/// Each problem's line, column and message.
+fn placed(errors: &linesman_config::ConfigErrors) -> Vec<(u32, u32, &str)> {
+    errors
+        .iter()
+        .map(|e| {
+            let at = e.location.expect("located");
+            (at.line, at.column, e.message.as_str())
+        })
+        .collect()
+}
+
 #[test]
 fn unknown_key_suggests_the_nearest_valid_key() {
     let e = one_error(
@@ -746,13 +757,7 @@ fn a_kind_or_tag_with_a_control_or_invisible_character_is_refused_where_it_is_wr
     let errors = crate::invalid(
         "connections:\n  a:\n    endpoint: tcp://h:1\n    kind: \"k\\e[31m\"\n    tags: [ok, \"t\u{202e}1\"]\n",
     );
-    let said: Vec<(u32, u32, &str)> = errors
-        .iter()
-        .map(|e| {
-            let at = e.location.expect("located");
-            (at.line, at.column, e.message.as_str())
-        })
-        .collect();
+    let said = placed(&errors);
     assert_eq!(
         said,
         [
@@ -800,13 +805,7 @@ fn a_kind_or_tag_with_a_comma_is_refused_where_it_is_written() {
     let errors = crate::invalid(
         "connections:\n  a:\n    endpoint: tcp://h:1\n    kind: \"x,y\"\n    tags: [ok, \"a,b\"]\n",
     );
-    let said: Vec<(u32, u32, &str)> = errors
-        .iter()
-        .map(|e| {
-            let at = e.location.expect("located");
-            (at.line, at.column, e.message.as_str())
-        })
-        .collect();
+    let said = placed(&errors);
     assert_eq!(
         said,
         [
