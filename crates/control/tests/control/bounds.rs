@@ -70,6 +70,25 @@ async fn one_response(stream: &mut UnixStream) -> String {
     text
 }
 
+/// How many of `clients` the server closed without an answer (each is
+/// looked at for 100 ms; one still open is not).
+async fn closed_unanswered(clients: &mut [UnixStream]) -> usize {
+    let mut closed = 0;
+    for stream in clients {
+        let mut byte = [0; 1];
+        if let Ok(read) =
+            tokio::time::timeout(Duration::from_millis(100), stream.read(&mut byte)).await
+        {
+            assert!(
+                matches!(read, Ok(0)) || read.is_err(),
+                "closed without an answer: {read:?}"
+            );
+            closed += 1;
+        }
+    }
+    closed
+}
+
 fn serve(
     dir: &TempDir,
     state: ControlState,
@@ -240,17 +259,11 @@ async fn a_client_that_sends_nothing_gives_its_place_to_one_that_asks() {
         .await
         .expect("status gets a silent one's place");
     assert_eq!(status.connections.len(), 1);
-    let mut closed = 0;
-    for stream in &mut silent {
-        let mut byte = [0; 1];
-        if let Ok(read) =
-            tokio::time::timeout(Duration::from_millis(100), stream.read(&mut byte)).await
-        {
-            assert_eq!(read.expect("a clean close"), 0, "nothing is sent to it");
-            closed += 1;
-        }
-    }
-    assert_eq!(closed, 1, "one silent client gave its place");
+    assert_eq!(
+        closed_unanswered(&mut silent).await,
+        1,
+        "one silent client gave its place"
+    );
     // The streams, answering, were not touched.
     bus.publisher("idle")
         .publish(Connecting { attempt: 7 })
@@ -298,20 +311,11 @@ async fn a_client_trickling_a_body_gives_its_place_to_one_that_asks() {
         .await
         .expect("status gets a trickler's place");
     assert_eq!(status.connections.len(), 1);
-    let mut closed = 0;
-    for stream in &mut trickling {
-        let mut byte = [0; 1];
-        if let Ok(read) =
-            tokio::time::timeout(Duration::from_millis(100), stream.read(&mut byte)).await
-        {
-            assert!(
-                matches!(read, Ok(0)) || read.is_err(),
-                "closed without an answer: {read:?}"
-            );
-            closed += 1;
-        }
-    }
-    assert_eq!(closed, 1, "one trickling client gave its place");
+    assert_eq!(
+        closed_unanswered(&mut trickling).await,
+        1,
+        "one trickling client gave its place"
+    );
     server.shutdown().await.expect("a clean shutdown");
 }
 
