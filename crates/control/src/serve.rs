@@ -101,7 +101,8 @@ pub(crate) async fn serve(
                     errors.succeeded();
                     // A client that already left (it sent its request and
                     // closed) needs no place and no answer.
-                    if has_left(&stream) {
+                    let caller = Caller::of(&stream);
+                    if caller.left {
                         continue;
                     }
                     if let Some(place) = serving.places.try_take() {
@@ -110,8 +111,16 @@ pub(crate) async fn serve(
                     }
                     // Full: this one waits for a place in a task of its own; the
                     // next clients wait in the backlog while as many wait
-                    // already as may.
+                    // already as may. When as many wait, a client that has
+                    // sent nothing (it waited in the backlog behind them, and
+                    // a client writes its request as it connects) is closed
+                    // at once: silent clients flooding the backlog would
+                    // otherwise be let in one by one ahead of a `status` that
+                    // has its request in.
                     let waiting = Arc::clone(&waiting);
+                    if waiting.available_permits() == 0 && !caller.sent {
+                        continue;
+                    }
                     tokio::select! {
                         deadline = &mut stop => break deadline,
                         permit = waiting.acquire_owned() => if let Ok(permit) = permit {
@@ -194,31 +203,45 @@ async fn wait_for_place(serving: Serving, stream: UnixStream, waiting: OwnedSema
     }
 }
 
-/// Whether the client of `stream` has closed its socket already (or the
-/// socket failed), asked of the kernel at once: a flood of clients that
-/// connect, send and leave would otherwise each take a waiting place, one
-/// after the other, while the backlog fills up behind them. A client that
-/// only shut its sending side (`POLLRDHUP` alone) waits for its answer and
-/// has not left: only a whole close (`POLLHUP`) counts.
-fn has_left(stream: &UnixStream) -> bool {
-    use std::os::fd::AsRawFd;
-    let mut poll = libc::pollfd {
-        fd: stream.as_raw_fd(),
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    // SAFETY: `poll` is given one valid `pollfd` (the socket's descriptor,
-    // open while `stream` is borrowed) and its count, 1; with a timeout
-    // of 0 it only reads the socket's state and returns at once.
-    let ready = unsafe { libc::poll(&mut poll, 1, 0) };
-    ready > 0 && poll.revents & (libc::POLLHUP | libc::POLLERR) != 0
+/// What the kernel says of a client's socket, asked at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Caller {
+    /// It sent something that has not been read (its request, or part).
+    sent: bool,
+    /// It closed its socket (or the socket failed). A flood of clients that
+    /// connect, send and leave would otherwise each take a waiting place,
+    /// one after the other, while the backlog fills up behind them. A
+    /// client that only shut its sending side (`POLLRDHUP` alone) waits for
+    /// its answer and has not left: only a whole close (`POLLHUP`) counts.
+    left: bool,
+}
+
+impl Caller {
+    fn of(stream: &UnixStream) -> Caller {
+        use std::os::fd::AsRawFd;
+        let mut poll = libc::pollfd {
+            fd: stream.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: `poll` is given one valid `pollfd` (the socket's
+        // descriptor, open while `stream` is borrowed) and its count, 1;
+        // with a timeout of 0 it only reads the socket's state and returns
+        // at once.
+        let ready = unsafe { libc::poll(&mut poll, 1, 0) };
+        let revents = if ready > 0 { poll.revents } else { 0 };
+        Caller {
+            sent: revents & libc::POLLIN != 0,
+            left: revents & (libc::POLLHUP | libc::POLLERR) != 0,
+        }
+    }
 }
 
 /// Resolves when the client of `stream` has closed its socket: a client that
 /// connects, sends its request and leaves at once must not hold a waiting
 /// place (a flood of them filled the backlog behind the ones waiting).
 async fn gone(stream: &UnixStream) {
-    while !has_left(stream) {
+    while !Caller::of(stream).left {
         tokio::time::sleep(GONE_CHECK).await;
     }
 }
@@ -402,15 +425,20 @@ mod tests {
     #[tokio::test]
     async fn a_client_that_sent_and_closed_has_left_one_that_waits_has_not() {
         let (ours, mut theirs) = UnixStream::pair().expect("a socket pair");
-        assert!(!has_left(&ours), "connected, nothing sent");
+        let state = |sent, left| Caller { sent, left };
+        assert_eq!(Caller::of(&ours), state(false, false), "connected, silent");
         theirs
             .write_all(b"GET /v1/status HTTP/1.1\r\n\r\n")
             .await
             .expect("write");
-        assert!(!has_left(&ours), "its request sent, still there");
+        assert_eq!(Caller::of(&ours), state(true, false), "its request sent");
         theirs.shutdown().await.expect("shut its sending side");
-        assert!(!has_left(&ours), "done sending, waiting for its answer");
+        assert_eq!(
+            Caller::of(&ours),
+            state(true, false),
+            "done sending, waiting for its answer"
+        );
         drop(theirs);
-        assert!(has_left(&ours), "its request unread, but gone");
+        assert!(Caller::of(&ours).left, "its request unread, but gone");
     }
 }

@@ -280,8 +280,29 @@ impl Client {
 
     /// Connects (within the connect timeout, to a server of our uid), sends
     /// the request and waits for the response's head (within the response
-    /// timeout).
+    /// timeout). A connection the server closed before it acted on the
+    /// request (it closes a client that has sent nothing yet when every
+    /// place and every waiting place is taken) is tried again, twice at
+    /// most, after a pause ([`unread`]).
     async fn send(
+        &self,
+        method: Method,
+        path: &str,
+    ) -> Result<(Response<Incoming>, AbortOnDropHandle<()>), ClientError> {
+        let mut pauses = [Duration::from_millis(50), Duration::from_millis(250)].into_iter();
+        loop {
+            match self.send_once(method.clone(), path).await {
+                Err(error) if unread(&error) => match pauses.next() {
+                    Some(pause) => tokio::time::sleep(pause).await,
+                    None => return Err(error),
+                },
+                sent => return sent,
+            }
+        }
+    }
+
+    /// One try of [`send`](Self::send).
+    async fn send_once(
         &self,
         method: Method,
         path: &str,
@@ -321,6 +342,33 @@ impl Client {
             source,
         }
     }
+}
+
+/// Whether `error` says the server closed the connection before it acted
+/// on the request: writing it failed (a broken pipe, a reset), or the
+/// connection ended with no answer begun. The daemon closes a connection
+/// only before a request is whole (a silent client, a waiting client when
+/// every waiting place is taken, an idle one given up for another) or
+/// after its answer is written, never while it acts on one, so no request
+/// is done twice.
+fn unread(error: &ClientError) -> bool {
+    let ClientError::Http { source, .. } = error else {
+        return false;
+    };
+    if source.is_incomplete_message() {
+        return true;
+    }
+    let mut cause = std::error::Error::source(source);
+    while let Some(inner) = cause {
+        if let Some(io) = inner.downcast_ref::<std::io::Error>() {
+            return matches!(
+                io.kind(),
+                std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
+            );
+        }
+        cause = inner.source();
+    }
+    false
 }
 
 /// The error of a non-2xx answer, in the daemon's own words when it sent an

@@ -127,3 +127,36 @@ async fn a_stream_the_daemon_ends_with_a_reason_says_it() {
     }
     assert!(events.next().await.is_none(), "nothing after the reason");
 }
+
+#[tokio::test]
+async fn a_connection_closed_before_the_request_was_read_is_tried_again() {
+    // The daemon closes a client that has sent nothing yet when every place
+    // and every waiting place is taken; a `status` accepted a moment before
+    // it wrote failed with a broken pipe (hostile run of 2026-12-03).
+    let dir = TempDir::new("client-retry").expect("a temp dir");
+    let socket = dir.join("control.sock");
+    let listener = UnixListener::bind(&socket).expect("bind");
+    let server = tokio::spawn(async move {
+        // Twice closed unread, then answered.
+        for _ in 0..2 {
+            let (stream, _) = listener.accept().await.expect("accept");
+            drop(stream);
+        }
+        let (mut stream, _) = listener.accept().await.expect("accept");
+        let mut request = [0; 1024];
+        let _ = stream.read(&mut request).await;
+        let body = br#"{"connections":[]}"#;
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).await.expect("answer");
+        stream.write_all(body).await.expect("answer");
+        stream
+    });
+    let status = patiently("the status call", Client::new(&socket).status())
+        .await
+        .expect("answered on the third try");
+    assert!(status.connections.is_empty());
+    drop(server.await.expect("the server"));
+}
