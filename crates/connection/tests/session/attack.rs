@@ -28,7 +28,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::codec::{Decoder, Encoder};
 
-use crate::common::{Recorder, T, finish, next_frame, spec, start, wait_for};
+use crate::common::{Recorder, T, finish, next_frame, spec, start, up, wait_for};
 
 /// A small deterministic generator (xorshift64*): the tests are random in
 /// shape but the same on every run.
@@ -252,28 +252,6 @@ async fn bounded<F: std::future::Future>(what: &str, future: F) -> F::Output {
         Ok(out) => out,
         Err(_) => panic!("{what} hung (no answer within {T:?})"),
     }
-}
-
-/// Starts a session of `spec` with a [`Recorder`]; returns its handle,
-/// its control, the session and the frames its handler gets.
-async fn up(
-    spec: ConnectionSpec,
-) -> (
-    ConnectionHandle,
-    linesman_connection::SessionControl,
-    JoinHandle<(Connection, linesman_connection::SessionOutcome)>,
-    mpsc::UnboundedReceiver<Frame>,
-) {
-    let bus = Bus::default();
-    let name = spec.name.clone();
-    let mut events = bus.subscribe(Interest::all().conn(name.as_str()));
-    let (recorder, _log, frames) = Recorder::new();
-    let conn = Connection::new(spec, Box::new(recorder), &bus);
-    let handle = conn.handle();
-    let control = conn.session_control();
-    let session = start(conn, 1);
-    wait_for(&mut events, EventType::Connected).await;
-    (handle, control, session, frames)
 }
 
 /// Each sender's seqs, in the order the peer got them.

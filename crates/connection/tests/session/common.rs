@@ -5,10 +5,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use linesman_connection::{
-    Connection, ConnectionSpec, Handler, HandlerError, Link, Reason, SessionOutcome,
+    Connection, ConnectionHandle, ConnectionSpec, Handler, HandlerError, Link, Reason,
+    SessionControl, SessionOutcome,
 };
 use linesman_ipc_codec::Frame;
-use linesman_observer::{Event, EventType, Subscription};
+use linesman_observer::{Bus, Event, EventType, Interest, Subscription};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -173,4 +174,26 @@ pub(crate) async fn next_frame(frames: &mut mpsc::UnboundedReceiver<Frame>) -> F
 /// A spec for connection `name` to `peer`.
 pub(crate) fn spec(name: &str, peer: &linesman_testkit::Peer) -> ConnectionSpec {
     ConnectionSpec::new(name, peer.endpoint())
+}
+
+/// Starts a session of `spec` with a [`Recorder`]; returns its handle,
+/// its control, the session and the frames its handler gets.
+pub(crate) async fn up(
+    spec: ConnectionSpec,
+) -> (
+    ConnectionHandle,
+    SessionControl,
+    JoinHandle<(Connection, SessionOutcome)>,
+    mpsc::UnboundedReceiver<Frame>,
+) {
+    let bus = Bus::default();
+    let name = spec.name.clone();
+    let mut events = bus.subscribe(Interest::all().conn(name.as_str()));
+    let (recorder, _log, frames) = Recorder::new();
+    let conn = Connection::new(spec, Box::new(recorder), &bus);
+    let handle = conn.handle();
+    let control = conn.session_control();
+    let session = start(conn, 1);
+    wait_for(&mut events, EventType::Connected).await;
+    (handle, control, session, frames)
 }

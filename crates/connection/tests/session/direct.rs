@@ -14,7 +14,7 @@ use linesman_testkit::{Behavior, Listen, Peer};
 use tokio::io::AsyncReadExt;
 use tokio::sync::oneshot;
 
-use crate::common::{Recorder, T, finish, next_frame, spec, start, wait_for};
+use crate::common::{Recorder, T, finish, next_frame, spec, start, up, wait_for};
 
 #[tokio::test]
 async fn a_send_while_the_writer_idles_is_written_at_its_first_poll() {
@@ -87,19 +87,12 @@ async fn a_frame_its_sender_could_not_write_whole_is_finished_first_and_in_order
         got
     });
 
-    let bus = Bus::default();
-    let mut events = bus.subscribe(Interest::all().conn("partial"));
     let spec = ConnectionSpec::new(
         "partial",
         format!("tcp://{addr}").parse().expect("endpoint"),
     )
     .connect(ConnectOptions::default().send_buffer_size(Some(4096)));
-    let (recorder, _log, _frames) = Recorder::new();
-    let conn = Connection::new(spec, Box::new(recorder), &bus);
-    let handle = conn.handle();
-    let stop = conn.session_control();
-    let session = start(conn, 1);
-    wait_for(&mut events, EventType::Connected).await;
+    let (handle, stop, session, _frames) = up(spec).await;
 
     handle
         .send(Frame::new(1, vec![0u8; SMALL]))

@@ -7,7 +7,7 @@ use linesman_connection::{Connection, Heartbeat, Reason, StopCause};
 use linesman_observer::{Bus, Disconnected, EventType, Interest};
 use linesman_testkit::{Behavior, Listen, Peer};
 
-use crate::common::{Recorder, finish, next_frame, spec, start, wait_for};
+use crate::common::{Recorder, finish, next_frame, spec, start, up, wait_for};
 
 #[tokio::test]
 async fn a_silent_peer_ends_the_session_with_idle_timeout() {
@@ -90,17 +90,10 @@ async fn timeouts_of_duration_max_mean_never_and_do_not_overflow_the_clock() {
     let peer = Peer::start(Listen::tcp(), Behavior::Echo)
         .await
         .expect("peer starts");
-    let bus = Bus::default();
-    let mut events = bus.subscribe(Interest::all().conn("never"));
     let spec = spec("never", &peer)
         .idle_timeout(Some(Duration::MAX))
         .frame_timeout(Some(Duration::MAX));
-    let (recorder, _log, _frames) = Recorder::new();
-    let conn = Connection::new(spec, Box::new(recorder), &bus);
-    let handle = conn.handle();
-    let stop = conn.session_control();
-    let session = start(conn, 1);
-    wait_for(&mut events, EventType::Connected).await;
+    let (handle, stop, session, _frames) = up(spec).await;
     let reply = handle
         .request(
             linesman_ipc_codec::Frame::new(3, &b"ping"[..]),
