@@ -123,11 +123,7 @@ impl EventsBody {
 
     /// The stream's last line after a reload left nothing it matches.
     fn unmatched_line(&mut self) -> Option<Bytes> {
-        self.subscription = None;
-        Self::json_line(&ErrorBody {
-            error: "a reload left no connection this events stream's filter matches, so nothing more would ever come; it is closed: follow again with a filter that matches".to_owned(),
-            known: Vec::new(),
-        })
+        self.last_line("a reload left no connection this events stream's filter matches, so nothing more would ever come; it is closed: follow again with a filter that matches".to_owned())
     }
 
     /// Holds `slot` for as long as the stream lasts.
@@ -169,19 +165,26 @@ impl EventsBody {
         }
     }
 
-    /// The stream's last line: why it ends.
+    /// The stream's last line after it kept falling behind.
     fn dropped(&mut self) -> Option<Bytes> {
-        self.subscription = None;
         tracing::warn!(
             lags = self.lags,
             missed = self.missed,
             "an events watcher kept falling behind and was dropped"
         );
+        let why = format!(
+            "this events stream fell behind the daemon's events {} times in a row ({} events missed) and is closed; read faster (do not pause the terminal or pipe) and follow again for the current state",
+            self.lags, self.missed
+        );
+        self.last_line(why)
+    }
+
+    /// Ends the stream (its subscription is freed): its last line, an
+    /// [`ErrorBody`] saying `why`.
+    fn last_line(&mut self, why: String) -> Option<Bytes> {
+        self.subscription = None;
         Self::json_line(&ErrorBody {
-            error: format!(
-                "this events stream fell behind the daemon's events {} times in a row ({} events missed) and is closed; read faster (do not pause the terminal or pipe) and follow again for the current state",
-                self.lags, self.missed
-            ),
+            error: why,
             known: Vec::new(),
         })
     }

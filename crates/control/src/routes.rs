@@ -19,7 +19,6 @@
 //! as a `ConnectInfo<Peer>` extension, put there by the accept loop.
 
 use std::sync::Arc;
-
 use std::time::Duration;
 
 use axum::Router;
