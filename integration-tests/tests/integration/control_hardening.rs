@@ -71,6 +71,25 @@ fn status_line(client: &mut UnixStream) -> [u8; 12] {
     head
 }
 
+/// `places` deaf watchers, each served, then one more, refused for want of
+/// a stream place (503): the watchers and the refused one.
+fn every_stream_place_taken(socket: &Path, places: usize) -> (Vec<UnixStream>, UnixStream) {
+    let held: Vec<UnixStream> = (0..places)
+        .map(|_| {
+            let mut watcher = deaf_watcher(socket);
+            assert_eq!(&status_line(&mut watcher), b"HTTP/1.1 200", "served");
+            watcher
+        })
+        .collect();
+    let mut one_more = deaf_watcher(socket);
+    assert_eq!(
+        &status_line(&mut one_more),
+        b"HTTP/1.1 503",
+        "no place left for a stream"
+    );
+    (held, one_more)
+}
+
 /// A daemon (in a temp dir named after `name`) with one steady connection,
 /// `c0`, to an echo peer, under `open_files` if given, logging at info;
 /// returned once `c0` is up. Nothing but the control plane opens sockets,
@@ -279,18 +298,7 @@ async fn at_a_low_fd_limit_deaf_watchers_still_leave_status_a_connection() {
     // watchers held them all, and `status` got 503s for as long as they
     // stayed (found attacking the release binary).
     let (mut daemon, _peer) = steady("hard-low-deaf", Some(40)).await;
-    let mut held = Vec::new();
-    for _ in 0..2 {
-        let mut watcher = deaf_watcher(&daemon.socket);
-        assert_eq!(&status_line(&mut watcher), b"HTTP/1.1 200", "served");
-        held.push(watcher);
-    }
-    let mut third = deaf_watcher(&daemon.socket);
-    assert_eq!(
-        &status_line(&mut third),
-        b"HTTP/1.1 503",
-        "the place kept for requests"
-    );
+    let (held, mut third) = every_stream_place_taken(&daemon.socket, 2);
     let mut rest = Vec::new();
     std::io::Read::read_to_end(&mut third, &mut rest).expect("closed after its answer");
     let status = daemon.cli(&["status", "-o", "json"]).await;
@@ -314,18 +322,7 @@ async fn deaf_watchers_cannot_take_the_connections_status_needs() {
     // Watchers of a steady connection get their replay and then silence,
     // so none of them is dropped for not reading.
     let (mut daemon, _peer) = steady("hard-busy", None).await;
-    let mut held = Vec::new();
-    for _ in 0..STREAMS {
-        let mut watcher = deaf_watcher(&daemon.socket);
-        assert_eq!(&status_line(&mut watcher), b"HTTP/1.1 200", "served");
-        held.push(watcher);
-    }
-    let mut one_more = deaf_watcher(&daemon.socket);
-    assert_eq!(
-        &status_line(&mut one_more),
-        b"HTTP/1.1 503",
-        "no place left for a stream"
-    );
+    let (held, _one_more) = every_stream_place_taken(&daemon.socket, STREAMS);
     for _ in 0..3 {
         let status = daemon.cli(&["status", "-o", "json"]).await;
         assert!(
