@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
+use linesman_connection::{LogLimit, Verdict};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -35,7 +36,8 @@ pub(crate) const MIN_IDLE_TO_EVICT: Duration = Duration::from_millis(100);
 pub(crate) const EVICT_WAIT: Duration = Duration::from_secs(1);
 /// How often that wait looks again for a connection idle long enough.
 const EVICT_CHECK: Duration = Duration::from_millis(20);
-/// How often the limit and the evictions are logged at most.
+/// How often the limit and the evictions are logged at most (then with
+/// a count of the repeats: `LogLimit`).
 const LOG_EVERY: Duration = Duration::from_secs(10);
 
 /// The places of one server, shared by its accept loop and the clients
@@ -48,9 +50,9 @@ pub(crate) struct Places {
     live: Mutex<Vec<Weak<Slot>>>,
     /// What the slots' times count from.
     epoch: Instant,
-    /// When the limit, and an eviction, were last logged.
-    full_warned: Mutex<Option<Instant>>,
-    evict_warned: Mutex<Option<Instant>>,
+    /// The refusals' and the evictions' log lines.
+    full_log: Mutex<LogLimit>,
+    evict_log: Mutex<LogLimit>,
 }
 
 impl Places {
@@ -60,8 +62,8 @@ impl Places {
             max,
             live: Mutex::new(Vec::new()),
             epoch: Instant::now(),
-            full_warned: Mutex::new(None),
-            evict_warned: Mutex::new(None),
+            full_log: Mutex::new(LogLimit::new(LOG_EVERY)),
+            evict_log: Mutex::new(LogLimit::new(LOG_EVERY)),
         }
     }
 
@@ -130,26 +132,24 @@ impl Places {
         };
         slot.evict.cancel();
         let max = self.max;
-        rarely(&self.evict_warned, || {
-            tracing::warn!(
-                limit = max,
+        warn_limited(&self.evict_log, max, || {
+            format!(
                 "the control server serves its limit of {max} connections at once; closed the one idle longest ({} ms without a request being answered) for a new client",
                 idle.as_millis()
-            );
+            )
         });
         true
     }
 
-    /// Logs (rarely) that a client is refused.
+    /// Logs (rarely, with a count) that a client is refused.
     pub(crate) fn warn_full(&self) {
         let max = self.max;
-        rarely(&self.full_warned, || {
-            tracing::warn!(
-                limit = max,
+        warn_limited(&self.full_log, max, || {
+            format!(
                 "the control server serves its limit of {max} connections at once, and none had nothing to finish for {} ms within {} s (each answering a request, or new); refusing more with 503",
                 MIN_IDLE_TO_EVICT.as_millis(),
                 EVICT_WAIT.as_secs()
-            );
+            )
         });
     }
 }
@@ -291,13 +291,18 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Runs `what` at most once every [`LOG_EVERY`] (`last`).
-fn rarely(last: &Mutex<Option<Instant>>, what: impl FnOnce()) {
-    let now = Instant::now();
-    let mut last = lock(last);
-    if last.is_none_or(|at| now.duration_since(at) >= LOG_EVERY) {
-        *last = Some(now);
-        drop(last);
-        what();
+/// Logs the `line` of an occurrence as `limit` decides: the first, then
+/// once every [`LOG_EVERY`] with how many there were since.
+fn warn_limited(limit: &Mutex<LogLimit>, max: usize, line: impl FnOnce() -> String) {
+    let verdict = lock(limit).check("", Instant::now());
+    match verdict {
+        Verdict::Suppress => {}
+        Verdict::Summary { repeats, over } => tracing::warn!(
+            limit = max,
+            "{} ({repeats} times in the last {} s)",
+            line(),
+            over.as_secs()
+        ),
+        _ => tracing::warn!(limit = max, "{}", line()),
     }
 }
