@@ -42,8 +42,10 @@
 //!   read half that matches each reply to its request by id.
 //! - Best of [`REPETITIONS`], linesman and baseline alternating.
 //! - `LINESMAN_BENCH_E2E_ONLY=frames` or `=round-trips` runs only those
-//!   cases, to profile one path.
+//!   cases, to profile one path; `=models` runs only the models of request
+//!   designs in plain tokio (`e2e/model.rs`), which are not linesman.
 
+mod model;
 pub(crate) mod ours;
 pub(crate) mod peers;
 mod plain;
@@ -51,6 +53,7 @@ mod plain;
 use std::future::Future;
 use std::time::Duration;
 
+use self::model::Rearm;
 use self::ours::Api;
 use crate::report::{Better, Measurement};
 
@@ -106,7 +109,7 @@ fn measure() -> anyhow::Result<Vec<Measurement>> {
             Api::OnFrames,
         ),
     ] {
-        if only == "round-trips" {
+        if only == "round-trips" || only == MODELS {
             break;
         }
         let (ours, theirs) = best_of(|| {
@@ -121,7 +124,7 @@ fn measure() -> anyhow::Result<Vec<Measurement>> {
         ("round trips vs untimed reads", Baseline::Untimed),
         ("round trips vs matched replies", Baseline::Matched),
     ] {
-        if only == "frames" {
+        if only == "frames" || only == MODELS {
             break;
         }
         let (ours, theirs) = best_of(|| {
@@ -156,8 +159,68 @@ fn measure() -> anyhow::Result<Vec<Measurement>> {
             theirs,
         ));
     }
+    if only == MODELS {
+        out.extend(models(&runtime, &peers)?);
+    }
     drop(runtime);
     peers.stop();
+    Ok(out)
+}
+
+/// The value of [`ONLY_ENV`] that runs the models alone.
+const MODELS: &str = "models";
+
+/// The models of request designs (`e2e/model.rs`), each against the plain
+/// single-task client with the same timeout: the "linesman" column of
+/// these cases is the model.
+fn models(
+    runtime: &tokio::runtime::Runtime,
+    peers: &peers::PeerThread,
+) -> anyhow::Result<Vec<Measurement>> {
+    let mut out = Vec::new();
+    for (label, design) in [
+        ("model: two tasks, not linesman", None),
+        ("model: lent reader, not linesman", Some(Rearm::WakeSession)),
+        (
+            "model: lent reader re-armed, not linesman",
+            Some(Rearm::SessionWaker),
+        ),
+    ] {
+        let (model, theirs) = best_of(|| {
+            let echo = peers.echo.clone();
+            let model = in_task(runtime, async move {
+                match design {
+                    None => {
+                        plain::round_trips_matched(&echo, ROUND_TRIPS, REQUEST_LEN, REQUEST_TIMEOUT)
+                            .await
+                    }
+                    Some(rearm) => {
+                        model::round_trips_lent(
+                            &echo,
+                            ROUND_TRIPS,
+                            REQUEST_LEN,
+                            REQUEST_TIMEOUT,
+                            rearm,
+                        )
+                        .await
+                    }
+                }
+            })?;
+            let echo = peers.echo.clone();
+            let theirs = in_task(runtime, async move {
+                plain::round_trips(&echo, ROUND_TRIPS, REQUEST_LEN, Some(REQUEST_TIMEOUT)).await
+            })?;
+            Ok((model, theirs))
+        })?;
+        out.push(rate(
+            BENCH,
+            label,
+            "round trips/s",
+            ROUND_TRIPS,
+            model,
+            theirs,
+        ));
+    }
     Ok(out)
 }
 

@@ -25,7 +25,7 @@ use super::peers::Target;
 /// `length + length_adjustment` bytes from the start of the frame, so the
 /// adjustment is the header's 8 bytes (with 0 it would cut every frame
 /// short by 8 bytes and lose step with the stream).
-fn header_codec() -> LengthDelimitedCodec {
+pub(super) fn header_codec() -> LengthDelimitedCodec {
     codec_for_header(8)
 }
 
@@ -41,7 +41,7 @@ fn codec_for_header(header: usize) -> LengthDelimitedCodec {
         .new_codec()
 }
 
-async fn connect_stream(target: &Target) -> anyhow::Result<TcpStream> {
+pub(super) async fn connect_stream(target: &Target) -> anyhow::Result<TcpStream> {
     let stream = TcpStream::connect(target.addr)
         .await
         .with_context(|| format!("baseline cannot connect to {}", target.addr))?;
@@ -85,11 +85,7 @@ pub(super) async fn round_trips(
     let mut out = BytesMut::with_capacity(8 + len);
     let start = Instant::now();
     for _ in 0..count {
-        out.clear();
-        out.put_u16(2); // type
-        out.put_u16(0); // flags: no id
-        out.put_u32(len as u32);
-        out.put_slice(&payload);
+        encode_request(&mut out, &payload);
         framed.get_mut().write_all(&out).await?;
         let reply = match deadline {
             Some(deadline) => tokio::time::timeout(deadline, framed.next())
@@ -106,6 +102,16 @@ pub(super) async fn round_trips(
         }
     }
     Ok(start.elapsed())
+}
+
+/// Encodes a request without an id into `out` (cleared first): linesman's
+/// 8-byte header (type 2, no flags, the payload's length) and `payload`.
+pub(super) fn encode_request(out: &mut BytesMut, payload: &[u8]) {
+    out.clear();
+    out.put_u16(2); // type
+    out.put_u16(0); // flags: no id
+    out.put_u32(payload.len() as u32);
+    out.put_slice(payload);
 }
 
 /// The pending requests of [`round_trips_matched`]: where each reply goes,
@@ -177,7 +183,7 @@ async fn read_replies(
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
