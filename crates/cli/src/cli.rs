@@ -148,6 +148,8 @@ pub(crate) struct StatusArgs {
     /// Follow the daemon's events and redraw on each (a line per event when
     /// stdout is not a terminal) until Ctrl-C or the daemon stops; shows the
     /// connections selected (default: all), as they were when it started.
+    /// While the daemon has no place for another event stream, it shows
+    /// the status every second and asks again.
     #[arg(short, long)]
     pub(crate) watch: bool,
 }

@@ -313,6 +313,44 @@ async fn at_a_low_fd_limit_deaf_watchers_still_leave_status_a_connection() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_beside_a_crowd_of_watchers_waits_for_its_stream() {
+    // `status --watch` failed at once with the stream's 503 while every
+    // stream place was taken (hostile run h21). It now waits, showing the
+    // status, and follows the events once a place frees.
+    const STREAMS: usize = 48;
+    let (mut daemon, _peer) = steady("hard-watch-crowd", None).await;
+    let (held, _one_more) = every_stream_place_taken(&daemon.socket, STREAMS);
+    let mut watch = daemon.follow_keeping_stderr(&["status", "--watch"]);
+    let told = watch.error_line().await;
+    assert!(
+        told.contains("no event stream yet")
+            && told.contains("every place for an events stream is taken"),
+        "the watch says why it waits: {told}"
+    );
+    // Meanwhile a change, which the stream's replay will show.
+    let stop = daemon.cli(&["stop", "c0", "--timeout", "10s"]).await;
+    assert_eq!(stop.code, 0, "{}", stop.stderr);
+    drop(held);
+    let replayed = watch.line().await;
+    assert!(
+        replayed.contains("c0") && replayed.contains("stopped") && replayed.ends_with("(current)"),
+        "once a place frees, the stream starts with the current state: {replayed}"
+    );
+    let start = daemon.cli(&["start", "c0", "--timeout", "10s"]).await;
+    assert_eq!(start.code, 0, "{}", start.stderr);
+    loop {
+        let line = watch.line().await;
+        assert!(!line.ends_with("(current)"), "live events now: {line}");
+        if line.contains("c0") && line.contains(" up ") {
+            break;
+        }
+    }
+    watch.stop().await;
+    daemon.signal("TERM").await;
+    assert_eq!(daemon.exit().await.0, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deaf_watchers_cannot_take_the_connections_status_needs() {
     // A quiet stream sends a byte per keep-alive: one nobody reads never
     // fills its socket, so the write timeout never cuts it. 64 of them

@@ -3,7 +3,9 @@
 //! selected (in the JSON too: the `connections` array holds only them).
 //!
 //! Exit 0 when every connection shown is up, 3 when some are not, 1 when
-//! no daemon answers, 6 for an unknown name or a selector that picks none. `--watch` follows `/v1/events` (see `view/watch.rs`)
+//! no daemon answers, 6 for an unknown name or a selector that picks none.
+//! `--watch` follows `/v1/events` (see `view/watch.rs`; while every place
+//! for a stream is taken, the status every second)
 //! until Ctrl-C (then the same codes) or until the daemon stops (1).
 
 use std::collections::HashSet;
@@ -20,7 +22,7 @@ use crate::view::fit;
 use crate::view::model::Model;
 use crate::view::table::{self, Look};
 use crate::view::time::now_ms;
-use crate::view::watch::{self, End, Options};
+use crate::view::watch::{self, End, Opened, Options};
 
 /// Prints the status once, or follows it with `--watch`.
 pub(crate) async fn status(args: StatusArgs) -> Result<Code, CliError> {
@@ -89,7 +91,17 @@ async fn follow(
             std::future::pending::<()>().await;
         }
     };
-    let events = client.events().await?;
+    tokio::pin!(ctrl_c);
+    let (status, events) = match watch::open_stream(client, status, &options, &mut ctrl_c).await? {
+        Opened::Stream(status, events) => (status, events),
+        Opened::Stopped(model) => {
+            return Ok(if model.all_up() {
+                Code::Ok
+            } else {
+                Code::NotUp
+            });
+        }
+    };
     let (model, end) = watch::follow(&status, events, &options, ctrl_c).await?;
     match end {
         End::DaemonGone => {

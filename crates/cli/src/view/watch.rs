@@ -6,6 +6,13 @@
 //! SINCE and "next in" move), with the latest events under the table.
 //! Otherwise each event is printed as one line (or as JSON), which is what
 //! scripts, logs and tests read.
+//!
+//! When every place the daemon gives event streams is taken (a `503`: a
+//! crowd of watchers), [`open_stream`] asks for one again every
+//! [`RETRY`], and meanwhile shows the status it reads then (redrawn on a
+//! terminal; as lines or JSON, nothing: a stream's replay of every
+//! connection's state comes first once it opens). A crowd delays a watch;
+//! it does not fail it.
 
 use std::collections::{HashSet, VecDeque};
 use std::future::Future;
@@ -13,7 +20,7 @@ use std::io::{self, Write};
 use std::time::Duration;
 
 use futures_util::{FutureExt, StreamExt};
-use linesman_control::{ClientError, EventLine, EventStream, StatusResponse};
+use linesman_control::{Client, ClientError, EventLine, EventStream, StatusResponse};
 
 use crate::error::CliError;
 use crate::error::is_closed_pipe;
@@ -44,6 +51,14 @@ pub(crate) struct Options {
 }
 
 impl Options {
+    /// `status` with only the connections this view follows.
+    pub(crate) fn cut(&self, mut status: StatusResponse) -> StatusResponse {
+        if let Some(only) = &self.only {
+            status.connections.retain(|c| only.contains(&c.name));
+        }
+        status
+    }
+
     /// Whether `event` concerns a connection this view follows.
     fn follows(&self, event: &EventLine) -> bool {
         event.conn.is_empty()
@@ -51,6 +66,72 @@ impl Options {
                 .only
                 .as_ref()
                 .is_none_or(|only| only.contains(&event.conn))
+    }
+}
+
+/// How often [`open_stream`] asks again for an event stream the daemon
+/// had no place for.
+const RETRY: Duration = Duration::from_secs(1);
+
+/// What [`open_stream`] ended with.
+pub(crate) enum Opened {
+    /// An event stream, and the status read last (cut to the view's
+    /// connections), which the view starts from.
+    Stream(StatusResponse, EventStream),
+    /// `stop` resolved (or stdout was closed) before a stream could be
+    /// had; the last picture.
+    Stopped(Model),
+}
+
+/// Opens `client`'s event stream for [`follow`]. While the daemon has no
+/// place for it (`503`), tells stderr once, then every [`RETRY`] reads the
+/// status (shown when redrawing) and asks again, until a stream opens or
+/// `stop` resolves. `status` is the picture so far, already cut to
+/// `options.only`.
+pub(crate) async fn open_stream(
+    client: &Client,
+    mut status: StatusResponse,
+    options: &Options,
+    stop: impl Future<Output = ()>,
+) -> Result<Opened, CliError> {
+    let mut told = false;
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + RETRY, RETRY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tokio::pin!(stop);
+    loop {
+        let refused = match client.events().await {
+            Ok(events) => return Ok(Opened::Stream(status, events)),
+            Err(ClientError::Api {
+                status: 503,
+                message,
+                ..
+            }) => message,
+            Err(error) => return Err(error.into()),
+        };
+        if !std::mem::replace(&mut told, true) {
+            crate::output::err(&format!(
+                "linesman status --watch: no event stream yet ({}); showing the status every {} s until the daemon has a place for one (changes in between are not listed)\n",
+                crate::inert::one_line(&refused),
+                RETRY.as_secs()
+            ));
+        }
+        let model = Model::from_status(&status, now_ms());
+        if options.redraw
+            && let Err(error) = draw(&model, options, &VecDeque::new())
+        {
+            return stopped(model, error).map(|(model, _)| Opened::Stopped(model));
+        }
+        tokio::select! {
+            () = &mut stop => return Ok(Opened::Stopped(model)),
+            _ = tick.tick() => {}
+        }
+        match client.status().await {
+            Ok(fresh) => status = options.cut(fresh),
+            // Too busy to answer this time: the picture stays, and the
+            // next look asks again.
+            Err(ClientError::Api { status: 503, .. }) => {}
+            Err(error) => return Err(error.into()),
+        }
     }
 }
 

@@ -199,6 +199,13 @@ impl Daemon {
         Follow::spawn(&all)
     }
 
+    /// As [`follow`](Self::follow), its stderr kept.
+    pub(crate) fn follow_keeping_stderr(&self, args: &[&str]) -> Follow {
+        let mut all = args.to_vec();
+        all.extend(["--socket", path(&self.socket)]);
+        Follow::spawn_keeping_stderr(&all)
+    }
+
     /// `GET /v1/status` through `linesman status -o json`.
     pub(crate) async fn status(&self) -> serde_json::Value {
         let ran = self.cli(&["status", "-o", "json"]).await;

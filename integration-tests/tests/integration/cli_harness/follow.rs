@@ -5,7 +5,7 @@
 use std::process::Stdio;
 
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdout};
+use tokio::process::{Child, ChildStderr, ChildStdout};
 
 use super::{PATIENCE, command};
 
@@ -13,19 +13,54 @@ use super::{PATIENCE, command};
 pub(crate) struct Follow {
     child: Child,
     lines: Lines<BufReader<ChildStdout>>,
+    /// Its stderr, when kept ([`spawn_keeping_stderr`](Self::spawn_keeping_stderr)).
+    errors: Option<Lines<BufReader<ChildStderr>>>,
 }
 
 impl Follow {
     /// Starts `linesman ARGS` (stderr discarded).
     pub(crate) fn spawn(args: &[&str]) -> Follow {
+        Follow::start(args, false)
+    }
+
+    /// Starts `linesman ARGS` with its stderr kept for
+    /// [`error_line`](Self::error_line) (a command that writes much there
+    /// while it is not read would block).
+    pub(crate) fn spawn_keeping_stderr(args: &[&str]) -> Follow {
+        Follow::start(args, true)
+    }
+
+    fn start(args: &[&str], keep_stderr: bool) -> Follow {
         let mut child = command(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(if keep_stderr {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .kill_on_drop(true)
             .spawn()
             .expect("the following command starts");
         let lines = BufReader::new(child.stdout.take().expect("piped")).lines();
-        Follow { child, lines }
+        let errors = child
+            .stderr
+            .take()
+            .map(|stderr| BufReader::new(stderr).lines());
+        Follow {
+            child,
+            lines,
+            errors,
+        }
+    }
+
+    /// The next line of its stderr, within PATIENCE.
+    pub(crate) async fn error_line(&mut self) -> String {
+        let errors = self.errors.as_mut().expect("stderr kept");
+        tokio::time::timeout(PATIENCE, errors.next_line())
+            .await
+            .expect("a line in time")
+            .expect("read its stderr")
+            .expect("the command keeps going")
     }
 
     /// The next line, within PATIENCE; `None` once the command ended.
