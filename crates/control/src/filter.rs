@@ -3,6 +3,8 @@
 //! `since=SEQ`, parsed into an [`Interest`] and a resume point, or a clear
 //! error naming what was wrong.
 
+use std::cell::LazyCell;
+
 use linesman_observer::{EventType, Interest};
 
 /// What a `/v1/events` request asks for.
@@ -67,8 +69,14 @@ pub(crate) enum QueryError {
 const SHOWN: usize = 64;
 
 /// Parses the query string (without `?`), checking names, kinds and tags
-/// against `known`.
-pub(crate) fn parse(query: Option<&str>, known: &Known) -> Result<EventsQuery, QueryError> {
+/// against what `known` makes, which is called only if the query filters
+/// on one: most streams do not, and at 10,000 connections it copies every
+/// name.
+pub(crate) fn parse(
+    query: Option<&str>,
+    known: impl FnOnce() -> Known,
+) -> Result<EventsQuery, QueryError> {
+    let known = LazyCell::new(known);
     let mut out = EventsQuery::default();
     let Some(query) = query else {
         return Ok(out);
@@ -224,11 +232,8 @@ mod tests {
 
     #[test]
     fn filters_repeat_or_come_as_comma_lists() {
-        let query = parse(
-            Some("conn=db,quotes&type=connected&type=connecting"),
-            &known(),
-        )
-        .expect("a good query");
+        let query = parse(Some("conn=db,quotes&type=connected&type=connecting"), known)
+            .expect("a good query");
         let bus = Bus::default();
         let mut sub = bus.subscribe(query.interest);
         bus.publisher("db")
@@ -250,14 +255,23 @@ mod tests {
     }
 
     #[test]
+    fn a_query_without_names_kinds_or_tags_never_asks_what_the_daemon_has() {
+        let query = parse(Some("type=connected&since=3"), || {
+            panic!("the names, kinds and tags were built for nothing")
+        });
+        assert_eq!(query.map(|q| q.since), Ok(Some(3)));
+        assert!(parse(None, || panic!("nor for no query")).is_ok());
+    }
+
+    #[test]
     fn since_is_a_number_given_once() {
         assert_eq!(
-            parse(Some("since=42"), &known()).map(|q| q.since),
+            parse(Some("since=42"), known).map(|q| q.since),
             Ok(Some(42))
         );
         for bad in ["since=x", "since=", "since=-1", "since=1&since=2"] {
             assert!(
-                matches!(parse(Some(bad), &known()), Err(QueryError::Bad(_))),
+                matches!(parse(Some(bad), known), Err(QueryError::Bad(_))),
                 "{bad}"
             );
         }
@@ -265,7 +279,7 @@ mod tests {
 
     #[test]
     fn bad_filters_say_what_was_wrong() {
-        let message = |q: &str| match parse(Some(q), &known()) {
+        let message = |q: &str| match parse(Some(q), known) {
             Err(
                 QueryError::Bad(m) | QueryError::UnknownConnection(m) | QueryError::UnknownLabel(m),
             ) => m,
@@ -277,7 +291,7 @@ mod tests {
         assert!(message("conn=db,,quotes").contains("empty value"));
         assert!(message("conn=%ZZ").contains("does not decode"));
         assert!(matches!(
-            parse(Some("conn=nosuch"), &known()),
+            parse(Some("conn=nosuch"), known),
             Err(QueryError::UnknownConnection(m)) if m.contains("known connections: db, quotes")
         ));
         assert!(message(&format!("x{}=1", "y".repeat(500))).len() < 200);
@@ -285,14 +299,14 @@ mod tests {
 
     #[test]
     fn a_kind_or_tag_no_connection_has_is_refused_with_those_they_have() {
-        assert!(parse(Some("kind=feed&tag=eu,prod"), &known()).is_ok());
+        assert!(parse(Some("kind=feed&tag=eu,prod"), known).is_ok());
         assert!(matches!(
-            parse(Some("kind=fed"), &known()),
+            parse(Some("kind=fed"), known),
             Err(QueryError::UnknownLabel(m))
                 if m.contains("the kind `fed`") && m.contains("kinds: feed")
         ));
         assert!(matches!(
-            parse(Some("tag=eu,pord"), &known()),
+            parse(Some("tag=eu,pord"), known),
             Err(QueryError::UnknownLabel(m))
                 if m.contains("the tag `pord`") && m.contains("tags: eu, prod")
         ));
@@ -301,7 +315,7 @@ mod tests {
             ..Known::default()
         };
         assert!(matches!(
-            parse(Some("tag=eu"), &bare),
+            parse(Some("tag=eu"), || bare),
             Err(QueryError::UnknownLabel(m)) if m.contains("no connection has a tag")
         ));
     }

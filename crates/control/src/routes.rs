@@ -202,7 +202,7 @@ async fn status(State(app): State<App>) -> Response {
 }
 
 async fn events(State(app): State<App>, RawQuery(query): RawQuery) -> Response {
-    let query = match filter::parse(query.as_deref(), &app.state.known()) {
+    let query = match filter::parse(query.as_deref(), || app.state.known()) {
         Ok(query) => query,
         Err(QueryError::Bad(message)) => return error(StatusCode::BAD_REQUEST, message),
         Err(QueryError::UnknownLabel(message)) => return error(StatusCode::NOT_FOUND, message),
