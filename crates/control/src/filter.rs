@@ -65,7 +65,7 @@ pub(crate) enum QueryError {
     UnknownLabel(String),
 }
 
-/// The most characters of a value an error repeats.
+/// The most bytes of a value an error repeats.
 const SHOWN: usize = 64;
 
 /// Parses the query string (without `?`), checking names, kinds and tags
@@ -203,17 +203,10 @@ fn decode(text: &str) -> Result<String, QueryError> {
     String::from_utf8(out).map_err(|_| bad())
 }
 
-/// `text` as an error repeats it: capped, control characters escaped.
+/// `text` as an error repeats it: at most [`SHOWN`] bytes, hidden
+/// characters escaped (see [`crate::shown`]).
 fn shown(text: &str) -> String {
-    let mut out: String = text
-        .chars()
-        .take(SHOWN)
-        .flat_map(char::escape_default)
-        .collect();
-    if text.chars().count() > SHOWN {
-        out.push('…');
-    }
-    out
+    crate::shown::shown(text, SHOWN)
 }
 
 #[cfg(test)]

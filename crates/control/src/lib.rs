@@ -54,6 +54,7 @@ mod private_dir;
 mod routes;
 mod serve;
 mod server;
+mod shown;
 mod socket;
 mod state;
 mod user;

@@ -377,49 +377,11 @@ fn bad_path(rejection: &PathRejection) -> Response {
     )
 }
 
-/// The most of a requested path an error message repeats.
+/// The most of a requested path an error message repeats, in bytes.
 const SHOWN_PATH: usize = 200;
 
-/// `path` as an error message repeats it: at most [`SHOWN_PATH`] bytes
-/// (cut at a character boundary, then `…`), hidden characters escaped
-/// (`linesman_stream::is_hidden`: control characters, direction overrides),
-/// so a hostile path can neither bloat the answer, forge log lines nor
-/// reorder what a terminal shows of it.
+/// `path` as an error message repeats it: at most [`SHOWN_PATH`] bytes,
+/// hidden characters escaped (see [`crate::shown`]).
 pub(crate) fn shown(path: &str) -> String {
-    let mut end = path.len().min(SHOWN_PATH);
-    while !path.is_char_boundary(end) {
-        end -= 1;
-    }
-    let mut out = String::with_capacity(end + 3);
-    for c in path[..end].chars() {
-        if linesman_stream::is_hidden(c) {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    if end < path.len() {
-        out.push('…');
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::shown;
-
-    #[test]
-    fn a_shown_path_is_capped_at_a_boundary_and_escaped() {
-        assert_eq!(shown("/v2/status"), "/v2/status");
-        let long = format!("/{}", "é".repeat(150));
-        let cut = shown(&long);
-        assert!(cut.ends_with('…'), "{cut}");
-        assert!(
-            cut.len() <= super::SHOWN_PATH + '…'.len_utf8(),
-            "{}",
-            cut.len()
-        );
-        assert_eq!(shown("/a\u{7}b\nc"), "/a\\u{7}b\\nc");
-        assert_eq!(shown("x\u{9b}\u{202e}y"), "x\\u{9b}\\u{202e}y");
-    }
+    crate::shown::shown(path, SHOWN_PATH)
 }
