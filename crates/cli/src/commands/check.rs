@@ -39,8 +39,15 @@ pub(crate) fn check(args: &CheckArgs) -> Result<Code, CliError> {
         (CheckFormat::Human, Err(errors)) => return Err(errors.into()),
         (CheckFormat::Short, Ok(_)) => (String::new(), Code::Ok),
         (CheckFormat::Short, Err(errors)) => (short(&errors), Code::Invalid),
-        (CheckFormat::Json, Ok(_)) => (json(path, None), Code::Ok),
-        (CheckFormat::Json, Err(errors)) => (json(path, Some(&errors)), Code::Invalid),
+        (CheckFormat::Json, loaded) => {
+            let errors = loaded.err();
+            output::json_line(&json(path, errors.as_ref()))?;
+            return Ok(if errors.is_some() {
+                Code::Invalid
+            } else {
+                Code::Ok
+            });
+        }
     };
     output::out(&text)?;
     Ok(code)
@@ -68,7 +75,8 @@ pub(crate) fn short(errors: &ConfigErrors) -> String {
     text
 }
 
-/// The JSON document of a check of `path`, on one line:
+/// The JSON document of a check of `path`, on one line (written with
+/// `output::json_line`, which escapes what JSON leaves hidden):
 /// `{"file", "valid", "problems": [{"line", "column", "kind", "message",
 /// "help", "labels": [{"line", "column", "text"}]}]}`.
 ///
@@ -84,7 +92,7 @@ fn json(path: &Path, errors: Option<&ConfigErrors>) -> String {
         "valid": errors.is_none(),
         "problems": problems,
     });
-    format!("{}\n", crate::inert::json(&document.to_string()))
+    document.to_string()
 }
 
 fn problem(error: &ConfigError) -> Value {
@@ -168,7 +176,8 @@ connections:
     fn json_names_the_file_as_given_escaped_for_json_valid_or_not() {
         let name = "b\u{1b}]0;x\u{7}\u{202e}.yaml";
         for errors in [Some(errors(BAD)), None] {
-            let text = json(Path::new(name), errors.as_ref());
+            // As `output::json_line` writes it.
+            let text = crate::inert::json(&json(Path::new(name), errors.as_ref())).into_owned();
             assert!(
                 !text.contains('\u{1b}') && !text.contains('\u{202e}'),
                 "{text}"
