@@ -119,120 +119,110 @@ fn measure() -> anyhow::Result<Vec<Measurement>> {
         })?;
         out.push(rate(BENCH, label, "frames/s", frames, ours, theirs));
     }
-    for (label, baseline) in [
-        ("round trips", Baseline::Timed),
-        ("round trips vs untimed reads", Baseline::Untimed),
-        ("round trips vs matched replies", Baseline::Matched),
-    ] {
-        if only == "frames" || only == MODELS {
-            break;
+    if only != "frames" {
+        let cases: &[(&str, Client, Client)] = if only == MODELS {
+            // The "linesman" column is the model here (`e2e/model.rs`).
+            &[
+                (
+                    "model: two tasks, not linesman",
+                    Client::Matched,
+                    Client::Timed,
+                ),
+                (
+                    "model: lent reader, not linesman",
+                    Client::Lent(Rearm::WakeSession),
+                    Client::Timed,
+                ),
+                (
+                    "model: lent reader re-armed, not linesman",
+                    Client::Lent(Rearm::SessionWaker),
+                    Client::Timed,
+                ),
+            ]
+        } else {
+            &[
+                ("round trips", Client::Linesman, Client::Timed),
+                (
+                    "round trips vs untimed reads",
+                    Client::Linesman,
+                    Client::Untimed,
+                ),
+                (
+                    "round trips vs matched replies",
+                    Client::Linesman,
+                    Client::Matched,
+                ),
+            ]
+        };
+        for &(label, ours, theirs) in cases {
+            let (ours, theirs) = best_of(|| {
+                let ours = ours.round_trips(&runtime, &peers.echo)?;
+                let theirs = theirs.round_trips(&runtime, &peers.echo)?;
+                Ok((ours, theirs))
+            })?;
+            out.push(rate(
+                BENCH,
+                label,
+                "round trips/s",
+                ROUND_TRIPS,
+                ours,
+                theirs,
+            ));
         }
-        let (ours, theirs) = best_of(|| {
-            let echo = peers.echo.clone();
-            let ours = in_task(&runtime, async move {
-                ours::round_trips(&echo, ROUND_TRIPS, REQUEST_LEN).await
-            })?;
-            let echo = peers.echo.clone();
-            let theirs = in_task(&runtime, async move {
-                match baseline {
-                    Baseline::Timed => {
-                        plain::round_trips(&echo, ROUND_TRIPS, REQUEST_LEN, Some(REQUEST_TIMEOUT))
-                            .await
-                    }
-                    Baseline::Untimed => {
-                        plain::round_trips(&echo, ROUND_TRIPS, REQUEST_LEN, None).await
-                    }
-                    Baseline::Matched => {
-                        plain::round_trips_matched(&echo, ROUND_TRIPS, REQUEST_LEN, REQUEST_TIMEOUT)
-                            .await
-                    }
-                }
-            })?;
-            Ok((ours, theirs))
-        })?;
-        out.push(rate(
-            BENCH,
-            label,
-            "round trips/s",
-            ROUND_TRIPS,
-            ours,
-            theirs,
-        ));
-    }
-    if only == MODELS {
-        out.extend(models(&runtime, &peers)?);
     }
     drop(runtime);
     peers.stop();
     Ok(out)
 }
 
-/// The value of [`ONLY_ENV`] that runs the models alone.
+/// The value of [`ONLY_ENV`] that runs the models of request designs
+/// alone.
 const MODELS: &str = "models";
 
-/// The models of request designs (`e2e/model.rs`), each against the plain
-/// single-task client with the same timeout: the "linesman" column of
-/// these cases is the model.
-fn models(
-    runtime: &tokio::runtime::Runtime,
-    peers: &peers::PeerThread,
-) -> anyhow::Result<Vec<Measurement>> {
-    let mut out = Vec::new();
-    for (label, design) in [
-        ("model: two tasks, not linesman", None),
-        ("model: lent reader, not linesman", Some(Rearm::WakeSession)),
-        (
-            "model: lent reader re-armed, not linesman",
-            Some(Rearm::SessionWaker),
-        ),
-    ] {
-        let (model, theirs) = best_of(|| {
-            let echo = peers.echo.clone();
-            let model = in_task(runtime, async move {
-                match design {
-                    None => {
-                        plain::round_trips_matched(&echo, ROUND_TRIPS, REQUEST_LEN, REQUEST_TIMEOUT)
-                            .await
-                    }
-                    Some(rearm) => {
-                        model::round_trips_lent(
-                            &echo,
-                            ROUND_TRIPS,
-                            REQUEST_LEN,
-                            REQUEST_TIMEOUT,
-                            rearm,
-                        )
-                        .await
-                    }
-                }
-            })?;
-            let echo = peers.echo.clone();
-            let theirs = in_task(runtime, async move {
-                plain::round_trips(&echo, ROUND_TRIPS, REQUEST_LEN, Some(REQUEST_TIMEOUT)).await
-            })?;
-            Ok((model, theirs))
-        })?;
-        out.push(rate(
-            BENCH,
-            label,
-            "round trips/s",
-            ROUND_TRIPS,
-            model,
-            theirs,
-        ));
-    }
-    Ok(out)
-}
-
-/// Which plain tokio client the round trips are measured against.
+/// A client whose round trips are measured.
 #[derive(Debug, Clone, Copy)]
-enum Baseline {
-    /// One task reads its own reply, within a timeout: the target's case.
+enum Client {
+    /// linesman's `ConnectionHandle::request`.
+    Linesman,
+    /// Plain tokio, one task that reads its own reply within a timeout:
+    /// the target's baseline.
     Timed,
     /// The same without a timeout.
     Untimed,
-    /// A reader task matches replies to concurrent requests by id.
+    /// Plain tokio, a reader task that matches replies to concurrent
+    /// requests by id (also the model of the two-task design).
     Matched,
+    /// The model of a lent reader (`e2e/model.rs`).
+    Lent(Rearm),
+}
+
+impl Client {
+    /// The time of [`ROUND_TRIPS`] sequential round trips to `echo`, on a
+    /// task of its own (see [`in_task`]).
+    fn round_trips(
+        self,
+        runtime: &tokio::runtime::Runtime,
+        echo: &peers::Target,
+    ) -> anyhow::Result<Duration> {
+        let echo = echo.clone();
+        in_task(runtime, async move {
+            match self {
+                Client::Linesman => ours::round_trips(&echo, ROUND_TRIPS, REQUEST_LEN).await,
+                Client::Timed => {
+                    plain::round_trips(&echo, ROUND_TRIPS, REQUEST_LEN, Some(REQUEST_TIMEOUT)).await
+                }
+                Client::Untimed => plain::round_trips(&echo, ROUND_TRIPS, REQUEST_LEN, None).await,
+                Client::Matched => {
+                    plain::round_trips_matched(&echo, ROUND_TRIPS, REQUEST_LEN, REQUEST_TIMEOUT)
+                        .await
+                }
+                Client::Lent(rearm) => {
+                    model::round_trips_lent(&echo, ROUND_TRIPS, REQUEST_LEN, REQUEST_TIMEOUT, rearm)
+                        .await
+                }
+            }
+        })
+    }
 }
 
 /// Runs `work` on a task of its own, as application code that makes
