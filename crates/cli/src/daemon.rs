@@ -29,6 +29,7 @@ use tokio::time::Instant;
 
 use crate::error::CliError;
 use crate::exit::Code;
+use crate::hangup::Hangups;
 use crate::socket;
 
 /// The least the control server's clients get at shutdown, even when the
@@ -162,27 +163,6 @@ impl Daemon {
     }
 }
 
-/// Reloads on SIGHUP, in a task of its own so that SIGINT and SIGTERM are
-/// still heard meanwhile; a SIGHUP while one runs is logged and dropped.
-fn on_hangup(state: &ControlState, reloading: &std::sync::Arc<std::sync::atomic::AtomicBool>) {
-    use std::sync::atomic::Ordering;
-    if reloading.swap(true, Ordering::AcqRel) {
-        tracing::warn!("SIGHUP: a reload is in progress already; ignored");
-        return;
-    }
-    tracing::info!(signal = "SIGHUP", "reloading the configuration");
-    let state = state.clone();
-    let reloading = std::sync::Arc::clone(reloading);
-    tokio::spawn(async move {
-        match state.run_reloader().await {
-            None => tracing::warn!("SIGHUP: this daemon has no configuration file to reload"),
-            Some(Ok(_)) => {}
-            Some(Err(error)) => tracing::warn!(%error, "SIGHUP: reload refused"),
-        }
-        reloading.store(false, Ordering::Release);
-    });
-}
-
 /// Says that a signal the daemon gives no meaning to was received.
 fn ignored(name: &'static str) {
     tracing::warn!(
@@ -207,13 +187,13 @@ fn watch_signals(
     let mut interrupt = install(SignalKind::interrupt(), "SIGINT")?;
     let mut terminate = install(SignalKind::terminate(), "SIGTERM")?;
     // Caught, so it no longer kills the daemon: a reload, one at a time
-    // (a SIGHUP during one is answered by the reload in progress).
+    // (a SIGHUP during one reads the file again after it: `hangup.rs`).
     let mut hangup = install(SignalKind::hangup(), "SIGHUP")?;
     // Caught too: their default action would end the daemon at once,
     // without removing its socket, for a signal it gives no meaning to.
     let mut user1 = install(SignalKind::user_defined1(), "SIGUSR1")?;
     let mut user2 = install(SignalKind::user_defined2(), "SIGUSR2")?;
-    let reloading = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let hangups = Hangups::default();
     Ok(tokio::spawn(async move {
         let mut received = 0u32;
         loop {
@@ -221,7 +201,7 @@ fn watch_signals(
                 Some(()) = interrupt.recv() => "SIGINT",
                 Some(()) = terminate.recv() => "SIGTERM",
                 Some(()) = hangup.recv() => {
-                    on_hangup(&state, &reloading);
+                    hangups.received(&state);
                     continue;
                 }
                 Some(()) = user1.recv() => {

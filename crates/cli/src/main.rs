@@ -15,6 +15,7 @@ mod demo;
 mod error;
 mod exit;
 mod fd_plan;
+mod hangup;
 mod inert;
 mod logging;
 mod output;

@@ -12,7 +12,7 @@ use linesman_testkit::{Behavior, Listen, Peer, TempDir};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout};
 
-use crate::cli_harness::{Daemon, PATIENCE, command, path, run, state};
+use crate::cli_harness::{Daemon, Launch, PATIENCE, command, path, run, state};
 
 const OK: &str = "linesman_reloads_total{result=\"ok\"}";
 const ERROR: &str = "linesman_reloads_total{result=\"error\"}";
@@ -302,6 +302,49 @@ async fn sighup_reloads_and_the_daemon_still_exits_0_on_sigterm() {
     assert!(daemon.is_running());
     assert_eq!(quotes.stats().accepted, 1, "quotes kept its session");
     assert_eq!(daemon.metric(OK), 1);
+    terminated_cleanly(daemon).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_quick_sighups_apply_the_last_file() {
+    // A tool that writes the file and signals, twice while the first
+    // reload ran, lost its second file: that SIGHUP was logged and dropped
+    // (hostile run h22). Whether the second signal lands during the first
+    // reload here is up to the machine; `hangup.rs`'s unit tests hold the
+    // first reload open to test that case for certain. This checks the
+    // whole path: the last file written is the one that runs.
+    const IDLE: usize = 500;
+    let quotes = echo().await;
+    let mut yaml = format!(
+        "connections:\n  quotes: {{ endpoint: {} }}\n",
+        quotes.endpoint()
+    );
+    for i in 0..IDLE {
+        yaml.push_str(&format!("  idle{i}: {{ endpoint: 'tcp://127.0.0.1:1' }}\n"));
+    }
+    let launch = Launch {
+        rust_log: Some("info"),
+        ..Launch::default()
+    };
+    let dir = TempDir::new("reload-hup-twice").expect("temp dir");
+    let daemon = Daemon::launch(dir, &yaml, launch).await;
+    daemon
+        .wait_status("quotes up", |s| state(s, "quotes") == "up")
+        .await;
+    for round in 1..=2 {
+        yaml.push_str(&format!(
+            "  added{round}: {{ endpoint: {} }}\n",
+            quotes.endpoint()
+        ));
+        std::fs::write(&daemon.config, &yaml).expect("write the new configuration");
+        daemon.signal("HUP").await;
+    }
+    daemon
+        .wait_status("the second file applied", |s| {
+            state(s, "added1") == "up" && state(s, "added2") == "up"
+        })
+        .await;
+    assert!(daemon.is_running());
     terminated_cleanly(daemon).await;
 }
 
