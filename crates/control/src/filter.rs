@@ -117,7 +117,7 @@ pub(crate) fn parse(
                     return Err(QueryError::UnknownConnection(format!(
                         "unknown connection `{}` in `conn=`: known connections: {}",
                         shown(item),
-                        known.names.join(", ")
+                        crate::shown::listed(&known.names)
                     )));
                 }
                 "conn" => {
@@ -147,8 +147,7 @@ fn label<'a>(item: &'a str, what: &str, known: &[String]) -> Result<&'a str, Que
     let have = if known.is_empty() {
         format!("no connection has a {what}")
     } else {
-        let shown: Vec<String> = known.iter().map(|k| shown(k)).collect();
-        format!("the connections' {what}s: {}", shown.join(", "))
+        format!("the connections' {what}s: {}", crate::shown::listed(known))
     };
     Err(QueryError::UnknownLabel(format!(
         "no connection has the {what} `{}` in `{what}=`, so nothing would ever match: {have}",

@@ -303,7 +303,7 @@ async fn action(
                 format!(
                     "unknown connection `{}`: {hint}known connections: {}",
                     shown(&name),
-                    known.join(", ")
+                    crate::shown::listed(&known)
                 ),
                 known,
             )

@@ -26,9 +26,43 @@ pub(crate) fn shown(text: &str, max: usize) -> String {
     out
 }
 
+/// At most this many items of a list are named in a message.
+const LISTED: usize = 20;
+/// The most bytes of one listed item a message repeats.
+const SHOWN_ITEM: usize = 64;
+
+/// `items` for a message: `a, b, c`, each as [`shown`] repeats it; past
+/// [`LISTED`] of them, the count of the rest (`a, b, … and 9980 more`). A
+/// daemon of 10,000 connections answered an unknown name with every one of
+/// them in its message.
+pub(crate) fn listed(items: &[impl AsRef<str>]) -> String {
+    let named: Vec<String> = items
+        .iter()
+        .take(LISTED)
+        .map(|item| shown(item.as_ref(), SHOWN_ITEM))
+        .collect();
+    let named = named.join(", ");
+    match items.len().saturating_sub(LISTED) {
+        0 => named,
+        more => format!("{named} and {more} more"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::shown;
+    use super::{listed, shown};
+
+    #[test]
+    fn a_long_list_names_twenty_and_counts_the_rest() {
+        assert_eq!(listed(&["a", "b"]), "a, b");
+        let many: Vec<String> = (0..10_000).map(|i| format!("c{i}")).collect();
+        let text = listed(&many);
+        assert!(
+            text.starts_with("c0, c1, ") && text.ends_with("c19 and 9980 more"),
+            "{text}"
+        );
+        assert!(listed(&["x\u{1b}[31m"]).contains("\\u{1b}"), "escaped");
+    }
 
     #[test]
     fn a_shown_text_is_capped_at_a_boundary_and_escaped() {

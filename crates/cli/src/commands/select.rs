@@ -6,6 +6,8 @@
 //! [`CliError::Unknown`] (exit 6), naming every unknown name with a
 //! suggestion where one is close, before anything is done.
 
+use std::collections::HashSet;
+
 use linesman_control::{ConnectionStatus, StatusResponse};
 
 use crate::cli::Selection;
@@ -101,21 +103,30 @@ fn describe(selection: &Selection) -> String {
     format!("that {} (--kind, --tag)", parts.join(" and "))
 }
 
-/// `` `a`, `b` `` (each once), or `none`.
+/// At most this many items of a list are named; the rest are counted.
+const LISTED: usize = 20;
+
+/// `` `a`, `b` `` (each once), or `none`; past [`LISTED`] items, the
+/// count of the rest (`` `a`, … and 9980 more ``): a daemon of 10,000
+/// connections made a line of 89 KB.
 fn list<'a>(items: impl Iterator<Item = &'a str>) -> String {
-    let mut seen: Vec<&str> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut named: Vec<String> = Vec::new();
     for item in items {
-        if !seen.contains(&item) {
-            seen.push(item);
+        if seen.insert(item) && named.len() < LISTED {
+            named.push(format!("`{item}`"));
         }
     }
     if seen.is_empty() {
         return "none".to_owned();
     }
-    seen.iter()
-        .map(|s| format!("`{s}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    let more = seen.len() - named.len();
+    let named = named.join(", ");
+    if more == 0 {
+        named
+    } else {
+        format!("{named} and {more} more")
+    }
 }
 
 /// The candidate closest to `input`, if it is close enough to be a typo
@@ -233,6 +244,24 @@ mod tests {
             "{text}"
         );
         assert_eq!(error.code(), crate::exit::Code::Unknown);
+    }
+
+    #[test]
+    fn a_big_daemon_names_twenty_connections_and_counts_the_rest() {
+        let many = StatusResponse {
+            connections: (0..10_000)
+                .map(|i| conn(&format!("c{i}"), None, &[]))
+                .collect(),
+        };
+        let text = resolve(&many, &selection(&["newone"], None, &[], false))
+            .expect_err("unknown name")
+            .to_string();
+        assert!(
+            text.contains("its connections are `c0`, `c1`,")
+                && text.contains("`c19` and 9980 more; nothing was done"),
+            "{text}"
+        );
+        assert!(text.len() < 400, "{} bytes", text.len());
     }
 
     #[test]
