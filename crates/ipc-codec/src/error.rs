@@ -133,6 +133,18 @@ pub enum CodecError {
         /// The header length of this frame in bytes.
         header_len: usize,
     },
+    /// The room for the rest of a received frame could not be allocated:
+    /// the process is out of memory, or at its address-space limit
+    /// (`ulimit -v`, `RLIMIT_AS`). Only this stream fails.
+    #[error(
+        "cannot allocate {wanted} bytes for a frame of {frame} bytes: the process is out of memory or at its address-space limit (ulimit -v); lower max_frame or raise the limit"
+    )]
+    OutOfMemory {
+        /// The buffer capacity that could not be allocated, in bytes.
+        wanted: usize,
+        /// The whole frame (header and payload), in bytes.
+        frame: usize,
+    },
 }
 
 /// A payload that is not a valid instance of the message it should be.

@@ -6,8 +6,11 @@
 //! validates it *before* anything is reserved, and only then reserves room
 //! for more of the frame, in steps (64 KiB, or as much as is already
 //! buffered) — so the buffer grows with the bytes that arrive, never past
-//! `header + max_decode_frame` whatever a peer claims, and a partial frame
-//! costs nothing to resume. A
+//! the frame's own size (`header + length`, at most `header +
+//! max_decode_frame`) whatever a peer claims, and a partial frame costs
+//! nothing to resume. A large step is allocated fallibly: a buffer the
+//! process cannot get is [`CodecError::OutOfMemory`] for this stream, not
+//! an abort of the process with every other connection in it. A
 //! complete frame is split off the buffer (`split_to(..).freeze()`), so its
 //! payload shares the read buffer's memory: no copy. A frame that fills the
 //! buffer to its capacity takes the buffer itself, without the allocation
@@ -21,7 +24,7 @@ mod tests;
 use crate::error::CodecError;
 use crate::frame::Frame;
 use crate::layout::FrameLayout;
-use bytes::{Buf, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use decode::Head;
 use tokio_util::codec::{Decoder, Encoder};
 
@@ -32,6 +35,11 @@ pub const DEFAULT_MAX_FRAME: usize = 16 * 1024 * 1024;
 /// already buffered (unless more than this is buffered: then as much as
 /// that). What one read can bring, not what the header claims.
 const RESERVE_STEP: usize = 64 * 1024;
+
+/// Room up to this capacity is reserved the plain way (an allocation
+/// failure there aborts, as everywhere in Rust); past it, fallibly and
+/// never past the frame's end.
+const FALLIBLE_FROM: usize = 1024 * 1024;
 
 /// Frames a byte stream with a [`FrameLayout`]; use it with
 /// `tokio_util::codec::Framed`, `FramedRead` or `FramedWrite`.
@@ -130,6 +138,36 @@ impl Codec {
     }
 }
 
+/// Makes room in `src` for `additional` more bytes of a frame `frame`
+/// bytes long. Small buffers grow as `BytesMut::reserve` grows them; past
+/// [`FALLIBLE_FROM`] the capacity doubles at most, never beyond `frame`
+/// (`reserve` would make a 16 MiB frame's buffer up to 32 MiB), and the
+/// allocation is fallible.
+fn reserve_within(src: &mut BytesMut, additional: usize, frame: usize) -> Result<(), CodecError> {
+    let wanted = src.len() + additional;
+    if src.capacity() >= wanted {
+        return Ok(());
+    }
+    let target = (src.capacity() * 2).max(wanted).min(frame.max(wanted));
+    if target <= FALLIBLE_FROM {
+        src.reserve(additional);
+        return Ok(());
+    }
+    let out_of_memory = || CodecError::OutOfMemory {
+        wanted: target,
+        frame,
+    };
+    let mut grown: Vec<u8> = Vec::new();
+    grown
+        .try_reserve_exact(target)
+        .map_err(|_| out_of_memory())?;
+    grown.extend_from_slice(src);
+    // A Vec with room left becomes a unique `Bytes`, which becomes a
+    // `BytesMut` without a copy, its capacity kept.
+    *src = BytesMut::from(Bytes::from(grown));
+    Ok(())
+}
+
 impl Decoder for Codec {
     type Item = Frame;
     type Error = CodecError;
@@ -149,7 +187,7 @@ impl Decoder for Codec {
                 // large frame costs a bounded number of copies) and a peer
                 // that claims 16 MiB and sends nothing gets 64 KiB.
                 let missing = needed.saturating_sub(src.len());
-                src.reserve(missing.min(RESERVE_STEP.max(src.len())));
+                reserve_within(src, missing.min(RESERVE_STEP.max(src.len())), needed)?;
                 Ok(None)
             }
             Head::Ready {

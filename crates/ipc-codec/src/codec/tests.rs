@@ -158,3 +158,47 @@ fn a_frame_in_a_buffer_with_room_to_spare_is_split_off_and_the_room_stays() {
     assert!(buf.is_empty());
     assert!(buf.capacity() > 8000, "the reader keeps its room");
 }
+
+#[test]
+fn a_large_frame_grows_its_buffer_to_its_own_size_and_no_further() {
+    // `BytesMut::reserve` grows a buffer to at least twice its capacity: a
+    // 5 MiB frame arriving 64 KiB at a time ended in a buffer of up to
+    // twice that (a hostile run's 16 MiB frames took 18 MiB each).
+    let frame = Frame::new(2, Bytes::from(vec![3u8; 5 * 1024 * 1024 + 7]));
+    let bytes = encoded(&frame);
+    let mut codec = fast(crate::DEFAULT_MAX_FRAME);
+    let mut buf = BytesMut::new();
+    let mut largest = 0;
+    let mut decoded = None;
+    for chunk in bytes.chunks(64 * 1024) {
+        // As the reader does: the decoder first, which makes room, then
+        // the bytes of one read.
+        assert_eq!(codec.decode(&mut buf).expect("valid so far"), None);
+        buf.extend_from_slice(chunk);
+        largest = largest.max(buf.capacity());
+        if let Some(whole) = codec.decode(&mut buf).expect("a valid frame") {
+            decoded = Some(whole);
+        }
+    }
+    assert_eq!(decoded, Some(frame));
+    assert!(
+        largest <= bytes.len(),
+        "the buffer never outgrew the frame: {largest} > {}",
+        bytes.len()
+    );
+}
+
+#[test]
+fn room_the_process_cannot_have_is_an_error_of_the_stream_not_an_abort() {
+    let mut buf = BytesMut::with_capacity(2 * 1024 * 1024);
+    buf.extend_from_slice(&[0u8; 2 * 1024 * 1024]);
+    // More than any allocator gives: `try_reserve` refuses it.
+    let error =
+        super::reserve_within(&mut buf, usize::MAX / 2, usize::MAX).expect_err("no such buffer");
+    assert!(
+        matches!(error, crate::CodecError::OutOfMemory { .. })
+            && error.to_string().contains("out of memory"),
+        "{error}"
+    );
+    assert_eq!(buf.len(), 2 * 1024 * 1024, "the bytes buffered stay");
+}

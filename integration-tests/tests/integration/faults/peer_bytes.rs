@@ -122,6 +122,76 @@ async fn a_length_claim_costs_what_arrives_not_what_it_claims() {
     bench.assert_healthy().await;
 }
 
+/// A peer that claims a frame of 1 GiB and sends it as fast as the daemon
+/// reads, once the test opens the gate, on the first `STREAMED` sessions
+/// (later ones get the header and then silence).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frame_the_process_cannot_make_room_for_fails_its_connection_not_the_daemon() {
+    const STREAMED: usize = 2;
+    const SENT: usize = 320 * 1024 * 1024;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("an address");
+    let (open, gate) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        let mut sessions = 0;
+        while let Ok((mut stream, _)) = listener.accept().await {
+            sessions += 1;
+            let mut gate = gate.clone();
+            tokio::spawn(async move {
+                // type 1, flags 0, length 1 GiB - 1.
+                let header = [0u8, 1, 0, 0, 0x3F, 0xFF, 0xFF, 0xFF];
+                if stream.write_all(&header).await.is_err() || sessions > STREAMED {
+                    tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                    return;
+                }
+                if gate.wait_for(|open| *open).await.is_err() {
+                    return;
+                }
+                let chunk = vec![0u8; 1024 * 1024];
+                for _ in 0..SENT / chunk.len() {
+                    if stream.write_all(&chunk).await.is_err() {
+                        return;
+                    }
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            });
+        }
+    });
+    let endpoint = format!("tcp://{addr}").parse().expect("an endpoint");
+    let bench = Beside::start(
+        "fault-no-room",
+        &faulty("faulty", &endpoint, "    max_frame: 1GiB\n"),
+    )
+    .await;
+    // An address-space limit (`ulimit -v`, systemd's `LimitAS=`) of what
+    // the daemon uses now and 384 MiB more: a frame's buffer growing from
+    // 256 to 512 MiB on the way to 1 GiB cannot be had. Rust aborts the
+    // process on an allocation that fails: every connection died with it.
+    let pid = bench.daemon.pid();
+    let limit = (vm_size_kib(pid) + 384 * 1024) * 1024;
+    let limited = std::process::Command::new("prlimit")
+        .args(["--pid", &pid.to_string(), &format!("--as={limit}")])
+        .status()
+        .expect("prlimit runs");
+    assert!(limited.success(), "prlimit --as={limit} on {pid}");
+    open.send_replace(true);
+    let status = bench
+        .daemon
+        .wait_status("the frame refused for want of memory", |s| {
+            last_error(s, "faulty").contains("cannot allocate")
+        })
+        .await;
+    let error = last_error(&status, "faulty");
+    assert!(
+        error.contains("out of memory") && error.contains("max_frame"),
+        "{error}"
+    );
+    assert!(bench.daemon.is_running(), "the daemon lives on");
+    bench.assert_healthy().await;
+}
+
 fn vm_size_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read status");
     status
