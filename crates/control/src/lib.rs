@@ -40,6 +40,7 @@
 #![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 
 mod accept;
+mod answers;
 pub mod api;
 mod client;
 mod convert;

@@ -27,6 +27,12 @@ fn conn(name: &str) -> Labels {
     vec![("connection".to_owned(), name.to_owned())]
 }
 
+/// Every metric, as text, appended to `out` (the answer's buffer).
+pub(crate) fn render_into(state: &ControlState, out: &mut Vec<u8>) -> Result<(), std::fmt::Error> {
+    out.extend_from_slice(render(state)?.as_bytes());
+    Ok(())
+}
+
 /// Every metric, as text.
 pub(crate) fn render(state: &ControlState) -> Result<String, std::fmt::Error> {
     let mut registry = Registry::with_prefix("linesman");

@@ -40,6 +40,8 @@ pub struct ServerOptions {
     pub event_history: usize,
     /// See [`event_history_bytes`](Self::event_history_bytes).
     pub event_history_bytes: usize,
+    /// See [`answer_budget`](Self::answer_budget).
+    pub answer_budget: usize,
 }
 
 impl Default for ServerOptions {
@@ -53,6 +55,7 @@ impl Default for ServerOptions {
             shutdown_grace: Duration::from_secs(5),
             event_history: 10_000,
             event_history_bytes: 4 << 20,
+            answer_budget: 128 << 20,
         }
     }
 }
@@ -177,6 +180,23 @@ impl ServerOptions {
     /// ```
     pub fn event_history_bytes(mut self, bytes: usize) -> ServerOptions {
         self.event_history_bytes = bytes;
+        self
+    }
+
+    /// How many bytes of `/v1/status` and `/metrics` answers may wait at
+    /// once for their clients to read them. Each answer holds its bytes
+    /// until the last of them is written; a request that finds the budget
+    /// spent gets a `503` at once, unless no answer is held (one answer
+    /// always goes out, whatever its size). Without it, slow readers of a
+    /// large daemon's status (2.6 MB at 3,000 connections) held an answer
+    /// each, up to every control connection's worth. Default 128 MiB.
+    ///
+    /// ```
+    /// use linesman_control::ServerOptions;
+    /// assert_eq!(ServerOptions::default().answer_budget, 128 << 20);
+    /// ```
+    pub fn answer_budget(mut self, bytes: usize) -> ServerOptions {
+        self.answer_budget = bytes;
         self
     }
 }

@@ -35,6 +35,7 @@ use linesman_supervisor::ReloadError;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
+use crate::answers::{Answers, Refused};
 use crate::api::{ActionResponse, ErrorBody};
 use crate::events::EventsBody;
 use crate::filter::{self, QueryError};
@@ -63,6 +64,9 @@ pub(crate) struct App {
     /// timeout) cannot take every connection from `status` and the
     /// actions ([`stream_slots`]).
     pub(crate) streams: Arc<Semaphore>,
+    /// The budget of `/v1/status` and `/metrics` answers not yet read by
+    /// their clients.
+    pub(crate) answers: Arc<Answers>,
 }
 
 /// How many of `max_connections` may be `/v1/events` streams: all but a
@@ -198,7 +202,24 @@ async fn whole_body(State(app): State<App>, request: Request, next: Next) -> Res
 }
 
 async fn status(State(app): State<App>) -> Response {
-    axum::Json(app.state.status()).into_response()
+    let status = app.state.status();
+    let made = app.answers.make(&app.answers.status, |text| {
+        // Writing JSON into a Vec fails only for a value serde cannot
+        // encode, which a status never holds.
+        let _ = serde_json::to_writer(text, &status);
+    });
+    answer(made, "application/json")
+}
+
+/// A `200` with `made`'s bytes, or the `503` of why they were not made.
+fn answer(made: Result<bytes::Bytes, Refused>, content_type: &'static str) -> Response {
+    match made {
+        Ok(text) => ([(header::CONTENT_TYPE, content_type)], text).into_response(),
+        Err(refused) => {
+            tracing::debug!(why = %refused.message(), "refused a control answer");
+            error(StatusCode::SERVICE_UNAVAILABLE, refused.message())
+        }
+    }
 }
 
 async fn events(State(app): State<App>, RawQuery(query): RawQuery) -> Response {
@@ -336,13 +357,17 @@ async fn reload(State(app): State<App>) -> Response {
 }
 
 async fn metrics(State(app): State<App>) -> Response {
-    match metrics::render(&app.state) {
-        Ok(text) => ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], text).into_response(),
-        Err(_) => error(
+    let mut encoded = Ok(());
+    let made = app.answers.make(&app.answers.metrics, |text| {
+        encoded = metrics::render_into(&app.state, text);
+    });
+    if encoded.is_err() {
+        return error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "cannot encode the metrics; this is a bug in linesman-control",
-        ),
+        );
     }
+    answer(made, metrics::CONTENT_TYPE)
 }
 
 async fn method_not_allowed(request: Request) -> Response {

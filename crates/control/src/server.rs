@@ -22,6 +22,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::answers::Answers;
 use crate::error::ControlError;
 use crate::options::ServerOptions;
 use crate::routes::{self, App};
@@ -148,6 +149,7 @@ impl ControlServer {
             streams: Arc::new(Semaphore::new(routes::stream_slots(
                 options.max_connections,
             ))),
+            answers: Answers::new(options.answer_budget),
         });
         serve::serve(listener, app, &options, token, stop).await;
         file.remove();

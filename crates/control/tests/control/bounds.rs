@@ -16,7 +16,7 @@ use linesman_testkit::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
 
-use crate::support::{idle_state, idle_state_with, patiently};
+use crate::support::{idle_state, idle_state_with, many_state, patiently};
 
 const STATUS: &[u8] = b"GET /v1/status HTTP/1.1\r\nHost: x\r\n\r\n";
 const EVENTS: &[u8] = b"GET /v1/events HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -565,5 +565,52 @@ async fn a_post_whose_body_is_not_received_whole_does_nothing() {
     let response = one_response(&mut whole).await;
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert_eq!(reloads.load(Ordering::SeqCst), 1);
+    server.shutdown().await.expect("a clean shutdown");
+}
+
+#[tokio::test]
+async fn answers_their_clients_do_not_read_hold_a_budget_and_the_next_gets_a_503() {
+    // 60 clients that asked for a 2.6 MB status and read nothing held an
+    // answer each, and under an address-space limit the daemon aborted on
+    // its next allocation (hostile run h22). Here the status is 0.9 MB.
+    let dir = TempDir::new("bounds-answers").expect("temp dir");
+    let server = serve(
+        &dir,
+        many_state(3_000),
+        ServerOptions::default().answer_budget(1 << 20),
+    );
+    let socket = dir.join("control.sock");
+    // The first answer goes out and waits in full for its reader, which
+    // reads its first bytes only; the second would pass the budget.
+    let mut reader = connect(&socket, STATUS).await;
+    let mut head = [0; 12];
+    reader
+        .read_exact(&mut head)
+        .await
+        .expect("the answer begins");
+    assert_eq!(&head, b"HTTP/1.1 200");
+    let mut second = connect(&socket, STATUS).await;
+    let refused = one_response(&mut second).await;
+    assert!(
+        refused.starts_with("HTTP/1.1 503")
+            && refused.contains("daemon busy")
+            && refused.contains("answer budget is 1.0 MiB"),
+        "{}",
+        &refused[..refused.len().min(400)]
+    );
+    // Gone, its answer's bytes are given back: the next is answered whole.
+    drop(reader);
+    patiently("an answer once the reader left", async {
+        loop {
+            let mut next = connect(&socket, STATUS).await;
+            let answer = one_response(&mut next).await;
+            if answer.starts_with("HTTP/1.1 200") {
+                assert!(answer.contains("\"c2999\""), "whole");
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
     server.shutdown().await.expect("a clean shutdown");
 }

@@ -162,6 +162,20 @@ pub(crate) fn idle_state() -> ControlState {
     idle_state_with(BusOptions::default())
 }
 
+/// A state of `count` connections (`c0`, `c1`, …) that never run: a
+/// large status to answer.
+pub(crate) fn many_state(count: usize) -> ControlState {
+    let mut spec = Spec::builder();
+    for i in 0..count {
+        spec = spec.connection(ConnectionSpec::new(
+            format!("c{i}"),
+            "tcp://127.0.0.1:9".parse().expect("an endpoint"),
+        ));
+    }
+    let supervisor = Supervisor::new(spec.build().expect("a valid spec"));
+    ControlState::new(&supervisor)
+}
+
 /// [`idle_state`] on a bus with these options.
 pub(crate) fn idle_state_with(options: BusOptions) -> ControlState {
     let spec = Spec::builder()
