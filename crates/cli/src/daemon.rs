@@ -60,6 +60,9 @@ impl Daemon {
     ) -> Result<Daemon, CliError> {
         if let Some(dir) = socket::private_dir(socket) {
             linesman_control::ensure_private_dir(&dir).map_err(ControlError::from)?;
+        } else if let Some(risk) = socket.parent().and_then(linesman_control::shared_dir_risk) {
+            // The operator's choice, so served; but said.
+            tracing::warn!("{risk}");
         }
         let plan = crate::fd_plan::share_fds()?;
         let spec = spec.with_max_open_sockets(plan.max_open_sockets());

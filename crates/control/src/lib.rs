@@ -67,7 +67,7 @@ pub use api::{
 pub use client::{Client, EventFilter, EventStream};
 pub use error::{ClientError, ControlError, SocketDirError};
 pub use options::ServerOptions;
-pub use private_dir::{check_private_dir, ensure_private_dir};
+pub use private_dir::{check_private_dir, ensure_private_dir, shared_dir_risk};
 pub use server::{ControlServer, ServerHandle};
 pub use socket::{MAX_SOCKET_PATH, SocketCleanup, authorize};
 pub use state::{ControlState, Reloader};

@@ -98,3 +98,49 @@ pub fn check_private_dir(dir: &Path) -> Result<bool, SocketDirError> {
     }
     Ok(true)
 }
+
+/// Why a control socket in `dir` (a path the operator chose, not the
+/// private default) could be replaced by someone else: the directory can
+/// be written by its group or by others without the sticky bit (they can
+/// rename the socket away and bind one of their own in its place), or it
+/// belongs to another user than this one and root. `None` when only this
+/// user (or root) can change what is in it, or when it cannot be read.
+///
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("linesman-doc-shared-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir)?;
+/// use std::os::unix::fs::PermissionsExt;
+/// std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+/// assert_eq!(linesman_control::shared_dir_risk(&dir), None);
+/// std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777))?;
+/// assert!(linesman_control::shared_dir_risk(&dir).is_some_and(|why| why.contains("sticky")));
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn shared_dir_risk(dir: &Path) -> Option<String> {
+    let meta = std::fs::metadata(dir).ok()?;
+    let mode = meta.mode() & 0o7777;
+    let writers = match (mode & 0o020 != 0, mode & 0o002 != 0) {
+        (_, true) => Some("anyone"),
+        (true, false) => Some("its group"),
+        (false, false) => None,
+    };
+    if let Some(writers) = writers
+        && mode & 0o1000 == 0
+    {
+        return Some(format!(
+            "the control socket's directory {} can be written by {writers} (mode {mode:04o}) and has no sticky bit: whoever can write it can replace the socket with one of their own, and `linesman` commands would talk to it; use a directory only this user can write (chmod go-w), or the default socket",
+            crate::shown::shown(&dir.display().to_string(), 200)
+        ));
+    }
+    let own = user::effective_uid();
+    if meta.uid() != own && meta.uid() != 0 {
+        return Some(format!(
+            "the control socket's directory {} belongs to uid {}{}, who can replace the socket with one of their own; use a directory of this user's, or the default socket",
+            crate::shown::shown(&dir.display().to_string(), 200),
+            meta.uid(),
+            user::name_text(meta.uid())
+        ));
+    }
+    None
+}

@@ -7,7 +7,7 @@ use std::os::unix::fs::PermissionsExt;
 
 use linesman_testkit::{Behavior, Listen, Peer, TempDir};
 
-use crate::cli_harness::{Daemon, PATIENCE, path, run, state};
+use crate::cli_harness::{Daemon, Launch, PATIENCE, path, run, state};
 
 async fn echo() -> Peer {
     Peer::start(Listen::tcp(), Behavior::Echo)
@@ -236,4 +236,32 @@ async fn run_refuses_an_invalid_configuration_with_2() {
         ran.stderr
     );
     assert!(!socket.exists(), "nothing was served");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_socket_in_a_directory_others_can_write_is_served_with_a_warning() {
+    // Anyone who can write the directory can rename the socket away and
+    // bind an impostor in its place; an explicit --socket there was used
+    // without a word (hostile run h22 F4).
+    let dir = TempDir::new("cli-shared-dir").expect("temp dir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777))
+        .expect("chmod 777");
+    let launch = Launch {
+        rust_log: Some("info"),
+        ..Launch::default()
+    };
+    let mut daemon = Daemon::launch(
+        dir,
+        "connections:\n  a: { endpoint: 'tcp://127.0.0.1:9' }\n",
+        launch,
+    )
+    .await;
+    daemon
+        .wait_logged(
+            "the warning",
+            "can be written by anyone (mode 0777) and has no sticky bit",
+        )
+        .await;
+    daemon.signal("TERM").await;
+    assert_eq!(daemon.exit().await.0, 0);
 }
