@@ -23,6 +23,21 @@ use crate::exit::Code;
 use crate::socket;
 
 /// Runs the command `cli` asks for.
+/// Ignores SIGHUP, SIGUSR1 and SIGUSR2 until the daemon listens for them
+/// (`daemon.rs`): each one's default action ends the process, and a
+/// service manager or a script may send one the moment `run` starts (a
+/// SIGHUP in its first millisecond ended it with 129). One that comes
+/// before it listens is not needed: the file is about to be read.
+fn ignore_until_heard() {
+    for signal in [libc::SIGHUP, libc::SIGUSR1, libc::SIGUSR2] {
+        // SAFETY: sets the disposition to SIG_IGN, which installs no code
+        // of ours; called before the runtime starts any other thread.
+        unsafe {
+            libc::signal(signal, libc::SIG_IGN);
+        }
+    }
+}
+
 pub(crate) fn dispatch(cli: Cli) -> Result<Code, CliError> {
     match cli.command {
         // No runtime: these only read a file or print.
@@ -32,6 +47,7 @@ pub(crate) fn dispatch(cli: Cli) -> Result<Code, CliError> {
         Command::Man(args) => completions::man(&args),
         // The daemon and the demo serve many tasks at once.
         Command::Run(args) => {
+            ignore_until_heard();
             // Before the runtime's threads exist: it edits the environment.
             let systemd = crate::systemd::Env::take();
             multi_thread()?.block_on(run::run(args, systemd))
@@ -95,4 +111,20 @@ pub(crate) fn client(args: &DaemonArgs) -> Result<Client, CliError> {
 /// panics.
 pub(crate) fn deadline_in(timeout: std::time::Duration) -> tokio::time::Instant {
     tokio::time::Instant::now() + timeout.min(linesman_connection::FAR_FUTURE)
+}
+
+#[cfg(test)]
+mod signal_tests {
+    #[test]
+    fn signals_that_would_end_the_daemon_before_it_listens_are_ignored() {
+        super::ignore_until_heard();
+        for signal in [libc::SIGHUP, libc::SIGUSR1, libc::SIGUSR2] {
+            // SAFETY: raises a signal at this process, whose disposition
+            // was just set to SIG_IGN; a failure is only a return code.
+            let raised = unsafe { libc::raise(signal) };
+            assert_eq!(raised, 0, "signal {signal} raised");
+        }
+        // Still here: each was ignored, not the default action (the end of
+        // the process, exit 129 for SIGHUP).
+    }
 }
