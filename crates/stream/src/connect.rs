@@ -254,13 +254,42 @@ async fn attempt_unix(
         .run_on_open(&SockRef::from(raw))
         .map_err(Failure::Hook)?;
     let addr = SockAddr::unix(path).map_err(|e| context("unix socket path", e))?;
-    let in_progress = start_connect(raw, &addr)?;
+    let in_progress = start_connect(raw, &addr).map_err(|e| not_a_socket(path, e))?;
     let stream: std::os::unix::net::UnixStream = socket.into_inner()?.into();
     let stream = Closing::new(UnixStream::from_std(stream)?, hooks);
     if in_progress {
         wait_connected(stream.get()?, timeout).await?;
     }
     Ok(crate::stream::Io::Unix(stream.into_inner()?))
+}
+
+/// A refused connect to a path that is not a socket (a regular file, a
+/// directory, a FIFO), said as such: "connection refused" sent the
+/// operator to look for a listener that cannot exist there.
+fn not_a_socket(path: &Path, error: io::Error) -> io::Error {
+    use std::os::unix::fs::FileTypeExt;
+    if error.kind() != io::ErrorKind::ConnectionRefused {
+        return error;
+    }
+    let Ok(meta) = std::fs::metadata(path) else {
+        return error;
+    };
+    let kind = meta.file_type();
+    let what = if kind.is_socket() {
+        return error;
+    } else if kind.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else {
+        "a regular file"
+    };
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("not a socket but {what}, so nothing can listen there; check the endpoint's path"),
+    )
 }
 
 #[cfg(test)]

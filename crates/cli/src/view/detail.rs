@@ -51,7 +51,15 @@ pub(crate) fn detail(row: &Row, model: &Model, now_ms: u64) -> String {
 
 /// The common connect failures, as the OS words them, and how DETAIL says
 /// them.
-const CAUSES: [(&str, &str); 7] = [
+const CAUSES: [(&str, &str); 11] = [
+    // A Unix endpoint's path that holds no socket (the stream says which).
+    (
+        "not a socket but a regular file",
+        "not a socket: a regular file",
+    ),
+    ("not a socket but a directory", "not a socket: a directory"),
+    ("not a socket but a FIFO", "not a socket: a FIFO"),
+    ("not a socket but a device", "not a socket: a device"),
     ("Connection refused", "connection refused"),
     ("No such file or directory", "no such socket file"),
     ("timed out", "connect timed out"),
@@ -143,6 +151,12 @@ mod tests {
         assert_eq!(text("audit"), "attempt 2, last error: timed out");
         let later = detail(model.get("orders").expect("in the model"), &model, 102_000);
         assert_eq!(later, "connection refused (attempt 4, next in 1.2s)");
+    }
+
+    #[test]
+    fn a_path_that_holds_no_socket_is_said_so_not_refused() {
+        let text = "connect failed: connect to unix:///run/x.sock failed: /run/x.sock: not a socket but a directory, so nothing can listen there; check the endpoint's path; check that the peer is up and listening";
+        assert_eq!(short(text), "not a socket: a directory");
     }
 
     #[test]

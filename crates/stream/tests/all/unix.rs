@@ -85,6 +85,36 @@ async fn unix_errors_name_the_path_and_the_os_error() {
     .expect_err("nobody listens");
     assert_eq!(error.kind(), io::ErrorKind::ConnectionRefused, "{error}");
     assert!(error.to_string().contains("refused"), "{error}");
+
+    // A path that is no socket at all: said so, not "refused" (a listener
+    // cannot exist there, so there is none to look for).
+    let file = dir.path().join("file.sock");
+    std::fs::write(&file, b"not a socket").expect("write a file");
+    let fifo = dir.path().join("fifo.sock");
+    let fifo_path =
+        std::ffi::CString::new(fifo.to_str().expect("utf-8").as_bytes()).expect("c path");
+    // SAFETY: a valid NUL-terminated path; mkfifo only creates a file.
+    let made = unsafe { libc::mkfifo(fifo_path.as_ptr(), 0o600) };
+    assert_eq!(made, 0, "mkfifo");
+    for (path, what) in [
+        (file, "a regular file"),
+        (dir.path().to_owned(), "a directory"),
+        (fifo, "a FIFO"),
+    ] {
+        let error = connect(
+            &Endpoint::Unix(path.clone()),
+            &ConnectOptions::default(),
+            &SocketHooks::default(),
+        )
+        .await
+        .expect_err("not a socket");
+        assert!(
+            error
+                .to_string()
+                .contains(&format!("{}: not a socket but {what}", path.display())),
+            "{error}"
+        );
+    }
 }
 
 #[tokio::test]
