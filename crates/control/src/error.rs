@@ -68,12 +68,15 @@ pub enum ControlError {
     SocketDir(#[from] SocketDirError),
     /// Something that is not a socket is in the way; it is never removed.
     #[error(
-        "{} exists and is not a socket: remove it, or pick another socket path",
+        "{} exists and is {what}, not a socket: remove it, or pick another socket path",
         .socket.display()
     )]
     NotASocket {
         /// The path.
         socket: PathBuf,
+        /// What is there, e.g. `a regular file`, or `a symbolic link
+        /// (someone may have planted it)`.
+        what: String,
     },
     /// The path is longer than a Unix socket's address can hold: nothing
     /// could be bound there.

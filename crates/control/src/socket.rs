@@ -300,8 +300,20 @@ fn bind_error(path: &Path, source: io::Error) -> ControlError {
 fn check_stale(path: &Path) -> Result<(), ControlError> {
     match std::fs::symlink_metadata(path) {
         Ok(meta) if !meta.file_type().is_socket() => {
+            let kind = meta.file_type();
+            let what = if kind.is_symlink() {
+                // Even to a socket: a link is not followed, whoever made it.
+                "a symbolic link (someone may have planted it)"
+            } else if kind.is_dir() {
+                "a directory"
+            } else if kind.is_fifo() {
+                "a FIFO"
+            } else {
+                "a regular file"
+            };
             return Err(ControlError::NotASocket {
                 socket: path.to_owned(),
+                what: what.to_owned(),
             });
         }
         Ok(_) => {}

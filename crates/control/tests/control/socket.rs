@@ -119,12 +119,36 @@ async fn something_that_is_not_a_socket_is_never_removed() {
     let path = dir.join("control.sock");
     std::fs::write(&path, "keep me").expect("a file");
     match ControlServer::bind(&path, idle_state()) {
-        Err(ControlError::NotASocket { socket }) => assert_eq!(socket, path),
+        Err(ControlError::NotASocket { socket, what }) => {
+            assert_eq!((socket, what.as_str()), (path.clone(), "a regular file"));
+        }
         other => panic!("expected NotASocket, got {other:?}"),
     }
     assert_eq!(
         std::fs::read_to_string(&path).expect("still there"),
         "keep me"
+    );
+}
+
+#[tokio::test]
+async fn a_symbolic_link_at_the_socket_path_is_refused_as_one_even_to_a_socket() {
+    // It was refused as "not a socket" (safe, but it may well point at
+    // one: the words sent the operator the wrong way; hostile run h22).
+    let dir = TempDir::new("control-link").expect("a temp dir");
+    let target = dir.join("real.sock");
+    let _listener = std::os::unix::net::UnixListener::bind(&target).expect("a socket");
+    let path = dir.join("control.sock");
+    std::os::unix::fs::symlink(&target, &path).expect("a link");
+    let error = ControlServer::bind(&path, idle_state()).expect_err("a link is not served");
+    assert!(
+        error
+            .to_string()
+            .contains("is a symbolic link (someone may have planted it)"),
+        "{error}"
+    );
+    assert!(
+        std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()),
+        "the link stays"
     );
 }
 
