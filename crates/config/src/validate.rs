@@ -199,6 +199,10 @@ fn heartbeat(
     let ty = first(&maps, |m| &m.ty);
     let interval = first(&maps, |m| &m.interval);
     let (Some(ty), Some(interval)) = (ty, interval) else {
+        if maps.iter().any(|m| m.refused) {
+            // Its value was refused, in words, while reading.
+            return None;
+        }
         let missing = if ty.is_none() { "type" } else { "interval" };
         w.push(
             ConfigError::at(Kind::MissingKey, at, format!("`{path}.heartbeat` has no `{missing}`"))

@@ -75,6 +75,9 @@ pub(crate) struct RawSettings {
 pub(crate) struct RawHeartbeat {
     pub(crate) ty: Option<Sp<u32>>,
     pub(crate) interval: Option<Sp<Duration>>,
+    /// A key was given with a value refused (and said so) while reading:
+    /// it is not missing too.
+    pub(crate) refused: bool,
 }
 
 /// `keepalive: { idle, interval, count }`.
@@ -226,10 +229,12 @@ fn read_heartbeat(w: &mut Walker<'_>, node: &Node, path: &str) -> Option<Sp<Opti
         h.ty = w
             .integer(n, &fields.path_of("type"), 0, u64::from(u32::MAX))
             .map(|v| Sp::new(v.value as u32, v.at));
+        h.refused |= h.ty.is_none();
     }
     if let Some(n) = fields.take("interval") {
         let p = fields.path_of("interval");
         h.interval = w.duration(n, &p).and_then(|d| nonzero(w, d, &p));
+        h.refused |= h.interval.is_none();
     }
     fields.finish(w, HEARTBEAT_KEYS, &[]);
     Some(Sp::new(Some(h), node.at))

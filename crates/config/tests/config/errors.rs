@@ -312,6 +312,19 @@ fn heartbeat_type_must_fit_the_type_field() {
 }
 
 #[test]
+fn a_refused_heartbeat_interval_is_one_error_not_also_a_missing_one() {
+    // It gave two, the second wrong: "has no `interval`" (hostile run h22).
+    let e = one_error(
+        "connections:\n  a:\n    endpoint: tcp://h:1\n    heartbeat: { type: 0, interval: 0ms }\n",
+    );
+    assert_eq!(e.kind, Kind::OutOfRange);
+    assert_eq!(
+        e.message,
+        "`connections.a.heartbeat.interval` must be greater than zero"
+    );
+}
+
+#[test]
 fn initial_above_max_is_a_conflict_at_the_initial_value() {
     let e = one_error(
         "defaults:\n  restart: { backoff: { initial: 5s } }\nconnections:\n  a:\n    endpoint: tcp://h:1\n    restart: { backoff: { max: 1s } }\n",
