@@ -282,14 +282,19 @@ impl Client {
     /// the request and waits for the response's head (within the response
     /// timeout). A connection the server closed before it acted on the
     /// request (it closes a client that has sent nothing yet when every
-    /// place and every waiting place is taken) is tried again, twice at
-    /// most, after a pause ([`unread`]).
+    /// place and every waiting place is taken) is tried again, three times
+    /// at most, after a pause ([`unread`]).
     async fn send(
         &self,
         method: Method,
         path: &str,
     ) -> Result<(Response<Incoming>, AbortOnDropHandle<()>), ClientError> {
-        let mut pauses = [Duration::from_millis(50), Duration::from_millis(250)].into_iter();
+        let mut pauses = [
+            Duration::from_millis(50),
+            Duration::from_millis(250),
+            Duration::from_secs(1),
+        ]
+        .into_iter();
         loop {
             match self.send_once(method.clone(), path).await {
                 Err(error) if unread(&error) => match pauses.next() {
@@ -345,8 +350,10 @@ impl Client {
 }
 
 /// Whether `error` says the server closed the connection before it acted
-/// on the request: writing it failed (a broken pipe, a reset), or the
-/// connection ended with no answer begun. The daemon closes a connection
+/// on the request: writing it failed (a broken pipe, a reset), the
+/// connection ended before the request could be sent (hyper's "canceled":
+/// `connection closed before message completed`), or it ended with no
+/// answer begun. The daemon closes a connection
 /// only before a request is whole (a silent client, a waiting client when
 /// every waiting place is taken, an idle one given up for another) or
 /// after its answer is written, never while it acts on one, so no request
@@ -355,7 +362,7 @@ fn unread(error: &ClientError) -> bool {
     let ClientError::Http { source, .. } = error else {
         return false;
     };
-    if source.is_incomplete_message() {
+    if source.is_incomplete_message() || source.is_canceled() {
         return true;
     }
     let mut cause = std::error::Error::source(source);
