@@ -119,8 +119,26 @@ fn dot(spec: &Spec, file: &str) -> String {
     out
 }
 
+/// `text` for a Mermaid label, which Mermaid renders as HTML: every
+/// character that could end the label, start a tag or an entity, or begin
+/// a directive (`%%{…}%%`) is written as Mermaid's entity code (`#quot;`,
+/// `#lt;`, `#gt;`, `#amp;`, `#35;` for `#`, `#37;` for `%`). Names may
+/// hold any of them (no whitespace): `x<img/src=x/onerror=alert(1)>` is a
+/// valid name, rendered raw by Mermaid's "loose" security level.
 fn mermaid_escape(text: &str) -> String {
-    text.replace('"', "#quot;")
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("#quot;"),
+            '<' => out.push_str("#lt;"),
+            '>' => out.push_str("#gt;"),
+            '&' => out.push_str("#amp;"),
+            '#' => out.push_str("#35;"),
+            '%' => out.push_str("#37;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A Mermaid flowchart; nodes are `n0`, `n1`… in declaration order, so any
@@ -181,5 +199,9 @@ mod tests {
     fn labels_are_escaped() {
         assert_eq!(dot_escape(r#"a"b\c"#), r#"a\"b\\c"#);
         assert_eq!(mermaid_escape(r#"say "hi""#), "say #quot;hi#quot;");
+        assert_eq!(
+            mermaid_escape("c<script>&%%{init}%%#quot;"),
+            "c#lt;script#gt;#amp;#37;#37;{init}#37;#37;#35;quot;"
+        );
     }
 }
