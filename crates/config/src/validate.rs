@@ -241,6 +241,8 @@ fn outbox(w: &mut Walker<'_>, layers: &Layers<'_>) -> Option<Option<Outbox>> {
             max_frames: usize::try_from(frames).unwrap_or(usize::MAX),
             max_bytes: usize::try_from(bytes).unwrap_or(usize::MAX),
         })),
+        // A value refused while reading was said so: not missing too.
+        _ if maps.iter().any(|m| m.refused) => None,
         (frames, _) => {
             let missing = if frames.is_none() {
                 "max_frames"

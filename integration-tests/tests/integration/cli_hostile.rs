@@ -444,3 +444,32 @@ async fn run_refuses_a_connection_to_its_own_control_socket() {
     );
     assert!(!socket.exists(), "nothing was bound");
 }
+
+#[tokio::test]
+async fn run_refuses_a_connection_to_its_own_control_socket_through_a_link() {
+    // A link to the control socket passed the comparison of paths, and
+    // 200 such connections made the daemon flood its own control plane
+    // (hostile run h22 F7).
+    let dir = TempDir::new("cli-own-link").expect("temp dir");
+    let socket = dir.join("ctl.sock");
+    let link = dir.join("peer.sock");
+    std::os::unix::fs::symlink(&socket, &link).expect("a link to the socket-to-be");
+    let config = dir.join("linesman.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "connections:\n  loop: {{ endpoint: unix://{} }}\n",
+            path(&link)
+        ),
+    )
+    .expect("write the config");
+    let args = ["run", "-c", path(&config), "--socket", path(&socket)];
+    let ran = finish(command(&args), &args, PATIENCE).await;
+    assert_no_panic(&ran, "run");
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("connection `loop` points at"),
+        "{}",
+        ran.stderr
+    );
+}

@@ -93,6 +93,9 @@ pub(crate) struct RawKeepalive {
 pub(crate) struct RawOutbox {
     pub(crate) max_frames: Option<Sp<u64>>,
     pub(crate) max_bytes: Option<Sp<u64>>,
+    /// A bound was given with a value refused (and said so) while
+    /// reading: it is not missing too.
+    pub(crate) refused: bool,
 }
 
 /// `framing:`.
@@ -271,9 +274,11 @@ fn read_outbox(w: &mut Walker<'_>, node: &Node, path: &str) -> Option<Sp<Option<
     let mut o = RawOutbox::default();
     if let Some(n) = fields.take("max_frames") {
         o.max_frames = w.integer(n, &fields.path_of("max_frames"), 1, u64::from(u32::MAX));
+        o.refused |= o.max_frames.is_none();
     }
     if let Some(n) = fields.take("max_bytes") {
         o.max_bytes = w.size(n, &fields.path_of("max_bytes"), 1);
+        o.refused |= o.max_bytes.is_none();
     }
     fields.finish(w, OUTBOX_KEYS, &[]);
     Some(Sp::new(Some(o), node.at))

@@ -325,6 +325,15 @@ fn a_refused_heartbeat_interval_is_one_error_not_also_a_missing_one() {
 }
 
 #[test]
+fn a_refused_outbox_bound_is_one_error_not_also_a_missing_one() {
+    let e = one_error(
+        "connections:\n  a:\n    endpoint: tcp://h:1\n    outbox: { max_frames: 0, max_bytes: 1MiB }\n",
+    );
+    assert_eq!(e.kind, Kind::OutOfRange, "{}", e.message);
+    assert!(e.message.contains("max_frames"), "{}", e.message);
+}
+
+#[test]
 fn initial_above_max_is_a_conflict_at_the_initial_value() {
     let e = one_error(
         "defaults:\n  restart: { backoff: { initial: 5s } }\nconnections:\n  a:\n    endpoint: tcp://h:1\n    restart: { backoff: { max: 1s } }\n",
