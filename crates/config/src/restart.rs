@@ -55,6 +55,9 @@ pub(crate) fn restart_policy(w: &mut Walker<'_>, layers: &Layers<'_>) -> Option<
     }
     let error = match builder.backoff(backoff).intensity(intensity).build() {
         Ok(policy) => return Some(policy),
+        // A value refused while reading was said so; the clash found now
+        // would compare the others with the default it fell back to.
+        Err(_) if top.refused || defaults.refused => return None,
         Err(error) => error,
     };
     // Each value on its own was checked where it was read, so this is in

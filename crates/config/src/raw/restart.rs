@@ -27,6 +27,10 @@ pub(crate) struct RawRestart {
     pub(crate) max_restarts: Option<Sp<u32>>,
     pub(crate) window: Option<Sp<Duration>>,
     pub(crate) reset_after: Option<Sp<Duration>>,
+    /// A backoff or intensity value was refused (and said so) while
+    /// reading: the merged policy is not also checked for clashes, which
+    /// would compare the others with a default instead.
+    pub(crate) refused: bool,
 }
 
 pub(super) fn read_restart(w: &mut Walker<'_>, node: &Node, path: &str) -> RawRestart {
@@ -49,21 +53,25 @@ pub(super) fn read_restart(w: &mut Walker<'_>, node: &Node, path: &str) -> RawRe
             r.initial = w
                 .duration(n, &b.path_of("initial"))
                 .and_then(|d| checked(w, d, PolicyValue::Initial, path));
+            r.refused |= r.initial.is_none();
         }
         if let Some(n) = b.take("max") {
             r.max = w
                 .duration(n, &b.path_of("max"))
                 .and_then(|d| checked(w, d, PolicyValue::Max, path));
+            r.refused |= r.max.is_none();
         }
         if let Some(n) = b.take("multiplier") {
             r.multiplier = w
                 .number(n, &b.path_of("multiplier"))
                 .and_then(|m| checked(w, m, PolicyValue::Multiplier, path));
+            r.refused |= r.multiplier.is_none();
         }
         if let Some(n) = b.take("jitter") {
             r.jitter = w
                 .number(n, &b.path_of("jitter"))
                 .and_then(|j| checked(w, j, PolicyValue::Jitter, path));
+            r.refused |= r.jitter.is_none();
         }
         b.finish(w, BACKOFF_KEYS, &[]);
     }
@@ -76,11 +84,13 @@ pub(super) fn read_restart(w: &mut Walker<'_>, node: &Node, path: &str) -> RawRe
                 // Within 0..=u32::MAX, as just read.
                 .map(|v| Sp::new(v.value as u32, v.at))
                 .and_then(|v| checked(w, v, PolicyValue::MaxRestarts, path));
+            r.refused |= r.max_restarts.is_none();
         }
         if let Some(n) = i.take("window") {
             r.window = w
                 .duration(n, &i.path_of("window"))
                 .and_then(|d| checked(w, d, PolicyValue::Window, path));
+            r.refused |= r.window.is_none();
         }
         i.finish(w, INTENSITY_KEYS, &[]);
     }

@@ -334,6 +334,21 @@ fn a_refused_outbox_bound_is_one_error_not_also_a_missing_one() {
 }
 
 #[test]
+fn a_refused_backoff_max_is_not_also_a_clash_with_the_default_max() {
+    // initial 365d "larger than max 30s": the max refused fell back to the
+    // default for the clash check (hostile run h22 F5).
+    let e = one_error(
+        "connections:\n  a:\n    endpoint: tcp://h:1\n    restart: { backoff: { initial: 365d, max: 365d } }\n",
+    );
+    assert_eq!(e.kind, Kind::OutOfRange, "{}", e.message);
+    assert!(
+        e.message.contains("backoff.max` must be at most"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
 fn initial_above_max_is_a_conflict_at_the_initial_value() {
     let e = one_error(
         "defaults:\n  restart: { backoff: { initial: 5s } }\nconnections:\n  a:\n    endpoint: tcp://h:1\n    restart: { backoff: { max: 1s } }\n",
