@@ -151,7 +151,9 @@ impl ControlServer {
             ))),
             answers: Answers::new(options.answer_budget),
         });
+        let watching = tokio::spawn(watch_socket(file.cleanup(), token.clone()));
         serve::serve(listener, app, &options, token, stop).await;
+        watching.abort();
         file.remove();
         tracing::info!(socket = %file.path().display(), "control server stopped");
         Ok(())
@@ -275,5 +277,38 @@ impl Drop for ServerHandle {
         if self.stop.borrow().is_none() {
             self.stop.send_replace(Some(Instant::now() + self.grace));
         }
+    }
+}
+
+/// How often the socket's path is looked at.
+const SOCKET_CHECK: Duration = Duration::from_secs(5);
+
+/// Says, at error level, when the control socket's path no longer names
+/// the socket this server listens on (someone removed it, or put another
+/// file or socket there), and again when it does: the daemon goes on
+/// supervising, but no `linesman` command can reach it. Before, it went
+/// unnoticed, and `status` advised starting a daemon that the lock then
+/// refused (hostile run h22).
+async fn watch_socket(socket: SocketCleanup, stop: CancellationToken) {
+    let mut ticks = tokio::time::interval(SOCKET_CHECK);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut in_place = true;
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = ticks.tick() => {}
+        }
+        let now = socket.in_place();
+        match (in_place, now) {
+            (true, false) => tracing::error!(
+                socket = %socket.path().display(),
+                "the control socket was removed or replaced: no linesman command can reach this daemon, which goes on supervising; stop it (SIGTERM) and start it again to serve the socket again"
+            ),
+            (false, true) => {
+                tracing::info!(socket = %socket.path().display(), "the control socket is back in place")
+            }
+            _ => {}
+        }
+        in_place = now;
     }
 }

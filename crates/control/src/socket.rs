@@ -109,6 +109,13 @@ impl SocketCleanup {
         &self.path
     }
 
+    /// Whether the path still names the socket bound (not removed, not
+    /// replaced by another file or socket).
+    pub(crate) fn in_place(&self) -> bool {
+        std::fs::symlink_metadata(&self.path)
+            .is_ok_and(|meta| meta.dev() == self.dev && meta.ino() == self.ino)
+    }
+
     /// Removes the socket file if it is still the one bound; does nothing
     /// otherwise (it is gone, or another daemon's).
     pub fn remove(&self) {

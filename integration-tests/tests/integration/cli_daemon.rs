@@ -265,3 +265,22 @@ async fn a_socket_in_a_directory_others_can_write_is_served_with_a_warning() {
     daemon.signal("TERM").await;
     assert_eq!(daemon.exit().await.0, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_control_socket_removed_under_the_daemon_is_said_at_error_level() {
+    // Removed, it went unnoticed: the daemon logged nothing, `status`
+    // advised starting one, and the lock refused it (hostile run h22 F9).
+    let dir = TempDir::new("cli-socket-gone").expect("temp dir");
+    let mut daemon = Daemon::start(
+        dir,
+        "connections:\n  a: { endpoint: 'tcp://127.0.0.1:9' }\n",
+    )
+    .await;
+    std::fs::remove_file(&daemon.socket).expect("remove the socket");
+    daemon
+        .wait_logged("the error", "the control socket was removed or replaced")
+        .await;
+    assert!(daemon.is_running(), "it goes on supervising");
+    daemon.signal("TERM").await;
+    assert_eq!(daemon.exit().await.0, 0);
+}
