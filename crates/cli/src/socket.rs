@@ -89,17 +89,7 @@ fn private_dir_with(
 pub(crate) fn not_a_socket(path: &Path) -> Option<&'static str> {
     use std::os::unix::fs::FileTypeExt;
     let kind = std::fs::metadata(path).ok()?.file_type();
-    if kind.is_socket() {
-        None
-    } else if kind.is_file() {
-        Some("a regular file")
-    } else if kind.is_dir() {
-        Some("a directory")
-    } else if kind.is_fifo() {
-        Some("a FIFO (named pipe)")
-    } else {
-        Some("a device")
-    }
+    (!kind.is_socket()).then(|| linesman_stream::file_kind(kind))
 }
 
 /// The effective uid of this process: the owner of what it creates.

@@ -311,12 +311,8 @@ fn check_stale(path: &Path) -> Result<(), ControlError> {
             let what = if kind.is_symlink() {
                 // Even to a socket: a link is not followed, whoever made it.
                 "a symbolic link (someone may have planted it)"
-            } else if kind.is_dir() {
-                "a directory"
-            } else if kind.is_fifo() {
-                "a FIFO"
             } else {
-                "a regular file"
+                linesman_stream::file_kind(kind)
             };
             return Err(ControlError::NotASocket {
                 socket: path.to_owned(),

@@ -274,18 +274,10 @@ fn not_a_socket(path: &Path, error: io::Error) -> io::Error {
     let Ok(meta) = std::fs::metadata(path) else {
         return error;
     };
-    let kind = meta.file_type();
-    let what = if kind.is_socket() {
+    if meta.file_type().is_socket() {
         return error;
-    } else if kind.is_dir() {
-        "a directory"
-    } else if kind.is_fifo() {
-        "a FIFO"
-    } else if kind.is_char_device() || kind.is_block_device() {
-        "a device"
-    } else {
-        "a regular file"
-    };
+    }
+    let what = crate::file_kind(meta.file_type());
     io::Error::new(
         io::ErrorKind::InvalidInput,
         format!("not a socket but {what}, so nothing can listen there; check the endpoint's path"),

@@ -5,7 +5,7 @@
 //! planted configuration full of escape sequences.
 //! No panic, no hang: a clear word and a documented exit code.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use linesman_testkit::{Behavior, Listen, Peer, TempDir};
@@ -415,18 +415,18 @@ async fn graph_writes_a_file_name_with_newlines_on_its_comment_line() {
     }
 }
 
-#[tokio::test]
-async fn run_refuses_a_connection_to_its_own_control_socket() {
-    // Given with --socket, which `check` cannot know: each such connection
-    // took a control slot and reconnected forever (70 locked the CLI out).
-    let dir = TempDir::new("cli-own-socket").expect("temp dir");
+/// `linesman run --socket DIR/ctl.sock` of one connection, `loop`, whose
+/// endpoint is the path `endpoint` makes of the socket's; it must refuse,
+/// exit 2, bind nothing.
+async fn run_refused_pointing_at(label: &str, endpoint: impl Fn(&Path) -> PathBuf) {
+    let dir = TempDir::new(label).expect("temp dir");
     let socket = dir.join("ctl.sock");
     let config = dir.join("linesman.yaml");
     std::fs::write(
         &config,
         format!(
             "connections:\n  loop: {{ endpoint: unix://{} }}\n",
-            path(&socket)
+            path(&endpoint(&socket))
         ),
     )
     .expect("write the config");
@@ -446,30 +446,21 @@ async fn run_refuses_a_connection_to_its_own_control_socket() {
 }
 
 #[tokio::test]
+async fn run_refuses_a_connection_to_its_own_control_socket() {
+    // Given with --socket, which `check` cannot know: each such connection
+    // took a control slot and reconnected forever (70 locked the CLI out).
+    run_refused_pointing_at("cli-own-socket", Path::to_owned).await;
+}
+
+#[tokio::test]
 async fn run_refuses_a_connection_to_its_own_control_socket_through_a_link() {
     // A link to the control socket passed the comparison of paths, and
     // 200 such connections made the daemon flood its own control plane
     // (hostile run h22 F7).
-    let dir = TempDir::new("cli-own-link").expect("temp dir");
-    let socket = dir.join("ctl.sock");
-    let link = dir.join("peer.sock");
-    std::os::unix::fs::symlink(&socket, &link).expect("a link to the socket-to-be");
-    let config = dir.join("linesman.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "connections:\n  loop: {{ endpoint: unix://{} }}\n",
-            path(&link)
-        ),
-    )
-    .expect("write the config");
-    let args = ["run", "-c", path(&config), "--socket", path(&socket)];
-    let ran = finish(command(&args), &args, PATIENCE).await;
-    assert_no_panic(&ran, "run");
-    assert_eq!(ran.code, 2, "{}", ran.stderr);
-    assert!(
-        ran.stderr.contains("connection `loop` points at"),
-        "{}",
-        ran.stderr
-    );
+    run_refused_pointing_at("cli-own-link", |socket| {
+        let link = socket.with_file_name("peer.sock");
+        std::os::unix::fs::symlink(socket, &link).expect("a link to the socket-to-be");
+        link
+    })
+    .await;
 }

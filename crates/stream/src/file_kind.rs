@@ -1,0 +1,29 @@
+//! [`file_kind`]: what a file is, in the words an error message uses when
+//! a path that should hold a socket holds something else.
+
+use std::fs::FileType;
+use std::os::unix::fs::FileTypeExt;
+
+/// `a socket`, `a regular file`, `a directory`, `a FIFO (named pipe)`,
+/// `a symbolic link` (from `symlink_metadata`) or `a device`.
+///
+/// ```
+/// let kind = std::fs::metadata("/")?.file_type();
+/// assert_eq!(linesman_stream::file_kind(kind), "a directory");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn file_kind(kind: FileType) -> &'static str {
+    if kind.is_socket() {
+        "a socket"
+    } else if kind.is_file() {
+        "a regular file"
+    } else if kind.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if kind.is_symlink() {
+        "a symbolic link"
+    } else {
+        "a device"
+    }
+}
