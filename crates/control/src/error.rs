@@ -28,7 +28,8 @@ pub enum ControlError {
     /// Another daemon holds the socket's lock file: it is serving on the
     /// socket, or starting to.
     #[error(
-        "another linesman daemon holds {} for the control socket {} (it is serving or starting): stop it first, or pick another socket (control.socket, --socket)",
+        "another linesman daemon{} holds {} for the control socket {} (it is serving or starting): stop it first, or pick another socket (control.socket, --socket)",
+        .holder.map(|pid| format!(" (pid {pid})")).unwrap_or_default(),
         .lock.display(),
         .socket.display()
     )]
@@ -37,6 +38,8 @@ pub enum ControlError {
         socket: PathBuf,
         /// The lock file beside it.
         lock: PathBuf,
+        /// The pid the holder wrote in the lock file, if it did.
+        holder: Option<u32>,
     },
     /// The lock file beside the socket could not be opened or locked.
     #[error(

@@ -28,15 +28,16 @@
 //!   starting at the same time on one stale file could both see it stale,
 //!   and the loser would serve a socket nobody can reach. The lock goes with
 //!   the process (the kernel drops it on exit, even on a crash); the file
-//!   stays, empty: removing it on exit would let a starting daemon lock a
-//!   file that is no longer the one at that path.
+//!   stays, with the pid of its last holder (which a refused daemon's
+//!   message gives): removing it on exit would let a starting daemon lock
+//!   a file that is no longer the one at that path.
 //! - **Removed on exit**, by [`SocketFile`]'s `Drop` (or by a
 //!   [`SocketCleanup`] on a forced exit), only if the path still names the
 //!   socket this server bound (same device and inode), so a daemon that
 //!   replaced ours is never cut off.
 
 use std::fs::{File, OpenOptions, TryLockError};
-use std::io;
+use std::io::{self, Write};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::net::{UnixListener as StdUnixListener, UnixStream as StdUnixStream};
 use std::path::{Path, PathBuf};
@@ -283,13 +284,29 @@ fn lock(path: &Path) -> Result<File, ControlError> {
         )));
     }
     match file.try_lock() {
-        Ok(()) => Ok(file),
+        Ok(()) => {
+            // Ours now: our pid in it, for the message of a daemon refused
+            // by it (a failure to write only leaves that message without).
+            let _ = file
+                .set_len(0)
+                .and_then(|()| writeln!(&file, "{}", std::process::id()));
+            Ok(file)
+        }
         Err(TryLockError::WouldBlock) => Err(ControlError::Locked {
             socket: path.to_owned(),
+            holder: holder(&file),
             lock,
         }),
         Err(TryLockError::Error(source)) => Err(ControlError::Lock { lock, source }),
     }
+}
+
+/// The pid the lock's holder wrote in it: a short line of digits, read
+/// from the file opened (and checked) above; `None` for anything else.
+fn holder(mut file: &File) -> Option<u32> {
+    let mut text = [0u8; 16];
+    let read = std::io::Read::read(&mut file, &mut text).ok()?;
+    std::str::from_utf8(&text[..read]).ok()?.trim().parse().ok()
 }
 
 fn in_use(error: &ControlError) -> bool {

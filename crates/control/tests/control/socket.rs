@@ -74,8 +74,11 @@ async fn a_daemon_starting_on_the_same_socket_is_refused_by_the_lock() {
             assert_eq!(lock, &dir.join("control.sock.lock"));
             let message = error.to_string();
             assert!(
-                message.starts_with("another linesman daemon holds"),
-                "{message}"
+                message.starts_with(&format!(
+                    "another linesman daemon (pid {}) holds",
+                    std::process::id()
+                )),
+                "names the holder: {message}"
             );
             assert!(message.contains("--socket"), "says what to do: {message}");
         }
