@@ -89,6 +89,17 @@ async fn reload(
         tracing::warn!(setting = %line, "this setting changed, and takes effect only when the daemon is restarted");
         needs_restart.push(line);
     }
+    // As `run` refuses it: a connection to this daemon's own socket.
+    if let Some(problem) = socket::own_socket_connection(&config.spec, &source.socket) {
+        tracing::error!(%problem, "reload refused; nothing changed");
+        return Ok(ReloadResponse {
+            ok: false,
+            file,
+            errors: vec![problem.clone()],
+            rendered: problem,
+            ..ReloadResponse::default()
+        });
+    }
     let spec = config.spec.with_max_open_sockets(source.max_open_sockets);
     let report = state.reload(spec).await?;
     needs_restart.extend(report.needs_restart);

@@ -92,6 +92,59 @@ pub(crate) fn not_a_socket(path: &Path) -> Option<&'static str> {
     (!kind.is_socket()).then(|| linesman_stream::file_kind(kind))
 }
 
+/// Why a connection of `spec` may not run beside the control socket
+/// `socket`: its endpoint is that socket, however it was given (`check`
+/// sees only an absolute `control.socket`; a symbolic link, or a chain of
+/// them, leads there too). It would take a control place, be closed as a
+/// bad request and reconnect, forever: seventy of them locked the CLI out,
+/// and 200 links to the socket made a daemon flood its own control plane.
+pub(crate) fn own_socket_connection(
+    spec: &linesman_supervisor::Spec,
+    socket: &Path,
+) -> Option<String> {
+    let socket_at = resolved(socket);
+    let own = spec.connections().iter().find(|s| {
+        matches!(
+            &s.connection.target,
+            linesman_connection::Target::Endpoint(linesman_stream::Endpoint::Unix(path))
+                if path == socket || resolved(path) == socket_at
+        )
+    })?;
+    Some(format!(
+        "connection `{}` points at {}, the control socket this daemon serves: point it at its peer's socket, or serve the control socket elsewhere (--socket)",
+        own.connection.name,
+        socket.display()
+    ))
+}
+
+/// The most links [`resolved`] follows, as Linux does (`ELOOP` beyond).
+const MAX_LINKS: usize = 40;
+
+/// Where `path` leads: its symbolic links followed, a chain of them too,
+/// and its directory made absolute when the file itself does not exist
+/// (the socket before it is bound: `canonicalize` fails there); `path` as
+/// it is when even that cannot be known.
+fn resolved(path: &Path) -> PathBuf {
+    if let Ok(real) = std::fs::canonicalize(path) {
+        return real;
+    }
+    let mut at = path.to_owned();
+    for _ in 0..MAX_LINKS {
+        let Ok(target) = std::fs::read_link(&at) else {
+            break;
+        };
+        // Relative to the link's directory; an absolute target replaces it.
+        at = match at.parent() {
+            Some(dir) => dir.join(target),
+            None => target,
+        };
+    }
+    match (at.parent(), at.file_name()) {
+        (Some(dir), Some(name)) => std::fs::canonicalize(dir).map_or(at.clone(), |d| d.join(name)),
+        _ => at,
+    }
+}
+
 /// The effective uid of this process: the owner of what it creates.
 fn current_uid() -> u32 {
     // SAFETY: geteuid has no preconditions, cannot fail and touches no memory

@@ -349,6 +349,34 @@ async fn two_quick_sighups_apply_the_last_file() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_that_adds_a_connection_to_the_control_socket_itself_is_refused() {
+    // `run` refused it; a reload took it (hostile run h23), and the daemon
+    // connected to its own control socket, shown `up`.
+    let quotes = echo().await;
+    let (daemon, yaml) = quotes_up("reload-own", &quotes).await;
+    let more = format!(
+        "{yaml}  own: {{ endpoint: unix://{} }}\n",
+        path(&daemon.socket)
+    );
+    std::fs::write(&daemon.config, more).expect("write the new configuration");
+    let ran = daemon.cli(&["reload"]).await;
+    assert_ne!(ran.code, 0, "{}", ran.stdout);
+    assert!(
+        format!("{}{}", ran.stdout, ran.stderr).contains("the control socket this daemon serves"),
+        "{} {}",
+        ran.stdout,
+        ran.stderr
+    );
+    assert_eq!(
+        state(&daemon.status().await, "own"),
+        "absent",
+        "nothing changed"
+    );
+    assert_eq!(daemon.metric(ERROR), 1);
+    terminated_cleanly(daemon).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigusr1_and_sigusr2_are_ignored_in_words_not_a_silent_death() {
     let quotes = echo().await;
     let (daemon, _) = quotes_up("usr1", &quotes).await;

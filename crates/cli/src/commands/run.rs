@@ -48,52 +48,14 @@ pub(crate) async fn run(args: RunArgs, systemd: systemd::Env) -> Result<Code, Cl
     Ok(Code::Ok)
 }
 
-/// Where `path` leads: its symbolic links followed (a link to the control
-/// socket, made to fool the comparison or by mistake, is the control
-/// socket), and its directory made absolute, when the file itself does not
-/// exist yet (the socket before it is bound); `path` as it is when even
-/// that cannot be known.
-fn resolved(path: &std::path::Path) -> std::path::PathBuf {
-    if let Ok(real) = std::fs::canonicalize(path) {
-        return real;
-    }
-    // A link to what does not exist yet: where it points.
-    let target = match std::fs::read_link(path) {
-        Ok(target) => path.parent().map_or(target.clone(), |dir| dir.join(target)),
-        Err(_) => path.to_owned(),
-    };
-    match (target.parent(), target.file_name()) {
-        (Some(dir), Some(name)) => {
-            std::fs::canonicalize(dir).map_or(target.clone(), |d| d.join(name))
-        }
-        _ => target,
-    }
-}
-
 /// Refuses a connection whose endpoint is the control socket this daemon
-/// is to serve (however it was given: `check` sees only an absolute
-/// `control.socket`): it would take a control slot, be closed as a bad
-/// request and reconnect, forever; seventy of them locked the CLI out.
+/// is to serve (see [`socket::own_socket_connection`]).
 fn refuse_own_socket(
     spec: &linesman_supervisor::Spec,
     socket: &std::path::Path,
 ) -> Result<(), CliError> {
-    let socket_at = resolved(socket);
-    let own = spec.connections().iter().find(|s| {
-        matches!(
-            &s.connection.target,
-            linesman_connection::Target::Endpoint(linesman_stream::Endpoint::Unix(path))
-                if path == socket || resolved(path) == socket_at
-        )
-    });
-    match own {
-        Some(s) => Err(CliError::Usage {
-            message: format!(
-                "connection `{}` points at {}, the control socket this daemon is to serve: point it at its peer's socket, or serve the control socket elsewhere (--socket)",
-                s.connection.name,
-                socket.display()
-            ),
-        }),
+    match socket::own_socket_connection(spec, socket) {
+        Some(message) => Err(CliError::Usage { message }),
         None => Ok(()),
     }
 }
