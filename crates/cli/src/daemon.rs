@@ -22,7 +22,7 @@ use linesman_control::{
     ControlError, ControlServer, ControlState, ServerHandle, ServerOptions, SocketCleanup,
 };
 use linesman_supervisor::{Spec, Supervisor, SupervisorHandle};
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -111,7 +111,7 @@ impl Daemon {
     /// the handle, then closes the control socket, all within the shutdown
     /// timeout; a second signal exits at once. Stopped and failed
     /// connections do not end it.
-    pub(crate) async fn run(self) -> Result<(), CliError> {
+    pub(crate) async fn run(self, signals: Signals) -> Result<(), CliError> {
         let Daemon {
             supervisor,
             server,
@@ -121,7 +121,13 @@ impl Daemon {
         } = self;
         let (began, shutdown_began) = watch::channel(None);
         let control = supervisor.control();
-        let mut signals = watch_signals(supervisor.control(), server.cleanup(), began, state)?;
+        let mut signals = watch_signals(
+            signals,
+            supervisor.control(),
+            server.cleanup(),
+            began,
+            state,
+        );
         let mut server = server;
         // The signal watcher and the control server must outlive the run: a
         // daemon that cannot hear signals or answer `linesman status` must
@@ -177,27 +183,57 @@ fn ignored(name: &'static str) {
 /// How long a forced exit waits for the queued log lines to be written.
 const FORCED_LOG_PATIENCE: Duration = Duration::from_millis(200);
 
+/// The signals the daemon listens for, listened for from the moment this
+/// is made: one that comes before the daemon serves (reading a file of
+/// 20,000 connections and binding take seconds) is kept and acted on once
+/// it does, a SIGHUP reading the file again, a SIGTERM shutting down
+/// gracefully. Before, a SIGHUP then was lost and a SIGTERM killed it.
+pub(crate) struct Signals {
+    interrupt: Signal,
+    terminate: Signal,
+    /// A reload, one at a time (a SIGHUP during one reads the file again
+    /// after it: `hangup.rs`).
+    hangup: Signal,
+    /// Caught too: their default action would end the daemon at once,
+    /// without removing its socket, for a signal it gives no meaning to.
+    user1: Signal,
+    user2: Signal,
+}
+
+impl Signals {
+    /// Listens for them now. Must be called on a tokio runtime.
+    pub(crate) fn listen() -> Result<Signals, CliError> {
+        let install = |kind, name: &str| {
+            signal(kind).map_err(|e| CliError::io(format!("listen for {name}"), e))
+        };
+        Ok(Signals {
+            interrupt: install(SignalKind::interrupt(), "SIGINT")?,
+            terminate: install(SignalKind::terminate(), "SIGTERM")?,
+            hangup: install(SignalKind::hangup(), "SIGHUP")?,
+            user1: install(SignalKind::user_defined1(), "SIGUSR1")?,
+            user2: install(SignalKind::user_defined2(), "SIGUSR2")?,
+        })
+    }
+}
+
 /// Starts a graceful shutdown at the first SIGINT or SIGTERM (saying when in
 /// `began`) and exits at once at the second, after removing the socket.
 fn watch_signals(
+    signals: Signals,
     control: SupervisorHandle,
     cleanup: SocketCleanup,
     began: watch::Sender<Option<Instant>>,
     state: ControlState,
-) -> Result<JoinHandle<()>, CliError> {
-    let install =
-        |kind, name: &str| signal(kind).map_err(|e| CliError::io(format!("listen for {name}"), e));
-    let mut interrupt = install(SignalKind::interrupt(), "SIGINT")?;
-    let mut terminate = install(SignalKind::terminate(), "SIGTERM")?;
-    // Caught, so it no longer kills the daemon: a reload, one at a time
-    // (a SIGHUP during one reads the file again after it: `hangup.rs`).
-    let mut hangup = install(SignalKind::hangup(), "SIGHUP")?;
-    // Caught too: their default action would end the daemon at once,
-    // without removing its socket, for a signal it gives no meaning to.
-    let mut user1 = install(SignalKind::user_defined1(), "SIGUSR1")?;
-    let mut user2 = install(SignalKind::user_defined2(), "SIGUSR2")?;
+) -> JoinHandle<()> {
+    let Signals {
+        mut interrupt,
+        mut terminate,
+        mut hangup,
+        mut user1,
+        mut user2,
+    } = signals;
     let hangups = Hangups::default();
-    Ok(tokio::spawn(async move {
+    tokio::spawn(async move {
         let mut received = 0u32;
         loop {
             let name = tokio::select! {
@@ -237,5 +273,5 @@ fn watch_signals(
                 std::process::exit(i32::from(Code::Forced.number()));
             }
         }
-    }))
+    })
 }

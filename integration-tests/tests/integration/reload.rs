@@ -377,6 +377,39 @@ async fn a_reload_that_adds_a_connection_to_the_control_socket_itself_is_refused
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sighup_during_start_up_reads_the_file_again_once_it_serves() {
+    // Reading a big file and binding take seconds; a SIGHUP meanwhile was
+    // ignored (the daemon listened for it only once it served), and the
+    // file written before it never ran (hostile run h23).
+    const IDLE: usize = 10_000;
+    let quotes = echo().await;
+    let mut yaml = String::from("connections:\n");
+    for i in 0..IDLE {
+        yaml.push_str(&format!(
+            "  idle{i}: {{ endpoint: 'tcp://127.0.0.1:1', restart: {{ policy: never }} }}\n"
+        ));
+    }
+    let dir = TempDir::new("reload-hup-start").expect("temp dir");
+    let mut daemon = Daemon::spawn(dir, &yaml, Launch::default());
+    // Wait for the daemon to be listening for signals, not yet serving.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !daemon.socket.exists(),
+        "still starting: make the file bigger"
+    );
+    yaml.push_str(&format!("  added: {{ endpoint: {} }}\n", quotes.endpoint()));
+    std::fs::write(&daemon.config, &yaml).expect("write the new configuration");
+    daemon.signal("HUP").await;
+    daemon.serving().await;
+    daemon
+        .wait_status("the file written during the start-up", |s| {
+            state(s, "added") == "up"
+        })
+        .await;
+    terminated_cleanly(daemon).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigusr1_and_sigusr2_are_ignored_in_words_not_a_silent_death() {
     let quotes = echo().await;
     let (daemon, _) = quotes_up("usr1", &quotes).await;

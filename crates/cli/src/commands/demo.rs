@@ -15,7 +15,7 @@ use std::path::Path;
 use linesman_control::Client;
 
 use crate::cli::{DemoArgs, LogFormat};
-use crate::daemon::Daemon;
+use crate::daemon::{Daemon, Signals};
 use crate::demo::{self, peers::Peers};
 use crate::error::CliError;
 use crate::exit::Code;
@@ -76,7 +76,7 @@ async fn supervise(peers: &Peers, socket: &Path, args: &DemoArgs) -> Result<Code
         .iter()
         .filter_map(|s| daemon.handle(&s.connection.name))
         .collect();
-    let running = tokio::spawn(daemon.run());
+    let running = tokio::spawn(daemon.run(Signals::listen()?));
     if let Some(duration) = args.duration {
         let control = control.clone();
         tokio::spawn(async move {

@@ -8,7 +8,7 @@
 //! watchdog pings (`systemd/`).
 
 use crate::cli::RunArgs;
-use crate::daemon::Daemon;
+use crate::daemon::{Daemon, Signals};
 use crate::error::CliError;
 use crate::exit::Code;
 use crate::{logging, socket, systemd};
@@ -17,6 +17,8 @@ use crate::{logging, socket, systemd};
 /// has a `NOTIFY_SOCKET`.
 pub(crate) async fn run(args: RunArgs, systemd: systemd::Env) -> Result<Code, CliError> {
     logging::init(args.log_format, "info");
+    // Before the file is read: a signal during the start-up is kept.
+    let signals = Signals::listen()?;
     let config = linesman_config::load(&args.config)?;
     let socket = socket::resolve(args.socket.as_deref(), config.control.socket.as_deref());
     refuse_own_socket(&config.spec, &socket)?;
@@ -39,7 +41,7 @@ pub(crate) async fn run(args: RunArgs, systemd: systemd::Env) -> Result<Code, Cl
         %summary,
         "linesman is running; stop it with Ctrl-C or SIGTERM"
     );
-    let ran = daemon.run().await;
+    let ran = daemon.run(signals).await;
     // Sent at the first signal already; this covers the other ends.
     if let Some(service) = service {
         service.stopping();
