@@ -198,19 +198,26 @@ fn heartbeat(
     };
     let ty = first(&maps, |m| &m.ty);
     let interval = first(&maps, |m| &m.interval);
-    let (Some(ty), Some(interval)) = (ty, interval) else {
-        if maps.iter().any(|m| m.refused) {
-            // Its value was refused, in words, while reading.
-            return None;
+    // Each problem of the mapping at once: a key missing (unless its value
+    // was refused while reading, which said so), a type too wide.
+    let mut whole = true;
+    for (key, given, refused) in [
+        ("type", ty.is_some(), maps.iter().any(|m| m.ty_refused)),
+        (
+            "interval",
+            interval.is_some(),
+            maps.iter().any(|m| m.interval_refused),
+        ),
+    ] {
+        whole &= given;
+        if !given && !refused {
+            w.push(
+                ConfigError::at(Kind::MissingKey, at, format!("`{path}.heartbeat` has no `{key}`"))
+                    .help("a heartbeat needs both: `heartbeat: { type: 0, interval: 10s }`, or `heartbeat: off`"),
+            );
         }
-        let missing = if ty.is_none() { "type" } else { "interval" };
-        w.push(
-            ConfigError::at(Kind::MissingKey, at, format!("`{path}.heartbeat` has no `{missing}`"))
-                .help("a heartbeat needs both: `heartbeat: { type: 0, interval: 10s }`, or `heartbeat: off`"),
-        );
-        return None;
-    };
-    if let Some(layout) = layout
+    }
+    if let (Some(ty), Some(layout)) = (ty, layout)
         && ty > layout.max_type()
     {
         w.push(
@@ -227,6 +234,9 @@ fn heartbeat(
         );
         return None;
     }
+    let (Some(ty), Some(interval), true) = (ty, interval, whole) else {
+        return None;
+    };
     Some(Some(Heartbeat { ty, interval }))
 }
 
@@ -236,26 +246,34 @@ fn outbox(w: &mut Walker<'_>, layers: &Layers<'_>) -> Option<Option<Outbox>> {
     };
     let frames = first(&maps, |m| &m.max_frames);
     let bytes = first(&maps, |m| &m.max_bytes);
-    match (frames, bytes) {
-        (Some(frames), Some(bytes)) => Some(Some(Outbox {
-            max_frames: usize::try_from(frames).unwrap_or(usize::MAX),
-            max_bytes: usize::try_from(bytes).unwrap_or(usize::MAX),
-        })),
-        // A value refused while reading was said so: not missing too.
-        _ if maps.iter().any(|m| m.refused) => None,
-        (frames, _) => {
-            let missing = if frames.is_none() {
-                "max_frames"
-            } else {
-                "max_bytes"
-            };
+    // Each bound missing, unless its value was refused while reading
+    // (which said so).
+    for (key, given, refused) in [
+        (
+            "max_frames",
+            frames.is_some(),
+            maps.iter().any(|m| m.max_frames_refused),
+        ),
+        (
+            "max_bytes",
+            bytes.is_some(),
+            maps.iter().any(|m| m.max_bytes_refused),
+        ),
+    ] {
+        if !given && !refused {
             w.push(
-                ConfigError::at(Kind::MissingKey, at, format!("`{path}.outbox` has no `{missing}`"))
+                ConfigError::at(Kind::MissingKey, at, format!("`{path}.outbox` has no `{key}`"))
                     .help("an outbox needs both bounds: `outbox: { max_frames: 1000, max_bytes: 1MiB }`, or `outbox: off`"),
             );
-            None
         }
     }
+    let (Some(frames), Some(bytes)) = (frames, bytes) else {
+        return None;
+    };
+    Some(Some(Outbox {
+        max_frames: usize::try_from(frames).unwrap_or(usize::MAX),
+        max_bytes: usize::try_from(bytes).unwrap_or(usize::MAX),
+    }))
 }
 
 /// Pushes an error for each connection whose endpoint is the daemon's own

@@ -100,10 +100,11 @@ pub fn check_private_dir(dir: &Path) -> Result<bool, SocketDirError> {
 }
 
 /// Why a control socket in `dir` (a path the operator chose, not the
-/// private default) could be replaced by someone else: the directory can
-/// be written by its group or by others without the sticky bit (they can
-/// rename the socket away and bind one of their own in its place), or it
-/// belongs to another user than this one and root. `None` when only this
+/// private default) could be replaced by someone else: the directory, or
+/// one above it, can be written by its group or by others without the
+/// sticky bit (they can rename the socket or the directory away and put
+/// their own in its place), or it belongs to another user than this one
+/// and root. `None` when only this
 /// user (or root) can change what is in it, or when it cannot be read.
 ///
 /// ```
@@ -118,6 +119,14 @@ pub fn check_private_dir(dir: &Path) -> Result<bool, SocketDirError> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn shared_dir_risk(dir: &Path) -> Option<String> {
+    // The directory and each above it: whoever can rename one of them can
+    // put a directory of their own, with their socket, in its place.
+    let dir = std::fs::canonicalize(dir).ok()?;
+    dir.ancestors().find_map(one_dir_risk)
+}
+
+/// [`shared_dir_risk`] of `dir` alone.
+fn one_dir_risk(dir: &Path) -> Option<String> {
     let meta = std::fs::metadata(dir).ok()?;
     let mode = meta.mode() & 0o7777;
     let writers = match (mode & 0o020 != 0, mode & 0o002 != 0) {
@@ -129,18 +138,48 @@ pub fn shared_dir_risk(dir: &Path) -> Option<String> {
         && mode & 0o1000 == 0
     {
         return Some(format!(
-            "the control socket's directory {} can be written by {writers} (mode {mode:04o}) and has no sticky bit: whoever can write it can replace the socket with one of their own, and `linesman` commands would talk to it; use a directory only this user can write (chmod go-w), or the default socket",
+            "the control socket's directory, or one above it, {} can be written by {writers} (mode {mode:04o}) and has no sticky bit: whoever can write it can replace the socket with one of their own, and `linesman` commands would talk to it; use a directory only this user can write (chmod go-w), or the default socket",
             crate::shown::shown(&dir.display().to_string(), 200)
         ));
     }
     let own = user::effective_uid();
     if meta.uid() != own && meta.uid() != 0 {
         return Some(format!(
-            "the control socket's directory {} belongs to uid {}{}, who can replace the socket with one of their own; use a directory of this user's, or the default socket",
+            "the control socket's directory, or one above it, {} belongs to uid {}{}, who can replace the socket with one of their own; use a directory of this user's, or the default socket",
             crate::shown::shown(&dir.display().to_string(), 200),
             meta.uid(),
             user::name_text(meta.uid())
         ));
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_directory_above_that_others_can_write_is_a_risk_too() {
+        let base =
+            std::env::temp_dir().join(format!("linesman-shared-above-{}", std::process::id()));
+        let sub = base.join("sub");
+        std::fs::create_dir_all(&sub).expect("dirs");
+        let mode = |dir: &std::path::Path, mode| {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode)).expect("chmod");
+        };
+        mode(&sub, 0o755);
+        mode(&base, 0o755);
+        assert_eq!(super::shared_dir_risk(&sub), None);
+        // Whoever can write `base` can rename `sub` and put theirs there.
+        mode(&base, 0o777);
+        let risk = super::shared_dir_risk(&sub).expect("a risk above");
+        assert!(
+            risk.contains("or one above it") && risk.contains("0777"),
+            "{risk}"
+        );
+        // The sticky bit keeps others from renaming what is not theirs.
+        mode(&base, 0o1777);
+        assert_eq!(super::shared_dir_risk(&sub), None);
+        std::fs::remove_dir_all(&base).expect("clean up");
+    }
 }

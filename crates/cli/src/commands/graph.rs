@@ -121,8 +121,9 @@ fn dot(spec: &Spec, file: &str) -> String {
 
 /// `text` for a Mermaid label, which Mermaid renders as HTML: every
 /// character that could end the label, start a tag or an entity, or begin
-/// a directive (`%%{…}%%`) is written as Mermaid's entity code (`#quot;`,
-/// `#lt;`, `#gt;`, `#amp;`, `#35;` for `#`, `#37;` for `%`). Names may
+/// a directive (`%%{…}%%`) or a Markdown string (`` ` ``) is written as
+/// Mermaid's entity code (`#quot;`, `#lt;`, `#gt;`, `#amp;`, `#35;` for
+/// `#`, `#37;` for `%`, `#96;` for `` ` ``). Names may
 /// hold any of them (no whitespace): `x<img/src=x/onerror=alert(1)>` is a
 /// valid name, rendered raw by Mermaid's "loose" security level.
 fn mermaid_escape(text: &str) -> String {
@@ -135,6 +136,8 @@ fn mermaid_escape(text: &str) -> String {
             '&' => out.push_str("#amp;"),
             '#' => out.push_str("#35;"),
             '%' => out.push_str("#37;"),
+            // A label in backticks is a Markdown string.
+            '`' => out.push_str("#96;"),
             c => out.push(c),
         }
     }
@@ -200,8 +203,8 @@ mod tests {
         assert_eq!(dot_escape(r#"a"b\c"#), r#"a\"b\\c"#);
         assert_eq!(mermaid_escape(r#"say "hi""#), "say #quot;hi#quot;");
         assert_eq!(
-            mermaid_escape("c<script>&%%{init}%%#quot;"),
-            "c#lt;script#gt;#amp;#37;#37;{init}#37;#37;#35;quot;"
+            mermaid_escape("c<script>&%%{init}%%#quot;`**x**`"),
+            "c#lt;script#gt;#amp;#37;#37;{init}#37;#37;#35;quot;#96;**x**#96;"
         );
     }
 }

@@ -109,10 +109,16 @@ pub(crate) async fn open_stream(
             Err(error) => return Err(error.into()),
         };
         if !std::mem::replace(&mut told, true) {
+            // Lines and JSON are events only: nothing is printed until the
+            // stream opens with every connection's state.
+            let meanwhile = if options.redraw {
+                "showing the status every second"
+            } else {
+                "asking again every second; the events begin with every connection's state"
+            };
             crate::output::err(&format!(
-                "linesman status --watch: no event stream yet ({}); showing the status every {} s until the daemon has a place for one (changes in between are not listed)\n",
+                "linesman status --watch: no event stream yet ({}); {meanwhile} until the daemon has a place for one (changes in between are not listed)\n",
                 crate::inert::one_line(&refused),
-                RETRY.as_secs()
             ));
         }
         let model = Model::from_status(&status, now_ms());

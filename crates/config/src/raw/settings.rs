@@ -75,9 +75,11 @@ pub(crate) struct RawSettings {
 pub(crate) struct RawHeartbeat {
     pub(crate) ty: Option<Sp<u32>>,
     pub(crate) interval: Option<Sp<Duration>>,
-    /// A key was given with a value refused (and said so) while reading:
-    /// it is not missing too.
-    pub(crate) refused: bool,
+    /// `type` was given with a value refused (and said so) while
+    /// reading: it is not missing too.
+    pub(crate) ty_refused: bool,
+    /// The same for `interval`.
+    pub(crate) interval_refused: bool,
 }
 
 /// `keepalive: { idle, interval, count }`.
@@ -93,9 +95,11 @@ pub(crate) struct RawKeepalive {
 pub(crate) struct RawOutbox {
     pub(crate) max_frames: Option<Sp<u64>>,
     pub(crate) max_bytes: Option<Sp<u64>>,
-    /// A bound was given with a value refused (and said so) while
+    /// `max_frames` was given with a value refused (and said so) while
     /// reading: it is not missing too.
-    pub(crate) refused: bool,
+    pub(crate) max_frames_refused: bool,
+    /// The same for `max_bytes`.
+    pub(crate) max_bytes_refused: bool,
 }
 
 /// `framing:`.
@@ -232,12 +236,12 @@ fn read_heartbeat(w: &mut Walker<'_>, node: &Node, path: &str) -> Option<Sp<Opti
         h.ty = w
             .integer(n, &fields.path_of("type"), 0, u64::from(u32::MAX))
             .map(|v| Sp::new(v.value as u32, v.at));
-        h.refused |= h.ty.is_none();
+        h.ty_refused = h.ty.is_none();
     }
     if let Some(n) = fields.take("interval") {
         let p = fields.path_of("interval");
         h.interval = w.duration(n, &p).and_then(|d| nonzero(w, d, &p));
-        h.refused |= h.interval.is_none();
+        h.interval_refused = h.interval.is_none();
     }
     fields.finish(w, HEARTBEAT_KEYS, &[]);
     Some(Sp::new(Some(h), node.at))
@@ -274,11 +278,11 @@ fn read_outbox(w: &mut Walker<'_>, node: &Node, path: &str) -> Option<Sp<Option<
     let mut o = RawOutbox::default();
     if let Some(n) = fields.take("max_frames") {
         o.max_frames = w.integer(n, &fields.path_of("max_frames"), 1, u64::from(u32::MAX));
-        o.refused |= o.max_frames.is_none();
+        o.max_frames_refused = o.max_frames.is_none();
     }
     if let Some(n) = fields.take("max_bytes") {
         o.max_bytes = w.size(n, &fields.path_of("max_bytes"), 1);
-        o.refused |= o.max_bytes.is_none();
+        o.max_bytes_refused = o.max_bytes.is_none();
     }
     fields.finish(w, OUTBOX_KEYS, &[]);
     Some(Sp::new(Some(o), node.at))

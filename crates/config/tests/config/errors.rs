@@ -325,6 +325,36 @@ fn a_refused_heartbeat_interval_is_one_error_not_also_a_missing_one() {
 }
 
 #[test]
+fn a_refused_value_hides_no_other_problem_of_its_mapping() {
+    // One error per problem: the refused value, and the key truly missing
+    // beside it (hostile run h23: the second came only once the first was
+    // fixed).
+    for (yaml, wanted) in [
+        (
+            "connections:\n  a:\n    endpoint: tcp://h:1\n    heartbeat: { interval: 0ms }\n",
+            [
+                "interval` must be greater than zero",
+                "heartbeat` has no `type`",
+            ],
+        ),
+        (
+            "connections:\n  a:\n    endpoint: tcp://h:1\n    outbox: { max_frames: 0 }\n",
+            ["max_frames", "outbox` has no `max_bytes`"],
+        ),
+    ] {
+        let errors = invalid(yaml);
+        let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        for wanted in wanted {
+            assert!(
+                messages.iter().any(|m| m.contains(wanted)),
+                "{wanted}: {messages:?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn a_refused_outbox_bound_is_one_error_not_also_a_missing_one() {
     let e = one_error(
         "connections:\n  a:\n    endpoint: tcp://h:1\n    outbox: { max_frames: 0, max_bytes: 1MiB }\n",

@@ -282,19 +282,18 @@ impl Client {
     /// the request and waits for the response's head (within the response
     /// timeout). A connection the server closed before it acted on the
     /// request (it closes a client that has sent nothing yet when every
-    /// place and every waiting place is taken) is tried again, three times
-    /// at most, after a pause ([`unread`]).
+    /// place and every waiting place is taken) is tried again, six times at
+    /// most, after pauses that add up to 4.8 s ([`unread`]): a crowd of
+    /// silent clients that reconnect at once can close a fresh connection
+    /// before it writes several times in a row.
     async fn send(
         &self,
         method: Method,
         path: &str,
     ) -> Result<(Response<Incoming>, AbortOnDropHandle<()>), ClientError> {
-        let mut pauses = [
-            Duration::from_millis(50),
-            Duration::from_millis(250),
-            Duration::from_secs(1),
-        ]
-        .into_iter();
+        let mut pauses = [50, 250, 500, 1000, 1000, 2000]
+            .map(Duration::from_millis)
+            .into_iter();
         loop {
             match self.send_once(method.clone(), path).await {
                 Err(error) if unread(&error) => match pauses.next() {
