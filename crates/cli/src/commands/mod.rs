@@ -22,7 +22,6 @@ use crate::error::CliError;
 use crate::exit::Code;
 use crate::socket;
 
-/// Runs the command `cli` asks for.
 /// Ignores SIGHUP, SIGUSR1 and SIGUSR2 until the daemon listens for them
 /// (`daemon.rs`): each one's default action ends the process, and a
 /// service manager or a script may send one the moment `run` starts (a
@@ -38,6 +37,7 @@ fn ignore_until_heard() {
     }
 }
 
+/// Runs the command `cli` asks for.
 pub(crate) fn dispatch(cli: Cli) -> Result<Code, CliError> {
     match cli.command {
         // No runtime: these only read a file or print.
