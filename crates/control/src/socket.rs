@@ -120,13 +120,10 @@ impl SocketCleanup {
     /// Removes the socket file if it is still the one bound; does nothing
     /// otherwise (it is gone, or another daemon's).
     pub fn remove(&self) {
-        match std::fs::symlink_metadata(&self.path) {
-            Ok(meta) if meta.dev() == self.dev && meta.ino() == self.ino => {
-                if let Err(error) = std::fs::remove_file(&self.path) {
-                    tracing::warn!(socket = %self.path.display(), %error, "cannot remove the control socket");
-                }
-            }
-            _ => {}
+        if self.in_place()
+            && let Err(error) = std::fs::remove_file(&self.path)
+        {
+            tracing::warn!(socket = %self.path.display(), %error, "cannot remove the control socket");
         }
     }
 }
