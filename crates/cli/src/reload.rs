@@ -75,6 +75,18 @@ async fn reload(
             });
         }
     };
+    // As `run` refuses it, before anything is said of the file's
+    // settings: a connection to this daemon's own socket.
+    if let Some(problem) = socket::own_socket_connection(&config.spec, &source.socket) {
+        tracing::error!(%problem, "reload refused; nothing changed");
+        return Ok(ReloadResponse {
+            ok: false,
+            file,
+            errors: vec![problem.clone()],
+            rendered: problem,
+            ..ReloadResponse::default()
+        });
+    }
     let mut needs_restart = Vec::new();
     let socket = socket::resolve(
         source.socket_flag.as_deref(),
@@ -88,17 +100,6 @@ async fn reload(
         );
         tracing::warn!(setting = %line, "this setting changed, and takes effect only when the daemon is restarted");
         needs_restart.push(line);
-    }
-    // As `run` refuses it: a connection to this daemon's own socket.
-    if let Some(problem) = socket::own_socket_connection(&config.spec, &source.socket) {
-        tracing::error!(%problem, "reload refused; nothing changed");
-        return Ok(ReloadResponse {
-            ok: false,
-            file,
-            errors: vec![problem.clone()],
-            rendered: problem,
-            ..ReloadResponse::default()
-        });
     }
     let spec = config.spec.with_max_open_sockets(source.max_open_sockets);
     let report = state.reload(spec).await?;
