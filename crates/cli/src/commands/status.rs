@@ -59,11 +59,13 @@ pub(crate) async fn status(args: StatusArgs) -> Result<Code, CliError> {
             output::out(&table::render(&Model::from_status(&status, now), now, look))?;
         }
     }
-    Ok(if status.all_up() {
-        Code::Ok
-    } else {
-        Code::NotUp
-    })
+    Ok(shown_code(status.all_up()))
+}
+
+/// The exit code of a status shown: 0 when every connection shown is up,
+/// 3 when some are not.
+fn shown_code(all_up: bool) -> Code {
+    if all_up { Code::Ok } else { Code::NotUp }
 }
 
 /// Follows the daemon's events from `status` (already cut to the
@@ -94,13 +96,7 @@ async fn follow(
     tokio::pin!(ctrl_c);
     let (status, events) = match watch::open_stream(client, status, &options, &mut ctrl_c).await? {
         Opened::Stream(status, events) => (status, events),
-        Opened::Stopped(model) => {
-            return Ok(if model.all_up() {
-                Code::Ok
-            } else {
-                Code::NotUp
-            });
-        }
+        Opened::Stopped(model) => return Ok(shown_code(model.all_up())),
     };
     let (model, end) = watch::follow(&status, events, &options, ctrl_c).await?;
     match end {
@@ -111,7 +107,6 @@ async fn follow(
             ));
             Ok(Code::Failure)
         }
-        End::Stopped if model.all_up() => Ok(Code::Ok),
-        End::Stopped => Ok(Code::NotUp),
+        End::Stopped => Ok(shown_code(model.all_up())),
     }
 }
