@@ -279,6 +279,16 @@ async fn quotes_up(name: &str, quotes: &Peer) -> (Daemon, String) {
     (daemon, yaml)
 }
 
+/// `count` connections `idle0`, `idle1`… to a closed port, each with
+/// `settings` after its endpoint (`, key: value`), as YAML lines under
+/// `connections:`: a file big enough to make a reload or a start take a
+/// while.
+fn idle_connections(count: usize, settings: &str) -> String {
+    (0..count)
+        .map(|i| format!("  idle{i}: {{ endpoint: 'tcp://127.0.0.1:1'{settings} }}\n"))
+        .collect()
+}
+
 /// Sends SIGTERM and checks the daemon exits 0 with its socket removed;
 /// its stderr.
 async fn terminated_cleanly(mut daemon: Daemon) -> String {
@@ -319,9 +329,7 @@ async fn two_quick_sighups_apply_the_last_file() {
         "connections:\n  quotes: {{ endpoint: {} }}\n",
         quotes.endpoint()
     );
-    for i in 0..IDLE {
-        yaml.push_str(&format!("  idle{i}: {{ endpoint: 'tcp://127.0.0.1:1' }}\n"));
-    }
+    yaml.push_str(&idle_connections(IDLE, ""));
     let launch = Launch {
         rust_log: Some("info"),
         ..Launch::default()
@@ -384,11 +392,7 @@ async fn a_sighup_during_start_up_reads_the_file_again_once_it_serves() {
     const IDLE: usize = 10_000;
     let quotes = echo().await;
     let mut yaml = String::from("connections:\n");
-    for i in 0..IDLE {
-        yaml.push_str(&format!(
-            "  idle{i}: {{ endpoint: 'tcp://127.0.0.1:1', restart: {{ policy: never }} }}\n"
-        ));
-    }
+    yaml.push_str(&idle_connections(IDLE, ", restart: { policy: never }"));
     let dir = TempDir::new("reload-hup-start").expect("temp dir");
     let mut daemon = Daemon::spawn(dir, &yaml, Launch::default());
     // Wait for the daemon to be listening for signals, not yet serving.
