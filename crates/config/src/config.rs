@@ -208,14 +208,16 @@ fn read_at_most(path: &Path, limit: usize) -> std::io::Result<Read> {
         Ok(file) => file,
         // A socket cannot be opened at all (ENXIO): say what it is.
         Err(error) => match std::fs::metadata(path) {
-            Ok(meta) if !meta.is_file() => return Ok(Read::NotAFile(describe(meta.file_type()))),
+            Ok(meta) if !meta.is_file() => {
+                return Ok(Read::NotAFile(linesman_stream::file_kind(meta.file_type())));
+            }
             _ => return Err(error),
         },
     };
     let meta = file.metadata()?;
     let kind = meta.file_type();
     if !kind.is_file() {
-        return Ok(Read::NotAFile(describe(kind)));
+        return Ok(Read::NotAFile(linesman_stream::file_kind(kind)));
     }
     let limit_u64 = u64::try_from(limit).unwrap_or(u64::MAX);
     let size = meta.len();
@@ -271,24 +273,6 @@ fn visible(text: &str) -> String {
             c => c,
         })
         .collect()
-}
-
-/// What a file that is not a regular one is, in words.
-fn describe(kind: std::fs::FileType) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    if kind.is_dir() {
-        "a directory"
-    } else if kind.is_fifo() {
-        "a FIFO (named pipe)"
-    } else if kind.is_socket() {
-        "a socket"
-    } else if kind.is_char_device() {
-        "a character device"
-    } else if kind.is_block_device() {
-        "a block device"
-    } else {
-        "something other than a file"
-    }
 }
 
 /// Parses and validates `source`, the text of a file named `file_name`

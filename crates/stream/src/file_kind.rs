@@ -5,7 +5,10 @@ use std::fs::FileType;
 use std::os::unix::fs::FileTypeExt;
 
 /// `a socket`, `a regular file`, `a directory`, `a FIFO (named pipe)`,
-/// `a symbolic link` (from `symlink_metadata`) or `a device`.
+/// `a symbolic link` (from `symlink_metadata`), `a character device`, `a
+/// block device`, or `something other than a file`. The words of every
+/// message that says a path holds the wrong kind of file: a socket path,
+/// an endpoint, the configuration file.
 ///
 /// ```
 /// let kind = std::fs::metadata("/")?.file_type();
@@ -23,7 +26,11 @@ pub fn file_kind(kind: FileType) -> &'static str {
         "a FIFO (named pipe)"
     } else if kind.is_symlink() {
         "a symbolic link"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
     } else {
-        "a device"
+        "something other than a file"
     }
 }

@@ -51,7 +51,7 @@ pub(crate) fn detail(row: &Row, model: &Model, now_ms: u64) -> String {
 
 /// The common connect failures, as the OS words them, and how DETAIL says
 /// them.
-const CAUSES: [(&str, &str); 11] = [
+const CAUSES: [(&str, &str); 12] = [
     // A Unix endpoint's path that holds no socket (the stream says which).
     (
         "not a socket but a regular file",
@@ -59,7 +59,14 @@ const CAUSES: [(&str, &str); 11] = [
     ),
     ("not a socket but a directory", "not a socket: a directory"),
     ("not a socket but a FIFO", "not a socket: a FIFO"),
-    ("not a socket but a device", "not a socket: a device"),
+    (
+        "not a socket but a character device",
+        "not a socket: a character device",
+    ),
+    (
+        "not a socket but a block device",
+        "not a socket: a block device",
+    ),
     ("Connection refused", "connection refused"),
     ("No such file or directory", "no such socket file"),
     ("timed out", "connect timed out"),
